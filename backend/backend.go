@@ -1,0 +1,226 @@
+// Package backend defines the seam between gputrain's training code and the
+// machines that run it.
+//
+// A Backend owns tensors (row-major matrices resident on its device) and
+// records operations on them. The GPU backend (package gpu) runs each
+// operation as a WGSL compute shader in float32; the CPU reference (package
+// cpuref) runs the same operation in float64 with gonum. Training code (package
+// nn) is written against this interface alone and never names a backend, so
+// one model definition and one test run on either.
+//
+// # Execution model
+//
+// Operations are recorded in call order. A backend may defer them (the GPU
+// backend records a whole training step into one command buffer) but must run
+// them, in order, no later than the next ReadFloats or Sync. Host data moves
+// only through the Write and Read methods.
+//
+// # Errors and panics
+//
+// Wiring mistakes are programmer errors: a shape mismatch, a tensor of the
+// wrong DType, a tensor that belongs to another backend, or a freed tensor
+// makes an operation panic with a message that names the operation and the
+// shapes. Device and resource failures (out of memory, a lost device, a
+// shader that does not compile) are returned as errors by New, the Write and
+// Read methods, Sync and Close.
+package backend
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DType is the element type of a tensor.
+type DType uint8
+
+const (
+	// Float holds real numbers: float32 on the GPU, float64 in the reference.
+	Float DType = iota
+	// Byte holds unsigned 8-bit values, such as raw pixels. Byte tensors are
+	// written once and read only by Gather.
+	Byte
+	// Index holds unsigned 32-bit row indices, read by Gather.
+	Index
+)
+
+func (d DType) String() string {
+	switch d {
+	case Float:
+		return "float"
+	case Byte:
+		return "byte"
+	case Index:
+		return "index"
+	}
+	return fmt.Sprintf("DType(%d)", uint8(d))
+}
+
+// Activation is an elementwise nonlinearity.
+type Activation uint8
+
+const (
+	// Identity is f(z) = z.
+	Identity Activation = iota
+	// Sigmoid is f(z) = 1/(1+exp(-z)), evaluated without overflow for large |z|.
+	Sigmoid
+	// ReLU is f(z) = max(z, 0).
+	ReLU
+	// Tanh is f(z) = tanh(z).
+	Tanh
+)
+
+var activationNames = [...]string{Identity: "identity", Sigmoid: "sigmoid", ReLU: "relu", Tanh: "tanh"}
+
+func (a Activation) String() string {
+	if int(a) < len(activationNames) {
+		return activationNames[a]
+	}
+	return fmt.Sprintf("Activation(%d)", uint8(a))
+}
+
+// ParseActivation returns the activation named s ("identity", "sigmoid",
+// "relu" or "tanh", in any case).
+func ParseActivation(s string) (Activation, error) {
+	for i, n := range activationNames {
+		if strings.EqualFold(s, n) {
+			return Activation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown activation %q (want one of %s)", s, strings.Join(activationNames[:], ", "))
+}
+
+// Loss names a loss function together with the output head it expects.
+type Loss uint8
+
+const (
+	// BinaryCrossEntropy takes logits z (B×1) and targets t ∈ {0,1} (B×1).
+	// The per-row loss is the cross-entropy of sigmoid(z) against t, computed
+	// from the logit in the stable form max(z,0) - z·t + log(1+exp(-|z|)).
+	BinaryCrossEntropy Loss = iota
+	// SoftmaxCrossEntropy takes logits z (B×C) and class indices (B×1, stored
+	// as floats 0..C-1). The per-row loss is logsumexp(z) - z[class].
+	SoftmaxCrossEntropy
+	// MeanSquaredError takes predictions p (B×N) and targets t (B×N). The
+	// per-row loss is the mean over the row of (p-t)².
+	MeanSquaredError
+)
+
+var lossNames = [...]string{BinaryCrossEntropy: "bce", SoftmaxCrossEntropy: "softmax-ce", MeanSquaredError: "mse"}
+
+func (l Loss) String() string {
+	if int(l) < len(lossNames) {
+		return lossNames[l]
+	}
+	return fmt.Sprintf("Loss(%d)", uint8(l))
+}
+
+// Tensor is a rows×cols row-major matrix that lives on one backend. Only the
+// backend that made it may use it.
+type Tensor interface {
+	Rows() int
+	Cols() int
+	DType() DType
+}
+
+// Info describes what a backend runs on.
+type Info struct {
+	// Kind is "gpu" or "cpu".
+	Kind string
+	// API is the graphics API: "vulkan", "metal", "dx12", "gl", or "cpu".
+	API string
+	// Adapter is the device's own description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+	Adapter string
+	// AdapterType is "discrete", "integrated", "cpu" (a software rasteriser
+	// such as lavapipe), "virtual" or "unknown".
+	AdapterType string
+	// Driver is the driver's description, where the adapter gives one.
+	Driver string
+	// Precision is "float32" or "float64".
+	Precision string
+}
+
+// String gives a one-line description such as
+// "gpu: llvmpipe (LLVM 15.0.6, 256 bits) [vulkan, cpu, float32]".
+func (i Info) String() string {
+	return fmt.Sprintf("%s: %s [%s, %s, %s]", i.Kind, i.Adapter, i.API, i.AdapterType, i.Precision)
+}
+
+// Backend runs tensor operations on one device. A Backend is not safe for
+// concurrent use: one goroutine owns it (see package gpu for why).
+//
+// In the shapes below, a tensor written "m×n" has m rows and n columns, and
+// op(A) is A or its transpose Aᵀ.
+type Backend interface {
+	// Info describes the device.
+	Info() Info
+
+	// New allocates a rows×cols tensor of type dt, filled with zeros. It
+	// panics if rows or cols is less than 1, and returns an error when the
+	// device cannot hold the tensor (the error names the limit and the size).
+	New(rows, cols int, dt DType) (Tensor, error)
+	// View returns the first rows rows of t, sharing t's storage. It panics
+	// if rows is outside [1, t.Rows()]. A view stays valid until t is freed.
+	View(t Tensor, rows int) Tensor
+	// Free releases t's storage. Freeing a view does nothing. Using a freed
+	// tensor panics.
+	Free(t Tensor)
+
+	// WriteFloats copies src (len rows·cols) into the Float tensor t. On
+	// the GPU the values are rounded to float32.
+	WriteFloats(t Tensor, src []float64) error
+	// WriteBytes copies src (len rows·cols) into the Byte tensor t.
+	WriteBytes(t Tensor, src []byte) error
+	// WriteIndices copies src (len rows·cols) into the Index tensor t.
+	WriteIndices(t Tensor, src []uint32) error
+	// ReadFloats runs all recorded work and returns the contents of the
+	// Float tensor t, row-major.
+	ReadFloats(t Tensor) ([]float64, error)
+
+	// MatMul sets c = op(a)·op(b), where op(a) is m×k, op(b) is k×n and c
+	// is m×n; transA and transB select the transposes. c must not be a or b.
+	MatMul(c, a, b Tensor, transA, transB bool)
+	// BiasActivate sets y = act(y + bias) in place, adding the 1×n bias to
+	// every row of the m×n y.
+	BiasActivate(y, bias Tensor, act Activation)
+	// ActivationGrad sets d = d ⊙ act'(z) in place, where y = act(z) is the
+	// m×n output of the forward pass: the derivative is computed from y
+	// (sigmoid: y(1-y); tanh: 1-y²; relu: 1 where y > 0, else 0).
+	ActivationGrad(d, y Tensor, act Activation)
+	// ColumnSum sets the 1×n dst to the sum of the rows of the m×n src.
+	ColumnSum(dst, src Tensor)
+	// LossGrad evaluates the loss of the m×n out against target (see Loss
+	// for the shapes), sets grad (m×n) to the gradient of the mean per-row
+	// loss with respect to out, and adds the sum of the per-row losses to
+	// the 1×1 loss. Non-finite values propagate into loss, so one read of an
+	// accumulated loss also tells whether any step diverged.
+	LossGrad(loss, grad, out, target Tensor, kind Loss)
+	// CountCorrect adds to the 1×1 count the number of rows of out whose
+	// prediction matches target: logit > 0 against t for BinaryCrossEntropy,
+	// the first largest logit against the class for SoftmaxCrossEntropy.
+	// It panics for MeanSquaredError.
+	CountCorrect(count, out, target Tensor, kind Loss)
+	// Gather sets row i of dst (m×n) to scale·src[idx[offset+i]], for the
+	// Index tensor idx (any shape, read as a flat list) and a Float or Byte
+	// src with n columns. It panics if offset+m exceeds the number of
+	// indices; an index outside src's rows is a programmer error that the
+	// reference panics on and the GPU clamps.
+	Gather(dst, src, idx Tensor, offset int, scale float64)
+	// Fill sets every element of the Float tensor t to v.
+	Fill(t Tensor, v float64)
+
+	// SGD sets w -= lr·g.
+	SGD(w, g Tensor, lr float64)
+	// Momentum sets v = mu·v + g, then w -= lr·v.
+	Momentum(w, g, v Tensor, lr, mu float64)
+	// Adam applies one Adam update with step number step (counted from 1):
+	// m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+	// w -= lr · (m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps).
+	Adam(w, g, m, v Tensor, lr, beta1, beta2, eps float64, step int)
+
+	// Sync runs all recorded work and waits for it, returning the first
+	// device error since the last Sync.
+	Sync() error
+	// Close releases every tensor and the device. The backend is unusable
+	// afterwards.
+	Close() error
+}

@@ -1,0 +1,171 @@
+package backend
+
+import "fmt"
+
+// The Check functions hold the shape rules of each operation, so that every
+// backend panics with the same message for the same wiring mistake. Each
+// panics with a message that names the operation and the shapes.
+
+func shape(t Tensor) string { return fmt.Sprintf("%dx%d %s", t.Rows(), t.Cols(), t.DType()) }
+
+func wantFloat(op string, ts ...Tensor) {
+	for _, t := range ts {
+		if t.DType() != Float {
+			panic(fmt.Sprintf("%s: tensor %s is not of type float", op, shape(t)))
+		}
+	}
+}
+
+// CheckMatMul checks the shapes of MatMul and returns m, k and n.
+func CheckMatMul(c, a, b Tensor, transA, transB bool) (m, k, n int) {
+	wantFloat("MatMul", c, a, b)
+	if c == a || c == b {
+		panic("MatMul: output aliases an input")
+	}
+	m, k = a.Rows(), a.Cols()
+	if transA {
+		m, k = k, m
+	}
+	kb, n := b.Rows(), b.Cols()
+	if transB {
+		kb, n = n, kb
+	}
+	if k != kb || c.Rows() != m || c.Cols() != n {
+		panic(fmt.Sprintf("MatMul: shape mismatch: op(a) %dx%d (transA=%v), op(b) %dx%d (transB=%v), c %s",
+			m, k, transA, kb, n, transB, shape(c)))
+	}
+	return m, k, n
+}
+
+// CheckBiasActivate checks the shapes of BiasActivate.
+func CheckBiasActivate(y, bias Tensor, act Activation) {
+	wantFloat("BiasActivate", y, bias)
+	if bias.Rows() != 1 || bias.Cols() != y.Cols() {
+		panic(fmt.Sprintf("BiasActivate: bias %s does not match y %s (want 1x%d)", shape(bias), shape(y), y.Cols()))
+	}
+	checkAct("BiasActivate", act)
+}
+
+// CheckActivationGrad checks the shapes of ActivationGrad.
+func CheckActivationGrad(d, y Tensor, act Activation) {
+	wantFloat("ActivationGrad", d, y)
+	if d.Rows() != y.Rows() || d.Cols() != y.Cols() {
+		panic(fmt.Sprintf("ActivationGrad: d %s and y %s differ in shape", shape(d), shape(y)))
+	}
+	checkAct("ActivationGrad", act)
+}
+
+func checkAct(op string, act Activation) {
+	if int(act) >= len(activationNames) {
+		panic(fmt.Sprintf("%s: unknown activation %v", op, act))
+	}
+}
+
+// CheckColumnSum checks the shapes of ColumnSum.
+func CheckColumnSum(dst, src Tensor) {
+	wantFloat("ColumnSum", dst, src)
+	if dst.Rows() != 1 || dst.Cols() != src.Cols() {
+		panic(fmt.Sprintf("ColumnSum: dst %s does not match src %s (want 1x%d)", shape(dst), shape(src), src.Cols()))
+	}
+}
+
+// CheckLoss checks the shapes of out and target for kind.
+func CheckLoss(op string, out, target Tensor, kind Loss) {
+	wantFloat(op, out, target)
+	switch kind {
+	case BinaryCrossEntropy:
+		if out.Cols() != 1 || target.Rows() != out.Rows() || target.Cols() != 1 {
+			panic(fmt.Sprintf("%s(%v): want out and target of shape Bx1, got out %s, target %s", op, kind, shape(out), shape(target)))
+		}
+	case SoftmaxCrossEntropy:
+		if target.Rows() != out.Rows() || target.Cols() != 1 {
+			panic(fmt.Sprintf("%s(%v): want out BxC and target Bx1 class indices, got out %s, target %s", op, kind, shape(out), shape(target)))
+		}
+	case MeanSquaredError:
+		if target.Rows() != out.Rows() || target.Cols() != out.Cols() {
+			panic(fmt.Sprintf("%s(%v): out %s and target %s differ in shape", op, kind, shape(out), shape(target)))
+		}
+	default:
+		panic(fmt.Sprintf("%s: unknown loss %v", op, kind))
+	}
+}
+
+func checkScalar(op, name string, t Tensor) {
+	wantFloat(op, t)
+	if t.Rows() != 1 || t.Cols() != 1 {
+		panic(fmt.Sprintf("%s: %s must be 1x1, got %s", op, name, shape(t)))
+	}
+}
+
+// CheckLossGrad checks the shapes of LossGrad.
+func CheckLossGrad(loss, grad, out, target Tensor, kind Loss) {
+	CheckLoss("LossGrad", out, target, kind)
+	checkScalar("LossGrad", "loss", loss)
+	wantFloat("LossGrad", grad)
+	if grad.Rows() != out.Rows() || grad.Cols() != out.Cols() {
+		panic(fmt.Sprintf("LossGrad: grad %s and out %s differ in shape", shape(grad), shape(out)))
+	}
+}
+
+// CheckCountCorrect checks the shapes of CountCorrect.
+func CheckCountCorrect(count, out, target Tensor, kind Loss) {
+	if kind == MeanSquaredError {
+		panic("CountCorrect: accuracy is not defined for mse")
+	}
+	CheckLoss("CountCorrect", out, target, kind)
+	checkScalar("CountCorrect", "count", count)
+}
+
+// CheckGather checks the shapes of Gather.
+func CheckGather(dst, src, idx Tensor, offset int) {
+	wantFloat("Gather", dst)
+	if src.DType() == Index {
+		panic(fmt.Sprintf("Gather: src %s must be float or byte", shape(src)))
+	}
+	if idx.DType() != Index {
+		panic(fmt.Sprintf("Gather: idx %s must be of type index", shape(idx)))
+	}
+	if dst.Cols() != src.Cols() {
+		panic(fmt.Sprintf("Gather: dst %s and src %s differ in columns", shape(dst), shape(src)))
+	}
+	if n := idx.Rows() * idx.Cols(); offset < 0 || offset+dst.Rows() > n {
+		panic(fmt.Sprintf("Gather: rows [%d, %d) outside the %d indices of idx", offset, offset+dst.Rows(), n))
+	}
+}
+
+// CheckSame checks that every tensor is Float and of the same shape as the first.
+func CheckSame(op string, ts ...Tensor) {
+	wantFloat(op, ts...)
+	for _, t := range ts[1:] {
+		if t.Rows() != ts[0].Rows() || t.Cols() != ts[0].Cols() {
+			panic(fmt.Sprintf("%s: tensors %s and %s differ in shape", op, shape(ts[0]), shape(t)))
+		}
+	}
+}
+
+// CheckView checks the arguments of View.
+func CheckView(t Tensor, rows int) {
+	if rows < 1 || rows > t.Rows() {
+		panic(fmt.Sprintf("View: %d rows outside [1, %d] of %s", rows, t.Rows(), shape(t)))
+	}
+}
+
+// CheckNew checks the arguments of New.
+func CheckNew(rows, cols int, dt DType) {
+	if rows < 1 || cols < 1 {
+		panic(fmt.Sprintf("New: shape %dx%d must be at least 1x1", rows, cols))
+	}
+	if dt > Index {
+		panic(fmt.Sprintf("New: unknown %v", dt))
+	}
+}
+
+// CheckWrite checks that a host slice of length n fits t of type dt.
+func CheckWrite(op string, t Tensor, dt DType, n int) {
+	if t.DType() != dt {
+		panic(fmt.Sprintf("%s: tensor %s is not of type %s", op, shape(t), dt))
+	}
+	if n != t.Rows()*t.Cols() {
+		panic(fmt.Sprintf("%s: %d values for tensor %s (want %d)", op, n, shape(t), t.Rows()*t.Cols()))
+	}
+}

@@ -1,0 +1,117 @@
+package gpu
+
+import (
+	"testing"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/shaders"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// openInternal opens a backend for tests inside the package (gputest cannot
+// be imported here without a cycle); it follows the same skip rules.
+func openInternal(t *testing.T) *Backend {
+	t.Helper()
+	b, err := Open(Options{Device: "any"})
+	if err != nil {
+		if requireGPU() {
+			t.Fatalf("GPUTRAIN_REQUIRE_GPU=1 but no GPU backend: %v", err)
+		}
+		t.Skipf("no WebGPU adapter: %v (%s)", err, InstallHint)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// TestBindingLayout guards the unsafe casts in cgo.go: if the binding's
+// Buffer or Device layout changes, the raw handles stop matching.
+func TestBindingLayout(t *testing.T) {
+	b := openInternal(t)
+	buf, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{Size: 1234 * 4, Usage: wgpu.BufferUsageStorage})
+	require.NoError(t, err)
+	defer buf.Release()
+	assert.Equal(t, buf.GetSize(), handleSize(buf), "raw buffer handle does not reach the same buffer")
+	assert.Equal(t, deviceHandle(b.dev), deviceOfBuffer(buf), "raw device handle does not match the buffer's device")
+}
+
+// TestEveryShaderCompiles builds a pipeline from every embedded shader, all
+// four operand layouts of matmul included.
+func TestEveryShaderCompiles(t *testing.T) {
+	b := openInternal(t)
+	for _, name := range shaders.Names() {
+		if name == "matmul" {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					_, err := b.kernelFor(name, DefaultMatmul.consts(ta, tb))
+					assert.NoError(t, err, "matmul transA=%v transB=%v", ta, tb)
+				}
+			}
+			continue
+		}
+		_, err := b.kernelFor(name, nil)
+		assert.NoError(t, err, name)
+	}
+}
+
+// TestCompileErrorNamesShader checks that a WGSL error comes back as an
+// error that names the shader and carries wgpu's message.
+func TestCompileErrorNamesShader(t *testing.T) {
+	b := openInternal(t)
+	consts := DefaultMatmul.consts(false, false)
+	consts["BM"] = "not_a_number"
+	_, err := b.kernelFor("matmul", consts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "compile shader matmul")
+	assert.Contains(t, err.Error(), "not_a_number")
+
+	_, err = b.kernelFor("no_such_op", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no_such_op")
+}
+
+// TestMatmulConfigValidation checks the host's own workgroup-memory and
+// invocation checks (the driver does not validate workgroup memory).
+func TestMatmulConfigValidation(t *testing.T) {
+	l := Limits{MaxComputeInvocationsPerWorkgroup: 256, MaxComputeWorkgroupStorageSize: 16384}
+	assert.NoError(t, DefaultMatmul.valid(l))
+	assert.ErrorContains(t, MatmulConfig{BM: 128, BN: 128, BK: 32, TM: 8, TN: 8}.valid(l), "workgroup memory")
+	assert.ErrorContains(t, MatmulConfig{BM: 64, BN: 64, BK: 8, TM: 2, TN: 2}.valid(l), "invocations")
+	assert.ErrorContains(t, MatmulConfig{BM: 64, BN: 60, BK: 8, TM: 4, TN: 8}.valid(l), "divisible")
+}
+
+func TestParamsArenaOverflowFlushes(t *testing.T) {
+	b := openInternal(t)
+	x, err := b.New(1, 1, backend.Float)
+	require.NoError(t, err)
+	one, err := b.New(1, 1, backend.Float)
+	require.NoError(t, err)
+	b.Fill(x, 0)
+	b.Fill(one, 1)
+	// More dispatches than the arena has slots: the host must submit early
+	// and keep the order.
+	n := paramSlots*2 + 7
+	for i := 0; i < n; i++ {
+		b.SGD(x, one, -1) // x += 1
+	}
+	got, err := b.ReadFloats(x)
+	require.NoError(t, err)
+	assert.Equal(t, float64(n), got[0])
+	assert.GreaterOrEqual(t, b.Stats().Submits, uint64(3))
+}
+
+// TestReopen opens, uses and closes devices in turn: the second device must
+// work after the first is closed (see release for the binding bug it guards).
+func TestReopen(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		b := openInternal(t)
+		x, err := b.New(1, 1, backend.Float)
+		require.NoError(t, err)
+		b.Fill(x, float64(i))
+		got, err := b.ReadFloats(x)
+		require.NoError(t, err)
+		assert.Equal(t, float64(i), got[0])
+		require.NoError(t, b.Close())
+	}
+}

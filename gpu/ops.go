@@ -1,0 +1,182 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// One Go function per operation, each dispatching the WGSL file of the same
+// name in package shaders. Shapes are checked by the shared rules in package
+// backend, so the GPU and the reference panic alike.
+
+// MatmulConfig is one specialisation of the tiled matmul shader: a BM×BN
+// output tile per workgroup, BK-deep staging in workgroup memory, TM×TN
+// outputs per invocation.
+type MatmulConfig struct {
+	BM, BN, BK, TM, TN int
+}
+
+// DefaultMatmul is the tile configuration used unless another is chosen:
+// 64×64 tiles, 16-deep, 4×4 outputs per invocation (256 invocations, 8 KiB
+// of workgroup memory).
+var DefaultMatmul = MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}
+
+func (c MatmulConfig) String() string {
+	return fmt.Sprintf("%dx%dx%d/%dx%d", c.BM, c.BN, c.BK, c.TM, c.TN)
+}
+
+// valid reports whether the configuration fits the adapter.
+func (c MatmulConfig) valid(l Limits) error {
+	if c.BM%c.TM != 0 || c.BN%c.TN != 0 || c.BM <= 0 || c.BN <= 0 || c.BK <= 0 {
+		return fmt.Errorf("matmul config %v: tile not divisible by outputs per thread", c)
+	}
+	threads := (c.BM / c.TM) * (c.BN / c.TN)
+	if uint32(threads) > l.MaxComputeInvocationsPerWorkgroup {
+		return fmt.Errorf("matmul config %v: %d invocations exceed the adapter's %d", c, threads, l.MaxComputeInvocationsPerWorkgroup)
+	}
+	// Workgroup memory is not validated by the driver here, so check it.
+	if mem := 4 * c.BK * (c.BM + c.BN); uint32(mem) > l.MaxComputeWorkgroupStorageSize {
+		return fmt.Errorf("matmul config %v: %d bytes of workgroup memory exceed the adapter's %d", c, mem, l.MaxComputeWorkgroupStorageSize)
+	}
+	return nil
+}
+
+func (c MatmulConfig) consts(transA, transB bool) map[string]string {
+	return map[string]string{
+		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
+		"TM": fmt.Sprint(c.TM), "TN": fmt.Sprint(c.TN),
+		"TRANS_A": fmt.Sprint(transA), "TRANS_B": fmt.Sprint(transB),
+		"TX": fmt.Sprint(c.BN / c.TN), "TY": fmt.Sprint(c.BM / c.TM),
+		"BK_BM": fmt.Sprint(c.BK * c.BM), "BK_BN": fmt.Sprint(c.BK * c.BN), "TM_TN": fmt.Sprint(c.TM * c.TN),
+	}
+}
+
+// MatMul sets c = op(a)·op(b) with the tiled matmul shader.
+func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
+	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tc, ta, tb := b.tensor(c, "MatMul"), b.tensor(a, "MatMul"), b.tensor(bt, "MatMul")
+	b.matmul(DefaultMatmul, tc, ta, tb, m, k, n, transA, transB)
+}
+
+func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
+	gx := uint32((n + cfg.BN - 1) / cfg.BN)
+	gy := uint32((m + cfg.BM - 1) / cfg.BM)
+	b.dispatch("matmul", cfg.consts(transA, transB), []uint32{uint32(m), uint32(n), uint32(k)}, gx, gy, a, bt, c)
+}
+
+// BiasActivate sets y = act(y + bias) in place.
+func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
+	backend.CheckBiasActivate(y, bias, act)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
+	b.dispatch("bias_act", nil, []uint32{uint32(ty.rows), uint32(ty.cols), uint32(act)}, groups1D(ty.len()), 1, ty, tb)
+}
+
+// ActivationGrad sets d = d ⊙ act'(z), computed from the output y.
+func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
+	backend.CheckActivationGrad(d, y, act)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
+	b.dispatch("act_grad", nil, []uint32{uint32(td.len()), uint32(act)}, groups1D(td.len()), 1, td, ty)
+}
+
+// ColumnSum sets the 1×n dst to the sum of the rows of src.
+func (b *Backend) ColumnSum(dst, src backend.Tensor) {
+	backend.CheckColumnSum(dst, src)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
+	b.dispatch("column_sum", nil, []uint32{uint32(ts.rows), uint32(ts.cols)}, uint32((ts.cols+31)/32), 1, td, ts)
+}
+
+var lossShader = map[backend.Loss]string{
+	backend.BinaryCrossEntropy:  "bce",
+	backend.SoftmaxCrossEntropy: "softmax_ce",
+	backend.MeanSquaredError:    "mse",
+}
+
+// LossGrad evaluates the loss and its gradient in one workgroup.
+func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
+	backend.CheckLossGrad(loss, grad, out, target, kind)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tl, tg := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad")
+	to, tt := b.tensor(out, "LossGrad"), b.tensor(target, "LossGrad")
+	b.dispatch(lossShader[kind], nil, []uint32{uint32(to.rows), uint32(to.cols)}, 1, 1, tl, tg, to, tt)
+}
+
+// CountCorrect adds the number of correctly predicted rows to count.
+func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.Loss) {
+	backend.CheckCountCorrect(count, out, target, kind)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tc, to, tt := b.tensor(count, "CountCorrect"), b.tensor(out, "CountCorrect"), b.tensor(target, "CountCorrect")
+	k := uint32(0)
+	if kind == backend.SoftmaxCrossEntropy {
+		k = 1
+	}
+	b.dispatch("count_correct", nil, []uint32{uint32(to.rows), uint32(to.cols), k}, 1, 1, tc, to, tt)
+}
+
+// Gather copies scaled rows of src picked by idx into dst.
+func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
+	backend.CheckGather(dst, src, idx, offset)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
+	isByte := uint32(0)
+	if ts.dtype == backend.Byte {
+		isByte = 1
+	}
+	b.dispatch("gather", nil, []uint32{uint32(td.rows), uint32(td.cols), uint32(offset), uint32(ts.rows), isByte, f32(scale)},
+		groups1D(td.len()), 1, td, ts, ti)
+}
+
+// Fill sets every element of t to v.
+func (b *Backend) Fill(t backend.Tensor, v float64) {
+	backend.CheckSame("Fill", t)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tt := b.tensor(t, "Fill")
+	b.dispatch("fill", nil, []uint32{uint32(tt.len()), f32(v)}, groups1D(tt.len()), 1, tt)
+}
+
+// SGD sets w -= lr·g.
+func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
+	backend.CheckSame("SGD", w, g)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw, tg := b.tensor(w, "SGD"), b.tensor(g, "SGD")
+	b.dispatch("sgd", nil, []uint32{uint32(tw.len()), f32(lr)}, groups1D(tw.len()), 1, tw, tg)
+}
+
+// Momentum sets v = mu·v + g, then w -= lr·v.
+func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
+	backend.CheckSame("Momentum", w, g, v)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw, tg, tv := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum")
+	b.dispatch("momentum", nil, []uint32{uint32(tw.len()), f32(lr), f32(mu)}, groups1D(tw.len()), 1, tw, tg, tv)
+}
+
+// Adam applies one Adam update; the bias corrections are computed here in
+// float64 and passed to the shader.
+func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64, step int) {
+	backend.CheckSame("Adam", w, g, m, v)
+	if step < 1 {
+		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw, tg, tm, tv := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam")
+	c1 := 1 - math.Pow(beta1, float64(step))
+	c2 := 1 - math.Pow(beta2, float64(step))
+	b.dispatch("adam", nil, []uint32{uint32(tw.len()), f32(lr), f32(beta1), f32(beta2), f32(eps), f32(c1), f32(c2)},
+		groups1D(tw.len()), 1, tw, tg, tm, tv)
+}

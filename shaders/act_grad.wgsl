@@ -1,0 +1,38 @@
+// act_grad: d = d ⊙ act'(z) in place, with the derivative computed from the
+// forward output y = act(z). d and y are n elements.
+// Bindings: 1 d (read-write), 2 y (read).
+// act: 0 identity, 1 sigmoid y(1-y), 2 relu [y > 0], 3 tanh 1-y².
+struct Params {
+  n: u32,
+  act: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> d: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+
+fn derivative(v: f32, act: u32) -> f32 {
+  switch act {
+    case 1u: {
+      return v * (1.0 - v);
+    }
+    case 2u: {
+      return select(0.0, 1.0, v > 0.0);
+    }
+    case 3u: {
+      return 1.0 - v * v;
+    }
+    default: {
+      return 1.0;
+    }
+  }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
+    d[i] = d[i] * derivative(y[i], p.act);
+  }
+}

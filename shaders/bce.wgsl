@@ -1,0 +1,45 @@
+// bce: binary cross-entropy from logits. out (logits) and labels are B×1.
+// Per row: l = max(z,0) - z·t + log1p(exp(-|z|)), finite for any z.
+// grad = (sigmoid(z) - t) / B, the gradient of the mean loss; loss[0] += Σ l.
+// One workgroup of 256 invocations strides over the rows.
+// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels.
+struct Params {
+  rows: u32,
+  cols: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(3) var<storage, read> out: array<f32>;
+@group(0) @binding(4) var<storage, read> labels: array<f32>;
+
+//!include _sigmoid
+//!include _sum256
+
+// log(1+x) accurate for small x (WGSL has no log1p).
+fn log1p(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) {
+    return x;
+  }
+  return log(u) * x / (u - 1.0);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lane: u32) {
+  let inv = 1.0 / f32(p.rows);
+  var s = 0.0;
+  for (var i = lane; i < p.rows; i += 256u) {
+    let z = out[i];
+    let t = labels[i];
+    s += max(z, 0.0) - z * t + log1p(exp(-abs(z)));
+    grad[i] = (sigmoid(z) - t) * inv;
+  }
+  let total = sum256(s, lane);
+  if (lane == 0u) {
+    loss[0] = loss[0] + total;
+  }
+}

@@ -1,0 +1,22 @@
+// momentum: v = mu·v + g, then w -= lr·v, over n elements.
+// Bindings: 1 w (read-write), 2 g (read), 3 v (read-write).
+struct Params {
+  n: u32,
+  lr: f32,
+  mu: f32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> w: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> v: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
+    let vi = p.mu * v[i] + g[i];
+    v[i] = vi;
+    w[i] = w[i] - p.lr * vi;
+  }
+}

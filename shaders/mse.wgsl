@@ -1,0 +1,35 @@
+// mse: mean squared error. out and labels are B×N.
+// Per row: l = mean_j (out - labels)²; grad = 2(out - labels)/(B·N), the
+// gradient of the mean loss; loss[0] += Σ l. One workgroup of 256
+// invocations strides over the elements.
+// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels.
+struct Params {
+  rows: u32,
+  cols: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(3) var<storage, read> out: array<f32>;
+@group(0) @binding(4) var<storage, read> labels: array<f32>;
+
+//!include _sum256
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lane: u32) {
+  let n = p.rows * p.cols;
+  let scale = 2.0 / f32(n);
+  var s = 0.0;
+  for (var i = lane; i < n; i += 256u) {
+    let e = out[i] - labels[i];
+    s += e * e;
+    grad[i] = e * scale;
+  }
+  let total = sum256(s, lane);
+  if (lane == 0u) {
+    loss[0] = loss[0] + total / f32(p.cols);
+  }
+}
