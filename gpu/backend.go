@@ -8,8 +8,8 @@
 // Each operation appends one compute dispatch to a command encoder that stays
 // open until results are needed: a whole training step becomes one command
 // buffer and one submit. Scalars for each dispatch go into a slot of a
-// uniform "params arena" that is uploaded once per submit. Bind groups are
-// cached by (pipeline, slot, buffers), so a training loop that repeats the
+// uniform "params arena" that is uploaded once per submit and bound with a
+// dynamic offset. Bind groups are cached by (pipeline, buffers), so a training loop that repeats the
 // same step stops creating them after its first step; pipelines are compiled
 // once per shader variant.
 //
@@ -36,6 +36,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -128,7 +130,6 @@ type kernel struct {
 
 type groupKey struct {
 	kernel int
-	slot   int
 	ids    [6]uint64
 }
 
@@ -288,6 +289,9 @@ func (b *Backend) takeErr() error {
 }
 
 func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
+	if b.closed {
+		panic("gpu: backend used after Close")
+	}
 	gt, ok := t.(*Tensor)
 	if !ok || gt.b != b {
 		panic(fmt.Sprintf("gpu: %s: tensor %dx%d does not belong to this backend", op, t.Rows(), t.Cols()))
@@ -351,8 +355,11 @@ func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 func (b *Backend) Free(t backend.Tensor) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return // Close released everything already
+	}
 	gt := b.tensor(t, "Free")
-	if gt.view || b.closed {
+	if gt.view {
 		return
 	}
 	b.flush()
@@ -599,16 +606,59 @@ func (b *Backend) kernelFor(name string, consts map[string]string) (*kernel, err
 		return nil, fmt.Errorf("gpu: compile shader %s: %w", key, err)
 	}
 	defer mod.Release()
+	layout, err := b.layoutFor(key, src)
+	if err != nil {
+		return nil, err
+	}
+	pll, err := b.dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{BindGroupLayouts: []*wgpu.BindGroupLayout{layout}})
+	if err != nil {
+		layout.Release()
+		return nil, fmt.Errorf("gpu: pipeline layout for shader %s: %w", key, err)
+	}
+	defer pll.Release()
 	pl, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
 		Label:   name,
+		Layout:  pll,
 		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"},
 	})
 	if err != nil {
+		layout.Release()
 		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", key, err)
 	}
-	k := &kernel{id: len(b.kernels) + 1, name: key, pipeline: pl, layout: pl.GetBindGroupLayout(0)}
+	k := &kernel{id: len(b.kernels) + 1, name: key, pipeline: pl, layout: layout}
 	b.kernels[key] = k
 	return k, nil
+}
+
+var bindingDecl = regexp.MustCompile(`@binding\((\d+)\)\s*var<(uniform|storage,\s*read_write|storage,\s*read)>`)
+
+// layoutFor builds the bind-group layout of a shader from its declarations:
+// binding 0 is the uniform params block, bound with a dynamic offset so that
+// one bind group serves every params slot; the others are storage buffers,
+// read-only or read-write as declared.
+func (b *Backend) layoutFor(name, src string) (*wgpu.BindGroupLayout, error) {
+	var entries []wgpu.BindGroupLayoutEntry
+	for _, m := range bindingDecl.FindAllStringSubmatch(src, -1) {
+		n, _ := strconv.Atoi(m[1])
+		e := wgpu.BindGroupLayoutEntry{Binding: uint32(n), Visibility: wgpu.ShaderStageCompute}
+		switch {
+		case m[2] == "uniform":
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform, HasDynamicOffset: true, MinBindingSize: paramSlot}
+		case strings.Contains(m[2], "read_write"):
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage}
+		default:
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeReadOnlyStorage}
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 || entries[0].Binding != 0 || entries[0].Buffer.Type != wgpu.BufferBindingTypeUniform {
+		return nil, fmt.Errorf("gpu: shader %s: binding 0 must be the uniform params block", name)
+	}
+	l, err := b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: bind group layout for shader %s: %w", name, err)
+	}
+	return l, nil
 }
 
 // encoder makes sure a command encoder is open.
@@ -697,7 +747,7 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 	for i, w := range params {
 		putWord(p[4*i:], w)
 	}
-	key := groupKey{kernel: k.id, slot: slot}
+	key := groupKey{kernel: k.id}
 	for i, t := range ts {
 		if t.buf.freed {
 			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", name, t.rows, t.cols))
@@ -714,7 +764,7 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 			}
 		}
 		entries := make([]wgpu.BindGroupEntry, 0, len(ts)+1)
-		entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: uint64(slot * paramSlot), Size: paramSlot})
+		entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: 0, Size: paramSlot})
 		for i, t := range ts {
 			entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Size: wgpu.WholeSize})
 		}
@@ -733,7 +783,7 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 		b.pass = b.enc.BeginComputePass(nil)
 	}
 	b.pass.SetPipeline(k.pipeline)
-	b.pass.SetBindGroup(0, g, nil)
+	b.pass.SetBindGroup(0, g, []uint32{uint32(slot * paramSlot)})
 	b.pass.DispatchWorkgroups(gx, gy, 1)
 	b.stats.Dispatches++
 }

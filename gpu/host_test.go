@@ -1,0 +1,214 @@
+package gpu_test
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/gpu"
+	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSelect(t *testing.T) {
+	lava := gpu.Adapter{Index: 0, Name: "llvmpipe", API: "vulkan", Type: "cpu"}
+	llvmGL := gpu.Adapter{Index: 1, Name: "llvmpipe GL", API: "gl", Type: "cpu"}
+	igpu := gpu.Adapter{Index: 2, Name: "Intel UHD", API: "vulkan", Type: "integrated"}
+	dgpu := gpu.Adapter{Index: 3, Name: "NVIDIA H100", API: "vulkan", Type: "discrete"}
+	dgpuGL := gpu.Adapter{Index: 4, Name: "NVIDIA H100 GL", API: "gl", Type: "discrete"}
+	software := []gpu.Adapter{llvmGL, lava}
+	all := []gpu.Adapter{lava, llvmGL, igpu, dgpuGL, dgpu}
+
+	tests := []struct {
+		name    string
+		list    []gpu.Adapter
+		choice  string
+		want    string
+		wantErr error
+		errText string
+	}{
+		{"gpu prefers discrete vulkan", all, "gpu", "NVIDIA H100", nil, ""},
+		{"gpu without hardware", software, "gpu", "", gpu.ErrNoHardwareGPU, "llvmpipe GL (gl, cpu)"},
+		{"software prefers vulkan", software, "software", "llvmpipe", nil, ""},
+		{"any falls back to software", software, "any", "llvmpipe", nil, ""},
+		{"any prefers hardware", all, "any", "NVIDIA H100", nil, ""},
+		{"by api", all, "gl", "NVIDIA H100 GL", nil, ""},
+		{"api absent", software, "metal", "", gpu.ErrNoAdapter, "adapters present"},
+		{"nothing at all", nil, "any", "", gpu.ErrNoAdapter, "mesa-vulkan-drivers"},
+		{"unknown choice", all, "tpu", "", nil, "unknown GPU choice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := gpu.Select(tt.list, tt.choice)
+			if tt.want != "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, got.Name)
+				return
+			}
+			require.Error(t, err)
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+			}
+			assert.Contains(t, err.Error(), tt.errText)
+		})
+	}
+}
+
+func TestAdaptersListed(t *testing.T) {
+	b := gputest.Open(t) // skips (or fails under GPUTRAIN_REQUIRE_GPU=1) without adapters
+	list := gpu.Adapters()
+	require.NotEmpty(t, list)
+	for _, a := range list {
+		assert.NotEmpty(t, a.Name)
+		assert.NotEqual(t, "unknown", a.API, "adapter %+v", a)
+		assert.NotZero(t, a.Limits.MaxStorageBufferBindingSize, "adapter %+v", a)
+	}
+	// The device gets the adapter's own limits, not WebGPU's 128 MiB default binding.
+	assert.Equal(t, b.Adapter().Limits.MaxStorageBufferBindingSize, b.MaxTensorBytes())
+}
+
+// TestReadbackUnderGCPressure is the regression test for the binding's
+// MapAsync, which crashed the process when the garbage collector ran between
+// the map request and its callback. Thousands of readbacks run while another
+// goroutine allocates and forces collections.
+func TestReadbackUnderGCPressure(t *testing.T) {
+	b := gputest.Open(t)
+	x, err := b.New(4, 4, backend.Float)
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var keep [][]byte
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			keep = append(keep, make([]byte, 64+i%4096))
+			if len(keep) > 512 {
+				keep = keep[:0]
+			}
+			if i%64 == 0 {
+				runtime.GC()
+			}
+		}
+	}()
+	n := 3000
+	if testing.Short() {
+		n = 1000
+	}
+	for i := 0; i < n; i++ {
+		b.Fill(x, float64(i%1000))
+		got, err := b.ReadFloats(x)
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			require.NoError(t, err, "readback %d", i)
+		}
+		if got[15] != float64(i%1000) {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("readback %d: got %v, want %d", i, got[15], i%1000)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// TestMisuseIsRefused drives, through the gpu package, the misuse that makes
+// the binding abort the process, and checks each is refused first.
+func TestMisuseIsRefused(t *testing.T) {
+	b := gputest.Open(t)
+	x, err := b.New(2, 2, backend.Float)
+	require.NoError(t, err)
+	y, err := b.New(2, 2, backend.Float)
+	require.NoError(t, err)
+	b.Free(x)
+	// Submitting work that uses a destroyed buffer aborts in the binding;
+	// here it panics with a message before anything is recorded.
+	assert.PanicsWithValue(t, "gpu: SGD: use of freed tensor 2x2", func() { b.SGD(x, y, 0.1) })
+	assert.PanicsWithValue(t, "gpu: ReadFloats: use of freed tensor 2x2", func() { _, _ = b.ReadFloats(x) })
+	assert.Panics(t, func() { _ = b.WriteFloats(x, make([]float64, 4)) })
+	// A view of a freed tensor is refused too.
+	assert.Panics(t, func() { b.View(x, 1) })
+
+	// A tensor of another backend is refused.
+	other := gputest.Open(t)
+	z, err := other.New(2, 2, backend.Float)
+	require.NoError(t, err)
+	assert.PanicsWithValue(t, "gpu: SGD: tensor 2x2 does not belong to this backend", func() { b.SGD(y, z, 0.1) })
+
+	// The backend still works afterwards.
+	b.Fill(y, 2)
+	got, err := b.ReadFloats(y)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{2, 2, 2, 2}, got)
+
+	// Use after Close panics rather than reaching a released device.
+	require.NoError(t, other.Close())
+	assert.PanicsWithValue(t, "gpu: backend used after Close", func() { other.Fill(z, 1) })
+}
+
+// TestTensorLargerThanBindingIsRefused lowers the limit the backend believes
+// in and checks that a tensor over it is refused with an error naming the
+// limit and the size asked for.
+func TestTensorLargerThanBindingIsRefused(t *testing.T) {
+	b := gputest.OpenWith(t, gpu.Options{Device: gputest.Device(), MaxStorageBinding: 1 << 20})
+	_, err := b.New(512, 512, backend.Float) // exactly 1 MiB fits
+	require.NoError(t, err)
+	_, err = b.New(513, 512, backend.Float)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1050624 bytes")
+	assert.Contains(t, err.Error(), "max storage-buffer binding size of 1048576 bytes")
+}
+
+// TestNoGrowthOverManySteps repeats a small training-like step and checks
+// that the live objects stay flat: buffers, bind groups and pipelines are
+// counted, not timed.
+func TestNoGrowthOverManySteps(t *testing.T) {
+	b := gputest.Open(t)
+	x, _ := b.New(8, 5, backend.Float)
+	w, _ := b.New(5, 3, backend.Float)
+	y, _ := b.New(8, 3, backend.Float)
+	bias, _ := b.New(1, 3, backend.Float)
+	g, _ := b.New(5, 3, backend.Float)
+	b.Fill(x, 0.5)
+	b.Fill(w, 0.1)
+	step := func() {
+		b.MatMul(y, x, w, false, false)
+		b.BiasActivate(y, bias, backend.Sigmoid)
+		b.MatMul(g, x, y, true, false)
+		b.SGD(w, g, 0.01)
+	}
+	for i := 0; i < 10; i++ {
+		step()
+	}
+	require.NoError(t, b.Sync())
+	before := b.Stats()
+	steps := 2000
+	for i := 0; i < steps; i++ {
+		step()
+		if i%100 == 0 {
+			require.NoError(t, b.Sync())
+		}
+	}
+	require.NoError(t, b.Sync())
+	after := b.Stats()
+	assert.Equal(t, before.LiveBuffers, after.LiveBuffers, "live buffers")
+	assert.Equal(t, before.BindGroups, after.BindGroups, "cached bind groups")
+	assert.Equal(t, before.Pipelines, after.Pipelines, "pipelines")
+	assert.Equal(t, before.LiveBytes, after.LiveBytes, "live bytes")
+	assert.Equal(t, before.Dispatches+uint64(4*steps), after.Dispatches)
+}
+
+func TestErrorsAreSticky(t *testing.T) {
+	b := gputest.Open(t)
+	assert.NoError(t, b.Sync())
+	assert.False(t, errors.Is(b.Sync(), gpu.ErrDeviceLost))
+}
