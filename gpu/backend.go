@@ -82,6 +82,10 @@ type Stats struct {
 type Options struct {
 	// Device selects the adapter; see Select. Empty means "any".
 	Device string
+	// Autotune measures the matmul tile configurations once per shape
+	// bucket and keeps the fastest (see MatmulCandidates). It costs a few
+	// timed runs the first time each shape appears.
+	Autotune bool
 	// MaxStorageBinding, when non-zero, lowers the largest tensor the
 	// backend accepts below the adapter's limit (for tests of that limit).
 	MaxStorageBinding uint64
@@ -114,6 +118,10 @@ type Backend struct {
 
 	staging     *wgpu.Buffer
 	stagingSize uint64
+
+	autotune bool
+	tuned    map[tuneKey]MatmulConfig
+	tuneLog  []string
 
 	err    error // first device error since the last Sync
 	lost   bool
@@ -205,6 +213,8 @@ func Open(opts Options) (*Backend, error) {
 		groups:     map[groupKey]*wgpu.BindGroup{},
 		buffers:    map[uint64]*buffer{},
 		paramsHost: make([]byte, paramSlot*paramSlots),
+		autotune:   opts.Autotune,
+		tuned:      map[tuneKey]MatmulConfig{},
 	}
 	if opts.MaxStorageBinding != 0 && opts.MaxStorageBinding < b.maxBinding {
 		b.maxBinding = opts.MaxStorageBinding
@@ -321,6 +331,14 @@ func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) 
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
+	t, err := b.alloc(rows, cols, dt)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return t, nil
+}
+
+func (b *Backend) alloc(rows, cols int, dt backend.DType) (*Tensor, error) {
 	size := byteSize(rows, cols, dt)
 	if size > b.maxBinding {
 		return nil, fmt.Errorf("gpu: tensor %dx%d %s needs %d bytes, more than the adapter's max storage-buffer binding size of %d bytes (%s)",
@@ -343,6 +361,11 @@ func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) 
 	return &Tensor{b: b, buf: bb, rows: rows, cols: cols, dtype: dt}, nil
 }
 
+// newLocked allocates a float tensor; b.mu must be held.
+func (b *Backend) newLocked(rows, cols int) (*Tensor, error) {
+	return b.alloc(rows, cols, backend.Float)
+}
+
 // View returns the first rows rows of t.
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
@@ -362,6 +385,11 @@ func (b *Backend) Free(t backend.Tensor) {
 	if gt.view {
 		return
 	}
+	b.freeLocked(gt)
+}
+
+// freeLocked releases t's buffer; b.mu must be held.
+func (b *Backend) freeLocked(gt *Tensor) {
 	b.flush()
 	b.dropGroups(gt.buf.id)
 	gt.buf.freed = true

@@ -115,3 +115,102 @@ func TestReopen(t *testing.T) {
 		require.NoError(t, b.Close())
 	}
 }
+
+// TestEveryMatmulCandidate checks each tile configuration the autotuner may
+// pick, in all four operand layouts, on shapes that are not multiples of any
+// tile, against a float64 product of the same float32 inputs. The bound is
+// the float32 dot-product error bound (k+2)·2⁻²⁴·Σ|a||b| (see backendtest).
+func TestEveryMatmulCandidate(t *testing.T) {
+	b := openInternal(t)
+	m, k, n := 37, 45, 29
+	for _, cfg := range MatmulCandidates {
+		if cfg.valid(b.adapter.Limits) != nil {
+			t.Logf("%v does not fit this adapter; skipped", cfg)
+			continue
+		}
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				av := make([]float64, m*k)
+				bv := make([]float64, k*n)
+				for i := range av {
+					av[i] = float64(float32(float64((i*7)%13)/13 - 0.4))
+				}
+				for i := range bv {
+					bv[i] = float64(float32(float64((i*5)%11)/11 - 0.5))
+				}
+				ar, ac, br, bc := m, k, k, n
+				if ta {
+					ar, ac = k, m
+				}
+				if tb {
+					br, bc = n, k
+				}
+				at, err := b.New(ar, ac, backend.Float)
+				require.NoError(t, err)
+				bt, err := b.New(br, bc, backend.Float)
+				require.NoError(t, err)
+				ct, err := b.New(m, n, backend.Float)
+				require.NoError(t, err)
+				require.NoError(t, b.WriteFloats(at, av))
+				require.NoError(t, b.WriteFloats(bt, bv))
+				b.mu.Lock()
+				b.matmul(cfg, ct.(*Tensor), at.(*Tensor), bt.(*Tensor), m, k, n, ta, tb)
+				b.mu.Unlock()
+				got, err := b.ReadFloats(ct)
+				require.NoError(t, err)
+				getA := func(i, p int) float64 {
+					if ta {
+						return av[p*m+i]
+					}
+					return av[i*k+p]
+				}
+				getB := func(p, j int) float64 {
+					if tb {
+						return bv[j*k+p]
+					}
+					return bv[p*n+j]
+				}
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						var want, mag float64
+						for p := 0; p < k; p++ {
+							want += getA(i, p) * getB(p, j)
+							mag += abs(getA(i, p) * getB(p, j))
+						}
+						bound := float64(k+2) * 0x1p-24 * mag
+						if d := abs(got[i*n+j] - want); d > bound {
+							t.Fatalf("%v transA=%v transB=%v: c[%d,%d] = %v, want %v (|err| %g > bound %g)", cfg, ta, tb, i, j, got[i*n+j], want, d, bound)
+						}
+					}
+				}
+				b.Free(at)
+				b.Free(bt)
+				b.Free(ct)
+			}
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestAutotuneChoosesAndCaches(t *testing.T) {
+	b, err := Open(Options{Device: "any", Autotune: true})
+	if err != nil {
+		t.Skipf("no adapter: %v", err)
+	}
+	defer b.Close()
+	a, _ := b.New(40, 30, backend.Float)
+	w, _ := b.New(30, 20, backend.Float)
+	c, _ := b.New(40, 20, backend.Float)
+	b.MatMul(c, a, w, false, false)
+	b.MatMul(c, a, w, false, false)
+	require.NoError(t, b.Sync())
+	log := b.TuneLog()
+	require.Len(t, log, 1, "one tuning run per shape bucket")
+	assert.Contains(t, log[0], "matmul 64x32x32")
+}

@@ -59,7 +59,7 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tc, ta, tb := b.tensor(c, "MatMul"), b.tensor(a, "MatMul"), b.tensor(bt, "MatMul")
-	b.matmul(DefaultMatmul, tc, ta, tb, m, k, n, transA, transB)
+	b.matmul(b.matmulConfig(m, k, n, transA, transB), tc, ta, tb, m, k, n, transA, transB)
 }
 
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {

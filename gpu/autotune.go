@@ -1,0 +1,179 @@
+package gpu
+
+import (
+	"fmt"
+	"math/bits"
+	"time"
+)
+
+// MatmulCandidates are the tile configurations the autotuner measures. All
+// use 256 invocations a workgroup; they differ in tile shape, depth and
+// outputs per invocation (more outputs per invocation means more reuse of
+// each value loaded from workgroup memory, but more registers).
+var MatmulCandidates = []MatmulConfig{
+	DefaultMatmul,
+	{BM: 32, BN: 32, BK: 16, TM: 2, TN: 2},
+	{BM: 128, BN: 64, BK: 8, TM: 8, TN: 4},
+	{BM: 64, BN: 128, BK: 8, TM: 4, TN: 8},
+	{BM: 128, BN: 128, BK: 8, TM: 8, TN: 8},
+	{BM: 16, BN: 16, BK: 16, TM: 1, TN: 1},
+}
+
+// tuneKey buckets matmul shapes so that one measurement serves similar
+// shapes: each dimension is rounded up to a power of two.
+type tuneKey struct {
+	m, k, n        int
+	transA, transB bool
+}
+
+func pow2(x int) int {
+	if x <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(x-1))
+}
+
+func bucket(m, k, n int, transA, transB bool) tuneKey {
+	return tuneKey{pow2(m), pow2(k), pow2(n), transA, transB}
+}
+
+// matmulConfig returns the configuration for a matmul of this shape: the
+// tuned one when autotuning is on and the shape's bucket has been measured,
+// else DefaultMatmul.
+func (b *Backend) matmulConfig(m, k, n int, transA, transB bool) MatmulConfig {
+	if !b.autotune {
+		return DefaultMatmul
+	}
+	key := bucket(m, k, n, transA, transB)
+	if c, ok := b.tuned[key]; ok {
+		return c
+	}
+	c, err := b.tune(key)
+	if err != nil {
+		b.fail(err)
+		c = DefaultMatmul
+	}
+	b.tuned[key] = c
+	return c
+}
+
+// TuneResult is one measured candidate of a tuning run.
+type TuneResult struct {
+	Config  MatmulConfig
+	Seconds float64 // median of the timed runs
+	GFLOPS  float64
+}
+
+// tune measures every valid candidate on the bucket's shape, in scratch
+// tensors, and returns the fastest. It runs once per bucket per Backend, the
+// way Burn's autotune caches its choice.
+func (b *Backend) tune(key tuneKey) (MatmulConfig, error) {
+	res, err := b.measure(key, 3)
+	if err != nil {
+		return DefaultMatmul, err
+	}
+	best := res[0]
+	for _, r := range res[1:] {
+		if r.Seconds < best.Seconds {
+			best = r
+		}
+	}
+	b.tuneLog = append(b.tuneLog, fmt.Sprintf("matmul %dx%dx%d transA=%v transB=%v: %v (%.1f GFLOP/s)",
+		key.m, key.k, key.n, key.transA, key.transB, best.Config, best.GFLOPS))
+	return best.Config, nil
+}
+
+func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
+	m, k, n := key.m, key.k, key.n
+	ar, ac := m, k
+	if key.transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if key.transB {
+		br, bc = n, k
+	}
+	var scratch []*Tensor
+	alloc := func(r, c int) (*Tensor, error) {
+		size := byteSize(r, c, 0)
+		if size > b.maxBinding {
+			return nil, fmt.Errorf("autotune: %dx%d scratch exceeds binding limit", r, c)
+		}
+		t, err := b.newLocked(r, c)
+		if err == nil {
+			scratch = append(scratch, t)
+		}
+		return t, err
+	}
+	defer func() {
+		for _, t := range scratch {
+			b.freeLocked(t)
+		}
+	}()
+	a, err := alloc(ar, ac)
+	if err != nil {
+		return nil, err
+	}
+	bt, err := alloc(br, bc)
+	if err != nil {
+		return nil, err
+	}
+	c, err := alloc(m, n)
+	if err != nil {
+		return nil, err
+	}
+	var out []TuneResult
+	for _, cfg := range MatmulCandidates {
+		if cfg.valid(b.adapter.Limits) != nil {
+			continue
+		}
+		b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB) // warm-up, compiles
+		b.flush()
+		b.dev.Poll(true, nil)
+		times := make([]float64, reps)
+		for r := range times {
+			start := time.Now()
+			b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB)
+			b.flush()
+			b.dev.Poll(true, nil)
+			times[r] = time.Since(start).Seconds()
+		}
+		if b.err != nil {
+			return nil, b.takeErr()
+		}
+		med := median(times)
+		out = append(out, TuneResult{Config: cfg, Seconds: med, GFLOPS: 2 * float64(m) * float64(k) * float64(n) / med / 1e9})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("autotune: no matmul configuration fits adapter %s", b.adapter.Name)
+	}
+	return out, nil
+}
+
+// MeasureMatMul times every candidate configuration on an m×k·k×n matmul
+// (rounded up to powers of two) and returns the results, for benchmarks.
+func (b *Backend) MeasureMatMul(m, k, n int, transA, transB bool, reps int) ([]TuneResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.measure(bucket(m, k, n, transA, transB), reps)
+}
+
+// TuneLog lists the choices the autotuner made.
+func (b *Backend) TuneLog() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.tuneLog...)
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
