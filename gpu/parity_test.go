@@ -1,0 +1,23 @@
+package gpu_test
+
+import (
+	"testing"
+
+	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/gpu/gputest"
+)
+
+// The parity suite: every GPU op in float32 against the float64 reference.
+// Tolerances are stated and justified in package backendtest.
+
+func TestParityMatMul(t *testing.T)         { backendtest.MatMul(t, gputest.Open(t)) }
+func TestParityBiasActivate(t *testing.T)   { backendtest.BiasActivate(t, gputest.Open(t)) }
+func TestParityActivationGrad(t *testing.T) { backendtest.ActivationGrad(t, gputest.Open(t)) }
+func TestParityColumnSum(t *testing.T)      { backendtest.ColumnSum(t, gputest.Open(t)) }
+func TestParityLossGrad(t *testing.T)       { backendtest.LossGrad(t, gputest.Open(t)) }
+func TestParityCountCorrect(t *testing.T)   { backendtest.CountCorrect(t, gputest.Open(t)) }
+func TestParityGather(t *testing.T)         { backendtest.Gather(t, gputest.Open(t)) }
+func TestParityFill(t *testing.T)           { backendtest.Fill(t, gputest.Open(t)) }
+func TestParityOptimizers(t *testing.T)     { backendtest.Optimizers(t, gputest.Open(t)) }
+func TestParityViews(t *testing.T)          { backendtest.Views(t, gputest.Open(t)) }
+func TestParityTrainingRun(t *testing.T)    { backendtest.TrainingRun(t, gputest.Open(t)) }
