@@ -168,9 +168,10 @@ func TestTensorLargerThanBindingIsRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "max storage-buffer binding size of 1048576 bytes")
 }
 
-// TestNoGrowthOverManySteps repeats a small training-like step and checks
-// that the live objects stay flat: buffers, bind groups and pipelines are
-// counted, not timed.
+// TestNoGrowthOverManySteps is the soak test: 20,000 training-like steps
+// (2,000 under -short) on the adapter, checking that the live objects stay
+// flat — buffers, bind groups, pipelines and the Go heap are counted, not
+// timed.
 func TestNoGrowthOverManySteps(t *testing.T) {
 	b := gputest.Open(t)
 	x, _ := b.New(8, 5, backend.Float)
@@ -191,7 +192,11 @@ func TestNoGrowthOverManySteps(t *testing.T) {
 	}
 	require.NoError(t, b.Sync())
 	before := b.Stats()
-	steps := 2000
+	steps := 20000
+	if testing.Short() {
+		steps = 2000
+	}
+	heapBefore := heapInUse()
 	for i := 0; i < steps; i++ {
 		step()
 		if i%100 == 0 {
@@ -205,6 +210,16 @@ func TestNoGrowthOverManySteps(t *testing.T) {
 	assert.Equal(t, before.Pipelines, after.Pipelines, "pipelines")
 	assert.Equal(t, before.LiveBytes, after.LiveBytes, "live bytes")
 	assert.Equal(t, before.Dispatches+uint64(4*steps), after.Dispatches)
+	// Host memory: a leak of even 64 bytes a step would show as >1 MiB here.
+	growth := int64(heapInUse()) - int64(heapBefore)
+	assert.Less(t, growth, int64(1<<20), "Go heap grew by %d bytes over %d steps", growth, steps)
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
 }
 
 func TestErrorsAreSticky(t *testing.T) {

@@ -214,3 +214,46 @@ func TestAutotuneChoosesAndCaches(t *testing.T) {
 	require.Len(t, log, 1, "one tuning run per shape bucket")
 	assert.Contains(t, log[0], "matmul 64x32x32")
 }
+
+// TestLargeMatmulIsSplit lowers the per-dispatch bound and checks that a
+// product split over several dispatches gives the same result.
+func TestLargeMatmulIsSplit(t *testing.T) {
+	b := openInternal(t)
+	old := maxDispatchMACs
+	defer func() { maxDispatchMACs = old }()
+	m, k, n := 200, 7, 9
+	av := make([]float64, m*k)
+	for i := range av {
+		av[i] = float64(i%5) - 2
+	}
+	bv := make([]float64, k*n)
+	for i := range bv {
+		bv[i] = float64(i%3) - 1
+	}
+	run := func() []float64 {
+		at, _ := b.New(m, k, backend.Float)
+		bt, _ := b.New(k, n, backend.Float)
+		ct, _ := b.New(m, n, backend.Float)
+		require.NoError(t, b.WriteFloats(at, av))
+		require.NoError(t, b.WriteFloats(bt, bv))
+		b.MatMul(ct, at, bt, false, false)
+		got, err := b.ReadFloats(ct)
+		require.NoError(t, err)
+		return got
+	}
+	whole := run()
+	before := b.Stats().Dispatches
+	maxDispatchMACs = int64(DefaultMatmul.BM) * int64(n) * int64(k) // one row block per dispatch
+	split := run()
+	assert.Equal(t, uint64(4), b.Stats().Dispatches-before, "200 rows in 64-row blocks: 4 dispatches")
+	assert.Equal(t, whole, split) // same sums in the same order: bit-identical
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			want := 0.0
+			for p := 0; p < k; p++ {
+				want += av[i*k+p] * bv[p*n+j]
+			}
+			require.Equal(t, want, split[i*n+j], "c[%d,%d]", i, j) // small integers: exact
+		}
+	}
+}

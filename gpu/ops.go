@@ -62,10 +62,23 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	b.matmul(b.matmulConfig(m, k, n, transA, transB), tc, ta, tb, m, k, n, transA, transB)
 }
 
+// maxDispatchMACs bounds the multiply-adds of one matmul dispatch. A
+// driver's watchdog may reset a device whose single dispatch runs for
+// seconds, so larger products are split into several dispatches over blocks
+// of rows (2³¹ multiply-adds take well under a second on a GPU, a few
+// seconds on a software rasteriser, which has no watchdog).
+var maxDispatchMACs = int64(1) << 31
+
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
-	gy := uint32((m + cfg.BM - 1) / cfg.BM)
-	b.dispatch("matmul", cfg.consts(transA, transB), []uint32{uint32(m), uint32(n), uint32(k)}, gx, gy, a, bt, c)
+	blocks := (m + cfg.BM - 1) / cfg.BM
+	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))
+	chunk := int(max(maxDispatchMACs/perBlock, 1))
+	consts := cfg.consts(transA, transB)
+	for b0 := 0; b0 < blocks; b0 += chunk {
+		gy := uint32(min(chunk, blocks-b0))
+		b.dispatch("matmul", consts, []uint32{uint32(m), uint32(n), uint32(k), uint32(b0)}, gx, gy, a, bt, c)
+	}
 }
 
 // BiasActivate sets y = act(y + bias) in place.

@@ -10,7 +10,9 @@ struct Params {
   m: u32,
   n: u32,
   k: u32,
-  _pad: u32,
+  // rowBlock0 is the first BM-row block of this dispatch: the host splits
+  // very large products into several dispatches of bounded size.
+  rowBlock0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -58,7 +60,7 @@ fn loadB(row: u32, col: u32) -> f32 {
 @compute @workgroup_size(TX, TY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * TX + lid.x;
-  let row0 = wid.y * BM;
+  let row0 = (wid.y + p.rowBlock0) * BM;
   let col0 = wid.x * BN;
 
   var acc: array<f32, {{TM_TN}}>;
