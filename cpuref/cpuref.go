@@ -1,8 +1,18 @@
 // Package cpuref is gputrain's reference backend: every operation of
 // backend.Backend computed in float64 on the CPU, with gonum's BLAS for the
-// matrix products. It is the oracle that the GPU's float32 results are checked
-// against, and it is also the `--device cpu` backend, so its operations work
-// in place on preallocated storage and allocate nothing per call.
+// matrix products.
+//
+// It is the oracle that the GPU's float32 results are checked against (see
+// package backend/backendtest), and it is also the `--device cpu` backend, so
+// its operations work in place on storage allocated by New and allocate
+// nothing per call (MatMul excepted for products large enough that gonum
+// runs them on several goroutines).
+//
+// Operations execute when they are called; Sync has nothing to wait for.
+// Shape mistakes panic with the messages of package backend's Check
+// functions, so the reference and the GPU fail alike; using a freed tensor, a
+// tensor of another backend, or a closed backend panics with a message that
+// starts with "cpuref:".
 package cpuref
 
 import (
@@ -12,18 +22,23 @@ import (
 	"github.com/gputrain/gputrain/backend"
 )
 
-// Backend computes backend operations in float64. Operations run as they are
-// called; Sync has nothing to wait for. Create it with New.
+// maxElements bounds the elements of one tensor, so that index arithmetic in
+// int stays far from overflow on every platform.
+const maxElements = 1 << 31
+
+// Backend computes backend operations in float64. Create it with New. A
+// Backend is not safe for concurrent use.
 type Backend struct {
-	closed bool
-	live   int
+	closed  bool
+	tensors []*Tensor // live root tensors; Tensor.slot indexes this
 }
 
-// New returns a reference backend.
+// New returns an empty reference backend.
 func New() *Backend { return &Backend{} }
 
-// Tensor is a tensor of a reference Backend. A view shares its parent's
-// storage (the first rows of it).
+// Tensor is a tensor of a reference Backend: a rows×cols row-major matrix
+// whose elements are held in exactly one of f (Float), u8 (Byte) or idx
+// (Index). A view shares its root's storage: the first rows·cols elements.
 type Tensor struct {
 	b          *Backend
 	rows, cols int
@@ -31,7 +46,8 @@ type Tensor struct {
 	f          []float64
 	u8         []byte
 	idx        []uint32
-	parent     *Tensor // nil unless a view
+	root       *Tensor // the tensor that owns the storage; itself unless a view
+	slot       int     // position in b.tensors while live (roots only)
 	freed      bool
 }
 
@@ -44,23 +60,21 @@ func (t *Tensor) Cols() int { return t.cols }
 // DType returns the element type.
 func (t *Tensor) DType() backend.DType { return t.dtype }
 
-// Data returns the float64 storage of a Float tensor, row-major, without a
-// copy. It panics for other types.
+// Data returns the storage of a Float tensor, row-major (len Rows·Cols),
+// without a copy: writes to it change the tensor. It panics for a Byte or
+// Index tensor and for a freed tensor.
 func (t *Tensor) Data() []float64 {
+	if t.root.freed {
+		panic(fmt.Sprintf("cpuref: Data: use of freed tensor %dx%d", t.rows, t.cols))
+	}
 	if t.dtype != backend.Float {
 		panic(fmt.Sprintf("cpuref: Data of a %s tensor", t.dtype))
 	}
 	return t.f
 }
 
-func (t *Tensor) isFreed() bool {
-	if t.parent != nil {
-		return t.parent.freed
-	}
-	return t.freed
-}
-
-// Info describes the reference backend.
+// Info describes the reference backend: Kind and API "cpu", Precision
+// "float64".
 func (b *Backend) Info() backend.Info {
 	return backend.Info{
 		Kind:        "cpu",
@@ -71,36 +85,46 @@ func (b *Backend) Info() backend.Info {
 	}
 }
 
-// Live returns the number of tensors allocated and not freed.
-func (b *Backend) Live() int { return b.live }
+// Live returns the number of tensors allocated and not yet freed (views are
+// not counted). It is zero after Close.
+func (b *Backend) Live() int { return len(b.tensors) }
 
+// tensor returns t as a tensor of b, panicking if b is closed, t belongs to
+// another backend, or t (or the tensor it views) has been freed.
 func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
 	if b.closed {
-		panic("cpuref: backend used after Close")
+		panic(fmt.Sprintf("cpuref: %s: backend used after Close", op))
 	}
 	ct, ok := t.(*Tensor)
-	if !ok || ct.b != b {
-		panic(fmt.Sprintf("cpuref: %s: tensor %dx%d does not belong to this backend", op, t.Rows(), t.Cols()))
+	if !ok {
+		panic(fmt.Sprintf("cpuref: %s: tensor %dx%d (%T) does not belong to this backend", op, t.Rows(), t.Cols(), t))
 	}
-	if ct.isFreed() {
+	if ct.b != b {
+		panic(fmt.Sprintf("cpuref: %s: tensor %dx%d belongs to another cpuref backend", op, t.Rows(), t.Cols()))
+	}
+	if ct.root.freed {
 		panic(fmt.Sprintf("cpuref: %s: use of freed tensor %dx%d", op, t.Rows(), t.Cols()))
 	}
 	return ct
 }
 
-// New allocates a zero-filled rows×cols tensor of type dt. It never fails
-// for want of memory short of the Go runtime's own out-of-memory crash; it
-// returns an error only for tensors larger than 2³¹ elements.
+// floats returns the storage of the Float tensor t of b (see tensor).
+func (b *Backend) floats(t backend.Tensor, op string) []float64 { return b.tensor(t, op).f }
+
+// New allocates a zero-filled rows×cols tensor of type dt. It panics if rows
+// or cols is less than 1, dt is unknown, or b is closed, and returns an error
+// for a tensor of more than 2³¹ elements.
 func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) {
 	backend.CheckNew(rows, cols, dt)
 	if b.closed {
-		panic("cpuref: backend used after Close")
+		panic("cpuref: New: backend used after Close")
+	}
+	if rows > maxElements/cols {
+		return nil, fmt.Errorf("cpuref: New: tensor %dx%d has more than the 2^31 elements one tensor may hold", rows, cols)
 	}
 	n := rows * cols
-	if rows > 1<<31/cols {
-		return nil, fmt.Errorf("cpuref: tensor %dx%d has more than 2^31 elements", rows, cols)
-	}
-	t := &Tensor{b: b, rows: rows, cols: cols, dtype: dt}
+	t := &Tensor{b: b, rows: rows, cols: cols, dtype: dt, slot: len(b.tensors)}
+	t.root = t
 	switch dt {
 	case backend.Float:
 		t.f = make([]float64, n)
@@ -109,20 +133,18 @@ func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) 
 	case backend.Index:
 		t.idx = make([]uint32, n)
 	}
-	b.live++
+	b.tensors = append(b.tensors, t)
 	return t, nil
 }
 
-// View returns the first rows rows of t, sharing its storage.
+// View returns the first rows rows of t, sharing its storage. It panics if
+// rows is outside [1, t.Rows()] or t is not a live tensor of b. A view of a
+// view views the same root.
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
 	ct := b.tensor(t, "View")
-	root := ct
-	if ct.parent != nil {
-		root = ct.parent
-	}
 	n := rows * ct.cols
-	v := &Tensor{b: b, rows: rows, cols: ct.cols, dtype: ct.dtype, parent: root}
+	v := &Tensor{b: b, rows: rows, cols: ct.cols, dtype: ct.dtype, root: ct.root, slot: -1}
 	switch ct.dtype {
 	case backend.Float:
 		v.f = ct.f[:n:n]
@@ -134,63 +156,82 @@ func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	return v
 }
 
-// Free releases t. Freeing a view does nothing.
+// Free releases t's storage; later use of t or of its views panics. Freeing
+// a view, or anything after Close (which freed every tensor), does nothing.
+// It panics if t is not a live tensor of b.
 func (b *Backend) Free(t backend.Tensor) {
 	if b.closed {
 		return
 	}
 	ct := b.tensor(t, "Free")
-	if ct.parent != nil {
+	if ct.root != ct {
 		return
 	}
-	ct.freed = true
-	ct.f, ct.u8, ct.idx = nil, nil, nil
-	b.live--
+	last := b.tensors[len(b.tensors)-1]
+	b.tensors[ct.slot], last.slot = last, ct.slot
+	b.tensors[len(b.tensors)-1] = nil
+	b.tensors = b.tensors[:len(b.tensors)-1]
+	ct.release()
 }
 
-// WriteFloats copies src into the Float tensor t.
+// release marks a root tensor freed and drops its storage.
+func (t *Tensor) release() {
+	t.freed = true
+	t.slot = -1
+	t.f, t.u8, t.idx = nil, nil, nil
+}
+
+// WriteFloats copies src (len rows·cols) into the Float tensor t. It panics
+// on a length or type mismatch; it never returns an error.
 func (b *Backend) WriteFloats(t backend.Tensor, src []float64) error {
 	backend.CheckWrite("WriteFloats", t, backend.Float, len(src))
-	copy(b.tensor(t, "WriteFloats").f, src)
+	copy(b.floats(t, "WriteFloats"), src)
 	return nil
 }
 
-// WriteBytes copies src into the Byte tensor t.
+// WriteBytes copies src (len rows·cols) into the Byte tensor t. It panics on
+// a length or type mismatch; it never returns an error.
 func (b *Backend) WriteBytes(t backend.Tensor, src []byte) error {
 	backend.CheckWrite("WriteBytes", t, backend.Byte, len(src))
 	copy(b.tensor(t, "WriteBytes").u8, src)
 	return nil
 }
 
-// WriteIndices copies src into the Index tensor t.
+// WriteIndices copies src (len rows·cols) into the Index tensor t. It panics
+// on a length or type mismatch; it never returns an error.
 func (b *Backend) WriteIndices(t backend.Tensor, src []uint32) error {
 	backend.CheckWrite("WriteIndices", t, backend.Index, len(src))
 	copy(b.tensor(t, "WriteIndices").idx, src)
 	return nil
 }
 
-// ReadFloats returns a copy of the Float tensor t.
+// ReadFloats returns a copy of the Float tensor t, row-major. It panics if t
+// is not a Float tensor; it never returns an error.
 func (b *Backend) ReadFloats(t backend.Tensor) ([]float64, error) {
 	ct := b.tensor(t, "ReadFloats")
 	if ct.dtype != backend.Float {
-		panic(fmt.Sprintf("cpuref: ReadFloats: tensor %dx%d is of type %s", ct.rows, ct.cols, ct.dtype))
+		panic(fmt.Sprintf("ReadFloats: tensor %dx%d %s is not of type float", ct.rows, ct.cols, ct.dtype))
 	}
 	return append([]float64(nil), ct.f...), nil
 }
 
-// Sync returns nil: operations have already run.
+// Sync returns nil: every operation has already run. It panics if b is
+// closed.
 func (b *Backend) Sync() error {
 	if b.closed {
-		panic("cpuref: backend used after Close")
+		panic("cpuref: Sync: backend used after Close")
 	}
 	return nil
 }
 
-// Close marks the backend closed; its tensors are left to the garbage
-// collector.
+// Close frees every tensor of b; b is unusable afterwards. Closing twice
+// does nothing.
 func (b *Backend) Close() error {
+	for _, t := range b.tensors {
+		t.release()
+	}
+	b.tensors = nil
 	b.closed = true
-	b.live = 0
 	return nil
 }
 

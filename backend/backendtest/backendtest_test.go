@@ -1,6 +1,7 @@
 package backendtest_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gputrain/gputrain/backend/backendtest"
@@ -14,21 +15,37 @@ func TestReferenceAgainstItself(t *testing.T) {
 	backendtest.All(t, cpuref.New())
 }
 
-// TestCompareCatchesErrors checks that the comparison would catch a kernel
-// off by more than its bound, and a NaN.
-func TestCompareCatchesErrors(t *testing.T) {
+func TestCompare(t *testing.T) {
 	want := []float64{1, 2, 3}
 	bound := func(int) float64 { return 1e-6 }
-	_, ok := backendtest.Compare("x", []float64{1, 2, 3 + 1e-7}, want, bound)
-	assert.True(t, ok)
-	m, ok := backendtest.Compare("x", []float64{1, 2.001, 3}, want, bound)
-	assert.False(t, ok)
-	assert.Equal(t, 1, m.Index)
-	assert.Contains(t, m.Error(), "exceeds bound")
-	_, ok = backendtest.Compare("x", []float64{1, 2, nan()}, want, bound)
-	assert.False(t, ok)
-	_, ok = backendtest.Compare("x", []float64{1, 2}, want, bound)
-	assert.False(t, ok)
+	tests := []struct {
+		name  string
+		got   []float64
+		want  []float64
+		ok    bool
+		index int
+	}{
+		{"within", []float64{1, 2, 3 + 1e-7}, want, true, 2},
+		{"exceeds", []float64{1, 2.001, 3}, want, false, 1},
+		{"nan", []float64{1, 2, math.NaN()}, want, false, 2},
+		{"nan against nan", []float64{math.NaN()}, []float64{math.NaN()}, true, 0},
+		{"equal infinities", []float64{math.Inf(1)}, []float64{math.Inf(1)}, true, 0},
+		{"infinity against number", []float64{math.Inf(1)}, []float64{1}, false, 0},
+		{"length", []float64{1, 2}, want, false, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ok := backendtest.Compare("x", tc.got, tc.want, bound)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.index, m.Index)
+			if !ok && tc.index >= 0 {
+				assert.Contains(t, m.Error(), "exceeds bound")
+			}
+		})
+	}
+	m, ok := backendtest.Compare("x", []float64{1}, []float64{1}, func(int) float64 { return 0 })
+	assert.True(t, ok, "an exact bound accepts equal values")
+	assert.Zero(t, m.WorstRatio)
+	_, ok = backendtest.Compare("x", []float64{1 + 1e-15}, []float64{1}, func(int) float64 { return 0 })
+	assert.False(t, ok, "an exact bound rejects any difference")
 }
-
-func nan() float64 { z := 0.0; return z / z }

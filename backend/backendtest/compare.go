@@ -1,15 +1,21 @@
 // Package backendtest is the conformance suite for backend.Backend
 // implementations, in the manner of gonum's blas/testblas: each exported
-// function runs one operation on the candidate backend and on the float64
+// function runs operations on the candidate backend and on the float64
 // reference (package cpuref) with identical inputs, and checks every element
 // of the candidate's result against a bound stated, with its reason, beside
-// each test. A backend's parity test is then a one-liner per operation:
+// each check. A backend's parity test is then a one-liner per operation:
 //
 //	func TestParityMatMul(t *testing.T) { backendtest.MatMul(t, open(t)) }
 //
 // Inputs are rounded to float32 before use, so a float32 backend and the
 // reference start from the same numbers and every difference is the
-// candidate's own arithmetic.
+// candidate's own arithmetic. The bounds are worst-case error bounds for
+// float32 evaluation under the WGSL accuracy rules (exp: 3+2|x| ULP; log:
+// 3 ULP, or 2⁻²¹ absolute on [0.5, 2]; division: 2.5 ULP; +, −, ×: correctly
+// rounded; subnormals may flush to zero), so a correct kernel passes for
+// every summation order and tiling, and each check logs how close it came.
+//
+// Every check uses a fixed seed, so runs are deterministic.
 package backendtest
 
 import (
@@ -22,109 +28,175 @@ import (
 )
 
 // u is the unit roundoff of float32, 2⁻²⁴: one correctly rounded float32
-// operation has relative error at most u.
+// operation has relative error at most u, and one ULP of a float32 value v
+// is at most 2u·|v|.
 const u = 0x1p-24
 
-// Mismatch describes the worst element of a comparison.
+// tiny is the smallest normal float32, 2⁻¹²⁶. WGSL lets an implementation
+// flush subnormal results to zero, so every bound has this absolute floor.
+const tiny = 0x1p-126
+
+// Mismatch describes the worst element of a comparison: the one with the
+// largest error relative to its bound.
 type Mismatch struct {
-	What        string
-	Index       int
-	Got, Want   float64
-	Bound       float64
-	WorstRatio  float64 // max over elements of |got-want|/bound
-	MaxAbsError float64
+	What       string  // what was compared
+	Index      int     // the worst element, -1 if none was compared
+	Got, Want  float64 // candidate and reference values there
+	Bound      float64 // its bound
+	WorstRatio float64 // |Got−Want|/Bound: above 1 fails; +Inf for NaN or a length mismatch
+	MaxAbs     float64 // the largest |got−want| over all elements
 }
 
+// Error describes the mismatch.
 func (m Mismatch) Error() string {
+	if m.Index < 0 {
+		return fmt.Sprintf("%s: lengths differ", m.What)
+	}
 	return fmt.Sprintf("%s: element %d = %.9g, want %.9g: |error| %.3g exceeds bound %.3g (%.2fx)",
 		m.What, m.Index, m.Got, m.Want, math.Abs(m.Got-m.Want), m.Bound, m.WorstRatio)
 }
 
-// Compare checks |got[i]-want[i]| ≤ bound(i) for every i. It returns the
-// worst element (largest error relative to its bound) and whether all
-// elements are within their bounds. A NaN or Inf in got where want is
-// finite always fails.
+// Compare checks |got[i]−want[i]| ≤ bound(i) for every i. It returns the
+// worst element and whether every element is within its bound. Equal values
+// (including equal infinities, and NaN against NaN) always pass; a NaN
+// against a number, or slices of different lengths, always fail.
 func Compare(what string, got, want []float64, bound func(i int) float64) (Mismatch, bool) {
 	worst := Mismatch{What: what, Index: -1}
 	if len(got) != len(want) {
-		worst.Index, worst.WorstRatio = len(got), math.Inf(1)
+		worst.WorstRatio = math.Inf(1)
 		return worst, false
 	}
-	ok := true
 	for i := range got {
-		d := math.Abs(got[i] - want[i])
+		g, w := got[i], want[i]
 		bd := bound(i)
-		r := d / bd
-		if d == 0 {
-			r = 0
-		}
-		if math.IsNaN(got[i]) != math.IsNaN(want[i]) || (math.IsNaN(d) && !math.IsNaN(want[i])) {
+		d := math.Abs(g - w)
+		var r float64
+		switch {
+		case g == w || math.IsNaN(g) && math.IsNaN(w):
+			r, d = 0, 0
+		case math.IsNaN(d) || math.IsNaN(g) || math.IsNaN(w):
 			r = math.Inf(1)
+		default:
+			r = d / bd // +Inf for a nonzero error against a zero bound
 		}
-		if d > worst.MaxAbsError {
-			worst.MaxAbsError = d
-		}
+		worst.MaxAbs = math.Max(worst.MaxAbs, d)
 		if worst.Index < 0 || r > worst.WorstRatio {
-			worst = Mismatch{What: what, Index: i, Got: got[i], Want: want[i], Bound: bd, WorstRatio: r, MaxAbsError: worst.MaxAbsError}
-		}
-		if !(r <= 1) {
-			ok = false
+			worst.Index, worst.Got, worst.Want, worst.Bound, worst.WorstRatio = i, g, w, bd, r
 		}
 	}
-	return worst, ok
+	return worst, !(worst.WorstRatio > 1)
 }
 
-// check reports a comparison on t and logs the measured error, so CI logs
-// show how close each op came to its bound.
-func check(t testing.TB, what string, got, want []float64, bound func(i int) float64) {
-	t.Helper()
+// reporter is the part of *testing.T the suite uses. The suite's own tests
+// substitute a recorder, to show that a broken backend fails.
+type reporter interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	// run runs f as a subtest named name.
+	run(name string, f func(reporter))
+}
+
+// testingT adapts *testing.T to reporter.
+type testingT struct{ *testing.T }
+
+func (t testingT) run(name string, f func(reporter)) {
+	t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
+}
+
+// assertClose fails r unless Compare accepts got against want, reporting
+// the worst index, got, want and bound; either way it logs the measured
+// error, so CI logs show how close each operation came to its bound.
+func assertClose(r reporter, got, want []float64, bound func(i int) float64, what string) {
+	r.Helper()
 	m, ok := Compare(what, got, want, bound)
 	if !ok {
-		t.Errorf("%v", m)
+		r.Errorf("%v", m)
 		return
 	}
-	t.Logf("%s: max |error| %.3g, worst at %.2f of its bound", what, m.MaxAbsError, m.WorstRatio)
+	r.Logf("%s: max |error| %.3g, worst at %.3f of its bound", what, m.MaxAbs, m.WorstRatio)
 }
 
-// pair holds the candidate and the reference.
+// exact is the bound of a result that must match bit for bit.
+func exact(int) float64 { return 0 }
+
+// pair holds the candidate and the reference, and the reporter of the
+// current (sub)test.
 type pair struct {
-	t    testing.TB
+	r    reporter
 	cand backend.Backend
 	ref  backend.Backend
 }
 
-// tensor makes a tensor on both backends holding the same values.
-func (p pair) tensor(rows, cols int, vals []float64) (backend.Tensor, backend.Tensor) {
-	p.t.Helper()
-	c, err := p.cand.New(rows, cols, backend.Float)
-	if err != nil {
-		p.t.Fatalf("candidate New(%d, %d): %v", rows, cols, err)
-	}
-	r, err := p.ref.New(rows, cols, backend.Float)
-	if err != nil {
-		p.t.Fatalf("reference New(%d, %d): %v", rows, cols, err)
-	}
+// newPair opens a reference backend next to b, closed when r ends.
+func newPair(r reporter, b backend.Backend) pair {
+	ref := newReference()
+	r.Cleanup(func() { _ = ref.Close() })
+	return pair{r: r, cand: b, ref: ref}
+}
+
+// sub returns p reporting to r.
+func (p pair) sub(r reporter) pair { p.r = r; return p }
+
+// tensor makes a rows×cols Float tensor on each backend, holding vals
+// (zeros if nil).
+func (p pair) tensor(rows, cols int, vals []float64) (cand, ref backend.Tensor) {
+	p.r.Helper()
+	cand = p.newT(p.cand, "candidate", rows, cols, backend.Float)
+	ref = p.newT(p.ref, "reference", rows, cols, backend.Float)
 	if vals != nil {
-		if err := p.cand.WriteFloats(c, vals); err != nil {
-			p.t.Fatalf("candidate WriteFloats: %v", err)
-		}
-		if err := p.ref.WriteFloats(r, vals); err != nil {
-			p.t.Fatalf("reference WriteFloats: %v", err)
-		}
+		p.write(cand, ref, vals)
 	}
-	return c, r
+	return cand, ref
+}
+
+// newT allocates on one backend, failing r on error.
+func (p pair) newT(b backend.Backend, who string, rows, cols int, dt backend.DType) backend.Tensor {
+	p.r.Helper()
+	t, err := b.New(rows, cols, dt)
+	if err != nil {
+		p.r.Fatalf("%s New(%d, %d, %v): %v", who, rows, cols, dt, err)
+	}
+	return t
+}
+
+// write copies vals into both tensors.
+func (p pair) write(cand, ref backend.Tensor, vals []float64) {
+	p.r.Helper()
+	if err := p.cand.WriteFloats(cand, vals); err != nil {
+		p.r.Fatalf("candidate WriteFloats: %v", err)
+	}
+	if err := p.ref.WriteFloats(ref, vals); err != nil {
+		p.r.Fatalf("reference WriteFloats: %v", err)
+	}
+}
+
+// indices makes an Index tensor holding idx on each backend.
+func (p pair) indices(idx []uint32) (cand, ref backend.Tensor) {
+	p.r.Helper()
+	cand = p.newT(p.cand, "candidate", len(idx), 1, backend.Index)
+	ref = p.newT(p.ref, "reference", len(idx), 1, backend.Index)
+	if err := p.cand.WriteIndices(cand, idx); err != nil {
+		p.r.Fatalf("candidate WriteIndices: %v", err)
+	}
+	if err := p.ref.WriteIndices(ref, idx); err != nil {
+		p.r.Fatalf("reference WriteIndices: %v", err)
+	}
+	return cand, ref
 }
 
 // read returns both tensors' contents.
-func (p pair) read(c, r backend.Tensor) (got, want []float64) {
-	p.t.Helper()
-	got, err := p.cand.ReadFloats(c)
+func (p pair) read(cand, ref backend.Tensor) (got, want []float64) {
+	p.r.Helper()
+	got, err := p.cand.ReadFloats(cand)
 	if err != nil {
-		p.t.Fatalf("candidate ReadFloats: %v", err)
+		p.r.Fatalf("candidate ReadFloats: %v", err)
 	}
-	want, err = p.ref.ReadFloats(r)
+	want, err = p.ref.ReadFloats(ref)
 	if err != nil {
-		p.t.Fatalf("reference ReadFloats: %v", err)
+		p.r.Fatalf("reference ReadFloats: %v", err)
 	}
 	return got, want
 }
@@ -138,4 +210,14 @@ func uniform(rng *rand.Rand, n int, lo, hi float64) []float64 {
 	return v
 }
 
+// newRNG returns the deterministic generator of one check.
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }
+
+// abs returns |v| elementwise.
+func abs(v []float64) []float64 {
+	a := make([]float64, len(v))
+	for i, x := range v {
+		a[i] = math.Abs(x)
+	}
+	return a
+}

@@ -1,0 +1,214 @@
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// Gather checks row gathering from Float and Byte sources, with an offset
+// into the index list and a scale that float32 cannot represent.
+//
+// Tolerance: the scale is rounded to float32 (u) and the product once (u):
+// 2u·|want|.
+func Gather(t *testing.T, b backend.Backend) { gather(testingT{t}, b) }
+
+func gather(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	rng := newRNG(700)
+	const srcRows, cols = 50, 13 // 13 byte columns: rows straddle 32-bit words
+	idx := make([]uint32, 40)
+	for i := range idx {
+		idx[i] = uint32(rng.IntN(srcRows))
+	}
+	idx[0], idx[len(idx)-1] = srcRows-1, 0 // the last and first rows
+	bound := func(want []float64) func(int) float64 {
+		return func(i int) float64 { return 2*u*math.Abs(want[i]) + tiny }
+	}
+	r.run("float", func(r reporter) {
+		p := p.sub(r)
+		sc, sr := p.tensor(srcRows, cols, uniform(rng, srcRows*cols, -3, 3))
+		ic, ir := p.indices(idx)
+		dc, dr := p.tensor(17, cols, nil)
+		p.cand.Gather(dc, sc, ic, 11, 0.3)
+		p.ref.Gather(dr, sr, ir, 11, 0.3)
+		got, want := p.read(dc, dr)
+		assertClose(r, got, want, bound(want), "gather float")
+	})
+	r.run("byte", func(r reporter) {
+		p := p.sub(r)
+		pix := make([]byte, srcRows*cols)
+		for i := range pix {
+			pix[i] = byte(rng.IntN(256))
+		}
+		pix[0], pix[len(pix)-1] = 255, 255
+		sc := p.newT(p.cand, "candidate", srcRows, cols, backend.Byte)
+		sr := p.newT(p.ref, "reference", srcRows, cols, backend.Byte)
+		if err := p.cand.WriteBytes(sc, pix); err != nil {
+			r.Fatalf("candidate WriteBytes: %v", err)
+		}
+		if err := p.ref.WriteBytes(sr, pix); err != nil {
+			r.Fatalf("reference WriteBytes: %v", err)
+		}
+		ic, ir := p.indices(idx)
+		dc, dr := p.tensor(len(idx), cols, nil)
+		p.cand.Gather(dc, sc, ic, 0, 1.0/255)
+		p.ref.Gather(dr, sr, ir, 0, 1.0/255)
+		got, want := p.read(dc, dr)
+		assertClose(r, got, want, bound(want), "gather byte")
+	})
+}
+
+// Fill checks that every element is set, exactly (the value is
+// float32-representable).
+func Fill(t *testing.T, b backend.Backend) { fill(testingT{t}, b) }
+
+func fill(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	for _, n := range [][2]int{{1, 1}, {300, 301}} {
+		c, rf := p.tensor(n[0], n[1], nil)
+		p.cand.Fill(c, -2.25)
+		p.ref.Fill(rf, -2.25)
+		got, want := p.read(c, rf)
+		assertClose(r, got, want, exact, fmt.Sprintf("fill %dx%d", n[0], n[1]))
+		p.cand.Free(c)
+	}
+}
+
+// Optimizers checks SGD, momentum and Adam over 20 steps with a new
+// gradient each step.
+//
+// Tolerance: each step rounds w once (u·|w|), and the update's error is at
+// most κ·u·lr·G, where G bounds the update's magnitude per unit lr and κ
+// counts its roundings: SGD lr·g (G = 1; lr rounded, product: κ = 2);
+// momentum v = μv+g (G = 1/(1−μ) = 10; μ rounded, product, sum, and the
+// velocity's own error carried forward with factor μ, so ≤ 3u/(1−μ)
+// relative: κ = 40); Adam (G = 4 bounds |m̂|/√v̂ for these gradients;
+// m and v as momentum, the bias corrections rounded, two divisions and a
+// square root of 2.5 ULP each: κ = 64). Errors add over the S steps and
+// are not amplified (each step is a translation of w):
+// S·(2u·(|w|+1) + κ·u·lr·G), with 2u·(|w|+1) covering the rounding of w
+// and of the initial and final values.
+func Optimizers(t *testing.T, b backend.Backend) { optimizers(testingT{t}, b) }
+
+func optimizers(r reporter, b backend.Backend) {
+	const steps, n, lr = 20, 517, 0.05
+	for oi, opt := range []struct {
+		name     string
+		kappa, g float64
+	}{{"sgd", 2, 1}, {"momentum", 40, 10}, {"adam", 64, 4}} {
+		r.run(opt.name, func(r reporter) {
+			p := newPair(r, b)
+			rng := newRNG(uint64(800 + oi))
+			wv := uniform(rng, n, -1, 1)
+			wc, wr := p.tensor(n, 1, wv)
+			gc, gr := p.tensor(n, 1, nil)
+			mc, mr := p.tensor(n, 1, nil)
+			vc, vr := p.tensor(n, 1, nil)
+			for s := 1; s <= steps; s++ {
+				p.write(gc, gr, uniform(rng, n, -1, 1))
+				switch opt.name {
+				case "sgd":
+					p.cand.SGD(wc, gc, lr)
+					p.ref.SGD(wr, gr, lr)
+				case "momentum":
+					p.cand.Momentum(wc, gc, mc, lr, 0.9)
+					p.ref.Momentum(wr, gr, mr, lr, 0.9)
+				case "adam":
+					p.cand.Adam(wc, gc, mc, vc, lr, 0.9, 0.999, 1e-8, s)
+					p.ref.Adam(wr, gr, mr, vr, lr, 0.9, 0.999, 1e-8, s)
+				}
+			}
+			got, want := p.read(wc, wr)
+			assertClose(r, got, want, func(i int) float64 {
+				return steps * (2*u*(math.Abs(want[i])+1) + opt.kappa*u*lr*opt.g)
+			}, opt.name)
+		})
+	}
+}
+
+// Views checks that operations on a View see the parent's first rows and
+// touch nothing else: MatMul, BiasActivate, LossGrad and ColumnSum on a
+// 9-row view of 40-row tensors, and a view of a view. The bounds are those
+// of the operations' own checks.
+func Views(t *testing.T, b backend.Backend) { views(testingT{t}, b) }
+
+func views(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	rng := newRNG(900)
+	const rows, view, k, n = 40, 9, 6, 3
+	xv, wv, bv := uniform(rng, rows*k, -1, 1), uniform(rng, k*n, -1, 1), uniform(rng, n, -1, 1)
+	xc, xr := p.tensor(rows, k, xv)
+	wc, wr := p.tensor(k, n, wv)
+	bc, br := p.tensor(1, n, bv)
+	yc, yr := p.tensor(rows, n, nil)
+	gc, gr := p.tensor(rows, n, nil)
+	tc, tr := p.tensor(rows, n, uniform(rng, rows*n, -1, 1))
+	for _, x := range [][2]backend.Tensor{{yc, yr}, {gc, gr}} {
+		p.cand.Fill(x[0], 7) // marks the rows outside the views
+		p.ref.Fill(x[1], 7)
+	}
+	xcv, xrv := p.cand.View(xc, view), p.ref.View(xr, view)
+	ycv, yrv := p.cand.View(yc, view), p.ref.View(yr, view)
+	gcv, grv := p.cand.View(gc, view), p.ref.View(gr, view)
+	tcv, trv := p.cand.View(tc, view), p.ref.View(tr, view)
+	if ycv.Rows() != view || ycv.Cols() != n || ycv.DType() != backend.Float {
+		r.Fatalf("View(%d rows of %dx%d) is %dx%d %v", view, rows, n, ycv.Rows(), ycv.Cols(), ycv.DType())
+	}
+
+	p.cand.MatMul(ycv, xcv, wc, false, false)
+	p.ref.MatMul(yrv, xrv, wr, false, false)
+	got, want := p.read(yc, yr)
+	// (k+2)·u·Σ|x||w| ≤ (k+2)·u·k for entries in [−1, 1).
+	assertClose(r, got, want, func(int) float64 { return (k + 2) * u * k }, "matmul on views")
+	untouched := func(got []float64, what string) {
+		r.Helper()
+		for i := view * n; i < len(got); i++ {
+			if got[i] != 7 {
+				r.Errorf("%s wrote row %d, outside its %d-row view: %v", what, i/n, view, got[i])
+				return
+			}
+		}
+	}
+	untouched(got, "MatMul")
+
+	p.cand.BiasActivate(ycv, bc, backend.Sigmoid)
+	p.ref.BiasActivate(yrv, br, backend.Sigmoid)
+	got, want = p.read(yc, yr)
+	// The sigmoid bound at the largest |z| ≤ k+1, on top of the matmul's
+	// error carried through σ' ≤ ¼.
+	assertClose(r, got, want, func(int) float64 { return (13+5*(k+1))*u + (k+2)*u*k/4 }, "bias_act on views")
+	untouched(got, "BiasActivate")
+
+	lc, lr := p.tensor(1, 1, nil)
+	p.cand.LossGrad(lc, gcv, ycv, tcv, backend.MeanSquaredError)
+	p.ref.LossGrad(lr, grv, yrv, trv, backend.MeanSquaredError)
+	got, want = p.read(gc, gr)
+	// Gradients 2(y−t)/(9·3) with |y−t| ≤ 2; y carries the error above.
+	ybound := (13+5*(k+1))*u + (k+2)*u*k/4
+	assertClose(r, got, want, func(int) float64 { return 8*u*4.0/27 + 2*ybound/27 }, "loss gradient on views")
+	untouched(got, "LossGrad")
+	lg, lw := p.read(lc, lr)
+	// The loss sum over the 9 rows only: (N+8)·u·l per row, the sum's γ,
+	// and the error of y through (y−t)²: 2|y−t|·ybound ≤ 4·ybound a term.
+	assertClose(r, lg, lw, func(int) float64 { return (n+8+view+2)*u*lw[0] + view*4*ybound }, "loss sum on views")
+
+	sc, sr := p.tensor(1, n, nil)
+	p.cand.ColumnSum(sc, gcv)
+	p.ref.ColumnSum(sr, grv)
+	got, want = p.read(sc, sr)
+	gradBound := 8*u*4.0/27 + 2*ybound/27
+	assertClose(r, got, want, func(int) float64 { return view * (gradBound + (view+1)*u*4.0/27) }, "column_sum on views")
+
+	vv := p.cand.View(xcv, 2)
+	if vv.Rows() != 2 || vv.Cols() != k {
+		r.Errorf("view of a view: %dx%d, want 2x%d", vv.Rows(), vv.Cols(), k)
+	}
+	mc, mr := p.tensor(2, n, nil)
+	p.cand.MatMul(mc, vv, wc, false, false)
+	p.ref.MatMul(mr, p.ref.View(xrv, 2), wr, false, false)
+	got, want = p.read(mc, mr)
+	assertClose(r, got, want, func(int) float64 { return (k + 2) * u * k }, "matmul on a view of a view")
+}

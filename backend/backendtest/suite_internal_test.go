@@ -1,0 +1,243 @@
+package backendtest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/stretchr/testify/assert"
+)
+
+// recorder is a reporter that records failures instead of failing, so that
+// the suite can be run on backends that must fail it.
+type recorder struct {
+	name     string
+	errs     *[]string
+	logs     *[]string
+	cleanups []func()
+}
+
+// fatal is the panic with which recorder.Fatalf ends a (sub)test.
+type fatal struct{}
+
+func newRecorder() *recorder { return &recorder{errs: new([]string), logs: new([]string)} }
+
+func (r *recorder) Helper() {}
+func (r *recorder) Logf(format string, args ...any) {
+	*r.logs = append(*r.logs, r.name+": "+fmt.Sprintf(format, args...))
+}
+func (r *recorder) Errorf(format string, args ...any) {
+	*r.errs = append(*r.errs, r.name+": "+fmt.Sprintf(format, args...))
+}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	panic(fatal{})
+}
+func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+func (r *recorder) run(name string, f func(reporter)) {
+	(&recorder{name: r.name + "/" + name, errs: r.errs, logs: r.logs}).do(f)
+}
+
+// do runs f as r's test body, then r's cleanups, stopping at Fatalf like
+// the testing package does.
+func (r *recorder) do(f func(reporter)) {
+	defer func() {
+		for i := len(r.cleanups) - 1; i >= 0; i-- {
+			r.cleanups[i]()
+		}
+	}()
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(fatal); !ok {
+				panic(v)
+			}
+		}
+	}()
+	f(r)
+}
+
+// runCheck runs the named check of the suite on b and returns its failures
+// and logs.
+func runCheck(t *testing.T, name string, b backend.Backend) (errs, logs []string) {
+	t.Helper()
+	for _, c := range checks {
+		if c.name == name {
+			r := newRecorder()
+			r.name = name
+			r.do(func(r reporter) { c.f(r, b) })
+			return *r.errs, *r.logs
+		}
+	}
+	t.Fatalf("no check %q", name)
+	return nil, nil
+}
+
+// hooked is the reference backend with hook called on each operation's
+// outputs after the operation: a way to make deliberately inexact backends.
+type hooked struct {
+	*cpuref.Backend
+	hook func(op string, out ...backend.Tensor)
+}
+
+func (h hooked) WriteFloats(t backend.Tensor, src []float64) error {
+	err := h.Backend.WriteFloats(t, src)
+	h.hook("WriteFloats", t)
+	return err
+}
+func (h hooked) MatMul(c, a, b backend.Tensor, ta, tb bool) {
+	h.Backend.MatMul(c, a, b, ta, tb)
+	h.hook("MatMul", c)
+}
+func (h hooked) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
+	h.Backend.BiasActivate(y, bias, act)
+	h.hook("BiasActivate", y)
+}
+func (h hooked) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
+	h.Backend.ActivationGrad(d, y, act)
+	h.hook("ActivationGrad", d)
+}
+func (h hooked) ColumnSum(dst, src backend.Tensor) {
+	h.Backend.ColumnSum(dst, src)
+	h.hook("ColumnSum", dst)
+}
+func (h hooked) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
+	h.Backend.LossGrad(loss, grad, out, target, kind)
+	h.hook("LossGrad", loss, grad)
+}
+func (h hooked) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
+	h.Backend.Gather(dst, src, idx, offset, scale)
+	h.hook("Gather", dst)
+}
+func (h hooked) SGD(w, g backend.Tensor, lr float64) {
+	h.Backend.SGD(w, g, lr)
+	h.hook("SGD", w)
+}
+func (h hooked) Momentum(w, g, v backend.Tensor, lr, mu float64) {
+	h.Backend.Momentum(w, g, v, lr, mu)
+	h.hook("Momentum", w, v)
+}
+func (h hooked) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
+	h.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step)
+	h.hook("Adam", w, m, v)
+}
+
+// apply sets each element x of the tensors' storage to f(x).
+func apply(f func(float64) float64, ts ...backend.Tensor) {
+	for _, t := range ts {
+		d := t.(*cpuref.Tensor).Data()
+		for i, x := range d {
+			d[i] = f(x)
+		}
+	}
+}
+
+func round32(x float64) float64 { return float64(float32(x)) }
+
+// float32Storage is the reference with every stored value rounded to
+// float32: the storage half of a float32 backend's error.
+func float32Storage() backend.Backend {
+	return hooked{cpuref.New(), func(_ string, out ...backend.Tensor) { apply(round32, out...) }}
+}
+
+// TestFloat32StoragePasses runs the whole suite on float32Storage, a
+// backend every bound must accept, and reports the training run's gap, on
+// which TrainingRun's tolerance is based.
+func TestFloat32StoragePasses(t *testing.T) {
+	for _, c := range checks {
+		errs, logs := runCheck(t, c.name, float32Storage())
+		assert.Empty(t, errs, c.name)
+		if c.name == "TrainingRun" {
+			for _, l := range logs {
+				t.Log(l)
+			}
+		}
+	}
+}
+
+// TestBrokenBackendsFail shows that the suite catches plausible kernel
+// bugs, each far smaller than a wrong formula: a matmul off by 1e-3
+// relative, a sigmoid off by 1e-5, a column sum that drops a row's worth,
+// a wrong tie rule, Adam's bias correction off by one step.
+func TestBrokenBackendsFail(t *testing.T) {
+	scale := func(f float64) func(float64) float64 { return func(x float64) float64 { return x * f } }
+	tests := []struct {
+		name   string
+		checks []string
+		b      func() backend.Backend
+	}{
+		{"matmul off by 1e-3", []string{"MatMul", "Views", "TrainingRun"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "MatMul" {
+					apply(scale(1+1e-3), out...)
+				}
+			}}
+		}},
+		{"bias_act off by 1e-5", []string{"BiasActivate"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "BiasActivate" {
+					apply(scale(1+1e-5), out...)
+				}
+			}}
+		}},
+		{"loss gradient off by 1e-4", []string{"LossGrad"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "LossGrad" {
+					apply(scale(1+1e-4), out[1])
+				}
+			}}
+		}},
+		{"column sum off by 1e-4", []string{"ColumnSum"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "ColumnSum" {
+					apply(scale(1+1e-4), out...)
+				}
+			}}
+		}},
+		{"adam step off by one", []string{"Optimizers"}, func() backend.Backend { return offByOneAdam{cpuref.New()} }},
+		{"last largest logit wins", []string{"CountCorrect"}, func() backend.Backend { return lastTie{cpuref.New()} }},
+	}
+	for _, tc := range tests {
+		for _, name := range tc.checks {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				errs, _ := runCheck(t, name, tc.b())
+				if assert.NotEmpty(t, errs, "the suite missed the bug") {
+					t.Log(errs[0])
+					assert.True(t, strings.Contains(errs[0], "exceeds bound") || strings.Contains(errs[0], "wrote row"), errs[0])
+				}
+			})
+		}
+	}
+}
+
+type offByOneAdam struct{ *cpuref.Backend }
+
+func (o offByOneAdam) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
+	o.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step+1)
+}
+
+// lastTie counts a softmax row right when the last of its largest logits
+// is the class.
+type lastTie struct{ *cpuref.Backend }
+
+func (l lastTie) CountCorrect(count, out, target backend.Tensor, kind backend.Loss) {
+	if kind != backend.SoftmaxCrossEntropy {
+		l.Backend.CountCorrect(count, out, target, kind)
+		return
+	}
+	o, tg := out.(*cpuref.Tensor).Data(), target.(*cpuref.Tensor).Data()
+	n, c := 0, out.Cols()
+	for i, t := range tg {
+		best := 0
+		for j := range c {
+			if o[i*c+j] >= o[i*c+best] {
+				best = j
+			}
+		}
+		if float64(best) == t {
+			n++
+		}
+	}
+	count.(*cpuref.Tensor).Data()[0] += float64(n)
+}

@@ -1,0 +1,104 @@
+package cpuref
+
+import (
+	"math"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// Sigmoid returns 1/(1+exp(-z)) without overflow: exp is only taken of
+// -|z|, so Sigmoid(-800) is 0 (the true value underflows) and never NaN.
+func Sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+// Activate returns act(z). An unknown activation is treated as Identity
+// (the backend operations reject it before calling Activate).
+func Activate(act backend.Activation, z float64) float64 {
+	switch act {
+	case backend.Sigmoid:
+		return Sigmoid(z)
+	case backend.ReLU:
+		return math.Max(z, 0)
+	case backend.Tanh:
+		return math.Tanh(z)
+	}
+	return z
+}
+
+// Derivative returns act'(z) computed from the output y = act(z): y(1-y)
+// for sigmoid, 1-y² for tanh, 1 for y > 0 else 0 for relu, and 1 for
+// identity.
+func Derivative(act backend.Activation, y float64) float64 {
+	switch act {
+	case backend.Sigmoid:
+		return y * (1 - y)
+	case backend.ReLU:
+		if y > 0 {
+			return 1
+		}
+		return 0
+	case backend.Tanh:
+		return 1 - y*y
+	}
+	return 1
+}
+
+// BiasActivate sets y = act(y + bias) in place, adding the 1×n bias to
+// every row of the m×n y. It panics if bias is not 1×n, a tensor is not
+// Float, or act is unknown.
+func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
+	backend.CheckBiasActivate(y, bias, act)
+	yf, bf := b.floats(y, "BiasActivate"), b.floats(bias, "BiasActivate")
+	n := len(bf)
+	// One loop per activation keeps the switch out of the element loop.
+	for off := 0; off < len(yf); off += n {
+		row := yf[off : off+n]
+		switch act {
+		case backend.Identity:
+			for j, bj := range bf {
+				row[j] += bj
+			}
+		case backend.Sigmoid:
+			for j, bj := range bf {
+				row[j] = Sigmoid(row[j] + bj)
+			}
+		case backend.ReLU:
+			for j, bj := range bf {
+				row[j] = math.Max(row[j]+bj, 0)
+			}
+		case backend.Tanh:
+			for j, bj := range bf {
+				row[j] = math.Tanh(row[j] + bj)
+			}
+		}
+	}
+}
+
+// ActivationGrad sets d = d ⊙ act'(z) in place, with the derivative taken
+// from the forward output y = act(z) (see Derivative). d and y are m×n. It
+// panics if their shapes differ, a tensor is not Float, or act is unknown.
+func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
+	backend.CheckActivationGrad(d, y, act)
+	df, yf := b.floats(d, "ActivationGrad"), b.floats(y, "ActivationGrad")
+	switch act {
+	case backend.Sigmoid:
+		for i, v := range yf {
+			df[i] *= v * (1 - v)
+		}
+	case backend.ReLU:
+		for i, v := range yf {
+			if !(v > 0) {
+				df[i] = 0
+			}
+		}
+	case backend.Tanh:
+		for i, v := range yf {
+			df[i] *= 1 - v*v
+		}
+	}
+}

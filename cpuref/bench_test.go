@@ -1,0 +1,26 @@
+package cpuref_test
+
+import (
+	"testing"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/internal/benchstep"
+)
+
+// Kernel benchmarks on the float64 CPU reference (the --device cpu backend),
+// the same bodies as package gpu's:
+//
+//	go test -run '^$' -bench . ./cpuref
+
+func openCPU(testing.TB) backend.Backend { return cpuref.New() }
+
+// BenchmarkMatMul: square sizes and the MLP's own shapes, in GFLOP/s.
+func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, openCPU) }
+
+// BenchmarkElementwise: bias+activation, SGD, Adam, column sum and the
+// softmax loss, in GB/s.
+func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, openCPU) }
+
+// BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
+func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, openCPU) }

@@ -1,0 +1,43 @@
+package cpuref
+
+import (
+	"fmt"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// Gather sets row i of the m×n dst to scale·src[idx[offset+i]], for the
+// Index tensor idx (any shape, read as a flat list) and a Float or Byte src
+// with n columns. It panics if offset+m exceeds the number of indices, an
+// index is outside src's rows, or a tensor has the wrong type or shape.
+func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
+	backend.CheckGather(dst, src, idx, offset)
+	df := b.floats(dst, "Gather")
+	ts, ix := b.tensor(src, "Gather"), b.tensor(idx, "Gather").idx
+	n := ts.cols
+	for i, r := range ix[offset : offset+dst.Rows()] {
+		if int(r) >= ts.rows {
+			panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, offset+i, ts.rows))
+		}
+		row, lo := df[i*n:(i+1)*n], int(r)*n
+		if ts.dtype == backend.Byte {
+			for j, v := range ts.u8[lo : lo+n] {
+				row[j] = float64(v) * scale
+			}
+		} else {
+			for j, v := range ts.f[lo : lo+n] {
+				row[j] = v * scale
+			}
+		}
+	}
+}
+
+// Fill sets every element of the Float tensor t to v. It panics if t is not
+// Float.
+func (b *Backend) Fill(t backend.Tensor, v float64) {
+	backend.CheckSame("Fill", t)
+	f := b.floats(t, "Fill")
+	for i := range f {
+		f[i] = v
+	}
+}

@@ -1,0 +1,292 @@
+package cpuref_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tol is the tolerance of the hand-computed cases: a few float64 roundings.
+const tol = 1e-14
+
+func TestMatMul(t *testing.T) {
+	// A = [1 2 3; 4 5 6], B = [7 8; 9 10; 11 12], A·B = [58 64; 139 154].
+	a, at := []float64{1, 2, 3, 4, 5, 6}, []float64{1, 4, 2, 5, 3, 6}
+	bm, bmt := []float64{7, 8, 9, 10, 11, 12}, []float64{7, 9, 11, 8, 10, 12}
+	want := []float64{58, 64, 139, 154}
+	tests := []struct {
+		transA, transB bool
+		ar, ac, br, bc int
+		a, b           []float64
+	}{
+		{false, false, 2, 3, 3, 2, a, bm},
+		{true, false, 3, 2, 3, 2, at, bm},
+		{false, true, 2, 3, 2, 3, a, bmt},
+		{true, true, 3, 2, 2, 3, at, bmt},
+	}
+	for _, tc := range tests {
+		b := cpuref.New()
+		c := mat(t, b, 2, 2, 7, 7, 7, 7) // overwritten, not accumulated into
+		b.MatMul(c, mat(t, b, tc.ar, tc.ac, tc.a...), mat(t, b, tc.br, tc.bc, tc.b...), tc.transA, tc.transB)
+		assert.Equal(t, want, read(t, b, c), "transA=%v transB=%v", tc.transA, tc.transB)
+	}
+
+	b := cpuref.New()
+	c := mat(t, b, 1, 1)
+	b.MatMul(c, mat(t, b, 1, 1, 3), mat(t, b, 1, 1, -2), false, false)
+	assert.Equal(t, []float64{-6}, read(t, b, c))
+}
+
+func TestColumnSum(t *testing.T) {
+	b := cpuref.New()
+	d := mat(t, b, 1, 2, 100, 100)
+	b.ColumnSum(d, mat(t, b, 3, 2, 1, 2, 3, 4, 5, 6))
+	assert.Equal(t, []float64{9, 12}, read(t, b, d))
+	b.ColumnSum(d, mat(t, b, 1, 2, -1, 0.5))
+	assert.Equal(t, []float64{-1, 0.5}, read(t, b, d))
+}
+
+func TestBiasActivate(t *testing.T) {
+	// y + bias = [0, -1, 2.5; 1000, -1000, -800].
+	y := []float64{-1, 0, 2, 999, -999, -800.5}
+	bias := []float64{1, -1, 0.5}
+	tests := []struct {
+		act  backend.Activation
+		want []float64
+	}{
+		{backend.Identity, []float64{0, -1, 2.5, 1000, -1000, -800}},
+		{backend.ReLU, []float64{0, 0, 2.5, 1000, 0, 0}},
+		{backend.Sigmoid, []float64{0.5, 0.2689414213699951, 0.9241418199787566, 1, 0, 0}},
+		{backend.Tanh, []float64{0, -0.7615941559557649, 0.9866142981514303, 1, -1, -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.act.String(), func(t *testing.T) {
+			b := cpuref.New()
+			yt := mat(t, b, 2, 3, y...)
+			b.BiasActivate(yt, mat(t, b, 1, 3, bias...), tc.act)
+			got := read(t, b, yt)
+			assert.InDeltaSlice(t, tc.want, got, tol)
+			for _, v := range got {
+				assert.False(t, math.IsNaN(v) || math.IsInf(v, 0), "non-finite %v", v)
+			}
+		})
+	}
+}
+
+func TestSigmoidStable(t *testing.T) {
+	for _, tc := range []struct{ z, want float64 }{
+		{0, 0.5}, {-800, 0}, {800, 1}, {-1000, 0}, {1000, 1}, {-30, 9.357622968839299e-14},
+	} {
+		got := cpuref.Sigmoid(tc.z)
+		assert.InEpsilon(t, tc.want+1e-300, got+1e-300, 1e-12, "σ(%v)", tc.z)
+	}
+	assert.InEpsilon(t, math.Exp(-700), cpuref.Sigmoid(-700), 1e-12, "relative accuracy deep in the tail")
+}
+
+func TestActivationGrad(t *testing.T) {
+	// d = [2, -3, 4], y per activation.
+	d := []float64{2, -3, 4}
+	tests := []struct {
+		act  backend.Activation
+		y    []float64
+		want []float64
+	}{
+		{backend.Identity, []float64{-5, 0, 5}, []float64{2, -3, 4}},
+		{backend.ReLU, []float64{0, 0.5, 3}, []float64{0, -3, 4}},
+		{backend.Sigmoid, []float64{0.5, 0.25, 1}, []float64{0.5, -0.5625, 0}},
+		{backend.Tanh, []float64{0, 0.5, -1}, []float64{2, -2.25, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.act.String(), func(t *testing.T) {
+			b := cpuref.New()
+			dt := mat(t, b, 1, 3, d...)
+			b.ActivationGrad(dt, mat(t, b, 1, 3, tc.y...), tc.act)
+			assert.InDeltaSlice(t, tc.want, read(t, b, dt), tol)
+			for i, y := range tc.y {
+				assert.InDelta(t, tc.want[i]/d[i], cpuref.Derivative(tc.act, y), tol)
+			}
+		})
+	}
+}
+
+func TestLossGrad(t *testing.T) {
+	ln := math.Log
+	tests := []struct {
+		name       string
+		kind       backend.Loss
+		rows, cols int
+		out, tgt   []float64
+		loss       float64 // sum of per-row losses
+		grad       []float64
+	}{
+		{"bce", backend.BinaryCrossEntropy, 2, 1, []float64{0, 2}, []float64{1, 0},
+			ln(2) + 2 + math.Log1p(math.Exp(-2)), []float64{-0.25, 0.44039853898894116}},
+		// exp(z) = [1 2 3], class 1: loss log 6 − log 2, grad softmax − onehot.
+		{"softmax-ce", backend.SoftmaxCrossEntropy, 1, 3, []float64{0, ln(2), ln(3)}, []float64{1},
+			ln(3), []float64{1.0 / 6, 2.0/6 - 1, 3.0 / 6}},
+		// errors [1 0; 0 2]: row means 0.5 and 2; grad 2e/(2·2).
+		{"mse", backend.MeanSquaredError, 2, 2, []float64{1, 2, 3, 4}, []float64{0, 2, 3, 2},
+			2.5, []float64{0.5, 0, 0, 1}},
+		// The tails: finite losses and gradients for logits of ±1000.
+		{"bce tails", backend.BinaryCrossEntropy, 4, 1, []float64{1000, 1000, -1000, -1000}, []float64{1, 0, 1, 0},
+			2000, []float64{0, 0.25, -0.25, 0}},
+		{"softmax-ce tails", backend.SoftmaxCrossEntropy, 2, 3, []float64{1000, 0, -1000, 1000, 0, -1000}, []float64{0, 2},
+			2000, []float64{0, 0, 0, 0.5, 0, -0.5}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := cpuref.New()
+			loss := mat(t, b, 1, 1, 1) // accumulates onto 1
+			grad := mat(t, b, tc.rows, tc.cols)
+			tcols := 1
+			if tc.kind == backend.MeanSquaredError {
+				tcols = tc.cols
+			}
+			b.LossGrad(loss, grad, mat(t, b, tc.rows, tc.cols, tc.out...), mat(t, b, tc.rows, tcols, tc.tgt...), tc.kind)
+			assert.InDelta(t, 1+tc.loss, read(t, b, loss)[0], tol*(1+tc.loss))
+			assert.InDeltaSlice(t, tc.grad, read(t, b, grad), tol)
+		})
+	}
+}
+
+func TestLossGradPropagatesNaN(t *testing.T) {
+	b := cpuref.New()
+	loss := mat(t, b, 1, 1)
+	b.LossGrad(loss, mat(t, b, 2, 1), mat(t, b, 2, 1, 1, math.NaN()), mat(t, b, 2, 1, 0, 1), backend.BinaryCrossEntropy)
+	assert.True(t, math.IsNaN(read(t, b, loss)[0]))
+}
+
+func TestCountCorrect(t *testing.T) {
+	tests := []struct {
+		name       string
+		kind       backend.Loss
+		rows, cols int
+		out, tgt   []float64
+		want       float64
+	}{
+		// z = 0 predicts class 0.
+		{"bce", backend.BinaryCrossEntropy, 5, 1, []float64{1, -1, 0, 3, math.NaN()}, []float64{1, 1, 0, 0, 0}, 2},
+		// Ties go to the first largest logit.
+		{"softmax-ce", backend.SoftmaxCrossEntropy, 3, 3, []float64{1, 3, 3, 5, 0, 0, 0, 0, 1}, []float64{1, 0, 1}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := cpuref.New()
+			count := mat(t, b, 1, 1, 10)
+			b.CountCorrect(count, mat(t, b, tc.rows, tc.cols, tc.out...), mat(t, b, tc.rows, 1, tc.tgt...), tc.kind)
+			assert.Equal(t, 10+tc.want, read(t, b, count)[0])
+		})
+	}
+}
+
+func TestGather(t *testing.T) {
+	b := cpuref.New()
+	src := mat(t, b, 3, 2, 1, 2, 3, 4, 5, 6)
+	idx := indices(t, b, 2, 0, 1, 2)
+	dst := mat(t, b, 2, 2)
+	b.Gather(dst, src, idx, 1, 2) // rows idx[1]=0 and idx[2]=1, doubled
+	assert.Equal(t, []float64{2, 4, 6, 8}, read(t, b, dst))
+
+	pix, err := b.New(2, 2, backend.Byte)
+	require.NoError(t, err)
+	require.NoError(t, b.WriteBytes(pix, []byte{0, 255, 51, 102}))
+	b.Gather(dst, pix, indices(t, b, 1, 0), 0, 1.0/255)
+	assert.InDeltaSlice(t, []float64{0.2, 0.4, 0, 1}, read(t, b, dst), tol)
+
+	assert.PanicsWithValue(t, "cpuref: Gather: index 7 (idx[1]) outside the 3 rows of src",
+		func() { b.Gather(dst, src, indices(t, b, 0, 7), 0, 1) })
+	assert.PanicsWithValue(t, "Gather: rows [3, 5) outside the 4 indices of idx",
+		func() { b.Gather(dst, src, idx, 3, 1) })
+}
+
+func TestFill(t *testing.T) {
+	b := cpuref.New()
+	x := mat(t, b, 2, 3)
+	b.Fill(x, -2.5)
+	assert.Equal(t, []float64{-2.5, -2.5, -2.5, -2.5, -2.5, -2.5}, read(t, b, x))
+}
+
+func TestOptimizers(t *testing.T) {
+	t.Run("sgd", func(t *testing.T) {
+		b := cpuref.New()
+		w := mat(t, b, 1, 2, 1, 2)
+		b.SGD(w, mat(t, b, 1, 2, 0.5, -1), 0.1)
+		assert.InDeltaSlice(t, []float64{0.95, 2.1}, read(t, b, w), tol)
+	})
+	t.Run("momentum", func(t *testing.T) {
+		b := cpuref.New()
+		w, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 1)
+		b.Momentum(w, mat(t, b, 1, 1, 2), v, 0.1, 0.9) // v = 0.9 + 2, w = 1 − 0.29
+		assert.InDelta(t, 2.9, read(t, b, v)[0], tol)
+		assert.InDelta(t, 0.71, read(t, b, w)[0], tol)
+	})
+	t.Run("adam", func(t *testing.T) {
+		b := cpuref.New()
+		w, g, m, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 0.5), mat(t, b, 1, 1), mat(t, b, 1, 1)
+		// Step 1: m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25:
+		// w = 1 − 0.1·0.5/(0.5+1e-8).
+		b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 1)
+		assert.InDelta(t, 0.05, read(t, b, m)[0], tol)
+		assert.InDelta(t, 0.00025, read(t, b, v)[0], tol)
+		assert.InDelta(t, 1-0.1*0.5/(0.5+1e-8), read(t, b, w)[0], tol)
+		// Step 2 with g = −0.5: m = −0.005, v = 0.00049975, m̂ = −0.005/0.19,
+		// v̂ = 0.00049975/0.001999 = 0.25.
+		require.NoError(t, b.WriteFloats(g, []float64{-0.5}))
+		b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 2)
+		assert.InDelta(t, 0.9052631597894736, read(t, b, w)[0], tol)
+		assert.PanicsWithValue(t, "Adam: step 0 must be at least 1", func() { b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 0) })
+	})
+}
+
+// TestShapePanics checks that wiring mistakes panic with package backend's
+// messages, so the reference fails exactly like the GPU.
+func TestShapePanics(t *testing.T) {
+	b := cpuref.New()
+	m23, m32, m22 := mat(t, b, 2, 3), mat(t, b, 3, 2), mat(t, b, 2, 2)
+	r13, r12, s11 := mat(t, b, 1, 3), mat(t, b, 1, 2), mat(t, b, 1, 1)
+	c21 := mat(t, b, 2, 1)
+	idx := indices(t, b, 0, 1)
+	bt, err := b.New(2, 3, backend.Byte)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		f    func()
+		want string // "" for any panic
+	}{
+		{"matmul inner", func() { b.MatMul(m22, m23, m23, false, false) },
+			"MatMul: shape mismatch: op(a) 2x3 (transA=false), op(b) 2x3 (transB=false), c 2x2 float"},
+		{"matmul output", func() { b.MatMul(mat(t, b, 2, 3), m23, m32, false, false) },
+			"MatMul: shape mismatch: op(a) 2x3 (transA=false), op(b) 3x2 (transB=false), c 2x3 float"},
+		{"matmul alias", func() { b.MatMul(m22, m22, m22, false, false) }, "MatMul: output aliases an input"},
+		{"matmul byte", func() { b.MatMul(m23, bt, m32, false, false) }, "MatMul: tensor 2x3 byte is not of type float"},
+		{"bias", func() { b.BiasActivate(m23, r12, backend.ReLU) }, "BiasActivate: bias 1x2 float does not match y 2x3 float (want 1x3)"},
+		{"activation", func() { b.BiasActivate(m23, r13, backend.Activation(9)) }, "BiasActivate: unknown activation Activation(9)"},
+		{"act grad", func() { b.ActivationGrad(m23, m32, backend.Tanh) }, "ActivationGrad: d 2x3 float and y 3x2 float differ in shape"},
+		{"column sum", func() { b.ColumnSum(r12, m23) }, "ColumnSum: dst 1x2 float does not match src 2x3 float (want 1x3)"},
+		{"bce shape", func() { b.LossGrad(s11, m22, m22, c21, backend.BinaryCrossEntropy) }, ""},
+		{"loss not scalar", func() { b.LossGrad(r12, c21, c21, c21, backend.BinaryCrossEntropy) }, "LossGrad: loss must be 1x1, got 1x2 float"},
+		{"mse target", func() { b.LossGrad(s11, m23, m23, m32, backend.MeanSquaredError) }, ""},
+		{"softmax class", func() { b.LossGrad(s11, m23, m23, mat(t, b, 2, 1, 0, 3), backend.SoftmaxCrossEntropy) },
+			"cpuref: LossGrad(softmax-ce): class label 3 outside 0..2"},
+		{"count mse", func() { b.CountCorrect(s11, m22, m22, backend.MeanSquaredError) }, "CountCorrect: accuracy is not defined for mse"},
+		{"gather cols", func() { b.Gather(m22, m23, idx, 0, 1) }, "Gather: dst 2x2 float and src 2x3 float differ in columns"},
+		{"gather idx type", func() { b.Gather(m23, m23, m22, 0, 1) }, "Gather: idx 2x2 float must be of type index"},
+		{"sgd", func() { b.SGD(m23, m32, 1) }, "SGD: tensors 2x3 float and 3x2 float differ in shape"},
+		{"momentum", func() { b.Momentum(m23, m23, m32, 1, 0.9) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
+		{"adam", func() { b.Adam(m23, m23, m23, m22, 1, 0.9, 0.999, 1e-8, 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
+		{"fill byte", func() { b.Fill(bt, 1) }, "Fill: tensor 2x3 byte is not of type float"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want == "" {
+				assert.Panics(t, tc.f)
+				return
+			}
+			assert.PanicsWithValue(t, tc.want, tc.f)
+		})
+	}
+}
