@@ -1,0 +1,266 @@
+package nn
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// Checkpoint metadata keys. Each value is a JSON document.
+const (
+	// MetaFormat names the checkpoint layout; its value is CheckpointFormat.
+	MetaFormat = "format"
+	// MetaSpec holds the Spec: {"inputs", "hidden", "outputs",
+	// "activation", "head", "init"} with names as strings.
+	MetaSpec = "spec"
+	// MetaScaling holds the Scaling: {"feature_mean", "feature_std",
+	// "target_mean", "target_std"}, absent parts omitted.
+	MetaScaling = "scaling"
+	// MetaTraining holds the TrainInfo: epoch, step, optimizer, lr, seed,
+	// shuffle_seed, data.
+	MetaTraining = "training"
+)
+
+// CheckpointFormat is the value of MetaFormat in checkpoints nn writes.
+const CheckpointFormat = "gputrain-mlp-v1"
+
+// WeightName and BiasName return the checkpoint names of layer i's
+// parameters: "layers.{i}.weight" (stored out×in, as torch.nn.Linear keeps
+// it) and "layers.{i}.bias" (shape [out]).
+func WeightName(i int) string { return fmt.Sprintf("layers.%d.weight", i) }
+
+// BiasName returns the checkpoint name of layer i's bias; see WeightName.
+func BiasName(i int) string { return fmt.Sprintf("layers.%d.bias", i) }
+
+// specJSON is the checkpoint form of Spec.
+type specJSON struct {
+	Inputs     int    `json:"inputs"`
+	Hidden     []int  `json:"hidden"`
+	Outputs    int    `json:"outputs"`
+	Activation string `json:"activation"`
+	Head       string `json:"head"`
+	Init       string `json:"init"`
+}
+
+type scalingJSON struct {
+	FeatureMean []float64 `json:"feature_mean,omitempty"`
+	FeatureStd  []float64 `json:"feature_std,omitempty"`
+	TargetMean  []float64 `json:"target_mean,omitempty"`
+	TargetStd   []float64 `json:"target_std,omitempty"`
+}
+
+// ckTensor is one checkpoint tensor: its shape and row-major values.
+type ckTensor struct {
+	Shape []int
+	Data  []float64
+}
+
+func shapeString(s []int) string {
+	p := make([]string, len(s))
+	for i, v := range s {
+		p[i] = fmt.Sprint(v)
+	}
+	return "[" + strings.Join(p, " ") + "]"
+}
+
+// checkpoint reads m's parameters and describes them for a file.
+func (m *Model) checkpoint() (map[string]ckTensor, map[string]string, error) {
+	if err := m.checkFinite(); err != nil {
+		return nil, nil, fmt.Errorf("nn: refusing to save a model with a %w", err)
+	}
+	ps, err := m.Params()
+	if err != nil {
+		return nil, nil, err
+	}
+	ts := make(map[string]ckTensor, 2*len(ps))
+	for i, p := range ps {
+		wt := make([]float64, len(p.W)) // out×in
+		for r := range p.In {
+			for c := range p.Out {
+				wt[c*p.In+r] = p.W[r*p.Out+c]
+			}
+		}
+		ts[WeightName(i)] = ckTensor{Shape: []int{p.Out, p.In}, Data: wt}
+		ts[BiasName(i)] = ckTensor{Shape: []int{p.Out}, Data: p.B}
+	}
+	s := m.Spec
+	sj, err := json.Marshal(specJSON{Inputs: s.Inputs, Hidden: append([]int{}, s.Hidden...), Outputs: s.Outputs,
+		Activation: s.Activation.String(), Head: s.Head.String(), Init: s.Init.String()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: encoding the spec: %w", err)
+	}
+	sc := m.Scaling
+	scj, err := json.Marshal(scalingJSON{sc.FeatureMean, sc.FeatureStd, sc.TargetMean, sc.TargetStd})
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: encoding the scaling: %w", err)
+	}
+	tj, err := json.Marshal(m.Info)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: encoding the training info: %w", err)
+	}
+	meta := map[string]string{
+		MetaFormat:   CheckpointFormat,
+		MetaSpec:     string(sj),
+		MetaScaling:  string(scj),
+		MetaTraining: string(tj),
+	}
+	return ts, meta, nil
+}
+
+// specFromMeta decodes the spec, scaling and training info of a checkpoint.
+func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
+	var (
+		spec Spec
+		sc   Scaling
+		info TrainInfo
+	)
+	if f, ok := meta[MetaFormat]; !ok || f != CheckpointFormat {
+		return spec, sc, info, fmt.Errorf("nn: checkpoint format %q, want %q", f, CheckpointFormat)
+	}
+	var sj specJSON
+	if err := json.Unmarshal([]byte(meta[MetaSpec]), &sj); err != nil {
+		return spec, sc, info, fmt.Errorf("nn: checkpoint spec %q: %w", meta[MetaSpec], err)
+	}
+	act, err := backend.ParseActivation(sj.Activation)
+	if err != nil {
+		return spec, sc, info, fmt.Errorf("nn: checkpoint spec: %w", err)
+	}
+	head, err := ParseHead(sj.Head)
+	if err != nil {
+		return spec, sc, info, fmt.Errorf("nn: checkpoint spec: %w", err)
+	}
+	init := InitAuto
+	if sj.Init != "" {
+		if init, err = ParseInit(sj.Init); err != nil {
+			return spec, sc, info, fmt.Errorf("nn: checkpoint spec: %w", err)
+		}
+	}
+	if len(sj.Hidden) == 0 {
+		sj.Hidden = nil
+	}
+	spec = Spec{Inputs: sj.Inputs, Hidden: sj.Hidden, Outputs: sj.Outputs, Activation: act, Head: head, Init: init}
+	if err := spec.Validate(); err != nil {
+		return spec, sc, info, fmt.Errorf("nn: checkpoint spec: %w", err)
+	}
+	if s := meta[MetaScaling]; s != "" {
+		var scj scalingJSON
+		if err := json.Unmarshal([]byte(s), &scj); err != nil {
+			return spec, sc, info, fmt.Errorf("nn: checkpoint scaling %q: %w", s, err)
+		}
+		sc = Scaling{scj.FeatureMean, scj.FeatureStd, scj.TargetMean, scj.TargetStd}
+		if err := sc.validate(spec); err != nil {
+			return spec, sc, info, fmt.Errorf("nn: checkpoint scaling: %w", err)
+		}
+	}
+	if s := meta[MetaTraining]; s != "" {
+		if err := json.Unmarshal([]byte(s), &info); err != nil {
+			return spec, sc, info, fmt.Errorf("nn: checkpoint training info %q: %w", s, err)
+		}
+	}
+	return spec, sc, info, nil
+}
+
+// setFromCheckpoint validates ts against m.Spec and uploads them.
+func (m *Model) setFromCheckpoint(ts map[string]ckTensor) error {
+	ps := make([]Params, len(m.layers))
+	for i, l := range m.layers {
+		w, ok := ts[WeightName(i)]
+		if !ok {
+			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", WeightName(i), m.Spec)
+		}
+		if len(w.Shape) != 2 || w.Shape[0] != l.out || w.Shape[1] != l.in {
+			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s (out×in)",
+				WeightName(i), shapeString(w.Shape), m.Spec, shapeString([]int{l.out, l.in}))
+		}
+		bias, ok := ts[BiasName(i)]
+		if !ok {
+			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", BiasName(i), m.Spec)
+		}
+		if len(bias.Shape) != 1 || bias.Shape[0] != l.out {
+			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s",
+				BiasName(i), shapeString(bias.Shape), m.Spec, shapeString([]int{l.out}))
+		}
+		p := Params{In: l.in, Out: l.out, W: make([]float64, l.in*l.out), B: bias.Data}
+		for r := range l.out {
+			for c := range l.in {
+				p.W[c*l.out+r] = w.Data[r*l.in+c]
+			}
+		}
+		ps[i] = p
+	}
+	n := len(m.layers)
+	for _, name := range []string{WeightName(n), BiasName(n)} {
+		if t, ok := ts[name]; ok {
+			return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is beyond the %d layers of model %v",
+				name, shapeString(t.Shape), n, m.Spec)
+		}
+	}
+	return m.SetParams(ps)
+}
+
+// Save writes m to path as a safetensors file, atomically: tensors
+// "layers.{i}.weight" (out×in, the transpose of the in×out weights nn keeps)
+// and "layers.{i}.bias" ([out]), which PyTorch loads with
+// load_state_dict into a module holding a ModuleList (or a Sequential of
+// only Linear layers) named "layers", applying the activation between them
+// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining). Values
+// are stored as F32, or F64 when the backend computes in float64. It refuses
+// to save non-finite parameters, and returns device and file errors; it
+// panics if m was freed.
+func (m *Model) Save(path string) error {
+	m.live()
+	ts, meta, err := m.checkpoint()
+	if err != nil {
+		return err
+	}
+	f64 := m.b.Info().Precision == "float64"
+	if err := writeCheckpoint(path, ts, meta, f64); err != nil {
+		return fmt.Errorf("nn: saving %v to %s: %w", m.Spec, path, err)
+	}
+	return nil
+}
+
+// Load reads a checkpoint written by Save and builds its model on b, with
+// the spec, scaling and training info from its metadata. A tensor whose shape
+// does not match the spec is an error naming the tensor and both shapes.
+func Load(path string, b backend.Backend) (*Model, error) {
+	ts, meta, err := readCheckpoint(path)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loading %s: %w", path, err)
+	}
+	spec, sc, info, err := specFromMeta(meta)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	m := &Model{Spec: spec, Scaling: sc, Info: info, b: b}
+	if err := m.alloc(); err != nil {
+		return nil, err
+	}
+	if err := m.setFromCheckpoint(ts); err != nil {
+		m.Free()
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return m, nil
+}
+
+// LoadParams replaces m's parameters with those of the checkpoint at path,
+// keeping m's Spec and taking the checkpoint's Scaling and Info, e.g. to
+// resume training a model built from command-line flags. A tensor whose shape
+// does not match m.Spec is an error naming the tensor and both shapes, and
+// leaves m unchanged. It panics if m was freed.
+func (m *Model) LoadParams(path string) error {
+	m.live()
+	ts, meta, err := readCheckpoint(path)
+	if err != nil {
+		return fmt.Errorf("nn: loading %s: %w", path, err)
+	}
+	if err := m.setFromCheckpoint(ts); err != nil {
+		return fmt.Errorf("%w (in %s)", err, path)
+	}
+	if _, sc, info, err := specFromMeta(meta); err == nil && sc.validate(m.Spec) == nil {
+		m.Scaling, m.Info = sc, info
+	}
+	return nil
+}

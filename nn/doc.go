@@ -1,0 +1,22 @@
+// Package nn builds and trains neural networks on any backend.Backend.
+//
+// A Model is a sequential multilayer perceptron described by a Spec: dense
+// layers whose weights are stored in×out, so that a layer computes
+// Y = act(X·W + b) for a batch X of rows. The last layer is linear (its
+// outputs are logits or raw values) and the Head chooses the loss: BinaryHead
+// (one logit, sigmoid + binary cross-entropy), SoftmaxHead (C logits, softmax
+// + cross-entropy) or RegressionHead (identity + mean squared error).
+//
+// Everything a training step does runs as backend operations on tensors that
+// are allocated once: the data set is uploaded once, each epoch's shuffled
+// order is one small index write, each minibatch is gathered on the device,
+// and the loss and the number of correct predictions accumulate on the device
+// until they are logged. A step therefore neither allocates nor reads back,
+// so the GPU backend can record it into one command buffer.
+//
+// The package never names a backend: the same code runs in float32 on the GPU
+// (package gpu) and in float64 on the CPU reference (package cpuref).
+//
+// Models are saved as safetensors files that PyTorch can load into an
+// nn.Sequential of Linear layers (see Model.Save).
+package nn

@@ -1,0 +1,108 @@
+package nn_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/gputrain/gputrain/nn"
+)
+
+// TestTrainGPUMatchesReference trains the same models with the same seeds
+// on the GPU (float32) and on the CPU reference (float64): the weights start
+// equal up to float32 rounding, the epoch losses track each other, and both
+// reach the accuracy. It skips where there is no WebGPU adapter.
+func TestTrainGPUMatchesReference(t *testing.T) {
+	g := gputest.Open(t)
+	t.Logf("GPU backend: %v", g.Info())
+	tests := []struct {
+		name   string
+		spec   nn.Spec
+		set    *nn.Set
+		cfg    nn.Config
+		minAcc float64
+	}{
+		{"xor tanh adam partial batch", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Adam, Seed: 7}, 0.95},
+		{"blobs relu momentum", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, Seed: 7, Standardize: true}, 0.97},
+		{"pixels sigmoid sgd full batch", pixelSpec, pixelSet(100, 1),
+			nn.Config{Epochs: 50, LR: 2, Optimizer: nn.SGD, Seed: 7}, 1},
+		{"line regression", lineSpec, lineSet(100, 1),
+			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cpuref.New()
+			mc := newModel(t, c, tt.spec, 42)
+			mg := newModel(t, g, tt.spec, 42)
+			pc, err := mc.Params()
+			require.NoError(t, err)
+			pg, err := mg.Params()
+			require.NoError(t, err)
+			for i := range pc {
+				assert.InDeltaSlice(t, pc[i].W, pg[i].W, 1e-6, "layer %d initial weights", i)
+			}
+			hc, err := nn.Train(context.Background(), c, mc, tt.set, tt.cfg, nn.Hooks{})
+			require.NoError(t, err)
+			hg, err := nn.Train(context.Background(), g, mg, tt.set, tt.cfg, nn.Hooks{})
+			require.NoError(t, err)
+			require.Len(t, hg.Epochs, len(hc.Epochs))
+			for i := range hc.Epochs {
+				assert.InDelta(t, hc.Epochs[i].Loss, hg.Epochs[i].Loss, 1e-3+1e-2*hc.Epochs[i].Loss, "epoch %d loss", i+1)
+			}
+			mt, err := mg.Evaluate(tt.set, 16)
+			require.NoError(t, err)
+			if !math.IsNaN(tt.minAcc) {
+				assert.GreaterOrEqual(t, mt.Accuracy, tt.minAcc)
+			}
+			pcs, err := mc.Predict(tt.set, 0)
+			require.NoError(t, err)
+			pgs, err := mg.Predict(tt.set, 16)
+			require.NoError(t, err)
+			for i := range pcs.Outputs {
+				assert.InDeltaSlice(t, pcs.Outputs[i], pgs.Outputs[i], 1e-2, "row %d", i)
+			}
+		})
+	}
+}
+
+func TestSolveLinearGPU(t *testing.T) {
+	g := gputest.Open(t)
+	// lr 0.05 for 2000 iterations goes as far as lr 0.01 for 10000, in a
+	// fifth of the dispatches (still under the stability limit of ~0.07).
+	x, err := nn.SolveLinear(context.Background(), g, classicA, classicY, 0.05, 2000, 1000, nil)
+	require.NoError(t, err)
+	want := []float64{5.0 / 7, 31.0 / 7, 7}
+	assert.InDeltaSlice(t, want, x, 2e-2)
+}
+
+// TestCheckpointAcrossBackends saves a model trained on the reference and
+// loads it onto the GPU: the predictions agree to float32 precision.
+func TestCheckpointAcrossBackends(t *testing.T) {
+	g := gputest.Open(t)
+	c := cpuref.New()
+	set := blobSet(60, 2)
+	m := newModel(t, c, blobSpec, 3)
+	_, err := nn.Train(context.Background(), c, m, set, nn.Config{Epochs: 3, Batch: 16, LR: 0.05, Standardize: true}, nn.Hooks{})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	require.NoError(t, m.Save(path))
+	l, err := nn.Load(path, g)
+	require.NoError(t, err)
+	defer l.Free()
+	want, err := m.Predict(set, 0)
+	require.NoError(t, err)
+	got, err := l.Predict(set, 0)
+	require.NoError(t, err)
+	assert.Equal(t, want.Classes, got.Classes)
+	for i := range want.Outputs {
+		assert.InDeltaSlice(t, want.Outputs[i], got.Outputs[i], 1e-5, "row %d", i)
+	}
+}

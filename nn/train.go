@@ -1,0 +1,430 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// Config configures Train.
+type Config struct {
+	// Epochs is the number of passes over the training set (at least 1).
+	Epochs int
+	// Batch is the minibatch size; 0 (or anything at least the number of
+	// rows) trains on the full batch, the classic gradient descent.
+	Batch int
+	// LR is the learning rate (positive).
+	LR float64
+	// Optimizer is the update rule; SGD by default.
+	Optimizer Optimizer
+	// Momentum is Momentum's mu; 0 means 0.9.
+	Momentum float64
+	// Beta1, Beta2 and Eps are Adam's constants; 0 means 0.9, 0.999 and 1e-8.
+	Beta1, Beta2, Eps float64
+	// Seed seeds the shuffling: epoch e is shuffled by a PCG source seeded
+	// with (Seed, e), so the same seed gives the same run, and a run resumed
+	// from a checkpoint shuffles as the uninterrupted one would have.
+	Seed uint64
+	// LogEvery, if positive, reads the loss (and, for classifiers, the
+	// correct count) back every LogEvery steps, one device flush each, and
+	// reports it through Hooks.Log; epochs are reported either way.
+	LogEvery int
+	// Standardize, when the model has no Scaling yet, fits it to the
+	// training set first (see FitScaling): float features, and regression
+	// targets, are standardised.
+	Standardize bool
+}
+
+// withDefaults fills the zero constants and validates cfg.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Epochs < 1 {
+		return cfg, fmt.Errorf("nn: %d epochs, want at least 1", cfg.Epochs)
+	}
+	if cfg.Batch < 0 {
+		return cfg, fmt.Errorf("nn: batch size %d, want 0 (full batch) or more", cfg.Batch)
+	}
+	if !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) {
+		return cfg, fmt.Errorf("nn: learning rate %v, want a positive finite number", cfg.LR)
+	}
+	if int(cfg.Optimizer) >= len(optimizerNames) {
+		return cfg, fmt.Errorf("nn: unknown optimizer %v", cfg.Optimizer)
+	}
+	if cfg.Momentum == 0 {
+		cfg.Momentum = 0.9
+	}
+	if cfg.Beta1 == 0 {
+		cfg.Beta1 = 0.9
+	}
+	if cfg.Beta2 == 0 {
+		cfg.Beta2 = 0.999
+	}
+	if cfg.Eps == 0 {
+		cfg.Eps = 1e-8
+	}
+	return cfg, nil
+}
+
+// Progress reports one finished training step to Hooks.Step.
+type Progress struct {
+	// Epoch is the epoch number (counting from 1 over the model's life).
+	Epoch int
+	// Step is the step within the epoch, from 1 to Steps.
+	Step, Steps int
+	// Samples is the number of rows processed so far in this epoch.
+	Samples int
+}
+
+// LogStats is a loss reading taken every Config.LogEvery steps.
+type LogStats struct {
+	// Epoch is the epoch number and Step the model's global step count.
+	Epoch, Step int
+	// Loss is the mean per-row loss over the rows since the previous reading.
+	Loss float64
+	// Accuracy is the fraction of those rows predicted right; NaN for a
+	// RegressionHead.
+	Accuracy float64
+	// Samples is the number of rows since the previous reading.
+	Samples int
+}
+
+// EpochStats summarises one epoch. Loss and Accuracy are means over the
+// epoch's steps, measured before each step's update.
+type EpochStats struct {
+	// Epoch is the epoch number, counting from 1 over the model's life.
+	Epoch int
+	// Steps and Samples count the steps and rows of the epoch.
+	Steps, Samples int
+	// Loss is the mean per-row training loss.
+	Loss float64
+	// Accuracy is the fraction of rows predicted right; NaN for a
+	// RegressionHead.
+	Accuracy float64
+	// SamplesPerSec is Samples over Duration.
+	SamplesPerSec float64
+	// Duration is the epoch's wall time and Elapsed the time since Train
+	// began.
+	Duration, Elapsed time.Duration
+	// Partial is true for an epoch cut short by cancellation.
+	Partial bool
+}
+
+// History is what Train returns: one entry per epoch (the last one Partial
+// if training was cancelled) and the LogEvery readings.
+type History struct {
+	// Epochs has one entry per epoch run, in order.
+	Epochs []EpochStats
+	// Logs has one entry per Config.LogEvery reading, in order.
+	Logs []LogStats
+}
+
+// Last returns the last epoch's stats, or the zero value if there are none.
+func (h History) Last() EpochStats {
+	if len(h.Epochs) == 0 {
+		return EpochStats{}
+	}
+	return h.Epochs[len(h.Epochs)-1]
+}
+
+// Hooks are optional callbacks of Train; a nil field costs nothing. They run
+// on Train's goroutine and must not use the backend.
+type Hooks struct {
+	// Step is called after every step is recorded (the GPU may not have run
+	// it yet), e.g. to advance a progress bar.
+	Step func(Progress)
+	// Log is called with every Config.LogEvery reading.
+	Log func(LogStats)
+	// Epoch is called at the end of every epoch.
+	Epoch func(EpochStats)
+}
+
+// ErrDiverged is wrapped by the error Train returns when the loss or the
+// weights become NaN or infinite. Check with errors.Is.
+var ErrDiverged = errors.New("training diverged")
+
+// DivergedError says where training diverged. It wraps ErrDiverged.
+type DivergedError struct {
+	// Epoch is the epoch in which the non-finite value was seen; 0 where
+	// there are no epochs (SolveLinear, whose steps are iterations).
+	Epoch int
+	// FromStep and ToStep bound the global steps that produced it (equal
+	// when it is known to the step).
+	FromStep, ToStep int
+	// What says what was non-finite, e.g. "mean loss is NaN".
+	What string
+	// LR is the learning rate in use.
+	LR float64
+}
+
+// Error says where training diverged and suggests a smaller learning rate.
+func (e *DivergedError) Error() string {
+	where := fmt.Sprintf("at step %d", e.ToStep)
+	if e.FromStep != e.ToStep {
+		where = fmt.Sprintf("between steps %d and %d", e.FromStep, e.ToStep)
+	}
+	if e.Epoch > 0 {
+		where = fmt.Sprintf("in epoch %d %s", e.Epoch, where)
+	}
+	return fmt.Sprintf("nn: %v %s: %s; try a smaller learning rate than %g (keep the last good checkpoint)",
+		ErrDiverged, where, e.What, e.LR)
+}
+
+// Unwrap returns ErrDiverged.
+func (e *DivergedError) Unwrap() error { return ErrDiverged }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Train trains m on train with b, which must be m's backend (it panics
+// otherwise, and if m was freed). The set is uploaded once; every epoch is
+// shuffled on the host into an index tensor, each minibatch is gathered on the
+// device, and the loss and correct count accumulate on the device until read:
+// once per epoch, and every cfg.LogEvery steps if set.
+//
+// Train returns the history and nil after cfg.Epochs epochs. When ctx is
+// cancelled it finishes the current step and returns the history so far
+// (the cut epoch marked Partial) with an error wrapping ctx.Err(); the model
+// is then consistent and may be saved. When the loss or the final weights are
+// not finite it returns an error wrapping ErrDiverged (a *DivergedError) and
+// the model should be discarded. Invalid configurations, data that does not
+// fit m.Spec and device failures are returned as errors too.
+//
+// m.Info is updated: Epoch and Step count on over calls, and Optimizer, LR,
+// ShuffleSeed and Data describe this call. Optimizer state (momentum, Adam's
+// moments) lives only for the call.
+func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Config, hooks Hooks) (History, error) {
+	m.live()
+	if b != m.b {
+		panic("nn: Train: backend is not the model's backend")
+	}
+	var hist History
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return hist, err
+	}
+	if cfg.Standardize && !m.Scaling.HasFeatures() && !m.Scaling.HasTargets() {
+		sc, err := FitScaling(train, m.Spec)
+		if err != nil {
+			return hist, err
+		}
+		m.Scaling = sc
+	}
+	if err := m.Scaling.validate(m.Spec); err != nil {
+		return hist, err
+	}
+	if err := checkSet(train, m.Spec, true); err != nil {
+		return hist, err
+	}
+
+	n := train.Rows
+	batch := cfg.Batch
+	if batch == 0 || batch > n {
+		batch = n
+	}
+	steps := (n + batch - 1) / batch
+	kind := m.Spec.Head.Loss()
+	classify := m.Spec.Head.Classifies()
+
+	a := newAllocator(b)
+	defer a.free()
+	x, t, scale, err := m.upload(a, train)
+	if err != nil {
+		return hist, err
+	}
+	ws := m.newWorkspace(a, batch, true)
+	g := m.newGrads(a)
+	opt := newOptimizer(a, b, &cfg, g.params, g.g)
+	idx := a.new(n, 1, backend.Index)
+	lossT := a.new(1, 1, backend.Float)
+	var countT backend.Tensor
+	if classify {
+		countT = a.new(1, 1, backend.Float)
+	}
+	if a.err != nil {
+		return hist, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
+	}
+	wsLast := ws.view(b, n-(steps-1)*batch)
+	opt.step = m.Info.Step // Adam's bias correction continues over calls
+
+	perm := make([]uint32, n)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	shuffle := steps > 1
+	if !shuffle {
+		if err := b.WriteIndices(idx, perm); err != nil {
+			return hist, fmt.Errorf("nn: writing the row order: %w", err)
+		}
+	}
+
+	m.Info.Optimizer = cfg.Optimizer.String()
+	m.Info.LR = cfg.LR
+	m.Info.ShuffleSeed = cfg.Seed
+	m.Info.Data = train.Name
+
+	// read returns the accumulated loss sum and correct count.
+	read := func() (loss, count float64, err error) {
+		l, err := b.ReadFloats(lossT)
+		if err != nil {
+			return 0, 0, fmt.Errorf("nn: reading the loss: %w", err)
+		}
+		if classify {
+			c, err := b.ReadFloats(countT)
+			if err != nil {
+				return 0, 0, fmt.Errorf("nn: reading the correct count: %w", err)
+			}
+			count = c[0]
+		}
+		return l[0], count, nil
+	}
+	acc := func(count float64, rows int) float64 {
+		if !classify {
+			return math.NaN()
+		}
+		return count / float64(rows)
+	}
+
+	start := time.Now()
+	done := ctx.Done()
+	// Rows, loss and count logged since the last LogEvery reading but
+	// accumulated in earlier epochs (the accumulators restart every epoch).
+	var carryLoss, carryCount float64
+	carryRows, logStep := 0, m.Info.Step
+	for e := 0; e < cfg.Epochs; e++ {
+		epoch := m.Info.Epoch + 1
+		epochStart := time.Now()
+		if shuffle {
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)))
+			for i := range perm {
+				perm[i] = uint32(i)
+			}
+			rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+			if err := b.WriteIndices(idx, perm); err != nil {
+				return hist, fmt.Errorf("nn: writing the order of epoch %d: %w", epoch, err)
+			}
+		}
+		b.Fill(lossT, 0)
+		if classify {
+			b.Fill(countT, 0)
+		}
+		firstStep := m.Info.Step + 1
+		var logLoss, logCount float64 // accumulator values at the last reading
+		logRows, logged := 0, false
+		samples := 0
+		cancelled := false
+		for s := 0; s < steps; s++ {
+			if done != nil {
+				select {
+				case <-done:
+					cancelled = true
+				default:
+				}
+				if cancelled {
+					break
+				}
+			}
+			w := ws
+			if s == steps-1 {
+				w = wsLast
+			}
+			off := s * batch
+			b.Gather(w.x, x, idx, off, scale)
+			b.Gather(w.t, t, idx, off, 1)
+			m.forward(w)
+			out := m.out(w)
+			b.LossGrad(lossT, w.ds[len(w.ds)-1], out, w.t, kind)
+			if classify {
+				b.CountCorrect(countT, out, w.t, kind)
+			}
+			m.backward(w, g)
+			opt.update()
+			m.Info.Step++
+			samples += w.rows
+			if hooks.Step != nil {
+				hooks.Step(Progress{Epoch: epoch, Step: s + 1, Steps: steps, Samples: samples})
+			}
+			if cfg.LogEvery > 0 && m.Info.Step%cfg.LogEvery == 0 {
+				l, c, err := read()
+				if err != nil {
+					return hist, err
+				}
+				rows := samples - logRows + carryRows
+				mean := (l - logLoss + carryLoss) / float64(rows)
+				if !finite(l) {
+					return hist, &DivergedError{Epoch: epoch, FromStep: logStep + 1, ToStep: m.Info.Step,
+						What: fmt.Sprintf("mean loss is %v", mean), LR: cfg.LR}
+				}
+				ls := LogStats{Epoch: epoch, Step: m.Info.Step, Loss: mean, Accuracy: acc(c-logCount+carryCount, rows), Samples: rows}
+				hist.Logs = append(hist.Logs, ls)
+				if hooks.Log != nil {
+					hooks.Log(ls)
+				}
+				logLoss, logCount, logRows, logStep, logged = l, c, samples, m.Info.Step, true
+				carryLoss, carryCount, carryRows = 0, 0, 0
+			}
+		}
+		if samples == 0 { // cancelled before the epoch's first step
+			return hist, m.stopped(ctx, epoch, cfg.LR)
+		}
+		var l, c float64
+		if logRows == samples {
+			l, c = logLoss, logCount
+		} else if l, c, err = read(); err != nil {
+			return hist, err
+		}
+		if !finite(l) {
+			from := firstStep
+			if logged {
+				from = logStep + 1
+			}
+			return hist, &DivergedError{Epoch: epoch, FromStep: from, ToStep: m.Info.Step,
+				What: fmt.Sprintf("mean loss is %v", l/float64(samples)), LR: cfg.LR}
+		}
+		carryLoss += l - logLoss
+		carryCount += c - logCount
+		carryRows += samples - logRows
+		now := time.Now()
+		st := EpochStats{Epoch: epoch, Steps: m.Info.Step - firstStep + 1, Samples: samples,
+			Loss: l / float64(samples), Accuracy: acc(c, samples),
+			Duration: now.Sub(epochStart), Elapsed: now.Sub(start), Partial: cancelled}
+		if secs := st.Duration.Seconds(); secs > 0 {
+			st.SamplesPerSec = float64(samples) / secs
+		}
+		hist.Epochs = append(hist.Epochs, st)
+		if !cancelled {
+			m.Info.Epoch = epoch
+		}
+		if hooks.Epoch != nil {
+			hooks.Epoch(st)
+		}
+		if cancelled {
+			return hist, m.stopped(ctx, epoch, cfg.LR)
+		}
+	}
+	if err := m.checkFinite(); err != nil {
+		if errors.Is(err, errNonFinite) {
+			return hist, &DivergedError{Epoch: m.Info.Epoch, FromStep: m.Info.Step, ToStep: m.Info.Step,
+				What: err.Error(), LR: cfg.LR}
+		}
+		return hist, err
+	}
+	return hist, nil
+}
+
+// stopped is Train's answer to a cancelled ctx: a divergence error if the
+// weights went bad in the last step, else ctx.Err() with where it stopped.
+func (m *Model) stopped(ctx context.Context, epoch int, lr float64) error {
+	if err := m.checkFinite(); err != nil {
+		if errors.Is(err, errNonFinite) {
+			return &DivergedError{Epoch: epoch, FromStep: m.Info.Step, ToStep: m.Info.Step, What: err.Error(), LR: lr}
+		}
+		return err
+	}
+	return fmt.Errorf("nn: training stopped in epoch %d after step %d: %w", epoch, m.Info.Step, ctx.Err())
+}
+
+// errNonFinite marks checkFinite's finding of a NaN or infinite parameter.
+var errNonFinite = errors.New("non-finite parameter")
