@@ -210,9 +210,16 @@ type Backend interface {
 
 	// SGD sets w -= lr·g.
 	SGD(w, g Tensor, lr float64)
+	// SGDCompensated sets w -= lr·g with Kahan-compensated summation: c
+	// (same shape as w, zero at the start) carries the low-order part that
+	// rounding dropped from w, so that w − c tracks the exact sum of the
+	// updates even when each update is far below w's precision:
+	// y = −lr·g − c; t = w + y; c = (t − w) − y; w = t.
+	SGDCompensated(w, g, c Tensor, lr float64)
 	// Momentum sets v = mu·v + g, then w -= lr·v.
 	Momentum(w, g, v Tensor, lr, mu float64)
-	// Adam applies one Adam update with step number step (counted from 1):
+	// Adam applies one Adam update with step number step (counted from 1;
+	// it panics for step < 1):
 	// m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
 	// w -= lr · (m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps).
 	Adam(w, g, m, v Tensor, lr, beta1, beta2, eps float64, step int)

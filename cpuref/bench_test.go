@@ -3,7 +3,6 @@ package cpuref_test
 import (
 	"testing"
 
-	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/internal/benchstep"
 )
@@ -13,14 +12,12 @@ import (
 //
 //	go test -run '^$' -bench . ./cpuref
 
-func openCPU(testing.TB) backend.Backend { return cpuref.New() }
-
 // BenchmarkMatMul: square sizes and the MLP's own shapes, in GFLOP/s.
-func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, openCPU) }
+func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, cpuref.New()) }
 
 // BenchmarkElementwise: bias+activation, SGD, Adam, column sum and the
 // softmax loss, in GB/s.
-func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, openCPU) }
+func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, cpuref.New()) }
 
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
-func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, openCPU) }
+func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, cpuref.New()) }

@@ -17,6 +17,22 @@ func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
 	}
 }
 
+// SGDCompensated sets w -= lr·g with Kahan compensation carried in c, by
+// the same formula as the GPU: y = −lr·g − c; t = w + y; c = (t − w) − y;
+// w = t. In float64 c stays tiny; the formula is kept so both backends run
+// the same algorithm. w, g and c are Float tensors of one shape; it panics
+// otherwise.
+func (b *Backend) SGDCompensated(w, g, c backend.Tensor, lr float64) {
+	backend.CheckSame("SGDCompensated", w, g, c)
+	wf, gf, cf := b.floats(w, "SGDCompensated"), b.floats(g, "SGDCompensated"), b.floats(c, "SGDCompensated")
+	for i, gi := range gf {
+		y := -lr*gi - cf[i]
+		t := wf[i] + y
+		cf[i] = (t - wf[i]) - y
+		wf[i] = t
+	}
+}
+
 // Momentum sets v = mu·v + g, then w -= lr·v. w, g and the velocity v are
 // Float tensors of one shape; it panics otherwise.
 func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {

@@ -169,6 +169,15 @@ func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
 	b.dispatch("sgd", nil, []uint32{uint32(tw.len()), f32(lr)}, groups1D(tw.len()), 1, tw, tg)
 }
 
+// SGDCompensated sets w -= lr·g with Kahan compensation carried in c.
+func (b *Backend) SGDCompensated(w, g, c backend.Tensor, lr float64) {
+	backend.CheckSame("SGDCompensated", w, g, c)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw, tg, tc := b.tensor(w, "SGDCompensated"), b.tensor(g, "SGDCompensated"), b.tensor(c, "SGDCompensated")
+	b.dispatch("sgd_compensated", nil, []uint32{uint32(tw.len()), f32(lr), f32(1)}, groups1D(tw.len()), 1, tw, tg, tc)
+}
+
 // Momentum sets v = mu·v + g, then w -= lr·v.
 func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
 	backend.CheckSame("Momentum", w, g, v)

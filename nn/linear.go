@@ -15,11 +15,15 @@ import (
 // L = mean((A·x − y)²), starting from x = 0, on backend b: each iteration
 // records A·x (MatMul), the loss gradient 2(A·x−y)/n (LossGrad with
 // MeanSquaredError on the n×1 residual), Aᵀ·grad (MatMul with transA) and an
-// SGD step with learning rate lr. A is n×k (rows of equal length), y has n
-// entries, and x comes back with k.
+// SGD step with learning rate lr, with Kahan-compensated updates
+// (SGDCompensated): near convergence each update is far below float32's
+// resolution at x, and without compensation a float32 device drifts from
+// the float64 path by percents of the loss. A is n×k (rows of equal
+// length), y has n entries, and x comes back with k.
 //
-// If every > 0, the loss before the update of every every-th iteration is
-// read back (one flush) and passed to log (which may be nil). A non-finite
+// If every > 0, x is read back after every every-th iteration and the loss
+// mean((A·x − y)²) is evaluated on the host in float64 and passed to log
+// (which may be nil), so the printed loss carries no float32 cancellation. A non-finite
 // loss or solution returns an error wrapping ErrDiverged. Cancelling ctx
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
@@ -54,6 +58,7 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 	out := a.new(n, 1, backend.Float)
 	grad := a.new(n, 1, backend.Float)
 	gx := a.new(k, 1, backend.Float)
+	comp := a.new(k, 1, backend.Float) // Kahan compensation of x
 	loss := a.new(1, 1, backend.Float)
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear on a %dx%d system: %w", n, k, a.err)
@@ -65,11 +70,20 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 		return nil, fmt.Errorf("nn: SolveLinear: writing y: %w", err)
 	}
 	b.Fill(xT, 0)
+	b.Fill(comp, 0)
 
+	// readX returns the compensated solution x − c.
 	readX := func() ([]float64, error) {
 		x, err := b.ReadFloats(xT)
 		if err != nil {
 			return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+		}
+		c, err := b.ReadFloats(comp)
+		if err != nil {
+			return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+		}
+		for i := range x {
+			x[i] -= c[i]
 		}
 		return x, nil
 	}
@@ -88,18 +102,22 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 		}
 		logNow := every > 0 && it%every == 0
 		b.MatMul(out, aT, xT, false, false)
-		if logNow {
-			b.Fill(loss, 0)
-		}
 		b.LossGrad(loss, grad, out, yT, backend.MeanSquaredError)
 		b.MatMul(gx, aT, grad, true, false)
-		b.SGD(xT, gx, lr)
+		b.SGDCompensated(xT, gx, comp, lr)
 		if logNow {
-			l, err := b.ReadFloats(loss)
+			xs, err := readX()
 			if err != nil {
-				return nil, fmt.Errorf("nn: SolveLinear: reading the loss at iteration %d: %w", it, err)
+				return nil, fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
 			}
-			mean := l[0] / float64(n)
+			mean := 0.0
+			for i, row := range A {
+				r := -y[i]
+				for j, v := range row {
+					r += v * xs[j]
+				}
+				mean += r * r / float64(n)
+			}
 			if !finite(mean) {
 				return nil, &DivergedError{FromStep: it, ToStep: it, What: fmt.Sprintf("loss is %v", mean), LR: lr}
 			}

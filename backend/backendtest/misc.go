@@ -98,7 +98,7 @@ func optimizers(r reporter, b backend.Backend) {
 	for oi, opt := range []struct {
 		name     string
 		kappa, g float64
-	}{{"sgd", 2, 1}, {"momentum", 40, 10}, {"adam", 64, 4}} {
+	}{{"sgd", 2, 1}, {"momentum", 40, 10}, {"adam", 64, 4}, {"sgd-compensated", 2, 1}} {
 		r.run(opt.name, func(r reporter) {
 			p := newPair(r, b)
 			rng := newRNG(uint64(800 + oi))
@@ -119,9 +119,27 @@ func optimizers(r reporter, b backend.Backend) {
 				case "adam":
 					p.cand.Adam(wc, gc, mc, vc, lr, 0.9, 0.999, 1e-8, s)
 					p.ref.Adam(wr, gr, mr, vr, lr, 0.9, 0.999, 1e-8, s)
+				case "sgd-compensated":
+					p.cand.SGDCompensated(wc, gc, mc, lr)
+					p.ref.SGDCompensated(wr, gr, mr, lr)
 				}
 			}
 			got, want := p.read(wc, wr)
+			if opt.name == "sgd-compensated" {
+				// The compensated weight w − c carries the sum of the
+				// updates with error about 2u·|w| plus one rounding of each
+				// product lr·g (Kahan summation: Higham §4.3), not S
+				// roundings of |w|: the bound has no S·|w| term.
+				gc2, gr2 := p.read(mc, mr)
+				for i := range got {
+					got[i] -= gc2[i]
+					want[i] -= gr2[i]
+				}
+				assertClose(r, got, want, func(i int) float64 {
+					return 4*u*(math.Abs(want[i])+1)*lr + 4*u*math.Abs(want[i]) + steps*u*lr*opt.g
+				}, opt.name)
+				return
+			}
 			assertClose(r, got, want, func(i int) float64 {
 				return steps * (2*u*(math.Abs(want[i])+1) + opt.kappa*u*lr*opt.g)
 			}, opt.name)
