@@ -1,0 +1,214 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// NAPolicy says what LoadCSV does with a cell that is missing (NA, empty,
+// NaN, ...) or not a number.
+type NAPolicy int
+
+const (
+	// NAError stops at the first such cell with an error naming the file,
+	// the line and the column. It is the default.
+	NAError NAPolicy = iota
+	// NADrop skips every row that has such a cell in a chosen column and
+	// counts the skipped rows in CSVReport.Dropped (and Set.Dropped).
+	NADrop
+)
+
+// String returns "error" or "drop".
+func (p NAPolicy) String() string {
+	switch p {
+	case NAError:
+		return "error"
+	case NADrop:
+		return "drop"
+	}
+	return fmt.Sprintf("NAPolicy(%d)", int(p))
+}
+
+// ParseNAPolicy parses "error" or "drop" (the --na flag).
+func ParseNAPolicy(s string) (NAPolicy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "error", "":
+		return NAError, nil
+	case "drop":
+		return NADrop, nil
+	}
+	return 0, fmt.Errorf("data: NA policy %q: want error or drop", s)
+}
+
+// CSVReport summarises what LoadCSV read.
+type CSVReport struct {
+	Rows    int // data rows kept
+	Dropped int // data rows skipped under NADrop
+	// DroppedLines lists the file line numbers of the first skipped rows
+	// (at most 20), for messages.
+	DroppedLines []int
+}
+
+// naCells are the spellings of a missing value.
+var naCells = []string{"", "na", "n/a", "nan", "null", "none", "?"}
+
+func isNA(cell string) bool { return slices.Contains(naCells, strings.ToLower(cell)) }
+
+// LoadCSV reads the numeric columns x (features, in the order given) and y
+// (the regression target) from a comma-separated file whose first line is a
+// header of column names. The result has Features (Rows*len(x)), Labels
+// (Rows, Outputs 1), Classes 0, FeatureNames x and TargetNames [y].
+//
+// Line numbers in errors count lines of the file from 1, the header being
+// line 1. Errors name the file and: a missing column (listing those there
+// are), an empty file, a header without data rows, a row whose field count
+// differs from the header's, and (under NAError) a cell of a chosen column
+// that is missing (NA, empty, NaN, N/A, null, ?) or not a finite number.
+// Under NADrop such rows are skipped and counted; it is an error if no rows
+// remain.
+func LoadCSV(path string, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
+	var rep CSVReport
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, rep, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	set, rep, err := readCSV(path, f, x, y, na)
+	if err != nil {
+		return nil, CSVReport{}, err
+	}
+	return set, rep, nil
+}
+
+// readCSV is LoadCSV on an open reader; path is used in messages and names.
+func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
+	var rep CSVReport
+	if na != NAError && na != NADrop {
+		return nil, rep, fmt.Errorf("data: %s: unknown NA policy %d", path, int(na))
+	}
+	if len(x) == 0 {
+		return nil, rep, fmt.Errorf("data: %s: no feature columns given", path)
+	}
+	if y == "" {
+		return nil, rep, fmt.Errorf("data: %s: no target column given", path)
+	}
+	for i, c := range x {
+		if c == y {
+			return nil, rep, fmt.Errorf("data: %s: column %q is both a feature and the target", path, c)
+		}
+		if slices.Contains(x[:i], c) {
+			return nil, rep, fmt.Errorf("data: %s: feature column %q given twice", path, c)
+		}
+	}
+
+	r := csv.NewReader(src)
+	r.FieldsPerRecord = -1 // ragged rows are reported below, with names
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, rep, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
+	}
+	if err != nil {
+		return nil, rep, fmt.Errorf("data: %s: header: %w", path, err)
+	}
+	header = slices.Clone(header)
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
+	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+
+	want := append(slices.Clone(x), y)
+	idx := make([]int, len(want))
+	for k, name := range want {
+		idx[k] = -1
+		for i, h := range header {
+			if h != name {
+				continue
+			}
+			if idx[k] >= 0 {
+				return nil, rep, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, idx[k]+1, i+1)
+			}
+			idx[k] = i
+		}
+		if idx[k] < 0 {
+			return nil, rep, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
+		}
+	}
+
+	nx := len(x)
+	var feats, labels []float64
+	row := make([]float64, len(want))
+	total := 0
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, rep, fmt.Errorf("data: %s: %w", path, err)
+		}
+		total++
+		line, _ := r.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, rep, fmt.Errorf("data: %s: line %d: %d fields but the header has %d columns", path, line, len(rec), len(header))
+		}
+		bad := false
+		for k, i := range idx {
+			cell := strings.TrimSpace(rec[i])
+			v, perr := strconv.ParseFloat(cell, 64)
+			if perr == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				row[k] = v
+				continue
+			}
+			if na == NADrop {
+				bad = true
+				break
+			}
+			cl, _ := r.FieldPos(i)
+			what := "is not a number"
+			switch {
+			case isNA(cell):
+				what = "is missing (NA)"
+			case perr == nil:
+				what = "is not finite"
+			}
+			return nil, rep, fmt.Errorf("data: %s: line %d, column %q: %q %s (the NA policy drop skips such rows)", path, cl, want[k], cell, what)
+		}
+		if bad {
+			rep.Dropped++
+			if len(rep.DroppedLines) < 20 {
+				rep.DroppedLines = append(rep.DroppedLines, line)
+			}
+			continue
+		}
+		feats = append(feats, row[:nx]...)
+		labels = append(labels, row[nx])
+	}
+	if total == 0 {
+		return nil, rep, fmt.Errorf("data: %s: header only, no data rows", path)
+	}
+	rep.Rows = len(labels)
+	if rep.Rows == 0 {
+		return nil, rep, fmt.Errorf("data: %s: all %d data rows were dropped for missing or non-numeric cells in columns %s", path, total, strings.Join(want, ", "))
+	}
+	set := &Set{
+		Name:         filepath.Base(path),
+		Rows:         rep.Rows,
+		Cols:         nx,
+		Features:     feats,
+		FeatureNames: slices.Clone(x),
+		Outputs:      1,
+		Labels:       labels,
+		TargetNames:  []string{y},
+		Dropped:      rep.Dropped,
+	}
+	return set, rep, nil
+}

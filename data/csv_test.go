@@ -1,0 +1,140 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadCSV(t *testing.T) {
+	const good = "Id,LotArea,Street,SalePrice\n1,8450,Pave,208500\n2,9600,Pave,181500\n3, 11250 ,Pave,223500\n"
+	tests := []struct {
+		name     string
+		content  string
+		x        []string
+		y        string
+		na       NAPolicy
+		features []float64
+		labels   []float64
+		dropped  int
+		wantErr  []string
+	}{
+		{name: "good", content: good, x: []string{"LotArea"}, y: "SalePrice",
+			features: []float64{8450, 9600, 11250}, labels: []float64{208500, 181500, 223500}},
+		{name: "two features in given order", content: good, x: []string{"LotArea", "Id"}, y: "SalePrice",
+			features: []float64{8450, 1, 9600, 2, 11250, 3}, labels: []float64{208500, 181500, 223500}},
+		{name: "bom crlf quotes", content: "\ufeffa,\"b\"\r\n\"1\",2e3\r\n-3.5,4\r\n", x: []string{"a"}, y: "b",
+			features: []float64{1, -3.5}, labels: []float64{2000, 4}},
+		{name: "no trailing newline", content: "a,b\n1,2", x: []string{"a"}, y: "b",
+			features: []float64{1}, labels: []float64{2}},
+		{name: "missing column", content: good, x: []string{"LotSize"}, y: "SalePrice",
+			wantErr: []string{`no column "LotSize"`, "the columns are: Id, LotArea, Street, SalePrice"}},
+		{name: "missing target", content: good, x: []string{"LotArea"}, y: "Price",
+			wantErr: []string{`no column "Price"`}},
+		{name: "NA error", content: "a,b\n1,2\n3,NA\n", x: []string{"a"}, y: "b",
+			wantErr: []string{`line 3, column "b": "NA" is missing (NA)`}},
+		{name: "empty cell error", content: "a,b\n1,2\n,4\n", x: []string{"a"}, y: "b",
+			wantErr: []string{`line 3, column "a": "" is missing`}},
+		{name: "non-numeric error", content: good, x: []string{"Street"}, y: "SalePrice",
+			wantErr: []string{`line 2, column "Street": "Pave" is not a number`}},
+		{name: "inf error", content: "a,b\n1,+Inf\n", x: []string{"a"}, y: "b",
+			wantErr: []string{`line 2, column "b": "+Inf" is not finite`}},
+		{name: "NA drop", content: "a,b,c\n1,2,x\nNA,4,x\n5,NaN,x\n7,8,x\n9,zz,x\n", x: []string{"a"}, y: "b", na: NADrop,
+			features: []float64{1, 7}, labels: []float64{2, 8}, dropped: 3},
+		{name: "all dropped", content: "a,b\nNA,1\n2,NA\n", x: []string{"a"}, y: "b", na: NADrop,
+			wantErr: []string{"all 2 data rows were dropped"}},
+		{name: "empty file", content: "", x: []string{"a"}, y: "b", wantErr: []string{"empty file"}},
+		{name: "header only", content: "a,b\n", x: []string{"a"}, y: "b", wantErr: []string{"header only, no data rows"}},
+		{name: "ragged", content: "a,b\n1,2\n3\n", x: []string{"a"}, y: "b",
+			wantErr: []string{"line 3: 1 fields but the header has 2 columns"}},
+		{name: "ragged long", content: "a,b\n1,2,3\n", x: []string{"a"}, y: "b",
+			wantErr: []string{"line 2: 3 fields"}},
+		{name: "bad quote", content: "a,b\n1,\"2\n", x: []string{"a"}, y: "b", wantErr: []string{"data.csv"}},
+		{name: "duplicate header", content: "a,b,a\n1,2,3\n", x: []string{"a"}, y: "b",
+			wantErr: []string{`column "a" appears twice`}},
+		{name: "target is feature", content: good, x: []string{"Id"}, y: "Id", wantErr: []string{"both a feature and the target"}},
+		{name: "feature twice", content: good, x: []string{"Id", "Id"}, y: "SalePrice", wantErr: []string{"given twice"}},
+		{name: "no features", content: good, y: "SalePrice", wantErr: []string{"no feature columns"}},
+		{name: "bad policy", content: good, x: []string{"Id"}, y: "SalePrice", na: NAPolicy(7), wantErr: []string{"unknown NA policy"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "data.csv", []byte(tc.content))
+			set, rep, err := LoadCSV(path, tc.x, tc.y, tc.na)
+			if tc.wantErr != nil {
+				require.Error(t, err)
+				assert.Nil(t, set)
+				assert.Contains(t, err.Error(), path)
+				for _, w := range tc.wantErr {
+					assert.Contains(t, err.Error(), w)
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, set.Validate())
+			assert.Equal(t, tc.features, set.Features)
+			assert.Equal(t, tc.labels, set.Labels)
+			assert.Equal(t, len(tc.labels), set.Rows)
+			assert.Equal(t, len(tc.x), set.Cols)
+			assert.Equal(t, tc.dropped, set.Dropped)
+			assert.Equal(t, tc.dropped, rep.Dropped)
+			assert.Len(t, rep.DroppedLines, tc.dropped)
+			assert.Equal(t, set.Rows, rep.Rows)
+			assert.Equal(t, 0, set.Classes)
+			assert.Equal(t, "data.csv", set.Name)
+			assert.Equal(t, tc.x, set.FeatureNames)
+			assert.Equal(t, []string{tc.y}, set.TargetNames)
+		})
+	}
+}
+
+func TestLoadCSVDroppedLines(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "d.csv", []byte("a,b\n1,2\nNA,3\n4,5\n6,NA\n"))
+	_, rep, err := LoadCSV(path, []string{"a"}, "b", NADrop)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 5}, rep.DroppedLines)
+}
+
+func TestLoadCSVMissingFile(t *testing.T) {
+	_, _, err := LoadCSV(filepath.Join(t.TempDir(), "none.csv"), []string{"a"}, "b", NAError)
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestParseNAPolicy(t *testing.T) {
+	for in, want := range map[string]NAPolicy{"error": NAError, "drop": NADrop, "DROP": NADrop, "": NAError} {
+		got, err := ParseNAPolicy(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+		assert.Contains(t, []string{"error", "drop"}, got.String())
+	}
+	_, err := ParseNAPolicy("skip")
+	require.ErrorContains(t, err, `"skip"`)
+}
+
+func TestStandardize(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "d.csv", []byte("a,b,y\n1,5,10\n2,5,20\n3,5,30\n"))
+	set, _, err := LoadCSV(path, []string{"a", "b"}, "y", NAError)
+	require.NoError(t, err)
+	require.NoError(t, set.Standardize())
+	assert.InDeltaSlice(t, []float64{2, 5}, set.FeatureScaler.Mean, 1e-12)
+	assert.InDeltaSlice(t, []float64{0.816496580927726, 1}, set.FeatureScaler.Std, 1e-12) // constant column: Std 1
+	assert.InDeltaSlice(t, []float64{-1.224744871391589, 0, 0, 0, 1.224744871391589, 0}, set.Features, 1e-12)
+	assert.InDelta(t, 20, set.LabelScaler.Mean[0], 1e-12)
+	pred := []float64{set.Labels[2]}
+	set.LabelScaler.Inverse(pred)
+	assert.InDelta(t, 30, pred[0], 1e-9)
+	require.ErrorContains(t, set.Standardize(), "already standardised")
+
+	test, _, err := LoadCSV(path, []string{"a", "b"}, "y", NAError)
+	require.NoError(t, err)
+	require.NoError(t, test.StandardizeLike(set.FeatureScaler, set.LabelScaler))
+	assert.InDeltaSlice(t, set.Features, test.Features, 1e-12)
+
+	img := Synthetic(10, 10, 1).Train
+	require.Error(t, img.Standardize())
+	_, err = FitScaler([]float64{1, 2, 3}, 2)
+	require.Error(t, err)
+}

@@ -1,0 +1,62 @@
+package data_test
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/gputrain/gputrain/data"
+)
+
+// Synthetic needs no files: it renders digits deterministically from a seed.
+func ExampleSynthetic() {
+	sp := data.Synthetic(600, 100, 1)
+	fmt.Println(sp.Train.Rows, sp.Test.Rows, sp.Train.Cols, sp.Train.Classes, sp.Synthetic)
+	bin, err := sp.Subset([]int{0, 1}) // the binary task: digit 0 -> class 0, 1 -> 1
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(bin.Train.Classes)
+	// Output:
+	// 600 100 784 10 true
+	// 2
+}
+
+// LoadIDX reads an MNIST-layout folder, such as the one Debian's package
+// dataset-fashion-mnist installs.
+func ExampleLoadIDX() {
+	dir, err := data.Resolve("fashion-mnist")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err) // names the apt-get package to install
+		return
+	}
+	sp, err := data.LoadIDX(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	fmt.Println(sp.Train.Rows, sp.Test.Rows, sp.Train.Width, sp.Train.Height)
+}
+
+// LoadCSV picks numeric columns by name; Standardize remembers the scaling
+// so predictions can be mapped back to dollars.
+func ExampleLoadCSV() {
+	f, _ := os.CreateTemp("", "houses-*.csv")
+	defer os.Remove(f.Name())
+	fmt.Fprint(f, "LotArea,Street,SalePrice\n8450,Pave,208500\n9600,Pave,NA\n11250,Pave,223500\n")
+	f.Close()
+
+	set, rep, err := data.LoadCSV(f.Name(), []string{"LotArea"}, "SalePrice", data.NADrop)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(set.Rows, "rows,", rep.Dropped, "dropped")
+	if err := set.Standardize(); err != nil {
+		panic(err)
+	}
+	pred := []float64{0} // a standardised prediction: the mean price
+	set.LabelScaler.Inverse(pred)
+	fmt.Println(pred[0])
+	// Output:
+	// 2 rows, 1 dropped
+	// 216000
+}
