@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/nn"
+)
+
+func init() {
+	register(&command{name: "eval", summary: "evaluate a saved model on a data set's test split", run: runEval})
+	register(&command{name: "predict", summary: "predict with a saved model", run: runPredict})
+}
+
+// dataSplit is a loaded split with the name to report.
+type dataSplit struct {
+	name  string
+	split *data.Split
+}
+
+// headRows returns the first n rows of s (all of them if it has fewer).
+func headRows(s *data.Set, n int) *data.Set {
+	if n >= s.Rows {
+		return s
+	}
+	h := *s
+	h.Rows = n
+	if s.Pixels != nil {
+		h.Pixels = s.Pixels[:n*s.Cols]
+	}
+	if s.Features != nil {
+		h.Features = s.Features[:n*s.Cols]
+	}
+	h.Labels = s.Labels[:n*max(s.Outputs, 1)]
+	return &h
+}
+
+func sqrt(x float64) float64 { return math.Sqrt(x) }
+
+// loadForData opens the device, loads the model and the data, and checks
+// that they fit each other.
+func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Model, func(), *dataSplit, error) {
+	digits, err := parseInts("digits", digitsFlag, 0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkDevice(device); err != nil {
+		return nil, nil, nil, err
+	}
+	split, err := loadData(dataName, digits)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, why, err := openDevice(device)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	announce(e, b, why, false)
+	m, err := nn.Load(modelPath, b)
+	if err != nil {
+		b.Close()
+		return nil, nil, nil, err
+	}
+	if m.Spec.Inputs != split.Test.Cols {
+		m.Free()
+		b.Close()
+		return nil, nil, nil, fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", modelPath, m.Spec.Inputs, split.Test.Name, split.Test.Cols)
+	}
+	if want := classesOf(m.Spec); want != split.Test.Classes {
+		m.Free()
+		b.Close()
+		return nil, nil, nil, fmt.Errorf("%s: the model predicts %d classes but %s has %d (use --digits as when it was trained)", modelPath, want, split.Test.Name, split.Test.Classes)
+	}
+	return m, func() { m.Free(); b.Close() }, &dataSplit{split.Test.Name, split}, nil
+}
+
+func classesOf(s nn.Spec) int {
+	switch s.Head {
+	case nn.BinaryHead:
+		return 2
+	case nn.SoftmaxHead:
+		return s.Outputs
+	}
+	return 0
+}
+
+func runEval(e *env, args []string) error {
+	fs := newFlags(e, "eval", "--model FILE [--data ...] [flags]")
+	model := fs.String("model", "", "checkpoint `FILE` written by train --save")
+	dataName := fs.String("data", "synthetic", dataHelp)
+	digits := fs.String("digits", "", "keep only these classes, as in training")
+	device := fs.String("device", "auto", deviceHelp)
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" {
+		return usagef("--model is required")
+	}
+	m, done, ds, err := loadForData(e, *model, *dataName, *digits, *device)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ev, err := m.Evaluate(ds.split.Test, 1024)
+	if err != nil {
+		return err
+	}
+	res := trainResult{Data: ds.name, Synthetic: ds.split.Synthetic, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
+	fillDevice(&res, m.Backend().Info())
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%% on %d rows of %s\n", ev.Loss, 100*ev.Accuracy, ev.Rows, ds.name)
+	return nil
+}
+
+func runPredict(e *env, args []string) error {
+	fs := newFlags(e, "predict", "--model FILE [--data ...] [--n N] [flags]")
+	model := fs.String("model", "", "checkpoint `FILE` written by train --save")
+	dataName := fs.String("data", "synthetic", dataHelp)
+	digits := fs.String("digits", "", "keep only these classes, as in training")
+	n := fs.Int("n", 10, "predict the first N rows of the test split")
+	device := fs.String("device", "auto", deviceHelp)
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" {
+		return usagef("--model is required")
+	}
+	if *n < 1 {
+		return usagef("--n %d must be at least 1", *n)
+	}
+	m, done, ds, err := loadForData(e, *model, *dataName, *digits, *device)
+	if err != nil {
+		return err
+	}
+	defer done()
+	test := headRows(ds.split.Test, *n)
+	pred, err := m.Predict(test, 1024)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Index       int       `json:"index"`
+		Label       int       `json:"label"`
+		Predicted   int       `json:"predicted"`
+		Probability float64   `json:"probability"`
+		Outputs     []float64 `json:"outputs"`
+	}
+	rows := make([]row, test.Rows)
+	for i := range rows {
+		p := pred.Outputs[i]
+		r := row{Index: i, Label: int(test.Labels[i]), Outputs: p, Predicted: pred.Classes[i]}
+		if m.Spec.Head == nn.BinaryHead {
+			r.Probability = p[0]
+			if r.Predicted == 0 {
+				r.Probability = 1 - p[0]
+			}
+		} else {
+			r.Probability = p[r.Predicted]
+		}
+		rows[i] = r
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": ds.name, "predictions": rows})
+	}
+	for _, r := range rows {
+		mark := ""
+		if r.Predicted != r.Label {
+			mark = "  (wrong)"
+		}
+		fmt.Fprintf(e.stdout, "row %4d: predicted %d (p=%.3f), label %d%s\n", r.Index, r.Predicted, r.Probability, r.Label, mark)
+	}
+	return nil
+}

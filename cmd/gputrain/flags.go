@@ -1,0 +1,49 @@
+package main
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// parseInts parses a comma-separated list of integers, e.g. "128,64".
+func parseInts(flagName, s string, min int) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, usagef("--%s: %q is not an integer", flagName, f)
+		}
+		if v < min {
+			return nil, usagef("--%s: %d must be at least %d", flagName, v, min)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// parseFloats parses a comma-separated list of numbers.
+func parseFloats(flagName, s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, usagef("--%s: %q is not a finite number", flagName, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// checkLR rejects learning rates that cannot train.
+func checkLR(lr float64) error {
+	if math.IsNaN(lr) || math.IsInf(lr, 0) || lr <= 0 {
+		return usagef("--lr %v must be a positive finite number", lr)
+	}
+	return nil
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/nn"
+)
+
+func init() {
+	register(&command{name: "regress", summary: "linear regression by gradient descent on CSV columns", run: runRegress})
+}
+
+type regressResult struct {
+	Device       string    `json:"device"`
+	Backend      string    `json:"backend"`
+	Adapter      string    `json:"adapter"`
+	X            []string  `json:"x"`
+	Y            string    `json:"y"`
+	Rows         int       `json:"rows"`
+	Dropped      int       `json:"dropped"`
+	Coefficients []float64 `json:"coefficients"`
+	Intercept    float64   `json:"intercept"`
+	ClosedForm   []float64 `json:"closed_form"`
+	MSE          float64   `json:"mse"`
+}
+
+func runRegress(e *env, args []string) error {
+	fs := newFlags(e, "regress", "--csv FILE --x COLUMN[,COLUMN...] --y COLUMN [flags]")
+	csvFile := fs.String("csv", "", "CSV `FILE` with a header row")
+	xFlag := fs.String("x", "", "feature column(s), comma-separated")
+	yFlag := fs.String("y", "", "target column")
+	na := fs.String("na", "error", "cells that are NA or not numbers: error (stop and name the cell) or drop (skip the row)")
+	lr := fs.Float64("lr", 0.1, "learning rate (features and target are standardised)")
+	iters := fs.Int("iters", 1000, "gradient-descent iterations")
+	restarts := fs.Int("restarts", 1, "random starts; the best is kept")
+	seed := fs.Uint64("seed", 1, "seed for the random starts")
+	device := fs.String("device", "auto", deviceHelp)
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout at the end")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *csvFile == "" || *xFlag == "" || *yFlag == "" {
+		return usagef("--csv, --x and --y are required")
+	}
+	if err := checkLR(*lr); err != nil {
+		return err
+	}
+	if *iters < 1 || *restarts < 1 {
+		return usagef("--iters and --restarts must be at least 1")
+	}
+	policy, err := data.ParseNAPolicy(*na)
+	if err != nil {
+		return usagef("--na: %v", err)
+	}
+	if err := checkDevice(*device); err != nil {
+		return err
+	}
+	xs := strings.Split(*xFlag, ",")
+	for i := range xs {
+		xs[i] = strings.TrimSpace(xs[i])
+	}
+	set, rep, err := data.LoadCSV(*csvFile, xs, *yFlag, policy)
+	if err != nil {
+		return err
+	}
+	b, why, err := openDevice(*device)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	announce(e, b, why, false)
+	r, err := nn.Regress(e.ctx, b, set, nn.RegressConfig{Epochs: *iters, LR: *lr, Optimizer: nn.SGD, Seed: *seed, Restarts: *restarts}, nn.Hooks{})
+	if err != nil {
+		return err
+	}
+	defer r.Model.Free()
+	closed := append(append([]float64(nil), r.ExactCoef...), r.ExactIntercept)
+	info := b.Info()
+	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: *yFlag,
+		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, ClosedForm: closed, MSE: r.MSE}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	if rep.Dropped > 0 {
+		fmt.Fprintf(e.stdout, "dropped %d rows with NA or non-numeric cells\n", rep.Dropped)
+	}
+	fmt.Fprintf(e.stdout, "%d rows; %s ≈ ", rep.Rows, *yFlag)
+	for i, c := range r.Coef {
+		fmt.Fprintf(e.stdout, "%.6g·%s + ", c, xs[i])
+	}
+	fmt.Fprintf(e.stdout, "%.6g\n", r.Intercept)
+	fmt.Fprintf(e.stdout, "closed-form least squares: coefficients %s, intercept %.6g\n", vec(r.ExactCoef), r.ExactIntercept)
+	fmt.Fprintf(e.stdout, "mean squared error: %.6g (root: %.6g); closed form: %.6g\n", r.MSE, sqrt(r.MSE), r.ExactMSE)
+	return nil
+}
