@@ -129,13 +129,13 @@ func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
 		}
 		b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB) // warm-up, compiles
 		b.flush()
-		b.dev.Poll(true, nil)
+		b.wait()
 		times := make([]float64, reps)
 		for r := range times {
 			start := time.Now()
 			b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB)
 			b.flush()
-			b.dev.Poll(true, nil)
+			b.wait()
 			times[r] = time.Since(start).Seconds()
 		}
 		if b.err != nil {

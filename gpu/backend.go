@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/gputrain/gputrain/backend"
@@ -557,9 +558,26 @@ func (b *Backend) Sync() error {
 	}
 	b.flush()
 	if b.err == nil && !b.lost {
-		b.dev.Poll(true, nil)
+		b.wait()
 	}
 	return b.takeErr()
+}
+
+// wait blocks until the queue is empty. It polls without blocking and sleeps
+// with a backoff (20 µs up to 1 ms): wgpu's blocking poll gives up after
+// about 5 s of queued work, and on lavapipe the process then segfaulted
+// (gfx-rs/wgpu#4589; TestLongQueueThenSync guards this).
+func (b *Backend) wait() {
+	sleep := 20 * time.Microsecond
+	deadline := time.Now().Add(20 * time.Minute)
+	for !b.dev.Poll(false, nil) {
+		if time.Now().After(deadline) {
+			b.fail(fmt.Errorf("%w: queue still busy after 20 minutes", ErrDeviceLost))
+			return
+		}
+		time.Sleep(sleep)
+		sleep = min(sleep*3/2, time.Millisecond)
+	}
 }
 
 // Close releases every buffer, pipeline and bind group, and the device.
@@ -571,7 +589,7 @@ func (b *Backend) Close() error {
 	}
 	b.flush()
 	if !b.lost {
-		b.dev.Poll(true, nil)
+		b.wait()
 	}
 	err := b.takeErr()
 	b.release()

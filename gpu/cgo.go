@@ -4,6 +4,7 @@ package gpu
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 // Prototypes of wgpu-native functions. The symbols are already linked from
 // the static library that github.com/cogentcore/webgpu ships; declaring them
@@ -21,13 +22,26 @@ static void gt_map_done(int status, void *userdata) {
 
 // gt_read maps buffer for reading, copies size bytes into dst and unmaps it.
 // It never calls back into Go: the map callback only stores the status in C
-// memory, and the device is polled until that status is set. It returns the
-// WGPUBufferMapAsyncStatus (0 on success), or -1 if the callback never came.
+// memory, and the device is polled until that status is set. Polling does
+// not block: wgpu's blocking wait gives up after about 5 s and the process
+// then crashed on lavapipe (gfx-rs/wgpu#4589), so this polls without waiting
+// and sleeps with a backoff from 20 µs to 1 ms, for at most about 20 minutes.
+// It returns the WGPUBufferMapAsyncStatus (0 on success), or -1 if the
+// callback never came.
 static int gt_read(void *device, void *buffer, size_t size, void *dst) {
 	int32_t done = 0;
 	wgpuBufferMapAsync(buffer, 1, 0, size, gt_map_done, &done);
-	for (int i = 0; done == 0 && i < 100000; i++) {
-		wgpuDevicePoll(device, 1, NULL);
+	long ns = 20000;
+	for (long i = 0; done == 0 && i < 1200000; i++) {
+		wgpuDevicePoll(device, 0, NULL);
+		if (done != 0) {
+			break;
+		}
+		struct timespec ts = {0, ns};
+		nanosleep(&ts, NULL);
+		if (ns < 1000000) {
+			ns += ns / 2;
+		}
 	}
 	if (done == 0) {
 		return -1;

@@ -227,3 +227,24 @@ func TestErrorsAreSticky(t *testing.T) {
 	assert.NoError(t, b.Sync())
 	assert.False(t, errors.Is(b.Sync(), gpu.ErrDeviceLost))
 }
+
+// TestLongQueueThenSync queues more GPU work than wgpu's single blocking
+// wait covers on a software adapter (it gives up after ~5 s) and then
+// syncs and reads: the host must keep waiting rather than crash.
+func TestLongQueueThenSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("queues ~8 s of work on a software adapter")
+	}
+	b := gputest.Open(t)
+	n := 1024
+	a, _ := b.New(n, n, backend.Float)
+	c, _ := b.New(n, n, backend.Float)
+	b.Fill(a, 1.0/1024)
+	for i := 0; i < 6; i++ { // ~1.2 s each on lavapipe, far less on a GPU
+		b.MatMul(c, a, a, false, false)
+	}
+	require.NoError(t, b.Sync())
+	got, err := b.ReadFloats(c)
+	require.NoError(t, err)
+	assert.InDelta(t, 1.0/1024, got[0], 1e-9)
+}

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `gputrain bench`, for a machine with a GPU.
+
+The identical model and schedule as internal/benchstep: a 784-128-64-10 sigmoid
+MLP (last layer linear), softmax cross-entropy (mean over the batch), plain
+SGD (lr 0.01), data resident on the device (10000 rows of random pixels, bytes
+scaled by 1/255 as each batch is gathered from a resident index tensor),
+float32. Each configuration: warm-up, then --reps repetitions of --steps steps,
+synchronised once per repetition. Runs eager and torch.compile at batch 64, 512
+and 4096; the seed preset (64-128-128-1 sigmoid, BCE, 360 rows, full batch,
+lr 0.01, 10001 steps, end to end); and a 4096^3 float32 matmul with TF32 off.
+
+  python3 bench/torch_mlp.py                 # everything, JSON on stdout
+  python3 bench/torch_mlp.py --no-compile    # eager only (no Triton/compiler)
+"""
+import argparse
+import json
+import platform
+import time
+
+import torch
+import torch.nn.functional as F
+
+M64 = (1 << 64) - 1
+
+
+class RNG:
+    """splitmix64, bit for bit as benchstep.RNG (seed-preset data and weights)."""
+
+    def __init__(self, seed):
+        self.s = seed & M64
+
+    def u64(self):
+        self.s = (self.s + 0x9E3779B97F4A7C15) & M64
+        z = self.s
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+
+    def f64(self):
+        return float(self.u64() >> 11) * 2.0**-53
+
+
+def xavier(r, fi, fo):
+    lim = (6.0 / (fi + fo)) ** 0.5
+    return torch.tensor([(2 * r.f64() - 1) * lim for _ in range(fi * fo)], dtype=torch.float64).reshape(fi, fo)
+
+
+def seed_data():
+    r = RNG(2024)
+    k = torch.tensor([r.u64() % 17 for _ in range(360 * 64)], dtype=torch.int64).reshape(360, 64)
+    cols = torch.arange(64) % 8
+    c = k[:, (cols == 3) | (cols == 4)].sum(1)
+    o = k[:, (cols == 0) | (cols == 1) | (cols == 6) | (cols == 7)].sum(1)
+    return k.double() / 16, (2 * c > o).double()
+
+
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def make_step(Ws, Bs, act, lr, binary):
+    L = len(Ws)
+
+    def step(x, t):
+        h = x
+        for i in range(L):
+            h = h @ Ws[i] + Bs[i]
+            if i < L - 1:
+                h = act(h)
+        if binary:
+            loss = F.binary_cross_entropy_with_logits(h[:, 0], t)
+        else:
+            loss = F.cross_entropy(h, t.long())
+        gs = torch.autograd.grad(loss, Ws + Bs)
+        with torch.no_grad():
+            for p, g in zip(Ws + Bs, gs):
+                p.sub_(lr * g)
+        return loss.detach()
+
+    return step
+
+
+def flops_per_sample(sizes):
+    f = 0
+    for i in range(len(sizes) - 1):
+        io = sizes[i] * sizes[i + 1]
+        f += 2 * io + (2 * io if i == 0 else 4 * io)
+    return f
+
+
+def sweep(dev, batch, steps, reps, compile_):
+    sizes = [784, 128, 64, 10]
+    g = torch.Generator().manual_seed(7)
+    x = torch.randint(0, 256, (10000, 784), dtype=torch.uint8, generator=g).to(dev)
+    y = torch.randint(0, 10, (10000,), generator=g).float().to(dev)
+    order = torch.randint(0, 10000, (16 * batch,), generator=g).to(dev)
+    r = RNG(1)
+    Ws = [xavier(r, sizes[i], sizes[i + 1]).float().to(dev).requires_grad_() for i in range(3)]
+    Bs = [torch.zeros(sizes[i + 1], device=dev, requires_grad=True) for i in range(3)]
+    step = make_step(Ws, Bs, torch.sigmoid, 0.01, False)
+    if compile_:
+        step = torch.compile(step)
+    state = [0]
+
+    def one():
+        w = (state[0] % 16) * batch
+        ix = order[w:w + batch]
+        state[0] += 1
+        return step(x[ix].float() * (1 / 255), y[ix])
+
+    t0 = time.perf_counter()
+    for _ in range(3):
+        one()
+    sync(dev)
+    warm = time.perf_counter() - t0
+    per = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one()
+        sync(dev)
+        per.append((time.perf_counter() - t0) / steps)
+    per.sort()
+    med = per[len(per) // 2]
+    return {"workload": "784-128-64-10 sigmoid softmax-ce sgd", "mode": "compile" if compile_ else "eager",
+            "batch": batch, "steps_per_rep": steps, "reps": reps, "step_seconds_median": med,
+            "step_seconds_min": per[0], "step_seconds_max": per[-1], "samples_per_second": batch / med,
+            "gflops": flops_per_sample(sizes) * batch / med / 1e9, "warmup_seconds": warm}
+
+
+def seed_preset(dev, steps, compile_):
+    wall0 = time.perf_counter()
+    x, y = seed_data()
+    sizes = [64, 128, 128, 1]
+    r = RNG(1)
+    Ws = [xavier(r, sizes[i], sizes[i + 1]).float().to(dev).requires_grad_() for i in range(3)]
+    Bs = [torch.zeros(sizes[i + 1], device=dev, requires_grad=True) for i in range(3)]
+    x, y = x.float().to(dev), y.float().to(dev)
+    step = make_step(Ws, Bs, torch.sigmoid, 0.01, True)
+    if compile_:
+        step = torch.compile(step)
+    t0 = time.perf_counter()
+    for _ in range(steps - 1):
+        step(x, y)
+    loss = float(step(x, y))
+    sync(dev)
+    loop = time.perf_counter() - t0
+    wall = time.perf_counter() - wall0
+    return {"workload": "seed preset 64-128-128-1 sigmoid bce, 360 rows full batch, lr 0.01",
+            "mode": "compile" if compile_ else "eager", "steps": steps, "wall_seconds": wall,
+            "step_seconds": loop / steps, "final_loss": loss}
+
+
+def matmul4096(dev, reps):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    n = 4096
+    a = torch.randn(n, n, device=dev)
+    b = torch.randn(n, n, device=dev)
+    for _ in range(3):
+        a @ b
+    sync(dev)
+    per = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        sync(dev)
+        per.append((time.perf_counter() - t0) / 10)
+    per.sort()
+    med = per[len(per) // 2]
+    return {"matmul": "4096x4096x4096 float32, TF32 off", "seconds_median": med, "gflops": 2 * n**3 / med / 1e9}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--steps", type=int, default=200, help="steps per repetition of the sweep")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--seed-steps", type=int, default=10001)
+    p.add_argument("--no-compile", action="store_true")
+    a = p.parse_args()
+    dev = torch.device(a.device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    modes = [False] if a.no_compile else [False, True]
+    out = {"peer": "torch", "torch": torch.__version__, "python": platform.python_version(), "device": str(dev),
+           "adapter": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor(),
+           "results": [], "seed": [], "matmul": None}
+    for compile_ in modes:
+        for batch in (64, 512, 4096):
+            out["results"].append(sweep(dev, batch, a.steps, a.reps, compile_))
+        out["seed"].append(seed_preset(dev, a.seed_steps, compile_))
+    out["matmul"] = matmul4096(dev, a.reps)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/benchrun"
+	"github.com/gputrain/gputrain/internal/benchstep"
+)
+
+func init() {
+	register(&command{name: "bench", summary: "time training steps per device and batch size (table, JSON, CSV, plot)", run: runBench})
+}
+
+const benchSynopsis = `[flags]
+
+Times a full training step (gather, forward, loss, backward, update; data
+resident on the device) for every --device and --batch: a warm-up step, then
+--reps repetitions of --steps steps, each synced once. Reports the median and
+spread of the step time, samples/s, GFLOP/s counted from the layer shapes,
+device memory and host peak RSS. --preset seed instead runs the classic numpy
+tutorial workload (64-128-128-1 sigmoid MLP, 360 samples, full-batch gradient
+descent, lr 0.01, 10001 steps) end to end, device start-up included.`
+
+// runBench is the bench command: a flag layer over internal/benchrun.
+func runBench(e *env, args []string) error {
+	fs := newFlags(e, "bench", benchSynopsis)
+	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(deviceChoices, ", ")+")")
+	batches := fs.String("batch", "1,8,32,128,512,2048,8192", "comma-separated batch sizes")
+	hidden := fs.String("hidden", "128,64", "hidden layer widths")
+	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
+	activation := fs.String("activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
+	optimizer := fs.String("optimizer", "sgd", "sgd or adam")
+	lr := fs.Float64("lr", 0.01, "learning rate")
+	steps := fs.Int("steps", 0, "steps per repetition; 0 chooses them so a repetition takes about --rep-seconds (preset seed: 0 means 10001 steps)")
+	reps := fs.Int("reps", 5, "timed repetitions (preset seed: 1 unless given; each repeats the whole run)")
+	repSeconds := fs.Float64("rep-seconds", 0.25, "target length of one repetition when --steps is 0")
+	maxSteps := fs.Int("max-steps", 1000, "most steps per repetition when --steps is 0")
+	seed := fs.Uint64("seed", 1, "seed for the weights and the minibatch order")
+	preset := fs.String("preset", "", "seed: the classic numpy-tutorial workload, timed end to end")
+	autotune := fs.Bool("autotune", false, "autotune the GPU matmul tiles (the choices are printed)")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the table")
+	csvPath := fs.String("csv", "", "also write the results as CSV to `FILE`")
+	plotPath := fs.String("plot", "", "also write a PNG of samples/s against batch size to `FILE`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg := benchrun.Config{Seed: *seed, Steps: *steps, Reps: *reps, MaxSteps: *maxSteps,
+		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Log: e.stderr}
+	for _, d := range strings.Split(*devices, ",") {
+		d = strings.TrimSpace(d)
+		if err := checkDevice(d); err != nil {
+			return err
+		}
+		cfg.Devices = append(cfg.Devices, d)
+	}
+	if *steps < 0 || *reps < 1 || *repSeconds <= 0 || *maxSteps < 1 {
+		return usagef("--steps must be ≥ 0, --reps and --max-steps ≥ 1, --rep-seconds > 0")
+	}
+	switch *preset {
+	case "seed":
+		cfg.Preset = "seed"
+		given := false
+		fs.Visit(func(f *flagT) { given = given || f.Name == "reps" })
+		if !given {
+			cfg.Reps = 1
+		}
+	case "":
+		if err := benchWorkload(&cfg, *batches, *hidden, *dataName, *activation, *optimizer, *lr); err != nil {
+			return err
+		}
+	default:
+		return usagef("unknown --preset %q (want seed)", *preset)
+	}
+	rep, err := benchrun.Run(e.ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := json.NewEncoder(e.stdout).Encode(rep); err != nil {
+			return err
+		}
+	} else if err := benchrun.WriteTable(e.stdout, rep); err != nil {
+		return err
+	}
+	if *csvPath != "" {
+		if err := writeBenchCSV(*csvPath, rep); err != nil {
+			return err
+		}
+	}
+	if *plotPath != "" {
+		if err := benchrun.WritePlot(*plotPath, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchWorkload fills in the network, the data and the batch sizes of a
+// sweep from the flags.
+func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, optimizer string, lr float64) error {
+	var err error
+	if cfg.Batches, err = parseInts("batch", batches, 1); err != nil {
+		return err
+	}
+	if len(cfg.Batches) == 0 {
+		return usagef("--batch: need at least one batch size")
+	}
+	widths, err := parseInts("hidden", hidden, 1)
+	if err != nil {
+		return err
+	}
+	act, err := backend.ParseActivation(activation)
+	if err != nil || act == backend.Identity {
+		return usagef("--activation %q: want sigmoid, relu or tanh", activation)
+	}
+	if optimizer != "sgd" && optimizer != "adam" {
+		return usagef("--optimizer %q: want sgd or adam", optimizer)
+	}
+	if err := checkLR(lr); err != nil {
+		return err
+	}
+	var d *benchstep.Data
+	classes := 10
+	if strings.EqualFold(dataName, "random") {
+		d = benchstep.RandomData(10000, 784, classes, 7)
+		cfg.DataName = "random pixels, 10000x784, 10 classes (benchstep.RandomData)"
+	} else {
+		split, err := loadData(dataName, nil)
+		if err != nil {
+			return err
+		}
+		if d, classes, err = benchData(split.Train); err != nil {
+			return err
+		}
+		cfg.DataName = fmt.Sprintf("%s: %d rows x %d features, %d classes", split.Train.Name, d.Rows, d.Cols, classes)
+	}
+	out, loss := classes, backend.SoftmaxCrossEntropy
+	if classes == 2 {
+		out, loss = 1, backend.BinaryCrossEntropy
+	}
+	cfg.Data = d
+	cfg.Spec = benchstep.Spec{Sizes: append(append([]int{d.Cols}, widths...), out), Activation: act, Loss: loss, Optimizer: optimizer, LR: lr}
+	return nil
+}
+
+// benchData converts a classification set for benchstep.
+func benchData(s *data.Set) (*benchstep.Data, int, error) {
+	if s.Classes < 2 || max(s.Outputs, 1) != 1 {
+		return nil, 0, usagef("--data %s: bench needs a classification set (got %d classes, %d outputs)", s.Name, s.Classes, s.Outputs)
+	}
+	return &benchstep.Data{Rows: s.Rows, Cols: s.Cols, Features: s.Features, Pixels: s.Pixels, Labels: s.Labels}, s.Classes, nil
+}

@@ -1,0 +1,417 @@
+// Package benchrun runs gputrain's batch-size benchmark: for each device and
+// batch size it times the training step of package benchstep and reports
+// step time, throughput, achieved GFLOP/s and memory, as a table, JSON, CSV
+// or a plot. The gputrain bench command is a thin flag layer over it.
+package benchrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/gpu"
+	"github.com/gputrain/gputrain/internal/benchstep"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	// Devices are --device choices: cpu, auto, gpu, software, vulkan, ...
+	Devices []string
+	// Batches are the batch sizes of the sweep.
+	Batches []int
+	// Spec is the network and update rule.
+	Spec benchstep.Spec
+	// Data is the resident data set; DataName describes it.
+	Data     *benchstep.Data
+	DataName string
+	// Steps per repetition; 0 chooses them so that a repetition takes
+	// about RepTarget (at most MaxSteps).
+	Steps     int
+	Reps      int
+	RepTarget time.Duration
+	MaxSteps  int
+	// Autotune turns on the GPU backend's matmul autotuner.
+	Autotune bool
+	// Seed seeds the weights and the minibatch order.
+	Seed uint64
+	// Preset is "" (the sweep) or "seed" (the classic tutorial workload,
+	// timed end to end; Batches, Spec and Data are then ignored).
+	Preset string
+	// Log receives progress lines (may be nil).
+	Log io.Writer
+}
+
+// Result is one (device, batch) measurement.
+type Result struct {
+	Device      string `json:"device"`
+	Backend     string `json:"backend"`
+	Adapter     string `json:"adapter"`
+	AdapterType string `json:"adapter_type"`
+	API         string `json:"api"`
+	Precision   string `json:"precision"`
+	Batch       int    `json:"batch"`
+	FullBatch   bool   `json:"full_batch,omitempty"`
+	Steps       int    `json:"steps_per_rep"`
+	Reps        int    `json:"reps"`
+	// SyncsPerRep is how often a repetition waited for the device: 1,
+	// unless it would have queued more than benchstep.MaxSyncSeconds.
+	SyncsPerRep int `json:"syncs_per_rep"`
+
+	StepSecondsMedian float64   `json:"step_seconds_median"`
+	StepSecondsMin    float64   `json:"step_seconds_min"`
+	StepSecondsMax    float64   `json:"step_seconds_max"`
+	StepSecondsQ1     float64   `json:"step_seconds_q1"`
+	StepSecondsQ3     float64   `json:"step_seconds_q3"`
+	StepSecondsReps   []float64 `json:"step_seconds_reps"`
+	SamplesPerSecond  float64   `json:"samples_per_second"`
+	FLOPsPerStep      float64   `json:"flops_per_step"`
+	GFLOPS            float64   `json:"gflops"`
+	// KernelSeconds is GPU kernel time from timestamp queries; null (n/a):
+	// the backend does not record timestamps.
+	KernelSeconds *float64 `json:"kernel_seconds"`
+	WarmupSeconds float64  `json:"warmup_seconds"`
+	// DeviceBytes is what the benchmark's tensors occupy on the device
+	// (for the GPU: the backend's live bytes added by this configuration).
+	DeviceBytes uint64 `json:"device_bytes"`
+	// GPUPeakBytes is the GPU backend's Stats().PeakBytes so far (the
+	// backend serves every batch size of a device, in order).
+	GPUPeakBytes uint64 `json:"gpu_peak_bytes,omitempty"`
+	// HostPeakRSSBytes is the process's peak resident set so far
+	// (getrusage ru_maxrss); it only grows over a run.
+	HostPeakRSSBytes uint64 `json:"host_peak_rss_bytes"`
+
+	// Preset runs only: seconds end to end (device start-up, upload, every
+	// step, the final read), start-up alone, and the final step's loss and
+	// accuracy.
+	WallSeconds    float64 `json:"wall_seconds,omitempty"`
+	StartupSeconds float64 `json:"startup_seconds,omitempty"`
+	FinalLoss      float64 `json:"final_loss,omitempty"`
+	FinalAccuracy  float64 `json:"final_accuracy,omitempty"`
+
+	// Skipped says why the configuration was not measured.
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Report is a whole run.
+type Report struct {
+	Preset   string              `json:"preset,omitempty"`
+	Workload string              `json:"workload"`
+	Data     string              `json:"data"`
+	Machine  Machine             `json:"machine"`
+	Autotune map[string][]string `json:"autotune,omitempty"`
+	Results  []Result            `json:"results"`
+	Notes    []string            `json:"notes,omitempty"`
+}
+
+// Machine describes the host.
+type Machine struct {
+	CPU       string `json:"cpu"`
+	Cores     int    `json:"cores"`
+	OS        string `json:"os"`
+	GoVersion string `json:"go_version"`
+}
+
+// HostMachine reads the CPU model from /proc/cpuinfo where there is one.
+func HostMachine() Machine {
+	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+// Open opens the backend that choice names, as gputrain's --device does:
+// "cpu" is the float64 reference, "auto" the best hardware GPU or else the
+// CPU backend, anything else a GPU adapter selected by gpu.Select.
+func Open(choice string, autotune bool) (backend.Backend, error) {
+	switch c := strings.ToLower(choice); c {
+	case "cpu":
+		return cpuref.New(), nil
+	case "auto":
+		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune})
+		if err == nil {
+			return b, nil
+		}
+		if errors.Is(err, gpu.ErrNoHardwareGPU) || errors.Is(err, gpu.ErrNoAdapter) {
+			return cpuref.New(), nil
+		}
+		return nil, err
+	default:
+		return gpu.Open(gpu.Options{Device: c, Autotune: autotune})
+	}
+}
+
+func (c *Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// Run measures every configuration. Errors opening a device or fitting a
+// batch on it become skipped results with a note; Run returns an error only
+// when the context is cancelled.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.Reps = max(cfg.Reps, 1)
+	if cfg.RepTarget <= 0 {
+		cfg.RepTarget = 250 * time.Millisecond
+	}
+	if cfg.MaxSteps <= 0 {
+		cfg.MaxSteps = 1000
+	}
+	rep := &Report{Preset: cfg.Preset, Machine: HostMachine(), Autotune: map[string][]string{}}
+	if cfg.Preset == "seed" {
+		rep.Workload = benchstep.SeedSpec().String() + ", full batch"
+		rep.Data = fmt.Sprintf("seed preset: %dx%d generated (benchstep.SeedData)", benchstep.SeedRows, benchstep.SeedCols)
+	} else {
+		rep.Workload = cfg.Spec.String()
+		rep.Data = cfg.DataName
+	}
+	seen := map[string]string{}
+	for _, dev := range cfg.Devices {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if cfg.Preset == "seed" {
+			r := runSeed(cfg, dev)
+			rep.Results = append(rep.Results, r)
+			if r.Skipped != "" {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s", dev, r.Skipped))
+			}
+			continue
+		}
+		b, err := Open(dev, cfg.Autotune)
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s: skipped: %v", dev, err))
+			rep.Results = append(rep.Results, Result{Device: dev, Skipped: err.Error()})
+			continue
+		}
+		info := b.Info()
+		if prev, ok := seen[info.String()]; ok {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s is the same backend as --device %s (%s): not measured twice", dev, prev, info))
+			_ = b.Close()
+			continue
+		}
+		seen[info.String()] = dev
+		cfg.logf("device %s: %s", dev, info)
+		lastBatch, lastStep := 0, 0.0
+		for _, batch := range cfg.Batches {
+			if err := ctx.Err(); err != nil {
+				_ = b.Close()
+				return rep, err
+			}
+			var r Result
+			if pred := lastStep * float64(batch) / float64(max(lastBatch, 1)); info.Kind == "gpu" && lastBatch > 0 && pred > MaxGPUStepSeconds {
+				r = baseResult(dev, b)
+				r.Batch = batch
+				r.Skipped = fmt.Sprintf("one step would take about %.1f s (scaled from batch %d); wgpu's blocking poll in binding v0.23.0 gives up after 5 s and the process then crashes, so steps over %.1f s are not run", pred, lastBatch, MaxGPUStepSeconds)
+			} else {
+				r = measureOne(cfg, b, dev, batch)
+			}
+			if r.Skipped == "" {
+				lastBatch, lastStep = r.Batch, r.StepSecondsMedian
+			}
+			if r.Skipped != "" {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s batch %d: skipped: %s", dev, batch, r.Skipped))
+				cfg.logf("  batch %6d: skipped: %s", batch, r.Skipped)
+			} else {
+				cfg.logf("  batch %6d: %s/step (%d steps x %d reps), %.0f samples/s, %.2f GFLOP/s",
+					batch, Dur(r.StepSecondsMedian), r.Steps, r.Reps, r.SamplesPerSecond, r.GFLOPS)
+			}
+			rep.Results = append(rep.Results, r)
+		}
+		if g, ok := b.(*gpu.Backend); ok {
+			if log := g.TuneLog(); len(log) > 0 {
+				rep.Autotune[dev] = log
+			}
+		}
+		if err := b.Close(); err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: close: %v", dev, err))
+		}
+	}
+	if len(rep.Autotune) == 0 {
+		rep.Autotune = nil
+	}
+	return rep, nil
+}
+
+// MaxGPUStepSeconds is the longest predicted GPU step the sweep runs: a
+// single step is one sync, and a sync that waits more than 5 s crashes the
+// process (see benchstep.MaxSyncSeconds). Only software adapters get near it.
+const MaxGPUStepSeconds = 1.5
+
+func baseResult(dev string, b backend.Backend) Result {
+	info := b.Info()
+	return Result{Device: dev, Backend: info.Kind, Adapter: info.Adapter, AdapterType: info.AdapterType,
+		API: info.API, Precision: info.Precision}
+}
+
+// fits checks the largest tensors of a configuration against a GPU's
+// binding limit, so that an oversized batch is skipped with a clear note
+// rather than failing half-way through allocation.
+func fits(b backend.Backend, spec benchstep.Spec, d *benchstep.Data, batch int) error {
+	g, ok := b.(*gpu.Backend)
+	if !ok {
+		return nil
+	}
+	limit := g.MaxTensorBytes()
+	widest := 0
+	for _, n := range spec.Sizes {
+		widest = max(widest, n)
+	}
+	check := func(what string, bytes uint64) error {
+		if bytes > limit {
+			return fmt.Errorf("%s needs %d MiB, more than the adapter's %d MiB storage-binding limit", what, bytes>>20, limit>>20)
+		}
+		return nil
+	}
+	dataBytes := uint64(d.Rows) * uint64(d.Cols) * 4
+	if d.Pixels != nil {
+		dataBytes = uint64(d.Rows) * uint64(d.Cols)
+	}
+	if err := check("the resident data set", dataBytes); err != nil {
+		return err
+	}
+	return check(fmt.Sprintf("a %dx%d activation", batch, widest), uint64(batch)*uint64(widest)*4)
+}
+
+func liveBytes(b backend.Backend) (live, peak uint64) {
+	if g, ok := b.(*gpu.Backend); ok {
+		s := g.Stats()
+		return s.LiveBytes, s.PeakBytes
+	}
+	return 0, 0
+}
+
+func measureOne(cfg Config, b backend.Backend, dev string, batch int) Result {
+	r := baseResult(dev, b)
+	r.Batch = batch
+	if err := fits(b, cfg.Spec, cfg.Data, batch); err != nil {
+		r.Skipped = err.Error()
+		return r
+	}
+	before, _ := liveBytes(b)
+	m, err := benchstep.New(b, cfg.Spec, cfg.Data, batch, cfg.Seed)
+	if err != nil {
+		r.Skipped = err.Error()
+		return r
+	}
+	defer m.Free()
+	r.Batch, r.FullBatch = m.Batch(), m.FullBatch()
+	if live, _ := liveBytes(b); live > 0 {
+		r.DeviceBytes = live - before
+	} else {
+		r.DeviceBytes = m.Bytes()
+	}
+	t, err := benchstep.Measure(m, cfg.Steps, cfg.Reps, cfg.RepTarget, cfg.MaxSteps)
+	if err != nil {
+		r.Skipped = "measurement failed: " + err.Error()
+		return r
+	}
+	fill(&r, t, m.FLOPsPerStep())
+	_, r.GPUPeakBytes = liveBytes(b)
+	r.HostPeakRSSBytes = PeakRSS()
+	return r
+}
+
+func fill(r *Result, t benchstep.Timing, flops float64) {
+	r.Steps, r.Reps = t.Steps, len(t.PerStep)
+	r.StepSecondsMedian, r.StepSecondsMin, r.StepSecondsMax = t.Median, t.Min, t.Max
+	r.StepSecondsQ1, r.StepSecondsQ3 = t.Q1, t.Q3
+	r.StepSecondsReps = t.PerStep
+	r.WarmupSeconds = t.WarmupSeconds
+	if t.SyncsPerRep > 0 {
+		r.SyncsPerRep = t.SyncsPerRep
+	}
+	r.FLOPsPerStep = flops
+	if t.Median > 0 {
+		r.SamplesPerSecond = float64(r.Batch) / t.Median
+		r.GFLOPS = flops / t.Median / 1e9
+	}
+}
+
+// runSeed runs the seed preset on one device end to end: open the device,
+// upload the data, run every step, read the final loss. Repetitions (Reps)
+// repeat the whole thing, device start-up included.
+func runSeed(cfg Config, dev string) Result {
+	steps := cfg.Steps
+	if steps <= 0 {
+		steps = benchstep.SeedSteps
+	}
+	steps = max(steps, 2)
+	var r Result
+	var walls, per, startups []float64
+	for rep := range cfg.Reps {
+		start := time.Now()
+		b, err := Open(dev, cfg.Autotune)
+		if err != nil {
+			return Result{Device: dev, Skipped: err.Error()}
+		}
+		m, err := benchstep.New(b, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows, benchstep.SeedInitSeed)
+		if err != nil {
+			_ = b.Close()
+			return Result{Device: dev, Skipped: err.Error()}
+		}
+		startup := time.Since(start).Seconds()
+		// The first step, synced, sizes the chunks between syncs (see
+		// benchstep.RunChunked); it is part of the timed loop.
+		loopStart := time.Now()
+		err = m.Run(1)
+		syncs := 1
+		if err == nil {
+			var n int
+			n, err = m.RunChunked(steps-2, benchstep.PerSync(time.Since(loopStart).Seconds()))
+			syncs += n
+		}
+		loop := time.Since(loopStart).Seconds()
+		var loss, acc float64
+		if err == nil {
+			loss, acc, err = m.Final()
+		}
+		wall := time.Since(start).Seconds()
+		if rep == 0 {
+			r = baseResult(dev, b)
+			r.SyncsPerRep = syncs
+			r.Batch, r.FullBatch = m.Batch(), true
+			r.DeviceBytes = m.Bytes()
+			if live, _ := liveBytes(b); live > 0 {
+				r.DeviceBytes = live
+			}
+		}
+		if g, ok := b.(*gpu.Backend); ok {
+			r.GPUPeakBytes = g.Stats().PeakBytes
+		}
+		m.Free()
+		_ = b.Close()
+		if err != nil {
+			r.Skipped = "run failed: " + err.Error()
+			return r
+		}
+		r.FinalLoss, r.FinalAccuracy = loss, acc
+		walls = append(walls, wall)
+		startups = append(startups, startup)
+		per = append(per, loop/float64(steps-1))
+		cfg.logf("seed preset on %s: %d steps in %.3f s end to end (start-up %.3f s, %s/step), final loss %.6f, accuracy %.3f",
+			dev, steps, wall, startup, Dur(loop/float64(steps-1)), loss, acc)
+	}
+	t := benchstep.Timing{Steps: steps, PerStep: per}
+	s := sorted(per)
+	t.Min, t.Max = s[0], s[len(s)-1]
+	t.Median, t.Q1, t.Q3 = benchstep.Quantile(s, 0.5), benchstep.Quantile(s, 0.25), benchstep.Quantile(s, 0.75)
+	fill(&r, t, benchstep.SeedSpec().FLOPsPerSample()*float64(r.Batch))
+	r.WallSeconds = benchstep.Quantile(sorted(walls), 0.5)
+	r.StartupSeconds = benchstep.Quantile(sorted(startups), 0.5)
+	r.HostPeakRSSBytes = PeakRSS()
+	return r
+}

@@ -1,0 +1,97 @@
+package benchrun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/internal/benchstep"
+)
+
+// TestRunSmall runs a tiny sweep on the CPU and the software adapter (a
+// skipped result where there is none) and checks every output format.
+func TestRunSmall(t *testing.T) {
+	cfg := Config{
+		Devices: []string{"cpu", "software", "auto"},
+		Batches: []int{1, 16, 1000},
+		Spec: benchstep.Spec{Sizes: []int{32, 16, 4}, Activation: backend.Sigmoid,
+			Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1},
+		Data:      benchstep.RandomData(200, 32, 4, 1),
+		DataName:  "random",
+		Reps:      3,
+		RepTarget: 5 * time.Millisecond,
+		MaxSteps:  20,
+		Autotune:  true,
+	}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := 0
+	for _, r := range rep.Results {
+		if r.Skipped != "" {
+			t.Logf("skipped %s batch %d: %s", r.Device, r.Batch, r.Skipped)
+			continue
+		}
+		measured++
+		if r.StepSecondsMedian <= 0 || r.GFLOPS <= 0 || r.Reps != 3 || r.DeviceBytes == 0 {
+			t.Errorf("bad result %+v", r)
+		}
+		if r.Batch == 1000 && (!r.FullBatch || r.Batch != 1000) && r.Batch != 200 {
+			t.Errorf("batch above the data set is not full batch: %+v", r)
+		}
+	}
+	if measured < 3 {
+		t.Fatalf("only %d results measured", measured)
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + buf.String())
+	if !strings.Contains(buf.String(), "n/a") {
+		t.Error("table has no kernel-time column")
+	}
+	buf.Reset()
+	if err := WriteCSV(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != len(rep.Results)+1 {
+		t.Errorf("CSV has %d lines for %d results", n, len(rep.Results))
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(js, &back); err != nil || len(back.Results) == 0 || back.Results[0]["step_seconds_median"] == nil {
+		t.Fatalf("JSON %s: %v", js, err)
+	}
+	png := filepath.Join(t.TempDir(), "b.png")
+	if err := WritePlot(png, rep); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(png); err != nil || st.Size() < 1000 {
+		t.Fatalf("plot: %v", err)
+	}
+}
+
+// TestSeedPresetShort runs the seed preset for a few steps on the CPU.
+func TestSeedPresetShort(t *testing.T) {
+	rep, err := Run(context.Background(), Config{Devices: []string{"cpu"}, Preset: "seed", Steps: 20, Reps: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Results[0]
+	if r.Skipped != "" || r.WallSeconds <= 0 || r.Steps != 20 || r.Batch != benchstep.SeedRows || r.FinalLoss <= 0 {
+		t.Fatalf("bad preset result %+v", r)
+	}
+}

@@ -1,0 +1,194 @@
+package benchrun
+
+import (
+	"encoding/csv"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Dur formats seconds with a unit that keeps three significant digits.
+func Dur(s float64) string {
+	switch {
+	case s <= 0 || math.IsNaN(s):
+		return "-"
+	case s < 1e-3:
+		return fmt.Sprintf("%.1fµs", s*1e6)
+	case s < 1:
+		return fmt.Sprintf("%.2fms", s*1e3)
+	}
+	return fmt.Sprintf("%.2fs", s)
+}
+
+// Bytes formats a byte count in KiB, MiB or GiB.
+func Bytes(n uint64) string {
+	switch {
+	case n == 0:
+		return "-"
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+}
+
+func sorted(xs []float64) []float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s
+}
+
+func kernel(r Result) string {
+	if r.KernelSeconds == nil {
+		return "n/a"
+	}
+	return Dur(*r.KernelSeconds)
+}
+
+// WriteTable prints the report as an aligned table with its notes.
+func WriteTable(w io.Writer, rep *Report) error {
+	fmt.Fprintf(w, "workload: %s\ndata:     %s\nmachine:  %s, %d cores, %s, %s\n\n",
+		rep.Workload, rep.Data, rep.Machine.CPU, rep.Machine.Cores, rep.Machine.OS, rep.Machine.GoVersion)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	preset := rep.Preset != ""
+	if preset {
+		fmt.Fprintln(tw, "DEVICE\tADAPTER\tBATCH\tSTEPS\tWALL\tSTART-UP\tSTEP\tSAMPLES/S\tGFLOP/S\tFINAL LOSS\tACC\tDEV MEM\tHOST RSS\t")
+	} else {
+		fmt.Fprintln(tw, "DEVICE\tADAPTER\tBATCH\tSTEPS×REPS\tSTEP (MEDIAN)\tMIN…MAX\tSAMPLES/S\tGFLOP/S\tKERNEL\tDEV MEM\tHOST RSS\t")
+	}
+	for _, r := range rep.Results {
+		if r.Skipped != "" {
+			continue
+		}
+		adapter := r.Adapter
+		if len(adapter) > 40 {
+			adapter = adapter[:39] + "…"
+		}
+		if preset {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3fs\t%.3fs\t%s\t%.0f\t%.2f\t%.6f\t%.3f\t%s\t%s\t\n",
+				r.Device, adapter, r.Batch, r.Steps, r.WallSeconds, r.StartupSeconds, Dur(r.StepSecondsMedian),
+				r.SamplesPerSecond, r.GFLOPS, r.FinalLoss, r.FinalAccuracy, Bytes(r.DeviceBytes), Bytes(r.HostPeakRSSBytes))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d×%d\t%s\t%s…%s\t%.0f\t%.2f\t%s\t%s\t%s\t\n",
+			r.Device, adapter, r.Batch, r.Steps, r.Reps, Dur(r.StepSecondsMedian), Dur(r.StepSecondsMin), Dur(r.StepSecondsMax),
+			r.SamplesPerSecond, r.GFLOPS, kernel(r), Bytes(r.DeviceBytes), Bytes(r.HostPeakRSSBytes))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nGFLOP/s counts matmul work only (2·in·out forward, 4·in·out backward, 2·in·out for the first layer). KERNEL: n/a = no timestamp queries.")
+	fmt.Fprintln(w, "DEV MEM: tensors of this configuration (GPU: backend live bytes; CPU: float64 storage). HOST RSS: process peak so far.")
+	for dev, log := range rep.Autotune {
+		for _, l := range log {
+			fmt.Fprintf(w, "autotune (%s): %s\n", dev, l)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+var csvHeader = []string{"device", "backend", "adapter", "adapter_type", "precision", "batch", "full_batch", "steps_per_rep", "reps",
+	"step_seconds_median", "step_seconds_min", "step_seconds_max", "step_seconds_q1", "step_seconds_q3",
+	"samples_per_second", "gflops", "kernel_seconds", "device_bytes", "gpu_peak_bytes", "host_peak_rss_bytes",
+	"wall_seconds", "final_loss", "skipped"}
+
+// WriteCSV writes one row per result (skipped ones included, with the reason).
+func WriteCSV(w io.Writer, rep *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, r := range rep.Results {
+		ks := ""
+		if r.KernelSeconds != nil {
+			ks = g(*r.KernelSeconds)
+		}
+		row := []string{r.Device, r.Backend, r.Adapter, r.AdapterType, r.Precision, strconv.Itoa(r.Batch), strconv.FormatBool(r.FullBatch),
+			strconv.Itoa(r.Steps), strconv.Itoa(r.Reps), g(r.StepSecondsMedian), g(r.StepSecondsMin), g(r.StepSecondsMax),
+			g(r.StepSecondsQ1), g(r.StepSecondsQ3), g(r.SamplesPerSecond), g(r.GFLOPS), ks,
+			strconv.FormatUint(r.DeviceBytes, 10), strconv.FormatUint(r.GPUPeakBytes, 10), strconv.FormatUint(r.HostPeakRSSBytes, 10),
+			g(r.WallSeconds), g(r.FinalLoss), r.Skipped}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+var palette = []color.Color{
+	color.RGBA{R: 31, G: 119, B: 180, A: 255},
+	color.RGBA{R: 255, G: 127, B: 14, A: 255},
+	color.RGBA{R: 44, G: 160, B: 44, A: 255},
+	color.RGBA{R: 214, G: 39, B: 40, A: 255},
+	color.RGBA{R: 148, G: 103, B: 189, A: 255},
+}
+
+// WritePlot writes a PNG of samples/s against batch size, both axes
+// logarithmic, one line per device.
+func WritePlot(path string, rep *Report) error {
+	p := plot.New()
+	p.Title.Text = "gputrain bench — " + rep.Workload
+	p.X.Label.Text = "batch size"
+	p.Y.Label.Text = "samples / s"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Add(plotter.NewGrid())
+	var order []string
+	lines := map[string]plotter.XYs{}
+	for _, r := range rep.Results {
+		if r.Skipped != "" || r.SamplesPerSecond <= 0 {
+			continue
+		}
+		key := r.Device + " (" + r.Adapter + ")"
+		if _, ok := lines[key]; !ok {
+			order = append(order, key)
+		}
+		lines[key] = append(lines[key], plotter.XY{X: float64(r.Batch), Y: r.SamplesPerSecond})
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("plot %s: no measured results", path)
+	}
+	for i, k := range order {
+		l, pts, err := plotter.NewLinePoints(lines[k])
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", path, err)
+		}
+		l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
+		p.Add(l, pts)
+		p.Legend.Add(k, l, pts)
+	}
+	img := vgimg.New(16*vg.Centimeter, 11*vg.Centimeter)
+	p.Draw(draw.New(img))
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gputrain-bench-*.png")
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,212 @@
+package benchstep
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// The functions below are the bodies of the go test benchmarks of packages
+// gpu and cpuref, shared so that both backends run identical work. Each
+// records b.N operations and syncs once at the end (after one synced
+// warm-up), so a GPU benchmark measures dispatch throughput rather than one
+// submit-and-wait per operation.
+
+// LargeSizes reports whether GPUTRAIN_BENCH_LARGE=1 asks for square matmuls
+// above 1024, which take minutes on a software adapter or the CPU reference.
+func LargeSizes() bool { return os.Getenv("GPUTRAIN_BENCH_LARGE") == "1" }
+
+// elemBytes is the size of one Float element on be.
+func elemBytes(be backend.Backend) float64 {
+	if be.Info().Precision == "float32" {
+		return 4
+	}
+	return 8
+}
+
+func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi float64) backend.Tensor {
+	b.Helper()
+	t, err := be.New(r, c, backend.Float)
+	if err != nil {
+		b.Skipf("cannot allocate %dx%d: %v", r, c, err)
+	}
+	rng := NewRNG(seed)
+	v := make([]float64, r*c)
+	for i := range v {
+		v[i] = lo + (hi-lo)*rng.Float64()
+	}
+	if err := be.WriteFloats(t, v); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { be.Free(t) })
+	return t
+}
+
+// run times op: one synced warm-up, then b.N recordings and one Sync (or
+// one per MaxSyncSeconds of work, which only very slow operations on a
+// software adapter reach; see RunChunked).
+func run(b *testing.B, be backend.Backend, op func()) {
+	b.Helper()
+	op()
+	if err := be.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	op()
+	if err := be.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	perSync := PerSync(time.Since(start).Seconds())
+	b.ResetTimer()
+	for i := range b.N {
+		op()
+		if (i+1)%perSync == 0 && i+1 < b.N {
+			if err := be.Sync(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := be.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+}
+
+func perSecond(b *testing.B, amount float64) float64 {
+	return amount * float64(b.N) / b.Elapsed().Seconds()
+}
+
+// BenchMatMul times c = op(a)·op(b) for an m×k·k×n product and reports
+// GFLOP/s (2·m·k·n per product).
+func BenchMatMul(b *testing.B, be backend.Backend, m, k, n int, transA, transB bool) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	x := newFilled(b, be, ar, ac, 1, -1, 1)
+	y := newFilled(b, be, br, bc, 2, -1, 1)
+	z := newFilled(b, be, m, n, 3, 0, 0)
+	run(b, be, func() { be.MatMul(z, x, y, transA, transB) })
+	b.ReportMetric(perSecond(b, 2*float64(m)*float64(k)*float64(n))/1e9, "GFLOP/s")
+}
+
+// MatMulShape is a named matmul of the benchmark MLP.
+type MatMulShape struct {
+	Name           string
+	M, K, N        int
+	TransA, TransB bool
+}
+
+// MLPShapes are the matmuls of one training step of the 784-128-64-10
+// network at batch: forward X·W, weight gradients Xᵀ·G (transposed A) and
+// input gradients G·Wᵀ (transposed B).
+func MLPShapes(batch int) []MatMulShape {
+	sizes := []int{784, 128, 64, 10}
+	var out []MatMulShape
+	for i := 0; i+1 < len(sizes); i++ {
+		in, o := sizes[i], sizes[i+1]
+		out = append(out,
+			MatMulShape{fmt.Sprintf("fwd_%dx%dx%d", batch, in, o), batch, in, o, false, false},
+			MatMulShape{fmt.Sprintf("dW_%dx%dx%d_tA", in, batch, o), in, batch, o, true, false})
+		if i > 0 {
+			out = append(out, MatMulShape{fmt.Sprintf("dX_%dx%dx%d_tB", batch, o, in), batch, o, in, false, true})
+		}
+	}
+	return out
+}
+
+// BenchMatMuls runs the square sizes 256…4096 (above 1024 only with
+// GPUTRAIN_BENCH_LARGE=1) and the MLP's own shapes at batches 64 and 512.
+func BenchMatMuls(b *testing.B, be backend.Backend) {
+	for _, s := range []int{256, 512, 1024, 2048, 4096} {
+		b.Run(fmt.Sprintf("square_%d", s), func(b *testing.B) {
+			if s > 1024 && !LargeSizes() {
+				b.Skipf("square %d skipped: slow on a software adapter or the CPU reference; set GPUTRAIN_BENCH_LARGE=1 to run it", s)
+			}
+			BenchMatMul(b, be, s, s, s, false, false)
+		})
+	}
+	for _, batch := range []int{64, 512} {
+		for _, sh := range MLPShapes(batch) {
+			b.Run("mlp_"+sh.Name, func(b *testing.B) { BenchMatMul(b, be, sh.M, sh.K, sh.N, sh.TransA, sh.TransB) })
+		}
+	}
+}
+
+// BenchElementwise times BiasActivate (sigmoid, 512×128), SGD and Adam on
+// the 784×128 weights, ColumnSum of 8192×128 and the softmax loss of
+// 8192×10, reporting GB/s of tensor traffic (elements read plus written,
+// at the backend's precision).
+func BenchElementwise(b *testing.B, be backend.Backend) {
+	b.Run("bias_act_sigmoid_512x128", func(b *testing.B) {
+		y, bias := newFilled(b, be, 512, 128, 1, -1, 1), newFilled(b, be, 1, 128, 2, -1, 1)
+		run(b, be, func() { be.BiasActivate(y, bias, backend.Sigmoid) })
+		b.ReportMetric(perSecond(b, (2*512*128+128)*elemBytes(be))/1e9, "GB/s")
+	})
+	b.Run("sgd_784x128", func(b *testing.B) {
+		w, g := newFilled(b, be, 784, 128, 1, -1, 1), newFilled(b, be, 784, 128, 2, -1e-3, 1e-3)
+		run(b, be, func() { be.SGD(w, g, 1e-3) })
+		b.ReportMetric(perSecond(b, 3*784*128*elemBytes(be))/1e9, "GB/s")
+	})
+	b.Run("adam_784x128", func(b *testing.B) {
+		w, g := newFilled(b, be, 784, 128, 1, -1, 1), newFilled(b, be, 784, 128, 2, -1e-3, 1e-3)
+		m, v := newFilled(b, be, 784, 128, 3, 0, 0), newFilled(b, be, 784, 128, 4, 0, 0)
+		step := 0
+		run(b, be, func() { step++; be.Adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-8, step) })
+		b.ReportMetric(perSecond(b, 7*784*128*elemBytes(be))/1e9, "GB/s")
+	})
+	b.Run("column_sum_8192x128", func(b *testing.B) {
+		src, dst := newFilled(b, be, 8192, 128, 1, -1, 1), newFilled(b, be, 1, 128, 2, 0, 0)
+		run(b, be, func() { be.ColumnSum(dst, src) })
+		b.ReportMetric(perSecond(b, (8192*128+128)*elemBytes(be))/1e9, "GB/s")
+	})
+	b.Run("loss_softmax_ce_8192x10", func(b *testing.B) {
+		out, grad := newFilled(b, be, 8192, 10, 1, -3, 3), newFilled(b, be, 8192, 10, 2, 0, 0)
+		loss := newFilled(b, be, 1, 1, 3, 0, 0)
+		target := newFilled(b, be, 8192, 1, 4, 0, 0)
+		cls := make([]float64, 8192)
+		for i := range cls {
+			cls[i] = float64(i % 10)
+		}
+		if err := be.WriteFloats(target, cls); err != nil {
+			b.Fatal(err)
+		}
+		run(b, be, func() { be.LossGrad(loss, grad, out, target, backend.SoftmaxCrossEntropy) })
+		b.ReportMetric(perSecond(b, (2*8192*10+8192)*elemBytes(be))/1e9, "GB/s")
+	})
+}
+
+// BenchTrainStep times whole training steps of the 784-128-64-10 sigmoid
+// MLP (softmax cross-entropy, SGD) at batches 64 and 512, and the seed
+// preset's full-batch step, reporting GFLOP/s (matmul work, see
+// Spec.FLOPsPerSample) and samples/s.
+func BenchTrainStep(b *testing.B, be backend.Backend) {
+	spec := Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.01}
+	d := RandomData(4096, 784, 10, 7)
+	for _, batch := range []int{64, 512} {
+		b.Run(fmt.Sprintf("mlp_784-128-64-10_batch_%d", batch), func(b *testing.B) {
+			trainStep(b, be, spec, d, batch)
+		})
+	}
+	b.Run("seed_64-128-128-1_full_360", func(b *testing.B) {
+		trainStep(b, be, SeedSpec(), SeedData(), SeedRows)
+	})
+}
+
+func trainStep(b *testing.B, be backend.Backend, spec Spec, d *Data, batch int) {
+	m, err := New(be, spec, d, batch, 1)
+	if err != nil {
+		b.Skipf("cannot set up batch %d: %v", batch, err)
+	}
+	b.Cleanup(m.Free)
+	run(b, be, m.Step)
+	b.ReportMetric(perSecond(b, m.FLOPsPerStep())/1e9, "GFLOP/s")
+	b.ReportMetric(perSecond(b, float64(m.Batch())), "samples/s")
+}

@@ -1,0 +1,151 @@
+package benchstep
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// The seed preset is the classic numpy-tutorial workload: a 64-128-128-1
+// sigmoid MLP with binary cross-entropy, trained by full-batch gradient
+// descent (lr 0.01, 10001 steps) on 360 samples of 64 features (the size of
+// scikit-learn's digits 0 and 1). The data here are generated, not loaded:
+// see SeedData.
+const (
+	SeedRows  = 360
+	SeedCols  = 64
+	SeedSteps = 10001
+	SeedLR    = 0.01
+	// SeedDataSeed and SeedInitSeed seed SeedData and the weights;
+	// bench/numpy_mlp.py uses the same values and the same generator.
+	SeedDataSeed = 2024
+	SeedInitSeed = 1
+)
+
+// SeedSpec is the seed preset's network.
+func SeedSpec() Spec {
+	return Spec{Sizes: []int{SeedCols, 128, 128, 1}, Activation: backend.Sigmoid,
+		Loss: backend.BinaryCrossEntropy, Optimizer: "sgd", LR: SeedLR}
+}
+
+// SeedData generates the seed preset's 360×64 data set deterministically:
+// each feature is an 8×8 "pixel" k/16 with k uniform in 0..16 (drawn with
+// RNG(SeedDataSeed), row by row), and the label is 1 when the two centre
+// columns of the 8×8 image (3 and 4) are brighter on average than the four
+// outer ones (0, 1, 6, 7): 2·Σcentre > Σouter, in integers. The rule is
+// learnable by the MLP and the classes are roughly balanced.
+func SeedData() *Data {
+	r := NewRNG(SeedDataSeed)
+	d := &Data{Rows: SeedRows, Cols: SeedCols, Features: make([]float64, SeedRows*SeedCols), Labels: make([]float64, SeedRows)}
+	for i := 0; i < SeedRows; i++ {
+		centre, outer := 0, 0
+		for j := 0; j < SeedCols; j++ {
+			k := int(r.Uint64() % 17)
+			d.Features[i*SeedCols+j] = float64(k) / 16
+			switch j % 8 {
+			case 3, 4:
+				centre += k
+			case 0, 1, 6, 7:
+				outer += k
+			}
+		}
+		if 2*centre > outer {
+			d.Labels[i] = 1
+		}
+	}
+	return d
+}
+
+// RandomData generates rows samples of random pixels with labels from a
+// fixed rule, for benchmarks that need no real data set: classes > 1 gives
+// a class index (the brightest of classes column bands), classes == 1 a 0/1
+// label.
+func RandomData(rows, cols, classes int, seed uint64) *Data {
+	r := NewRNG(seed)
+	d := &Data{Rows: rows, Cols: cols, Pixels: make([]byte, rows*cols), Labels: make([]float64, rows)}
+	bands := max(classes, 2)
+	for i := 0; i < rows; i++ {
+		sums := make([]int, bands)
+		for j := 0; j < cols; j++ {
+			v := byte(r.Uint64())
+			d.Pixels[i*cols+j] = v
+			sums[j*bands/cols] += int(v)
+		}
+		best := 0
+		for c, s := range sums {
+			if s > sums[best] {
+				best = c
+			}
+		}
+		d.Labels[i] = float64(best)
+	}
+	return d
+}
+
+// Timing is the outcome of Measure.
+type Timing struct {
+	// Steps is the number of steps per repetition.
+	Steps int
+	// PerStep holds each repetition's seconds per step, in run order.
+	PerStep []float64
+	// Median, Min, Max, Q1 and Q3 summarise PerStep.
+	Median, Min, Max, Q1, Q3 float64
+	// WarmupSeconds is the time of the warm-up (pipeline compilation,
+	// autotuning and first-touch allocation land here).
+	WarmupSeconds float64
+	// SyncsPerRep is 1 unless a repetition would queue more than
+	// MaxSyncSeconds of work (see RunChunked).
+	SyncsPerRep int
+}
+
+// Measure times m: one warm-up step (synced), one calibration step (synced)
+// that, when steps is 0, sets steps so that a repetition takes about target
+// (at least 1 step, at most maxSteps), then reps repetitions of steps steps,
+// each synced once at its end (or every MaxSyncSeconds of work, see
+// RunChunked, when an explicit steps would queue more).
+func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timing, error) {
+	var t Timing
+	start := time.Now()
+	if err := m.Run(1); err != nil {
+		return t, err
+	}
+	t.WarmupSeconds = time.Since(start).Seconds()
+	start = time.Now()
+	if err := m.Run(1); err != nil {
+		return t, err
+	}
+	one := time.Since(start).Seconds()
+	if steps <= 0 {
+		steps = int(target.Seconds() / max(one, 1e-9))
+		steps = min(max(steps, 1), maxSteps)
+	}
+	t.Steps = steps
+	for range max(reps, 1) {
+		start = time.Now()
+		syncs, err := m.RunChunked(steps, PerSync(one))
+		if err != nil {
+			return t, err
+		}
+		t.PerStep = append(t.PerStep, time.Since(start).Seconds()/float64(steps))
+		t.SyncsPerRep = syncs
+	}
+	s := append([]float64(nil), t.PerStep...)
+	sort.Float64s(s)
+	t.Min, t.Max = s[0], s[len(s)-1]
+	t.Median, t.Q1, t.Q3 = Quantile(s, 0.5), Quantile(s, 0.25), Quantile(s, 0.75)
+	return t, nil
+}
+
+// Quantile returns the q-quantile of sorted s by linear interpolation.
+func Quantile(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	p := q * float64(len(s)-1)
+	i := int(p)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (p-float64(i))*(s[i+1]-s[i])
+}
