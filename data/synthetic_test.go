@@ -52,7 +52,8 @@ func TestSyntheticFast(t *testing.T) {
 	Synthetic(DefaultSyntheticTrain, DefaultSyntheticTest, 1)
 	el := time.Since(start)
 	t.Logf("generated %d+%d images in %v", DefaultSyntheticTrain, DefaultSyntheticTest, el)
-	assert.Less(t, el, 3*time.Second) // well under a second unloaded; slack for busy CI
+	// About 0.3 s on an idle 2-core machine; slack for loaded CI runners.
+	assert.Less(t, el, 5*time.Second)
 }
 
 // TestSyntheticLearnable checks the data is learnable but not trivial: a
@@ -100,4 +101,10 @@ func TestSyntheticLearnable(t *testing.T) {
 	t.Logf("nearest-mean accuracy %.3f", acc)
 	assert.Greater(t, acc, 0.4)
 	assert.Less(t, acc, 0.97)
+}
+
+func BenchmarkSynthetic(b *testing.B) {
+	for b.Loop() {
+		Synthetic(DefaultSyntheticTrain, DefaultSyntheticTest, 1)
+	}
 }
