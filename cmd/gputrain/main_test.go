@@ -311,3 +311,13 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+func TestPlotWritesPNG(t *testing.T) {
+	png := filepath.Join(t.TempDir(), "curve.png")
+	code, stdout, stderr := gputrain(t, "--device", "cpu", "--epochs", "2", "--hidden", "16", "--plot", png)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "plot written")
+	b, err := os.ReadFile(png)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")), "a PNG file")
+}
