@@ -42,6 +42,7 @@ func plotHistory(path string, hist []nn.EpochStats, title string) error {
 	return savePlots(path, plots)
 }
 
+// addLine adds a line with points; the plot title names it.
 func addLine(p *plot.Plot, xys plotter.XYs, name string, color int) error {
 	l, pts, err := plotter.NewLinePoints(xys)
 	if err != nil {
@@ -50,7 +51,6 @@ func addLine(p *plot.Plot, xys plotter.XYs, name string, color int) error {
 	l.Color = plotColor(color)
 	pts.Color = plotColor(color)
 	p.Add(l, pts, plotter.NewGrid())
-	p.Legend.Add(name, l)
 	return nil
 }
 
@@ -59,7 +59,8 @@ func savePlots(path string, plots []*plot.Plot) error {
 	w, h := vg.Length(len(plots))*12*vg.Centimeter, 9*vg.Centimeter
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Centimeter / 2}
+	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Centimeter / 2,
+		PadTop: vg.Centimeter / 3, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Centimeter / 3}
 	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
 	for i, p := range plots {
 		p.Draw(canvases[0][i])
