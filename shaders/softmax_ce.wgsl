@@ -3,18 +3,7 @@
 // maximum subtracted before exp; grad = (softmax(z) - onehot(class)) / B;
 // loss[0] += Σ l. One workgroup of 256 invocations, one row per invocation.
 // Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels.
-struct Params {
-  rows: u32,
-  cols: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
-@group(0) @binding(3) var<storage, read> out: array<f32>;
-@group(0) @binding(4) var<storage, read> labels: array<f32>;
+//!include _loss_io
 
 //!include _sum256
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gputrain/gputrain/internal/plotio"
 	"github.com/gputrain/gputrain/nn"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -48,8 +49,8 @@ func addLine(p *plot.Plot, xys plotter.XYs, name string, color int) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", name, err)
 	}
-	l.Color = plotColor(color)
-	pts.Color = plotColor(color)
+	l.Color = plotio.Color(color)
+	pts.Color = plotio.Color(color)
 	p.Add(l, pts, plotter.NewGrid())
 	return nil
 }
@@ -65,5 +66,5 @@ func savePlots(path string, plots []*plot.Plot) error {
 	for i, p := range plots {
 		p.Draw(canvases[0][i])
 	}
-	return writePNG(path, img)
+	return plotio.WritePNG(path, img)
 }

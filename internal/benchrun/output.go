@@ -3,15 +3,13 @@ package benchrun
 import (
 	"encoding/csv"
 	"fmt"
-	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/gputrain/gputrain/internal/plotio"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -133,14 +131,6 @@ func WriteCSV(w io.Writer, rep *Report) error {
 	return cw.Error()
 }
 
-var palette = []color.Color{
-	color.RGBA{R: 31, G: 119, B: 180, A: 255},
-	color.RGBA{R: 255, G: 127, B: 14, A: 255},
-	color.RGBA{R: 44, G: 160, B: 44, A: 255},
-	color.RGBA{R: 214, G: 39, B: 40, A: 255},
-	color.RGBA{R: 148, G: 103, B: 189, A: 255},
-}
-
 // WritePlot writes a PNG of samples/s against batch size, both axes
 // logarithmic, one line per device.
 func WritePlot(path string, rep *Report) error {
@@ -172,23 +162,11 @@ func WritePlot(path string, rep *Report) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
-		l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
+		l.Color, pts.Color = plotio.Color(i), plotio.Color(i)
 		p.Add(l, pts)
 		p.Legend.Add(k, l, pts)
 	}
 	img := vgimg.New(16*vg.Centimeter, 11*vg.Centimeter)
 	p.Draw(draw.New(img))
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gputrain-bench-*.png")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return plotio.WritePNG(path, img)
 }
