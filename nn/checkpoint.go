@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/safetensors"
 )
 
 // Checkpoint metadata keys. Each value is a JSON document.
@@ -51,12 +52,6 @@ type scalingJSON struct {
 	TargetStd   []float64 `json:"target_std,omitempty"`
 }
 
-// ckTensor is one checkpoint tensor: its shape and row-major values.
-type ckTensor struct {
-	Shape []int
-	Data  []float64
-}
-
 func shapeString(s []int) string {
 	p := make([]string, len(s))
 	for i, v := range s {
@@ -65,8 +60,9 @@ func shapeString(s []int) string {
 	return "[" + strings.Join(p, " ") + "]"
 }
 
-// checkpoint reads m's parameters and describes them for a file.
-func (m *Model) checkpoint() (map[string]ckTensor, map[string]string, error) {
+// checkpoint reads m's parameters and describes them for a file, stored as
+// dt.
+func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[string]string, error) {
 	if err := m.checkFinite(); err != nil {
 		return nil, nil, fmt.Errorf("nn: refusing to save a model with a %w", err)
 	}
@@ -74,7 +70,7 @@ func (m *Model) checkpoint() (map[string]ckTensor, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ts := make(map[string]ckTensor, 2*len(ps))
+	ts := make([]safetensors.Tensor, 0, 2*len(ps))
 	for i, p := range ps {
 		wt := make([]float64, len(p.W)) // out×in
 		for r := range p.In {
@@ -82,8 +78,9 @@ func (m *Model) checkpoint() (map[string]ckTensor, map[string]string, error) {
 				wt[c*p.In+r] = p.W[r*p.Out+c]
 			}
 		}
-		ts[WeightName(i)] = ckTensor{Shape: []int{p.Out, p.In}, Data: wt}
-		ts[BiasName(i)] = ckTensor{Shape: []int{p.Out}, Data: p.B}
+		ts = append(ts,
+			safetensors.Tensor{Name: WeightName(i), Shape: []int{p.Out, p.In}, DType: dt, Data: wt},
+			safetensors.Tensor{Name: BiasName(i), Shape: []int{p.Out}, DType: dt, Data: p.B})
 	}
 	s := m.Spec
 	sj, err := json.Marshal(specJSON{Inputs: s.Inputs, Hidden: append([]int{}, s.Hidden...), Outputs: s.Outputs,
@@ -162,20 +159,22 @@ func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
 	return spec, sc, info, nil
 }
 
-// setFromCheckpoint validates ts against m.Spec and uploads them.
-func (m *Model) setFromCheckpoint(ts map[string]ckTensor) error {
+// setFromCheckpoint validates f's tensors against m.Spec and uploads them.
+// safetensors.Read has already checked that each tensor's data matches its
+// shape.
+func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 	ps := make([]Params, len(m.layers))
 	for i, l := range m.layers {
-		w, ok := ts[WeightName(i)]
-		if !ok {
+		w := f.Tensor(WeightName(i))
+		if w == nil {
 			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", WeightName(i), m.Spec)
 		}
 		if len(w.Shape) != 2 || w.Shape[0] != l.out || w.Shape[1] != l.in {
 			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s (out×in)",
 				WeightName(i), shapeString(w.Shape), m.Spec, shapeString([]int{l.out, l.in}))
 		}
-		bias, ok := ts[BiasName(i)]
-		if !ok {
+		bias := f.Tensor(BiasName(i))
+		if bias == nil {
 			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", BiasName(i), m.Spec)
 		}
 		if len(bias.Shape) != 1 || bias.Shape[0] != l.out {
@@ -192,7 +191,7 @@ func (m *Model) setFromCheckpoint(ts map[string]ckTensor) error {
 	}
 	n := len(m.layers)
 	for _, name := range []string{WeightName(n), BiasName(n)} {
-		if t, ok := ts[name]; ok {
+		if t := f.Tensor(name); t != nil {
 			return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is beyond the %d layers of model %v",
 				name, shapeString(t.Shape), n, m.Spec)
 		}
@@ -207,17 +206,23 @@ func (m *Model) setFromCheckpoint(ts map[string]ckTensor) error {
 // only Linear layers) named "layers", applying the activation between them
 // in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining). Values
 // are stored as F32, or F64 when the backend computes in float64. It refuses
-// to save non-finite parameters, and returns device and file errors; it
-// panics if m was freed.
+// to save non-finite parameters, and returns device and file errors; the file
+// is written to a temporary file in the same folder and renamed over path
+// (see safetensors.Write), so on any error path keeps its previous content.
+// It panics if m was freed.
 func (m *Model) Save(path string) error {
 	m.live()
-	ts, meta, err := m.checkpoint()
+	dt := safetensors.F32
+	if m.b.Info().Precision == "float64" {
+		dt = safetensors.F64
+	}
+	ts, meta, err := m.checkpoint(dt)
 	if err != nil {
 		return err
 	}
-	f64 := m.b.Info().Precision == "float64"
-	if err := writeCheckpoint(path, ts, meta, f64); err != nil {
-		return fmt.Errorf("nn: saving %v to %s: %w", m.Spec, path, err)
+	// safetensors.Write names path in its errors.
+	if err := safetensors.Write(path, ts, meta); err != nil {
+		return fmt.Errorf("nn: saving %v: %w", m.Spec, err)
 	}
 	return nil
 }
@@ -225,12 +230,15 @@ func (m *Model) Save(path string) error {
 // Load reads a checkpoint written by Save and builds its model on b, with
 // the spec, scaling and training info from its metadata. A tensor whose shape
 // does not match the spec is an error naming the tensor and both shapes.
+// The file is validated by safetensors.Read: a damaged or hostile file is an
+// error naming the file and the field or tensor at fault, and never causes
+// an allocation larger than the file.
 func Load(path string, b backend.Backend) (*Model, error) {
-	ts, meta, err := readCheckpoint(path)
+	f, err := readCheckpoint(path)
 	if err != nil {
-		return nil, fmt.Errorf("nn: loading %s: %w", path, err)
+		return nil, err
 	}
-	spec, sc, info, err := specFromMeta(meta)
+	spec, sc, info, err := specFromMeta(f.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
@@ -238,7 +246,7 @@ func Load(path string, b backend.Backend) (*Model, error) {
 	if err := m.alloc(); err != nil {
 		return nil, err
 	}
-	if err := m.setFromCheckpoint(ts); err != nil {
+	if err := m.setFromCheckpoint(f); err != nil {
 		m.Free()
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
@@ -252,15 +260,25 @@ func Load(path string, b backend.Backend) (*Model, error) {
 // leaves m unchanged. It panics if m was freed.
 func (m *Model) LoadParams(path string) error {
 	m.live()
-	ts, meta, err := readCheckpoint(path)
+	f, err := readCheckpoint(path)
 	if err != nil {
-		return fmt.Errorf("nn: loading %s: %w", path, err)
+		return err
 	}
-	if err := m.setFromCheckpoint(ts); err != nil {
+	if err := m.setFromCheckpoint(f); err != nil {
 		return fmt.Errorf("%w (in %s)", err, path)
 	}
-	if _, sc, info, err := specFromMeta(meta); err == nil && sc.validate(m.Spec) == nil {
+	if _, sc, info, err := specFromMeta(f.Metadata); err == nil && sc.validate(m.Spec) == nil {
 		m.Scaling, m.Info = sc, info
 	}
 	return nil
+}
+
+// readCheckpoint reads the safetensors file at path; its errors name path
+// (safetensors errors and *os.PathError both do).
+func readCheckpoint(path string) (*safetensors.File, error) {
+	f, err := safetensors.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loading checkpoint: %w", err)
+	}
+	return f, nil
 }

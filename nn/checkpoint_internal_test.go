@@ -11,6 +11,7 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/safetensors"
 )
 
 // TestCheckpointPyTorchLayout reads a saved file back at the format level:
@@ -24,28 +25,31 @@ func TestCheckpointPyTorchLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	require.NoError(t, m.Save(path))
 
-	ts, meta, err := readCheckpoint(path)
+	f, err := safetensors.Read(path)
 	require.NoError(t, err)
-	names := make([]string, 0, len(ts))
-	for n := range ts {
-		names = append(names, n)
+	names := make([]string, 0, len(f.Tensors))
+	for _, tn := range f.Tensors {
+		names = append(names, tn.Name)
+		assert.Equal(t, safetensors.F64, tn.DType, "cpuref computes in float64, so %s is stored as F64", tn.Name)
 	}
 	assert.ElementsMatch(t, []string{"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}, names)
-	assert.Equal(t, []int{4, 3}, ts["layers.0.weight"].Shape)
-	assert.Equal(t, []int{4}, ts["layers.0.bias"].Shape)
-	assert.Equal(t, []int{2, 4}, ts["layers.1.weight"].Shape)
-	assert.Equal(t, []int{2}, ts["layers.1.bias"].Shape)
+	assert.Equal(t, []int{4, 3}, f.Tensor("layers.0.weight").Shape)
+	assert.Equal(t, []int{4}, f.Tensor("layers.0.bias").Shape)
+	assert.Equal(t, []int{2, 4}, f.Tensor("layers.1.weight").Shape)
+	assert.Equal(t, []int{2}, f.Tensor("layers.1.bias").Shape)
+	meta := f.Metadata
 
 	ps, err := m.Params()
 	require.NoError(t, err)
 	for i, p := range ps {
-		w := ts[WeightName(i)]
+		w := f.Tensor(WeightName(i))
 		for r := range p.In {
 			for c := range p.Out {
 				// torch: weight[out][in]; nn: W[in][out].
 				assert.Equal(t, p.W[r*p.Out+c], w.Data[c*p.In+r], "layer %d W[%d,%d]", i, r, c)
 			}
 		}
+		assert.Equal(t, p.B, f.Tensor(BiasName(i)).Data, "layer %d bias", i)
 	}
 
 	assert.Equal(t, CheckpointFormat, meta[MetaFormat])

@@ -17,8 +17,10 @@ func ExampleWrite() {
 	path := filepath.Join(dir, "model.safetensors")
 
 	tensors := []safetensors.Tensor{
-		{Name: "fc1.weight", Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}},
-		{Name: "fc1.bias", Shape: []int{2}, Data: []float32{0.5, -0.5}},
+		// DType left empty: stored as F32, each value rounded to float32.
+		{Name: "fc1.weight", Shape: []int{2, 3}, Data: []float64{1, 2, 3, 4, 5, 6}},
+		// F64: stored exactly.
+		{Name: "fc1.bias", Shape: []int{2}, DType: safetensors.F64, Data: []float64{0.1, -0.5}},
 	}
 	if err := safetensors.Write(path, tensors, map[string]string{"arch": "3-2"}); err != nil {
 		panic(err)
@@ -28,11 +30,11 @@ func ExampleWrite() {
 		panic(err)
 	}
 	for _, t := range f.Tensors {
-		fmt.Println(t, t.Data)
+		fmt.Println(t, t.DType, t.Data)
 	}
 	fmt.Println(f.Metadata["arch"])
 	// Output:
-	// fc1.bias [2] [0.5 -0.5]
-	// fc1.weight [2 3] [1 2 3 4 5 6]
+	// fc1.bias [2] F64 [0.1 -0.5]
+	// fc1.weight [2 3] F32 [1 2 3 4 5 6]
 	// 3-2
 }

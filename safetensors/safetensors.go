@@ -8,16 +8,23 @@
 //	{"__metadata__": {"key": "value"},
 //	 "name": {"dtype": "F32", "shape": [rows, cols], "data_offsets": [begin, end]}, ...}
 //
-// Offsets count bytes from the start of the data section. Write produces F32
-// tensors sorted by name, the header padded with spaces to a multiple of 8
-// bytes as the reference implementation does, and replaces the target file
-// atomically. Read and Decode accept F32 and F64 tensors (F64 values are
-// converted to float32, rounding to nearest) and reject every other dtype.
+// Offsets count bytes from the start of the data section. Only the F32 and
+// F64 dtypes are supported. In memory a Tensor always holds float64 values;
+// its DType says how they are stored in the file. Reading keeps each tensor's
+// dtype and is exact for both (a float32 converts to float64 without loss), so
+// a Write/Read round trip of an F64 tensor is bit-exact, and of an F32 tensor
+// rounds each value to the nearest float32 once. Every other dtype is
+// rejected.
+//
+// Write produces tensors sorted by name, the header padded with spaces to a
+// multiple of 8 bytes as the reference implementation does, and replaces the
+// target file atomically.
 //
 // Reading never trusts the file: the header length, the offsets and the
 // shapes are checked against the real size of the file before anything is
-// allocated from them, tensors must tile the data section exactly (no gaps,
-// no overlaps, nothing left over, as the specification requires), and every
+// allocated from them (so the memory a read takes is bounded by twice the
+// file's size), tensors must tile the data section exactly (no gaps, no
+// overlaps, nothing left over, as the specification requires), and every
 // error names the file and the tensor or field at fault.
 package safetensors
 
@@ -49,13 +56,37 @@ const metadataKey = "__metadata__"
 // malformed file.
 var ErrFormat = errors.New("malformed safetensors file")
 
-// Tensor is a named float32 tensor. Data holds the elements in row-major
-// order; its length is the product of Shape (1 for an empty shape, a
-// scalar).
+// DType is how a tensor's elements are stored in a file.
+type DType string
+
+// The dtypes this package reads and writes.
+const (
+	F32 DType = "F32" // IEEE 754 binary32, little-endian; the default
+	F64 DType = "F64" // IEEE 754 binary64, little-endian
+)
+
+// size returns the bytes per element of d ("" meaning F32), or 0 if d is
+// not supported.
+func (d DType) size() uint64 {
+	switch d {
+	case F32, "":
+		return 4
+	case F64:
+		return 8
+	}
+	return 0
+}
+
+// Tensor is a named tensor. Data holds the elements in row-major order; its
+// length is the product of Shape (1 for an empty shape, a scalar). DType is
+// how Data is stored in a file: F32 (also when empty), which Write rounds
+// each value to the nearest float32 for, or F64, stored exactly. Read and
+// Decode set it to the dtype found in the file.
 type Tensor struct {
 	Name  string
 	Shape []int
-	Data  []float32
+	DType DType
+	Data  []float64
 }
 
 // File is the content of a safetensors file: its tensors, sorted by name,
@@ -102,8 +133,9 @@ func numel(shape []int, limit uint64) (uint64, error) {
 	return n, nil
 }
 
-// Encode returns the safetensors encoding of tensors (as F32, sorted by
-// name) and metadata, as Write stores it. name is used in errors.
+// Encode returns the safetensors encoding of tensors (sorted by name, each
+// stored as its DType says) and metadata, as Write stores it. name is used
+// in errors.
 func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, error) {
 	sorted := slices.Clone(tensors)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
@@ -127,6 +159,10 @@ func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, 
 		case i > 0 && sorted[i-1].Name == t.Name:
 			return nil, fmt.Errorf("safetensors: %s: tensor %q given twice", name, t.Name)
 		}
+		size := t.DType.size()
+		if size == 0 {
+			return nil, fmt.Errorf("safetensors: %s: tensor %q: dtype %q not supported (only F32 and F64)", name, t.Name, t.DType)
+		}
 		n, err := numel(t.Shape, math.MaxInt32)
 		if err != nil {
 			return nil, fmt.Errorf("safetensors: %s: tensor %q: shape: %w", name, t.Name, err)
@@ -143,8 +179,12 @@ func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, 
 			shape = []int{}
 		}
 		s, _ := json.Marshal(shape)
-		fmt.Fprintf(&hdr, `%s:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, k, s, offset, offset+4*n)
-		offset += 4 * n
+		dt := t.DType
+		if dt == "" {
+			dt = F32
+		}
+		fmt.Fprintf(&hdr, `%s:{"dtype":"%s","shape":%s,"data_offsets":[%d,%d]}`, k, dt, s, offset, offset+size*n)
+		offset += size * n
 	}
 	hdr.WriteByte('}')
 	for hdr.Len()%8 != 0 {
@@ -154,14 +194,20 @@ func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, 
 	binary.LittleEndian.PutUint64(out, uint64(hdr.Len()))
 	out = append(out, hdr.Bytes()...)
 	for _, t := range sorted {
+		if t.DType == F64 {
+			for _, v := range t.Data {
+				out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+			}
+			continue
+		}
 		for _, v := range t.Data {
-			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(v)))
 		}
 	}
 	return out, nil
 }
 
-// Write stores tensors (as F32, sorted by name) and metadata in a
+// Write stores tensors (sorted by name, each as its DType says) and metadata in a
 // safetensors file at path. It writes a temporary file in the same folder,
 // syncs it, renames it over path and syncs the folder, so path holds either
 // its old content or the complete new file; on error the temporary file is
@@ -211,7 +257,7 @@ func Write(path string, tensors []Tensor, metadata map[string]string) (err error
 // entry is one tensor of a parsed header.
 type entry struct {
 	name       string
-	dtype      string
+	dtype      DType
 	size       uint64 // bytes per element
 	shape      []int
 	begin, end uint64
@@ -325,12 +371,12 @@ func parseEntry(name, key string, raw json.RawMessage, dataLen uint64) (entry, e
 	case len(*ti.DataOffsets) != 2:
 		return entry{}, errorf("safetensors: %s: tensor %q: data_offsets has %d values, want 2", name, key, len(*ti.DataOffsets))
 	}
-	e := entry{name: key, dtype: *ti.DType, begin: (*ti.DataOffsets)[0], end: (*ti.DataOffsets)[1]}
-	size, known := dtypeSizes[e.dtype]
+	e := entry{name: key, dtype: DType(*ti.DType), begin: (*ti.DataOffsets)[0], end: (*ti.DataOffsets)[1]}
+	size, known := dtypeSizes[*ti.DType]
 	switch {
 	case !known:
 		return entry{}, errorf("safetensors: %s: tensor %q: unknown dtype %q", name, key, e.dtype)
-	case e.dtype != "F32" && e.dtype != "F64":
+	case e.dtype != F32 && e.dtype != F64:
 		return entry{}, errorf("safetensors: %s: tensor %q: dtype %s not supported (only F32 and F64)", name, key, e.dtype)
 	}
 	e.size = size
@@ -358,16 +404,17 @@ func parseEntry(name, key string, raw json.RawMessage, dataLen uint64) (entry, e
 	return e, nil
 }
 
-// decodeValues converts the little-endian bytes b of dtype e.dtype to float32.
-func decodeValues(e entry, b []byte, dst []float32) {
-	if e.dtype == "F64" {
+// decodeValues converts the little-endian bytes b of dtype e.dtype to
+// float64, exactly.
+func decodeValues(e entry, b []byte, dst []float64) {
+	if e.dtype == F64 {
 		for i := range dst {
-			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 		}
 		return
 	}
 	for i := range dst {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		dst[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
 	}
 }
 
@@ -392,7 +439,7 @@ func splitPrefix(name string, prefix []byte, total uint64) (uint64, error) {
 func finish(entries []entry, meta map[string]string) *File {
 	f := &File{Tensors: make([]Tensor, len(entries)), Metadata: meta}
 	for i, e := range entries {
-		f.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: make([]float32, (e.end-e.begin)/e.size)}
+		f.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, DType: e.dtype, Data: make([]float64, (e.end-e.begin)/e.size)}
 	}
 	return f
 }
@@ -421,8 +468,8 @@ func Decode(name string, b []byte) (*File, error) {
 	return f, nil
 }
 
-// Read reads the safetensors file at path. Tensors come back sorted by name;
-// F64 tensors are converted to float32. The header is checked against the
+// Read reads the safetensors file at path. Tensors come back sorted by name,
+// each with the DType it has in the file and its values exactly. The header is checked against the
 // file's size before any tensor is allocated, so a corrupt or hostile file
 // yields an error naming the file and the tensor or field, never a huge
 // allocation or a panic.

@@ -15,10 +15,10 @@ import (
 
 func sample() []Tensor {
 	return []Tensor{
-		{Name: "fc2.weight", Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, float32(math.Inf(1))}},
-		{Name: "fc1.bias", Shape: []int{3}, Data: []float32{-1, 0.5, float32(math.NaN())}},
-		{Name: "scalar", Shape: []int{}, Data: []float32{7}},
-		{Name: "empty", Shape: []int{0, 4}, Data: []float32{}},
+		{Name: "fc2.weight", Shape: []int{2, 3}, Data: []float64{1, 2, 3, 4, 5, math.Inf(1)}},
+		{Name: "fc1.bias", Shape: []int{3}, Data: []float64{-1, 0.5, math.NaN()}},
+		{Name: "scalar", Shape: []int{}, DType: F64, Data: []float64{0.1}},
+		{Name: "empty", Shape: []int{0, 4}, DType: F32, Data: []float64{}},
 	}
 }
 
@@ -38,13 +38,16 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	w := f.Tensor("fc2.weight")
 	require.NotNil(t, w)
 	assert.Equal(t, []int{2, 3}, w.Shape)
-	assert.Equal(t, []float32{1, 2, 3, 4, 5}, w.Data[:5])
-	assert.True(t, math.IsInf(float64(w.Data[5]), 1))
+	assert.Equal(t, F32, w.DType, "an empty DType is written as F32")
+	assert.Equal(t, []float64{1, 2, 3, 4, 5}, w.Data[:5])
+	assert.True(t, math.IsInf(w.Data[5], 1))
 	b := f.Tensor("fc1.bias")
-	assert.True(t, math.IsNaN(float64(b.Data[2])))
+	assert.True(t, math.IsNaN(b.Data[2]))
 	assert.Equal(t, []int{}, f.Tensor("scalar").Shape)
-	assert.Equal(t, []float32{7}, f.Tensor("scalar").Data)
+	assert.Equal(t, F64, f.Tensor("scalar").DType)
+	assert.Equal(t, []float64{0.1}, f.Tensor("scalar").Data, "F64 is exact")
 	assert.Empty(t, f.Tensor("empty").Data)
+	assert.Equal(t, F32, f.Tensor("empty").DType)
 	assert.Nil(t, f.Tensor("missing"))
 
 	// Layout: header length is a multiple of 8 and padded with spaces, data
@@ -58,6 +61,9 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	assert.Contains(t, string(hdr["fc1.bias"]), `"dtype":"F32"`)
 	assert.Contains(t, string(hdr["fc1.bias"]), `"data_offsets":[0,12]`)
 	assert.Equal(t, float32(-1), math.Float32frombits(binary.LittleEndian.Uint32(raw[8+n:])))
+	assert.Contains(t, string(hdr["scalar"]), `"dtype":"F64"`)
+	assert.Contains(t, string(hdr["scalar"]), `"data_offsets":[36,44]`)
+	assert.Equal(t, 0.1, math.Float64frombits(binary.LittleEndian.Uint64(raw[8+n+36:])))
 
 	// Decode agrees with Read.
 	g, err := Decode("mem", raw)
@@ -68,7 +74,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestWriteNoMetadata(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.safetensors")
-	require.NoError(t, Write(path, []Tensor{{Name: "a", Shape: []int{1}, Data: []float32{1}}}, nil))
+	require.NoError(t, Write(path, []Tensor{{Name: "a", Shape: []int{1}, Data: []float64{1}}}, nil))
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), "__metadata__")
@@ -80,7 +86,7 @@ func TestWriteNoMetadata(t *testing.T) {
 func TestWriteErrorsLeaveOldFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.safetensors")
-	require.NoError(t, Write(path, []Tensor{{Name: "a", Shape: []int{1}, Data: []float32{1}}}, nil))
+	require.NoError(t, Write(path, []Tensor{{Name: "a", Shape: []int{1}, Data: []float64{1}}}, nil))
 	old, err := os.ReadFile(path)
 	require.NoError(t, err)
 	tests := []struct {
@@ -88,10 +94,12 @@ func TestWriteErrorsLeaveOldFile(t *testing.T) {
 		tensors []Tensor
 		want    string
 	}{
-		{"shape mismatch", []Tensor{{Name: "w", Shape: []int{2, 2}, Data: []float32{1}}}, `tensor "w": shape [2 2] holds 4 elements but data has 1`},
-		{"duplicate", []Tensor{{Name: "w", Shape: []int{1}, Data: []float32{1}}, {Name: "w", Shape: []int{1}, Data: []float32{1}}}, `"w" given twice`},
-		{"empty name", []Tensor{{Shape: []int{1}, Data: []float32{1}}}, "empty name"},
-		{"reserved", []Tensor{{Name: "__metadata__", Shape: []int{1}, Data: []float32{1}}}, "reserved"},
+		{"shape mismatch", []Tensor{{Name: "w", Shape: []int{2, 2}, Data: []float64{1}}}, `tensor "w": shape [2 2] holds 4 elements but data has 1`},
+		{"duplicate", []Tensor{{Name: "w", Shape: []int{1}, Data: []float64{1}}, {Name: "w", Shape: []int{1}, DType: F64, Data: []float64{1}}}, `"w" given twice`},
+		{"empty name", []Tensor{{Shape: []int{1}, Data: []float64{1}}}, "empty name"},
+		{"reserved", []Tensor{{Name: "__metadata__", Shape: []int{1}, Data: []float64{1}}}, "reserved"},
+		{"unsupported dtype", []Tensor{{Name: "w", Shape: []int{1}, DType: "F16", Data: []float64{1}}}, `tensor "w": dtype "F16" not supported (only F32 and F64)`},
+		{"lowercase dtype", []Tensor{{Name: "w", Shape: []int{1}, DType: "f64", Data: []float64{1}}}, `tensor "w": dtype "f64" not supported`},
 		{"negative", []Tensor{{Name: "w", Shape: []int{-1}, Data: nil}}, "dimension 0 is -1"},
 	}
 	for _, tt := range tests {
@@ -144,16 +152,51 @@ func f32(vs ...float32) []byte {
 }
 
 func TestReadF64(t *testing.T) {
+	vs := []float64{1.5, -2, 1e-3, math.Pi, math.SmallestNonzeroFloat64, math.MaxFloat64}
 	var data []byte
-	for _, v := range []float64{1.5, -2, 1e-3} {
+	for _, v := range vs {
 		data = binary.LittleEndian.AppendUint64(data, math.Float64bits(v))
 	}
-	b := file(`{"x":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}`, data)
+	b := file(`{"x":{"dtype":"F64","shape":[2,3],"data_offsets":[0,48]}}`, data)
 	path := filepath.Join(t.TempDir(), "f64.safetensors")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	f, err := Read(path)
 	require.NoError(t, err)
-	assert.Equal(t, []float32{1.5, -2, float32(1e-3)}, f.Tensors[0].Data)
+	assert.Equal(t, F64, f.Tensors[0].DType)
+	assert.Equal(t, vs, f.Tensors[0].Data, "F64 values are read without loss")
+
+	// Written back, the file is byte-identical (modulo header padding,
+	// which this file lacks and Write adds).
+	enc, err := Encode("x", f.Tensors, nil)
+	require.NoError(t, err)
+	assert.Equal(t, data, enc[len(enc)-len(data):])
+}
+
+// TestDTypeRoundTrip: F64 tensors survive Write/Read bit for bit, F32 ones
+// are rounded to the nearest float32 once and then stay put.
+func TestDTypeRoundTrip(t *testing.T) {
+	vs := []float64{0.1, 1.0 / 3, -math.Pi, 1e300, math.Copysign(0, -1), math.Inf(-1), 5e-324}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	in := []Tensor{
+		{Name: "a64", Shape: []int{len(vs)}, DType: F64, Data: vs},
+		{Name: "b32", Shape: []int{len(vs)}, DType: F32, Data: vs},
+	}
+	require.NoError(t, Write(path, in, nil))
+	f, err := Read(path)
+	require.NoError(t, err)
+	a, b := f.Tensor("a64"), f.Tensor("b32")
+	assert.Equal(t, F64, a.DType)
+	assert.Equal(t, F32, b.DType)
+	for i, v := range vs {
+		assert.Equal(t, math.Float64bits(v), math.Float64bits(a.Data[i]), "F64 value %d", i)
+		assert.Equal(t, math.Float64bits(float64(float32(v))), math.Float64bits(b.Data[i]), "F32 value %d", i)
+	}
+	// What was read writes back to the same bytes.
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	again, err := Encode(path, f.Tensors, nil)
+	require.NoError(t, err)
+	assert.Equal(t, raw, again)
 }
 
 func TestDecodeErrors(t *testing.T) {
@@ -185,6 +228,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"shape mismatch", file(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, f32(1, 2, 3, 4)), "needs 12 bytes but data_offsets [0, 8] span 8"},
 		{"huge shape", file(`{"a":{"dtype":"F32","shape":[100000,100000,100000],"data_offsets":[0,8]}}`, f32(1, 2)), "more than the 8-byte data section can hold"},
 		{"overflow shape", file(`{"a":{"dtype":"F32","shape":[2147483647,2147483647,2147483647,2147483647],"data_offsets":[0,8]}}`, f32(1, 2)), "more than"},
+		{"huge F64 shape", file(`{"a":{"dtype":"F64","shape":[1073741824,1073741824],"data_offsets":[0,8]}}`, f32(1, 2)), `tensor "a": shape [1073741824 1073741824] of F64 holds more than the 8-byte data section can hold`},
+		{"F64 size mismatch", file(`{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}`, f32(1, 2, 3, 4)), "shape [2] of F64 needs 16 bytes but data_offsets [0, 8] span 8"},
 		{"overlap", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, f32(1, 2)), "overlap"},
 		{"gap", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, f32(1, 2)), "leave bytes 0..4 of the data unused"},
 		{"trailing data", file(good, f32(1, 2, 3)), "tensors cover 8 bytes but the data section holds 12"},
@@ -219,8 +264,8 @@ func TestDecodeAcceptsSpecVariants(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, f.Tensors, 3)
 	assert.Equal(t, "a", f.Tensors[0].Name)
-	assert.Equal(t, []float32{2}, f.Tensors[0].Data)
-	assert.Equal(t, []float32{1}, f.Tensors[1].Data)
+	assert.Equal(t, []float64{2}, f.Tensors[0].Data)
+	assert.Equal(t, []float64{1}, f.Tensors[1].Data)
 	// No tensors at all.
 	f, err = Decode("v", file(`{}`, nil))
 	require.NoError(t, err)
