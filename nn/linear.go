@@ -21,10 +21,11 @@ import (
 // the float64 path by percents of the loss. A is n×k (rows of equal
 // length), y has n entries, and x comes back with k.
 //
-// If every > 0, x is read back after every every-th iteration and the loss
+// If every > 0, x is read back after every every-th iteration (and after the
+// last one, if iters is not a multiple of every) and the loss
 // mean((A·x − y)²) is evaluated on the host in float64 and passed to log
-// (which may be nil), so the printed loss carries no float32 cancellation. A non-finite
-// loss or solution returns an error wrapping ErrDiverged. Cancelling ctx
+// (which may be nil), so the printed loss carries no float32 cancellation.
+// A non-finite loss or solution returns an error wrapping ErrDiverged. Cancelling ctx
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
 func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []float64, lr float64, iters int, every int, log func(iter int, loss float64)) (x []float64, err error) {
@@ -100,7 +101,7 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 			default:
 			}
 		}
-		logNow := every > 0 && it%every == 0
+		logNow := every > 0 && (it%every == 0 || it == iters)
 		b.MatMul(out, aT, xT, false, false)
 		b.LossGrad(loss, grad, out, yT, backend.MeanSquaredError)
 		b.MatMul(gx, aT, grad, true, false)

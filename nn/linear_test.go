@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -45,6 +46,27 @@ func TestSolveLinearClassic(t *testing.T) {
 		assert.LessOrEqual(t, logged[i], logged[i-1])
 	}
 	assert.Less(t, logged[len(logged)-1], 1e-5)
+}
+
+func TestSolveLinearLogsLastIteration(t *testing.T) {
+	tests := []struct {
+		iters, every int
+		want         []int
+	}{
+		{10, 4, []int{4, 8, 10}},
+		{8, 4, []int{4, 8}},
+		{3, 5, []int{3}},
+		{5, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d/%d", tt.iters, tt.every), func(t *testing.T) {
+			var got []int
+			_, err := nn.SolveLinear(context.Background(), cpuref.New(), classicA, classicY, 0.01, tt.iters, tt.every,
+				func(it int, _ float64) { got = append(got, it) })
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 func TestSolveLinearErrors(t *testing.T) {

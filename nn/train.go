@@ -354,7 +354,9 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 				rows := samples - logRows + carryRows
 				mean := (l - logLoss + carryLoss) / float64(rows)
 				if !finite(l) {
-					return hist, &DivergedError{Epoch: epoch, FromStep: logStep + 1, ToStep: m.Info.Step,
+					// The accumulator restarts every epoch, and every earlier
+					// epoch ended finite, so the culprit is in this epoch.
+					return hist, &DivergedError{Epoch: epoch, FromStep: max(logStep+1, firstStep), ToStep: m.Info.Step,
 						What: fmt.Sprintf("mean loss is %v", mean), LR: cfg.LR}
 				}
 				ls := LogStats{Epoch: epoch, Step: m.Info.Step, Loss: mean, Accuracy: acc(c-logCount+carryCount, rows), Samples: rows}

@@ -234,14 +234,21 @@ func TestOptimizersDecreaseLoss(t *testing.T) {
 func TestTrainDiverges(t *testing.T) {
 	tests := []struct {
 		name     string
+		lr       float64
 		logEvery int
-	}{{"per epoch", 0}, {"per step", 1}}
+	}{
+		{"per epoch", 1, 0},
+		{"per step", 1, 1},
+		// The loss overflows in step 151, the first of epoch 31; the last
+		// reading was at step 148, in epoch 30, which ended finite.
+		{"readings across epochs", 0.00055125, 4},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := cpuref.New()
 			m := newModel(t, b, lineSpec, 1)
 			set := lineSet(50, 5) // unscaled features around 100: lr 1 explodes
-			h, err := nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 50, Batch: 10, LR: 1, LogEvery: tt.logEvery}, nn.Hooks{})
+			h, err := nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 50, Batch: 10, LR: tt.lr, LogEvery: tt.logEvery}, nn.Hooks{})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nn.ErrDiverged)
 			var de *nn.DivergedError
@@ -253,6 +260,13 @@ func TestTrainDiverges(t *testing.T) {
 			if tt.logEvery == 1 {
 				assert.Equal(t, de.FromStep, de.ToStep, "per-step logging pins the step")
 				assert.Len(t, h.Logs, de.ToStep-1)
+			}
+			// 5 steps an epoch: the range lies within the epoch named, and
+			// within one reading's window when readings are taken.
+			assert.Equal(t, (de.ToStep-1)/5+1, de.Epoch)
+			assert.GreaterOrEqual(t, de.FromStep, (de.Epoch-1)*5+1)
+			if tt.logEvery > 0 {
+				assert.Less(t, de.ToStep-de.FromStep, tt.logEvery)
 			}
 			for _, e := range h.Epochs {
 				assert.False(t, math.IsNaN(e.Loss), "epochs before divergence have finite loss")
