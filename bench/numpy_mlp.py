@@ -22,29 +22,11 @@ import time
 
 import numpy as np
 
-M64 = (1 << 64) - 1
-
-
-class RNG:
-    """splitmix64, bit for bit as benchstep.RNG."""
-
-    def __init__(self, seed):
-        self.s = seed & M64
-
-    def u64(self):
-        self.s = (self.s + 0x9E3779B97F4A7C15) & M64
-        z = self.s
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-        return z ^ (z >> 31)
-
-    def f64(self):
-        return float(self.u64() >> 11) * 2.0**-53
+from splitmix import RNG, xavier_values  # bench/splitmix.py, shared with the other peer
 
 
 def xavier(r, fan_in, fan_out):
-    lim = (6.0 / (fan_in + fan_out)) ** 0.5
-    return np.array([(2 * r.f64() - 1) * lim for _ in range(fan_in * fan_out)]).reshape(fan_in, fan_out)
+    return np.array(xavier_values(r, fan_in, fan_out)).reshape(fan_in, fan_out)
 
 
 def seed_data():

@@ -189,11 +189,18 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 		}
 		ps[i] = p
 	}
-	n := len(m.layers)
-	for _, name := range []string{WeightName(n), BiasName(n)} {
-		if t := f.Tensor(name); t != nil {
-			return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is beyond the %d layers of model %v",
-				name, shapeString(t.Shape), n, m.Spec)
+	// Every tensor must belong to a layer of the model: a stray one means
+	// the file is of another model (or was edited), and is not ignored.
+	if len(f.Tensors) != 2*len(m.layers) {
+		known := map[string]bool{}
+		for i := range m.layers {
+			known[WeightName(i)], known[BiasName(i)] = true, true
+		}
+		for _, t := range f.Tensors {
+			if !known[t.Name] {
+				return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is not a parameter of the %d layers of model %v",
+					t.Name, shapeString(t.Shape), len(m.layers), m.Spec)
+			}
 		}
 	}
 	return m.SetParams(ps)

@@ -12,6 +12,7 @@ import (
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/safetensors"
 )
 
 func TestCheckpointRoundTrip(t *testing.T) {
@@ -103,7 +104,18 @@ func TestCheckpointShapeMismatch(t *testing.T) {
 		require.NoError(t, deep.Save(p))
 		// The first two layers fit a 2-8-1 model, the third does not exist.
 		err := m.LoadParams(p)
-		assert.ErrorContains(t, err, "layers.2.weight (shape [1 1]) is beyond the 2 layers")
+		assert.ErrorContains(t, err, "is not a parameter of the 2 layers")
+		assert.ErrorContains(t, err, "checkpoint tensor layers.2.")
+	})
+
+	t.Run("stray tensor in file", func(t *testing.T) {
+		f, err := safetensors.Read(path)
+		require.NoError(t, err)
+		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: "optimizer.momentum", Shape: []int{3}, Data: []float64{1, 2, 3}})
+		p := filepath.Join(t.TempDir(), "stray.safetensors")
+		require.NoError(t, safetensors.Write(p, f.Tensors, f.Metadata))
+		_, err = nn.Load(p, b)
+		assert.ErrorContains(t, err, "checkpoint tensor optimizer.momentum (shape [3]) is not a parameter")
 	})
 
 	t.Run("matching spec loads", func(t *testing.T) {

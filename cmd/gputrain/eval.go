@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 
@@ -86,20 +87,38 @@ func classesOf(s nn.Spec) int {
 	return 0
 }
 
+// modelFlags are the flags eval and predict share.
+type modelFlags struct {
+	model, data, digits, device *string
+	json                        *bool
+}
+
+func addModelFlags(fs *flag.FlagSet) modelFlags {
+	return modelFlags{
+		model:  fs.String("model", "", "checkpoint `FILE` written by train --save"),
+		data:   fs.String("data", "synthetic", dataHelp),
+		digits: fs.String("digits", "", "keep only these classes, as in training"),
+		device: fs.String("device", "auto", deviceHelp),
+		json:   fs.Bool("json", false, "print one JSON object on stdout"),
+	}
+}
+
+// load checks the flags and loads the model and the data.
+func (f modelFlags) load(e *env) (*nn.Model, func(), *dataSplit, error) {
+	if *f.model == "" {
+		return nil, nil, nil, usagef("--model is required")
+	}
+	return loadForData(e, *f.model, *f.data, *f.digits, *f.device)
+}
+
 func runEval(e *env, args []string) error {
 	fs := newFlags(e, "eval", "--model FILE [--data ...] [flags]")
-	model := fs.String("model", "", "checkpoint `FILE` written by train --save")
-	dataName := fs.String("data", "synthetic", dataHelp)
-	digits := fs.String("digits", "", "keep only these classes, as in training")
-	device := fs.String("device", "auto", deviceHelp)
-	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	mf := addModelFlags(fs)
+	asJSON := mf.json
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" {
-		return usagef("--model is required")
-	}
-	m, done, ds, err := loadForData(e, *model, *dataName, *digits, *device)
+	m, done, ds, err := mf.load(e)
 	if err != nil {
 		return err
 	}
@@ -119,22 +138,16 @@ func runEval(e *env, args []string) error {
 
 func runPredict(e *env, args []string) error {
 	fs := newFlags(e, "predict", "--model FILE [--data ...] [--n N] [flags]")
-	model := fs.String("model", "", "checkpoint `FILE` written by train --save")
-	dataName := fs.String("data", "synthetic", dataHelp)
-	digits := fs.String("digits", "", "keep only these classes, as in training")
+	mf := addModelFlags(fs)
+	asJSON := mf.json
 	n := fs.Int("n", 10, "predict the first N rows of the test split")
-	device := fs.String("device", "auto", deviceHelp)
-	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	if err := parse(fs, args); err != nil {
 		return err
-	}
-	if *model == "" {
-		return usagef("--model is required")
 	}
 	if *n < 1 {
 		return usagef("--n %d must be at least 1", *n)
 	}
-	m, done, ds, err := loadForData(e, *model, *dataName, *digits, *device)
+	m, done, ds, err := mf.load(e)
 	if err != nil {
 		return err
 	}
