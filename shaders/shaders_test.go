@@ -1,0 +1,44 @@
+package shaders
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSourceIncludesSnippets(t *testing.T) {
+	src, err := Source("bce", nil)
+	require.NoError(t, err)
+	assert.Contains(t, src, "fn sum256(")                // from _sum256
+	assert.Contains(t, src, "fn sigmoid(")               // from _sigmoid
+	assert.Contains(t, src, "var<storage, read> labels") // from _loss_io
+	assert.NotContains(t, src, "//!include")
+}
+
+func TestSourceFillsPlaceholders(t *testing.T) {
+	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4",
+		"TRANS_A": "false", "TRANS_B": "true", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16"}
+	src, err := Source("matmul", consts)
+	require.NoError(t, err)
+	assert.Contains(t, src, "const TRANS_B: bool = true;")
+	assert.NotContains(t, src, "{{")
+
+	delete(consts, "TRANS_B")
+	_, err = Source("matmul", consts)
+	assert.ErrorContains(t, err, "placeholder {{TRANS_B}} not filled")
+}
+
+func TestSourceUnknownShader(t *testing.T) {
+	_, err := Source("no_such_op", nil)
+	assert.ErrorContains(t, err, `no shader "no_such_op"`)
+}
+
+func TestNamesLeaveOutSnippets(t *testing.T) {
+	names := Names()
+	assert.Contains(t, names, "matmul")
+	for _, n := range names {
+		assert.False(t, strings.HasPrefix(n, "_"), n)
+	}
+}
