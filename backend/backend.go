@@ -78,6 +78,9 @@ func (a Activation) String() string {
 	return fmt.Sprintf("Activation(%d)", uint8(a))
 }
 
+// Valid reports whether a is one of the activations above.
+func (a Activation) Valid() bool { return int(a) < len(activationNames) }
+
 // ParseActivation returns the activation named s ("identity", "sigmoid",
 // "relu" or "tanh", in any case).
 func ParseActivation(s string) (Activation, error) {

@@ -56,7 +56,7 @@ func CheckActivationGrad(d, y Tensor, act Activation) {
 }
 
 func checkAct(op string, act Activation) {
-	if int(act) >= len(activationNames) {
+	if !act.Valid() {
 		panic(fmt.Sprintf("%s: unknown activation %v", op, act))
 	}
 }

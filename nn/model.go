@@ -135,7 +135,7 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("nn: hidden layer %d has width %d, want at least 1", i, h)
 		}
 	}
-	if int(s.Activation) >= len(activationNamesForCheck) {
+	if !s.Activation.Valid() {
 		return fmt.Errorf("nn: unknown activation %v", s.Activation)
 	}
 	if int(s.Init) >= len(initNames) {
@@ -159,9 +159,6 @@ func (s Spec) Validate() error {
 	}
 	return nil
 }
-
-// activationNamesForCheck mirrors the activations backend knows.
-var activationNamesForCheck = [...]backend.Activation{backend.Identity, backend.Sigmoid, backend.ReLU, backend.Tanh}
 
 // Sizes returns the layer widths from input to output:
 // [Inputs, Hidden..., Outputs].
