@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gputrain/gputrain/internal/atomicfile"
 )
 
 // MNISTMirror is the default base URL that Download fetches MNIST from.
@@ -61,7 +62,10 @@ func Download(ctx context.Context, name, dir, baseURL string, client *http.Clien
 			return err
 		}
 	}
-	return syncDir(dir)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	return nil
 }
 
 func joinURL(base, file string) (string, error) {
@@ -103,52 +107,24 @@ func downloadFile(ctx context.Context, client *http.Client, u, dst, want string)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("data: download %s: server answered %s", u, resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("data: download %s: %w", u, err)
-	}
-	defer func() {
+	// The file appears only once its checksum is right; a failed or
+	// corrupt download leaves nothing behind.
+	err = atomicfile.Write(dst, func(w io.Writer) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, maxDownload+1))
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			return fmt.Errorf("after %d bytes: %w", n, err)
 		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, maxDownload+1))
+		if n > maxDownload {
+			return fmt.Errorf("larger than %d bytes", maxDownload)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != want {
+			return fmt.Errorf("SHA-256 mismatch: got %s, want %s (%d bytes received); nothing was written", got, want, n)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("data: download %s: after %d bytes: %w", u, n, err)
-	}
-	if n > maxDownload {
-		return fmt.Errorf("data: download %s: larger than %d bytes", u, maxDownload)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("data: download %s: SHA-256 mismatch: got %s, want %s (%d bytes received); nothing was written", u, got, want, n)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("data: download %s: sync %s: %w", u, tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("data: download %s: close %s: %w", u, tmp.Name(), err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("data: download %s: %w", u, err)
-	}
-	if err = os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("data: download %s: %w", u, err)
-	}
-	return nil
-}
-
-// syncDir fsyncs a directory so that renames in it are durable. File
-// systems that cannot sync a directory are not an error.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("data: sync %s: %w", dir, err)
 	}
 	return nil
 }

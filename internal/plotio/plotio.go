@@ -5,9 +5,9 @@ package plotio
 import (
 	"fmt"
 	"image/color"
-	"os"
-	"path/filepath"
+	"io"
 
+	"github.com/gputrain/gputrain/internal/atomicfile"
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
@@ -27,19 +27,10 @@ func Color(i int) color.Color { return Palette[i%len(Palette)] }
 // WritePNG writes img as a PNG to path atomically: a temporary file in the
 // same folder, then a rename, so a reader never sees half a picture.
 func WritePNG(path string, img *vgimg.Canvas) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gputrain-plot-*.png")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil
