@@ -55,8 +55,26 @@ func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	backend.CheckBiasActivate(y, bias, act)
 	yf, bf := b.floats(y, "BiasActivate"), b.floats(bias, "BiasActivate")
 	n := len(bf)
+	if n == 0 {
+		return
+	}
+	rows := len(yf) / n
+	grain := max(1, elementGrain/n)
+	if act == backend.Identity || act == backend.ReLU {
+		grain = max(1, 8*elementGrain/n) // cheap per element
+	}
+	if rows < 2*grain {
+		biasActivateRows(yf, bf, act, 0, rows) // no closure: allocates nothing
+		return
+	}
+	parallel(rows, grain, func(lo, hi int) { biasActivateRows(yf, bf, act, lo, hi) })
+}
+
+// biasActivateRows is BiasActivate on rows lo..hi-1 of yf.
+func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
+	n := len(bf)
 	// One loop per activation keeps the switch out of the element loop.
-	for off := 0; off < len(yf); off += n {
+	for off := lo * n; off < hi*n; off += n {
 		row := yf[off : off+n]
 		switch act {
 		case backend.Identity:

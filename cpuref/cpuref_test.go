@@ -98,7 +98,7 @@ func TestNewAndWritePanicsAndErrors(t *testing.T) {
 
 // TestNoAllocations checks that the hot operations of a training step
 // allocate nothing (this backend is also `--device cpu`). The shapes keep
-// MatMul below gonum's threshold for running blocks on goroutines.
+// MatMul and BiasActivate below the sizes they split over goroutines.
 func TestNoAllocations(t *testing.T) {
 	b := cpuref.New()
 	const m, k, n = 32, 16, 8

@@ -1,0 +1,379 @@
+// Package gemm multiplies float64 matrices for the CPU backend.
+//
+// Dgemm computes C = op(A)·op(B) with the blocked, packed algorithm of Goto
+// and van de Geijn (the one BLIS and OpenBLAS use): op(B) is copied in
+// blocks of kc×nc into panels nr columns wide, op(A) in blocks of mc×kc into
+// panels mr rows high, and a register-blocked micro-kernel multiplies one A
+// panel by one B panel into an mr×nr tile of C. Packing makes all four
+// transpose cases one case and keeps the micro-kernel's operands in cache.
+// On amd64 with AVX2 and FMA the micro-kernel is assembly (6×8 doubles in
+// twelve YMM accumulators); elsewhere it is Go. Row blocks of A are spread
+// over GOMAXPROCS goroutines.
+//
+// Products with fewer than nr columns in C are dot products or row sums in
+// plain Go; those with fewer than mr rows, or too few multiply-adds for
+// packing to pay, go to gonum's Dgemm. Every element of C is a float64
+// sum of k products, accumulated in an order that differs from gonum's, so
+// results agree with it to within k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
+package gemm
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Block sizes. The micro-kernel's tile is mr×nr; an A block (mc×kc,
+// 216 KiB) stays in L2 and a B micro-panel (kc×nr, 24 KiB) in L1. kc = 384
+// keeps a 360-sample batch's weight gradient (k = 360) in one block.
+const (
+	mr = 6
+	nr = 8
+	kc = 384
+	mc = 72
+	nc = 4080
+)
+
+// smallMACs is the product size (m·n·k) below which the packing overhead
+// outweighs the faster kernel and gonum is used.
+const smallMACs = 16 * 1024
+
+// Dgemm sets the m×n row-major c (row stride ldc) to op(A)·op(B), where
+// op(A) is m×k and op(B) is k×n. A is stored row-major with row stride lda:
+// it is m×k, or k×m if transA (op(A) = Aᵀ); likewise B is k×n, or n×k if
+// transB. c must not overlap a or b.
+//
+// Dgemm panics if a dimension is negative, a stride is smaller than the
+// row length it strides, or a slice is too short for its shape.
+func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("a", ar, ac, a, lda)
+	checkMatrix("b", br, bc, b, ldb)
+	checkMatrix("c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	switch {
+	case n < nr && m >= mr:
+		thin(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	case m < mr || m*n*k < smallMACs:
+		gonum.Implementation{}.Dgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+	default:
+		packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	}
+}
+
+// thin computes a product with fewer than nr columns (a network's output
+// layer, a matrix-vector product) one column of C at a time, as dot
+// products of A's rows, or as a sum of A's rows scaled by op(B)'s column
+// when A is transposed; gonum's Dgemm does these one multiply-add per call.
+func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	// op(B)[p][j] is b[p*sp+j*sj].
+	sp, sj := ldb, 1
+	if transB {
+		sp, sj = 1, ldb
+	}
+	for j := range n {
+		bj := b[j*sj:]
+		if !transA {
+			for i := range m {
+				row := a[i*lda : i*lda+k]
+				var s0, s1, s2, s3 float64
+				p := 0
+				for ; p+4 <= k; p += 4 {
+					s0 += row[p] * bj[p*sp]
+					s1 += row[p+1] * bj[(p+1)*sp]
+					s2 += row[p+2] * bj[(p+2)*sp]
+					s3 += row[p+3] * bj[(p+3)*sp]
+				}
+				for ; p < k; p++ {
+					s0 += row[p] * bj[p*sp]
+				}
+				c[i*ldc+j] = (s0 + s1) + (s2 + s3)
+			}
+			continue
+		}
+		for i := range m {
+			c[i*ldc+j] = 0
+		}
+		for p := range k {
+			x := bj[p*sp]
+			row := a[p*lda : p*lda+m]
+			if ldc == 1 {
+				col := c[:m]
+				for i, v := range row {
+					col[i] += x * v
+				}
+				continue
+			}
+			for i, v := range row {
+				c[i*ldc+j] += x * v
+			}
+		}
+	}
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func checkMatrix(name string, r, c int, s []float64, ld int) {
+	switch {
+	case r < 0 || c < 0:
+		panic(fmt.Sprintf("gemm: %s is %d×%d: negative dimension", name, r, c))
+	case ld < max(c, 1):
+		panic(fmt.Sprintf("gemm: %s is %d×%d: stride %d is less than its %d columns", name, r, c, ld, c))
+	case r > 0 && c > 0 && len(s) < (r-1)*ld+c:
+		panic(fmt.Sprintf("gemm: %s is %d×%d with stride %d: needs %d elements, has %d", name, r, c, ld, (r-1)*ld+c, len(s)))
+	}
+}
+
+// packed runs the five loops around the micro-kernel.
+func packed(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	w := newWork(m)
+	defer w.release()
+	for jc := 0; jc < n; jc += nc {
+		ncur := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			packB(w.bp, transB, b, ldb, pc, kcur, jc, ncur)
+			w.run(func(bp, ap []float64, i0, i1 int) {
+				for ic := i0; ic < i1; ic += w.mc {
+					mcur := min(w.mc, i1-ic)
+					packA(ap, transA, a, lda, ic, mcur, pc, kcur)
+					macro(ap, bp, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, pc > 0)
+				}
+			})
+		}
+	}
+}
+
+// work holds the packing buffers and the split of C's rows over goroutines.
+type work struct {
+	bp     []float64   // packed B block, shared
+	ap     [][]float64 // packed A block, one per goroutine
+	mc     int         // rows of an A block
+	bounds []int       // row ranges: goroutine g owns rows bounds[g]..bounds[g+1]
+}
+
+var pool = sync.Pool{New: func() any { return new(work) }}
+
+func newWork(m int) *work {
+	w := pool.Get().(*work)
+	// Split the rows into at most GOMAXPROCS ranges of whole mr-row panels,
+	// none smaller than two panels, so that each goroutine has work enough
+	// to pay for its start.
+	panels := (m + mr - 1) / mr
+	g := max(1, min(runtime.GOMAXPROCS(0), panels/2))
+	w.bounds = w.bounds[:0]
+	for i := 0; i <= g; i++ {
+		w.bounds = append(w.bounds, min(m, (panels*i/g)*mr))
+	}
+	w.mc = mc
+	if need := kc * nc; cap(w.bp) < need {
+		w.bp = make([]float64, need)
+	}
+	w.bp = w.bp[:cap(w.bp)]
+	for len(w.ap) < g {
+		w.ap = append(w.ap, nil)
+	}
+	for i := range g {
+		if need := mc * kc; cap(w.ap[i]) < need {
+			w.ap[i] = make([]float64, need)
+		}
+		w.ap[i] = w.ap[i][:cap(w.ap[i])]
+	}
+	return w
+}
+
+func (w *work) release() { pool.Put(w) }
+
+// run calls f for each row range, concurrently when there are several.
+func (w *work) run(f func(bp, ap []float64, i0, i1 int)) {
+	g := len(w.bounds) - 1
+	if g == 1 {
+		f(w.bp, w.ap[0], w.bounds[0], w.bounds[1])
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < g; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w.bp, w.ap[i], w.bounds[i], w.bounds[i+1])
+		}()
+	}
+	f(w.bp, w.ap[0], w.bounds[0], w.bounds[1])
+	wg.Wait()
+}
+
+// packB copies rows pc..pc+kcur and columns jc..jc+ncur of op(B) into bp as
+// panels of nr columns, each stored p-major (nr values per p), the last one
+// padded with zeros.
+func packB(bp []float64, transB bool, b []float64, ldb, pc, kcur, jc, ncur int) {
+	for j0 := 0; j0 < ncur; j0 += nr {
+		dst := bp[j0*kcur : j0*kcur+nr*kcur]
+		cols := min(nr, ncur-j0)
+		if !transB {
+			for p := range kcur {
+				row := b[(pc+p)*ldb+jc+j0:]
+				d := dst[p*nr : p*nr+nr]
+				if cols == nr {
+					copy(d, row[:nr])
+					continue
+				}
+				copy(d, row[:cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = B[j][p]: column j of the panel is row jc+j0+j of B.
+		if cols == nr {
+			var r [nr][]float64
+			for j := range r {
+				r[j] = b[(jc+j0+j)*ldb+pc:][:kcur]
+			}
+			for p := range kcur {
+				d := (*[nr]float64)(dst[p*nr:])
+				d[0], d[1], d[2], d[3] = r[0][p], r[1][p], r[2][p], r[3][p]
+				d[4], d[5], d[6], d[7] = r[4][p], r[5][p], r[6][p], r[7][p]
+			}
+			continue
+		}
+		for j := range cols {
+			row := b[(jc+j0+j)*ldb+pc:]
+			for p := range kcur {
+				dst[p*nr+j] = row[p]
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := range kcur {
+				dst[p*nr+j] = 0
+			}
+		}
+	}
+}
+
+// packA copies rows ic..ic+mcur and columns pc..pc+kcur of op(A) into ap as
+// panels of mr rows, each stored p-major (mr values per p), the last one
+// padded with zeros.
+func packA(ap []float64, transA bool, a []float64, lda, ic, mcur, pc, kcur int) {
+	for i0 := 0; i0 < mcur; i0 += mr {
+		dst := ap[i0*kcur : i0*kcur+mr*kcur]
+		rows := min(mr, mcur-i0)
+		if transA {
+			// op(A)[i][p] = A[p][i]: mr consecutive values of row pc+p of A.
+			for p := range kcur {
+				row := a[(pc+p)*lda+ic+i0:]
+				d := dst[p*mr : p*mr+mr]
+				copy(d, row[:rows])
+				clear(d[rows:])
+			}
+			continue
+		}
+		if rows == mr {
+			// Six rows read side by side, the panel written in order.
+			r0 := a[(ic+i0)*lda+pc:][:kcur]
+			r1 := a[(ic+i0+1)*lda+pc:][:kcur]
+			r2 := a[(ic+i0+2)*lda+pc:][:kcur]
+			r3 := a[(ic+i0+3)*lda+pc:][:kcur]
+			r4 := a[(ic+i0+4)*lda+pc:][:kcur]
+			r5 := a[(ic+i0+5)*lda+pc:][:kcur]
+			for p := range kcur {
+				d := (*[mr]float64)(dst[p*mr:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for i := range rows {
+			row := a[(ic+i0+i)*lda+pc:]
+			for p := range kcur {
+				dst[p*mr+i] = row[p]
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := range kcur {
+				dst[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// macro multiplies the packed mcur×kcur A block by the packed kcur×ncur B
+// block into c (row stride ldc), adding to c if accumulate, else
+// overwriting it. Edge tiles go through a scratch tile.
+func macro(ap, bp []float64, mcur, ncur, kcur int, c []float64, ldc int, accumulate bool) {
+	var edge [mr * nr]float64
+	for j0 := 0; j0 < ncur; j0 += nr {
+		bpan := bp[j0*kcur : j0*kcur+nr*kcur]
+		cols := min(nr, ncur-j0)
+		for i0 := 0; i0 < mcur; i0 += mr {
+			apan := ap[i0*kcur : i0*kcur+mr*kcur]
+			rows := min(mr, mcur-i0)
+			if rows == mr && cols == nr {
+				kernel(kcur, apan, bpan, c[i0*ldc+j0:], ldc, accumulate)
+				continue
+			}
+			kernel(kcur, apan, bpan, edge[:], nr, false)
+			for i := range rows {
+				d := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
+				s := edge[i*nr : i*nr+cols]
+				if accumulate {
+					for j, v := range s {
+						d[j] += v
+					}
+				} else {
+					copy(d, s)
+				}
+			}
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel: the mr×nr tile c (row stride ldc)
+// is set to, or if accumulate increased by, the product of the packed A
+// panel ap (kcur×mr, p-major) and B panel bp (kcur×nr, p-major).
+func kernelGo(kcur int, ap, bp, c []float64, ldc int, accumulate bool) {
+	var acc [mr][nr]float64
+	ap = ap[:kcur*mr]
+	bp = bp[:kcur*nr]
+	for p := range kcur {
+		bv := (*[nr]float64)(bp[p*nr:])
+		av := (*[mr]float64)(ap[p*mr:])
+		for i, x := range av {
+			r := &acc[i]
+			for j, y := range bv {
+				r[j] += x * y
+			}
+		}
+	}
+	for i := range mr {
+		d := c[i*ldc : i*ldc+nr]
+		if accumulate {
+			for j, v := range acc[i] {
+				d[j] += v
+			}
+		} else {
+			copy(d, acc[i][:])
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// naive is the textbook triple loop in float64, with the error bound of each
+// element: 2·k·ε·Σ|aᵢₚ·bₚⱼ| covers the rounding of both this sum and
+// Dgemm's, whatever order each adds in.
+func naive(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int) (c, bound []float64) {
+	c, bound = make([]float64, m*n), make([]float64, m*n)
+	at := func(i, p int) float64 {
+		if transA {
+			return a[p*lda+i]
+		}
+		return a[i*lda+p]
+	}
+	bt := func(p, j int) float64 {
+		if transB {
+			return b[j*ldb+p]
+		}
+		return b[p*ldb+j]
+	}
+	for i := range m {
+		for j := range n {
+			var s, abs float64
+			for p := range k {
+				v := at(i, p) * bt(p, j)
+				s += v
+				abs += math.Abs(v)
+			}
+			c[i*n+j] = s
+			bound[i*n+j] = 2*float64(k)*0x1p-52*abs + math.SmallestNonzeroFloat64
+		}
+	}
+	return c, bound
+}
+
+func random(r *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = 2*r.Float64() - 1
+	}
+	return s
+}
+
+// Shapes around every block edge: mr=6, nr=8, mc=72, kc=256, the small-
+// product cut-over, odd sizes, and the MLP's own shapes.
+var shapes = []struct{ m, n, k int }{
+	{1, 1, 1}, {5, 7, 3}, {6, 8, 1}, {6, 8, 2}, {6, 8, 5}, {7, 9, 300},
+	{13, 17, 257}, {72, 8, 256}, {73, 33, 255}, {145, 29, 513},
+	{360, 128, 64}, {128, 128, 360}, {360, 128, 1}, {360, 1, 128},
+	{64, 784, 128}, {100, 10, 64}, {37, 41, 43}, {6, 4100, 3},
+	{9, 5, 40}, {128, 1, 360}, {50, 7, 1},
+}
+
+func TestDgemmMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range shapes {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v", s.m, s.n, s.k, tr[0], tr[1])
+			t.Run(name, func(t *testing.T) {
+				ar, ac := s.m, s.k
+				if tr[0] {
+					ar, ac = s.k, s.m
+				}
+				br, bc := s.k, s.n
+				if tr[1] {
+					br, bc = s.n, s.k
+				}
+				// Strides wider than the rows, so a kernel that ignores
+				// them reads the padding.
+				lda, ldb, ldc := ac+3, bc+1, s.n+2
+				a, b := random(r, ar*lda), random(r, br*ldb)
+				c := make([]float64, s.m*ldc)
+				for i := range c {
+					c[i] = math.NaN() // must be overwritten, never read
+				}
+				Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, lda, b, ldb, c, ldc)
+				want, bound := naive(tr[0], tr[1], s.m, s.n, s.k, a, lda, b, ldb)
+				worst := 0.0
+				for i := range s.m {
+					for j := range s.n {
+						got, w, e := c[i*ldc+j], want[i*s.n+j], bound[i*s.n+j]
+						if !(math.Abs(got-w) <= e) {
+							t.Fatalf("c[%d][%d] = %v, want %v ± %v", i, j, got, w, e)
+						}
+						worst = max(worst, math.Abs(got-w)/e)
+					}
+					for j := s.n; j < ldc && i < s.m-1; j++ {
+						if !math.IsNaN(c[i*ldc+j]) {
+							t.Fatalf("c[%d][%d], beyond the %d columns, was written", i, j, s.n)
+						}
+					}
+				}
+				t.Logf("worst error %.3g of the bound", worst)
+			})
+		}
+	}
+}
+
+// TestKernelsAgree runs the assembly and the Go micro-kernel on the same
+// panels; both add the k products of each element in the same order, so
+// they agree to within one rounding per step (FMA rounds once, Go twice).
+func TestKernelsAgree(t *testing.T) {
+	if !useAsm {
+		t.Skip("no assembly micro-kernel on this processor or build")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 256} {
+		for _, acc := range []bool{false, true} {
+			ap, bp := random(r, k*mr), random(r, k*nr)
+			const ldc = nr + 5
+			c0 := random(r, mr*ldc)
+			c1 := append([]float64(nil), c0...)
+			kernel(k, ap, bp, c0, ldc, acc)
+			kernelGo(k, ap, bp, c1, ldc, acc)
+			for i, v := range c0 {
+				if d := math.Abs(v - c1[i]); d > float64(k+1)*0x1p-52*4 {
+					t.Fatalf("k=%d accumulate=%v: element %d: assembly %v, Go %v", k, acc, i, v, c1[i])
+				}
+			}
+		}
+	}
+}
+
+func TestDgemmZeroK(t *testing.T) {
+	c := []float64{1, 2, 3, 4, 5, 6}
+	Dgemm(false, false, 2, 3, 0, nil, 1, nil, 3, c, 3)
+	for i, v := range c {
+		if v != 0 {
+			t.Fatalf("c[%d] = %v after a product over k=0, want 0", i, v)
+		}
+	}
+}
+
+func TestDgemmPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		f          func()
+	}{
+		{"short a", "gemm: a is 2×3 with stride 3: needs 6 elements, has 5", func() {
+			Dgemm(false, false, 2, 2, 3, make([]float64, 5), 3, make([]float64, 6), 2, make([]float64, 4), 2)
+		}},
+		{"narrow stride", "gemm: b is 3×2: stride 1 is less than its 2 columns", func() {
+			Dgemm(false, false, 2, 2, 3, make([]float64, 6), 3, make([]float64, 6), 1, make([]float64, 4), 2)
+		}},
+		{"negative", "gemm: a is -1×3: negative dimension", func() {
+			Dgemm(false, false, -1, 2, 3, nil, 3, make([]float64, 6), 2, nil, 2)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if got := fmt.Sprint(recover()); got != tc.want {
+					t.Errorf("panic %q, want %q", got, tc.want)
+				}
+			}()
+			tc.f()
+		})
+	}
+}
+
+func benchShapes() []struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+} {
+	return []struct {
+		name           string
+		m, n, k        int
+		transA, transB bool
+	}{
+		{"square_256", 256, 256, 256, false, false},
+		{"square_1024", 1024, 1024, 1024, false, false},
+		{"seed_fwd_360x64x128", 360, 128, 64, false, false},
+		{"seed_fwd_360x128x128", 360, 128, 128, false, false},
+		{"seed_dW_128x360x128_tA", 128, 128, 360, true, false},
+		{"seed_dX_360x128x128_tB", 360, 128, 128, false, true},
+		{"mlp_fwd_64x784x128", 64, 128, 784, false, false},
+		{"mlp_dW_784x512x128_tA", 784, 128, 512, true, false},
+		{"mlp_fwd_8x784x128", 8, 128, 784, false, false},
+		{"mlp_fwd_1x784x128", 1, 128, 784, false, false},
+		{"seed_out_360x128x1", 360, 1, 128, false, false},
+		{"seed_dW_128x360x1_tA", 128, 1, 360, true, false},
+	}
+}
+
+// BenchmarkDgemm compares this package with gonum's Dgemm, in GFLOP/s:
+//
+//	go test -run '^$' -bench Dgemm ./internal/gemm
+func BenchmarkDgemm(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range benchShapes() {
+		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		flops := 2 * float64(s.m*s.n*s.k)
+		b.Run(s.name+"/gemm", func(b *testing.B) {
+			for b.Loop() {
+				Dgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, c, s.n)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(s.name+"/gonum", func(b *testing.B) {
+			for b.Loop() {
+				gonum.Implementation{}.Dgemm(trans(s.transA), trans(s.transB), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+var _ = blas.NoTrans
