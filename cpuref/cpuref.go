@@ -1,12 +1,14 @@
 // Package cpuref is gputrain's reference backend: every operation of
-// backend.Backend computed in float64 on the CPU, with gonum's BLAS for the
-// matrix products.
+// backend.Backend computed in float64 on the CPU: matrix products through
+// package internal/gemm (a packed GEMM with an AVX2/FMA kernel, checked
+// against a textbook loop; gonum's Dgemm for the small ones), the rest in
+// plain Go.
 //
 // It is the oracle that the GPU's float32 results are checked against (see
 // package backend/backendtest), and it is also the `--device cpu` backend, so
 // its operations work in place on storage allocated by New and allocate
-// nothing per call (MatMul excepted for products large enough that gonum
-// runs them on several goroutines).
+// nothing per call (MatMul and BiasActivate excepted for sizes they split
+// over goroutines).
 //
 // Operations execute when they are called; Sync has nothing to wait for.
 // Shape mistakes panic with the messages of package backend's Check
@@ -79,7 +81,7 @@ func (b *Backend) Info() backend.Info {
 	return backend.Info{
 		Kind:        "cpu",
 		API:         "cpu",
-		Adapter:     fmt.Sprintf("Go float64 reference (gonum), %d cores", runtime.NumCPU()),
+		Adapter:     fmt.Sprintf("Go float64 reference, %d cores", runtime.NumCPU()),
 		AdapterType: "cpu",
 		Precision:   "float64",
 	}

@@ -16,7 +16,7 @@ func TestInfo(t *testing.T) {
 	assert.Equal(t, "cpu", i.API)
 	assert.Equal(t, "cpu", i.AdapterType)
 	assert.Equal(t, "float64", i.Precision)
-	assert.True(t, strings.HasPrefix(i.Adapter, "Go float64 reference (gonum), "), i.Adapter)
+	assert.True(t, strings.HasPrefix(i.Adapter, "Go float64 reference, "), i.Adapter)
 	assert.Contains(t, i.String(), "cpu: Go float64 reference")
 }
 

@@ -5,25 +5,28 @@
 // blocks of kc×nc into panels nr columns wide, op(A) in blocks of mc×kc into
 // panels mr rows high, and a register-blocked micro-kernel multiplies one A
 // panel by one B panel into an mr×nr tile of C. Packing makes all four
-// transpose cases one case and keeps the micro-kernel's operands in cache.
-// On amd64 with AVX2 and FMA the micro-kernel is assembly (6×8 doubles in
-// twelve YMM accumulators); elsewhere it is Go. Row blocks of A are spread
-// over GOMAXPROCS goroutines.
+// transpose cases one case and keeps the micro-kernel's operands in cache;
+// when C has only a few rows, an untransposed B is read in place instead,
+// since packing it would cost as much as the product. On amd64 with AVX2
+// and FMA the micro-kernel is assembly (6×8 doubles in twelve YMM
+// accumulators); elsewhere it is Go. Row blocks of A are spread over
+// GOMAXPROCS goroutines. Products with fewer than nr columns (an output
+// layer, a matrix-vector product) are dot products or sums of rows in Go.
 //
-// Products with fewer than nr columns in C are dot products or row sums in
-// plain Go; those with fewer than mr rows, or too few multiply-adds for
-// packing to pay, go to gonum's Dgemm. Every element of C is a float64
-// sum of k products, accumulated in an order that differs from gonum's, so
-// results agree with it to within k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
+// Every element of C is a float64 sum of k products whose order and
+// rounding depend only on k, n, the transposes and the processor — never on
+// m, on the other rows, or on how rows are split over goroutines. So a row
+// of a batch gets the same bits whatever batch it is in, which keeps
+// predictions independent of the batch size. The order differs from
+// gonum's and from a textbook loop, so results agree with those to within
+// k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
 package gemm
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Block sizes. The micro-kernel's tile is mr×nr; an A block (mc×kc,
@@ -37,9 +40,10 @@ const (
 	nc = 4080
 )
 
-// smallMACs is the product size (m·n·k) below which the packing overhead
-// outweighs the faster kernel and gonum is used.
-const smallMACs = 16 * 1024
+// directRows is the most rows of C for which an untransposed B is read in
+// place rather than packed: packing B costs about as much as a product
+// with a few rows of A, and is repaid only when the panels are reused.
+const directRows = 4 * mr
 
 // Dgemm sets the m×n row-major c (row stride ldc) to op(A)·op(B), where
 // op(A) is m×k and op(B) is k×n. A is stored row-major with row stride lda:
@@ -69,20 +73,17 @@ func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, 
 		}
 		return
 	}
-	switch {
-	case n < nr && m >= mr:
+	if n < nr {
 		thin(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	case m < mr || m*n*k < smallMACs:
-		gonum.Implementation{}.Dgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
-	default:
-		packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
 	}
+	packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 // thin computes a product with fewer than nr columns (a network's output
 // layer, a matrix-vector product) one column of C at a time, as dot
 // products of A's rows, or as a sum of A's rows scaled by op(B)'s column
-// when A is transposed; gonum's Dgemm does these one multiply-add per call.
+// when A is transposed (gonum's Dgemm does these one multiply-add per call).
 func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	// op(B)[p][j] is b[p*sp+j*sj].
 	sp, sj := ldb, 1
@@ -129,13 +130,6 @@ func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	}
 }
 
-func trans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
-
 func checkMatrix(name string, r, c int, s []float64, ld int) {
 	switch {
 	case r < 0 || c < 0:
@@ -149,46 +143,88 @@ func checkMatrix(name string, r, c int, s []float64, ld int) {
 
 // packed runs the five loops around the micro-kernel.
 func packed(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	w := newWork(m)
+	w := newWork(m, m*n*k)
 	defer w.release()
+	direct := !transB && m <= directRows
+	j := &w.job
+	*j = job{transA: transA, a: a, lda: lda, ldc: ldc}
 	for jc := 0; jc < n; jc += nc {
-		ncur := min(nc, n-jc)
+		j.ncur = min(nc, n-jc)
+		j.c = c[jc:]
 		for pc := 0; pc < k; pc += kc {
-			kcur := min(kc, k-pc)
-			packB(w.bp, transB, b, ldb, pc, kcur, jc, ncur)
-			w.run(func(bp, ap []float64, i0, i1 int) {
-				for ic := i0; ic < i1; ic += w.mc {
-					mcur := min(w.mc, i1-ic)
-					packA(ap, transA, a, lda, ic, mcur, pc, kcur)
-					macro(ap, bp, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, pc > 0)
+			j.pc, j.kcur = pc, min(kc, k-pc)
+			if direct {
+				j.blk = bBlock{data: b[pc*ldb+jc:], step: nr, stride: ldb}
+				if e := j.ncur % nr; e != 0 {
+					// The last, partial panel is packed with zero padding.
+					packB(w.bp, false, b, ldb, pc, j.kcur, jc+j.ncur-e, e)
+					j.blk.edge = w.bp[:j.kcur*nr]
 				}
-			})
+			} else {
+				packB(w.bp, transB, b, ldb, pc, j.kcur, jc, j.ncur)
+				j.blk = bBlock{data: w.bp, step: nr * j.kcur, stride: nr}
+			}
+			w.run()
 		}
+	}
+	*j = job{} // drop the references to the caller's slices
+}
+
+// job is one kc-deep slice of a product, for rows i0..i1 of C.
+type job struct {
+	transA   bool
+	a        []float64
+	lda      int
+	pc, kcur int
+	ncur     int
+	blk      bBlock
+	c        []float64 // C from the current column block on
+	ldc      int
+}
+
+func (j *job) rows(ap []float64, i0, i1 int) {
+	for ic := i0; ic < i1; ic += mc {
+		mcur := min(mc, i1-ic)
+		packA(ap, j.transA, j.a, j.lda, ic, mcur, j.pc, j.kcur)
+		macro(ap, &j.blk, mcur, j.ncur, j.kcur, j.c[ic*j.ldc:], j.ldc, j.pc > 0)
 	}
 }
 
-// work holds the packing buffers and the split of C's rows over goroutines.
+// bBlock is a kcur×ncur block of op(B) as panels of nr columns: panel q
+// starts at data[q*step:] and its rows are stride apart. If edge is not nil
+// it holds the last panel instead (packed, stride nr), which is then
+// partial and padded with zeros.
+type bBlock struct {
+	data         []float64
+	step, stride int
+	edge         []float64
+}
+
+// work holds the packing buffers, the split of C's rows over goroutines
+// and the job they share.
 type work struct {
 	bp     []float64   // packed B block, shared
 	ap     [][]float64 // packed A block, one per goroutine
-	mc     int         // rows of an A block
 	bounds []int       // row ranges: goroutine g owns rows bounds[g]..bounds[g+1]
+	job    job
 }
 
 var pool = sync.Pool{New: func() any { return new(work) }}
 
-func newWork(m int) *work {
+// parallelMACs is the fewest multiply-adds worth a goroutine.
+const parallelMACs = 256 * 1024
+
+func newWork(m, macs int) *work {
 	w := pool.Get().(*work)
 	// Split the rows into at most GOMAXPROCS ranges of whole mr-row panels,
-	// none smaller than two panels, so that each goroutine has work enough
-	// to pay for its start.
+	// none smaller than two panels or parallelMACs multiply-adds, so that
+	// each goroutine has work enough to pay for its start.
 	panels := (m + mr - 1) / mr
-	g := max(1, min(runtime.GOMAXPROCS(0), panels/2))
+	g := max(1, min(runtime.GOMAXPROCS(0), panels/2, macs/parallelMACs))
 	w.bounds = w.bounds[:0]
 	for i := 0; i <= g; i++ {
 		w.bounds = append(w.bounds, min(m, (panels*i/g)*mr))
 	}
-	w.mc = mc
 	if need := kc * nc; cap(w.bp) < need {
 		w.bp = make([]float64, need)
 	}
@@ -207,11 +243,12 @@ func newWork(m int) *work {
 
 func (w *work) release() { pool.Put(w) }
 
-// run calls f for each row range, concurrently when there are several.
-func (w *work) run(f func(bp, ap []float64, i0, i1 int)) {
+// run does w.job for each row range, concurrently when there are several,
+// each with its own A packing buffer. One range allocates nothing.
+func (w *work) run() {
 	g := len(w.bounds) - 1
 	if g == 1 {
-		f(w.bp, w.ap[0], w.bounds[0], w.bounds[1])
+		w.job.rows(w.ap[0], w.bounds[0], w.bounds[1])
 		return
 	}
 	var wg sync.WaitGroup
@@ -219,10 +256,10 @@ func (w *work) run(f func(bp, ap []float64, i0, i1 int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(w.bp, w.ap[i], w.bounds[i], w.bounds[i+1])
+			w.job.rows(w.ap[i], w.bounds[i], w.bounds[i+1])
 		}()
 	}
-	f(w.bp, w.ap[0], w.bounds[0], w.bounds[1])
+	w.job.rows(w.ap[0], w.bounds[0], w.bounds[1])
 	wg.Wait()
 }
 
@@ -318,22 +355,26 @@ func packA(ap []float64, transA bool, a []float64, lda, ic, mcur, pc, kcur int) 
 	}
 }
 
-// macro multiplies the packed mcur×kcur A block by the packed kcur×ncur B
-// block into c (row stride ldc), adding to c if accumulate, else
-// overwriting it. Edge tiles go through a scratch tile.
-func macro(ap, bp []float64, mcur, ncur, kcur int, c []float64, ldc int, accumulate bool) {
+// macro multiplies the packed mcur×kcur A block by the kcur×ncur B block
+// into c (row stride ldc), adding to c if accumulate, else overwriting it.
+// Edge tiles are computed in full into a scratch tile, then copied, so they
+// get the same arithmetic as whole ones.
+func macro(ap []float64, blk *bBlock, mcur, ncur, kcur int, c []float64, ldc int, accumulate bool) {
 	var edge [mr * nr]float64
 	for j0 := 0; j0 < ncur; j0 += nr {
-		bpan := bp[j0*kcur : j0*kcur+nr*kcur]
+		bpan, bst := blk.data[j0/nr*blk.step:], blk.stride
 		cols := min(nr, ncur-j0)
+		if cols < nr && blk.edge != nil {
+			bpan, bst = blk.edge, nr
+		}
 		for i0 := 0; i0 < mcur; i0 += mr {
 			apan := ap[i0*kcur : i0*kcur+mr*kcur]
 			rows := min(mr, mcur-i0)
 			if rows == mr && cols == nr {
-				kernel(kcur, apan, bpan, c[i0*ldc+j0:], ldc, accumulate)
+				kernel(kcur, apan, bpan, bst, c[i0*ldc+j0:], ldc, accumulate)
 				continue
 			}
-			kernel(kcur, apan, bpan, edge[:], nr, false)
+			kernel(kcur, apan, bpan, bst, edge[:], nr, false)
 			for i := range rows {
 				d := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
 				s := edge[i*nr : i*nr+cols]
@@ -351,18 +392,17 @@ func macro(ap, bp []float64, mcur, ncur, kcur int, c []float64, ldc int, accumul
 
 // kernelGo is the portable micro-kernel: the mr×nr tile c (row stride ldc)
 // is set to, or if accumulate increased by, the product of the packed A
-// panel ap (kcur×mr, p-major) and B panel bp (kcur×nr, p-major).
-func kernelGo(kcur int, ap, bp, c []float64, ldc int, accumulate bool) {
+// panel ap (kcur×mr, p-major) and the B panel bp (kcur×nr, rows ldb apart).
+func kernelGo(kcur int, ap, bp []float64, ldb int, c []float64, ldc int, accumulate bool) {
 	var acc [mr][nr]float64
 	ap = ap[:kcur*mr]
-	bp = bp[:kcur*nr]
 	for p := range kcur {
-		bv := (*[nr]float64)(bp[p*nr:])
+		bv := (*[nr]float64)(bp[p*ldb:])
 		av := (*[mr]float64)(ap[p*mr:])
 		for i, x := range av {
 			r := &acc[i]
 			for j, y := range bv {
-				r[j] += x * y
+				r[j] = math.FMA(x, y, r[j]) // rounds once, as the assembly does
 			}
 		}
 	}

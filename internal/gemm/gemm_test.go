@@ -50,11 +50,12 @@ func random(r *rand.Rand, n int) []float64 {
 	return s
 }
 
-// Shapes around every block edge: mr=6, nr=8, mc=72, kc=256, the small-
-// product cut-over, odd sizes, and the MLP's own shapes.
+// Shapes around every block edge (mr=6, nr=8, mc=72, kc=384, in-place B up
+// to 24 rows), odd sizes, and the MLP's own shapes.
 var shapes = []struct{ m, n, k int }{
 	{1, 1, 1}, {5, 7, 3}, {6, 8, 1}, {6, 8, 2}, {6, 8, 5}, {7, 9, 300},
-	{13, 17, 257}, {72, 8, 256}, {73, 33, 255}, {145, 29, 513},
+	{13, 17, 257}, {72, 8, 256}, {73, 33, 255}, {145, 29, 513}, {24, 20, 385},
+	{25, 9, 768}, {2, 130, 7},
 	{360, 128, 64}, {128, 128, 360}, {360, 128, 1}, {360, 1, 128},
 	{64, 784, 128}, {100, 10, 64}, {37, 41, 43}, {6, 4100, 3},
 	{9, 5, 40}, {128, 1, 360}, {50, 7, 1},
@@ -106,26 +107,62 @@ func TestDgemmMatchesNaive(t *testing.T) {
 }
 
 // TestKernelsAgree runs the assembly and the Go micro-kernel on the same
-// panels; both add the k products of each element in the same order, so
-// they agree to within one rounding per step (FMA rounds once, Go twice).
+// panels, packed and in place (B rows further apart than 8): both round
+// each multiply-add once in the same order, so they must agree bit for bit.
 func TestKernelsAgree(t *testing.T) {
 	if !useAsm {
 		t.Skip("no assembly micro-kernel on this processor or build")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 256} {
-		for _, acc := range []bool{false, true} {
-			ap, bp := random(r, k*mr), random(r, k*nr)
-			const ldc = nr + 5
-			c0 := random(r, mr*ldc)
-			c1 := append([]float64(nil), c0...)
-			kernel(k, ap, bp, c0, ldc, acc)
-			kernelGo(k, ap, bp, c1, ldc, acc)
-			for i, v := range c0 {
-				if d := math.Abs(v - c1[i]); d > float64(k+1)*0x1p-52*4 {
-					t.Fatalf("k=%d accumulate=%v: element %d: assembly %v, Go %v", k, acc, i, v, c1[i])
+	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 384} {
+		for _, ldb := range []int{nr, nr + 3} {
+			for _, acc := range []bool{false, true} {
+				ap, bp := random(r, k*mr), random(r, k*ldb)
+				const ldc = nr + 5
+				c0 := random(r, mr*ldc)
+				c1 := append([]float64(nil), c0...)
+				kernel(k, ap, bp, ldb, c0, ldc, acc)
+				kernelGo(k, ap, bp, ldb, c1, ldc, acc)
+				for i, v := range c0 {
+					if v != c1[i] {
+						t.Fatalf("k=%d ldb=%d accumulate=%v: element %d: assembly %v, Go %v", k, ldb, acc, i, v, c1[i])
+					}
 				}
 			}
+		}
+	}
+}
+
+// TestBatchInvariance checks that a row of C has the same bits whatever
+// rows it is computed with: a prediction must not depend on the batch size.
+func TestBatchInvariance(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const m = 61
+	for _, s := range []struct{ n, k int }{{128, 784}, {10, 64}, {1, 128}, {3, 5}, {8, 400}, {37, 9}} {
+		for _, transB := range []bool{false, true} {
+			t.Run(fmt.Sprintf("n=%d,k=%d,tB=%v", s.n, s.k, transB), func(t *testing.T) {
+				ldb := s.n
+				if transB {
+					ldb = s.k
+				}
+				a, b := random(r, m*s.k), random(r, s.n*s.k)
+				full := make([]float64, m*s.n)
+				Dgemm(false, transB, m, s.n, s.k, a, s.k, b, ldb, full, s.n)
+				for _, batch := range []int{1, 2, 5, 6, 7, 13, 24, 25, 32} {
+					for i0 := 0; i0 < m; i0 += batch {
+						rows := min(batch, m-i0)
+						part := make([]float64, rows*s.n)
+						Dgemm(false, transB, rows, s.n, s.k, a[i0*s.k:], s.k, b, ldb, part, s.n)
+						for i := range rows {
+							for j := range s.n {
+								if got, want := part[i*s.n+j], full[(i0+i)*s.n+j]; got != want {
+									t.Fatalf("batch %d: row %d col %d = %v, in one batch of %d: %v", batch, i0+i, j, got, m, want)
+								}
+							}
+						}
+					}
+				}
+			})
 		}
 	}
 }
@@ -221,4 +258,9 @@ func BenchmarkDgemm(b *testing.B) {
 	}
 }
 
-var _ = blas.NoTrans
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}

@@ -2,17 +2,19 @@
 
 #include "textflag.h"
 
-// func kernel6x8(k int, a, b, c *float64, ldc int, accumulate bool)
+// func kernel6x8(k int, a, b *float64, ldb int, c *float64, ldc int, accumulate bool)
 //
 // Twelve accumulators Y0..Y11 hold the 6×8 tile (row r in Y(2r), Y(2r+1)).
-// Each step loads 8 values of b into Y12, Y13, broadcasts each of 6 values
-// of a and issues two fused multiply-adds per row.
-TEXT ·kernel6x8(SB), NOSPLIT, $0-41
+// Each step loads a row of 8 values of b into Y12, Y13, broadcasts each of
+// 6 values of a and issues two fused multiply-adds per row of the tile.
+TEXT ·kernel6x8(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+24(FP), R9
+	SHLQ $3, R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
 	SHLQ $3, R8
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
@@ -31,6 +33,7 @@ TEXT ·kernel6x8(SB), NOSPLIT, $0-41
 loop4:
 	VMOVUPD 0(DI), Y12
 	VMOVUPD 32(DI), Y13
+	ADDQ R9, DI
 	VBROADCASTSD 0(SI), Y14
 	VFMADD231PD Y12, Y14, Y0
 	VFMADD231PD Y13, Y14, Y1
@@ -49,8 +52,9 @@ loop4:
 	VBROADCASTSD 40(SI), Y15
 	VFMADD231PD Y12, Y15, Y10
 	VFMADD231PD Y13, Y15, Y11
-	VMOVUPD 64(DI), Y12
-	VMOVUPD 96(DI), Y13
+	VMOVUPD 0(DI), Y12
+	VMOVUPD 32(DI), Y13
+	ADDQ R9, DI
 	VBROADCASTSD 48(SI), Y14
 	VFMADD231PD Y12, Y14, Y0
 	VFMADD231PD Y13, Y14, Y1
@@ -69,8 +73,9 @@ loop4:
 	VBROADCASTSD 88(SI), Y15
 	VFMADD231PD Y12, Y15, Y10
 	VFMADD231PD Y13, Y15, Y11
-	VMOVUPD 128(DI), Y12
-	VMOVUPD 160(DI), Y13
+	VMOVUPD 0(DI), Y12
+	VMOVUPD 32(DI), Y13
+	ADDQ R9, DI
 	VBROADCASTSD 96(SI), Y14
 	VFMADD231PD Y12, Y14, Y0
 	VFMADD231PD Y13, Y14, Y1
@@ -89,8 +94,9 @@ loop4:
 	VBROADCASTSD 136(SI), Y15
 	VFMADD231PD Y12, Y15, Y10
 	VFMADD231PD Y13, Y15, Y11
-	VMOVUPD 192(DI), Y12
-	VMOVUPD 224(DI), Y13
+	VMOVUPD 0(DI), Y12
+	VMOVUPD 32(DI), Y13
+	ADDQ R9, DI
 	VBROADCASTSD 144(SI), Y14
 	VFMADD231PD Y12, Y14, Y0
 	VFMADD231PD Y13, Y14, Y1
@@ -110,7 +116,6 @@ loop4:
 	VFMADD231PD Y12, Y15, Y10
 	VFMADD231PD Y13, Y15, Y11
 	ADDQ $192, SI
-	ADDQ $256, DI
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE loop4
@@ -120,6 +125,7 @@ tail:
 loop1:
 	VMOVUPD 0(DI), Y12
 	VMOVUPD 32(DI), Y13
+	ADDQ R9, DI
 	VBROADCASTSD 0(SI), Y14
 	VFMADD231PD Y12, Y14, Y0
 	VFMADD231PD Y13, Y14, Y1
@@ -139,11 +145,10 @@ loop1:
 	VFMADD231PD Y12, Y15, Y10
 	VFMADD231PD Y13, Y15, Y11
 	ADDQ $48, SI
-	ADDQ $64, DI
 	DECQ CX
 	JNZ loop1
 done:
-	MOVBLZX accumulate+40(FP), AX
+	MOVBLZX accumulate+48(FP), AX
 	TESTQ AX, AX
 	JEQ store
 	VADDPD 0(DX), Y0, Y0
@@ -163,7 +168,7 @@ done:
 	ADDQ R8, DX
 	VADDPD 0(DX), Y10, Y10
 	VADDPD 32(DX), Y11, Y11
-	MOVQ c+24(FP), DX
+	MOVQ c+32(FP), DX
 store:
 	VMOVUPD Y0, 0(DX)
 	VMOVUPD Y1, 32(DX)
