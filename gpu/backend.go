@@ -13,6 +13,15 @@
 // same step stops creating them after its first step; pipelines are compiled
 // once per shader variant.
 //
+// # Kernel time
+//
+// Opened with Options.Timestamps on an adapter with timestamp queries, the
+// backend has every compute pass write GPU timestamps at its start and end
+// and reads them back when Sync waits anyway; KernelTime then reports the
+// GPU time of the work, apart from the host's recording and waiting.
+// Timestamp ticks become nanoseconds through a period that Open measures
+// (see TimestampPeriod).
+//
 // # Concurrency
 //
 // A Backend may be called from several goroutines: a mutex serialises every
@@ -77,6 +86,11 @@ type Stats struct {
 	BytesReadBack  uint64
 	StagingBytes   uint64 // size of the readback staging buffer
 	ParamsPerFlush int    // params slots used by the last submit
+
+	// With Options.Timestamps (see KernelTime):
+	TimedPasses     uint64 // compute passes that wrote timestamps
+	TimestampReads  uint64 // readbacks of timestamps (one a Sync at most, plus drains)
+	TimestampDrains uint64 // waits forced because the query slots ran out before a Sync
 }
 
 // Options configure Open.
@@ -90,6 +104,14 @@ type Options struct {
 	// MaxStorageBinding, when non-zero, lowers the largest tensor the
 	// backend accepts below the adapter's limit (for tests of that limit).
 	MaxStorageBinding uint64
+	// Timestamps records a GPU timestamp at the start and end of every
+	// compute pass, so that KernelTime reports the GPU time of the work.
+	// It needs the adapter's "timestamp-query" feature (Vulkan, Metal and
+	// DX12 adapters usually have it, GL ones not); without it the option
+	// is ignored and KernelTime reports the time unavailable. It costs a
+	// calibration of a few tens of milliseconds at Open and one small
+	// readback per Sync; without it the backend records nothing extra.
+	Timestamps bool
 }
 
 // Backend runs backend operations as WGSL compute shaders on one WebGPU
@@ -123,6 +145,8 @@ type Backend struct {
 	autotune bool
 	tuned    map[tuneKey]MatmulConfig
 	tuneLog  []string
+
+	ts *timer // nil unless timestamps are recorded (Options.Timestamps)
 
 	err    error // first device error since the last Sync
 	lost   bool
@@ -195,10 +219,20 @@ func Open(opts Options) (*Backend, error) {
 	// The binding reads the push-constant limit from an uninitialised
 	// extension struct; compute shaders here use none, so ask for none.
 	limits.MaxPushConstantSize = 0
-	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{
+	desc := &wgpu.DeviceDescriptor{
 		Label:          "gputrain",
 		RequiredLimits: &wgpu.RequiredLimits{Limits: limits},
-	})
+	}
+	timing := opts.Timestamps && hasTimestampQuery(ad)
+	if timing {
+		desc.RequiredFeatures = []wgpu.FeatureName{wgpu.FeatureNameTimestampQuery}
+	}
+	dev, err := ad.RequestDevice(desc)
+	if err != nil && timing {
+		// Timing is optional: open the device without it.
+		timing, desc.RequiredFeatures = false, nil
+		dev, err = ad.RequestDevice(desc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gpu: open %s (%s): %w", pick.Name, pick.API, err)
 	}
@@ -229,7 +263,30 @@ func Open(opts Options) (*Backend, error) {
 		b.release()
 		return nil, fmt.Errorf("gpu: params buffer: %w", err)
 	}
+	if timing {
+		b.startTimestamps()
+	}
 	return b, nil
+}
+
+// startTimestamps sets up timestamp recording and calibrates the tick
+// period. Timing is optional, so a failure leaves it off instead of failing
+// Open.
+func (b *Backend) startTimestamps() {
+	t, err := newTimer(b.dev)
+	if err != nil {
+		return
+	}
+	b.ts = t
+	if err := b.calibrateTimestamps(); err != nil {
+		if b.ts != nil {
+			b.ts.release()
+			b.ts = nil
+		}
+		b.err = nil
+		return
+	}
+	b.stats = Stats{}
 }
 
 // Adapter describes the adapter the backend runs on.
@@ -560,6 +617,7 @@ func (b *Backend) Sync() error {
 	if b.err == nil && !b.lost {
 		b.wait()
 	}
+	b.collectTimestamps()
 	return b.takeErr()
 }
 
@@ -617,6 +675,10 @@ func (b *Backend) release() {
 	}
 	if b.params != nil {
 		b.params.Release()
+	}
+	if b.ts != nil {
+		b.ts.release()
+		b.ts = nil
 	}
 	// The queue is deliberately not released: with binding v0.23.0, releasing
 	// it makes the next device opened in this process fail every submit with
@@ -738,6 +800,11 @@ func (b *Backend) flush() {
 		return
 	}
 	b.endPass()
+	b.resolveTimestamps()
+	submitted := false
+	if b.ts != nil {
+		defer func() { b.endEncoderTimestamps(submitted) }()
+	}
 	cmd, err := b.enc.Finish(nil)
 	b.enc.Release()
 	b.enc = nil
@@ -759,6 +826,7 @@ func (b *Backend) flush() {
 		return
 	}
 	b.queue.Submit(cmd)
+	submitted = true
 	b.stats.Submits++
 }
 
@@ -783,15 +851,6 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 	if err != nil {
 		b.fail(err)
 		return
-	}
-	if b.slot == paramSlots {
-		b.flush()
-	}
-	slot := b.slot
-	b.slot++
-	p := b.paramsHost[slot*paramSlot : (slot+1)*paramSlot]
-	for i, w := range params {
-		putWord(p[4*i:], w)
 	}
 	key := groupKey{kernel: k.id}
 	for i, t := range ts {
@@ -821,12 +880,26 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 		}
 		b.groups[key] = g
 	}
+	// Every flush happens before the params slot is taken: a flush uploads
+	// the arena and starts it again at slot 0.
+	if b.slot == paramSlots {
+		b.flush()
+	}
+	if b.ts != nil && b.pass == nil && b.ts.full() {
+		b.drainTimestamps()
+	}
+	slot := b.slot
+	b.slot++
+	p := b.paramsHost[slot*paramSlot : (slot+1)*paramSlot]
+	for i, w := range params {
+		putWord(p[4*i:], w)
+	}
 	b.encoder()
 	if b.enc == nil {
 		return
 	}
 	if b.pass == nil {
-		b.pass = b.enc.BeginComputePass(nil)
+		b.beginPass()
 	}
 	b.pass.SetPipeline(k.pipeline)
 	b.pass.SetBindGroup(0, g, []uint32{uint32(slot * paramSlot)})

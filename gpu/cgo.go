@@ -15,6 +15,41 @@ extern const void *wgpuBufferGetConstMappedRange(void *buffer, size_t offset, si
 extern void wgpuBufferUnmap(void *buffer);
 extern uint32_t wgpuDevicePoll(void *device, uint32_t wait, const void *wrapped);
 extern uint64_t wgpuBufferGetSize(void *buffer);
+extern void wgpuDeviceReference(void *device);
+extern uint32_t wgpuQuerySetGetCount(void *querySet);
+
+// gt_pass_timestamp_writes and gt_compute_pass_descriptor mirror
+// WGPUComputePassTimestampWrites and WGPUComputePassDescriptor of the
+// binding's lib/webgpu.h (wgpu-native v22): the binding's
+// ComputePassDescriptor leaves the timestamp writes out, so compute passes
+// with timestamps begin here. The asserts pin the sizes on 64-bit targets.
+typedef struct {
+	void *querySet;
+	uint32_t beginningOfPassWriteIndex;
+	uint32_t endOfPassWriteIndex;
+} gt_pass_timestamp_writes;
+typedef struct {
+	const void *nextInChain;
+	const char *label;
+	const gt_pass_timestamp_writes *timestampWrites;
+} gt_compute_pass_descriptor;
+_Static_assert(sizeof(void *) != 8 || sizeof(gt_pass_timestamp_writes) == 16, "WGPUComputePassTimestampWrites layout");
+_Static_assert(sizeof(void *) != 8 || sizeof(gt_compute_pass_descriptor) == 24, "WGPUComputePassDescriptor layout");
+extern void *wgpuCommandEncoderBeginComputePass(void *encoder, const gt_compute_pass_descriptor *descriptor);
+
+// gt_begin_timed_pass begins a compute pass on encoder that writes query
+// begin of querySet when the pass starts and query end when it ends. It
+// takes a reference on device for the pass encoder, as the binding's own
+// BeginComputePass does (the binding's Release drops it).
+static void *gt_begin_timed_pass(void *device, void *encoder, void *querySet, uint32_t begin, uint32_t end) {
+	gt_pass_timestamp_writes tw = {querySet, begin, end};
+	gt_compute_pass_descriptor desc = {NULL, NULL, &tw};
+	void *pass = wgpuCommandEncoderBeginComputePass(encoder, &desc);
+	if (pass != NULL) {
+		wgpuDeviceReference(device);
+	}
+	return pass;
+}
 
 static void gt_map_done(int status, void *userdata) {
 	*(int32_t *)userdata = status + 1;
@@ -82,10 +117,56 @@ type (
 	rawDevice struct {
 		ref unsafe.Pointer
 	}
+	// rawCommandEncoder and rawComputePass mirror wgpu.CommandEncoder and
+	// wgpu.ComputePassEncoder (deviceRef, then ref); rawQuerySet mirrors
+	// wgpu.QuerySet. beginTimedPass needs them: see timestamp.go.
+	rawCommandEncoder struct {
+		deviceRef unsafe.Pointer
+		ref       unsafe.Pointer
+	}
+	rawComputePass struct {
+		deviceRef unsafe.Pointer
+		ref       unsafe.Pointer
+	}
+	rawQuerySet struct {
+		ref unsafe.Pointer
+	}
 )
 
 func bufferHandle(b *wgpu.Buffer) unsafe.Pointer { return (*rawBuffer)(unsafe.Pointer(b)).ref }
 func deviceHandle(d *wgpu.Device) unsafe.Pointer { return (*rawDevice)(unsafe.Pointer(d)).ref }
+
+func encoderHandle(e *wgpu.CommandEncoder) unsafe.Pointer {
+	return (*rawCommandEncoder)(unsafe.Pointer(e)).ref
+}
+func deviceOfEncoder(e *wgpu.CommandEncoder) unsafe.Pointer {
+	return (*rawCommandEncoder)(unsafe.Pointer(e)).deviceRef
+}
+func querySetHandle(q *wgpu.QuerySet) unsafe.Pointer { return (*rawQuerySet)(unsafe.Pointer(q)).ref }
+func deviceOfPass(p *wgpu.ComputePassEncoder) unsafe.Pointer {
+	return (*rawComputePass)(unsafe.Pointer(p)).deviceRef
+}
+
+// querySetCount asks wgpu-native for the number of queries in q through the
+// raw handle; the layout test compares it with the count q was created with.
+func querySetCount(q *wgpu.QuerySet) uint32 { return uint32(C.wgpuQuerySetGetCount(querySetHandle(q))) }
+
+// beginTimedPass begins a compute pass on enc that writes timestamp query
+// begin of qs when the pass starts on the GPU and query end when it ends.
+// The result is a binding ComputePassEncoder, built the way the binding's
+// own BeginComputePass builds one, so End and Release work as usual. It
+// returns nil if wgpu-native returned no pass (the binding panics then).
+func beginTimedPass(enc *wgpu.CommandEncoder, qs *wgpu.QuerySet, begin, end uint32) *wgpu.ComputePassEncoder {
+	dev := deviceOfEncoder(enc)
+	ref := C.gt_begin_timed_pass(dev, encoderHandle(enc), querySetHandle(qs), C.uint32_t(begin), C.uint32_t(end))
+	if ref == nil {
+		return nil
+	}
+	p := new(wgpu.ComputePassEncoder)
+	raw := (*rawComputePass)(unsafe.Pointer(p))
+	raw.deviceRef, raw.ref = dev, ref
+	return p
+}
 
 // handleSize asks wgpu-native for the size of b through the raw handle; the
 // layout test compares it with the binding's own answer.

@@ -47,3 +47,31 @@ func ExampleSelect() {
 	// NVIDIA H100
 	// true
 }
+
+// Measure the GPU time of some work with timestamp queries. Adapters without
+// them (GL ones, for instance) open all the same and report the time
+// unavailable.
+func ExampleBackend_KernelTime() {
+	b, err := gpu.Open(gpu.Options{Device: "any", Timestamps: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	a, _ := b.New(256, 256, backend.Float)
+	c, _ := b.New(256, 256, backend.Float)
+	b.Fill(a, 1)
+	b.ResetKernelTime()
+	for range 10 {
+		b.MatMul(c, a, a, false, false)
+	}
+	if err := b.Sync(); err != nil { // Sync reads the timestamps back
+		fmt.Println(err)
+		return
+	}
+	if d, ok := b.KernelTime(); ok {
+		fmt.Println("GPU time of 10 products:", d)
+	} else {
+		fmt.Println("no timestamp queries on", b.Adapter().Name)
+	}
+}

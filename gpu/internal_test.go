@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/gputrain/gputrain/backend"
@@ -34,6 +35,189 @@ func TestBindingLayout(t *testing.T) {
 	defer buf.Release()
 	assert.Equal(t, buf.GetSize(), handleSize(buf), "raw buffer handle does not reach the same buffer")
 	assert.Equal(t, deviceHandle(b.dev), deviceOfBuffer(buf), "raw device handle does not match the buffer's device")
+
+	// The mirrors of timestamp.go: same sizes as the binding's types, and
+	// handles that reach the same objects.
+	assert.Equal(t, unsafe.Sizeof(wgpu.Buffer{}), unsafe.Sizeof(rawBuffer{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.Device{}), unsafe.Sizeof(rawDevice{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.CommandEncoder{}), unsafe.Sizeof(rawCommandEncoder{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.ComputePassEncoder{}), unsafe.Sizeof(rawComputePass{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.QuerySet{}), unsafe.Sizeof(rawQuerySet{}))
+	enc, err := b.dev.CreateCommandEncoder(nil)
+	require.NoError(t, err)
+	assert.Equal(t, deviceHandle(b.dev), deviceOfEncoder(enc), "raw encoder layout")
+	pass := enc.BeginComputePass(nil)
+	assert.Equal(t, deviceHandle(b.dev), deviceOfPass(pass), "raw compute pass layout")
+	require.NoError(t, pass.End())
+	pass.Release()
+	cmd, err := enc.Finish(nil)
+	require.NoError(t, err)
+	cmd.Release()
+	enc.Release()
+
+	tb, err := Open(Options{Device: "any", Timestamps: true})
+	require.NoError(t, err)
+	defer tb.Close()
+	if tb.ts == nil {
+		if requireGPU() && tb.adapter.API == "vulkan" {
+			t.Fatalf("%s: no timestamps", tb.adapter.Name)
+		}
+		t.Logf("%s: no timestamp queries; the timed pass is not checked", tb.adapter.Name)
+		return
+	}
+	assert.Equal(t, uint32(tsQueries), querySetCount(tb.ts.set), "raw query set layout")
+	// A timed pass begun through cgo.go, used and released through the
+	// binding, writes both timestamps.
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.encoder()
+	tb.beginPass()
+	assert.Equal(t, deviceHandle(tb.dev), deviceOfPass(tb.pass))
+	tb.endPass()
+	tb.ts.calibrate = true // keep the raw ticks
+	tb.flush()
+	tb.wait()
+	tb.collectTimestamps()
+	require.NoError(t, tb.takeErr())
+	begin, end := tb.ts.tick(0), tb.ts.tick(1)
+	assert.NotZero(t, begin)
+	assert.GreaterOrEqual(t, end, begin)
+	tb.ts.calibrate = false
+}
+
+// TestSnapPeriod checks the choice between a measured timestamp period and
+// the drivers' usual ones.
+func TestSnapPeriod(t *testing.T) {
+	tests := []struct {
+		name             string
+		measured, lo, hi float64
+		want             float64
+	}{
+		{"nanosecond clock", 1.004, 0.99, 1.02, 1},
+		{"bounds exclude 1", 1.2, 1.15, 1.25, 1.2},
+		{"intel 19.2 MHz", 52.3, 51, 53, 1e3 / 19.2},
+		{"amd 25 MHz", 39.2, 38, 41, 40},
+		{"two in range: nearest", 45, 30, 60, 40},
+		{"nothing in range", 3, 2.9, 3.1, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, snapPeriod(tt.measured, tt.lo, tt.hi))
+		})
+	}
+}
+
+// TestTimestampCalibration checks the period that Open measures. Mesa's
+// lavapipe counts nanoseconds (timestampPeriod 1), so there the measurement
+// must land within 5% of 1 and snap to it: this is what shows that
+// wgpu-native v22 resolves raw ticks that need no other scale there.
+func TestTimestampCalibration(t *testing.T) {
+	b, err := Open(Options{Device: "any", Timestamps: true})
+	if err != nil {
+		if requireGPU() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	defer b.Close()
+	if b.ts == nil {
+		if requireGPU() && b.adapter.API == "vulkan" {
+			t.Fatalf("%s: no timestamps", b.adapter.Name)
+		}
+		t.Skipf("%s: no timestamp queries", b.adapter.Name)
+	}
+	used, measured := b.TimestampPeriod()
+	t.Logf("%s: measured %.5g ns/tick, using %g", b.adapter.Name, measured, used)
+	assert.InEpsilon(t, used, measured, 0.05)
+	if b.adapter.Software() && b.adapter.API == "vulkan" {
+		assert.Equal(t, 1.0, used, "lavapipe counts nanoseconds")
+	}
+	assert.Zero(t, b.Stats().Submits, "calibration is not counted in Stats")
+}
+
+// TestTimestampFeatureMissing takes the path of an adapter without
+// timestamp queries on whatever adapter there is: Open succeeds and the
+// kernel time is unavailable.
+func TestTimestampFeatureMissing(t *testing.T) {
+	old := hasTimestampQuery
+	hasTimestampQuery = func(*wgpu.Adapter) bool { return false }
+	defer func() { hasTimestampQuery = old }()
+	b, err := Open(Options{Device: "any", Timestamps: true})
+	if err != nil {
+		if requireGPU() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	defer b.Close()
+	x, err := b.New(2, 2, backend.Float)
+	require.NoError(t, err)
+	b.Fill(x, 1)
+	require.NoError(t, b.Sync())
+	_, ok := b.KernelTime()
+	assert.False(t, ok)
+	assert.Nil(t, b.ts)
+}
+
+// TestTimestampSlotsOverflow records more timed passes between two Syncs
+// than the query set has slots, in the two ways passes multiply: a submit
+// per dispatch (each command buffer's slots start on a 32-slot boundary),
+// and many passes in one command buffer. The backend must wait and read
+// the slots early instead of overflowing, keep the results right and count
+// every pass.
+func TestTimestampSlotsOverflow(t *testing.T) {
+	b, err := Open(Options{Device: "any", Timestamps: true})
+	if err != nil {
+		if requireGPU() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	defer b.Close()
+	if b.ts == nil {
+		if requireGPU() && b.adapter.API == "vulkan" {
+			t.Fatalf("%s: no timestamps", b.adapter.Name)
+		}
+		t.Skipf("%s: no timestamp queries", b.adapter.Name)
+	}
+	tests := []struct {
+		name   string
+		n      int
+		split  func() // called after each dispatch
+		drains uint64 // at least
+	}{
+		{"submit per dispatch", 3*tsQueries/tsBlock + 5, func() { b.mu.Lock(); b.flush(); b.mu.Unlock() }, 3},
+		{"pass per dispatch", tsQueries + 9, func() { b.mu.Lock(); b.endPass(); b.mu.Unlock() }, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := b.New(1, 1, backend.Float)
+			require.NoError(t, err)
+			one, err := b.New(1, 1, backend.Float)
+			require.NoError(t, err)
+			b.Fill(x, 0)
+			b.Fill(one, 1)
+			require.NoError(t, b.Sync())
+			before := b.Stats()
+			for i := 0; i < tt.n; i++ {
+				b.SGD(x, one, -1) // x += 1
+				tt.split()
+			}
+			require.NoError(t, b.Sync())
+			s := b.Stats()
+			got, err := b.ReadFloats(x)
+			require.NoError(t, err)
+			assert.Equal(t, float64(tt.n), got[0])
+			assert.Equal(t, uint64(tt.n), s.TimedPasses-before.TimedPasses)
+			assert.GreaterOrEqual(t, s.TimestampDrains-before.TimestampDrains, tt.drains)
+			assert.Zero(t, b.ts.wrapped)
+			kernel, ok := b.KernelTime()
+			require.True(t, ok)
+			assert.Positive(t, kernel)
+			b.Free(x)
+			b.Free(one)
+		})
+	}
 }
 
 // TestEveryShaderCompiles builds a pipeline from every embedded shader, all

@@ -22,9 +22,11 @@ Times a full training step (gather, forward, loss, backward, update; data
 resident on the device) for every --device and --batch: a warm-up step, then
 --reps repetitions of --steps steps, each synced once. Reports the median and
 spread of the step time, samples/s, GFLOP/s counted from the layer shapes,
-device memory and host peak RSS. --preset seed instead runs the classic numpy
-tutorial workload (64-128-128-1 sigmoid MLP, 360 samples, full-batch gradient
-descent, lr 0.01, 10001 steps) end to end, device start-up included.`
+GPU kernel time per step from timestamp queries (n/a where the adapter has
+none), device memory and host peak RSS. --preset seed instead runs the
+classic numpy tutorial workload (64-128-128-1 sigmoid MLP, 360 samples,
+full-batch gradient descent, lr 0.01, 10001 steps) end to end, device
+start-up included.`
 
 // runBench is the bench command: a flag layer over internal/benchrun.
 func runBench(e *env, args []string) error {
@@ -43,6 +45,7 @@ func runBench(e *env, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed for the weights and the minibatch order")
 	preset := fs.String("preset", "", "seed: the classic numpy-tutorial workload, timed end to end")
 	autotune := fs.Bool("autotune", false, "autotune the GPU matmul tiles (the choices are printed)")
+	timestamps := fs.Bool("timestamps", true, "record GPU timestamps around compute passes for the KERNEL column (adapters with timestamp queries)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the table")
 	csvPath := fs.String("csv", "", "also write the results as CSV to `FILE`")
 	plotPath := fs.String("plot", "", "also write a PNG of samples/s against batch size to `FILE`")
@@ -50,7 +53,7 @@ func runBench(e *env, args []string) error {
 		return err
 	}
 	cfg := benchrun.Config{Seed: *seed, Steps: *steps, Reps: *reps, MaxSteps: *maxSteps,
-		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Log: e.stderr}
+		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Timestamps: *timestamps, Log: e.stderr}
 	for _, d := range strings.Split(*devices, ",") {
 		d = strings.TrimSpace(d)
 		if err := checkDevice(d); err != nil {

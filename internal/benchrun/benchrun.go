@@ -39,6 +39,9 @@ type Config struct {
 	MaxSteps  int
 	// Autotune turns on the GPU backend's matmul autotuner.
 	Autotune bool
+	// Timestamps records GPU timestamps (gpu.Options.Timestamps), which
+	// fill Result.KernelSeconds on adapters with timestamp queries.
+	Timestamps bool
 	// Seed seeds the weights and the minibatch order.
 	Seed uint64
 	// Preset is "" (the sweep) or "seed" (the classic tutorial workload,
@@ -73,10 +76,14 @@ type Result struct {
 	SamplesPerSecond  float64   `json:"samples_per_second"`
 	FLOPsPerStep      float64   `json:"flops_per_step"`
 	GFLOPS            float64   `json:"gflops"`
-	// KernelSeconds is GPU kernel time from timestamp queries; null (n/a):
-	// the backend does not record timestamps.
-	KernelSeconds *float64 `json:"kernel_seconds"`
-	WarmupSeconds float64  `json:"warmup_seconds"`
+	// KernelSeconds is the median over repetitions of the GPU kernel time
+	// per step, from timestamp queries around each compute pass; null
+	// (n/a) when the backend records none: the CPU backend, adapters
+	// without timestamp queries (GL), or Config.Timestamps off.
+	// KernelSecondsReps holds each repetition's value, in run order.
+	KernelSeconds     *float64  `json:"kernel_seconds"`
+	KernelSecondsReps []float64 `json:"kernel_seconds_reps,omitempty"`
+	WarmupSeconds     float64   `json:"warmup_seconds"`
 	// DeviceBytes is what the benchmark's tensors occupy on the device
 	// (for the GPU: the backend's live bytes added by this configuration).
 	DeviceBytes uint64 `json:"device_bytes"`
@@ -134,13 +141,14 @@ func HostMachine() Machine {
 
 // Open opens the backend that choice names, as gputrain's --device does:
 // "cpu" is the float64 reference, "auto" the best hardware GPU or else the
-// CPU backend, anything else a GPU adapter selected by gpu.Select.
-func Open(choice string, autotune bool) (backend.Backend, error) {
+// CPU backend, anything else a GPU adapter selected by gpu.Select. autotune
+// and timestamps set the GPU backend's options of those names.
+func Open(choice string, autotune, timestamps bool) (backend.Backend, error) {
 	switch c := strings.ToLower(choice); c {
 	case "cpu":
 		return cpuref.New(), nil
 	case "auto":
-		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune})
+		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune, Timestamps: timestamps})
 		if err == nil {
 			return b, nil
 		}
@@ -149,7 +157,7 @@ func Open(choice string, autotune bool) (backend.Backend, error) {
 		}
 		return nil, err
 	default:
-		return gpu.Open(gpu.Options{Device: c, Autotune: autotune})
+		return gpu.Open(gpu.Options{Device: c, Autotune: autotune, Timestamps: timestamps})
 	}
 }
 
@@ -191,7 +199,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			continue
 		}
-		b, err := Open(dev, cfg.Autotune)
+		b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
 		if err != nil {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s: skipped: %v", dev, err))
 			rep.Results = append(rep.Results, Result{Device: dev, Skipped: err.Error()})
@@ -226,8 +234,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s batch %d: skipped: %s", dev, batch, r.Skipped))
 				cfg.logf("  batch %6d: skipped: %s", batch, r.Skipped)
 			} else {
-				cfg.logf("  batch %6d: %s/step (%d steps x %d reps), %.0f samples/s, %.2f GFLOP/s",
-					batch, Dur(r.StepSecondsMedian), r.Steps, r.Reps, r.SamplesPerSecond, r.GFLOPS)
+				cfg.logf("  batch %6d: %s/step (%d steps x %d reps), %.0f samples/s, %.2f GFLOP/s, kernel %s",
+					batch, Dur(r.StepSecondsMedian), r.Steps, r.Reps, r.SamplesPerSecond, r.GFLOPS, kernel(r))
 			}
 			rep.Results = append(rep.Results, r)
 		}
@@ -335,6 +343,10 @@ func fill(r *Result, t benchstep.Timing, flops float64) {
 		r.SyncsPerRep = t.SyncsPerRep
 	}
 	r.FLOPsPerStep = flops
+	if t.KernelPerStep != nil {
+		k := t.KernelMedian
+		r.KernelSeconds, r.KernelSecondsReps = &k, t.KernelPerStep
+	}
 	if t.Median > 0 {
 		r.SamplesPerSecond = float64(r.Batch) / t.Median
 		r.GFLOPS = flops / t.Median / 1e9
@@ -351,10 +363,10 @@ func runSeed(cfg Config, dev string) Result {
 	}
 	steps = max(steps, 2)
 	var r Result
-	var walls, per, startups []float64
+	var walls, per, startups, kernels []float64
 	for rep := range cfg.Reps {
 		start := time.Now()
-		b, err := Open(dev, cfg.Autotune)
+		b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
 		if err != nil {
 			return Result{Device: dev, Skipped: err.Error()}
 		}
@@ -366,6 +378,10 @@ func runSeed(cfg Config, dev string) Result {
 		startup := time.Since(start).Seconds()
 		// The first step, synced, sizes the chunks between syncs (see
 		// benchstep.RunChunked); it is part of the timed loop.
+		kt, timed := b.(benchstep.KernelTimer)
+		if timed {
+			kt.ResetKernelTime()
+		}
 		loopStart := time.Now()
 		err = m.Run(1)
 		syncs := 1
@@ -375,6 +391,11 @@ func runSeed(cfg Config, dev string) Result {
 			syncs += n
 		}
 		loop := time.Since(loopStart).Seconds()
+		if timed && err == nil {
+			if d, ok := kt.KernelTime(); ok {
+				kernels = append(kernels, d.Seconds()/float64(steps-1))
+			}
+		}
 		var loss, acc float64
 		if err == nil {
 			loss, acc, err = m.Final()
@@ -406,6 +427,9 @@ func runSeed(cfg Config, dev string) Result {
 			dev, steps, wall, startup, Dur(loop/float64(steps-1)), loss, acc)
 	}
 	t := benchstep.Timing{Steps: steps, PerStep: per}
+	if len(kernels) == len(per) {
+		t.KernelPerStep, t.KernelMedian = kernels, benchstep.Quantile(sorted(kernels), 0.5)
+	}
 	s := sorted(per)
 	t.Min, t.Max = s[0], s[len(s)-1]
 	t.Median, t.Q1, t.Q3 = benchstep.Quantile(s, 0.5), benchstep.Quantile(s, 0.25), benchstep.Quantile(s, 0.75)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/benchstep"
 )
 
@@ -93,5 +94,80 @@ func TestSeedPresetShort(t *testing.T) {
 	r := rep.Results[0]
 	if r.Skipped != "" || r.WallSeconds <= 0 || r.Steps != 20 || r.Batch != benchstep.SeedRows || r.FinalLoss <= 0 {
 		t.Fatalf("bad preset result %+v", r)
+	}
+}
+
+// TestKernelSeconds checks the KERNEL column: GPU kernel time per step
+// where timestamps are recorded (the software Vulkan adapter has timestamp
+// queries), n/a on the CPU backend and with timestamps off. A repetition's
+// kernel time per step never exceeds its step time.
+func TestKernelSeconds(t *testing.T) {
+	spec := benchstep.Spec{Sizes: []int{16, 8, 4}, Activation: backend.ReLU,
+		Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	tests := []struct {
+		name       string
+		device     string
+		preset     string
+		timestamps bool
+		want       bool
+	}{
+		{"cpu backend", "cpu", "", true, false},
+		{"software adapter, timestamps", "software", "", true, true},
+		{"software adapter, timestamps off", "software", "", false, false},
+		{"seed preset, software adapter", "software", "seed", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Devices: []string{tt.device}, Batches: []int{8}, Spec: spec,
+				Data: benchstep.RandomData(64, 16, 4, 1), DataName: "random",
+				Steps: 3, Reps: 2, Timestamps: tt.timestamps, Preset: tt.preset}
+			rep, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			if r.Skipped != "" {
+				if tt.device != "cpu" && !gputest.Required() {
+					t.Skipf("no software adapter: %s", r.Skipped)
+				}
+				t.Fatalf("skipped: %s", r.Skipped)
+			}
+			var table bytes.Buffer
+			if err := WriteTable(&table, rep); err != nil {
+				t.Fatal(err)
+			}
+			js, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.want {
+				if r.KernelSeconds != nil || r.KernelSecondsReps != nil {
+					t.Fatalf("kernel time %v %v, want none", *r.KernelSeconds, r.KernelSecondsReps)
+				}
+				if tt.preset == "" && !strings.Contains(table.String(), "n/a") {
+					t.Errorf("no n/a in the table:\n%s", table.String())
+				}
+				if !strings.Contains(string(js), `"kernel_seconds":null`) {
+					t.Errorf("JSON %s", js)
+				}
+				return
+			}
+			if r.KernelSeconds == nil {
+				t.Fatalf("no kernel time on %s", r.Adapter)
+			}
+			k := *r.KernelSeconds
+			t.Logf("%s: step %s, kernel %s, reps %v", r.Adapter, Dur(r.StepSecondsMedian), Dur(k), r.KernelSecondsReps)
+			if k <= 0 || len(r.KernelSecondsReps) != r.Reps {
+				t.Fatalf("kernel %v, reps %v", k, r.KernelSecondsReps)
+			}
+			for i, kr := range r.KernelSecondsReps {
+				if kr <= 0 || kr > r.StepSecondsReps[i] {
+					t.Errorf("repetition %d: kernel %v s per step, step %v s", i, kr, r.StepSecondsReps[i])
+				}
+			}
+			if tt.preset == "" && !strings.Contains(table.String(), Dur(k)) {
+				t.Errorf("kernel %s not in the table:\n%s", Dur(k), table.String())
+			}
+		})
 	}
 }

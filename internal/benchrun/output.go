@@ -88,7 +88,8 @@ func WriteTable(w io.Writer, rep *Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nGFLOP/s counts matmul work only (2·in·out forward, 4·in·out backward, 2·in·out for the first layer). KERNEL: n/a = no timestamp queries.")
+	fmt.Fprintln(w, "\nGFLOP/s counts matmul work only (2·in·out forward, 4·in·out backward, 2·in·out for the first layer).")
+	fmt.Fprintln(w, "KERNEL: GPU time per step from timestamp queries around each compute pass (median); n/a = none recorded (CPU backend, GL adapters, --timestamps=false).")
 	fmt.Fprintln(w, "DEV MEM: tensors of this configuration (GPU: backend live bytes; CPU: float64 storage). HOST RSS: process peak so far.")
 	for dev, log := range rep.Autotune {
 		for _, l := range log {

@@ -78,3 +78,68 @@ func TestSeedLearns(t *testing.T) {
 		t.Fatalf("timing %+v", tm)
 	}
 }
+
+// fakeTimer is the CPU reference with a kernel timer that reports a fixed
+// time per Sync since the last reset (or none, when ok is false).
+type fakeTimer struct {
+	*cpuref.Backend
+	ok     bool
+	per    time.Duration // per Sync
+	syncs  int
+	resets int
+}
+
+func (f *fakeTimer) Sync() error      { f.syncs++; return f.Backend.Sync() }
+func (f *fakeTimer) ResetKernelTime() { f.syncs = 0; f.resets++ }
+func (f *fakeTimer) KernelTime() (time.Duration, bool) {
+	if !f.ok {
+		return 0, false
+	}
+	return time.Duration(f.syncs) * f.per, true
+}
+
+// TestMeasureKernelTime checks that Measure takes each repetition's kernel
+// time from a KernelTimer backend, per step, and none from one that
+// measures none or from a backend that is no KernelTimer.
+func TestMeasureKernelTime(t *testing.T) {
+	spec := Spec{Sizes: []int{8, 4, 2}, Activation: backend.Tanh, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	tests := []struct {
+		name  string
+		b     func() backend.Backend
+		want  []float64
+		reset int
+	}{
+		{"timer", func() backend.Backend { return &fakeTimer{Backend: cpuref.New(), ok: true, per: 40 * time.Millisecond} },
+			[]float64{0.01, 0.01, 0.01}, 3}, // one sync of 40 ms over 4 steps
+		{"timer without timestamps", func() backend.Backend { return &fakeTimer{Backend: cpuref.New()} }, nil, 3},
+		{"no timer", func() backend.Backend { return cpuref.New() }, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.b()
+			m, err := New(b, spec, RandomData(40, 8, 2, 1), 4, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Free()
+			tm, err := Measure(m, 4, 3, time.Millisecond, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tm.KernelPerStep) != len(tt.want) {
+				t.Fatalf("KernelPerStep %v, want %v", tm.KernelPerStep, tt.want)
+			}
+			for i := range tt.want {
+				if math.Abs(tm.KernelPerStep[i]-tt.want[i]) > 1e-12 {
+					t.Fatalf("KernelPerStep %v, want %v", tm.KernelPerStep, tt.want)
+				}
+			}
+			if tt.want != nil && tm.KernelMedian != tt.want[0] {
+				t.Errorf("KernelMedian %v", tm.KernelMedian)
+			}
+			if f, ok := b.(*fakeTimer); ok && f.resets != tt.reset {
+				t.Errorf("%d resets, want one a repetition", f.resets)
+			}
+		})
+	}
+}

@@ -97,13 +97,30 @@ type Timing struct {
 	// SyncsPerRep is 1 unless a repetition would queue more than
 	// MaxSyncSeconds of work (see RunChunked).
 	SyncsPerRep int
+	// KernelPerStep holds each repetition's GPU kernel seconds per step,
+	// in run order, and KernelMedian their median, when the backend is a
+	// KernelTimer that measures kernel time; else nil and 0.
+	KernelPerStep []float64
+	KernelMedian  float64
+}
+
+// KernelTimer is a backend that measures the GPU time of its kernels, as
+// gpu.Backend does when opened with gpu.Options.Timestamps.
+type KernelTimer interface {
+	// KernelTime returns the kernel time of the work synced since the
+	// last ResetKernelTime; ok is false when the backend measures none.
+	KernelTime() (d time.Duration, ok bool)
+	// ResetKernelTime sets the kernel time to zero.
+	ResetKernelTime()
 }
 
 // Measure times m: one warm-up step (synced), one calibration step (synced)
 // that, when steps is 0, sets steps so that a repetition takes about target
 // (at least 1 step, at most maxSteps), then reps repetitions of steps steps,
 // each synced once at its end (or every MaxSyncSeconds of work, see
-// RunChunked, when an explicit steps would queue more).
+// RunChunked, when an explicit steps would queue more). When the backend
+// is a KernelTimer that measures kernel time, each repetition's kernel time
+// is taken too (the reset lies outside the timed region).
 func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timing, error) {
 	var t Timing
 	start := time.Now()
@@ -121,7 +138,11 @@ func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timin
 		steps = min(max(steps, 1), maxSteps)
 	}
 	t.Steps = steps
+	kt, timed := m.b.(KernelTimer)
 	for range max(reps, 1) {
+		if timed {
+			kt.ResetKernelTime()
+		}
 		start = time.Now()
 		syncs, err := m.RunChunked(steps, PerSync(one))
 		if err != nil {
@@ -129,11 +150,23 @@ func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timin
 		}
 		t.PerStep = append(t.PerStep, time.Since(start).Seconds()/float64(steps))
 		t.SyncsPerRep = syncs
+		if timed {
+			if d, ok := kt.KernelTime(); ok {
+				t.KernelPerStep = append(t.KernelPerStep, d.Seconds()/float64(steps))
+			}
+		}
 	}
 	s := append([]float64(nil), t.PerStep...)
 	sort.Float64s(s)
 	t.Min, t.Max = s[0], s[len(s)-1]
 	t.Median, t.Q1, t.Q3 = Quantile(s, 0.5), Quantile(s, 0.25), Quantile(s, 0.75)
+	if len(t.KernelPerStep) == len(t.PerStep) {
+		k := append([]float64(nil), t.KernelPerStep...)
+		sort.Float64s(k)
+		t.KernelMedian = Quantile(k, 0.5)
+	} else {
+		t.KernelPerStep = nil // not measured in every repetition
+	}
 	return t, nil
 }
 

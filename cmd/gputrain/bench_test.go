@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchKernelColumn runs gputrain bench on the CPU and the test
+// adapter (the software one unless GPUTRAIN_TEST_DEVICE names another):
+// kernel_seconds is null on the CPU, a positive time per step on the
+// adapter where it has timestamp queries (lavapipe has, GL adapters have
+// not), and null with --timestamps=false.
+func TestBenchKernelColumn(t *testing.T) {
+	gputest.Open(t) // skips without an adapter (fails under GPUTRAIN_REQUIRE_GPU=1)
+	dev := gputest.Device()
+	if dev == "any" {
+		dev = "software"
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		timestamps bool
+	}{
+		{"timestamps", nil, true},
+		{"timestamps off", []string{"--timestamps=false"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"bench", "--device", "cpu," + dev, "--batch", "8", "--hidden", "16",
+				"--data", "random", "--steps", "2", "--reps", "2", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			var rep struct {
+				Results []struct {
+					Device        string   `json:"device"`
+					Backend       string   `json:"backend"`
+					API           string   `json:"api"`
+					Skipped       string   `json:"skipped"`
+					Step          float64  `json:"step_seconds_median"`
+					KernelSeconds *float64 `json:"kernel_seconds"`
+				} `json:"results"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+			require.Len(t, rep.Results, 2)
+			for _, r := range rep.Results {
+				require.Empty(t, r.Skipped, r.Device)
+				if r.Backend == "cpu" || r.API == "gl" || !tt.timestamps {
+					assert.Nil(t, r.KernelSeconds, r.Device)
+					continue
+				}
+				require.NotNil(t, r.KernelSeconds, r.Device)
+				assert.Positive(t, *r.KernelSeconds)
+				assert.LessOrEqual(t, *r.KernelSeconds, 2*r.Step, "medians of different repetitions, but of the same order")
+				t.Logf("%s: step %.3g s, kernel %.3g s", r.Device, r.Step, *r.KernelSeconds)
+			}
+		})
+	}
+}
