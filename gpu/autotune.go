@@ -65,8 +65,9 @@ type TuneResult struct {
 }
 
 // tune measures every valid candidate on the bucket's shape, in scratch
-// tensors, and returns the fastest. It runs once per bucket per Backend, the
-// way Burn's autotune caches its choice.
+// tensors, and returns the fastest. It runs once per bucket per Backend, and
+// once per bucket per device with Options.TuneCache, the way Burn's
+// autotune caches its choice.
 func (b *Backend) tune(key tuneKey) (MatmulConfig, error) {
 	res, err := b.measure(key, 3)
 	if err != nil {
@@ -78,8 +79,12 @@ func (b *Backend) tune(key tuneKey) (MatmulConfig, error) {
 			best = r
 		}
 	}
+	b.stats.Tunings++
 	b.tuneLog = append(b.tuneLog, fmt.Sprintf("matmul %dx%dx%d transA=%v transB=%v: %v (%.1f GFLOP/s)",
 		key.m, key.k, key.n, key.transA, key.transB, best.Config, best.GFLOPS))
+	if b.tuneCache != "" {
+		b.saveTuneChoice(key, best.Config, best.GFLOPS)
+	}
 	return best.Config, nil
 }
 

@@ -86,6 +86,7 @@ type Stats struct {
 	BytesReadBack  uint64
 	StagingBytes   uint64 // size of the readback staging buffer
 	ParamsPerFlush int    // params slots used by the last submit
+	Tunings        int    // shape buckets the autotuner measured (not loaded from TuneCache)
 
 	// With Options.Timestamps (see KernelTime):
 	TimedPasses     uint64 // compute passes that wrote timestamps
@@ -101,6 +102,13 @@ type Options struct {
 	// bucket and keeps the fastest (see MatmulCandidates). It costs a few
 	// timed runs the first time each shape appears.
 	Autotune bool
+	// TuneCache, with Autotune, is a JSON file that keeps the autotuner's
+	// choices across runs: Open loads those measured on this adapter,
+	// driver and matmul shader, and each new choice is added to it
+	// (written atomically). Empty means choices last as long as the
+	// Backend. A cache that cannot be read or written is reported in
+	// TuneLog and never fails the backend.
+	TuneCache string
 	// MaxStorageBinding, when non-zero, lowers the largest tensor the
 	// backend accepts below the adapter's limit (for tests of that limit).
 	MaxStorageBinding uint64
@@ -145,6 +153,9 @@ type Backend struct {
 	autotune bool
 	tuned    map[tuneKey]MatmulConfig
 	tuneLog  []string
+	// tuneCache is Options.TuneCache (with Autotune); shaderID fingerprints
+	// the matmul shader its entries must match.
+	tuneCache, shaderID string
 
 	ts *timer // nil unless timestamps are recorded (Options.Timestamps)
 
@@ -250,6 +261,10 @@ func Open(opts Options) (*Backend, error) {
 		paramsHost: make([]byte, paramSlot*paramSlots),
 		autotune:   opts.Autotune,
 		tuned:      map[tuneKey]MatmulConfig{},
+	}
+	if opts.Autotune && opts.TuneCache != "" {
+		b.tuneCache, b.shaderID = opts.TuneCache, matmulShaderID()
+		b.loadTuneCache()
 	}
 	if opts.MaxStorageBinding != 0 && opts.MaxStorageBinding < b.maxBinding {
 		b.maxBinding = opts.MaxStorageBinding

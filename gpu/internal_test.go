@@ -15,7 +15,13 @@ import (
 // be imported here without a cycle); it follows the same skip rules.
 func openInternal(t *testing.T) *Backend {
 	t.Helper()
-	b, err := Open(Options{Device: "any"})
+	return openInternalWith(t, Options{Device: "any"})
+}
+
+// openInternalWith is openInternal with explicit options.
+func openInternalWith(t *testing.T, opts Options) *Backend {
+	t.Helper()
+	b, err := Open(opts)
 	if err != nil {
 		if requireGPU() {
 			t.Fatalf("GPUTRAIN_REQUIRE_GPU=1 but no GPU backend: %v", err)
@@ -383,11 +389,7 @@ func abs(x float64) float64 {
 }
 
 func TestAutotuneChoosesAndCaches(t *testing.T) {
-	b, err := Open(Options{Device: "any", Autotune: true})
-	if err != nil {
-		t.Skipf("no adapter: %v", err)
-	}
-	defer b.Close()
+	b := openInternalWith(t, Options{Device: "any", Autotune: true})
 	a, _ := b.New(40, 30, backend.Float)
 	w, _ := b.New(30, 20, backend.Float)
 	c, _ := b.New(40, 20, backend.Float)

@@ -26,7 +26,9 @@ func checkDevice(choice string) error {
 }
 
 // openDevice opens the backend that choice names and says why it was picked.
-func openDevice(choice string) (backend.Backend, string, error) {
+// autotune turns on the GPU matmul autotuner, whose choices persist in
+// gpu.DefaultTuneCache.
+func openDevice(choice string, autotune bool) (backend.Backend, string, error) {
 	if err := checkDevice(choice); err != nil {
 		return nil, "", err
 	}
@@ -34,7 +36,7 @@ func openDevice(choice string) (backend.Backend, string, error) {
 	case "cpu":
 		return cpuref.New(), "--device cpu asks for the float64 CPU backend", nil
 	case "auto":
-		b, err := gpu.Open(gpu.Options{Device: "gpu"})
+		b, err := gpu.Open(gpuOptions("gpu", autotune))
 		if err == nil {
 			return b, "auto: best hardware GPU", nil
 		}
@@ -44,12 +46,20 @@ func openDevice(choice string) (backend.Backend, string, error) {
 		}
 		return nil, "", fmt.Errorf("open GPU: %w", err)
 	default:
-		b, err := gpu.Open(gpu.Options{Device: c})
+		b, err := gpu.Open(gpuOptions(c, autotune))
 		if err != nil {
 			return nil, "", fmt.Errorf("--device %s: %w", c, err)
 		}
 		return b, "--device " + c, nil
 	}
+}
+
+func gpuOptions(device string, autotune bool) gpu.Options {
+	o := gpu.Options{Device: device, Autotune: autotune}
+	if autotune {
+		o.TuneCache = gpu.DefaultTuneCache()
+	}
+	return o
 }
 
 // announce prints which device runs the job.

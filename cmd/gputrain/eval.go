@@ -54,7 +54,7 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	b, why, err := openDevice(device)
+	b, why, err := openDevice(device, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}

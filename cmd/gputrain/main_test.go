@@ -122,6 +122,25 @@ func TestTrainOnSoftwareGPU(t *testing.T) {
 	assert.Greater(t, res["test_accuracy"].(float64), 0.5)
 }
 
+// TestTrainAutotuneRemembers: --autotune measures the matmul tiles on the
+// first run and keeps the choices in GPUTRAIN_TUNE_CACHE; the next run
+// loads them instead of measuring again.
+func TestTrainAutotuneRemembers(t *testing.T) {
+	gputest.Open(t)
+	cache := filepath.Join(t.TempDir(), "autotune.json")
+	t.Setenv("GPUTRAIN_TUNE_CACHE", cache)
+	args := append([]string{"--device", "software", "--autotune"}, small...)
+	code, _, stderr := gputrain(t, args...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "autotune: matmul ", "first run measures")
+	require.FileExists(t, cache)
+
+	code, _, stderr = gputrain(t, args...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "choices for this adapter loaded")
+	assert.NotContains(t, stderr, "autotune: matmul ", "second run measures nothing")
+}
+
 func TestSaveResumeEvalPredict(t *testing.T) {
 	ck := filepath.Join(t.TempDir(), "model.safetensors")
 	code, _, stderr := gputrain(t, append([]string{"--device", "cpu", "--save", ck}, small...)...)

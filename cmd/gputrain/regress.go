@@ -66,7 +66,7 @@ func runRegress(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, why, err := openDevice(*device)
+	b, why, err := openDevice(*device, false)
 	if err != nil {
 		return err
 	}

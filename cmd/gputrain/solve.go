@@ -77,7 +77,7 @@ func runSolve(e *env, args []string) error {
 			return usagef("--y has %d values for the %d rows of --a", len(y), len(A))
 		}
 	}
-	b, why, err := openDevice(*device)
+	b, why, err := openDevice(*device, false)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -25,7 +26,7 @@ type trainFlags struct {
 	batch, epochs                                       int
 	seed                                                uint64
 	save, resume, plot                                  string
-	json                                                bool
+	json, autotune                                      bool
 }
 
 // trainResult is the --json output of train and eval.
@@ -65,6 +66,7 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.resume, "resume", "", "continue training the checkpoint in `FILE`")
 	fs.StringVar(&f.plot, "plot", "", "write a PNG of loss and accuracy per epoch to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout at the end")
+	fs.BoolVar(&f.autotune, "autotune", false, "measure the GPU matmul tile configurations per shape and keep the fastest (remembered across runs: $GPUTRAIN_TUNE_CACHE or the user cache folder)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -101,7 +103,7 @@ func runTrain(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, why, err := openDevice(f.device)
+	b, why, err := openDevice(f.device, f.autotune)
 	if err != nil {
 		return err
 	}
@@ -166,6 +168,11 @@ func runTrain(e *env, args []string) error {
 	}
 	hist, trainErr := nn.Train(ctx, b, m, split.Train, cfg, hooks)
 	bar.finish()
+	if g, ok := b.(*gpu.Backend); ok && f.autotune {
+		for _, l := range g.TuneLog() {
+			fmt.Fprintf(e.stderr, "autotune: %s\n", l)
+		}
+	}
 	res.Seconds = time.Since(start).Seconds()
 	res.Epochs = len(hist.Epochs)
 	if n := len(hist.Epochs); n > 0 {

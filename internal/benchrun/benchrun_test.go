@@ -18,6 +18,7 @@ import (
 // TestRunSmall runs a tiny sweep on the CPU and the software adapter (a
 // skipped result where there is none) and checks every output format.
 func TestRunSmall(t *testing.T) {
+	t.Setenv("GPUTRAIN_TUNE_CACHE", filepath.Join(t.TempDir(), "autotune.json"))
 	cfg := Config{
 		Devices: []string{"cpu", "software", "auto"},
 		Batches: []int{1, 16, 1000},
