@@ -234,3 +234,28 @@ type Backend interface {
 	// afterwards.
 	Close() error
 }
+
+// MultiReader is implemented by backends that read several tensors back for
+// the price of one: the GPU backend copies them all into one staging buffer
+// and waits once. Use ReadAll rather than asserting it.
+type MultiReader interface {
+	// ReadFloatsAll is ReadFloats of each tensor, in order, with one wait.
+	ReadFloatsAll(ts ...Tensor) ([][]float64, error)
+}
+
+// ReadAll returns the contents of the Float tensors ts, in order: with one
+// wait where b is a MultiReader, else by ReadFloats one at a time.
+func ReadAll(b Backend, ts ...Tensor) ([][]float64, error) {
+	if mr, ok := b.(MultiReader); ok {
+		return mr.ReadFloatsAll(ts...)
+	}
+	out := make([][]float64, len(ts))
+	for i, t := range ts {
+		v, err := b.ReadFloats(t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}

@@ -548,29 +548,58 @@ func getWord(b []byte) uint32 {
 // ReadFloats submits recorded work, copies t into a staging buffer and reads
 // it back.
 func (b *Backend) ReadFloats(t backend.Tensor) ([]float64, error) {
+	out, err := b.ReadFloatsAll(t)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ReadFloatsAll is ReadFloats of each tensor, in order, for the price of
+// one: all are copied into the staging buffer by one command buffer and
+// read back with one wait (backend.MultiReader). It panics like ReadFloats.
+func (b *Backend) ReadFloatsAll(ts ...backend.Tensor) ([][]float64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	gt := b.tensor(t, "ReadFloats")
-	if gt.dtype != backend.Float {
-		panic(fmt.Sprintf("gpu: ReadFloats: tensor %dx%d is of type %s", gt.rows, gt.cols, gt.dtype))
+	gts := make([]*Tensor, len(ts))
+	sizes := make([]uint64, len(ts))
+	for i, t := range ts {
+		gt := b.tensor(t, "ReadFloats")
+		if gt.dtype != backend.Float {
+			panic(fmt.Sprintf("gpu: ReadFloats: tensor %dx%d is of type %s", gt.rows, gt.cols, gt.dtype))
+		}
+		gts[i], sizes[i] = gt, uint64(4*gt.len())
 	}
-	raw, err := b.read(gt.buf, uint64(4*gt.len()))
+	raw, err := b.read(gts, sizes)
 	if err != nil {
-		return nil, fmt.Errorf("gpu: read tensor %dx%d: %w", gt.rows, gt.cols, err)
+		if len(gts) == 1 {
+			return nil, fmt.Errorf("gpu: read tensor %dx%d: %w", gts[0].rows, gts[0].cols, err)
+		}
+		return nil, fmt.Errorf("gpu: read %d tensors: %w", len(gts), err)
 	}
-	out := make([]float64, gt.len())
-	for i := range out {
-		out[i] = float64(math.Float32frombits(getWord(raw[4*i:])))
+	out := make([][]float64, len(gts))
+	for i, gt := range gts {
+		v := make([]float64, gt.len())
+		for j := range v {
+			v[j] = float64(math.Float32frombits(getWord(raw[4*j:])))
+		}
+		out[i] = v
+		raw = raw[sizes[i]:]
 	}
 	return out, nil
 }
 
-// read copies the first size bytes of src to the host.
-func (b *Backend) read(src *buffer, size uint64) ([]byte, error) {
+// read copies the first sizes[i] bytes of each tensor's buffer to the host,
+// one after the other, with one submit and one wait.
+func (b *Backend) read(ts []*Tensor, sizes []uint64) ([]byte, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
-	if err := b.ensureStaging(size); err != nil {
+	var total uint64
+	for _, s := range sizes {
+		total += s
+	}
+	if err := b.ensureStaging(total); err != nil {
 		return nil, err
 	}
 	b.endPass()
@@ -578,20 +607,24 @@ func (b *Backend) read(src *buffer, size uint64) ([]byte, error) {
 	if b.enc == nil {
 		return nil, b.takeErr()
 	}
-	if err := b.enc.CopyBufferToBuffer(src.buf, 0, b.staging, 0, size); err != nil {
-		b.fail(fmt.Errorf("copy to staging: %w", err))
+	var off uint64
+	for i, t := range ts {
+		if err := b.enc.CopyBufferToBuffer(t.buf.buf, 0, b.staging, off, sizes[i]); err != nil {
+			b.fail(fmt.Errorf("copy to staging: %w", err))
+		}
+		off += sizes[i]
 	}
 	b.flush()
 	if err := b.takeErr(); err != nil {
 		return nil, err
 	}
-	out := make([]byte, size)
+	out := make([]byte, total)
 	if err := readMapped(b.dev, b.staging, out); err != nil {
 		b.fail(err)
 		return nil, b.takeErr()
 	}
 	b.stats.Readbacks++
-	b.stats.BytesReadBack += size
+	b.stats.BytesReadBack += total
 	return out, nil
 }
 

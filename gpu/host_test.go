@@ -287,3 +287,21 @@ func TestConcurrentCallersAreSerialised(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestReadFloatsAllWaitsOnce: several tensors come back with one readback
+// (one submit, one wait), in order.
+func TestReadFloatsAllWaitsOnce(t *testing.T) {
+	b := gputest.Open(t)
+	var ts []backend.Tensor
+	for i, n := range []int{1, 6, 1} {
+		x, err := b.New(1, n, backend.Float)
+		require.NoError(t, err)
+		b.Fill(x, float64(i)+0.5)
+		ts = append(ts, x)
+	}
+	before := b.Stats().Readbacks
+	got, err := b.ReadFloatsAll(ts...)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, b.Stats().Readbacks, "one readback for three tensors")
+	assert.Equal(t, [][]float64{{0.5}, {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, {2.5}}, got)
+}

@@ -18,6 +18,7 @@ func TestParityLossGrad(t *testing.T)       { backendtest.LossGrad(t, gputest.Op
 func TestParityCountCorrect(t *testing.T)   { backendtest.CountCorrect(t, gputest.Open(t)) }
 func TestParityGather(t *testing.T)         { backendtest.Gather(t, gputest.Open(t)) }
 func TestParityFill(t *testing.T)           { backendtest.Fill(t, gputest.Open(t)) }
+func TestParityReadAll(t *testing.T)        { backendtest.ReadAll(t, gputest.Open(t)) }
 func TestParityOptimizers(t *testing.T)     { backendtest.Optimizers(t, gputest.Open(t)) }
 func TestParityViews(t *testing.T)          { backendtest.Views(t, gputest.Open(t)) }
 func TestParityTrainingRun(t *testing.T)    { backendtest.TrainingRun(t, gputest.Open(t)) }

@@ -99,17 +99,17 @@ func (m *Model) Evaluate(s *Set, batch int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	l, err := b.ReadFloats(lossT)
+	ts := []backend.Tensor{lossT}
+	if classify {
+		ts = append(ts, countT)
+	}
+	v, err := backend.ReadAll(b, ts...) // one wait for both
 	if err != nil {
 		return Metrics{}, fmt.Errorf("nn: reading the evaluation loss: %w", err)
 	}
-	mt := Metrics{Loss: l[0] / float64(s.Rows), Accuracy: math.NaN(), Rows: s.Rows}
+	mt := Metrics{Loss: v[0][0] / float64(s.Rows), Accuracy: math.NaN(), Rows: s.Rows}
 	if classify {
-		c, err := b.ReadFloats(countT)
-		if err != nil {
-			return Metrics{}, fmt.Errorf("nn: reading the evaluation count: %w", err)
-		}
-		mt.Accuracy = c[0] / float64(s.Rows)
+		mt.Accuracy = v[1][0] / float64(s.Rows)
 	}
 	return mt, nil
 }

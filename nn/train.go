@@ -266,19 +266,20 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.Data = train.Name
 
 	// read returns the accumulated loss sum and correct count.
+	// Both come back with one wait (backend.ReadAll).
 	read := func() (loss, count float64, err error) {
-		l, err := b.ReadFloats(lossT)
+		ts := []backend.Tensor{lossT}
+		if classify {
+			ts = append(ts, countT)
+		}
+		v, err := backend.ReadAll(b, ts...)
 		if err != nil {
 			return 0, 0, fmt.Errorf("nn: reading the loss: %w", err)
 		}
 		if classify {
-			c, err := b.ReadFloats(countT)
-			if err != nil {
-				return 0, 0, fmt.Errorf("nn: reading the correct count: %w", err)
-			}
-			count = c[0]
+			count = v[1][0]
 		}
-		return l[0], count, nil
+		return v[0][0], count, nil
 	}
 	acc := func(count float64, rows int) float64 {
 		if !classify {

@@ -77,6 +77,48 @@ func fill(r reporter, b backend.Backend) {
 	}
 }
 
+// ReadAll checks backend.ReadAll (the backend's ReadFloatsAll where it has
+// one) on tensors of several sizes, a view among them, read after pending
+// work: each comes back whole and in order. The values are small integers
+// and halves, exact in float32.
+func ReadAll(t *testing.T, b backend.Backend) { readAll(testingT{t}, b) }
+
+func readAll(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	shapes := [][2]int{{1, 1}, {3, 5}, {7, 2}, {1, 1}}
+	var cands, refs []backend.Tensor
+	for i, s := range shapes {
+		vals := make([]float64, s[0]*s[1])
+		for j := range vals {
+			vals[j] = float64(j%9)/2 - float64(i)
+		}
+		c, rf := p.tensor(s[0], s[1], vals)
+		cands, refs = append(cands, c), append(refs, rf)
+	}
+	// Pending work on one of them, and a view of another.
+	p.cand.Fill(cands[3], 4.5)
+	p.ref.Fill(refs[3], 4.5)
+	cands = append(cands, p.cand.View(cands[1], 2))
+	refs = append(refs, p.ref.View(refs[1], 2))
+	got, err := backend.ReadAll(p.cand, cands...)
+	if err != nil {
+		r.Errorf("ReadAll: %v", err)
+		return
+	}
+	want, err := backend.ReadAll(p.ref, refs...)
+	if err != nil {
+		r.Errorf("ReadAll on the reference: %v", err)
+		return
+	}
+	if len(got) != len(want) {
+		r.Errorf("ReadAll returned %d tensors, want %d", len(got), len(want))
+		return
+	}
+	for i := range want {
+		assertClose(r, got[i], want[i], exact, fmt.Sprintf("ReadAll tensor %d (%dx%d)", i, cands[i].Rows(), cands[i].Cols()))
+	}
+}
+
 // Optimizers checks SGD, momentum and Adam over 20 steps with a new
 // gradient each step.
 //

@@ -22,7 +22,7 @@ type check struct {
 var checks = []check{
 	{"MatMul", matMul}, {"BiasActivate", biasActivate}, {"ActivationGrad", activationGrad},
 	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect},
-	{"Gather", gather}, {"Fill", fill}, {"Optimizers", optimizers}, {"Views", views},
+	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"Views", views},
 	{"TrainingRun", trainingRun},
 }
 
