@@ -3,6 +3,7 @@ package gpu_test
 import (
 	"testing"
 
+	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/benchstep"
 )
@@ -10,16 +11,23 @@ import (
 // Kernel benchmarks on the GPU backend (GPUTRAIN_TEST_DEVICE picks the
 // adapter; without one they skip). Each records b.N operations and syncs
 // once, so they measure what a training step sees: dispatch throughput.
+// Where the adapter has timestamp queries they also report the GPU's own
+// time ("kernel-us/op", and "kernel-GFLOP/s" for matmuls).
 //
 //	go test -run '^$' -bench . -benchtime 20x ./gpu
 //	GPUTRAIN_BENCH_LARGE=1 go test -run '^$' -bench MatMul/square ./gpu
 
 // BenchmarkMatMul: square sizes and the MLP's own shapes, in GFLOP/s.
-func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, gputest.Open(b)) }
+func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, timed(b)) }
 
 // BenchmarkElementwise: bias+activation, SGD, Adam, column sum and the
 // softmax loss, in GB/s.
-func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, gputest.Open(b)) }
+func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, timed(b)) }
 
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
-func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, gputest.Open(b)) }
+func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, timed(b)) }
+
+// timed opens the test adapter with timestamp queries on.
+func timed(b *testing.B) *gpu.Backend {
+	return gputest.OpenWith(b, gpu.Options{Device: gputest.Device(), Timestamps: true})
+}

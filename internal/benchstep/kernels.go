@@ -47,8 +47,10 @@ func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi f
 
 // run times op: one synced warm-up, then b.N recordings and one Sync (or
 // one per MaxSyncSeconds of work, which only very slow operations on a
-// software adapter reach; see RunChunked).
-func run(b *testing.B, be backend.Backend, op func()) {
+// software adapter reach; see RunChunked). Where be is a KernelTimer that
+// measures, it also reports the GPU kernel time per op ("kernel-us/op")
+// and returns it in seconds; else it returns 0.
+func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 	b.Helper()
 	op()
 	if err := be.Sync(); err != nil {
@@ -60,6 +62,10 @@ func run(b *testing.B, be backend.Backend, op func()) {
 		b.Fatal(err)
 	}
 	perSync := PerSync(time.Since(start).Seconds())
+	kt, timed := be.(KernelTimer)
+	if timed {
+		kt.ResetKernelTime()
+	}
 	b.ResetTimer()
 	for i := range b.N {
 		op()
@@ -73,6 +79,13 @@ func run(b *testing.B, be backend.Backend, op func()) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	if timed {
+		if d, ok := kt.KernelTime(); ok && b.N > 0 {
+			kernelSeconds = d.Seconds() / float64(b.N)
+			b.ReportMetric(kernelSeconds*1e6, "kernel-us/op")
+		}
+	}
+	return kernelSeconds
 }
 
 func perSecond(b *testing.B, amount float64) float64 {
@@ -93,8 +106,12 @@ func BenchMatMul(b *testing.B, be backend.Backend, m, k, n int, transA, transB b
 	x := newFilled(b, be, ar, ac, 1, -1, 1)
 	y := newFilled(b, be, br, bc, 2, -1, 1)
 	z := newFilled(b, be, m, n, 3, 0, 0)
-	run(b, be, func() { be.MatMul(z, x, y, transA, transB) })
-	b.ReportMetric(perSecond(b, 2*float64(m)*float64(k)*float64(n))/1e9, "GFLOP/s")
+	ks := run(b, be, func() { be.MatMul(z, x, y, transA, transB) })
+	flops := 2 * float64(m) * float64(k) * float64(n)
+	b.ReportMetric(perSecond(b, flops)/1e9, "GFLOP/s")
+	if ks > 0 {
+		b.ReportMetric(flops/ks/1e9, "kernel-GFLOP/s")
+	}
 }
 
 // MatMulShape is a named matmul of the benchmark MLP.
