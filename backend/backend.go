@@ -185,6 +185,17 @@ type Backend interface {
 	// BiasActivate sets y = act(y + bias) in place, adding the 1×n bias to
 	// every row of the m×n y.
 	BiasActivate(y, bias Tensor, act Activation)
+	// MatMulBiasActivate sets y = act(x·w + bias): a dense layer's forward
+	// pass in one operation (one dispatch on the GPU, where MatMul and
+	// BiasActivate take two). x is m×k, w k×n, bias 1×n and y m×n; y must
+	// not be x or w.
+	MatMulBiasActivate(y, x, w, bias Tensor, act Activation)
+	// MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z), where y = act(z)
+	// is the m×n output whose derivative is taken (see ActivationGrad): the
+	// gradient passed back through a dense layer and the activation before
+	// it, in one operation (MatMul and ActivationGrad fused). g is m×k,
+	// op(w) k×n (w is n×k if transW, k×n otherwise); dz must not be g, w or y.
+	MatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation)
 	// ActivationGrad sets d = d ⊙ act'(z) in place, where y = act(z) is the
 	// m×n output of the forward pass: the derivative is computed from y
 	// (sigmoid: y(1-y); tanh: 1-y²; relu: 1 where y > 0, else 0).

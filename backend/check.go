@@ -37,6 +37,46 @@ func CheckMatMul(c, a, b Tensor, transA, transB bool) (m, k, n int) {
 	return m, k, n
 }
 
+// CheckMatMulBiasActivate checks the shapes of MatMulBiasActivate and
+// returns m, k and n.
+func CheckMatMulBiasActivate(y, x, w, bias Tensor, act Activation) (m, k, n int) {
+	wantFloat("MatMulBiasActivate", y, x, w, bias)
+	if y == x || y == w {
+		panic("MatMulBiasActivate: output aliases an input")
+	}
+	m, k, n = x.Rows(), x.Cols(), w.Cols()
+	if w.Rows() != k || y.Rows() != m || y.Cols() != n {
+		panic(fmt.Sprintf("MatMulBiasActivate: shape mismatch: x %s, w %s, y %s", shape(x), shape(w), shape(y)))
+	}
+	if bias.Rows() != 1 || bias.Cols() != n {
+		panic(fmt.Sprintf("MatMulBiasActivate: bias %s does not match y %s (want 1x%d)", shape(bias), shape(y), n))
+	}
+	checkAct("MatMulBiasActivate", act)
+	return m, k, n
+}
+
+// CheckMatMulActivationGrad checks the shapes of MatMulActivationGrad and
+// returns m, k and n.
+func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation) (m, k, n int) {
+	wantFloat("MatMulActivationGrad", dz, g, w, y)
+	if dz == g || dz == w || dz == y {
+		panic("MatMulActivationGrad: output aliases an input")
+	}
+	m, k = g.Rows(), g.Cols()
+	kw, n := w.Rows(), w.Cols()
+	if transW {
+		kw, n = n, kw
+	}
+	if kw != k || dz.Rows() != m || dz.Cols() != n {
+		panic(fmt.Sprintf("MatMulActivationGrad: shape mismatch: g %s, op(w) %dx%d (transW=%v), dz %s", shape(g), kw, n, transW, shape(dz)))
+	}
+	if y.Rows() != m || y.Cols() != n {
+		panic(fmt.Sprintf("MatMulActivationGrad: y %s and dz %s differ in shape", shape(y), shape(dz)))
+	}
+	checkAct("MatMulActivationGrad", act)
+	return m, k, n
+}
+
 // CheckBiasActivate checks the shapes of BiasActivate.
 func CheckBiasActivate(y, bias Tensor, act Activation) {
 	wantFloat("BiasActivate", y, bias)

@@ -120,3 +120,24 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 		}
 	}
 }
+
+// MatMulBiasActivate sets y = act(x·w + bias), with x m×k, w k×n, bias 1×n
+// and y m×n: MatMul then BiasActivate, with exactly their arithmetic. It
+// panics on a shape mismatch, a non-Float tensor, y aliasing x or w, or an
+// unknown act.
+func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+	backend.CheckMatMulBiasActivate(y, x, w, bias, act)
+	b.MatMul(y, x, w, false, false)
+	b.BiasActivate(y, bias, act)
+}
+
+// MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z), with the derivative
+// taken from y = act(z) (see Derivative): g is m×k, op(w) k×n (w is n×k if
+// transW), dz and y m×n. It is MatMul then ActivationGrad, with exactly
+// their arithmetic, and panics on a shape mismatch, a non-Float tensor, dz
+// aliasing g, w or y, or an unknown act.
+func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
+	backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
+	b.MatMul(dz, g, w, false, transW)
+	b.ActivationGrad(dz, y, act)
+}

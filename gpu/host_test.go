@@ -10,6 +10,7 @@ import (
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/gputrain/gputrain/internal/benchstep"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -304,4 +305,29 @@ func TestReadFloatsAllWaitsOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before+1, b.Stats().Readbacks, "one readback for three tensors")
 	assert.Equal(t, [][]float64{{0.5}, {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, {2.5}}, got)
+}
+
+// TestTrainStepDispatches pins what one training step of a 784-128-64-10
+// MLP records on the GPU: 2 gathers (inputs, targets), 3 fused
+// matmul+bias+activation, 1 loss, 3 weight-gradient matmuls, 3 bias
+// gradients, 2 fused matmul+activation-gradient and 6 SGD updates — 20
+// dispatches (25 before the fusion) — and that steps between syncs share
+// one submit.
+func TestTrainStepDispatches(t *testing.T) {
+	b := gputest.Open(t)
+	spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
+		Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.01}
+	m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 64, 1)
+	require.NoError(t, err)
+	defer m.Free()
+	require.NoError(t, m.Run(1)) // compiles the pipelines
+	before := b.Stats()
+	const steps = 3
+	for range steps {
+		m.Step()
+	}
+	require.NoError(t, b.Sync())
+	after := b.Stats()
+	assert.Equal(t, uint64(20*steps), after.Dispatches-before.Dispatches, "dispatches for %d steps", steps)
+	assert.Equal(t, uint64(1), after.Submits-before.Submits, "one submit for the steps between two syncs")
 }

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -227,15 +228,16 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 }
 
 // TestEveryShaderCompiles builds a pipeline from every embedded shader, all
-// four operand layouts of matmul included.
+// four operand layouts of the tiled products (matmul and the fused ones)
+// included.
 func TestEveryShaderCompiles(t *testing.T) {
 	b := openInternal(t)
 	for _, name := range shaders.Names() {
-		if name == "matmul" {
+		if strings.HasPrefix(name, "matmul") { // the tiled products
 			for _, ta := range []bool{false, true} {
 				for _, tb := range []bool{false, true} {
 					_, err := b.kernelFor(name, DefaultMatmul.consts(ta, tb))
-					assert.NoError(t, err, "matmul transA=%v transB=%v", ta, tb)
+					assert.NoError(t, err, "%s transA=%v transB=%v", name, ta, tb)
 				}
 			}
 			continue

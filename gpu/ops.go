@@ -70,15 +70,46 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 var maxDispatchMACs = int64(1) << 31
 
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
+	b.product("matmul", cfg, m, k, n, transA, transB, nil, a, bt, c)
+}
+
+// product dispatches one of the tiled-product shaders (matmul and the fused
+// matmul_bias_act and matmul_act_grad, which share _matmul_core): params
+// m, n, k, the dispatch's first row block, then extra; ts are the shader's
+// storage bindings in order.
+func (b *Backend) product(name string, cfg MatmulConfig, m, k, n int, transA, transB bool, extra []uint32, ts ...*Tensor) {
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
 	blocks := (m + cfg.BM - 1) / cfg.BM
 	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))
 	chunk := int(max(maxDispatchMACs/perBlock, 1))
 	consts := cfg.consts(transA, transB)
+	params := append([]uint32{uint32(m), uint32(n), uint32(k), 0}, extra...)
 	for b0 := 0; b0 < blocks; b0 += chunk {
 		gy := uint32(min(chunk, blocks-b0))
-		b.dispatch("matmul", consts, []uint32{uint32(m), uint32(n), uint32(k), uint32(b0)}, gx, gy, a, bt, c)
+		params[3] = uint32(b0)
+		b.dispatch(name, consts, params, gx, gy, ts...)
 	}
+}
+
+// MatMulBiasActivate sets y = act(x·w + bias) in one dispatch: the matmul
+// shader's tiles with the bias and activation applied as each output is
+// stored (matmul_bias_act.wgsl).
+func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
+	b.product("matmul_bias_act", b.matmulConfig(m, k, n, false, false), m, k, n, false, false, []uint32{uint32(act)}, tx, tw, ty, tb)
+}
+
+// MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z) in one dispatch, the
+// derivative taken from y as each output is stored (matmul_act_grad.wgsl).
+func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
+	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
+	b.product("matmul_act_grad", b.matmulConfig(m, k, n, false, transW), m, k, n, false, transW, []uint32{uint32(act)}, tg, tw, tz, ty)
 }
 
 // BiasActivate sets y = act(y + bias) in place.

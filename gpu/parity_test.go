@@ -13,12 +13,18 @@ import (
 func TestParityMatMul(t *testing.T)         { backendtest.MatMul(t, gputest.Open(t)) }
 func TestParityBiasActivate(t *testing.T)   { backendtest.BiasActivate(t, gputest.Open(t)) }
 func TestParityActivationGrad(t *testing.T) { backendtest.ActivationGrad(t, gputest.Open(t)) }
-func TestParityColumnSum(t *testing.T)      { backendtest.ColumnSum(t, gputest.Open(t)) }
-func TestParityLossGrad(t *testing.T)       { backendtest.LossGrad(t, gputest.Open(t)) }
-func TestParityCountCorrect(t *testing.T)   { backendtest.CountCorrect(t, gputest.Open(t)) }
-func TestParityGather(t *testing.T)         { backendtest.Gather(t, gputest.Open(t)) }
-func TestParityFill(t *testing.T)           { backendtest.Fill(t, gputest.Open(t)) }
-func TestParityReadAll(t *testing.T)        { backendtest.ReadAll(t, gputest.Open(t)) }
-func TestParityOptimizers(t *testing.T)     { backendtest.Optimizers(t, gputest.Open(t)) }
-func TestParityViews(t *testing.T)          { backendtest.Views(t, gputest.Open(t)) }
-func TestParityTrainingRun(t *testing.T)    { backendtest.TrainingRun(t, gputest.Open(t)) }
+func TestParityMatMulBiasActivate(t *testing.T) {
+	backendtest.MatMulBiasActivate(t, gputest.Open(t))
+}
+func TestParityMatMulActivationGrad(t *testing.T) {
+	backendtest.MatMulActivationGrad(t, gputest.Open(t))
+}
+func TestParityColumnSum(t *testing.T)    { backendtest.ColumnSum(t, gputest.Open(t)) }
+func TestParityLossGrad(t *testing.T)     { backendtest.LossGrad(t, gputest.Open(t)) }
+func TestParityCountCorrect(t *testing.T) { backendtest.CountCorrect(t, gputest.Open(t)) }
+func TestParityGather(t *testing.T)       { backendtest.Gather(t, gputest.Open(t)) }
+func TestParityFill(t *testing.T)         { backendtest.Fill(t, gputest.Open(t)) }
+func TestParityReadAll(t *testing.T)      { backendtest.ReadAll(t, gputest.Open(t)) }
+func TestParityOptimizers(t *testing.T)   { backendtest.Optimizers(t, gputest.Open(t)) }
+func TestParityViews(t *testing.T)        { backendtest.Views(t, gputest.Open(t)) }
+func TestParityTrainingRun(t *testing.T)  { backendtest.TrainingRun(t, gputest.Open(t)) }

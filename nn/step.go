@@ -49,12 +49,12 @@ func (w *workspace) view(b backend.Backend, rows int) *workspace {
 	return v
 }
 
-// forward records the forward pass from w.x to w.ys.
+// forward records the forward pass from w.x to w.ys: one fused
+// MatMulBiasActivate per layer.
 func (m *Model) forward(w *workspace) {
 	in := w.x
 	for i, l := range m.layers {
-		m.b.MatMul(w.ys[i], in, l.w, false, false)
-		m.b.BiasActivate(w.ys[i], l.bias, l.act)
+		m.b.MatMulBiasActivate(w.ys[i], in, l.w, l.bias, l.act)
 		in = w.ys[i]
 	}
 }
@@ -90,8 +90,8 @@ func (m *Model) backward(w *workspace, g *grads) {
 		m.b.MatMul(g.g[2*i], in, dY, true, false)
 		m.b.ColumnSum(g.g[2*i+1], dY)
 		if i > 0 {
-			m.b.MatMul(w.ds[i-1], dY, l.w, false, true)
-			m.b.ActivationGrad(w.ds[i-1], w.ys[i-1], m.layers[i-1].act)
+			// dY·Wᵀ through the previous layer's activation, fused.
+			m.b.MatMulActivationGrad(w.ds[i-1], dY, l.w, w.ys[i-1], true, m.layers[i-1].act)
 		}
 	}
 }

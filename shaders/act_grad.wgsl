@@ -13,22 +13,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> d: array<f32>;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 
-fn derivative(v: f32, act: u32) -> f32 {
-  switch act {
-    case 1u: {
-      return v * (1.0 - v);
-    }
-    case 2u: {
-      return select(0.0, 1.0, v > 0.0);
-    }
-    case 3u: {
-      return 1.0 - v * v;
-    }
-    default: {
-      return 1.0;
-    }
-  }
-}
+//!include _derivative
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

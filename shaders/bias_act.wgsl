@@ -12,26 +12,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 
-//!include _sigmoid
-
-fn activate(z: f32, act: u32) -> f32 {
-  switch act {
-    case 1u: {
-      return sigmoid(z);
-    }
-    case 2u: {
-      return max(z, 0.0);
-    }
-    case 3u: {
-      // tanh(±9) is ±1 in float32; clamping keeps drivers whose tanh is
-      // built from exp from returning NaN for large |z|.
-      return tanh(clamp(z, -9.0, 9.0));
-    }
-    default: {
-      return z;
-    }
-  }
-}
+//!include _activate
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

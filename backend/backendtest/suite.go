@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
@@ -21,6 +22,7 @@ type check struct {
 // checks lists every check of the suite, in the order All runs them.
 var checks = []check{
 	{"MatMul", matMul}, {"BiasActivate", biasActivate}, {"ActivationGrad", activationGrad},
+	{"MatMulBiasActivate", matMulBiasActivate}, {"MatMulActivationGrad", matMulActivationGrad},
 	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect},
 	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"Views", views},
 	{"TrainingRun", trainingRun},
@@ -189,20 +191,7 @@ func activationGrad(r reporter, b backend.Backend) {
 			p := p.sub(r)
 			rng := newRNG(uint64(300 + ai))
 			const m, n = 19, 41
-			var yv []float64
-			switch act {
-			case backend.Sigmoid:
-				yv = uniform(rng, m*n, 0, 1)
-			case backend.Tanh:
-				yv = uniform(rng, m*n, -1, 1)
-			case backend.ReLU:
-				yv = uniform(rng, m*n, -3, 3)
-				for i := range yv { // relu outputs are ≥ 0; include exact zeros
-					yv[i] = math.Max(yv[i], 0)
-				}
-			default:
-				yv = uniform(rng, m*n, -3, 3)
-			}
+			yv := activationOutputs(act, rng, m*n)
 			dv := uniform(rng, m*n, -2, 2)
 			dc, dr := p.tensor(m, n, dv)
 			yc, yr := p.tensor(m, n, yv)
@@ -216,6 +205,25 @@ func activationGrad(r reporter, b backend.Backend) {
 			assertClose(r, got, want, bound, "act_grad "+act.String())
 		})
 	}
+}
+
+// activationOutputs returns n forward outputs of act: in (0, 1) for
+// sigmoid, (−1, 1) for tanh, ≥ 0 with exact zeros for relu, and [−3, 3)
+// for identity.
+func activationOutputs(act backend.Activation, rng *rand.Rand, n int) []float64 {
+	switch act {
+	case backend.Sigmoid:
+		return uniform(rng, n, 0, 1)
+	case backend.Tanh:
+		return uniform(rng, n, -1, 1)
+	case backend.ReLU:
+		yv := uniform(rng, n, -3, 3)
+		for i := range yv {
+			yv[i] = math.Max(yv[i], 0)
+		}
+		return yv
+	}
+	return uniform(rng, n, -3, 3)
 }
 
 // ColumnSum checks the bias-gradient reduction on row counts below, at and

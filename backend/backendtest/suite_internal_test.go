@@ -98,6 +98,14 @@ func (h hooked) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	h.Backend.ActivationGrad(d, y, act)
 	h.hook("ActivationGrad", d)
 }
+func (h hooked) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+	h.Backend.MatMulBiasActivate(y, x, w, bias, act)
+	h.hook("MatMulBiasActivate", y)
+}
+func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
+	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act)
+	h.hook("MatMulActivationGrad", dz)
+}
 func (h hooked) ColumnSum(dst, src backend.Tensor) {
 	h.Backend.ColumnSum(dst, src)
 	h.hook("ColumnSum", dst)
@@ -178,6 +186,20 @@ func TestBrokenBackendsFail(t *testing.T) {
 			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
 				if op == "BiasActivate" {
 					apply(scale(1+1e-5), out...)
+				}
+			}}
+		}},
+		{"fused forward off by 1e-5", []string{"MatMulBiasActivate"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "MatMulBiasActivate" {
+					apply(scale(1+1e-5), out...)
+				}
+			}}
+		}},
+		{"fused backward off by 1e-4", []string{"MatMulActivationGrad"}, func() backend.Backend {
+			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
+				if op == "MatMulActivationGrad" {
+					apply(scale(1+1e-4), out...)
 				}
 			}}
 		}},

@@ -293,20 +293,18 @@ func (m *MLP) Step() {
 	m.step++
 	L := len(m.w)
 	for i := 0; i < L; i++ {
-		b.MatMul(m.acts[i+1], m.acts[i], m.w[i], false, false)
 		act := m.spec.Activation
 		if i == L-1 {
 			act = backend.Identity
 		}
-		b.BiasActivate(m.acts[i+1], m.bs[i], act)
+		b.MatMulBiasActivate(m.acts[i+1], m.acts[i], m.w[i], m.bs[i], act)
 	}
 	b.LossGrad(m.loss, m.grads[L-1], m.acts[L], m.target, m.spec.Loss)
 	for i := L - 1; i >= 0; i-- {
 		b.MatMul(m.dw[i], m.acts[i], m.grads[i], true, false)
 		b.ColumnSum(m.db[i], m.grads[i])
 		if i > 0 {
-			b.MatMul(m.grads[i-1], m.grads[i], m.w[i], false, true)
-			b.ActivationGrad(m.grads[i-1], m.acts[i], m.spec.Activation)
+			b.MatMulActivationGrad(m.grads[i-1], m.grads[i], m.w[i], m.acts[i], true, m.spec.Activation)
 		}
 	}
 	lr := m.spec.LR

@@ -1,0 +1,19 @@
+// _matmul_act_io: the uniform and the first three bindings of the fused
+// products (matmul_bias_act, matmul_act_grad): _matmul_core's params plus
+// the activation code, the operands a and b, and the output c. Each
+// shader adds its binding 4 and its store.
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  rowBlock0: u32,
+  act: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;

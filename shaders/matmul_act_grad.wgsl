@@ -1,0 +1,18 @@
+// matmul_act_grad: dz = (g · op(w)) ⊙ act'(z) in one dispatch: the
+// gradient that backpropagation passes through a dense layer (g·wᵀ) and the
+// previous layer's activation, with the derivative computed from that
+// layer's output y = act(z). g m×k, op(w) k×n (a layer passes its n×k
+// weights with TRANS_B), dz and y m×n.
+// Bindings: 1 g (read), 2 w (read), 3 dz (write), 4 y (read).
+// act: 0 identity, 1 sigmoid, 2 relu, 3 tanh.
+//!include _matmul_act_io
+@group(0) @binding(4) var<storage, read> y: array<f32>;
+
+//!include _derivative
+
+fn store(row: u32, col: u32, v: f32) {
+  let i = row * p.n + col;
+  c[i] = v * derivative(y[i], p.act);
+}
+
+//!include _matmul_core

@@ -1,0 +1,15 @@
+// matmul_bias_act: y = act(x·w + bias), the forward pass of a dense layer in
+// one dispatch: x m×k, w k×n, y m×n, bias 1×n (op(a) = x and op(b) = w; the
+// transposes are available but the layer uses none).
+// Bindings: 1 x (read), 2 w (read), 3 y (write), 4 bias (read).
+// act: 0 identity, 1 sigmoid, 2 relu, 3 tanh.
+//!include _matmul_act_io
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+//!include _activate
+
+fn store(row: u32, col: u32, v: f32) {
+  c[row * p.n + col] = activate(v + bias[col], p.act);
+}
+
+//!include _matmul_core
