@@ -16,6 +16,36 @@ func Sigmoid(z float64) float64 {
 	return e / (1 + e)
 }
 
+// expLimit bounds |z| for the vector sigmoid: exp(−|z|) by its 2^k
+// reduction stays a normal float64 up to |z| = 708.
+const expLimit = 708
+
+// sigmoidRow sets row[j] = Sigmoid(row[j] + bias[j]). Where the processor
+// has AVX2 and FMA, whole groups of four go through sigmoidBias4 (a
+// polynomial exp, within a few ulp of Sigmoid: TestVectorSigmoid), unless
+// the row has some |z| > expLimit; those rows and the last len%4 elements
+// take Sigmoid. The path depends only on the row itself, never on other
+// rows, so a sample's result does not depend on its batch.
+func sigmoidRow(row, bias []float64) {
+	n4 := len(row) &^ 3
+	if vectorSigmoid && n4 > 0 {
+		for j, bj := range bias[:n4] {
+			if math.Abs(row[j]+bj) > expLimit {
+				n4 = 0
+				break
+			}
+		}
+	} else {
+		n4 = 0
+	}
+	if n4 > 0 {
+		sigmoidBias4(&row[0], &bias[0], n4)
+	}
+	for j := n4; j < len(row); j++ {
+		row[j] = Sigmoid(row[j] + bias[j])
+	}
+}
+
 // Activate returns act(z). An unknown activation is treated as Identity
 // (the backend operations reject it before calling Activate).
 func Activate(act backend.Activation, z float64) float64 {
@@ -82,9 +112,7 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 				row[j] += bj
 			}
 		case backend.Sigmoid:
-			for j, bj := range bf {
-				row[j] = Sigmoid(row[j] + bj)
-			}
+			sigmoidRow(row, bf)
 		case backend.ReLU:
 			for j, bj := range bf {
 				row[j] = math.Max(row[j]+bj, 0)

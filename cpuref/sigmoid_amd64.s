@@ -1,0 +1,194 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Each constant is four copies of one float64 (or int64), for 256-bit
+// memory operands.
+DATA absmask<>+0(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+8(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+16(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+24(SB)/8, $0x7fffffffffffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $32
+
+DATA signmask<>+0(SB)/8, $0x8000000000000000
+DATA signmask<>+8(SB)/8, $0x8000000000000000
+DATA signmask<>+16(SB)/8, $0x8000000000000000
+DATA signmask<>+24(SB)/8, $0x8000000000000000
+GLOBL signmask<>(SB), RODATA|NOPTR, $32
+
+DATA log2e<>+0(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+8(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+16(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+24(SB)/8, $0x3ff71547652b82fe
+GLOBL log2e<>(SB), RODATA|NOPTR, $32
+
+DATA ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
+GLOBL ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
+GLOBL ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA magic<>+0(SB)/8, $0x4338000000000000
+DATA magic<>+8(SB)/8, $0x4338000000000000
+DATA magic<>+16(SB)/8, $0x4338000000000000
+DATA magic<>+24(SB)/8, $0x4338000000000000
+GLOBL magic<>(SB), RODATA|NOPTR, $32
+
+DATA bias1023<>+0(SB)/8, $0x00000000000003ff
+DATA bias1023<>+8(SB)/8, $0x00000000000003ff
+DATA bias1023<>+16(SB)/8, $0x00000000000003ff
+DATA bias1023<>+24(SB)/8, $0x00000000000003ff
+GLOBL bias1023<>(SB), RODATA|NOPTR, $32
+
+DATA one<>+0(SB)/8, $0x3ff0000000000000
+DATA one<>+8(SB)/8, $0x3ff0000000000000
+DATA one<>+16(SB)/8, $0x3ff0000000000000
+DATA one<>+24(SB)/8, $0x3ff0000000000000
+GLOBL one<>(SB), RODATA|NOPTR, $32
+
+DATA c0<>+0(SB)/8, $0x3ff0000000000000
+DATA c0<>+8(SB)/8, $0x3ff0000000000000
+DATA c0<>+16(SB)/8, $0x3ff0000000000000
+DATA c0<>+24(SB)/8, $0x3ff0000000000000
+GLOBL c0<>(SB), RODATA|NOPTR, $32
+
+DATA c1<>+0(SB)/8, $0x3ff0000000000000
+DATA c1<>+8(SB)/8, $0x3ff0000000000000
+DATA c1<>+16(SB)/8, $0x3ff0000000000000
+DATA c1<>+24(SB)/8, $0x3ff0000000000000
+GLOBL c1<>(SB), RODATA|NOPTR, $32
+
+DATA c2<>+0(SB)/8, $0x3fe0000000000000
+DATA c2<>+8(SB)/8, $0x3fe0000000000000
+DATA c2<>+16(SB)/8, $0x3fe0000000000000
+DATA c2<>+24(SB)/8, $0x3fe0000000000000
+GLOBL c2<>(SB), RODATA|NOPTR, $32
+
+DATA c3<>+0(SB)/8, $0x3fc5555555555555
+DATA c3<>+8(SB)/8, $0x3fc5555555555555
+DATA c3<>+16(SB)/8, $0x3fc5555555555555
+DATA c3<>+24(SB)/8, $0x3fc5555555555555
+GLOBL c3<>(SB), RODATA|NOPTR, $32
+
+DATA c4<>+0(SB)/8, $0x3fa5555555555555
+DATA c4<>+8(SB)/8, $0x3fa5555555555555
+DATA c4<>+16(SB)/8, $0x3fa5555555555555
+DATA c4<>+24(SB)/8, $0x3fa5555555555555
+GLOBL c4<>(SB), RODATA|NOPTR, $32
+
+DATA c5<>+0(SB)/8, $0x3f81111111111111
+DATA c5<>+8(SB)/8, $0x3f81111111111111
+DATA c5<>+16(SB)/8, $0x3f81111111111111
+DATA c5<>+24(SB)/8, $0x3f81111111111111
+GLOBL c5<>(SB), RODATA|NOPTR, $32
+
+DATA c6<>+0(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+8(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+16(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+24(SB)/8, $0x3f56c16c16c16c17
+GLOBL c6<>(SB), RODATA|NOPTR, $32
+
+DATA c7<>+0(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+8(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+16(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+24(SB)/8, $0x3f2a01a01a01a01a
+GLOBL c7<>(SB), RODATA|NOPTR, $32
+
+DATA c8<>+0(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+8(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+16(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+24(SB)/8, $0x3efa01a01a01a01a
+GLOBL c8<>(SB), RODATA|NOPTR, $32
+
+DATA c9<>+0(SB)/8, $0x3ec71de3a556c734
+DATA c9<>+8(SB)/8, $0x3ec71de3a556c734
+DATA c9<>+16(SB)/8, $0x3ec71de3a556c734
+DATA c9<>+24(SB)/8, $0x3ec71de3a556c734
+GLOBL c9<>(SB), RODATA|NOPTR, $32
+
+DATA c10<>+0(SB)/8, $0x3e927e4fb7789f5c
+DATA c10<>+8(SB)/8, $0x3e927e4fb7789f5c
+DATA c10<>+16(SB)/8, $0x3e927e4fb7789f5c
+DATA c10<>+24(SB)/8, $0x3e927e4fb7789f5c
+GLOBL c10<>(SB), RODATA|NOPTR, $32
+
+DATA c11<>+0(SB)/8, $0x3e5ae64567f544e4
+DATA c11<>+8(SB)/8, $0x3e5ae64567f544e4
+DATA c11<>+16(SB)/8, $0x3e5ae64567f544e4
+DATA c11<>+24(SB)/8, $0x3e5ae64567f544e4
+GLOBL c11<>(SB), RODATA|NOPTR, $32
+
+DATA c12<>+0(SB)/8, $0x3e21eed8eff8d898
+DATA c12<>+8(SB)/8, $0x3e21eed8eff8d898
+DATA c12<>+16(SB)/8, $0x3e21eed8eff8d898
+DATA c12<>+24(SB)/8, $0x3e21eed8eff8d898
+GLOBL c12<>(SB), RODATA|NOPTR, $32
+
+DATA c13<>+0(SB)/8, $0x3de6124613a86d09
+DATA c13<>+8(SB)/8, $0x3de6124613a86d09
+DATA c13<>+16(SB)/8, $0x3de6124613a86d09
+DATA c13<>+24(SB)/8, $0x3de6124613a86d09
+GLOBL c13<>(SB), RODATA|NOPTR, $32
+
+// func sigmoidBias4(y, bias *float64, n int)
+//
+// For n (a multiple of 4) elements: z = y + bias, y = σ(z), with
+// e = exp(−|z|) from exp(r)·2^k (k = round(−|z|/ln 2), r the remainder by
+// Cody and Waite, exp(r) its Taylor polynomial to degree 13 by Horner with
+// fused multiply-adds), then σ = 1/(1+e) for z ≥ 0 and e/(1+e) (as e·(1/(1+e)))
+// for z < 0. Valid for |z| ≤ 708 (the caller checks) and NaN (which
+// propagates).
+TEXT ·sigmoidBias4(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ bias+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JEQ done
+loop:
+	VMOVUPD (DI), Y0
+	VADDPD (SI), Y0, Y0
+	VANDPD absmask<>(SB), Y0, Y1
+	VXORPD signmask<>(SB), Y1, Y1
+	VMULPD log2e<>(SB), Y1, Y2
+	VROUNDPD $0, Y2, Y2
+	VMOVAPD Y1, Y3
+	VFNMADD231PD ln2hi<>(SB), Y2, Y3
+	VFNMADD231PD ln2lo<>(SB), Y2, Y3
+	VMOVUPD c13<>(SB), Y4
+	VFMADD213PD c12<>(SB), Y3, Y4
+	VFMADD213PD c11<>(SB), Y3, Y4
+	VFMADD213PD c10<>(SB), Y3, Y4
+	VFMADD213PD c9<>(SB), Y3, Y4
+	VFMADD213PD c8<>(SB), Y3, Y4
+	VFMADD213PD c7<>(SB), Y3, Y4
+	VFMADD213PD c6<>(SB), Y3, Y4
+	VFMADD213PD c5<>(SB), Y3, Y4
+	VFMADD213PD c4<>(SB), Y3, Y4
+	VFMADD213PD c3<>(SB), Y3, Y4
+	VFMADD213PD c2<>(SB), Y3, Y4
+	VFMADD213PD c1<>(SB), Y3, Y4
+	VFMADD213PD c0<>(SB), Y3, Y4
+	VADDPD magic<>(SB), Y2, Y5
+	VPSUBQ magic<>(SB), Y5, Y5
+	VPADDQ bias1023<>(SB), Y5, Y5
+	VPSLLQ $52, Y5, Y5
+	VMULPD Y5, Y4, Y4
+	VADDPD one<>(SB), Y4, Y6
+	VMOVUPD one<>(SB), Y7
+	VDIVPD Y6, Y7, Y7
+	VMULPD Y7, Y4, Y8
+	VBLENDVPD Y0, Y8, Y7, Y9
+	VMOVUPD Y9, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET
