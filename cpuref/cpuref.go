@@ -1,8 +1,9 @@
 // Package cpuref is gputrain's reference backend: every operation of
 // backend.Backend computed in float64 on the CPU: matrix products through
 // package internal/gemm (a packed GEMM with an AVX2/FMA kernel, checked
-// against a textbook loop; gonum's Dgemm for the small ones), the rest in
-// plain Go.
+// against a textbook loop and batch-invariant), sigmoid layers
+// four at a time with AVX2 (within 3 ulp of math.Exp's), the rest in plain
+// Go.
 //
 // It is the oracle that the GPU's float32 results are checked against (see
 // package backend/backendtest), and it is also the `--device cpu` backend, so

@@ -11,9 +11,10 @@ import (
 // mismatch, a non-Float tensor, or c aliasing a or b.
 //
 // The product is package internal/gemm's blocked Dgemm (an AVX2/FMA kernel
-// on amd64, on all GOMAXPROCS threads), checked there against gonum's
-// Dgemm and a textbook loop; small and thin products go to gonum directly.
-// It allocates nothing per call once its packing buffers are warm.
+// on amd64, on all GOMAXPROCS threads), checked there against a textbook
+// loop; a row's result never depends on the other rows (batch invariance).
+// It allocates nothing per call once its packing buffers are warm, except
+// for products large enough to be split over goroutines.
 func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
 	ta, tb := b.tensor(a, "MatMul"), b.tensor(bt, "MatMul")

@@ -14,10 +14,11 @@
 // layer, a matrix-vector product) are dot products or sums of rows in Go.
 //
 // Every element of C is a float64 sum of k products whose order and
-// rounding depend only on k, n, the transposes and the processor — never on
-// m, on the other rows, or on how rows are split over goroutines. So a row
-// of a batch gets the same bits whatever batch it is in, which keeps
-// predictions independent of the batch size. The order differs from
+// rounding depend only on k, the transposes and whether C has fewer than nr
+// columns — never on m, on the other rows, or on how rows are split over
+// goroutines; the assembly and the Go micro-kernel round alike (one fused
+// multiply-add per step). So a row of a batch gets the same bits whatever
+// batch it is in, which keeps predictions independent of the batch size. The order differs from
 // gonum's and from a textbook loop, so results agree with those to within
 // k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
 package gemm
