@@ -7,16 +7,20 @@ import (
 )
 
 // MatmulCandidates are the tile configurations the autotuner measures. All
-// use 256 invocations a workgroup; they differ in tile shape, depth and
+// use 256 invocations a workgroup; they differ in tile shape, depth,
 // outputs per invocation (more outputs per invocation means more reuse of
-// each value loaded from workgroup memory, but more registers).
+// each value loaded from workgroup memory, but more registers) and load
+// width (Vec4: 16-byte loads, measured only on shapes that allow them).
 var MatmulCandidates = []MatmulConfig{
 	DefaultMatmul,
+	{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4},
 	{BM: 32, BN: 32, BK: 16, TM: 2, TN: 2},
 	{BM: 128, BN: 64, BK: 8, TM: 8, TN: 4},
 	{BM: 64, BN: 128, BK: 8, TM: 4, TN: 8},
 	{BM: 128, BN: 128, BK: 8, TM: 8, TN: 8},
 	{BM: 16, BN: 16, BK: 16, TM: 1, TN: 1},
+	{BM: 128, BN: 64, BK: 8, TM: 8, TN: 4, Vec4: true},
+	{BM: 128, BN: 128, BK: 8, TM: 8, TN: 8, Vec4: true},
 }
 
 // tuneKey buckets matmul shapes so that one measurement serves similar
@@ -41,6 +45,9 @@ func bucket(m, k, n int, transA, transB bool) tuneKey {
 // tuned one when autotuning is on and the shape's bucket has been measured,
 // else DefaultMatmul.
 func (b *Backend) matmulConfig(m, k, n int, transA, transB bool) MatmulConfig {
+	if b.forced != nil {
+		return *b.forced
+	}
 	if !b.autotune {
 		return DefaultMatmul
 	}
@@ -129,7 +136,7 @@ func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
 	}
 	var out []TuneResult
 	for _, cfg := range MatmulCandidates {
-		if cfg.valid(b.adapter.Limits) != nil {
+		if cfg.valid(b.adapter.Limits) != nil || cfg.Vec4 && !vec4Fits(m, k, n, key.transA, key.transB) {
 			continue
 		}
 		b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB) // warm-up, compiles

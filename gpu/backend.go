@@ -102,6 +102,11 @@ type Options struct {
 	// bucket and keeps the fastest (see MatmulCandidates). It costs a few
 	// timed runs the first time each shape appears.
 	Autotune bool
+	// Matmul, when not nil, is the tile configuration of every product,
+	// instead of DefaultMatmul or the autotuner's choice (for experiments
+	// and tests of one configuration). Open fails if it does not fit the
+	// adapter.
+	Matmul *MatmulConfig
 	// TuneCache, with Autotune, is a JSON file that keeps the autotuner's
 	// choices across runs: Open loads those measured on this adapter,
 	// driver and matmul shader, and each new choice is added to it
@@ -151,6 +156,7 @@ type Backend struct {
 	stagingSize uint64
 
 	autotune bool
+	forced   *MatmulConfig // Options.Matmul
 	tuned    map[tuneKey]MatmulConfig
 	tuneLog  []string
 	// tuneCache is Options.TuneCache (with Autotune); shaderID fingerprints
@@ -261,6 +267,14 @@ func Open(opts Options) (*Backend, error) {
 		paramsHost: make([]byte, paramSlot*paramSlots),
 		autotune:   opts.Autotune,
 		tuned:      map[tuneKey]MatmulConfig{},
+	}
+	if opts.Matmul != nil {
+		if err := opts.Matmul.valid(pick.Limits); err != nil {
+			b.release()
+			return nil, fmt.Errorf("gpu: Options.Matmul: %w", err)
+		}
+		c := *opts.Matmul
+		b.forced = &c
 	}
 	if opts.Autotune && opts.TuneCache != "" {
 		b.tuneCache, b.shaderID = opts.TuneCache, matmulShaderID()

@@ -1,6 +1,8 @@
 package gpu
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unsafe"
@@ -228,16 +230,18 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 }
 
 // TestEveryShaderCompiles builds a pipeline from every embedded shader, all
-// four operand layouts of the tiled products (matmul and the fused ones)
-// included.
+// four operand layouts and both load widths of the tiled products (matmul
+// and the fused ones) included.
 func TestEveryShaderCompiles(t *testing.T) {
 	b := openInternal(t)
 	for _, name := range shaders.Names() {
 		if strings.HasPrefix(name, "matmul") { // the tiled products
-			for _, ta := range []bool{false, true} {
-				for _, tb := range []bool{false, true} {
-					_, err := b.kernelFor(name, DefaultMatmul.consts(ta, tb))
-					assert.NoError(t, err, "%s transA=%v transB=%v", name, ta, tb)
+			for _, cfg := range []MatmulConfig{DefaultMatmul, {BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}} {
+				for _, ta := range []bool{false, true} {
+					for _, tb := range []bool{false, true} {
+						_, err := b.kernelFor(name, cfg.consts(ta, tb))
+						assert.NoError(t, err, "%s %v transA=%v transB=%v", name, cfg, ta, tb)
+					}
 				}
 			}
 			continue
@@ -444,4 +448,88 @@ func TestLargeMatmulIsSplit(t *testing.T) {
 			require.Equal(t, want, split[i*n+j], "c[%d,%d]", i, j) // small integers: exact
 		}
 	}
+}
+
+// TestVec4LoadsOnlyWhereTheyFit: with a vec4 configuration, a product whose
+// stored rows are whole vec4s compiles the vec4 pipeline and one with an
+// odd row length the scalar one, both giving the exact result (small
+// integers).
+func TestVec4LoadsOnlyWhereTheyFit(t *testing.T) {
+	cfg := MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, Vec4: true}
+	tests := []struct {
+		m, k, n        int
+		transA, transB bool
+		load           string
+	}{
+		{8, 12, 16, false, false, "vec4"},
+		{8, 12, 16, true, true, "vec4"},
+		{8, 13, 16, false, false, "f32"}, // a's rows are 13 long
+		{6, 12, 16, true, false, "f32"},  // a stored k×m: rows 6 long
+		{8, 12, 10, false, false, "f32"}, // b's rows are 10 long
+	}
+	for _, tt := range tests {
+		b := openInternalWith(t, Options{Device: "any", Matmul: &cfg}) // a fresh pipeline cache
+		ar, ac := tt.m, tt.k
+		if tt.transA {
+			ar, ac = tt.k, tt.m
+		}
+		br, bc := tt.k, tt.n
+		if tt.transB {
+			br, bc = tt.n, tt.k
+		}
+		av, bv := make([]float64, ar*ac), make([]float64, br*bc)
+		for i := range av {
+			av[i] = float64(i%7) - 3
+		}
+		for i := range bv {
+			bv[i] = float64(i%5) - 2
+		}
+		a, _ := b.New(ar, ac, backend.Float)
+		w, _ := b.New(br, bc, backend.Float)
+		c, _ := b.New(tt.m, tt.n, backend.Float)
+		require.NoError(t, b.WriteFloats(a, av))
+		require.NoError(t, b.WriteFloats(w, bv))
+		b.MatMul(c, a, w, tt.transA, tt.transB)
+		got, err := b.ReadFloats(c)
+		require.NoError(t, err)
+		for i := range tt.m {
+			for j := range tt.n {
+				var want float64
+				for p := range tt.k {
+					x, y := av[i*tt.k+p], bv[p*tt.n+j]
+					if tt.transA {
+						x = av[p*tt.m+i]
+					}
+					if tt.transB {
+						y = bv[j*tt.k+p]
+					}
+					want += x * y
+				}
+				require.Equal(t, want, got[i*tt.n+j], "%+v: c[%d][%d]", tt, i, j)
+			}
+		}
+		require.Len(t, b.kernels, 1, "%+v compiles one pipeline", tt)
+		var compiled string
+		for key := range b.kernels {
+			if strings.HasPrefix(key, "matmul") && strings.Contains(key, fmt.Sprintf("TRANS_A:%v TRANS_B:%v", tt.transA, tt.transB)) && strings.Contains(key, "LOAD:"+tt.load) {
+				compiled = key
+			}
+		}
+		assert.NotEmpty(t, compiled, "%+v: want a matmul pipeline with LOAD:%s", tt, tt.load)
+		for _, x := range []backend.Tensor{a, w, c} {
+			b.Free(x)
+		}
+	}
+}
+
+// TestForcedMatmulMustFit: Options.Matmul that the adapter cannot run is
+// refused at Open with the configuration named.
+func TestForcedMatmulMustFit(t *testing.T) {
+	bad := MatmulConfig{BM: 64, BN: 64, BK: 6, TM: 4, TN: 4, Vec4: true}
+	_, err := Open(Options{Device: "any", Matmul: &bad})
+	if errors.Is(err, ErrNoAdapter) {
+		t.Skip("no adapter")
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "64x64x6/4x4/vec4")
 }

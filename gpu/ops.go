@@ -16,21 +16,55 @@ import (
 // outputs per invocation.
 type MatmulConfig struct {
 	BM, BN, BK, TM, TN int
+	// Vec4 stages the tiles with 16-byte loads (_matmul_load_vec4.wgsl).
+	// It applies only to products whose stored operand rows are multiples
+	// of 4 elements; others run the same tiles with scalar loads.
+	Vec4 bool `json:",omitempty"`
 }
 
 // DefaultMatmul is the tile configuration used unless another is chosen:
 // 64×64 tiles, 16-deep, 4×4 outputs per invocation (256 invocations, 8 KiB
-// of workgroup memory).
-var DefaultMatmul = MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}
+// of workgroup memory), vec4 loads where the operands allow them (on
+// lavapipe 11 % faster than scalar loads on 512³, equal on 1024×784×128).
+var DefaultMatmul = MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, Vec4: true}
 
 func (c MatmulConfig) String() string {
-	return fmt.Sprintf("%dx%dx%d/%dx%d", c.BM, c.BN, c.BK, c.TM, c.TN)
+	s := fmt.Sprintf("%dx%dx%d/%dx%d", c.BM, c.BN, c.BK, c.TM, c.TN)
+	if c.Vec4 {
+		s += "/vec4"
+	}
+	return s
+}
+
+// vec4Fits reports whether an m×k·k×n product with these transposes can
+// use vec4 loads: the stored rows of both operands (a is m×k, or k×m if
+// transA; b is k×n, or n×k if transB) are whole vec4s.
+func vec4Fits(m, k, n int, transA, transB bool) bool {
+	ra, rb := k, n
+	if transA {
+		ra = m
+	}
+	if transB {
+		rb = k
+	}
+	return ra%4 == 0 && rb%4 == 0
+}
+
+// forShape returns c, without Vec4 where the product cannot use it.
+func (c MatmulConfig) forShape(m, k, n int, transA, transB bool) MatmulConfig {
+	if c.Vec4 && !vec4Fits(m, k, n, transA, transB) {
+		c.Vec4 = false
+	}
+	return c
 }
 
 // valid reports whether the configuration fits the adapter.
 func (c MatmulConfig) valid(l Limits) error {
 	if c.BM%c.TM != 0 || c.BN%c.TN != 0 || c.BM <= 0 || c.BN <= 0 || c.BK <= 0 {
 		return fmt.Errorf("matmul config %v: tile not divisible by outputs per thread", c)
+	}
+	if c.Vec4 && (c.BM%4 != 0 || c.BN%4 != 0 || c.BK%4 != 0) {
+		return fmt.Errorf("matmul config %v: vec4 loads need tile sides that are multiples of 4", c)
 	}
 	threads := (c.BM / c.TM) * (c.BN / c.TN)
 	if uint32(threads) > l.MaxComputeInvocationsPerWorkgroup {
@@ -44,7 +78,12 @@ func (c MatmulConfig) valid(l Limits) error {
 }
 
 func (c MatmulConfig) consts(transA, transB bool) map[string]string {
+	load, ab := "f32", "f32"
+	if c.Vec4 {
+		load, ab = "vec4", "vec4<f32>"
+	}
 	return map[string]string{
+		"LOAD": load, "AB": ab,
 		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
 		"TM": fmt.Sprint(c.TM), "TN": fmt.Sprint(c.TN),
 		"TRANS_A": fmt.Sprint(transA), "TRANS_B": fmt.Sprint(transB),
@@ -78,6 +117,7 @@ func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA
 // m, n, k, the dispatch's first row block, then extra; ts are the shader's
 // storage bindings in order.
 func (b *Backend) product(name string, cfg MatmulConfig, m, k, n int, transA, transB bool, extra []uint32, ts ...*Tensor) {
+	cfg = cfg.forShape(m, k, n, transA, transB)
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
 	blocks := (m + cfg.BM - 1) / cfg.BM
 	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))

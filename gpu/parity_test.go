@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
 )
 
@@ -13,6 +14,22 @@ import (
 func TestParityMatMul(t *testing.T)         { backendtest.MatMul(t, gputest.Open(t)) }
 func TestParityBiasActivate(t *testing.T)   { backendtest.BiasActivate(t, gputest.Open(t)) }
 func TestParityActivationGrad(t *testing.T) { backendtest.ActivationGrad(t, gputest.Open(t)) }
+
+// The default tiles load vec4s where the stored rows are whole vec4s (the
+// suite's 64³, 128×32×64, … products) and scalars elsewhere; these run the
+// same checks with scalar loads everywhere.
+var scalarTiles = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}}
+
+func TestParityMatMulScalarLoads(t *testing.T) {
+	backendtest.MatMul(t, gputest.OpenWith(t, scalarTiles))
+}
+func TestParityMatMulBiasActivateScalarLoads(t *testing.T) {
+	backendtest.MatMulBiasActivate(t, gputest.OpenWith(t, scalarTiles))
+}
+func TestParityMatMulActivationGradScalarLoads(t *testing.T) {
+	backendtest.MatMulActivationGrad(t, gputest.OpenWith(t, scalarTiles))
+}
+
 func TestParityMatMulBiasActivate(t *testing.T) {
 	backendtest.MatMulBiasActivate(t, gputest.Open(t))
 }

@@ -74,15 +74,21 @@ func (e tuneCacheEntry) key() tuneKey {
 	return tuneKey{m: e.M, k: e.K, n: e.N, transA: e.TransA, transB: e.TransB}
 }
 
-// matmulShaderID fingerprints the matmul shader (and the snippets it
-// includes) so that cached choices die with the code they were measured on.
+// matmulShaderID fingerprints the matmul shader with both of its load
+// variants (and the snippets they include) so that cached choices die with
+// the code they were measured on.
 func matmulShaderID() string {
-	src, err := shaders.Source("matmul", DefaultMatmul.consts(false, false))
-	if err != nil {
-		return "unknown"
+	h := sha256.New()
+	for _, vec4 := range []bool{false, true} {
+		c := DefaultMatmul
+		c.Vec4 = vec4
+		src, err := shaders.Source("matmul", c.consts(false, false))
+		if err != nil {
+			return "unknown"
+		}
+		h.Write([]byte(src))
 	}
-	sum := sha256.Sum256([]byte(src))
-	return hex.EncodeToString(sum[:8])
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 func (b *Backend) sameDevice(e tuneCacheEntry) bool {

@@ -12,7 +12,10 @@
 // each thread computing TM×TN outputs held in registers (register blocking).
 // TRANS_A means a is stored k×m, TRANS_B means b is stored n×k, so one
 // kernel serves X·W, Xᵀ·dY and dY·Wᵀ. Edges that are not multiples of the
-// tile read zeros and skip their writes.
+// tile read zeros and skip their writes. LOAD picks how the tiles are
+// staged from a and b: _matmul_load_f32 (any shape) or _matmul_load_vec4
+// (16-byte loads, for operands whose stored rows are whole vec4s; the
+// including shader then declares a and b as array<vec4<f32>>).
 
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
@@ -29,27 +32,7 @@ const THREADS: u32 = TX * TY;
 var<workgroup> tileA: array<f32, {{BK_BM}}>;
 var<workgroup> tileB: array<f32, {{BK_BN}}>;
 
-// Element (row, col) of op(a), or 0 outside the m×k bounds.
-fn loadA(row: u32, col: u32) -> f32 {
-  if (row >= p.m || col >= p.k) {
-    return 0.0;
-  }
-  if (TRANS_A) {
-    return a[col * p.m + row];
-  }
-  return a[row * p.k + col];
-}
-
-// Element (row, col) of op(b), or 0 outside the k×n bounds.
-fn loadB(row: u32, col: u32) -> f32 {
-  if (row >= p.k || col >= p.n) {
-    return 0.0;
-  }
-  if (TRANS_B) {
-    return b[col * p.k + row];
-  }
-  return b[row * p.n + col];
-}
+//!include _matmul_load_{{LOAD}}
 
 @compute @workgroup_size(TX, TY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -65,32 +48,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 
   for (var k0 = 0u; k0 < p.k; k0 += BK) {
-    // Stage the tiles; consecutive threads read consecutive addresses of
-    // the operand as it is stored, so the loads coalesce in either layout.
-    for (var e = tid; e < BM * BK; e += THREADS) {
-      var i: u32;
-      var kk: u32;
-      if (TRANS_A) {
-        i = e % BM;
-        kk = e / BM;
-      } else {
-        i = e / BK;
-        kk = e % BK;
-      }
-      tileA[kk * BM + i] = loadA(row0 + i, k0 + kk);
-    }
-    for (var e = tid; e < BK * BN; e += THREADS) {
-      var j: u32;
-      var kk: u32;
-      if (TRANS_B) {
-        j = e / BK;
-        kk = e % BK;
-      } else {
-        j = e % BN;
-        kk = e / BN;
-      }
-      tileB[kk * BN + j] = loadB(k0 + kk, col0 + j);
-    }
+    stageA(tid, row0, k0);
+    stageB(tid, col0, k0);
     workgroupBarrier();
 
     for (var kk = 0u; kk < BK; kk++) {

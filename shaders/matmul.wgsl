@@ -1,6 +1,7 @@
 // matmul: c = op(a) · op(b), op(a) m×k, op(b) k×n, c m×n, all row-major.
 // Bindings: 1 a (read), 2 b (read), 3 c (write).
-// The tiling and its host constants are in _matmul_core.
+// The tiling and its host constants are in _matmul_core; AB is f32, or
+// vec4<f32> for tile loads four elements wide (_matmul_load_vec4).
 struct Params {
   m: u32,
   n: u32,
@@ -11,8 +12,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<{{AB}}>;
+@group(0) @binding(2) var<storage, read> b: array<{{AB}}>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn store(row: u32, col: u32, v: f32) {

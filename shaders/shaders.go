@@ -30,9 +30,10 @@ func Source(name string, consts map[string]string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("shaders: no shader %q: %w", name, err)
 	}
-	src := string(b)
+	src := fill(string(b), consts)
 	// A line "//!include NAME" is replaced by the snippet NAME.wgsl: WGSL has
-	// no includes, and the reductions and activations are shared.
+	// no includes, and the reductions and activations are shared. NAME may
+	// itself be built from placeholders (matmul picks its tile loads so).
 	for {
 		i := strings.Index(src, "//!include ")
 		if i < 0 {
@@ -47,15 +48,7 @@ func Source(name string, consts map[string]string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("shaders: %s includes %q: %w", name, inc, err)
 		}
-		src = src[:i] + string(part) + src[i+end:]
-	}
-	keys := make([]string, 0, len(consts))
-	for k := range consts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		src = strings.ReplaceAll(src, "{{"+k+"}}", consts[k])
+		src = src[:i] + fill(string(part), consts) + src[i+end:]
 	}
 	if i := strings.Index(src, "{{"); i >= 0 {
 		end := strings.Index(src[i:], "}}")
@@ -65,6 +58,19 @@ func Source(name string, consts map[string]string) (string, error) {
 		return "", fmt.Errorf("shaders: %s: placeholder %s not filled", name, src[i:i+end+2])
 	}
 	return src, nil
+}
+
+// fill replaces each {{KEY}} placeholder of src by consts[KEY].
+func fill(src string, consts map[string]string) string {
+	keys := make([]string, 0, len(consts))
+	for k := range consts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		src = strings.ReplaceAll(src, "{{"+k+"}}", consts[k])
+	}
+	return src
 }
 
 // Names lists the embedded shaders, leaving out the snippets (files whose
