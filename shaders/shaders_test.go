@@ -18,7 +18,7 @@ func TestSourceIncludesSnippets(t *testing.T) {
 }
 
 func TestSourceFillsPlaceholders(t *testing.T) {
-	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4",
+	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "f32", "AB": "f32",
 		"TRANS_A": "false", "TRANS_B": "true", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16"}
 	src, err := Source("matmul", consts)
 	require.NoError(t, err)
@@ -28,6 +28,22 @@ func TestSourceFillsPlaceholders(t *testing.T) {
 	delete(consts, "TRANS_B")
 	_, err = Source("matmul", consts)
 	assert.ErrorContains(t, err, "placeholder {{TRANS_B}} not filled")
+}
+
+// TestIncludeNamedByPlaceholder: matmul picks its tile loads with
+// "//!include _matmul_load_{{LOAD}}".
+func TestIncludeNamedByPlaceholder(t *testing.T) {
+	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "vec4", "AB": "vec4<f32>",
+		"TRANS_A": "false", "TRANS_B": "false", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16"}
+	src, err := Source("matmul", consts)
+	require.NoError(t, err)
+	assert.Contains(t, src, "var<storage, read> a: array<vec4<f32>>;")
+	assert.Contains(t, src, "var v = vec4<f32>(0.0);") // from _matmul_load_vec4
+	assert.NotContains(t, src, "fn loadA(")            // _matmul_load_f32 left out
+
+	consts["LOAD"] = "f64"
+	_, err = Source("matmul", consts)
+	assert.ErrorContains(t, err, `includes "_matmul_load_f64"`)
 }
 
 func TestSourceUnknownShader(t *testing.T) {
