@@ -44,7 +44,7 @@ func runBench(e *env, args []string) error {
 	maxSteps := fs.Int("max-steps", 1000, "most steps per repetition when --steps is 0")
 	seed := fs.Uint64("seed", 1, "seed for the weights and the minibatch order")
 	preset := fs.String("preset", "", "seed: the classic numpy-tutorial workload, timed end to end")
-	autotune := fs.Bool("autotune", false, "autotune the GPU matmul tiles (the choices are printed)")
+	autotune := fs.Bool("autotune", false, "autotune the GPU matmul tiles (the choices are printed, and remembered across runs: $GPUTRAIN_TUNE_CACHE or the user cache folder)")
 	timestamps := fs.Bool("timestamps", true, "record GPU timestamps around compute passes for the KERNEL column (adapters with timestamp queries)")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the table")
 	csvPath := fs.String("csv", "", "also write the results as CSV to `FILE`")
