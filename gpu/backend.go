@@ -573,6 +573,9 @@ func (b *Backend) ReadFloats(t backend.Tensor) ([]float64, error) {
 // one: all are copied into the staging buffer by one command buffer and
 // read back with one wait (backend.MultiReader). It panics like ReadFloats.
 func (b *Backend) ReadFloatsAll(ts ...backend.Tensor) ([][]float64, error) {
+	if len(ts) == 0 {
+		return [][]float64{}, nil // nothing to map: a zero-size map is invalid
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	gts := make([]*Tensor, len(ts))

@@ -305,6 +305,11 @@ func TestReadFloatsAllWaitsOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before+1, b.Stats().Readbacks, "one readback for three tensors")
 	assert.Equal(t, [][]float64{{0.5}, {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, {2.5}}, got)
+
+	none, err := b.ReadFloatsAll()
+	require.NoError(t, err)
+	assert.Empty(t, none, "no tensors, no readback")
+	assert.Equal(t, before+1, b.Stats().Readbacks)
 }
 
 // TestTrainStepDispatches pins what one training step of a 784-128-64-10
