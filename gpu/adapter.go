@@ -50,6 +50,9 @@ type Adapter struct {
 	Driver string `json:"driver"`
 	// Limits are the adapter's own limits (not WebGPU's smaller defaults).
 	Limits Limits `json:"limits"`
+	// Timestamps reports the "timestamp-query" feature: with it,
+	// Options.Timestamps measures kernel time (see Backend.KernelTime).
+	Timestamps bool `json:"timestamps"`
 }
 
 // Software reports whether the adapter is a CPU rasteriser such as lavapipe.
@@ -138,11 +141,12 @@ func describe(i int, a *wgpu.Adapter) Adapter {
 	// Where the description carries a driver suffix ("llvmpipe (LLVM ...)"),
 	// the part before it names the device.
 	return Adapter{
-		Index:  i,
-		Name:   name,
-		API:    apiName(info.BackendType),
-		Type:   typeName(info.AdapterType),
-		Driver: strings.TrimSpace(info.DriverDescription),
+		Index:      i,
+		Name:       name,
+		API:        apiName(info.BackendType),
+		Type:       typeName(info.AdapterType),
+		Driver:     strings.TrimSpace(info.DriverDescription),
+		Timestamps: hasTimestampQuery(a),
 		Limits: Limits{
 			MaxBufferSize:                     l.MaxBufferSize,
 			MaxStorageBufferBindingSize:       l.MaxStorageBufferBindingSize,

@@ -185,3 +185,10 @@ func TestKernelTimeGL(t *testing.T) {
 	assert.Zero(t, kernel)
 	assert.False(t, b.Timestamps())
 }
+
+// TestAdapterReportsTimestamps: Adapter.Timestamps (what `gputrain devices`
+// shows) tells beforehand whether Options.Timestamps will time kernels.
+func TestAdapterReportsTimestamps(t *testing.T) {
+	b := gputest.OpenWith(t, gpu.Options{Device: gputest.Device(), Timestamps: true})
+	assert.Equal(t, b.Adapter().Timestamps, b.Timestamps(), "adapter %s (%s)", b.Adapter().Name, b.Adapter().API)
+}

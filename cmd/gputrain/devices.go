@@ -31,11 +31,15 @@ func runDevices(e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tADAPTER\tAPI\tTYPE\tMAX BINDING\tMAX BUFFER\tWG MEMORY\tWG INVOCATIONS")
+	fmt.Fprintln(tw, "#\tADAPTER\tAPI\tTYPE\tMAX BINDING\tMAX BUFFER\tWG MEMORY\tWG INVOCATIONS\tKERNEL TIMING")
 	for _, a := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", a.Index, a.Name, a.API, a.Type,
+		timing := "no"
+		if a.Timestamps {
+			timing = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Index, a.Name, a.API, a.Type,
 			mib(a.Limits.MaxStorageBufferBindingSize), mib(a.Limits.MaxBufferSize),
-			kib(uint64(a.Limits.MaxComputeWorkgroupStorageSize)), a.Limits.MaxComputeInvocationsPerWorkgroup)
+			kib(uint64(a.Limits.MaxComputeWorkgroupStorageSize)), a.Limits.MaxComputeInvocationsPerWorkgroup, timing)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -292,9 +292,15 @@ func TestDevices(t *testing.T) {
 	if gputest.Required() {
 		assert.NotEmpty(t, res.Adapters)
 	}
+	for _, a := range res.Adapters {
+		assert.Contains(t, a, "timestamps", "each adapter says whether it can time kernels")
+	}
 	code, stdout, _ = gputrain(t, "devices")
 	require.Equal(t, 0, code)
 	assert.NotEmpty(t, stdout)
+	if len(res.Adapters) > 0 {
+		assert.Contains(t, stdout, "KERNEL TIMING")
+	}
 }
 
 // TestFashionMNISTShortRun is CI's real-data run: Debian's
