@@ -35,6 +35,21 @@ func openInternalWith(t *testing.T, opts Options) *Backend {
 	return b
 }
 
+// openTimedInternal opens a backend with timestamps, failing where GPU
+// tests are required and the adapter is Vulkan (lavapipe has timestamp
+// queries) and skipping elsewhere when it records none.
+func openTimedInternal(t *testing.T) *Backend {
+	t.Helper()
+	b := openInternalWith(t, Options{Device: "any", Timestamps: true})
+	if b.ts == nil {
+		if requireGPU() && b.adapter.API == "vulkan" {
+			t.Fatalf("%s: no timestamps", b.adapter.Name)
+		}
+		t.Skipf("%s: no timestamp queries", b.adapter.Name)
+	}
+	return b
+}
+
 // TestBindingLayout guards the unsafe casts in cgo.go: if the binding's
 // Buffer or Device layout changes, the raw handles stop matching.
 func TestBindingLayout(t *testing.T) {
@@ -64,9 +79,7 @@ func TestBindingLayout(t *testing.T) {
 	cmd.Release()
 	enc.Release()
 
-	tb, err := Open(Options{Device: "any", Timestamps: true})
-	require.NoError(t, err)
-	defer tb.Close()
+	tb := openInternalWith(t, Options{Device: "any", Timestamps: true})
 	if tb.ts == nil {
 		if requireGPU() && tb.adapter.API == "vulkan" {
 			t.Fatalf("%s: no timestamps", tb.adapter.Name)
@@ -121,20 +134,7 @@ func TestSnapPeriod(t *testing.T) {
 // must land within 5% of 1 and snap to it: this is what shows that
 // wgpu-native v22 resolves raw ticks that need no other scale there.
 func TestTimestampCalibration(t *testing.T) {
-	b, err := Open(Options{Device: "any", Timestamps: true})
-	if err != nil {
-		if requireGPU() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	defer b.Close()
-	if b.ts == nil {
-		if requireGPU() && b.adapter.API == "vulkan" {
-			t.Fatalf("%s: no timestamps", b.adapter.Name)
-		}
-		t.Skipf("%s: no timestamp queries", b.adapter.Name)
-	}
+	b := openTimedInternal(t)
 	used, measured := b.TimestampPeriod()
 	t.Logf("%s: measured %.5g ns/tick, using %g", b.adapter.Name, measured, used)
 	assert.InEpsilon(t, used, measured, 0.05)
@@ -151,14 +151,7 @@ func TestTimestampFeatureMissing(t *testing.T) {
 	old := hasTimestampQuery
 	hasTimestampQuery = func(*wgpu.Adapter) bool { return false }
 	defer func() { hasTimestampQuery = old }()
-	b, err := Open(Options{Device: "any", Timestamps: true})
-	if err != nil {
-		if requireGPU() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	defer b.Close()
+	b := openInternalWith(t, Options{Device: "any", Timestamps: true})
 	x, err := b.New(2, 2, backend.Float)
 	require.NoError(t, err)
 	b.Fill(x, 1)
@@ -175,20 +168,7 @@ func TestTimestampFeatureMissing(t *testing.T) {
 // the slots early instead of overflowing, keep the results right and count
 // every pass.
 func TestTimestampSlotsOverflow(t *testing.T) {
-	b, err := Open(Options{Device: "any", Timestamps: true})
-	if err != nil {
-		if requireGPU() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	defer b.Close()
-	if b.ts == nil {
-		if requireGPU() && b.adapter.API == "vulkan" {
-			t.Fatalf("%s: no timestamps", b.adapter.Name)
-		}
-		t.Skipf("%s: no timestamp queries", b.adapter.Name)
-	}
+	b := openTimedInternal(t)
 	tests := []struct {
 		name   string
 		n      int
