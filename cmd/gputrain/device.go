@@ -36,7 +36,7 @@ func openDevice(choice string, autotune bool) (backend.Backend, string, error) {
 	case "cpu":
 		return cpuref.New(), "--device cpu asks for the float64 CPU backend", nil
 	case "auto":
-		b, err := gpu.Open(gpuOptions("gpu", autotune))
+		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune, TuneCache: gpu.DefaultTuneCache()})
 		if err == nil {
 			return b, "auto: best hardware GPU", nil
 		}
@@ -46,20 +46,12 @@ func openDevice(choice string, autotune bool) (backend.Backend, string, error) {
 		}
 		return nil, "", fmt.Errorf("open GPU: %w", err)
 	default:
-		b, err := gpu.Open(gpuOptions(c, autotune))
+		b, err := gpu.Open(gpu.Options{Device: c, Autotune: autotune, TuneCache: gpu.DefaultTuneCache()})
 		if err != nil {
 			return nil, "", fmt.Errorf("--device %s: %w", c, err)
 		}
 		return b, "--device " + c, nil
 	}
-}
-
-func gpuOptions(device string, autotune bool) gpu.Options {
-	o := gpu.Options{Device: device, Autotune: autotune}
-	if autotune {
-		o.TuneCache = gpu.DefaultTuneCache()
-	}
-	return o
 }
 
 // announce prints which device runs the job.

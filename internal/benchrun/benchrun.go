@@ -148,7 +148,7 @@ func Open(choice string, autotune, timestamps bool) (backend.Backend, error) {
 	case "cpu":
 		return cpuref.New(), nil
 	case "auto":
-		b, err := gpu.Open(gpuOptions("gpu", autotune, timestamps))
+		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune, TuneCache: gpu.DefaultTuneCache(), Timestamps: timestamps})
 		if err == nil {
 			return b, nil
 		}
@@ -157,7 +157,7 @@ func Open(choice string, autotune, timestamps bool) (backend.Backend, error) {
 		}
 		return nil, err
 	default:
-		return gpu.Open(gpuOptions(c, autotune, timestamps))
+		return gpu.Open(gpu.Options{Device: c, Autotune: autotune, TuneCache: gpu.DefaultTuneCache(), Timestamps: timestamps})
 	}
 }
 
@@ -438,14 +438,4 @@ func runSeed(cfg Config, dev string) Result {
 	r.StartupSeconds = benchstep.Quantile(sorted(startups), 0.5)
 	r.HostPeakRSSBytes = PeakRSS()
 	return r
-}
-
-// gpuOptions opens device with the autotuner's choices remembered in
-// gpu.DefaultTuneCache.
-func gpuOptions(device string, autotune, timestamps bool) gpu.Options {
-	o := gpu.Options{Device: device, Autotune: autotune, Timestamps: timestamps}
-	if autotune {
-		o.TuneCache = gpu.DefaultTuneCache()
-	}
-	return o
 }
