@@ -99,19 +99,33 @@ func (m *Model) Evaluate(s *Set, batch int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
+	loss, count, err := readSums(b, lossT, countT, classify)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("nn: reading the evaluation loss: %w", err)
+	}
+	mt := Metrics{Loss: loss / float64(s.Rows), Accuracy: math.NaN(), Rows: s.Rows}
+	if classify {
+		mt.Accuracy = count / float64(s.Rows)
+	}
+	return mt, nil
+}
+
+// readSums reads the 1×1 accumulated loss and, for a classifier, the 1×1
+// correct count, with one wait for both (backend.ReadAll); count is 0 when
+// classify is false.
+func readSums(b backend.Backend, lossT, countT backend.Tensor, classify bool) (loss, count float64, err error) {
 	ts := []backend.Tensor{lossT}
 	if classify {
 		ts = append(ts, countT)
 	}
-	v, err := backend.ReadAll(b, ts...) // one wait for both
+	v, err := backend.ReadAll(b, ts...)
 	if err != nil {
-		return Metrics{}, fmt.Errorf("nn: reading the evaluation loss: %w", err)
+		return 0, 0, err
 	}
-	mt := Metrics{Loss: v[0][0] / float64(s.Rows), Accuracy: math.NaN(), Rows: s.Rows}
 	if classify {
-		mt.Accuracy = v[1][0] / float64(s.Rows)
+		count = v[1][0]
 	}
-	return mt, nil
+	return v[0][0], count, nil
 }
 
 // Predictions are a model's answers for a set, on the host.

@@ -265,21 +265,12 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 
-	// read returns the accumulated loss sum and correct count.
-	// Both come back with one wait (backend.ReadAll).
 	read := func() (loss, count float64, err error) {
-		ts := []backend.Tensor{lossT}
-		if classify {
-			ts = append(ts, countT)
-		}
-		v, err := backend.ReadAll(b, ts...)
+		loss, count, err = readSums(b, lossT, countT, classify)
 		if err != nil {
 			return 0, 0, fmt.Errorf("nn: reading the loss: %w", err)
 		}
-		if classify {
-			count = v[1][0]
-		}
-		return v[0][0], count, nil
+		return loss, count, nil
 	}
 	acc := func(count float64, rows int) float64 {
 		if !classify {
