@@ -670,6 +670,28 @@ func (b *Backend) ensureStaging(size uint64) error {
 	return nil
 }
 
+// Flush submits the work recorded so far without waiting for it, so that the
+// device starts on it while the host records more. Device errors surface at
+// the next Sync; Flush itself returns only ErrDeviceLost, for a device already
+// known to be lost. It panics if b was closed.
+func (b *Backend) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.usable(); err != nil {
+		return err
+	}
+	b.flush()
+	return nil
+}
+
+// Dispatches returns the number of compute dispatches recorded since Open
+// (Stats().Dispatches, without the rest of Stats).
+func (b *Backend) Dispatches() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stats.Dispatches
+}
+
 // Sync submits recorded work, waits for the GPU to finish it and returns the
 // first device error since the last Sync.
 func (b *Backend) Sync() error {

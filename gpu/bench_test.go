@@ -12,7 +12,11 @@ import (
 // adapter; without one they skip). Each records b.N operations and syncs
 // once, so they measure what a training step sees: dispatch throughput.
 // Where the adapter has timestamp queries they also report the GPU's own
-// time ("kernel-us/op", and "kernel-GFLOP/s" for matmuls).
+// time ("kernel-us/op", and "kernel-GFLOP/s" for matmuls). The first 32
+// operations after every sync are also timed on the host, recorded with the
+// device idle and submitted without waiting ("host-us/op", "dispatches/op",
+// "host-us/dispatch"; see benchstep.HostTime), and -benchmem counts the
+// allocations of the whole loop, syncs included.
 //
 //	go test -run '^$' -bench . -benchtime 20x ./gpu
 //	GPUTRAIN_BENCH_LARGE=1 go test -run '^$' -bench MatMul/square ./gpu

@@ -13,7 +13,9 @@ import (
 // adapter (the software one unless GPUTRAIN_TEST_DEVICE names another):
 // kernel_seconds is null on the CPU, a positive time per step on the
 // adapter where it has timestamp queries (lavapipe has, GL adapters have
-// not), and null with --timestamps=false.
+// not), and null with --timestamps=false. host_seconds and
+// dispatches_per_step are null on the CPU and set on the adapter, with or
+// without timestamps.
 func TestBenchKernelColumn(t *testing.T) {
 	gputest.Open(t) // skips without an adapter (fails under GPUTRAIN_REQUIRE_GPU=1)
 	dev := gputest.Device()
@@ -42,12 +44,22 @@ func TestBenchKernelColumn(t *testing.T) {
 					Skipped       string   `json:"skipped"`
 					Step          float64  `json:"step_seconds_median"`
 					KernelSeconds *float64 `json:"kernel_seconds"`
+					HostSeconds   *float64 `json:"host_seconds"`
+					Dispatches    *float64 `json:"dispatches_per_step"`
 				} `json:"results"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
 			require.Len(t, rep.Results, 2)
 			for _, r := range rep.Results {
 				require.Empty(t, r.Skipped, r.Device)
+				if r.Backend == "cpu" {
+					assert.Nil(t, r.HostSeconds, r.Device)
+					assert.Nil(t, r.Dispatches, r.Device)
+				} else if assert.NotNil(t, r.HostSeconds, r.Device) && assert.NotNil(t, r.Dispatches, r.Device) {
+					assert.Positive(t, *r.HostSeconds)
+					assert.Positive(t, *r.Dispatches)
+					t.Logf("%s: host %.3g s per step, %v dispatches per step", r.Device, *r.HostSeconds, *r.Dispatches)
+				}
 				if r.Backend == "cpu" || r.API == "gl" || !tt.timestamps {
 					assert.Nil(t, r.KernelSeconds, r.Device)
 					continue

@@ -83,6 +83,16 @@ type Result struct {
 	// KernelSecondsReps holds each repetition's value, in run order.
 	KernelSeconds     *float64  `json:"kernel_seconds"`
 	KernelSecondsReps []float64 `json:"kernel_seconds_reps,omitempty"`
+	// HostSeconds is the median over repetitions of the host time to
+	// record one step and submit it, waits excluded: each repetition's
+	// first benchstep.HostSteps steps, recorded with the device idle
+	// (benchstep.HostTime). DispatchesPerStep is the number of compute
+	// dispatches a step records. Both are null on the CPU backend, which
+	// runs each operation as it is called (its step time is host time).
+	// HostSecondsReps holds each repetition's host time per step.
+	HostSeconds       *float64  `json:"host_seconds"`
+	HostSecondsReps   []float64 `json:"host_seconds_reps,omitempty"`
+	DispatchesPerStep *float64  `json:"dispatches_per_step"`
 	WarmupSeconds     float64   `json:"warmup_seconds"`
 	// DeviceBytes is what the benchmark's tensors occupy on the device
 	// (for the GPU: the backend's live bytes added by this configuration).
@@ -346,6 +356,10 @@ func fill(r *Result, t benchstep.Timing, flops float64) {
 	if t.KernelPerStep != nil {
 		k := t.KernelMedian
 		r.KernelSeconds, r.KernelSecondsReps = &k, t.KernelPerStep
+	}
+	if t.HostPerStep != nil {
+		h, d := t.HostMedian, t.DispatchesPerStep
+		r.HostSeconds, r.HostSecondsReps, r.DispatchesPerStep = &h, t.HostPerStep, &d
 	}
 	if t.Median > 0 {
 		r.SamplesPerSecond = float64(r.Batch) / t.Median

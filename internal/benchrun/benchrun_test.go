@@ -48,6 +48,12 @@ func TestRunSmall(t *testing.T) {
 		if r.Batch == 1000 && (!r.FullBatch || r.Batch != 1000) && r.Batch != 200 {
 			t.Errorf("batch above the data set is not full batch: %+v", r)
 		}
+		if gpu := r.Backend == "gpu"; gpu != (r.HostSeconds != nil) || gpu != (r.DispatchesPerStep != nil) {
+			t.Errorf("%s batch %d: host_seconds %v, dispatches_per_step %v (want both on a GPU, neither on the CPU)",
+				r.Device, r.Batch, r.HostSeconds, r.DispatchesPerStep)
+		} else if gpu && (*r.HostSeconds <= 0 || *r.DispatchesPerStep < 1 || len(r.HostSecondsReps) != r.Reps) {
+			t.Errorf("%s batch %d: host %v s, %v dispatches per step, reps %v", r.Device, r.Batch, *r.HostSeconds, *r.DispatchesPerStep, r.HostSecondsReps)
+		}
 	}
 	if measured < 3 {
 		t.Fatalf("only %d results measured", measured)

@@ -56,6 +56,14 @@ func kernel(r Result) string {
 	return Dur(*r.KernelSeconds)
 }
 
+// host formats the host time per step and the dispatches per step.
+func host(r Result) (seconds, dispatches string) {
+	if r.HostSeconds == nil || r.DispatchesPerStep == nil {
+		return "n/a", "n/a"
+	}
+	return Dur(*r.HostSeconds), strconv.FormatFloat(*r.DispatchesPerStep, 'g', 4, 64)
+}
+
 // WriteTable prints the report as an aligned table with its notes.
 func WriteTable(w io.Writer, rep *Report) error {
 	fmt.Fprintf(w, "workload: %s\ndata:     %s\nmachine:  %s, %d cores, %s, %s\n\n",
@@ -65,7 +73,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 	if preset {
 		fmt.Fprintln(tw, "DEVICE\tADAPTER\tBATCH\tSTEPS\tWALL\tSTART-UP\tSTEP\tSAMPLES/S\tGFLOP/S\tFINAL LOSS\tACC\tDEV MEM\tHOST RSS\t")
 	} else {
-		fmt.Fprintln(tw, "DEVICE\tADAPTER\tBATCH\tSTEPS×REPS\tSTEP (MEDIAN)\tMIN…MAX\tSAMPLES/S\tGFLOP/S\tKERNEL\tDEV MEM\tHOST RSS\t")
+		fmt.Fprintln(tw, "DEVICE\tADAPTER\tBATCH\tSTEPS×REPS\tSTEP (MEDIAN)\tMIN…MAX\tSAMPLES/S\tGFLOP/S\tKERNEL\tHOST\tDISP/STEP\tDEV MEM\tHOST RSS\t")
 	}
 	for _, r := range rep.Results {
 		if r.Skipped != "" {
@@ -81,15 +89,19 @@ func WriteTable(w io.Writer, rep *Report) error {
 				r.SamplesPerSecond, r.GFLOPS, r.FinalLoss, r.FinalAccuracy, Bytes(r.DeviceBytes), Bytes(r.HostPeakRSSBytes))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d×%d\t%s\t%s…%s\t%.0f\t%.2f\t%s\t%s\t%s\t\n",
+		hs, disp := host(r)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d×%d\t%s\t%s…%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Device, adapter, r.Batch, r.Steps, r.Reps, Dur(r.StepSecondsMedian), Dur(r.StepSecondsMin), Dur(r.StepSecondsMax),
-			r.SamplesPerSecond, r.GFLOPS, kernel(r), Bytes(r.DeviceBytes), Bytes(r.HostPeakRSSBytes))
+			r.SamplesPerSecond, r.GFLOPS, kernel(r), hs, disp, Bytes(r.DeviceBytes), Bytes(r.HostPeakRSSBytes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nGFLOP/s counts matmul work only (2·in·out forward, 4·in·out backward, 2·in·out for the first layer).")
 	fmt.Fprintln(w, "KERNEL: GPU time per step from timestamp queries around each compute pass (median); n/a = none recorded (CPU backend, GL adapters, --timestamps=false).")
+	if !preset {
+		fmt.Fprintln(w, "HOST: host time to record one step and submit it, waits excluded (median; the first steps of each repetition, device idle). DISP/STEP: compute dispatches a step records. n/a on the CPU backend, which runs each operation as it is called.")
+	}
 	fmt.Fprintln(w, "DEV MEM: tensors of this configuration (GPU: backend live bytes; CPU: float64 storage). HOST RSS: process peak so far.")
 	for dev, log := range rep.Autotune {
 		for _, l := range log {
@@ -105,7 +117,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 var csvHeader = []string{"device", "backend", "adapter", "adapter_type", "precision", "batch", "full_batch", "steps_per_rep", "reps",
 	"step_seconds_median", "step_seconds_min", "step_seconds_max", "step_seconds_q1", "step_seconds_q3",
 	"samples_per_second", "gflops", "kernel_seconds", "device_bytes", "gpu_peak_bytes", "host_peak_rss_bytes",
-	"wall_seconds", "final_loss", "skipped"}
+	"wall_seconds", "final_loss", "skipped", "host_seconds", "dispatches_per_step"}
 
 // WriteCSV writes one row per result (skipped ones included, with the reason).
 func WriteCSV(w io.Writer, rep *Report) error {
@@ -115,15 +127,21 @@ func WriteCSV(w io.Writer, rep *Report) error {
 	}
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range rep.Results {
-		ks := ""
+		ks, hs, ds := "", "", ""
 		if r.KernelSeconds != nil {
 			ks = g(*r.KernelSeconds)
+		}
+		if r.HostSeconds != nil {
+			hs = g(*r.HostSeconds)
+		}
+		if r.DispatchesPerStep != nil {
+			ds = g(*r.DispatchesPerStep)
 		}
 		row := []string{r.Device, r.Backend, r.Adapter, r.AdapterType, r.Precision, strconv.Itoa(r.Batch), strconv.FormatBool(r.FullBatch),
 			strconv.Itoa(r.Steps), strconv.Itoa(r.Reps), g(r.StepSecondsMedian), g(r.StepSecondsMin), g(r.StepSecondsMax),
 			g(r.StepSecondsQ1), g(r.StepSecondsQ3), g(r.SamplesPerSecond), g(r.GFLOPS), ks,
 			strconv.FormatUint(r.DeviceBytes, 10), strconv.FormatUint(r.GPUPeakBytes, 10), strconv.FormatUint(r.HostPeakRSSBytes, 10),
-			g(r.WallSeconds), g(r.FinalLoss), r.Skipped}
+			g(r.WallSeconds), g(r.FinalLoss), r.Skipped, hs, ds}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

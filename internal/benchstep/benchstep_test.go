@@ -2,6 +2,7 @@ package benchstep
 
 import (
 	"math"
+	"sort"
 	"testing"
 	"time"
 
@@ -142,4 +143,72 @@ func TestMeasureKernelTime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeRecorder is the CPU reference as a Recorder: it counts flushes, and
+// every SGD call as one dispatch.
+type fakeRecorder struct {
+	*cpuref.Backend
+	flushes, sgd int
+}
+
+func (f *fakeRecorder) Flush() error       { f.flushes++; return nil }
+func (f *fakeRecorder) Dispatches() uint64 { return uint64(f.sgd) }
+func (f *fakeRecorder) SGD(w, g backend.Tensor, lr float64) {
+	f.sgd++
+	f.Backend.SGD(w, g, lr)
+}
+
+// TestMeasureHostTime checks that Measure host-times the first HostSteps
+// steps of every repetition on a Recorder, submits them once, and counts
+// their dispatches per step; a backend that is no Recorder gets none.
+func TestMeasureHostTime(t *testing.T) {
+	spec := Spec{Sizes: []int{8, 4, 2}, Activation: backend.Tanh, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	for _, steps := range []int{3, HostSteps + 5} {
+		f := &fakeRecorder{Backend: cpuref.New()}
+		m, err := New(f, spec, RandomData(40, 8, 2, 1), 4, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := f.sgd
+		m.Step()
+		perStep := f.sgd - before
+		tm, err := Measure(m, steps, 3, time.Millisecond, 10)
+		m.Free()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tm.HostPerStep) != 3 || f.flushes != 3 {
+			t.Fatalf("%d steps: host times %v after %d flushes, want 3 of each", steps, tm.HostPerStep, f.flushes)
+		}
+		for _, h := range tm.HostPerStep {
+			if !(h > 0) {
+				t.Errorf("%d steps: host time %v s per step", steps, h)
+			}
+		}
+		if tm.HostMedian != Quantile(sorted(tm.HostPerStep), 0.5) {
+			t.Errorf("HostMedian %v of %v", tm.HostMedian, tm.HostPerStep)
+		}
+		if tm.DispatchesPerStep != float64(perStep) {
+			t.Errorf("%v dispatches per step, want %d", tm.DispatchesPerStep, perStep)
+		}
+	}
+	m, err := New(cpuref.New(), spec, RandomData(40, 8, 2, 1), 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	tm, err := Measure(m, 4, 2, time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm.HostPerStep != nil || tm.HostMedian != 0 || tm.DispatchesPerStep != 0 {
+		t.Errorf("host timing %v %v %v on a backend that runs each operation at once", tm.HostPerStep, tm.HostMedian, tm.DispatchesPerStep)
+	}
+}
+
+func sorted(s []float64) []float64 {
+	s = append([]float64(nil), s...)
+	sort.Float64s(s)
+	return s
 }

@@ -49,7 +49,10 @@ func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi f
 // one per MaxSyncSeconds of work, which only very slow operations on a
 // software adapter reach; see RunChunked). Where be is a KernelTimer that
 // measures, it also reports the GPU kernel time per op ("kernel-us/op")
-// and returns it in seconds; else it returns 0.
+// and returns it in seconds; else it returns 0. Where be is a Recorder,
+// the first HostSteps ops after every sync are also timed on the host
+// (HostTime: recorded on an idle device and submitted, waits excluded),
+// and it reports "host-us/op", "dispatches/op" and "host-us/dispatch".
 func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 	b.Helper()
 	op()
@@ -66,10 +69,29 @@ func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 	if timed {
 		kt.ResetKernelTime()
 	}
+	rec, deferred := be.(Recorder)
+	var host time.Duration
+	var hostOps int
+	var dispatches uint64
 	b.ResetTimer()
-	for i := range b.N {
-		op()
-		if (i+1)%perSync == 0 && i+1 < b.N {
+	for i := 0; i < b.N; {
+		chunk := min(perSync, b.N-i)
+		done := 0
+		if deferred {
+			done = min(chunk, HostSteps)
+			d, n, err := HostTime(rec, done, op)
+			if err != nil {
+				b.Fatal(err)
+			}
+			host += d
+			hostOps += done
+			dispatches += n
+		}
+		for range chunk - done {
+			op()
+		}
+		i += chunk
+		if i < b.N {
 			if err := be.Sync(); err != nil {
 				b.Fatal(err)
 			}
@@ -83,6 +105,13 @@ func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 		if d, ok := kt.KernelTime(); ok && b.N > 0 {
 			kernelSeconds = d.Seconds() / float64(b.N)
 			b.ReportMetric(kernelSeconds*1e6, "kernel-us/op")
+		}
+	}
+	if hostOps > 0 {
+		b.ReportMetric(host.Seconds()*1e6/float64(hostOps), "host-us/op")
+		b.ReportMetric(float64(dispatches)/float64(hostOps), "dispatches/op")
+		if dispatches > 0 {
+			b.ReportMetric(host.Seconds()*1e6/float64(dispatches), "host-us/dispatch")
 		}
 	}
 	return kernelSeconds

@@ -102,6 +102,45 @@ type Timing struct {
 	// KernelTimer that measures kernel time; else nil and 0.
 	KernelPerStep []float64
 	KernelMedian  float64
+	// HostPerStep holds each repetition's host seconds per step, in run
+	// order, and HostMedian their median, when the backend is a Recorder:
+	// the time to record the repetition's first HostSteps steps with the
+	// device idle and submit them, waits excluded (see HostTime); else nil
+	// and 0. DispatchesPerStep is the number of dispatches those steps
+	// recorded, per step.
+	HostPerStep       []float64
+	HostMedian        float64
+	DispatchesPerStep float64
+}
+
+// Recorder is a backend that records work and runs it later, as gpu.Backend
+// does: the host's side of a step (recording, encoding, submitting) can then
+// be timed apart from the device's.
+type Recorder interface {
+	// Flush submits the work recorded so far without waiting for it.
+	Flush() error
+	// Dispatches returns the number of dispatches recorded so far.
+	Dispatches() uint64
+}
+
+// HostSteps is how many steps at the start of a synced run Measure and the
+// go test benchmarks time on the host (see HostTime): with the device idle
+// and, on any step of up to 32 dispatches, within one submit.
+const HostSteps = 32
+
+// HostTime calls op n times on rec, which should have nothing queued, then
+// submits what they recorded (Flush), and returns the host time that took
+// and the number of dispatches recorded. The device is not waited for, so
+// the time is the host's alone: recording, encoding and the submit.
+func HostTime(rec Recorder, n int, op func()) (time.Duration, uint64, error) {
+	d0 := rec.Dispatches()
+	start := time.Now()
+	for range n {
+		op()
+	}
+	err := rec.Flush()
+	el := time.Since(start)
+	return el, rec.Dispatches() - d0, err
 }
 
 // KernelTimer is a backend that measures the GPU time of its kernels, as
@@ -120,7 +159,9 @@ type KernelTimer interface {
 // each synced once at its end (or every MaxSyncSeconds of work, see
 // RunChunked, when an explicit steps would queue more). When the backend
 // is a KernelTimer that measures kernel time, each repetition's kernel time
-// is taken too (the reset lies outside the timed region).
+// is taken too (the reset lies outside the timed region); when it is a
+// Recorder, each repetition's first HostSteps steps are also host-timed
+// (HostTime), which adds one submit to the repetition.
 func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timing, error) {
 	var t Timing
 	start := time.Now()
@@ -139,17 +180,33 @@ func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timin
 	}
 	t.Steps = steps
 	kt, timed := m.b.(KernelTimer)
+	rec, deferred := m.b.(Recorder)
+	perSync := PerSync(one)
 	for range max(reps, 1) {
 		if timed {
 			kt.ResetKernelTime()
 		}
 		start = time.Now()
-		syncs, err := m.RunChunked(steps, PerSync(one))
+		first := min(steps, perSync) // the steps before the first sync
+		if deferred {
+			k := min(first, HostSteps)
+			host, n, err := HostTime(rec, k, m.Step)
+			if err != nil {
+				return t, err
+			}
+			t.HostPerStep = append(t.HostPerStep, host.Seconds()/float64(k))
+			t.DispatchesPerStep = float64(n) / float64(k)
+			first -= k
+		}
+		if err := m.Run(first); err != nil {
+			return t, err
+		}
+		syncs, err := m.RunChunked(steps-min(steps, perSync), perSync)
 		if err != nil {
 			return t, err
 		}
 		t.PerStep = append(t.PerStep, time.Since(start).Seconds()/float64(steps))
-		t.SyncsPerRep = syncs
+		t.SyncsPerRep = syncs + 1
 		if timed {
 			if d, ok := kt.KernelTime(); ok {
 				t.KernelPerStep = append(t.KernelPerStep, d.Seconds()/float64(steps))
@@ -166,6 +223,11 @@ func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timin
 		t.KernelMedian = Quantile(k, 0.5)
 	} else {
 		t.KernelPerStep = nil // not measured in every repetition
+	}
+	if len(t.HostPerStep) > 0 {
+		h := append([]float64(nil), t.HostPerStep...)
+		sort.Float64s(h)
+		t.HostMedian = Quantile(h, 0.5)
 	}
 	return t, nil
 }
