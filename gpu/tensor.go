@@ -1,0 +1,324 @@
+package gpu
+
+// Tensors and transfers: the buffers behind tensors, their views, uploads
+// and readback through the staging buffer.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/gputrain/gputrain/backend"
+)
+
+type buffer struct {
+	id    uint64
+	buf   *wgpu.Buffer
+	size  uint64
+	freed bool
+}
+
+// Tensor is a tensor on a Backend. Views share their parent's buffer.
+type Tensor struct {
+	b          *Backend
+	buf        *buffer
+	rows, cols int
+	dtype      backend.DType
+	view       bool
+}
+
+// Rows returns the number of rows.
+func (t *Tensor) Rows() int { return t.rows }
+
+// Cols returns the number of columns.
+func (t *Tensor) Cols() int { return t.cols }
+
+// DType returns the element type.
+func (t *Tensor) DType() backend.DType { return t.dtype }
+
+func (t *Tensor) len() int { return t.rows * t.cols }
+
+func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
+	if b.closed {
+		panic("gpu: backend used after Close")
+	}
+	gt, ok := t.(*Tensor)
+	if !ok || gt.b != b {
+		panic(fmt.Sprintf("gpu: %s: tensor %dx%d does not belong to this backend", op, t.Rows(), t.Cols()))
+	}
+	if gt.buf.freed {
+		panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", op, t.Rows(), t.Cols()))
+	}
+	return gt
+}
+
+// byteSize is the size of a tensor's buffer: elements rounded up to whole
+// 32-bit words (Byte tensors pack four elements a word).
+func byteSize(rows, cols int, dt backend.DType) uint64 {
+	n := uint64(rows) * uint64(cols)
+	if dt == backend.Byte {
+		return (n + 3) / 4 * 4
+	}
+	return n * 4
+}
+
+// New allocates a zero-filled rows×cols tensor. It returns an error naming
+// the limit when the tensor is larger than one storage binding may be.
+func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) {
+	backend.CheckNew(rows, cols, dt)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	t, err := b.alloc(rows, cols, dt)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return t, nil
+}
+
+func (b *Backend) alloc(rows, cols int, dt backend.DType) (*Tensor, error) {
+	size := byteSize(rows, cols, dt)
+	if size > b.maxBinding {
+		return nil, fmt.Errorf("gpu: tensor %dx%d %s needs %d bytes, more than the adapter's max storage-buffer binding size of %d bytes (%s)",
+			rows, cols, dt, size, b.maxBinding, b.adapter.Name)
+	}
+	buf, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{
+		Size:  size,
+		Usage: wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst | wgpu.BufferUsageCopySrc,
+	})
+	if err != nil {
+		err = fmt.Errorf("gpu: allocate tensor %dx%d %s (%d bytes): %w", rows, cols, dt, size, err)
+		b.fail(err)
+		return nil, err
+	}
+	b.nextID++
+	bb := &buffer{id: b.nextID, buf: buf, size: size}
+	b.buffers[bb.id] = bb
+	b.stats.LiveBytes += size
+	b.stats.PeakBytes = max(b.stats.PeakBytes, b.stats.LiveBytes)
+	return &Tensor{b: b, buf: bb, rows: rows, cols: cols, dtype: dt}, nil
+}
+
+// newLocked allocates a float tensor; b.mu must be held.
+func (b *Backend) newLocked(rows, cols int) (*Tensor, error) {
+	return b.alloc(rows, cols, backend.Float)
+}
+
+// View returns the first rows rows of t.
+func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
+	backend.CheckView(t, rows)
+	gt := b.tensor(t, "View")
+	return &Tensor{b: b, buf: gt.buf, rows: rows, cols: gt.cols, dtype: gt.dtype, view: true}
+}
+
+// Free releases t's buffer. Work already recorded is submitted first, so the
+// buffer is never destroyed under a pending dispatch.
+func (b *Backend) Free(t backend.Tensor) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return // Close released everything already
+	}
+	gt := b.tensor(t, "Free")
+	if gt.view {
+		return
+	}
+	b.freeLocked(gt)
+}
+
+// freeLocked releases t's buffer; b.mu must be held.
+func (b *Backend) freeLocked(gt *Tensor) {
+	b.flush()
+	b.dropGroups(gt.buf.id)
+	gt.buf.freed = true
+	gt.buf.buf.Release()
+	delete(b.buffers, gt.buf.id)
+	b.stats.LiveBytes -= gt.buf.size
+}
+
+// dropGroups releases cached bind groups that bind buffer id.
+func (b *Backend) dropGroups(id uint64) {
+	for k, g := range b.groups {
+		for _, x := range k.ids {
+			if x == id {
+				g.Release()
+				delete(b.groups, k)
+				break
+			}
+		}
+	}
+}
+
+// write uploads data into t after submitting any recorded work, so that the
+// upload lands after the operations recorded before it.
+func (b *Backend) write(t *Tensor, data []byte) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	b.flush()
+	if err := b.queue.WriteBuffer(t.buf.buf, 0, data); err != nil {
+		err = fmt.Errorf("gpu: write tensor %dx%d: %w", t.rows, t.cols, err)
+		b.fail(err)
+		return err
+	}
+	b.stats.BytesUploaded += uint64(len(data))
+	return nil
+}
+
+// WriteFloats uploads src, rounded to float32.
+func (b *Backend) WriteFloats(t backend.Tensor, src []float64) error {
+	backend.CheckWrite("WriteFloats", t, backend.Float, len(src))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gt := b.tensor(t, "WriteFloats")
+	buf := make([]byte, 4*len(src))
+	for i, v := range src {
+		putWord(buf[4*i:], math.Float32bits(float32(v)))
+	}
+	return b.write(gt, buf)
+}
+
+// WriteBytes uploads src into a Byte tensor.
+func (b *Backend) WriteBytes(t backend.Tensor, src []byte) error {
+	backend.CheckWrite("WriteBytes", t, backend.Byte, len(src))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gt := b.tensor(t, "WriteBytes")
+	buf := make([]byte, byteSize(gt.rows, gt.cols, backend.Byte))
+	copy(buf, src)
+	return b.write(gt, buf)
+}
+
+// WriteIndices uploads src into an Index tensor.
+func (b *Backend) WriteIndices(t backend.Tensor, src []uint32) error {
+	backend.CheckWrite("WriteIndices", t, backend.Index, len(src))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gt := b.tensor(t, "WriteIndices")
+	buf := make([]byte, 4*len(src))
+	for i, v := range src {
+		putWord(buf[4*i:], v)
+	}
+	return b.write(gt, buf)
+}
+
+func putWord(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func getWord(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// ReadFloats submits recorded work, copies t into a staging buffer and reads
+// it back.
+func (b *Backend) ReadFloats(t backend.Tensor) ([]float64, error) {
+	out, err := b.ReadFloatsAll(t)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ReadFloatsAll is ReadFloats of each tensor, in order, for the price of
+// one: all are copied into the staging buffer by one command buffer and
+// read back with one wait (backend.MultiReader). It panics like ReadFloats.
+func (b *Backend) ReadFloatsAll(ts ...backend.Tensor) ([][]float64, error) {
+	if len(ts) == 0 {
+		return [][]float64{}, nil // nothing to map: a zero-size map is invalid
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gts := make([]*Tensor, len(ts))
+	sizes := make([]uint64, len(ts))
+	for i, t := range ts {
+		gt := b.tensor(t, "ReadFloats")
+		if gt.dtype != backend.Float {
+			panic(fmt.Sprintf("gpu: ReadFloats: tensor %dx%d is of type %s", gt.rows, gt.cols, gt.dtype))
+		}
+		gts[i], sizes[i] = gt, uint64(4*gt.len())
+	}
+	raw, err := b.read(gts, sizes)
+	if err != nil {
+		if len(gts) == 1 {
+			return nil, fmt.Errorf("gpu: read tensor %dx%d: %w", gts[0].rows, gts[0].cols, err)
+		}
+		return nil, fmt.Errorf("gpu: read %d tensors: %w", len(gts), err)
+	}
+	out := make([][]float64, len(gts))
+	for i, gt := range gts {
+		v := make([]float64, gt.len())
+		for j := range v {
+			v[j] = float64(math.Float32frombits(getWord(raw[4*j:])))
+		}
+		out[i] = v
+		raw = raw[sizes[i]:]
+	}
+	return out, nil
+}
+
+// read copies the first sizes[i] bytes of each tensor's buffer to the host,
+// one after the other, with one submit and one wait.
+func (b *Backend) read(ts []*Tensor, sizes []uint64) ([]byte, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	var total uint64
+	for _, s := range sizes {
+		total += s
+	}
+	if err := b.ensureStaging(total); err != nil {
+		return nil, err
+	}
+	b.endPass()
+	b.encoder()
+	if b.enc == nil {
+		return nil, b.takeErr()
+	}
+	var off uint64
+	for i, t := range ts {
+		if err := b.enc.CopyBufferToBuffer(t.buf.buf, 0, b.staging, off, sizes[i]); err != nil {
+			b.fail(fmt.Errorf("copy to staging: %w", err))
+		}
+		off += sizes[i]
+	}
+	b.flush()
+	if err := b.takeErr(); err != nil {
+		return nil, err
+	}
+	out := make([]byte, total)
+	if err := readMapped(b.dev, b.staging, out); err != nil {
+		b.fail(err)
+		return nil, b.takeErr()
+	}
+	b.stats.Readbacks++
+	b.stats.BytesReadBack += total
+	return out, nil
+}
+
+// ensureStaging makes the readback staging buffer at least size bytes.
+func (b *Backend) ensureStaging(size uint64) error {
+	if b.stagingSize >= size {
+		return nil
+	}
+	b.flush() // pending work may still copy into the old staging buffer
+	if b.staging != nil {
+		b.staging.Release()
+		b.staging, b.stagingSize = nil, 0
+	}
+	alloc := max(size, 4096)
+	s, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{
+		Label: "staging",
+		Size:  alloc,
+		Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst,
+	})
+	if err != nil {
+		err = fmt.Errorf("staging buffer of %d bytes: %w", alloc, err)
+		b.fail(err)
+		return err
+	}
+	b.staging, b.stagingSize = s, alloc
+	return nil
+}
