@@ -30,6 +30,11 @@ import (
 	"strings"
 )
 
+// SliceAlign is the alignment of a Slice's offset, in elements: 64 float32
+// values are 256 bytes, the largest storage-buffer offset alignment WebGPU
+// allows an adapter to require.
+const SliceAlign = 64
+
 // DType is the element type of a tensor.
 type DType uint8
 
@@ -164,8 +169,20 @@ type Backend interface {
 	// View returns the first rows rows of t, sharing t's storage. It panics
 	// if rows is outside [1, t.Rows()]. A view stays valid until t is freed.
 	View(t Tensor, rows int) Tensor
-	// Free releases t's storage. Freeing a view does nothing. Using a freed
-	// tensor panics.
+	// Slice returns the rows×cols tensor whose elements are the Float
+	// tensor t's elements offset … offset+rows·cols−1 in row-major order,
+	// sharing t's storage: several tensors kept in one (a model's
+	// parameters, their gradients, an optimizer's state), so that one
+	// operation can cover them all. offset must be a multiple of
+	// SliceAlign and the slice must lie inside t; it panics otherwise (see
+	// CheckSlice). A slice stays valid until t is freed. On the GPU an
+	// operation may not write one slice of a tensor and read another
+	// slice of it (WebGPU forbids binding a buffer for writing and for
+	// reading in one dispatch): it panics; reading several, or writing
+	// several, is fine.
+	Slice(t Tensor, offset, rows, cols int) Tensor
+	// Free releases t's storage. Freeing a view or a slice does nothing.
+	// Using a freed tensor, or a view or slice of one, panics.
 	Free(t Tensor)
 
 	// WriteFloats copies src (len rows·cols) into the Float tensor t. On
@@ -190,6 +207,13 @@ type Backend interface {
 	// BiasActivate take two). x is m×k, w k×n, bias 1×n and y m×n; y must
 	// not be x or w.
 	MatMulBiasActivate(y, x, w, bias Tensor, act Activation)
+	// GatherMatMulBiasActivate is Gather(x, src, idx, offset, scale)
+	// followed by MatMulBiasActivate(y, x, w, bias, act), in one operation
+	// (one dispatch on the GPU): the first layer of a minibatch step reads
+	// its rows straight from the resident data set, and x keeps them for
+	// the backward pass. x is m×k, src has k columns, w is k×n, bias 1×n
+	// and y m×n; y must not be x, w or src, and x not src.
+	GatherMatMulBiasActivate(x, src, idx Tensor, offset int, scale float64, y, w, bias Tensor, act Activation)
 	// MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z), where y = act(z)
 	// is the m×n output whose derivative is taken (see ActivationGrad): the
 	// gradient passed back through a dense layer and the activation before
@@ -202,6 +226,12 @@ type Backend interface {
 	ActivationGrad(d, y Tensor, act Activation)
 	// ColumnSum sets the 1×n dst to the sum of the rows of the m×n src.
 	ColumnSum(dst, src Tensor)
+	// MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy: a
+	// dense layer's weight and bias gradients in one operation (MatMul
+	// with transA and ColumnSum fused: one dispatch on the GPU). x is m×k,
+	// dy m×n, dw k×n and db 1×n; dw and db must be neither x nor dy nor
+	// each other.
+	MatMulColumnSum(dw, db, x, dy Tensor)
 	// LossGrad evaluates the loss of the m×n out against target (see Loss
 	// for the shapes), sets grad (m×n) to the gradient of the mean per-row
 	// loss with respect to out, and adds the sum of the per-row losses to
@@ -213,6 +243,16 @@ type Backend interface {
 	// the first largest logit against the class for SoftmaxCrossEntropy.
 	// It panics for MeanSquaredError.
 	CountCorrect(count, out, target Tensor, kind Loss)
+	// LossGradCount is LossGrad(loss, grad, out, target, kind) and, when
+	// count is not nil, CountCorrect(count, out, target, kind), in one pass
+	// over out (one dispatch on the GPU), with the targets read through idx
+	// as Gather reads rows: row i of the target is row idx[offset+i] of
+	// target, which may have any number of rows. With idx nil, row i is
+	// target's row i (and offset must be 0), shaped as LossGrad wants it.
+	// count must be nil for MeanSquaredError. An index outside target's
+	// rows is a programmer error that the reference panics on and the GPU
+	// clamps.
+	LossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss)
 	// Gather sets row i of dst (m×n) to scale·src[idx[offset+i]], for the
 	// Index tensor idx (any shape, read as a flat list) and a Float or Byte
 	// src with n columns. It panics if offset+m exceeds the number of

@@ -77,6 +77,36 @@ func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation) 
 	return m, k, n
 }
 
+// CheckGatherMatMulBiasActivate checks the shapes of GatherMatMulBiasActivate
+// and returns m, k and n.
+func CheckGatherMatMulBiasActivate(x, src, idx Tensor, offset int, y, w, bias Tensor, act Activation) (m, k, n int) {
+	CheckGather(x, src, idx, offset)
+	if x == src {
+		panic("GatherMatMulBiasActivate: x aliases src")
+	}
+	if y == src {
+		panic("GatherMatMulBiasActivate: output aliases an input")
+	}
+	return CheckMatMulBiasActivate(y, x, w, bias, act)
+}
+
+// CheckMatMulColumnSum checks the shapes of MatMulColumnSum and returns m, k
+// and n (x is m×k, dy m×n).
+func CheckMatMulColumnSum(dw, db, x, dy Tensor) (m, k, n int) {
+	wantFloat("MatMulColumnSum", dw, db, x, dy)
+	if dw == x || dw == dy || db == x || db == dy || dw == db {
+		panic("MatMulColumnSum: output aliases an input or the other output")
+	}
+	m, k, n = x.Rows(), x.Cols(), dy.Cols()
+	if dy.Rows() != m || dw.Rows() != k || dw.Cols() != n {
+		panic(fmt.Sprintf("MatMulColumnSum: shape mismatch: x %s, dy %s, dw %s (want %dx%d)", shape(x), shape(dy), shape(dw), k, n))
+	}
+	if db.Rows() != 1 || db.Cols() != n {
+		panic(fmt.Sprintf("MatMulColumnSum: db %s does not match dy %s (want 1x%d)", shape(db), shape(dy), n))
+	}
+	return m, k, n
+}
+
 // CheckBiasActivate checks the shapes of BiasActivate.
 func CheckBiasActivate(y, bias Tensor, act Activation) {
 	wantFloat("BiasActivate", y, bias)
@@ -156,6 +186,57 @@ func CheckCountCorrect(count, out, target Tensor, kind Loss) {
 	checkScalar("CountCorrect", "count", count)
 }
 
+// CheckLossGradCount checks the shapes of LossGradCount.
+func CheckLossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss) {
+	const op = "LossGradCount"
+	if idx == nil {
+		if offset != 0 {
+			panic(fmt.Sprintf("%s: offset %d without an index list", op, offset))
+		}
+		CheckLoss(op, out, target, kind)
+	} else {
+		wantFloat(op, out, target)
+		want := 1
+		switch kind {
+		case BinaryCrossEntropy:
+			if out.Cols() != 1 {
+				panic(fmt.Sprintf("%s(%v): want out of shape Bx1, got %s", op, kind, shape(out)))
+			}
+		case SoftmaxCrossEntropy:
+		case MeanSquaredError:
+			want = out.Cols()
+		default:
+			panic(fmt.Sprintf("%s: unknown loss %v", op, kind))
+		}
+		if target.Cols() != want {
+			panic(fmt.Sprintf("%s(%v): target %s, want %d columns for out %s", op, kind, shape(target), want, shape(out)))
+		}
+		if idx.DType() != Index {
+			panic(fmt.Sprintf("%s: idx %s must be of type index", op, shape(idx)))
+		}
+		if n := idx.Rows() * idx.Cols(); offset < 0 || offset+out.Rows() > n {
+			panic(fmt.Sprintf("%s: rows [%d, %d) outside the %d indices of idx", op, offset, offset+out.Rows(), n))
+		}
+	}
+	checkScalar(op, "loss", loss)
+	wantFloat(op, grad)
+	if grad.Rows() != out.Rows() || grad.Cols() != out.Cols() {
+		panic(fmt.Sprintf("%s: grad %s and out %s differ in shape", op, shape(grad), shape(out)))
+	}
+	if grad == out || grad == target || grad == loss {
+		panic(op + ": grad aliases an input or the loss")
+	}
+	if count != nil {
+		if kind == MeanSquaredError {
+			panic(op + ": accuracy is not defined for mse")
+		}
+		checkScalar(op, "count", count)
+		if count == loss || count == grad {
+			panic(op + ": count aliases the loss or the gradient")
+		}
+	}
+}
+
 // CheckGather checks the shapes of Gather.
 func CheckGather(dst, src, idx Tensor, offset int) {
 	wantFloat("Gather", dst)
@@ -187,6 +268,20 @@ func CheckSame(op string, ts ...Tensor) {
 func CheckView(t Tensor, rows int) {
 	if rows < 1 || rows > t.Rows() {
 		panic(fmt.Sprintf("View: %d rows outside [1, %d] of %s", rows, t.Rows(), shape(t)))
+	}
+}
+
+// CheckSlice checks the arguments of Slice.
+func CheckSlice(t Tensor, offset, rows, cols int) {
+	wantFloat("Slice", t)
+	if rows < 1 || cols < 1 {
+		panic(fmt.Sprintf("Slice: shape %dx%d must be at least 1x1", rows, cols))
+	}
+	if offset < 0 || offset%SliceAlign != 0 {
+		panic(fmt.Sprintf("Slice: offset %d is not a multiple of %d (SliceAlign)", offset, SliceAlign))
+	}
+	if n := t.Rows() * t.Cols(); offset > n || rows*cols > n-offset {
+		panic(fmt.Sprintf("Slice: %dx%d at offset %d outside the %d elements of %s", rows, cols, offset, n, shape(t)))
 	}
 }
 

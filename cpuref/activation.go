@@ -169,3 +169,12 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	b.MatMul(dz, g, w, false, transW)
 	b.ActivationGrad(dz, y, act)
 }
+
+// GatherMatMulBiasActivate is Gather(x, src, idx, offset, scale) then
+// MatMulBiasActivate(y, x, w, bias, act), with exactly their arithmetic. It
+// panics as they do, and if x aliases src or y aliases src.
+func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
+	backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
+	b.Gather(x, src, idx, offset, scale)
+	b.MatMulBiasActivate(y, x, w, bias, act)
+}

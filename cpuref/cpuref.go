@@ -159,8 +159,21 @@ func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	return v
 }
 
+// Slice returns the rows×cols tensor over the Float tensor t's elements
+// offset … offset+rows·cols−1, sharing its storage (see backend.Backend's
+// Slice; the reference has no alignment of its own but checks SliceAlign so
+// that it panics where the GPU would). It panics if the slice does not lie
+// inside t or t is not a live Float tensor of b.
+func (b *Backend) Slice(t backend.Tensor, offset, rows, cols int) backend.Tensor {
+	backend.CheckSlice(t, offset, rows, cols)
+	ct := b.tensor(t, "Slice")
+	end := offset + rows*cols
+	return &Tensor{b: b, rows: rows, cols: cols, dtype: backend.Float, f: ct.f[offset:end:end], root: ct.root, slot: -1}
+}
+
 // Free releases t's storage; later use of t or of its views panics. Freeing
-// a view, or anything after Close (which freed every tensor), does nothing.
+// a view or a slice, or anything after Close (which freed every tensor),
+// does nothing.
 // It panics if t is not a live tensor of b.
 func (b *Backend) Free(t backend.Tensor) {
 	if b.closed {

@@ -43,21 +43,79 @@ func LogSumExp(z []float64) float64 {
 // out or target.
 func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
 	backend.CheckLossGrad(loss, grad, out, target, kind)
-	lf, gf := b.floats(loss, "LossGrad"), b.floats(grad, "LossGrad")
-	of, tf := b.floats(out, "LossGrad"), b.floats(target, "LossGrad")
+	b.lossGrad("LossGrad", loss, grad, out, b.targets(target, nil, 0, "LossGrad"), kind)
+}
+
+// CountCorrect adds to the 1×1 count the number of rows of out predicted
+// right: for BinaryCrossEntropy (out and target m×1) logit > 0 against
+// target > 0.5; for SoftmaxCrossEntropy (out m×n, target m×1 class
+// indices) the first largest logit against the class. It panics for
+// MeanSquaredError, on a shape mismatch, or a non-Float tensor. A row whose
+// logits are NaN counts as wrong.
+func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.Loss) {
+	backend.CheckCountCorrect(count, out, target, kind)
+	b.countCorrect("CountCorrect", count, out, b.targets(target, nil, 0, "CountCorrect"), kind)
+}
+
+// LossGradCount is LossGrad and, with count not nil, CountCorrect, with the
+// target of row i read from row idx[offset+i] of target (row i when idx is
+// nil), with exactly their arithmetic. It panics as they do, and on an index
+// outside target's rows.
+func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
+	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
+	tg := b.targets(target, idx, offset, "LossGradCount")
+	b.lossGrad("LossGradCount", loss, grad, out, tg, kind)
+	if count != nil {
+		b.countCorrect("LossGradCount", count, out, tg, kind)
+	}
+}
+
+// targetRows reads the rows of a target tensor, directly or through an
+// index list as Gather does.
+type targetRows struct {
+	f    []float64
+	cols int
+	idx  []uint32 // nil: row i is row i
+	rows int      // rows of f
+}
+
+// targets returns the target rows of an operation.
+func (b *Backend) targets(target, idx backend.Tensor, offset int, op string) targetRows {
+	t := targetRows{f: b.floats(target, op), cols: target.Cols(), rows: target.Rows()}
+	if idx != nil {
+		t.idx = b.tensor(idx, op).idx[offset:]
+	}
+	return t
+}
+
+// row returns the target of out's row i.
+func (t targetRows) row(op string, i int) []float64 {
+	r := i
+	if t.idx != nil {
+		r = int(t.idx[i])
+		if r >= t.rows {
+			panic(fmt.Sprintf("cpuref: %s: index %d outside the %d rows of the target", op, r, t.rows))
+		}
+	}
+	return t.f[r*t.cols : (r+1)*t.cols]
+}
+
+func (b *Backend) lossGrad(op string, loss, grad, out backend.Tensor, tg targetRows, kind backend.Loss) {
+	lf, gf, of := b.floats(loss, op), b.floats(grad, op), b.floats(out, op)
 	rows, cols := out.Rows(), out.Cols()
 	inv := 1 / float64(rows)
 	sum := 0.0
 	switch kind {
 	case backend.BinaryCrossEntropy:
 		for i, z := range of {
-			sum += BCE(z, tf[i])
-			gf[i] = (Sigmoid(z) - tf[i]) * inv
+			t := tg.row(op, i)[0]
+			sum += BCE(z, t)
+			gf[i] = (Sigmoid(z) - t) * inv
 		}
 	case backend.SoftmaxCrossEntropy:
 		for i := range rows {
 			z, g := of[i*cols:(i+1)*cols], gf[i*cols:(i+1)*cols]
-			c := classOf("LossGrad", tf[i], cols)
+			c := classOf(op, tg.row(op, i)[0], cols)
 			lse := LogSumExp(z)
 			sum += lse - z[c]
 			for j, v := range z {
@@ -67,10 +125,13 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 		}
 	case backend.MeanSquaredError:
 		scale := 2 / float64(rows*cols)
-		for i, p := range of {
-			e := p - tf[i]
-			sum += e * e
-			gf[i] = e * scale
+		for i := range rows {
+			p, g := of[i*cols:(i+1)*cols], gf[i*cols:(i+1)*cols]
+			for j, t := range tg.row(op, i) {
+				e := p[j] - t
+				sum += e * e
+				g[j] = e * scale
+			}
 		}
 		sum /= float64(cols)
 	}
@@ -87,27 +148,19 @@ func classOf(op string, v float64, cols int) int {
 	return c
 }
 
-// CountCorrect adds to the 1×1 count the number of rows of out predicted
-// right: for BinaryCrossEntropy (out and target m×1) logit > 0 against
-// target > 0.5; for SoftmaxCrossEntropy (out m×n, target m×1 class
-// indices) the first largest logit against the class. It panics for
-// MeanSquaredError, on a shape mismatch, or a non-Float tensor. A row whose
-// logits are NaN counts as wrong.
-func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.Loss) {
-	backend.CheckCountCorrect(count, out, target, kind)
-	cf := b.floats(count, "CountCorrect")
-	of, tf := b.floats(out, "CountCorrect"), b.floats(target, "CountCorrect")
+func (b *Backend) countCorrect(op string, count, out backend.Tensor, tg targetRows, kind backend.Loss) {
+	cf, of := b.floats(count, op), b.floats(out, op)
 	cols := out.Cols()
 	n := 0
 	switch kind {
 	case backend.BinaryCrossEntropy:
 		for i, z := range of {
-			if !math.IsNaN(z) && (z > 0) == (tf[i] > 0.5) {
+			if !math.IsNaN(z) && (z > 0) == (tg.row(op, i)[0] > 0.5) {
 				n++
 			}
 		}
 	case backend.SoftmaxCrossEntropy:
-		for i, t := range tf {
+		for i := range out.Rows() {
 			z := of[i*cols : (i+1)*cols]
 			best := 0
 			for j, v := range z {
@@ -115,7 +168,7 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 					best = j
 				}
 			}
-			if !math.IsNaN(z[best]) && float64(best) == t {
+			if !math.IsNaN(z[best]) && float64(best) == tg.row(op, i)[0] {
 				n++
 			}
 		}

@@ -36,3 +36,13 @@ func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 		}
 	}
 }
+
+// MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy (x m×k,
+// dy m×n, dw k×n, db 1×n): MatMul with transA then ColumnSum, with exactly
+// their arithmetic. It panics on a shape mismatch, a non-Float tensor, or an
+// output aliasing an input or the other output.
+func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
+	backend.CheckMatMulColumnSum(dw, db, x, dy)
+	b.MatMul(dw, x, dy, true, false)
+	b.ColumnSum(db, dy)
+}

@@ -120,7 +120,7 @@ type Backend struct {
 	limits     wgpu.Limits
 	maxBinding uint64
 
-	kernels map[string]*kernel
+	kernels map[kernelKey]*kernel
 	groups  map[groupKey]*wgpu.BindGroup
 
 	nextID  uint64
@@ -128,6 +128,11 @@ type Backend struct {
 
 	enc  *wgpu.CommandEncoder
 	pass *wgpu.ComputePassEncoder
+	// passPipeline is the pipeline last set in pass; dynOffset holds the
+	// params slot of a dispatch for SetBindGroup (a field, so that passing
+	// it to the binding allocates nothing).
+	passPipeline *wgpu.ComputePipeline
+	dynOffset    [1]uint32
 
 	params     *wgpu.Buffer
 	paramsHost []byte
@@ -203,7 +208,7 @@ func Open(opts Options) (*Backend, error) {
 		adapter:    pick,
 		limits:     limits,
 		maxBinding: limits.MaxStorageBufferBindingSize,
-		kernels:    map[string]*kernel{},
+		kernels:    map[kernelKey]*kernel{},
 		groups:     map[groupKey]*wgpu.BindGroup{},
 		buffers:    map[uint64]*buffer{},
 		paramsHost: make([]byte, paramSlot*paramSlots),

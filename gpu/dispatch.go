@@ -1,11 +1,15 @@
 package gpu
 
-// Recording and dispatch: the per-step path. Pipelines are compiled once per
-// shader variant, bind groups cached, and every operation becomes one
-// dispatch in the open compute pass, its scalars in a slot of the params
-// arena that flush uploads with the submit.
+// Recording and dispatch: the per-step path. An operation (ops.go) checks its
+// shapes, names its kernel with a kernelKey and calls dispatch, which finds
+// the compiled pipeline and the cached bind group by struct keys, copies the
+// scalars into the next slot of the params arena and records three calls in
+// the open compute pass. Nothing on this path allocates once a training loop
+// has seen its step: no strings, maps or slices are built per dispatch
+// (TestTrainStepAllocs). flush ends the pass, uploads the arena and submits.
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"regexp"
@@ -25,22 +29,49 @@ const (
 	paramSlots = 1024
 	// maxBindGroups caps the bind-group cache; past it the cache is emptied.
 	maxBindGroups = 8192
+	// maxBindings is the most storage buffers a shader binds (bindings 1…).
+	maxBindings = 6
 	// elementwiseGroups caps the workgroups of grid-stride kernels, which
 	// bounds the size of a dispatch (driver watchdogs kill very long ones
 	// less often when work is spread over several smaller dispatches).
 	elementwiseGroups = 4096
 )
 
+// kernelKey names one compiled shader variant: the shader, and for the tiled
+// products (the shaders that include _matmul_core) the tile configuration
+// and operand layouts that specialise it. It is a map key that costs no
+// allocation to build.
+type kernelKey struct {
+	name           string
+	cfg            MatmulConfig // zero for shaders that are not tiled products
+	transA, transB bool
+}
+
+// consts returns the placeholder values of the variant.
+func (k kernelKey) consts() map[string]string {
+	if k.cfg == (MatmulConfig{}) {
+		return nil
+	}
+	return k.cfg.consts(k.transA, k.transB)
+}
+
 type kernel struct {
 	id       int
-	name     string
+	name     string // shader and constants, for messages
 	pipeline *wgpu.ComputePipeline
 	layout   *wgpu.BindGroupLayout
+	// writable has bit i set when binding i+1 is a read_write storage
+	// buffer (see layoutFor).
+	writable uint8
 }
+
+// binding is one storage buffer of a bind group: a tensor's buffer and the
+// byte offset at which the tensor starts in it (non-zero for slices).
+type binding struct{ id, off uint64 }
 
 type groupKey struct {
 	kernel int
-	ids    [6]uint64
+	bind   [maxBindings]binding
 }
 
 // Flush submits the work recorded so far without waiting for it, so that the
@@ -65,49 +96,49 @@ func (b *Backend) Dispatches() uint64 {
 	return b.stats.Dispatches
 }
 
-// kernelFor returns the compiled pipeline for shader name specialised with
-// consts, compiling it on first use. A compile error names the shader and
-// carries wgpu's message.
-func (b *Backend) kernelFor(name string, consts map[string]string) (*kernel, error) {
-	key := name
-	if len(consts) > 0 {
-		key = fmt.Sprintf("%s%v", name, consts)
-	}
+// kernelFor returns the compiled pipeline of key, compiling it on first use.
+// A compile error names the shader and carries wgpu's message.
+func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 	if k, ok := b.kernels[key]; ok {
 		return k, nil
 	}
-	src, err := shaders.Source(name, consts)
+	consts := key.consts()
+	name := key.name
+	if consts != nil {
+		name = fmt.Sprintf("%s%v", key.name, consts)
+	}
+	src, err := shaders.Source(key.name, consts)
 	if err != nil {
 		return nil, err
 	}
 	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{
-		Label:          name,
+		Label:          key.name,
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("gpu: compile shader %s: %w", key, err)
+		return nil, fmt.Errorf("gpu: compile shader %s: %w", name, err)
 	}
 	defer mod.Release()
-	layout, err := b.layoutFor(key, src)
+	layout, writable, err := b.layoutFor(name, src)
 	if err != nil {
 		return nil, err
 	}
 	pll, err := b.dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{BindGroupLayouts: []*wgpu.BindGroupLayout{layout}})
 	if err != nil {
 		layout.Release()
-		return nil, fmt.Errorf("gpu: pipeline layout for shader %s: %w", key, err)
+		return nil, fmt.Errorf("gpu: pipeline layout for shader %s: %w", name, err)
 	}
 	defer pll.Release()
 	pl, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-		Label:   name,
+		Label:   key.name,
 		Layout:  pll,
 		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"},
 	})
 	if err != nil {
 		layout.Release()
-		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", key, err)
+		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", name, err)
 	}
-	k := &kernel{id: len(b.kernels) + 1, name: key, pipeline: pl, layout: layout}
+	k := &kernel{id: len(b.kernels) + 1, name: name, pipeline: pl, layout: layout, writable: writable}
 	b.kernels[key] = k
 	return k, nil
 }
@@ -117,30 +148,37 @@ var bindingDecl = regexp.MustCompile(`@binding\((\d+)\)\s*var<(uniform|storage,\
 // layoutFor builds the bind-group layout of a shader from its declarations:
 // binding 0 is the uniform params block, bound with a dynamic offset so that
 // one bind group serves every params slot; the others are storage buffers,
-// read-only or read-write as declared.
-func (b *Backend) layoutFor(name, src string) (*wgpu.BindGroupLayout, error) {
+// read-only or read-write as declared, at most maxBindings of them. writable
+// has bit i set for a read-write binding i+1.
+func (b *Backend) layoutFor(name, src string) (l *wgpu.BindGroupLayout, writable uint8, err error) {
 	var entries []wgpu.BindGroupLayoutEntry
 	for _, m := range bindingDecl.FindAllStringSubmatch(src, -1) {
 		n, _ := strconv.Atoi(m[1])
+		if n > maxBindings {
+			return nil, 0, fmt.Errorf("gpu: shader %s: binding %d, at most %d storage buffers", name, n, maxBindings)
+		}
 		e := wgpu.BindGroupLayoutEntry{Binding: uint32(n), Visibility: wgpu.ShaderStageCompute}
 		switch {
 		case m[2] == "uniform":
 			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform, HasDynamicOffset: true, MinBindingSize: paramSlot}
 		case strings.Contains(m[2], "read_write"):
 			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage}
+			if n > 0 {
+				writable |= 1 << (n - 1)
+			}
 		default:
 			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeReadOnlyStorage}
 		}
 		entries = append(entries, e)
 	}
 	if len(entries) == 0 || entries[0].Binding != 0 || entries[0].Buffer.Type != wgpu.BufferBindingTypeUniform {
-		return nil, fmt.Errorf("gpu: shader %s: binding 0 must be the uniform params block", name)
+		return nil, 0, fmt.Errorf("gpu: shader %s: binding 0 must be the uniform params block", name)
 	}
-	l, err := b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
+	l, err = b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
 	if err != nil {
-		return nil, fmt.Errorf("gpu: bind group layout for shader %s: %w", name, err)
+		return nil, 0, fmt.Errorf("gpu: bind group layout for shader %s: %w", name, err)
 	}
-	return l, nil
+	return l, writable, nil
 }
 
 // encoder makes sure a command encoder is open.
@@ -165,6 +203,7 @@ func (b *Backend) endPass() {
 	}
 	b.pass.Release()
 	b.pass = nil
+	b.passPipeline = nil
 }
 
 // flush finishes the open command encoder, uploads the params arena and
@@ -204,10 +243,25 @@ func (b *Backend) flush() {
 	b.stats.Submits++
 }
 
-// dispatch records one dispatch of kernel k with the given 32-bit params
-// words and storage buffers (bindings 1, 2, ... in order) on a grid of
-// gx×gy workgroups.
-func (b *Backend) dispatch(name string, consts map[string]string, params []uint32, gx, gy uint32, ts ...*Tensor) {
+// words are the scalars of one dispatch, written into its params slot as
+// consecutive 32-bit words in the order the shader's Params struct declares
+// them; n says how many are used.
+type words struct {
+	w [16]uint32
+	n int
+}
+
+// add appends v to p.
+func (p *words) add(v ...uint32) {
+	p.n += copy(p.w[p.n:], v)
+}
+
+// dispatch records one dispatch of kernel key on a grid of gx×gy
+// workgroups, with the params p and the storage buffers ts (bindings 1, 2,
+// … in order). A freed tensor panics, as does a tensor written by the
+// dispatch that shares its buffer with one the dispatch reads (WebGPU
+// forbids binding a buffer both ways in one dispatch).
+func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor) {
 	if b.closed {
 		panic("gpu: backend used after Close")
 	}
@@ -218,41 +272,26 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 		return
 	}
 	if maxG := b.limits.MaxComputeWorkgroupsPerDimension; gx > maxG || gy > maxG {
-		b.fail(fmt.Errorf("gpu: %s: grid %dx%d exceeds the adapter's %d workgroups per dimension", name, gx, gy, maxG))
+		b.fail(fmt.Errorf("gpu: %s: grid %dx%d exceeds the adapter's %d workgroups per dimension", key.name, gx, gy, maxG))
 		return
 	}
-	k, err := b.kernelFor(name, consts)
+	k, err := b.kernelFor(key)
 	if err != nil {
 		b.fail(err)
 		return
 	}
-	key := groupKey{kernel: k.id}
+	gk := groupKey{kernel: k.id}
 	for i, t := range ts {
 		if t.buf.freed {
-			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", name, t.rows, t.cols))
+			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", key.name, t.rows, t.cols))
 		}
-		key.ids[i] = t.buf.id
+		gk.bind[i] = binding{t.buf.id, t.off}
 	}
-	g, ok := b.groups[key]
+	g, ok := b.groups[gk]
 	if !ok {
-		if len(b.groups) >= maxBindGroups {
-			b.flush()
-			for k, g := range b.groups {
-				g.Release()
-				delete(b.groups, k)
-			}
-		}
-		entries := make([]wgpu.BindGroupEntry, 0, len(ts)+1)
-		entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: 0, Size: paramSlot})
-		for i, t := range ts {
-			entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Size: wgpu.WholeSize})
-		}
-		g, err = b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.layout, Entries: entries})
-		if err != nil {
-			b.fail(fmt.Errorf("gpu: bind group for shader %s: %w", k.name, err))
+		if g = b.newGroup(k, gk, ts); g == nil {
 			return
 		}
-		b.groups[key] = g
 	}
 	// Every flush happens before the params slot is taken: a flush uploads
 	// the arena and starts it again at slot 0.
@@ -264,9 +303,9 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 	}
 	slot := b.slot
 	b.slot++
-	p := b.paramsHost[slot*paramSlot : (slot+1)*paramSlot]
-	for i, w := range params {
-		putWord(p[4*i:], w)
+	dst := b.paramsHost[slot*paramSlot:]
+	for i, w := range p.w[:p.n] {
+		binary.LittleEndian.PutUint32(dst[4*i:], w)
 	}
 	b.encoder()
 	if b.enc == nil {
@@ -275,10 +314,50 @@ func (b *Backend) dispatch(name string, consts map[string]string, params []uint3
 	if b.pass == nil {
 		b.beginPass()
 	}
-	b.pass.SetPipeline(k.pipeline)
-	b.pass.SetBindGroup(0, g, []uint32{uint32(slot * paramSlot)})
+	if b.passPipeline != k.pipeline {
+		b.pass.SetPipeline(k.pipeline)
+		b.passPipeline = k.pipeline
+	}
+	b.dynOffset[0] = uint32(slot * paramSlot)
+	b.pass.SetBindGroup(0, g, b.dynOffset[:])
 	b.pass.DispatchWorkgroups(gx, gy, 1)
 	b.stats.Dispatches++
+}
+
+// newGroup creates and caches the bind group of k over ts (gk is its key),
+// after checking that no buffer is both written and read. It returns nil
+// after recording a device error.
+func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup {
+	for i, t := range ts {
+		if k.writable&(1<<i) == 0 {
+			continue
+		}
+		for j, u := range ts {
+			if k.writable&(1<<j) == 0 && u.buf == t.buf {
+				panic(fmt.Sprintf("gpu: %s: tensor %dx%d (binding %d) is written and shares its buffer with tensor %dx%d (binding %d), which is read",
+					k.name, t.rows, t.cols, i+1, u.rows, u.cols, j+1))
+			}
+		}
+	}
+	if len(b.groups) >= maxBindGroups {
+		b.flush()
+		for k, g := range b.groups {
+			g.Release()
+			delete(b.groups, k)
+		}
+	}
+	entries := make([]wgpu.BindGroupEntry, 0, len(ts)+1)
+	entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: 0, Size: paramSlot})
+	for i, t := range ts {
+		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Offset: t.off, Size: wgpu.WholeSize})
+	}
+	g, err := b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.layout, Entries: entries})
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: bind group for shader %s: %w", k.name, err))
+		return nil
+	}
+	b.groups[gk] = g
+	return g
 }
 
 // groups1D is the grid of a grid-stride kernel with 256 invocations a

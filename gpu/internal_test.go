@@ -3,6 +3,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -215,18 +216,18 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 func TestEveryShaderCompiles(t *testing.T) {
 	b := openInternal(t)
 	for _, name := range shaders.Names() {
-		if strings.HasPrefix(name, "matmul") { // the tiled products
+		if slices.Contains(productShaders, name) {
 			for _, cfg := range []MatmulConfig{DefaultMatmul, {BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}} {
 				for _, ta := range []bool{false, true} {
 					for _, tb := range []bool{false, true} {
-						_, err := b.kernelFor(name, cfg.consts(ta, tb))
+						_, err := b.kernelFor(kernelKey{name: name, cfg: cfg, transA: ta, transB: tb})
 						assert.NoError(t, err, "%s %v transA=%v transB=%v", name, cfg, ta, tb)
 					}
 				}
 			}
 			continue
 		}
-		_, err := b.kernelFor(name, nil)
+		_, err := b.kernelFor(kernelKey{name: name})
 		assert.NoError(t, err, name)
 	}
 }
@@ -235,14 +236,14 @@ func TestEveryShaderCompiles(t *testing.T) {
 // error that names the shader and carries wgpu's message.
 func TestCompileErrorNamesShader(t *testing.T) {
 	b := openInternal(t)
-	consts := DefaultMatmul.consts(false, false)
-	consts["BM"] = "not_a_number"
-	_, err := b.kernelFor("matmul", consts)
+	bad := MatmulConfig{BM: 64, BN: 64, BK: 0, TM: 4, TN: 4} // tiles of array<f32, 0>
+	_, err := b.kernelFor(kernelKey{name: "matmul", cfg: bad})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "compile shader matmul")
-	assert.Contains(t, err.Error(), "not_a_number")
+	assert.Contains(t, err.Error(), "BK:0")
+	assert.Contains(t, err.Error(), "array", "wgpu's message")
 
-	_, err = b.kernelFor("no_such_op", nil)
+	_, err = b.kernelFor(kernelKey{name: "no_such_op"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no_such_op")
 }
@@ -490,9 +491,9 @@ func TestVec4LoadsOnlyWhereTheyFit(t *testing.T) {
 		}
 		require.Len(t, b.kernels, 1, "%+v compiles one pipeline", tt)
 		var compiled string
-		for key := range b.kernels {
-			if strings.HasPrefix(key, "matmul") && strings.Contains(key, fmt.Sprintf("TRANS_A:%v TRANS_B:%v", tt.transA, tt.transB)) && strings.Contains(key, "LOAD:"+tt.load) {
-				compiled = key
+		for _, k := range b.kernels {
+			if strings.HasPrefix(k.name, "matmul") && strings.Contains(k.name, fmt.Sprintf("TRANS_A:%v TRANS_B:%v", tt.transA, tt.transB)) && strings.Contains(k.name, "LOAD:"+tt.load) {
+				compiled = k.name
 			}
 		}
 		assert.NotEmpty(t, compiled, "%+v: want a matmul pipeline with LOAD:%s", tt, tt.load)

@@ -109,25 +109,31 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 var maxDispatchMACs = int64(1) << 31
 
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
-	b.product("matmul", cfg, m, k, n, transA, transB, nil, a, bt, c)
+	var extra words
+	b.product("matmul", cfg.forShape(m, k, n, transA, transB), m, k, n, transA, transB, &extra, a, bt, c)
 }
 
-// product dispatches one of the tiled-product shaders (matmul and the fused
-// matmul_bias_act and matmul_act_grad, which share _matmul_core): params
-// m, n, k, the dispatch's first row block, then extra; ts are the shader's
-// storage bindings in order.
-func (b *Backend) product(name string, cfg MatmulConfig, m, k, n int, transA, transB bool, extra []uint32, ts ...*Tensor) {
-	cfg = cfg.forShape(m, k, n, transA, transB)
+// productShaders are the shaders built on _matmul_core.
+var productShaders = []string{"matmul", "matmul_bias_act", "matmul_act_grad", "gather_matmul_bias_act", "matmul_column_sum"}
+
+// product dispatches one of the tiled-product shaders (productShaders,
+// which share _matmul_core) with the tile configuration cfg, which must
+// already suit the shape (see MatmulConfig.forShape): params m, n, k, the
+// dispatch's first row block, then extra; ts are the shader's storage
+// bindings in order.
+func (b *Backend) product(name string, cfg MatmulConfig, m, k, n int, transA, transB bool, extra *words, ts ...*Tensor) {
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
 	blocks := (m + cfg.BM - 1) / cfg.BM
 	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))
 	chunk := int(max(maxDispatchMACs/perBlock, 1))
-	consts := cfg.consts(transA, transB)
-	params := append([]uint32{uint32(m), uint32(n), uint32(k), 0}, extra...)
+	key := kernelKey{name: name, cfg: cfg, transA: transA, transB: transB}
+	var p words
+	p.add(uint32(m), uint32(n), uint32(k), 0)
+	p.add(extra.w[:extra.n]...)
 	for b0 := 0; b0 < blocks; b0 += chunk {
 		gy := uint32(min(chunk, blocks-b0))
-		params[3] = uint32(b0)
-		b.dispatch(name, consts, params, gx, gy, ts...)
+		p.w[3] = uint32(b0)
+		b.dispatch(key, &p, gx, gy, ts...)
 	}
 }
 
@@ -139,7 +145,29 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
-	b.product("matmul_bias_act", b.matmulConfig(m, k, n, false, false), m, k, n, false, false, []uint32{uint32(act)}, tx, tw, ty, tb)
+	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
+	var extra words
+	extra.add(uint32(act))
+	b.product("matmul_bias_act", cfg, m, k, n, false, false, &extra, tx, tw, ty, tb)
+}
+
+// GatherMatMulBiasActivate gathers x and sets y = act(x·w + bias) in one
+// dispatch (gather_matmul_bias_act.wgsl): the tiles of x are gathered from
+// src as they are staged, with the gather shader's arithmetic, and the
+// first column of workgroups stores them in x. x is gathered with scalar
+// loads; w takes vec4 loads where its rows are whole vec4s.
+func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
+	const op = "GatherMatMulBiasActivate"
+	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
+	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
+	cfg := b.matmulConfig(m, k, n, false, false)
+	cfg.Vec4 = cfg.Vec4 && n%4 == 0 // only w is loaded as vec4s
+	var extra words
+	extra.add(uint32(act), uint32(offset), uint32(ts.rows), isByte(ts), f32(scale))
+	b.product("gather_matmul_bias_act", cfg, m, k, n, false, false, &extra, ts, tw, ty, tb, ti, tx)
 }
 
 // MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z) in one dispatch, the
@@ -149,7 +177,25 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
-	b.product("matmul_act_grad", b.matmulConfig(m, k, n, false, transW), m, k, n, false, transW, []uint32{uint32(act)}, tg, tw, tz, ty)
+	cfg := b.matmulConfig(m, k, n, false, transW).forShape(m, k, n, false, transW)
+	var extra words
+	extra.add(uint32(act))
+	b.product("matmul_act_grad", cfg, m, k, n, false, transW, &extra, tg, tw, tz, ty)
+}
+
+// MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy in one
+// dispatch (matmul_column_sum.wgsl): the product xᵀ·dy with a row of ones
+// appended to xᵀ, whose row of the result is db.
+func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
+	const op = "MatMulColumnSum"
+	m, k, n := backend.CheckMatMulColumnSum(dw, db, x, dy)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
+	// The product is k×m·m×n with xᵀ stored m×k (transA), plus the ones row.
+	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false)
+	var extra words
+	b.product("matmul_column_sum", cfg, k+1, m, n, true, false, &extra, tx, ty, tw, tb)
 }
 
 // BiasActivate sets y = act(y + bias) in place.
@@ -158,7 +204,9 @@ func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
-	b.dispatch("bias_act", nil, []uint32{uint32(ty.rows), uint32(ty.cols), uint32(act)}, groups1D(ty.len()), 1, ty, tb)
+	var p words
+	p.add(uint32(ty.rows), uint32(ty.cols), uint32(act))
+	b.dispatch(kernelKey{name: "bias_act"}, &p, groups1D(ty.len()), 1, ty, tb)
 }
 
 // ActivationGrad sets d = d ⊙ act'(z), computed from the output y.
@@ -167,7 +215,9 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
-	b.dispatch("act_grad", nil, []uint32{uint32(td.len()), uint32(act)}, groups1D(td.len()), 1, td, ty)
+	var p words
+	p.add(uint32(td.len()), uint32(act))
+	b.dispatch(kernelKey{name: "act_grad"}, &p, groups1D(td.len()), 1, td, ty)
 }
 
 // ColumnSum sets the 1×n dst to the sum of the rows of src.
@@ -176,10 +226,13 @@ func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
-	b.dispatch("column_sum", nil, []uint32{uint32(ts.rows), uint32(ts.cols)}, uint32((ts.cols+31)/32), 1, td, ts)
+	var p words
+	p.add(uint32(ts.rows), uint32(ts.cols))
+	b.dispatch(kernelKey{name: "column_sum"}, &p, uint32((ts.cols+31)/32), 1, td, ts)
 }
 
-var lossShader = map[backend.Loss]string{
+// lossShader names the shader of each loss.
+var lossShader = [...]string{
 	backend.BinaryCrossEntropy:  "bce",
 	backend.SoftmaxCrossEntropy: "softmax_ce",
 	backend.MeanSquaredError:    "mse",
@@ -192,7 +245,47 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 	defer b.mu.Unlock()
 	tl, tg := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad")
 	to, tt := b.tensor(out, "LossGrad"), b.tensor(target, "LossGrad")
-	b.dispatch(lossShader[kind], nil, []uint32{uint32(to.rows), uint32(to.cols)}, 1, 1, tl, tg, to, tt)
+	b.loss(kind, tl, nil, tg, to, tt, nil, 0)
+}
+
+// LossGradCount evaluates the loss, its gradient and the correct count in
+// one workgroup, with the targets read through idx.
+func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
+	const op = "LossGradCount"
+	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tl, tg := b.tensor(loss, op), b.tensor(grad, op)
+	to, tt := b.tensor(out, op), b.tensor(target, op)
+	var tc, ti *Tensor
+	if count != nil {
+		tc = b.tensor(count, op)
+	}
+	if idx != nil {
+		ti = b.tensor(idx, op)
+	}
+	b.loss(kind, tl, tc, tg, to, tt, ti, offset)
+}
+
+// loss dispatches the loss shader of kind (see _loss_io.wgsl). Without
+// count or idx the shader leaves those bindings alone, and loss and target
+// are bound there instead.
+func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
+	var p words
+	p.add(uint32(out.rows), uint32(out.cols))
+	if idx != nil {
+		p.add(1, uint32(offset), uint32(target.rows))
+	} else {
+		p.add(0, 0, 0)
+		idx = target
+	}
+	if count != nil {
+		p.add(1)
+	} else {
+		p.add(0)
+		count = loss
+	}
+	b.dispatch(kernelKey{name: lossShader[kind]}, &p, 1, 1, loss, grad, out, target, idx, count)
 }
 
 // CountCorrect adds the number of correctly predicted rows to count.
@@ -205,7 +298,17 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 	if kind == backend.SoftmaxCrossEntropy {
 		k = 1
 	}
-	b.dispatch("count_correct", nil, []uint32{uint32(to.rows), uint32(to.cols), k}, 1, 1, tc, to, tt)
+	var p words
+	p.add(uint32(to.rows), uint32(to.cols), k)
+	b.dispatch(kernelKey{name: "count_correct"}, &p, 1, 1, tc, to, tt)
+}
+
+// isByte is 1 for a Byte tensor, 0 otherwise: the gather shaders' isByte.
+func isByte(t *Tensor) uint32 {
+	if t.dtype == backend.Byte {
+		return 1
+	}
+	return 0
 }
 
 // Gather copies scaled rows of src picked by idx into dst.
@@ -214,12 +317,9 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
-	isByte := uint32(0)
-	if ts.dtype == backend.Byte {
-		isByte = 1
-	}
-	b.dispatch("gather", nil, []uint32{uint32(td.rows), uint32(td.cols), uint32(offset), uint32(ts.rows), isByte, f32(scale)},
-		groups1D(td.len()), 1, td, ts, ti)
+	var p words
+	p.add(uint32(td.rows), uint32(td.cols), uint32(offset), uint32(ts.rows), isByte(ts), f32(scale))
+	b.dispatch(kernelKey{name: "gather"}, &p, groups1D(td.len()), 1, td, ts, ti)
 }
 
 // Fill sets every element of t to v.
@@ -228,7 +328,9 @@ func (b *Backend) Fill(t backend.Tensor, v float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tt := b.tensor(t, "Fill")
-	b.dispatch("fill", nil, []uint32{uint32(tt.len()), f32(v)}, groups1D(tt.len()), 1, tt)
+	var p words
+	p.add(uint32(tt.len()), f32(v))
+	b.dispatch(kernelKey{name: "fill"}, &p, groups1D(tt.len()), 1, tt)
 }
 
 // SGD sets w -= lr·g.
@@ -237,7 +339,9 @@ func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg := b.tensor(w, "SGD"), b.tensor(g, "SGD")
-	b.dispatch("sgd", nil, []uint32{uint32(tw.len()), f32(lr)}, groups1D(tw.len()), 1, tw, tg)
+	var p words
+	p.add(uint32(tw.len()), f32(lr))
+	b.dispatch(kernelKey{name: "sgd"}, &p, groups1D(tw.len()), 1, tw, tg)
 }
 
 // SGDCompensated sets w -= lr·g with Kahan compensation carried in c.
@@ -246,7 +350,9 @@ func (b *Backend) SGDCompensated(w, g, c backend.Tensor, lr float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tc := b.tensor(w, "SGDCompensated"), b.tensor(g, "SGDCompensated"), b.tensor(c, "SGDCompensated")
-	b.dispatch("sgd_compensated", nil, []uint32{uint32(tw.len()), f32(lr), f32(1)}, groups1D(tw.len()), 1, tw, tg, tc)
+	var p words
+	p.add(uint32(tw.len()), f32(lr), f32(1))
+	b.dispatch(kernelKey{name: "sgd_compensated"}, &p, groups1D(tw.len()), 1, tw, tg, tc)
 }
 
 // Momentum sets v = mu·v + g, then w -= lr·v.
@@ -255,7 +361,9 @@ func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tv := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum")
-	b.dispatch("momentum", nil, []uint32{uint32(tw.len()), f32(lr), f32(mu)}, groups1D(tw.len()), 1, tw, tg, tv)
+	var p words
+	p.add(uint32(tw.len()), f32(lr), f32(mu))
+	b.dispatch(kernelKey{name: "momentum"}, &p, groups1D(tw.len()), 1, tw, tg, tv)
 }
 
 // Adam applies one Adam update; the bias corrections are computed here in
@@ -270,6 +378,7 @@ func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64,
 	tw, tg, tm, tv := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam")
 	c1 := 1 - math.Pow(beta1, float64(step))
 	c2 := 1 - math.Pow(beta2, float64(step))
-	b.dispatch("adam", nil, []uint32{uint32(tw.len()), f32(lr), f32(beta1), f32(beta2), f32(eps), f32(c1), f32(c2)},
-		groups1D(tw.len()), 1, tw, tg, tm, tv)
+	var p words
+	p.add(uint32(tw.len()), f32(lr), f32(beta1), f32(beta2), f32(eps), f32(c1), f32(c2))
+	b.dispatch(kernelKey{name: "adam"}, &p, groups1D(tw.len()), 1, tw, tg, tm, tv)
 }

@@ -29,6 +29,12 @@ func TestParityMatMulBiasActivateScalarLoads(t *testing.T) {
 func TestParityMatMulActivationGradScalarLoads(t *testing.T) {
 	backendtest.MatMulActivationGrad(t, gputest.OpenWith(t, scalarTiles))
 }
+func TestParityGatherMatMulBiasActivateScalarLoads(t *testing.T) {
+	backendtest.GatherMatMulBiasActivate(t, gputest.OpenWith(t, scalarTiles))
+}
+func TestParityMatMulColumnSumScalarLoads(t *testing.T) {
+	backendtest.MatMulColumnSum(t, gputest.OpenWith(t, scalarTiles))
+}
 
 func TestParityMatMulBiasActivate(t *testing.T) {
 	backendtest.MatMulBiasActivate(t, gputest.Open(t))
@@ -36,12 +42,18 @@ func TestParityMatMulBiasActivate(t *testing.T) {
 func TestParityMatMulActivationGrad(t *testing.T) {
 	backendtest.MatMulActivationGrad(t, gputest.Open(t))
 }
-func TestParityColumnSum(t *testing.T)    { backendtest.ColumnSum(t, gputest.Open(t)) }
-func TestParityLossGrad(t *testing.T)     { backendtest.LossGrad(t, gputest.Open(t)) }
-func TestParityCountCorrect(t *testing.T) { backendtest.CountCorrect(t, gputest.Open(t)) }
-func TestParityGather(t *testing.T)       { backendtest.Gather(t, gputest.Open(t)) }
-func TestParityFill(t *testing.T)         { backendtest.Fill(t, gputest.Open(t)) }
-func TestParityReadAll(t *testing.T)      { backendtest.ReadAll(t, gputest.Open(t)) }
-func TestParityOptimizers(t *testing.T)   { backendtest.Optimizers(t, gputest.Open(t)) }
-func TestParityViews(t *testing.T)        { backendtest.Views(t, gputest.Open(t)) }
-func TestParityTrainingRun(t *testing.T)  { backendtest.TrainingRun(t, gputest.Open(t)) }
+func TestParityGatherMatMulBiasActivate(t *testing.T) {
+	backendtest.GatherMatMulBiasActivate(t, gputest.Open(t))
+}
+func TestParityMatMulColumnSum(t *testing.T) { backendtest.MatMulColumnSum(t, gputest.Open(t)) }
+func TestParityLossGradCount(t *testing.T)   { backendtest.LossGradCount(t, gputest.Open(t)) }
+func TestParitySlices(t *testing.T)          { backendtest.Slices(t, gputest.Open(t)) }
+func TestParityColumnSum(t *testing.T)       { backendtest.ColumnSum(t, gputest.Open(t)) }
+func TestParityLossGrad(t *testing.T)        { backendtest.LossGrad(t, gputest.Open(t)) }
+func TestParityCountCorrect(t *testing.T)    { backendtest.CountCorrect(t, gputest.Open(t)) }
+func TestParityGather(t *testing.T)          { backendtest.Gather(t, gputest.Open(t)) }
+func TestParityFill(t *testing.T)            { backendtest.Fill(t, gputest.Open(t)) }
+func TestParityReadAll(t *testing.T)         { backendtest.ReadAll(t, gputest.Open(t)) }
+func TestParityOptimizers(t *testing.T)      { backendtest.Optimizers(t, gputest.Open(t)) }
+func TestParityViews(t *testing.T)           { backendtest.Views(t, gputest.Open(t)) }
+func TestParityTrainingRun(t *testing.T)     { backendtest.TrainingRun(t, gputest.Open(t)) }

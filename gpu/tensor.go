@@ -18,13 +18,15 @@ type buffer struct {
 	freed bool
 }
 
-// Tensor is a tensor on a Backend. Views share their parent's buffer.
+// Tensor is a tensor on a Backend. Views and slices share their parent's
+// buffer; a slice starts off bytes into it.
 type Tensor struct {
 	b          *Backend
 	buf        *buffer
+	off        uint64
 	rows, cols int
 	dtype      backend.DType
-	view       bool
+	view       bool // a view or a slice: Free leaves the buffer alone
 }
 
 // Rows returns the number of rows.
@@ -110,7 +112,19 @@ func (b *Backend) newLocked(rows, cols int) (*Tensor, error) {
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
 	gt := b.tensor(t, "View")
-	return &Tensor{b: b, buf: gt.buf, rows: rows, cols: gt.cols, dtype: gt.dtype, view: true}
+	return &Tensor{b: b, buf: gt.buf, off: gt.off, rows: rows, cols: gt.cols, dtype: gt.dtype, view: true}
+}
+
+// Slice returns the rows×cols tensor over t's elements offset … offset +
+// rows·cols − 1, sharing t's buffer: it is bound at a byte offset, which
+// backend.SliceAlign elements of float32 (256 bytes, WebGPU's largest
+// minStorageBufferOffsetAlignment) keep aligned on every adapter. One
+// dispatch may not write a slice and read another slice of the same
+// buffer: it panics (see dispatch).
+func (b *Backend) Slice(t backend.Tensor, offset, rows, cols int) backend.Tensor {
+	backend.CheckSlice(t, offset, rows, cols)
+	gt := b.tensor(t, "Slice")
+	return &Tensor{b: b, buf: gt.buf, off: gt.off + 4*uint64(offset), rows: rows, cols: cols, dtype: gt.dtype, view: true}
 }
 
 // Free releases t's buffer. Work already recorded is submitted first, so the
@@ -141,8 +155,8 @@ func (b *Backend) freeLocked(gt *Tensor) {
 // dropGroups releases cached bind groups that bind buffer id.
 func (b *Backend) dropGroups(id uint64) {
 	for k, g := range b.groups {
-		for _, x := range k.ids {
-			if x == id {
+		for _, x := range k.bind {
+			if x.id == id {
 				g.Release()
 				delete(b.groups, k)
 				break
@@ -158,7 +172,7 @@ func (b *Backend) write(t *Tensor, data []byte) error {
 		return err
 	}
 	b.flush()
-	if err := b.queue.WriteBuffer(t.buf.buf, 0, data); err != nil {
+	if err := b.queue.WriteBuffer(t.buf.buf, t.off, data); err != nil {
 		err = fmt.Errorf("gpu: write tensor %dx%d: %w", t.rows, t.cols, err)
 		b.fail(err)
 		return err
@@ -279,7 +293,7 @@ func (b *Backend) read(ts []*Tensor, sizes []uint64) ([]byte, error) {
 	}
 	var off uint64
 	for i, t := range ts {
-		if err := b.enc.CopyBufferToBuffer(t.buf.buf, 0, b.staging, off, sizes[i]); err != nil {
+		if err := b.enc.CopyBufferToBuffer(t.buf.buf, t.off, b.staging, off, sizes[i]); err != nil {
 			b.fail(fmt.Errorf("copy to staging: %w", err))
 		}
 		off += sizes[i]

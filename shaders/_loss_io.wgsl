@@ -1,9 +1,18 @@
 // Snippet: the interface every loss shader shares. out and labels are read;
 // grad (same shape as out) is written; loss[0] accumulates the sum of the
-// per-row losses. p holds out's shape.
+// per-row losses. p holds out's shape. With gather = 1 the labels of out's
+// row i are row idx[offset + i] of labels (clamped to its srcRows rows), as
+// gather.wgsl reads rows; else row i. With count = 1 (bce and softmax_ce)
+// count[0] also accumulates the number of rows predicted right, by
+// count_correct.wgsl's rule. Where the host has no idx or count, it binds
+// labels as idx and loss as count, which the shader then leaves alone.
 struct Params {
   rows: u32,
   cols: u32,
+  gather: u32,
+  offset: u32,
+  srcRows: u32,
+  count: u32,
   _pad0: u32,
   _pad1: u32,
 }
@@ -13,3 +22,28 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(3) var<storage, read> out: array<f32>;
 @group(0) @binding(4) var<storage, read> labels: array<f32>;
+@group(0) @binding(5) var<storage, read> idx: array<u32>;
+@group(0) @binding(6) var<storage, read_write> count: array<f32>;
+
+// labelRow is the row of labels that holds the targets of out's row i.
+fn labelRow(i: u32) -> u32 {
+  if (p.gather == 1u) {
+    return min(idx[p.offset + i], p.srcRows - 1u);
+  }
+  return i;
+}
+
+// addSums adds the workgroup's loss sum s to loss[0] and, with count = 1,
+// its correct count n to count[0]. Call from uniform control flow.
+fn addSums(s: f32, n: f32, lane: u32) {
+  let total = sum256(s, lane);
+  if (lane == 0u) {
+    loss[0] = loss[0] + total;
+  }
+  if (p.count == 1u) {
+    let right = sum256(n, lane);
+    if (lane == 0u) {
+      count[0] = count[0] + right;
+    }
+  }
+}

@@ -12,10 +12,16 @@
 // each thread computing TM×TN outputs held in registers (register blocking).
 // TRANS_A means a is stored k×m, TRANS_B means b is stored n×k, so one
 // kernel serves X·W, Xᵀ·dY and dY·Wᵀ. Edges that are not multiples of the
-// tile read zeros and skip their writes. LOAD picks how the tiles are
-// staged from a and b: _matmul_load_f32 (any shape) or _matmul_load_vec4
-// (16-byte loads, for operands whose stored rows are whole vec4s; the
-// including shader then declares a and b as array<vec4<f32>>).
+// tile read zeros and skip their writes.
+//
+// The including shader also brings the tile loaders, fn stageA(tid, row0,
+// col0, k0) and fn stageB(tid, col0, k0), which copy the BM×BK slice of op(a)
+// at (row0, k0) and the BK×BN slice of op(b) at (k0, col0) into tileA and
+// tileB: usually _matmul_load_{{LOAD}}, where LOAD is f32 (any shape) or
+// vec4 (16-byte loads, for operands whose stored rows are whole vec4s; a
+// and b are then declared array<vec4<f32>>). stageA gets the tile's first
+// column too, for loaders that also store what they load (the gather of
+// gather_matmul_bias_act stores it from the first column of tiles only).
 
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
@@ -32,8 +38,6 @@ const THREADS: u32 = TX * TY;
 var<workgroup> tileA: array<f32, {{BK_BM}}>;
 var<workgroup> tileB: array<f32, {{BK_BN}}>;
 
-//!include _matmul_load_{{LOAD}}
-
 @compute @workgroup_size(TX, TY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * TX + lid.x;
@@ -48,7 +52,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 
   for (var k0 = 0u; k0 < p.k; k0 += BK) {
-    stageA(tid, row0, k0);
+    stageA(tid, row0, col0, k0);
     stageB(tid, col0, k0);
     workgroupBarrier();
 

@@ -1,8 +1,11 @@
 // bce: binary cross-entropy from logits. out (logits) and labels are B×1.
 // Per row: l = max(z,0) - z·t + log1p(exp(-|z|)), finite for any z.
 // grad = (sigmoid(z) - t) / B, the gradient of the mean loss; loss[0] += Σ l.
-// One workgroup of 256 invocations strides over the rows.
-// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels.
+// With count = 1, a row is right when (z > 0) == (t > 0.5). Labels are read
+// through idx with gather = 1 (see _loss_io). One workgroup of 256
+// invocations strides over the rows.
+// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels,
+// 5 idx, 6 count (read-write, 1 element).
 //!include _loss_io
 
 //!include _sigmoid
@@ -21,14 +24,13 @@ fn log1p(x: f32) -> f32 {
 fn main(@builtin(local_invocation_index) lane: u32) {
   let inv = 1.0 / f32(p.rows);
   var s = 0.0;
+  var n = 0.0;
   for (var i = lane; i < p.rows; i += 256u) {
     let z = out[i];
-    let t = labels[i];
+    let t = labels[labelRow(i)];
     s += max(z, 0.0) - z * t + log1p(exp(-abs(z)));
     grad[i] = (sigmoid(z) - t) * inv;
+    n += select(0.0, 1.0, (z > 0.0) == (t > 0.5));
   }
-  let total = sum256(s, lane);
-  if (lane == 0u) {
-    loss[0] = loss[0] + total;
-  }
+  addSums(s, n, lane);
 }

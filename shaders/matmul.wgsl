@@ -20,4 +20,5 @@ fn store(row: u32, col: u32, v: f32) {
   c[row * p.n + col] = v;
 }
 
+//!include _matmul_load_{{LOAD}}
 //!include _matmul_core

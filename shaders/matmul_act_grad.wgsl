@@ -15,4 +15,5 @@ fn store(row: u32, col: u32, v: f32) {
   c[i] = v * derivative(y[i], p.act);
 }
 
+//!include _matmul_load_{{LOAD}}
 //!include _matmul_core

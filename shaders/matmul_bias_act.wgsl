@@ -12,4 +12,5 @@ fn store(row: u32, col: u32, v: f32) {
   c[row * p.n + col] = activate(v + bias[col], p.act);
 }
 
+//!include _matmul_load_{{LOAD}}
 //!include _matmul_core

@@ -1,8 +1,11 @@
 // softmax_ce: softmax cross-entropy. out (logits) is B×C, labels B×1 holds
 // class indices as floats. Per row: l = logsumexp(z) - z[class], with the row
 // maximum subtracted before exp; grad = (softmax(z) - onehot(class)) / B;
-// loss[0] += Σ l. One workgroup of 256 invocations, one row per invocation.
-// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels.
+// loss[0] += Σ l. With count = 1, a row is right when its first largest
+// logit is at the class. Labels are read through idx with gather = 1 (see
+// _loss_io). One workgroup of 256 invocations, one row per invocation.
+// Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels,
+// 5 idx, 6 count (read-write, 1 element).
 //!include _loss_io
 
 //!include _sum256
@@ -12,26 +15,30 @@ fn main(@builtin(local_invocation_index) lane: u32) {
   let inv = 1.0 / f32(p.rows);
   let c = p.cols;
   var s = 0.0;
+  var n = 0.0;
   for (var i = lane; i < p.rows; i += 256u) {
     let base = i * c;
     var mx = out[base];
+    var best = 0u;
     for (var j = 1u; j < c; j++) {
-      mx = max(mx, out[base + j]);
+      let v = out[base + j];
+      mx = max(mx, v);
+      if (v > out[base + best]) {
+        best = j;
+      }
     }
     var se = 0.0;
     for (var j = 0u; j < c; j++) {
       se += exp(out[base + j] - mx);
     }
     let lse = mx + log(se);
-    let cls = u32(labels[i]);
+    let cls = u32(labels[labelRow(i)]);
+    n += select(0.0, 1.0, best == cls);
     s += lse - out[base + min(cls, c - 1u)];
     for (var j = 0u; j < c; j++) {
       let onehot = select(0.0, 1.0, j == cls);
       grad[base + j] = (exp(out[base + j] - lse) - onehot) * inv;
     }
   }
-  let total = sum256(s, lane);
-  if (lane == 0u) {
-    loss[0] = loss[0] + total;
-  }
+  addSums(s, n, lane);
 }

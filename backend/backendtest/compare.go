@@ -187,6 +187,26 @@ func (p pair) indices(idx []uint32) (cand, ref backend.Tensor) {
 	return cand, ref
 }
 
+// pixels makes a rows×cols Byte tensor of random bytes on each backend, 255
+// in its first and last elements.
+func (p pair) pixels(rng *rand.Rand, rows, cols int) (cand, ref backend.Tensor) {
+	p.r.Helper()
+	pix := make([]byte, rows*cols)
+	for i := range pix {
+		pix[i] = byte(rng.IntN(256))
+	}
+	pix[0], pix[len(pix)-1] = 255, 255
+	cand = p.newT(p.cand, "candidate", rows, cols, backend.Byte)
+	ref = p.newT(p.ref, "reference", rows, cols, backend.Byte)
+	if err := p.cand.WriteBytes(cand, pix); err != nil {
+		p.r.Fatalf("candidate WriteBytes: %v", err)
+	}
+	if err := p.ref.WriteBytes(ref, pix); err != nil {
+		p.r.Fatalf("reference WriteBytes: %v", err)
+	}
+	return cand, ref
+}
+
 // read returns both tensors' contents.
 func (p pair) read(cand, ref backend.Tensor) (got, want []float64) {
 	p.r.Helper()

@@ -19,27 +19,35 @@ var fusedShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {65, 1, 33}, {7, 300, 13}
 // (k+2)·u·(|A|·|B|)ᵢⱼ (see MatMul).
 func (p pair) productBound(av, bv []float64, ar, ac, br, bc, m, k, n int, transA, transB bool) (prod, bound []float64) {
 	p.r.Helper()
+	prod, mag := p.productMag(av, bv, ar, ac, br, bc, m, n, transA, transB)
+	bound = make([]float64, len(mag))
+	for i, v := range mag {
+		bound[i] = float64(k+2)*u*v + tiny
+	}
+	return prod, bound
+}
+
+// productMag returns the reference product op(a)·op(b) (m×n) and
+// (|A|·|B|)ᵢⱼ, the magnitude that the error bounds of products scale.
+func (p pair) productMag(av, bv []float64, ar, ac, br, bc, m, n int, transA, transB bool) (prod, mag []float64) {
+	p.r.Helper()
 	_, a := p.tensor(ar, ac, av)
 	_, b := p.tensor(br, bc, bv)
 	_, absA := p.tensor(ar, ac, abs(av))
 	_, absB := p.tensor(br, bc, abs(bv))
 	_, c := p.tensor(m, n, nil)
-	_, mag := p.tensor(m, n, nil)
+	_, magT := p.tensor(m, n, nil)
 	p.ref.MatMul(c, a, b, transA, transB)
-	p.ref.MatMul(mag, absA, absB, transA, transB)
+	p.ref.MatMul(magT, absA, absB, transA, transB)
 	prod, err := p.ref.ReadFloats(c)
 	if err != nil {
 		p.r.Fatalf("reference ReadFloats: %v", err)
 	}
-	mv, err := p.ref.ReadFloats(mag)
+	mag, err = p.ref.ReadFloats(magT)
 	if err != nil {
 		p.r.Fatalf("reference ReadFloats: %v", err)
 	}
-	bound = make([]float64, len(mv))
-	for i, v := range mv {
-		bound[i] = float64(k+2)*u*v + tiny
-	}
-	return prod, bound
+	return prod, mag
 }
 
 // MatMulBiasActivate checks the fused forward y = act(x·w + bias) for every
@@ -73,11 +81,7 @@ func matMulBiasActivate(r reporter, b backend.Backend) {
 				got, want := p.read(yc, yr)
 				prod, pe := p.productBound(xv, wv, s.M, s.K, s.K, s.N, s.M, s.K, s.N, false, false)
 				assertClose(r, got, want, func(i int) float64 {
-					e := pe[i]
-					if act == backend.Sigmoid {
-						e = math.Min(e/4, 2*want[i]*e)
-					}
-					return activationBound(act, prod[i]+bv[i%s.N], want[i]) + e
+					return activationBound(act, prod[i]+bv[i%s.N], want[i]) + throughActivation(act, pe[i], want[i])
 				}, "matmul_bias_act "+act.String())
 				for _, x := range []backend.Tensor{xc, wc, bc, yc} {
 					p.cand.Free(x)
@@ -136,5 +140,134 @@ func matMulActivationGrad(r reporter, b backend.Backend) {
 				})
 			}
 		}
+	}
+}
+
+// throughActivation bounds how an error e of the input z of an activation
+// passes through it to the output want = act(z): e for identity, relu and tanh
+// (slopes ≤ 1); for sigmoid min(e/4, 2·σ·e), since σ' ≤ ¼ and
+// σ(z+e)/σ(z) ≤ eᵉ ≤ 2 relative (e ≪ 1 here), relative so that the left
+// tail is checked as tightly as σ near ½.
+func throughActivation(act backend.Activation, e, want float64) float64 {
+	if act == backend.Sigmoid {
+		return math.Min(e/4, 2*want*e)
+	}
+	return e
+}
+
+// gatherProductShapes are the m×k·k×n products of GatherMatMulBiasActivate:
+// a single element, odd sizes, a k that leaves byte rows straddling 32-bit
+// words, and an exact 64-tile with n a multiple of 4 (vec4 loads of w).
+var gatherProductShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {7, 13, 13}, {64, 64, 64}}
+
+// GatherMatMulBiasActivate checks the fused gather and forward layer for
+// every activation, with float and byte sources, on gatherProductShapes:
+// rows gathered through an index list at an offset (the first and the last
+// source rows among them), x and y holding garbage beforehand.
+//
+// Tolerance: x as Gather's, 2u·|want| (the scale rounded to float32, then
+// the product). y as MatMulBiasActivate's, with the product's bound grown
+// by the rounding of x: each x̂ = x·(1+δ), |δ| ≤ 2u, adds 2u·(|X|·|W|)ᵢⱼ to
+// the (k+2)·u·(|X|·|W|)ᵢⱼ of a float32 product, so E = (k+4)·u·(|X|·|W|)ᵢⱼ,
+// passed through the activation as there (throughActivation); then
+// activationBound.
+func GatherMatMulBiasActivate(t *testing.T, b backend.Backend) { gatherMatMulBiasActivate(testingT{t}, b) }
+
+func gatherMatMulBiasActivate(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	const srcRows, offset = 70, 5
+	for ai, act := range activations {
+		for si, s := range gatherProductShapes {
+			for _, bytes := range []bool{false, true} {
+				kind := "float"
+				if bytes {
+					kind = "byte"
+				}
+				r.run(fmt.Sprintf("%v/%s/%dx%dx%d", act, kind, s.M, s.K, s.N), func(r reporter) {
+					p := p.sub(r)
+					rng := newRNG(uint64(1300 + 16*ai + 2*si))
+					idx := make([]uint32, offset+s.M+3)
+					for i := range idx {
+						idx[i] = uint32(rng.IntN(srcRows))
+					}
+					idx[offset], idx[offset+s.M-1] = srcRows-1, 0
+					ic, ir := p.indices(idx)
+					var sc, sr backend.Tensor
+					scale := 0.3 // not a float32
+					if bytes {
+						sc, sr = p.pixels(rng, srcRows, s.K)
+						scale = 1.0 / 255
+					} else {
+						sc, sr = p.tensor(srcRows, s.K, uniform(rng, srcRows*s.K, -3, 3))
+					}
+					wv, bv := uniform(rng, s.K*s.N, -1, 1), uniform(rng, s.N, -1, 1)
+					wc, wr := p.tensor(s.K, s.N, wv)
+					bc, br := p.tensor(1, s.N, bv)
+					xc, xr := p.tensor(s.M, s.K, nil)
+					yc, yr := p.tensor(s.M, s.N, nil)
+					p.cand.Fill(xc, 7)
+					p.cand.Fill(yc, 7)
+					p.cand.GatherMatMulBiasActivate(xc, sc, ic, offset, scale, yc, wc, bc, act)
+					p.ref.GatherMatMulBiasActivate(xr, sr, ir, offset, scale, yr, wr, br, act)
+					got, want := p.read(xc, xr)
+					assertClose(r, got, want, func(i int) float64 { return 2*u*math.Abs(want[i]) + tiny }, "gathered x")
+					xv := want
+					got, want = p.read(yc, yr)
+					prod, mag := p.productMag(xv, wv, s.M, s.K, s.K, s.N, s.M, s.N, false, false)
+					assertClose(r, got, want, func(i int) float64 {
+						e := float64(s.K+4)*u*mag[i] + tiny
+						return activationBound(act, prod[i]+bv[i%s.N], want[i]) + throughActivation(act, e, want[i])
+					}, "gather_matmul_bias_act "+act.String())
+					for _, x := range []backend.Tensor{sc, ic, wc, bc, xc, yc} {
+						p.cand.Free(x)
+					}
+				})
+			}
+		}
+	}
+}
+
+// columnSumShapes are the m×k inputs and m×n gradients of MatMulColumnSum:
+// a single element, odd sizes, one input, a batch of one, k a multiple of 64
+// (the row of ones starts a tile of its own), and shapes whose rows are
+// whole vec4s.
+var columnSumShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {65, 1, 33}, {1, 300, 13}, {64, 128, 64}, {300, 64, 12}}
+
+// MatMulColumnSum checks the fused weight and bias gradients dw = xᵀ·dy,
+// db = Σ rows of dy on columnSumShapes (m×k x, m×n dy), with dw and db
+// holding garbage beforehand.
+//
+// Tolerance: dw as MatMul's, (m+2)·u·(|X|ᵀ·|dY|)ᵢⱼ (the inner dimension
+// is the batch m); db as ColumnSum's, (m+1)·u·Σ|dy| per column.
+func MatMulColumnSum(t *testing.T, b backend.Backend) { matMulColumnSum(testingT{t}, b) }
+
+func matMulColumnSum(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	for si, s := range columnSumShapes {
+		r.run(fmt.Sprintf("%dx%dx%d", s.M, s.K, s.N), func(r reporter) {
+			p := p.sub(r)
+			rng := newRNG(uint64(1400 + si))
+			xv, dv := uniform(rng, s.M*s.K, -1, 1), uniform(rng, s.M*s.N, -1, 1)
+			xc, xr := p.tensor(s.M, s.K, xv)
+			dc, dr := p.tensor(s.M, s.N, dv)
+			wc, wr := p.tensor(s.K, s.N, nil)
+			bc, br := p.tensor(1, s.N, nil)
+			p.cand.Fill(wc, 7)
+			p.cand.Fill(bc, 7)
+			p.cand.MatMulColumnSum(wc, bc, xc, dc)
+			p.ref.MatMulColumnSum(wr, br, xr, dr)
+			got, want := p.read(wc, wr)
+			_, bound := p.productBound(xv, dv, s.M, s.K, s.M, s.N, s.K, s.M, s.N, true, false)
+			assertClose(r, got, want, func(i int) float64 { return bound[i] }, "weight gradient")
+			got, want = p.read(bc, br)
+			absSum := make([]float64, s.N)
+			for i, v := range dv {
+				absSum[i%s.N] += math.Abs(v)
+			}
+			assertClose(r, got, want, func(j int) float64 { return float64(s.M+1)*u*absSum[j] + tiny }, "bias gradient")
+			for _, x := range []backend.Tensor{xc, dc, wc, bc} {
+				p.cand.Free(x)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
@@ -170,5 +171,99 @@ func countCorrect(r reporter, b backend.Backend) {
 				r.Fatalf("degenerate test: %v correct of %d", want[0]-3, c.rows)
 			}
 		})
+	}
+}
+
+// LossGradCount checks the fused loss, gradient and correct count of every
+// loss, with the targets gathered through an index list at an offset (the
+// first and the last target rows among them) and read directly, and with
+// and without the count (always without for mse, which has none). Two calls
+// accumulate onto a loss that starts at 0.5 and a count that starts at 3.
+// Softmax rows whose largest logit is tied check the count's rule (the
+// first one wins).
+//
+// Tolerance: the gradient and the loss sum as LossGrad's, of the rows'
+// gathered targets; the count exactly, as CountCorrect's.
+func LossGradCount(t *testing.T, b backend.Backend) { lossGradCount(testingT{t}, b) }
+
+func lossGradCount(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	cases := []lossCase{
+		{backend.BinaryCrossEntropy, 1, 1}, {backend.BinaryCrossEntropy, 333, 1},
+		{backend.SoftmaxCrossEntropy, 1, 3}, {backend.SoftmaxCrossEntropy, 257, 10},
+		{backend.MeanSquaredError, 1, 1}, {backend.MeanSquaredError, 129, 3},
+	}
+	const offset, extra = 5, 17 // extra target rows that no index picks
+	for ci, c := range cases {
+		for _, gathered := range []bool{false, true} {
+			for _, counted := range []bool{false, true} {
+				if counted && c.kind == backend.MeanSquaredError {
+					continue
+				}
+				name := fmt.Sprintf("%v/%dx%d/gather=%v/count=%v", c.kind, c.rows, c.cols, gathered, counted)
+				r.run(name, func(r reporter) {
+					p := p.sub(r)
+					seed := uint64(1500 + 4*ci)
+					ov, tv := lossInputs(c, seed)
+					tcols := len(tv) / c.rows
+					if c.kind == backend.SoftmaxCrossEntropy {
+						for i := 0; i < c.rows; i += 10 {
+							row := ov[i*c.cols : (i+1)*c.cols]
+							row[1], row[c.cols-1] = 9, 9 // a tie: class 1 wins
+							tv[i] = float64(1 + (c.cols-2)*(i/10%2))
+						}
+					}
+					oc, or := p.tensor(c.rows, c.cols, ov)
+					gc, gr := p.tensor(c.rows, c.cols, nil)
+					lc, lr := p.tensor(1, 1, []float64{0.5})
+					var cc, cr backend.Tensor
+					if counted {
+						cc, cr = p.tensor(1, 1, []float64{3})
+					}
+					var tc, tr, ic, ir backend.Tensor
+					off := 0
+					if gathered {
+						// Distinct rows of a larger target, so that each
+						// output row's target is tv's row.
+						srcRows := c.rows + extra
+						perm := newRNG(seed + 1).Perm(srcRows)
+						for i, want := range []int{srcRows - 1, 0} {
+							at := offset + i*(c.rows-1)
+							j := slices.Index(perm, want)
+							perm[at], perm[j] = perm[j], perm[at]
+						}
+						idx := make([]uint32, offset+c.rows+2)
+						src := make([]float64, srcRows*tcols)
+						for i := range src {
+							src[i] = tv[i%len(tv)] // rows no index picks hold something valid
+						}
+						for i := range idx {
+							idx[i] = uint32(perm[i])
+						}
+						for i := range c.rows {
+							copy(src[perm[offset+i]*tcols:], tv[i*tcols:(i+1)*tcols])
+						}
+						tc, tr = p.tensor(srcRows, tcols, src)
+						ic, ir = p.indices(idx)
+						off = offset
+					} else {
+						tc, tr = p.tensor(c.rows, tcols, tv)
+					}
+					for range 2 {
+						p.cand.LossGradCount(lc, cc, gc, oc, tc, ic, off, c.kind)
+						p.ref.LossGradCount(lr, cr, gr, or, tr, ir, off, c.kind)
+					}
+					got, want := p.read(gc, gr)
+					gb, sb := lossBounds(c, ov, tv)
+					assertClose(r, got, want, func(i int) float64 { return gb[i] }, "loss gradient")
+					lg, lw := p.read(lc, lr)
+					assertClose(r, lg, lw, func(int) float64 { return 2*sb + float64(c.rows+2)*u*lw[0] + tiny }, "loss sum")
+					if counted {
+						got, want := p.read(cc, cr)
+						assertClose(r, got, want, exact, "count")
+					}
+				})
+			}
+		}
 	}
 }

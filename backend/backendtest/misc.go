@@ -272,3 +272,84 @@ func views(r reporter, b backend.Backend) {
 	got, want = p.read(mc, mr)
 	assertClose(r, got, want, func(int) float64 { return (k + 2) * u * k }, "matmul on a view of a view")
 }
+
+// Slices checks tensors kept in one, as a model keeps its parameters
+// (backend.Backend's Slice): a 5×3 weight and a 1×3 bias at offsets 0 and
+// SliceAlign of one tensor, and their gradients at the same offsets of
+// another, written and read through the slices; a layer's forward pass that
+// reads two slices of one tensor; the fused weight and bias gradients, which
+// write two slices of one tensor; one SGD over both whole tensors, as one
+// optimizer update covers every parameter; and a view of a slice. The
+// elements between and after the slices (the alignment padding) must stay
+// exactly zero.
+//
+// Tolerance: each operation's own bound (MatMulBiasActivate,
+// MatMulColumnSum); after the update w − lr·ĝ, lr times the gradient's bound
+// plus 4u·(|w| + lr·|g|) for the roundings of lr, the product, the
+// difference and the stored w.
+func Slices(t *testing.T, b backend.Backend) { slicesCheck(testingT{t}, b) }
+
+func slicesCheck(r reporter, b backend.Backend) {
+	p := newPair(r, b)
+	rng := newRNG(1600)
+	const m, k, n, lr = 7, 5, 3, 0.5
+	const total = 2 * backend.SliceAlign
+	pc, pr := p.tensor(total, 1, nil)
+	gc, gr := p.tensor(total, 1, nil)
+	type slices4 struct{ w, bias, dw, db backend.Tensor }
+	slice := func(b backend.Backend, params, grads backend.Tensor) slices4 {
+		return slices4{b.Slice(params, 0, k, n), b.Slice(params, backend.SliceAlign, 1, n),
+			b.Slice(grads, 0, k, n), b.Slice(grads, backend.SliceAlign, 1, n)}
+	}
+	sc, sr := slice(p.cand, pc, gc), slice(p.ref, pr, gr)
+	wv, bv := uniform(rng, k*n, -1, 1), uniform(rng, n, -1, 1)
+	p.write(sc.w, sr.w, wv)
+	p.write(sc.bias, sr.bias, bv)
+	got, want := p.read(sc.bias, sr.bias)
+	assertClose(r, got, want, exact, "bias written and read through a slice")
+
+	xv, dv := uniform(rng, m*k, -1, 1), uniform(rng, m*n, -1, 1)
+	xc, xr := p.tensor(m, k, xv)
+	dc, dr := p.tensor(m, n, dv)
+	yc, yr := p.tensor(m, n, nil)
+	p.cand.MatMulBiasActivate(yc, xc, sc.w, sc.bias, backend.Identity)
+	p.ref.MatMulBiasActivate(yr, xr, sr.w, sr.bias, backend.Identity)
+	got, want = p.read(yc, yr)
+	prod, pe := p.productBound(xv, wv, m, k, k, n, m, k, n, false, false)
+	assertClose(r, got, want, func(i int) float64 {
+		return activationBound(backend.Identity, prod[i]+bv[i%n], want[i]) + pe[i]
+	}, "forward pass through slices")
+
+	p.cand.MatMulColumnSum(sc.dw, sc.db, xc, dc)
+	p.ref.MatMulColumnSum(sr.dw, sr.db, xr, dr)
+	_, dwBound := p.productBound(xv, dv, m, k, m, n, k, m, n, true, false)
+	absSum := make([]float64, n)
+	for i, v := range dv {
+		absSum[i%n] += math.Abs(v)
+	}
+	gradBound := make([]float64, total) // by element of the whole tensor; 0 in the padding
+	copy(gradBound, dwBound)
+	for j := range n {
+		gradBound[backend.SliceAlign+j] = float64(m+1)*u*absSum[j] + tiny
+	}
+	gradGot, gradWant := p.read(gc, gr)
+	assertClose(r, gradGot, gradWant, func(i int) float64 { return gradBound[i] }, "gradients in slices of one tensor")
+
+	p.cand.SGD(pc, gc, lr)
+	p.ref.SGD(pr, gr, lr)
+	got, want = p.read(pc, pr)
+	old := make([]float64, total)
+	copy(old, wv)
+	copy(old[backend.SliceAlign:], bv)
+	assertClose(r, got, want, func(i int) float64 {
+		if gradBound[i] == 0 {
+			return 0 // padding: untouched zeros
+		}
+		return lr*gradBound[i] + 4*u*(math.Abs(old[i])+lr*math.Abs(gradWant[i])) + tiny
+	}, "one SGD over the whole tensor")
+
+	vc, vr := p.cand.View(sc.w, 2), p.ref.View(sr.w, 2)
+	vg, vw := p.read(vc, vr)
+	assertClose(r, vg, got[:2*n], exact, "view of a slice (candidate)")
+	assertClose(r, vw, want[:2*n], exact, "view of a slice (reference)")
+}

@@ -23,9 +23,10 @@ type check struct {
 var checks = []check{
 	{"MatMul", matMul}, {"BiasActivate", biasActivate}, {"ActivationGrad", activationGrad},
 	{"MatMulBiasActivate", matMulBiasActivate}, {"MatMulActivationGrad", matMulActivationGrad},
-	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect},
+	{"GatherMatMulBiasActivate", gatherMatMulBiasActivate}, {"MatMulColumnSum", matMulColumnSum},
+	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect}, {"LossGradCount", lossGradCount},
 	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"Views", views},
-	{"TrainingRun", trainingRun},
+	{"Slices", slicesCheck}, {"TrainingRun", trainingRun},
 }
 
 // All runs every check of the suite on b as subtests of t.

@@ -106,6 +106,22 @@ func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, ac
 	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act)
 	h.hook("MatMulActivationGrad", dz)
 }
+func (h hooked) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
+	h.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act)
+	h.hook("GatherMatMulBiasActivate", x, y)
+}
+func (h hooked) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
+	h.Backend.MatMulColumnSum(dw, db, x, dy)
+	h.hook("MatMulColumnSum", dw, db)
+}
+func (h hooked) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
+	h.Backend.LossGradCount(loss, count, grad, out, target, idx, offset, kind)
+	if count == nil {
+		h.hook("LossGradCount", loss, grad)
+		return
+	}
+	h.hook("LossGradCount", loss, grad, count)
+}
 func (h hooked) ColumnSum(dst, src backend.Tensor) {
 	h.Backend.ColumnSum(dst, src)
 	h.hook("ColumnSum", dst)
@@ -167,9 +183,19 @@ func TestFloat32StoragePasses(t *testing.T) {
 // TestBrokenBackendsFail shows that the suite catches plausible kernel
 // bugs, each far smaller than a wrong formula: a matmul off by 1e-3
 // relative, a sigmoid off by 1e-5, a column sum that drops a row's worth,
-// a wrong tie rule, Adam's bias correction off by one step.
+// a wrong tie rule, Adam's bias correction off by one step, a count off by
+// one, a slice at the wrong offset.
 func TestBrokenBackendsFail(t *testing.T) {
 	scale := func(f float64) func(float64) float64 { return func(x float64) float64 { return x * f } }
+	hook := func(op string, out int, f func(float64) float64) func() backend.Backend {
+		return func() backend.Backend {
+			return hooked{cpuref.New(), func(o string, ts ...backend.Tensor) {
+				if o == op && out < len(ts) {
+					apply(f, ts[out])
+				}
+			}}
+		}
+	}
 	tests := []struct {
 		name   string
 		checks []string
@@ -218,6 +244,14 @@ func TestBrokenBackendsFail(t *testing.T) {
 			}}
 		}},
 		{"adam step off by one", []string{"Optimizers"}, func() backend.Backend { return offByOneAdam{cpuref.New()} }},
+		{"gathered x off by 1e-5", []string{"GatherMatMulBiasActivate"}, hook("GatherMatMulBiasActivate", 0, scale(1+1e-5))},
+		{"fused gather and forward off by 1e-5", []string{"GatherMatMulBiasActivate"}, hook("GatherMatMulBiasActivate", 1, scale(1+1e-5))},
+		{"fused weight gradient off by 1e-4", []string{"MatMulColumnSum"}, hook("MatMulColumnSum", 0, scale(1+1e-4))},
+		{"fused bias gradient off by 1e-4", []string{"MatMulColumnSum", "Slices"}, hook("MatMulColumnSum", 1, scale(1+1e-4))},
+		{"fused loss gradient off by 1e-4", []string{"LossGradCount"}, hook("LossGradCount", 1, scale(1+1e-4))},
+		{"fused loss sum off by 1e-4", []string{"LossGradCount"}, hook("LossGradCount", 0, scale(1+1e-4))},
+		{"fused count off by one", []string{"LossGradCount"}, hook("LossGradCount", 2, func(x float64) float64 { return x + 1 })},
+		{"slices all at offset 0", []string{"Slices"}, func() backend.Backend { return sliceAtZero{cpuref.New()} }},
 		{"last largest logit wins", []string{"CountCorrect"}, func() backend.Backend { return lastTie{cpuref.New()} }},
 	}
 	for _, tc := range tests {
@@ -231,6 +265,13 @@ func TestBrokenBackendsFail(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sliceAtZero takes every slice at the start of its tensor.
+type sliceAtZero struct{ *cpuref.Backend }
+
+func (s sliceAtZero) Slice(t backend.Tensor, _, rows, cols int) backend.Tensor {
+	return s.Backend.Slice(t, 0, rows, cols)
 }
 
 type offByOneAdam struct{ *cpuref.Backend }

@@ -1,0 +1,33 @@
+// _matmul_a_gather: stageA of gather_matmul_bias_act. op(a) is x (m×k, not
+// transposed), whose row i is scale · src[idx[offset + i], :]; each element
+// is gathered as it is staged, with gather.wgsl's arithmetic (a byte widened
+// to f32, or a float's bits, times scale), and the workgroups of the first
+// column of tiles (col0 = 0) store it in x as well: every element of x is
+// written once, by the one workgroup that stages it there.
+
+// Element (row, col) of x, or 0 outside the m×k bounds.
+fn loadGathered(row: u32, col: u32) -> f32 {
+  if (row >= p.m || col >= p.k) {
+    return 0.0;
+  }
+  let e = min(idx[p.offset + row], p.srcRows - 1u) * p.k + col;
+  var v: f32;
+  if (p.isByte == 1u) {
+    v = f32((src[e / 4u] >> ((e % 4u) * 8u)) & 0xffu);
+  } else {
+    v = bitcast<f32>(src[e]);
+  }
+  return v * p.scale;
+}
+
+fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
+  for (var e = tid; e < BM * BK; e += THREADS) {
+    let i = e / BK;
+    let kk = e % BK;
+    let v = loadGathered(row0 + i, k0 + kk);
+    tileA[kk * BM + i] = v;
+    if (col0 == 0u && row0 + i < p.m && k0 + kk < p.k) {
+      x[(row0 + i) * p.k + k0 + kk] = v;
+    }
+  }
+}
