@@ -171,7 +171,9 @@ var gatherProductShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {7, 13, 13}, {64,
 // the (k+2)·u·(|X|·|W|)ᵢⱼ of a float32 product, so E = (k+4)·u·(|X|·|W|)ᵢⱼ,
 // passed through the activation as there (throughActivation); then
 // activationBound.
-func GatherMatMulBiasActivate(t *testing.T, b backend.Backend) { gatherMatMulBiasActivate(testingT{t}, b) }
+func GatherMatMulBiasActivate(t *testing.T, b backend.Backend) {
+	gatherMatMulBiasActivate(testingT{t}, b)
+}
 
 func gatherMatMulBiasActivate(r reporter, b backend.Backend) {
 	p := newPair(r, b)
