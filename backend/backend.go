@@ -35,6 +35,22 @@ import (
 // allows an adapter to require.
 const SliceAlign = 64
 
+// Pack lays tensors of the given element counts out one after the other in
+// a single tensor, each starting at a multiple of SliceAlign: it returns
+// each one's offset, for Slice, and the total number of elements. It panics
+// if a count is less than 1.
+func Pack(counts ...int) (offsets []int, total int) {
+	offsets = make([]int, len(counts))
+	for i, n := range counts {
+		if n < 1 {
+			panic(fmt.Sprintf("Pack: tensor %d has %d elements", i, n))
+		}
+		offsets[i] = total
+		total += (n + SliceAlign - 1) / SliceAlign * SliceAlign
+	}
+	return offsets, total
+}
+
 // DType is the element type of a tensor.
 type DType uint8
 

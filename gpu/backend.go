@@ -128,11 +128,8 @@ type Backend struct {
 
 	enc  *wgpu.CommandEncoder
 	pass *wgpu.ComputePassEncoder
-	// passPipeline is the pipeline last set in pass; dynOffset holds the
-	// params slot of a dispatch for SetBindGroup (a field, so that passing
-	// it to the binding allocates nothing).
+	// passPipeline is the pipeline last set in pass.
 	passPipeline *wgpu.ComputePipeline
-	dynOffset    [1]uint32
 
 	params     *wgpu.Buffer
 	paramsHost []byte

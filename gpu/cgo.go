@@ -51,6 +51,21 @@ static void *gt_begin_timed_pass(void *device, void *encoder, void *querySet, ui
 	return pass;
 }
 
+extern void wgpuComputePassEncoderSetPipeline(void *pass, void *pipeline);
+extern void wgpuComputePassEncoderSetBindGroup(void *pass, uint32_t groupIndex, void *group, size_t dynamicOffsetCount, const uint32_t *dynamicOffsets);
+extern void wgpuComputePassEncoderDispatchWorkgroups(void *pass, uint32_t x, uint32_t y, uint32_t z);
+
+// gt_dispatch records one dispatch in pass: the pipeline (unless NULL: the
+// pass has it set already), bind group 0 at the dynamic offset of the
+// dispatch's params slot, and a gx×gy grid. One cgo call instead of three.
+static void gt_dispatch(void *pass, void *pipeline, void *group, uint32_t offset, uint32_t gx, uint32_t gy) {
+	if (pipeline != NULL) {
+		wgpuComputePassEncoderSetPipeline(pass, pipeline);
+	}
+	wgpuComputePassEncoderSetBindGroup(pass, 0, group, 1, &offset);
+	wgpuComputePassEncoderDispatchWorkgroups(pass, gx, gy, 1);
+}
+
 static void gt_map_done(int status, void *userdata) {
 	*(int32_t *)userdata = status + 1;
 }
@@ -131,6 +146,14 @@ type (
 	rawQuerySet struct {
 		ref unsafe.Pointer
 	}
+	// rawBindGroup and rawPipeline mirror wgpu.BindGroup and
+	// wgpu.ComputePipeline, for recordDispatch.
+	rawBindGroup struct {
+		ref unsafe.Pointer
+	}
+	rawPipeline struct {
+		ref unsafe.Pointer
+	}
 )
 
 func bufferHandle(b *wgpu.Buffer) unsafe.Pointer { return (*rawBuffer)(unsafe.Pointer(b)).ref }
@@ -166,6 +189,20 @@ func beginTimedPass(enc *wgpu.CommandEncoder, qs *wgpu.QuerySet, begin, end uint
 	raw := (*rawComputePass)(unsafe.Pointer(p))
 	raw.deviceRef, raw.ref = dev, ref
 	return p
+}
+
+// recordDispatch records, in one cgo call, what the binding's
+// SetPipeline, SetBindGroup and DispatchWorkgroups would: the pipeline
+// (unless nil), bind group 0 of g at the dynamic offset, and a gx×gy grid.
+// The per-dispatch path makes it once per dispatch; the binding's three
+// calls cost three cgo transitions and a slice for the offset.
+func recordDispatch(pass *wgpu.ComputePassEncoder, pl *wgpu.ComputePipeline, g *wgpu.BindGroup, offset, gx, gy uint32) {
+	var plRef unsafe.Pointer
+	if pl != nil {
+		plRef = (*rawPipeline)(unsafe.Pointer(pl)).ref
+	}
+	C.gt_dispatch((*rawComputePass)(unsafe.Pointer(pass)).ref, plRef, (*rawBindGroup)(unsafe.Pointer(g)).ref,
+		C.uint32_t(offset), C.uint32_t(gx), C.uint32_t(gy))
 }
 
 // handleSize asks wgpu-native for the size of b through the raw handle; the

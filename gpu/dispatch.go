@@ -213,6 +213,12 @@ func (b *Backend) flush() {
 		return
 	}
 	b.endPass()
+	b.submit()
+}
+
+// submit finishes the open command encoder, whose pass has ended, uploads
+// the params arena and submits the command buffer.
+func (b *Backend) submit() {
 	b.resolveTimestamps()
 	submitted := false
 	if b.ts != nil {
@@ -314,13 +320,11 @@ func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor
 	if b.pass == nil {
 		b.beginPass()
 	}
+	var pl *wgpu.ComputePipeline
 	if b.passPipeline != k.pipeline {
-		b.pass.SetPipeline(k.pipeline)
-		b.passPipeline = k.pipeline
+		pl, b.passPipeline = k.pipeline, k.pipeline
 	}
-	b.dynOffset[0] = uint32(slot * paramSlot)
-	b.pass.SetBindGroup(0, g, b.dynOffset[:])
-	b.pass.DispatchWorkgroups(gx, gy, 1)
+	recordDispatch(b.pass, pl, g, uint32(slot*paramSlot), gx, gy)
 	b.stats.Dispatches++
 }
 

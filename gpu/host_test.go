@@ -313,26 +313,69 @@ func TestReadFloatsAllWaitsOnce(t *testing.T) {
 }
 
 // TestTrainStepDispatches pins what one training step of a 784-128-64-10
-// MLP records on the GPU: 2 gathers (inputs, targets), 3 fused
-// matmul+bias+activation, 1 loss, 3 weight-gradient matmuls, 3 bias
-// gradients, 2 fused matmul+activation-gradient and 6 SGD updates — 20
-// dispatches (25 before the fusion) — and that steps between syncs share
-// one submit.
+// MLP records on the GPU, for each optimizer: 1 gather fused into the first
+// layer's matmul+bias+activation, 2 more of those, 1 loss with its gradient
+// and the correct count (the targets gathered there), 3 weight-and-bias
+// gradients, 2 fused matmul+activation-gradients and 1 update of every
+// parameter — 10 dispatches (20 before these fusions, 25 before the fused
+// layers) — and that steps between syncs share one submit.
 func TestTrainStepDispatches(t *testing.T) {
 	b := gputest.Open(t)
-	spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
-		Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.01}
-	m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 64, 1)
-	require.NoError(t, err)
-	defer m.Free()
-	require.NoError(t, m.Run(1)) // compiles the pipelines
-	before := b.Stats()
-	const steps = 3
-	for range steps {
-		m.Step()
+	for _, opt := range []string{"sgd", "momentum", "adam"} {
+		t.Run(opt, func(t *testing.T) {
+			spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
+				Loss: backend.SoftmaxCrossEntropy, Optimizer: opt, LR: 0.01}
+			m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 64, 1)
+			require.NoError(t, err)
+			defer m.Free()
+			require.NoError(t, m.Run(1)) // compiles the pipelines
+			before := b.Stats()
+			const steps = 3
+			for range steps {
+				m.Step()
+			}
+			require.NoError(t, b.Sync())
+			after := b.Stats()
+			assert.Equal(t, uint64(10*steps), after.Dispatches-before.Dispatches, "dispatches for %d steps", steps)
+			assert.Equal(t, uint64(1), after.Submits-before.Submits, "one submit for the steps between two syncs")
+		})
 	}
-	require.NoError(t, b.Sync())
-	after := b.Stats()
-	assert.Equal(t, uint64(20*steps), after.Dispatches-before.Dispatches, "dispatches for %d steps", steps)
-	assert.Equal(t, uint64(1), after.Submits-before.Submits, "one submit for the steps between two syncs")
+}
+
+// TestTrainStepAllocs: once a training loop has seen its step (pipelines
+// compiled, bind groups cached), recording a 784-128-64-10 step allocates
+// nothing on the Go heap, with timestamps on and off. A submit does (the
+// binding's error callbacks: about 20 allocations, 30 with timestamps), so
+// recording and submitting every HostSteps steps stays within 2 a step; a
+// training loop submits every ~100 steps, when the params slots run out.
+// Batch 8 keeps the software adapter's work short.
+func TestTrainStepAllocs(t *testing.T) {
+	for _, timestamps := range []bool{false, true} {
+		t.Run(fmt.Sprintf("timestamps=%v", timestamps), func(t *testing.T) {
+			b := gputest.OpenWith(t, gpu.Options{Device: gputest.Device(), Timestamps: timestamps})
+			for _, opt := range []string{"sgd", "adam"} {
+				spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
+					Loss: backend.SoftmaxCrossEntropy, Optimizer: opt, LR: 0.01}
+				m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 8, 1)
+				require.NoError(t, err)
+				require.NoError(t, m.Run(benchstep.HostSteps)) // every window of the index list, every bind group
+				allocs := testing.AllocsPerRun(40, m.Step)
+				require.NoError(t, b.Sync())
+				assert.Zero(t, allocs, "%s: allocations per recorded step", opt)
+				// Recording and submitting, as a run between syncs does.
+				allocs = testing.AllocsPerRun(3, func() {
+					for range benchstep.HostSteps {
+						m.Step()
+					}
+					if err := b.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}) / benchstep.HostSteps
+				require.NoError(t, b.Sync())
+				assert.LessOrEqual(t, allocs, 2.0, "%s: allocations per step, submits included", opt)
+				t.Logf("%s: %.2f allocations per step with a submit every %d steps", opt, allocs, benchstep.HostSteps)
+				m.Free()
+			}
+		})
+	}
 }

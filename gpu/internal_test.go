@@ -68,6 +68,8 @@ func TestBindingLayout(t *testing.T) {
 	assert.Equal(t, unsafe.Sizeof(wgpu.CommandEncoder{}), unsafe.Sizeof(rawCommandEncoder{}))
 	assert.Equal(t, unsafe.Sizeof(wgpu.ComputePassEncoder{}), unsafe.Sizeof(rawComputePass{}))
 	assert.Equal(t, unsafe.Sizeof(wgpu.QuerySet{}), unsafe.Sizeof(rawQuerySet{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.BindGroup{}), unsafe.Sizeof(rawBindGroup{}))
+	assert.Equal(t, unsafe.Sizeof(wgpu.ComputePipeline{}), unsafe.Sizeof(rawPipeline{}))
 	enc, err := b.dev.CreateCommandEncoder(nil)
 	require.NoError(t, err)
 	assert.Equal(t, deviceHandle(b.dev), deviceOfEncoder(enc), "raw encoder layout")

@@ -29,7 +29,8 @@ type Spec struct {
 	Activation backend.Activation
 	// Loss is BinaryCrossEntropy (one output) or SoftmaxCrossEntropy.
 	Loss backend.Loss
-	// Optimizer is "sgd" or "adam".
+	// Optimizer is "sgd", "momentum" (mu 0.9) or "adam" (β1 0.9, β2
+	// 0.999, eps 1e-8).
 	Optimizer string
 	// LR is the learning rate.
 	LR float64
@@ -63,8 +64,8 @@ func (s Spec) Validate() error {
 	default:
 		return fmt.Errorf("benchstep: loss %s not supported", s.Loss)
 	}
-	if s.Optimizer != "sgd" && s.Optimizer != "adam" {
-		return fmt.Errorf("benchstep: optimizer %q (want sgd or adam)", s.Optimizer)
+	if s.Optimizer != "sgd" && s.Optimizer != "momentum" && s.Optimizer != "adam" {
+		return fmt.Errorf("benchstep: optimizer %q (want sgd, momentum or adam)", s.Optimizer)
 	}
 	return nil
 }
@@ -112,7 +113,10 @@ func (d *Data) Bytes() int {
 const windows = 16
 
 // MLP is a network, its optimizer state, its resident data set and the
-// buffers of one step, all allocated once by New.
+// buffers of one step, all allocated once by New. The parameters live in
+// one tensor (w and bs are slices of it, laid out by backend.Pack), their
+// gradients in another of the same layout, and the optimizer's state in one
+// or two more, so that one operation updates every parameter.
 type MLP struct {
 	b     backend.Backend
 	spec  Spec
@@ -120,11 +124,12 @@ type MLP struct {
 	full  bool // full batch: the input was gathered once, in New
 
 	x, y, idx    backend.Tensor
-	w, bs        []backend.Tensor
-	dw, db       []backend.Tensor
-	mw, vw       []backend.Tensor // Adam moments
-	mb, vb       []backend.Tensor
-	acts, grads  []backend.Tensor
+	params       backend.Tensor   // every weight and bias
+	grads        backend.Tensor   // their gradients, in the same layout
+	s1, s2       backend.Tensor   // momentum's velocity or Adam's m; Adam's v
+	w, bs        []backend.Tensor // slices of params
+	dw, db       []backend.Tensor // slices of grads
+	acts, deltas []backend.Tensor // layer inputs/outputs; gradients w.r.t. the outputs
 	target, loss backend.Tensor
 	count        backend.Tensor
 	scale        float64
@@ -235,30 +240,33 @@ func New(b backend.Backend, spec Spec, d *Data, batch int, seed uint64) (m *MLP,
 	m.target = f(m.batch, 1)
 	m.loss = f(1, 1)
 	m.count = f(1, 1)
-	rng := NewRNG(seed)
+	var counts []int
 	for i := 0; i+1 < len(sizes); i++ {
-		w := f(sizes[i], sizes[i+1])
-		if err != nil {
-			return nil, err
-		}
-		if err = b.WriteFloats(w, Xavier(rng, sizes[i], sizes[i+1])); err != nil {
-			return nil, err
-		}
-		m.w = append(m.w, w)
-		m.bs = append(m.bs, f(1, sizes[i+1]))
-		m.dw = append(m.dw, f(sizes[i], sizes[i+1]))
-		m.db = append(m.db, f(1, sizes[i+1]))
+		counts = append(counts, sizes[i]*sizes[i+1], sizes[i+1])
 		m.acts = append(m.acts, f(m.batch, sizes[i+1]))
-		m.grads = append(m.grads, f(m.batch, sizes[i+1]))
-		if spec.Optimizer == "adam" {
-			m.mw = append(m.mw, f(sizes[i], sizes[i+1]))
-			m.vw = append(m.vw, f(sizes[i], sizes[i+1]))
-			m.mb = append(m.mb, f(1, sizes[i+1]))
-			m.vb = append(m.vb, f(1, sizes[i+1]))
-		}
+		m.deltas = append(m.deltas, f(m.batch, sizes[i+1]))
+	}
+	offsets, total := backend.Pack(counts...)
+	m.params, m.grads = f(total, 1), f(total, 1)
+	switch spec.Optimizer {
+	case "momentum":
+		m.s1 = f(total, 1)
+	case "adam":
+		m.s1, m.s2 = f(total, 1), f(total, 1)
 	}
 	if err != nil {
 		return nil, err
+	}
+	rng := NewRNG(seed)
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := sizes[i], sizes[i+1]
+		m.w = append(m.w, b.Slice(m.params, offsets[2*i], in, out))
+		m.bs = append(m.bs, b.Slice(m.params, offsets[2*i+1], 1, out))
+		m.dw = append(m.dw, b.Slice(m.grads, offsets[2*i], in, out))
+		m.db = append(m.db, b.Slice(m.grads, offsets[2*i+1], 1, out))
+		if err = b.WriteFloats(m.w[i], Xavier(rng, in, out)); err != nil {
+			return nil, err
+		}
 	}
 	if m.full {
 		b.Gather(m.acts[0], m.x, m.idx, 0, m.scale)
@@ -280,16 +288,17 @@ func (m *MLP) Bytes() uint64 { return m.bytes }
 // FLOPsPerStep is Spec.FLOPsPerSample times the batch.
 func (m *MLP) FLOPsPerStep() float64 { return m.spec.FLOPsPerSample() * float64(m.batch) }
 
-// Step records one training step: gather the next minibatch (unless full
-// batch), forward, loss, backward, update. The loss sum accumulates on the
-// device.
+// Step records one training step: forward (the first layer gathering the
+// next minibatch, unless full batch), loss with its gradient and the
+// correct count, backward (each layer's weight and bias gradients in one
+// operation), and one update of every parameter: on the GPU, one dispatch
+// per layer forward, one for the loss, one per layer for the gradients and
+// one per layer but the first for the input gradients, and one for the
+// update (10 for 784-128-64-10, whatever the optimizer). The loss sum and
+// the correct count accumulate on the device.
 func (m *MLP) Step() {
 	b := m.b
-	if !m.full {
-		off := (m.step % windows) * m.batch
-		b.Gather(m.acts[0], m.x, m.idx, off, m.scale)
-		b.Gather(m.target, m.y, m.idx, off, 1)
-	}
+	off := (m.step % windows) * m.batch
 	m.step++
 	L := len(m.w)
 	for i := 0; i < L; i++ {
@@ -297,25 +306,31 @@ func (m *MLP) Step() {
 		if i == L-1 {
 			act = backend.Identity
 		}
+		if i == 0 && !m.full {
+			b.GatherMatMulBiasActivate(m.acts[0], m.x, m.idx, off, m.scale, m.acts[1], m.w[0], m.bs[0], act)
+			continue
+		}
 		b.MatMulBiasActivate(m.acts[i+1], m.acts[i], m.w[i], m.bs[i], act)
 	}
-	b.LossGrad(m.loss, m.grads[L-1], m.acts[L], m.target, m.spec.Loss)
+	if m.full {
+		b.LossGradCount(m.loss, m.count, m.deltas[L-1], m.acts[L], m.target, nil, 0, m.spec.Loss)
+	} else {
+		b.LossGradCount(m.loss, m.count, m.deltas[L-1], m.acts[L], m.y, m.idx, off, m.spec.Loss)
+	}
 	for i := L - 1; i >= 0; i-- {
-		b.MatMul(m.dw[i], m.acts[i], m.grads[i], true, false)
-		b.ColumnSum(m.db[i], m.grads[i])
+		b.MatMulColumnSum(m.dw[i], m.db[i], m.acts[i], m.deltas[i])
 		if i > 0 {
-			b.MatMulActivationGrad(m.grads[i-1], m.grads[i], m.w[i], m.acts[i], true, m.spec.Activation)
+			b.MatMulActivationGrad(m.deltas[i-1], m.deltas[i], m.w[i], m.acts[i], true, m.spec.Activation)
 		}
 	}
 	lr := m.spec.LR
-	for i := 0; i < L; i++ {
-		if m.spec.Optimizer == "adam" {
-			b.Adam(m.w[i], m.dw[i], m.mw[i], m.vw[i], lr, 0.9, 0.999, 1e-8, m.step)
-			b.Adam(m.bs[i], m.db[i], m.mb[i], m.vb[i], lr, 0.9, 0.999, 1e-8, m.step)
-		} else {
-			b.SGD(m.w[i], m.dw[i], lr)
-			b.SGD(m.bs[i], m.db[i], lr)
-		}
+	switch m.spec.Optimizer {
+	case "sgd":
+		b.SGD(m.params, m.grads, lr)
+	case "momentum":
+		b.Momentum(m.params, m.grads, m.s1, lr, 0.9)
+	case "adam":
+		b.Adam(m.params, m.grads, m.s1, m.s2, lr, 0.9, 0.999, 1e-8, m.step)
 	}
 }
 
@@ -363,7 +378,6 @@ func (m *MLP) Final() (loss, accuracy float64, err error) {
 	m.b.Fill(m.loss, 0)
 	m.b.Fill(m.count, 0)
 	m.Step()
-	m.b.CountCorrect(m.count, m.acts[len(m.acts)-1], m.target, m.spec.Loss)
 	l, err := m.b.ReadFloats(m.loss)
 	if err != nil {
 		return 0, 0, err
