@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/nn"
 )
@@ -104,5 +106,30 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 	assert.Equal(t, want.Classes, got.Classes)
 	for i := range want.Outputs {
 		assert.InDeltaSlice(t, want.Outputs[i], got.Outputs[i], 1e-5, "row %d", i)
+	}
+}
+
+// TestTrainStepDispatches counts what nn.Train records on the GPU for a
+// 784-128-64-10 MLP with each optimizer: per epoch two Fills (the loss and
+// the count accumulators) and 10 dispatches a step (see Model.trainStep),
+// one update of every parameter included.
+func TestTrainStepDispatches(t *testing.T) {
+	g := gputest.Open(t)
+	set := data.Synthetic(256, 1, 3).Train
+	spec := nn.Spec{Inputs: set.Cols, Hidden: []int{128, 64}, Outputs: 10, Activation: backend.Sigmoid, Head: nn.SoftmaxHead}
+	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam} {
+		t.Run(opt.String(), func(t *testing.T) {
+			m, err := nn.NewModel(g, spec, 1)
+			require.NoError(t, err)
+			defer m.Free()
+			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt}
+			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
+			require.NoError(t, err)
+			before := g.Stats().Dispatches
+			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{})
+			require.NoError(t, err)
+			steps := cfg.Epochs * set.Rows / cfg.Batch
+			assert.Equal(t, uint64(2*cfg.Epochs+10*steps), g.Stats().Dispatches-before, "%d epochs of %d steps", cfg.Epochs, steps/cfg.Epochs)
+		})
 	}
 }

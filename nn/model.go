@@ -248,13 +248,14 @@ type Model struct {
 	Info TrainInfo
 
 	b      backend.Backend
+	params backend.Tensor // every weight and bias, laid out by paramLayout
 	layers []layer
 }
 
 type layer struct {
 	in, out int
 	act     backend.Activation
-	w, bias backend.Tensor // in×out, 1×out
+	w, bias backend.Tensor // in×out, 1×out: slices of Model.params
 }
 
 // NewModel builds the model spec describes on b, drawing its weights on the
@@ -277,10 +278,18 @@ func NewModel(b backend.Backend, spec Spec, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// alloc allocates zeroed parameter tensors for m.Spec.
+// alloc allocates zeroed parameters for m.Spec: one tensor, each layer's
+// weights and bias slices of it (see paramLayout), so that one optimizer
+// operation updates them all.
 func (m *Model) alloc() error {
 	sz := m.Spec.Sizes()
 	a := newAllocator(m.b)
+	offsets, total := m.paramLayout()
+	m.params = a.new(total, 1, backend.Float)
+	if a.err != nil {
+		m.params = nil
+		return fmt.Errorf("nn: allocating the parameters of %v: %w", m.Spec, a.err)
+	}
 	m.layers = make([]layer, len(sz)-1)
 	for i := range m.layers {
 		l := &m.layers[i]
@@ -289,13 +298,8 @@ func (m *Model) alloc() error {
 		if i == len(m.layers)-1 {
 			l.act = backend.Identity
 		}
-		l.w = a.new(l.in, l.out, backend.Float)
-		l.bias = a.new(1, l.out, backend.Float)
-	}
-	if a.err != nil {
-		a.free()
-		m.layers = nil
-		return fmt.Errorf("nn: allocating the parameters of %v: %w", m.Spec, a.err)
+		l.w = m.b.Slice(m.params, offsets[2*i], l.in, l.out)
+		l.bias = m.b.Slice(m.params, offsets[2*i+1], 1, l.out)
 	}
 	return nil
 }
@@ -306,11 +310,10 @@ func (m *Model) Backend() backend.Backend { return m.b }
 // Free releases m's parameter tensors. m is unusable afterwards; Free may be
 // called more than once.
 func (m *Model) Free() {
-	for _, l := range m.layers {
-		m.b.Free(l.w)
-		m.b.Free(l.bias)
+	if m.params != nil {
+		m.b.Free(m.params)
 	}
-	m.layers = nil
+	m.params, m.layers = nil, nil
 }
 
 func (m *Model) live() {

@@ -59,26 +59,57 @@ func (m *Model) forward(w *workspace) {
 	}
 }
 
+// forwardGather is forward on the rows of x that idx lists from offset off,
+// scaled by scale: the first layer gathers them into w.x in its product
+// (GatherMatMulBiasActivate).
+func (m *Model) forwardGather(w *workspace, x, idx backend.Tensor, off int, scale float64) {
+	l := m.layers[0]
+	m.b.GatherMatMulBiasActivate(w.x, x, idx, off, scale, w.ys[0], l.w, l.bias, l.act)
+	for i := 1; i < len(m.layers); i++ {
+		l := m.layers[i]
+		m.b.MatMulBiasActivate(w.ys[i], w.ys[i-1], l.w, l.bias, l.act)
+	}
+}
+
 // out returns the logits (or raw outputs) of the last forward pass.
 func (m *Model) out(w *workspace) backend.Tensor { return w.ys[len(w.ys)-1] }
 
-// grads holds one gradient tensor per parameter, in the order of params.
+// paramLayout returns where the weights and the bias of each layer (w0, b0,
+// w1, b1, …) lie in the one tensor that holds a model's parameters, and its
+// size in elements (backend.Pack). Gradients and optimizer state are laid
+// out alike.
+func (m *Model) paramLayout() (offsets []int, total int) {
+	sz := m.Spec.Sizes()
+	counts := make([]int, 0, 2*len(sz))
+	for i := 0; i+1 < len(sz); i++ {
+		counts = append(counts, sz[i]*sz[i+1], sz[i+1])
+	}
+	return backend.Pack(counts...)
+}
+
+// grads holds the parameter gradients: one tensor laid out as the model's
+// parameters, and per layer slices of it.
 type grads struct {
-	params []backend.Tensor // w0, b0, w1, b1, ...
-	g      []backend.Tensor // matching gradients
+	all  backend.Tensor
+	w, b []backend.Tensor // in×out and 1×out per layer
 }
 
 func (m *Model) newGrads(a *allocator) *grads {
-	g := &grads{}
-	for _, l := range m.layers {
-		g.params = append(g.params, l.w, l.bias)
-		g.g = append(g.g, a.new(l.in, l.out, backend.Float), a.new(1, l.out, backend.Float))
+	offsets, total := m.paramLayout()
+	g := &grads{all: a.new(total, 1, backend.Float)}
+	if g.all == nil {
+		return g // a.err says why
+	}
+	for i, l := range m.layers {
+		g.w = append(g.w, m.b.Slice(g.all, offsets[2*i], l.in, l.out))
+		g.b = append(g.b, m.b.Slice(g.all, offsets[2*i+1], 1, l.out))
 	}
 	return g
 }
 
 // backward records the backward pass: w.ds[last] must hold dLoss/dLogits;
-// it fills g with the parameter gradients, propagating through w.ds.
+// it fills g with the parameter gradients (each layer's weights and bias in
+// one MatMulColumnSum), propagating through w.ds.
 func (m *Model) backward(w *workspace, g *grads) {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		l := m.layers[i]
@@ -87,13 +118,26 @@ func (m *Model) backward(w *workspace, g *grads) {
 			in = w.ys[i-1]
 		}
 		dY := w.ds[i]
-		m.b.MatMul(g.g[2*i], in, dY, true, false)
-		m.b.ColumnSum(g.g[2*i+1], dY)
+		m.b.MatMulColumnSum(g.w[i], g.b[i], in, dY)
 		if i > 0 {
 			// dY·Wᵀ through the previous layer's activation, fused.
 			m.b.MatMulActivationGrad(w.ds[i-1], dY, l.w, w.ys[i-1], true, m.layers[i-1].act)
 		}
 	}
+}
+
+// trainStep records one training step on the rows of the resident set x
+// (targets t) that idx lists from offset off, w.rows of them: the forward
+// pass with the gather in the first layer's product, the loss, its
+// gradient and (unless countT is nil) the correct count in one operation,
+// accumulated into lossT and countT, the backward pass and one update of
+// every parameter. On the GPU that is 2L+2 dispatches for L layers (10 for
+// 784-128-64-10), whatever the optimizer, and nothing allocated.
+func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT backend.Tensor) {
+	m.forwardGather(w, x, idx, off, scale)
+	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss())
+	m.backward(w, g)
+	opt.update()
 }
 
 // Optimizer names an update rule.
@@ -129,46 +173,41 @@ func ParseOptimizer(s string) (Optimizer, error) {
 	return 0, fmt.Errorf("unknown optimizer %q (want one of sgd, momentum, adam)", s)
 }
 
-// optimizer applies one update rule to a set of parameters, with its state
-// tensors allocated once.
+// optimizer applies one update rule to every parameter at once: the
+// parameters, their gradients and its state are each one tensor of the same
+// layout (see paramLayout), allocated once.
 type optimizer struct {
 	b                   backend.Backend
 	kind                Optimizer
 	lr, mu, b1, b2, eps float64
 	step                int
-	params, grads       []backend.Tensor
-	s1, s2              []backend.Tensor // momentum velocity / Adam m; Adam v
+	params, grads       backend.Tensor
+	s1, s2              backend.Tensor // momentum velocity / Adam m; Adam v
 }
 
-func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads []backend.Tensor) *optimizer {
+func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor) *optimizer {
 	o := &optimizer{b: b, kind: cfg.Optimizer, lr: cfg.LR, mu: cfg.Momentum,
 		b1: cfg.Beta1, b2: cfg.Beta2, eps: cfg.Eps, params: params, grads: grads}
 	if o.kind == Momentum || o.kind == Adam {
-		for _, p := range params {
-			o.s1 = append(o.s1, a.new(p.Rows(), p.Cols(), backend.Float))
-		}
+		o.s1 = a.new(params.Rows(), params.Cols(), backend.Float)
 	}
 	if o.kind == Adam {
-		for _, p := range params {
-			o.s2 = append(o.s2, a.new(p.Rows(), p.Cols(), backend.Float))
-		}
+		o.s2 = a.new(params.Rows(), params.Cols(), backend.Float)
 	}
 	return o
 }
 
-// update records one update of every parameter.
+// update records one update of every parameter: one operation.
 func (o *optimizer) update() {
 	o.step++
-	for i, p := range o.params {
-		switch o.kind {
-		case SGD:
-			o.b.SGD(p, o.grads[i], o.lr)
-		case Momentum:
-			o.b.Momentum(p, o.grads[i], o.s1[i], o.lr, o.mu)
-		case Adam:
-			o.b.Adam(p, o.grads[i], o.s1[i], o.s2[i], o.lr, o.b1, o.b2, o.eps, o.step)
-		default:
-			panic(fmt.Sprintf("nn: unknown optimizer %v", o.kind))
-		}
+	switch o.kind {
+	case SGD:
+		o.b.SGD(o.params, o.grads, o.lr)
+	case Momentum:
+		o.b.Momentum(o.params, o.grads, o.s1, o.lr, o.mu)
+	case Adam:
+		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.lr, o.b1, o.b2, o.eps, o.step)
+	default:
+		panic(fmt.Sprintf("nn: unknown optimizer %v", o.kind))
 	}
 }

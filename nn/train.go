@@ -225,7 +225,6 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 		batch = n
 	}
 	steps := (n + batch - 1) / batch
-	kind := m.Spec.Head.Loss()
 	classify := m.Spec.Head.Classifies()
 
 	a := newAllocator(b)
@@ -236,7 +235,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	}
 	ws := m.newWorkspace(a, batch, true)
 	g := m.newGrads(a)
-	opt := newOptimizer(a, b, &cfg, g.params, g.g)
+	opt := newOptimizer(a, b, &cfg, m.params, g.all)
 	idx := a.new(n, 1, backend.Index)
 	lossT := a.new(1, 1, backend.Float)
 	var countT backend.Tensor
@@ -322,17 +321,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 			if s == steps-1 {
 				w = wsLast
 			}
-			off := s * batch
-			b.Gather(w.x, x, idx, off, scale)
-			b.Gather(w.t, t, idx, off, 1)
-			m.forward(w)
-			out := m.out(w)
-			b.LossGrad(lossT, w.ds[len(w.ds)-1], out, w.t, kind)
-			if classify {
-				b.CountCorrect(countT, out, w.t, kind)
-			}
-			m.backward(w, g)
-			opt.update()
+			m.trainStep(w, g, opt, x, t, idx, s*batch, scale, lossT, countT)
 			m.Info.Step++
 			samples += w.rows
 			if hooks.Step != nil {
