@@ -279,6 +279,42 @@ func TestShapePanics(t *testing.T) {
 		{"momentum", func() { b.Momentum(m23, m23, m32, 1, 0.9) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
 		{"adam", func() { b.Adam(m23, m23, m23, m22, 1, 0.9, 0.999, 1e-8, 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
 		{"fill byte", func() { b.Fill(bt, 1) }, "Fill: tensor 2x3 byte is not of type float"},
+		{"gather product alias", func() { b.GatherMatMulBiasActivate(m23, m23, idx, 0, 1, m22, m32, r12, backend.ReLU) },
+			"GatherMatMulBiasActivate: x aliases src"},
+		{"gather product shapes", func() { b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 0, 1, m22, m23, r12, backend.ReLU) },
+			"MatMulBiasActivate: shape mismatch: x 2x3 float, w 2x3 float, y 2x2 float"},
+		{"gather product rows", func() { b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 1, 1, m22, m32, r12, backend.ReLU) },
+			"Gather: rows [1, 3) outside the 2 indices of idx"},
+		{"weight grads shape", func() { b.MatMulColumnSum(m22, r12, m23, mat(t, b, 2, 2)) },
+			"MatMulColumnSum: shape mismatch: x 2x3 float, dy 2x2 float, dw 2x2 float (want 3x2)"},
+		{"weight grads bias", func() { b.MatMulColumnSum(m32, r13, m23, m22) },
+			"MatMulColumnSum: db 1x3 float does not match dy 2x2 float (want 1x2)"},
+		{"weight grads alias", func() { b.MatMulColumnSum(m32, r12, m23, m23) }, ""},
+		{"loss count mse", func() {
+			b.LossGradCount(s11, mat(t, b, 1, 1), mat(t, b, 2, 3), m23, mat(t, b, 2, 3), nil, 0, backend.MeanSquaredError)
+		},
+			"LossGradCount: accuracy is not defined for mse"},
+		{"loss count offset", func() {
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 1, backend.BinaryCrossEntropy)
+		},
+			"LossGradCount: offset 1 without an index list"},
+		{"loss count indices", func() {
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 5, 1), idx, 1, backend.BinaryCrossEntropy)
+		},
+			"LossGradCount: rows [1, 3) outside the 2 indices of idx"},
+		{"loss count target cols", func() { b.LossGradCount(s11, nil, mat(t, b, 2, 3), m23, m22, idx, 0, backend.MeanSquaredError) },
+			"LossGradCount(mse): target 2x2 float, want 3 columns for out 2x3 float"},
+		{"loss count alias", func() {
+			b.LossGradCount(s11, s11, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 0, backend.BinaryCrossEntropy)
+		},
+			"LossGradCount: count aliases the loss or the gradient"},
+		{"loss count index range", func() {
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 1, 1), idx, 0, backend.BinaryCrossEntropy)
+		},
+			"cpuref: LossGradCount: index 1 outside the 1 rows of the target"},
+		{"slice offset", func() { b.Slice(mat(t, b, 200, 1), 3, 1, 1) }, "Slice: offset 3 is not a multiple of 64 (SliceAlign)"},
+		{"slice outside", func() { b.Slice(mat(t, b, 100, 1), 64, 6, 7) }, "Slice: 6x7 at offset 64 outside the 100 elements of 100x1 float"},
+		{"slice byte", func() { b.Slice(bt, 0, 1, 1) }, "Slice: tensor 2x3 byte is not of type float"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,7 +23,8 @@ resident on the device) for every --device and --batch: a warm-up step, then
 --reps repetitions of --steps steps, each synced once. Reports the median and
 spread of the step time, samples/s, GFLOP/s counted from the layer shapes,
 GPU kernel time per step from timestamp queries (n/a where the adapter has
-none), device memory and host peak RSS. --preset seed instead runs the
+none), the host's time to record and submit a step with the dispatches it
+records (GPU only), device memory and host peak RSS. --preset seed instead runs the
 classic numpy tutorial workload (64-128-128-1 sigmoid MLP, 360 samples,
 full-batch gradient descent, lr 0.01, 10001 steps) end to end, device
 start-up included.`
@@ -36,7 +37,7 @@ func runBench(e *env, args []string) error {
 	hidden := fs.String("hidden", "128,64", "hidden layer widths")
 	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
 	activation := fs.String("activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
-	optimizer := fs.String("optimizer", "sgd", "sgd or adam")
+	optimizer := fs.String("optimizer", "sgd", "sgd, momentum or adam")
 	lr := fs.Float64("lr", 0.01, "learning rate")
 	steps := fs.Int("steps", 0, "steps per repetition; 0 chooses them so a repetition takes about --rep-seconds (preset seed: 0 means 10001 steps)")
 	reps := fs.Int("reps", 5, "timed repetitions (preset seed: 1 unless given; each repeats the whole run)")
@@ -121,8 +122,8 @@ func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, 
 	if err != nil || act == backend.Identity {
 		return usagef("--activation %q: want sigmoid, relu or tanh", activation)
 	}
-	if optimizer != "sgd" && optimizer != "adam" {
-		return usagef("--optimizer %q: want sgd or adam", optimizer)
+	if optimizer != "sgd" && optimizer != "momentum" && optimizer != "adam" {
+		return usagef("--optimizer %q: want sgd, momentum or adam", optimizer)
 	}
 	if err := checkLR(lr); err != nil {
 		return err
