@@ -19,5 +19,9 @@ func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, cpuref.New()) }
 // softmax loss, in GB/s.
 func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, cpuref.New()) }
 
+// BenchmarkFusions: each fused operation of the step against the
+// operations it replaces (on the CPU the fused ones are those in sequence).
+func BenchmarkFusions(b *testing.B) { benchstep.BenchFusions(b, cpuref.New()) }
+
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
 func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, cpuref.New()) }

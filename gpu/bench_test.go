@@ -28,6 +28,10 @@ func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, timed(b)) }
 // softmax loss, in GB/s.
 func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, timed(b)) }
 
+// BenchmarkFusions: each fused operation of the step against the
+// operations it replaces (compare kernel-us/op within a pair).
+func BenchmarkFusions(b *testing.B) { benchstep.BenchFusions(b, timed(b)) }
+
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
 func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, timed(b)) }
 

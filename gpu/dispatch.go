@@ -47,12 +47,17 @@ type kernelKey struct {
 	transA, transB bool
 }
 
-// consts returns the placeholder values of the variant.
+// consts returns the placeholder values of the variant: the tile
+// configuration's, with SUM_B on for matmul_column_sum (see _matmul_core).
 func (k kernelKey) consts() map[string]string {
 	if k.cfg == (MatmulConfig{}) {
 		return nil
 	}
-	return k.cfg.consts(k.transA, k.transB)
+	c := k.cfg.consts(k.transA, k.transB)
+	if k.name == "matmul_column_sum" {
+		c["SUM_B"] = "true"
+	}
+	return c
 }
 
 type kernel struct {

@@ -87,7 +87,7 @@ func (c MatmulConfig) consts(transA, transB bool) map[string]string {
 		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
 		"TM": fmt.Sprint(c.TM), "TN": fmt.Sprint(c.TN),
 		"TRANS_A": fmt.Sprint(transA), "TRANS_B": fmt.Sprint(transB),
-		"TX": fmt.Sprint(c.BN / c.TN), "TY": fmt.Sprint(c.BM / c.TM),
+		"TX": fmt.Sprint(c.BN / c.TN), "TY": fmt.Sprint(c.BM / c.TM), "SUM_B": "false",
 		"BK_BM": fmt.Sprint(c.BK * c.BM), "BK_BN": fmt.Sprint(c.BK * c.BN), "TM_TN": fmt.Sprint(c.TM * c.TN),
 	}
 }
@@ -154,8 +154,8 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 // GatherMatMulBiasActivate gathers x and sets y = act(x·w + bias) in one
 // dispatch (gather_matmul_bias_act.wgsl): the tiles of x are gathered from
 // src as they are staged, with the gather shader's arithmetic, and the
-// first column of workgroups stores them in x. x is gathered with scalar
-// loads; w takes vec4 loads where its rows are whole vec4s.
+// first column of workgroups stores them in x. With vec4 loads (k and n
+// multiples of 4) a row's four consecutive elements are gathered at once.
 func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
 	const op = "GatherMatMulBiasActivate"
 	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
@@ -163,8 +163,7 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	defer b.mu.Unlock()
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
-	cfg := b.matmulConfig(m, k, n, false, false)
-	cfg.Vec4 = cfg.Vec4 && n%4 == 0 // only w is loaded as vec4s
+	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
 	var extra words
 	extra.add(uint32(act), uint32(offset), uint32(ts.rows), isByte(ts), f32(scale))
 	b.product("gather_matmul_bias_act", cfg, m, k, n, false, false, &extra, ts, tw, ty, tb, ti, tx)
@@ -184,18 +183,18 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 }
 
 // MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy in one
-// dispatch (matmul_column_sum.wgsl): the product xᵀ·dy with a row of ones
-// appended to xᵀ, whose row of the result is db.
+// dispatch (matmul_column_sum.wgsl): the product xᵀ·dy, whose first row of
+// workgroups also sums the columns of the dy tiles it stages.
 func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	const op = "MatMulColumnSum"
 	m, k, n := backend.CheckMatMulColumnSum(dw, db, x, dy)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
-	// The product is k×m·m×n with xᵀ stored m×k (transA), plus the ones row.
+	// The product is k×m·m×n with xᵀ stored m×k (transA).
 	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false)
 	var extra words
-	b.product("matmul_column_sum", cfg, k+1, m, n, true, false, &extra, tx, ty, tw, tb)
+	b.product("matmul_column_sum", cfg, k, m, n, true, false, &extra, tx, ty, tw, tb)
 }
 
 // BiasActivate sets y = act(y + bias) in place.

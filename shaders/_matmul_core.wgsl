@@ -1,5 +1,5 @@
-// _matmul_core: the tiled product shared by matmul, matmul_bias_act and
-// matmul_act_grad. The including shader declares the uniform p (with fields
+// _matmul_core: the tiled product shared by matmul, matmul_bias_act,
+// matmul_act_grad, gather_matmul_bias_act and matmul_column_sum. The including shader declares the uniform p (with fields
 // m, n, k and rowBlock0), the operands a and b, and
 // fn store(row: u32, col: u32, v: f32), which writes one element of the
 // m×n product: plainly, or with its epilogue (bias and activation, or the
@@ -22,6 +22,14 @@
 // and b are then declared array<vec4<f32>>). stageA gets the tile's first
 // column too, for loaders that also store what they load (the gather of
 // gather_matmul_bias_act stores it from the first column of tiles only).
+//
+// With SUM_B the workgroups of the first row of tiles also add up, in order
+// of k as a float32 running sum, the columns of op(b) as they pass through
+// registers, and the first row of their invocations hands each column's sum
+// to fn storeColumnSum(col, v) of the including shader (matmul_column_sum:
+// the bias gradient in the weight gradient's dispatch, at the cost of TN
+// additions per k in those workgroups only); the others include
+// _matmul_no_sum.
 
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
@@ -30,6 +38,7 @@ const TM: u32 = {{TM}}u;
 const TN: u32 = {{TN}}u;
 const TRANS_A: bool = {{TRANS_A}};
 const TRANS_B: bool = {{TRANS_B}};
+const SUM_B: bool = {{SUM_B}};
 const TX: u32 = {{TX}}u; // BN / TN
 const TY: u32 = {{TY}}u; // BM / TM
 const THREADS: u32 = TX * TY;
@@ -47,6 +56,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc: array<f32, {{TM_TN}}>;
   var ra: array<f32, {{TM}}>;
   var rb: array<f32, {{TN}}>;
+  var colSum: array<f32, {{TN}}>;
+  let sumHere = SUM_B && row0 == 0u;
   for (var i = 0u; i < TM * TN; i++) {
     acc[i] = 0.0;
   }
@@ -62,6 +73,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
       for (var s = 0u; s < TN; s++) {
         rb[s] = tileB[kk * BN + lid.x + s * TX];
+      }
+      if (sumHere) {
+        for (var s = 0u; s < TN; s++) {
+          colSum[s] += rb[s];
+        }
       }
       for (var r = 0u; r < TM; r++) {
         for (var s = 0u; s < TN; s++) {
@@ -81,6 +97,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let col = col0 + lid.x + s * TX;
       if (col < p.n) {
         store(row, col, acc[r * TN + s]);
+      }
+    }
+  }
+  if (sumHere && lid.y == 0u) {
+    for (var s = 0u; s < TN; s++) {
+      let col = col0 + lid.x + s * TX;
+      if (col < p.n) {
+        storeColumnSum(col, colSum[s]);
       }
     }
   }

@@ -4,8 +4,9 @@
 // x is m×k, src srcRows×k (float32, or bytes packed four to a word when
 // isByte is 1), idx a flat list of row numbers (clamped to src's rows), w
 // k×n, bias 1×n, y m×n. op(a) is gathered as its tiles are staged
-// (_matmul_a_gather); the workgroups of the first column of tiles also
-// store it in x, which the backward pass reads.
+// (_matmul_a_gather_{{LOAD}}: vec4 when k and n are multiples of 4); the
+// workgroups of the first column of tiles also store it in x, which the
+// backward pass reads.
 // Bindings: 1 src (read, as u32 words), 2 w (read), 3 y (write), 4 bias
 // (read), 5 idx (read), 6 x (write).
 // act: 0 identity, 1 sigmoid, 2 relu, 3 tanh.
@@ -38,6 +39,7 @@ fn store(row: u32, col: u32, v: f32) {
   c[row * p.n + col] = activate(v + bias[col], p.act);
 }
 
-//!include _matmul_a_gather
+//!include _matmul_a_gather_{{LOAD}}
 //!include _matmul_b_{{LOAD}}
+//!include _matmul_no_sum
 //!include _matmul_core

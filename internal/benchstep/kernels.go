@@ -256,3 +256,114 @@ func trainStep(b *testing.B, be backend.Backend, spec Spec, d *Data, batch int) 
 	b.ReportMetric(perSecond(b, m.FLOPsPerStep())/1e9, "GFLOP/s")
 	b.ReportMetric(perSecond(b, float64(m.Batch())), "samples/s")
 }
+
+// BenchFusions times each fused operation of the training step against the
+// operations it replaces, on the shapes of a 784-128-64-10 step at batch 64
+// (byte pixels gathered from a 4096-row set): the gather and the first
+// layer, each layer's weight and bias gradients, the target gather with the
+// loss and the count, and the update of the six parameter tensors one by one
+// against one update over a tensor that holds them all (backend.Pack). On a
+// GPU, "kernel-us/op" of the pairs shows what the fusions do to the
+// device's time, apart from the dispatches they save on the host.
+func BenchFusions(b *testing.B, be backend.Backend) {
+	const batch, rows = 64, 4096
+	sizes := []int{784, 128, 64, 10}
+	f := func(b *testing.B, r, c int) backend.Tensor { return newFilled(b, be, r, c, uint64(r*c), -0.1, 0.1) }
+	data := func(b *testing.B) (src, idx backend.Tensor) {
+		d := RandomData(rows, sizes[0], 10, 3)
+		src, err := be.New(rows, sizes[0], backend.Byte)
+		if err != nil {
+			b.Skipf("cannot allocate the data set: %v", err)
+		}
+		b.Cleanup(func() { be.Free(src) })
+		if err := be.WriteBytes(src, d.Pixels); err != nil {
+			b.Fatal(err)
+		}
+		idx, err = be.New(batch, 1, backend.Index)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { be.Free(idx) })
+		order := make([]uint32, batch)
+		for i := range order {
+			order[i] = uint32(i * 61 % rows)
+		}
+		if err := be.WriteIndices(idx, order); err != nil {
+			b.Fatal(err)
+		}
+		return src, idx
+	}
+	b.Run("first_layer/gather_then_matmul_bias_act", func(b *testing.B) {
+		src, idx := data(b)
+		x, y, w, bias := f(b, batch, 784), f(b, batch, 128), f(b, 784, 128), f(b, 1, 128)
+		run(b, be, func() {
+			be.Gather(x, src, idx, 0, 1.0/255)
+			be.MatMulBiasActivate(y, x, w, bias, backend.Sigmoid)
+		})
+	})
+	b.Run("first_layer/gather_matmul_bias_act", func(b *testing.B) {
+		src, idx := data(b)
+		x, y, w, bias := f(b, batch, 784), f(b, batch, 128), f(b, 784, 128), f(b, 1, 128)
+		run(b, be, func() { be.GatherMatMulBiasActivate(x, src, idx, 0, 1.0/255, y, w, bias, backend.Sigmoid) })
+	})
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := sizes[i], sizes[i+1]
+		shape := fmt.Sprintf("%dx%dx%d", in, batch, out)
+		b.Run("weight_bias_grads_"+shape+"/matmul_then_column_sum", func(b *testing.B) {
+			x, dy, dw, db := f(b, batch, in), f(b, batch, out), f(b, in, out), f(b, 1, out)
+			run(b, be, func() {
+				be.MatMul(dw, x, dy, true, false)
+				be.ColumnSum(db, dy)
+			})
+		})
+		b.Run("weight_bias_grads_"+shape+"/matmul_column_sum", func(b *testing.B) {
+			x, dy, dw, db := f(b, batch, in), f(b, batch, out), f(b, in, out), f(b, 1, out)
+			run(b, be, func() { be.MatMulColumnSum(dw, db, x, dy) })
+		})
+	}
+	labels := func(b *testing.B) backend.Tensor {
+		t := f(b, rows, 1)
+		cls := make([]float64, rows)
+		for i := range cls {
+			cls[i] = float64(i % 10)
+		}
+		if err := be.WriteFloats(t, cls); err != nil {
+			b.Fatal(err)
+		}
+		return t
+	}
+	b.Run("loss/gather_then_loss_grad_then_count", func(b *testing.B) {
+		_, idx := data(b)
+		all, t, out, grad, loss, count := labels(b), f(b, batch, 1), f(b, batch, 10), f(b, batch, 10), f(b, 1, 1), f(b, 1, 1)
+		run(b, be, func() {
+			be.Gather(t, all, idx, 0, 1)
+			be.LossGrad(loss, grad, out, t, backend.SoftmaxCrossEntropy)
+			be.CountCorrect(count, out, t, backend.SoftmaxCrossEntropy)
+		})
+	})
+	b.Run("loss/loss_grad_count", func(b *testing.B) {
+		_, idx := data(b)
+		all, out, grad, loss, count := labels(b), f(b, batch, 10), f(b, batch, 10), f(b, 1, 1), f(b, 1, 1)
+		run(b, be, func() { be.LossGradCount(loss, count, grad, out, all, idx, 0, backend.SoftmaxCrossEntropy) })
+	})
+	var counts []int
+	for i := 0; i+1 < len(sizes); i++ {
+		counts = append(counts, sizes[i]*sizes[i+1], sizes[i+1])
+	}
+	b.Run("update/sgd_per_tensor", func(b *testing.B) {
+		var ws, gs []backend.Tensor
+		for _, n := range counts {
+			ws, gs = append(ws, f(b, n, 1)), append(gs, f(b, n, 1))
+		}
+		run(b, be, func() {
+			for i := range ws {
+				be.SGD(ws[i], gs[i], 1e-3)
+			}
+		})
+	})
+	b.Run("update/sgd_all_at_once", func(b *testing.B) {
+		_, total := backend.Pack(counts...)
+		w, g := f(b, total, 1), f(b, total, 1)
+		run(b, be, func() { be.SGD(w, g, 1e-3) })
+	})
+}

@@ -1,4 +1,5 @@
-// _matmul_a_gather: stageA of gather_matmul_bias_act. op(a) is x (m×k, not
+// _matmul_a_gather_f32: stageA of gather_matmul_bias_act, one element per
+// load. op(a) is x (m×k, not
 // transposed), whose row i is scale · src[idx[offset + i], :]; each element
 // is gathered as it is staged, with gather.wgsl's arithmetic (a byte widened
 // to f32, or a float's bits, times scale), and the workgroups of the first
