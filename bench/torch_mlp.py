@@ -12,6 +12,14 @@ lr 0.01, 10001 steps, end to end); and a 4096^3 float32 matmul with TF32 off.
 
   python3 bench/torch_mlp.py                 # everything, JSON on stdout
   python3 bench/torch_mlp.py --no-compile    # eager only (no Triton/compiler)
+
+On the CPU (Debian's python3-torch 1.13 has no torch.compile), side by side
+with `gputrain bench --device cpu`:
+
+  /usr/bin/python3 bench/torch_mlp.py --device cpu --no-compile --no-matmul \
+      --batch 1,8,32,64,128,512,2048 --steps 50 --threads 2
+  /usr/bin/python3 bench/torch_mlp.py --device cpu --no-compile --no-matmul \
+      --batch '' --dtype float64 --threads 2      # the seed preset alone, float64
 """
 import argparse
 import json
@@ -22,6 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from splitmix import RNG, xavier_values  # bench/splitmix.py, shared with the other peer
+
+
+DTYPE = torch.float32  # --dtype
 
 
 def xavier(r, fi, fo):
@@ -76,11 +87,11 @@ def sweep(dev, batch, steps, reps, compile_):
     sizes = [784, 128, 64, 10]
     g = torch.Generator().manual_seed(7)
     x = torch.randint(0, 256, (10000, 784), dtype=torch.uint8, generator=g).to(dev)
-    y = torch.randint(0, 10, (10000,), generator=g).float().to(dev)
+    y = torch.randint(0, 10, (10000,), generator=g).to(dev, DTYPE)
     order = torch.randint(0, 10000, (16 * batch,), generator=g).to(dev)
     r = RNG(1)
-    Ws = [xavier(r, sizes[i], sizes[i + 1]).float().to(dev).requires_grad_() for i in range(3)]
-    Bs = [torch.zeros(sizes[i + 1], device=dev, requires_grad=True) for i in range(3)]
+    Ws = [xavier(r, sizes[i], sizes[i + 1]).to(dev, DTYPE).requires_grad_() for i in range(3)]
+    Bs = [torch.zeros(sizes[i + 1], device=dev, dtype=DTYPE, requires_grad=True) for i in range(3)]
     step = make_step(Ws, Bs, torch.sigmoid, 0.01, False)
     if compile_:
         step = torch.compile(step)
@@ -90,7 +101,7 @@ def sweep(dev, batch, steps, reps, compile_):
         w = (state[0] % 16) * batch
         ix = order[w:w + batch]
         state[0] += 1
-        return step(x[ix].float() * (1 / 255), y[ix])
+        return step(x[ix].to(DTYPE) * (1 / 255), y[ix])
 
     t0 = time.perf_counter()
     for _ in range(3):
@@ -106,7 +117,7 @@ def sweep(dev, batch, steps, reps, compile_):
         per.append((time.perf_counter() - t0) / steps)
     per.sort()
     med = per[len(per) // 2]
-    return {"workload": "784-128-64-10 sigmoid softmax-ce sgd", "mode": "compile" if compile_ else "eager",
+    return {"workload": "784-128-64-10 sigmoid softmax-ce sgd", "mode": "compile" if compile_ else "eager", "dtype": str(DTYPE),
             "batch": batch, "steps_per_rep": steps, "reps": reps, "step_seconds_median": med,
             "step_seconds_min": per[0], "step_seconds_max": per[-1], "samples_per_second": batch / med,
             "gflops": flops_per_sample(sizes) * batch / med / 1e9, "warmup_seconds": warm}
@@ -117,9 +128,9 @@ def seed_preset(dev, steps, compile_):
     x, y = seed_data()
     sizes = [64, 128, 128, 1]
     r = RNG(1)
-    Ws = [xavier(r, sizes[i], sizes[i + 1]).float().to(dev).requires_grad_() for i in range(3)]
-    Bs = [torch.zeros(sizes[i + 1], device=dev, requires_grad=True) for i in range(3)]
-    x, y = x.float().to(dev), y.float().to(dev)
+    Ws = [xavier(r, sizes[i], sizes[i + 1]).to(dev, DTYPE).requires_grad_() for i in range(3)]
+    Bs = [torch.zeros(sizes[i + 1], device=dev, dtype=DTYPE, requires_grad=True) for i in range(3)]
+    x, y = x.to(dev, DTYPE), y.to(dev, DTYPE)
     step = make_step(Ws, Bs, torch.sigmoid, 0.01, True)
     if compile_:
         step = torch.compile(step)
@@ -131,7 +142,7 @@ def seed_preset(dev, steps, compile_):
     loop = time.perf_counter() - t0
     wall = time.perf_counter() - wall0
     return {"workload": "seed preset 64-128-128-1 sigmoid bce, 360 rows full batch, lr 0.01",
-            "mode": "compile" if compile_ else "eager", "steps": steps, "wall_seconds": wall,
+            "mode": "compile" if compile_ else "eager", "dtype": str(DTYPE), "steps": steps, "wall_seconds": wall,
             "step_seconds": loop / steps, "final_loss": loss}
 
 
@@ -157,24 +168,35 @@ def matmul4096(dev, reps):
 
 
 def main():
+    global DTYPE
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--batch", default="64,512,4096", help="comma-separated batch sizes of the sweep ('' for none)")
     p.add_argument("--steps", type=int, default=200, help="steps per repetition of the sweep")
     p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--seed-steps", type=int, default=10001)
+    p.add_argument("--seed-steps", type=int, default=10001, help="steps of the seed preset (0: skip it)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--no-matmul", action="store_true", help="skip the 4096^3 matmul")
     a = p.parse_args()
+    DTYPE = getattr(torch, a.dtype)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     torch.backends.cuda.matmul.allow_tf32 = False
     modes = [False] if a.no_compile else [False, True]
+    batches = [int(b) for b in a.batch.split(",") if b.strip()]
     out = {"peer": "torch", "torch": torch.__version__, "python": platform.python_version(), "device": str(dev),
            "adapter": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor(),
-           "results": [], "seed": [], "matmul": None}
+           "threads": torch.get_num_threads(), "dtype": a.dtype, "results": [], "seed": [], "matmul": None}
     for compile_ in modes:
-        for batch in (64, 512, 4096):
+        for batch in batches:
             out["results"].append(sweep(dev, batch, a.steps, a.reps, compile_))
-        out["seed"].append(seed_preset(dev, a.seed_steps, compile_))
-    out["matmul"] = matmul4096(dev, a.reps)
+        if a.seed_steps > 0:
+            out["seed"].append(seed_preset(dev, a.seed_steps, compile_))
+    if not a.no_matmul:
+        out["matmul"] = matmul4096(dev, a.reps)
     print(json.dumps(out))
 
 
