@@ -9,7 +9,6 @@ package gpu
 // (TestTrainStepAllocs). flush ends the pass, uploads the arena and submits.
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"regexp"
@@ -316,7 +315,7 @@ func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor
 	b.slot++
 	dst := b.paramsHost[slot*paramSlot:]
 	for i, w := range p.w[:p.n] {
-		binary.LittleEndian.PutUint32(dst[4*i:], w)
+		putWord(dst[4*i:], w)
 	}
 	b.encoder()
 	if b.enc == nil {
