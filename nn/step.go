@@ -131,7 +131,7 @@ func (m *Model) backward(w *workspace, g *grads) {
 // pass with the gather in the first layer's product, the loss, its
 // gradient and (unless countT is nil) the correct count in one operation,
 // accumulated into lossT and countT, the backward pass and one update of
-// every parameter. On the GPU that is 2L+2 dispatches for L layers (10 for
+// every parameter. On the GPU that is 3L+1 dispatches for L layers (10 for
 // 784-128-64-10), whatever the optimizer, and nothing allocated.
 func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT backend.Tensor) {
 	m.forwardGather(w, x, idx, off, scale)
