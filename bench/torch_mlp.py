@@ -135,10 +135,9 @@ def seed_preset(dev, steps, compile_):
             "step_seconds": loop / steps, "final_loss": loss}
 
 
-def matmul4096(dev, reps):
+def matmul4096(dev, reps, n=4096):
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    n = 4096
     a = torch.randn(n, n, device=dev)
     b = torch.randn(n, n, device=dev)
     for _ in range(3):
@@ -153,7 +152,7 @@ def matmul4096(dev, reps):
         per.append((time.perf_counter() - t0) / 10)
     per.sort()
     med = per[len(per) // 2]
-    return {"matmul": "4096x4096x4096 float32, TF32 off", "seconds_median": med, "gflops": 2 * n**3 / med / 1e9}
+    return {"matmul": f"{n}x{n}x{n} float32, TF32 off", "seconds_median": med, "gflops": 2 * n**3 / med / 1e9}
 
 
 def main():
@@ -163,18 +162,21 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--seed-steps", type=int, default=10001)
     p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--batches", default="64,512,4096", help="batch sizes of the sweep")
+    p.add_argument("--matmul", type=int, default=4096, help="size of the square matmul")
     a = p.parse_args()
     dev = torch.device(a.device)
     torch.backends.cuda.matmul.allow_tf32 = False
-    modes = [False] if a.no_compile else [False, True]
+    # torch.compile arrived in PyTorch 2.0; older ones run eager only.
+    modes = [False] if a.no_compile or not hasattr(torch, "compile") else [False, True]
     out = {"peer": "torch", "torch": torch.__version__, "python": platform.python_version(), "device": str(dev),
            "adapter": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor(),
            "results": [], "seed": [], "matmul": None}
     for compile_ in modes:
-        for batch in (64, 512, 4096):
+        for batch in (int(b) for b in a.batches.split(",")):
             out["results"].append(sweep(dev, batch, a.steps, a.reps, compile_))
         out["seed"].append(seed_preset(dev, a.seed_steps, compile_))
-    out["matmul"] = matmul4096(dev, a.reps)
+    out["matmul"] = matmul4096(dev, a.reps, a.matmul)
     print(json.dumps(out))
 
 
