@@ -16,6 +16,13 @@
 // every summation order and tiling, and each check logs how close it came.
 //
 // Every check uses a fixed seed, so runs are deterministic.
+//
+// The same checks run outside go test: Run runs them on any backend at a
+// Size (Quick, Standard or Full) and returns each case's worst
+// |error|/bound ratio and failures, without testing flags; the gputrain
+// check command and the verification on first use (package
+// internal/verify) are built on it. Under go test the size is Full, or
+// Standard with -short.
 package backendtest
 
 import (
