@@ -110,11 +110,11 @@ func runCheck(e *env, args []string) error {
 			return err
 		}
 	} else {
-		driver := ""
-		if info.Driver != "" && info.Driver != info.Adapter {
-			driver = fmt.Sprintf(", driver %q", info.Driver)
+		driver := info.Driver
+		if driver == "" {
+			driver = "not reported"
 		}
-		fmt.Fprintf(e.stdout, "\n%s check: %d passed, %d failed on %s (%s%s) in %.1f s\n",
+		fmt.Fprintf(e.stdout, "\n%s check: %d passed, %d failed on %s (API %s, driver %s) in %.1f s\n",
 			size, out.Passed, out.Failed, info.Adapter, info.API, driver, out.Seconds)
 	}
 	if firstFail != nil {

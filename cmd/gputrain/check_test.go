@@ -48,7 +48,7 @@ func TestCheckQuickOnAdapter(t *testing.T) {
 		assert.Contains(t, stdout, "\n"+name+" ", "a row for %s", name)
 	}
 	assert.NotContains(t, stdout, "FAIL")
-	assert.Regexp(t, `quick check: \d+ passed, 0 failed on .+ \((vulkan|gl|metal|dx12)`, stdout)
+	assert.Regexp(t, `quick check: \d+ passed, 0 failed on .+ \(API (vulkan|gl|metal|dx12), driver .+\) in [0-9.]+ s`, stdout)
 	assert.Contains(t, stderr, "device: gpu")
 }
 

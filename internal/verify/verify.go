@@ -40,14 +40,38 @@ type Key struct {
 	Adapter string `json:"adapter"`
 	API     string `json:"api"`
 	Driver  string `json:"driver"`
+	// DriverVersion is the driver's version where the system tells it
+	// (see driverVersion): WebGPU's binding reports the adapter's name as
+	// its driver description, without a version.
+	DriverVersion string `json:"driver_version,omitempty"`
 	// Shaders is shaders.Fingerprint() of the build that checked.
 	Shaders string `json:"shaders"`
 }
 
-// KeyOf returns the fingerprint of the device b describes, with this
+// KeyOf returns the fingerprint of the device info describes, with this
 // build's shaders.
 func KeyOf(info backend.Info) Key {
-	return Key{Adapter: info.Adapter, API: info.API, Driver: info.Driver, Shaders: shaders.Fingerprint()}
+	return Key{Adapter: info.Adapter, API: info.API, Driver: info.Driver, DriverVersion: driverVersion(info),
+		Shaders: shaders.Fingerprint()}
+}
+
+// nvidiaVersionFile holds the loaded NVIDIA kernel module's version on
+// Linux (also inside containers, which see the host's module).
+var nvidiaVersionFile = "/sys/module/nvidia/version"
+
+// driverVersion returns the version of info's driver where the system
+// tells it: for NVIDIA adapters the kernel module's version, which changes
+// with every driver installation. Elsewhere (Mesa, Metal, D3D12) it is "",
+// and a driver update there is not noticed unless it renames the adapter.
+func driverVersion(info backend.Info) string {
+	if !strings.Contains(strings.ToUpper(info.Adapter+" "+info.Driver), "NVIDIA") {
+		return ""
+	}
+	b, err := os.ReadFile(nvidiaVersionFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Entry is one recorded verdict.
@@ -130,8 +154,12 @@ func (e *FailedError) Error() string {
 	if e.Cached {
 		when = fmt.Sprintf("the quick check failed on %s (recorded in %s)", e.Entry.Time.Local().Format("2006-01-02 15:04"), e.Cache)
 	}
-	return fmt.Sprintf("%s (%s, driver %q): %s: %d of %d cases failed; first: %s",
-		e.Entry.Adapter, e.Entry.API, e.Entry.Driver, when, e.Entry.Failed, e.Entry.Cases, e.Entry.Failure)
+	driver := fmt.Sprintf("%q", e.Entry.Driver)
+	if e.Entry.DriverVersion != "" {
+		driver += " " + e.Entry.DriverVersion
+	}
+	return fmt.Sprintf("%s (%s, driver %s): %s: %d of %d cases failed; first: %s",
+		e.Entry.Adapter, e.Entry.API, driver, when, e.Entry.Failed, e.Entry.Cases, e.Entry.Failure)
 }
 
 // Verify checks b unless it needs none (not hardware) or its verdict is

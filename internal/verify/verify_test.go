@@ -172,3 +172,26 @@ func TestDefaultCache(t *testing.T) {
 	t.Setenv("GPUTRAIN_CHECK_CACHE", "off")
 	assert.Empty(t, DefaultCache())
 }
+
+func TestNVIDIADriverVersion(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "version")
+	require.NoError(t, os.WriteFile(f, []byte("550.54.15\n"), 0o644))
+	old := nvidiaVersionFile
+	nvidiaVersionFile = f
+	t.Cleanup(func() { nvidiaVersionFile = old })
+	nv := hardware
+	nv.Adapter, nv.Driver = "NVIDIA H200", "NVIDIA H200"
+	assert.Equal(t, "550.54.15", KeyOf(nv).DriverVersion)
+	assert.Empty(t, KeyOf(hardware).DriverVersion, "not an NVIDIA adapter")
+
+	// A new driver is a new fingerprint: checked again.
+	n := 0
+	v := Verifier{Cache: filepath.Join(t.TempDir(), "checks.json"), Check: counting(&n, pass)}
+	_, err := v.Verify(fakeGPU{cpuref.New(), nv})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(f, []byte("555.42.02\n"), 0o644))
+	out, err := v.Verify(fakeGPU{cpuref.New(), nv})
+	require.NoError(t, err)
+	assert.False(t, out.Cached)
+	assert.Equal(t, 2, n)
+}
