@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gputrain/gputrain/backend"
@@ -40,6 +41,9 @@ type Options struct {
 	Size Size
 	// Progress, if not nil, is called with each Result as its case ends.
 	Progress func(Result)
+	// Context, if not nil, stops the run when it is done: no check or case
+	// starts after that, and Run returns the results so far.
+	Context context.Context
 }
 
 // Result is the outcome of one case of a check.
@@ -77,8 +81,8 @@ func Checks() []string {
 }
 
 // Run runs every check of the suite on b outside go test, at opts.Size,
-// and returns one Result per case in the order the cases ran. It needs no
-// testing flags. A panic inside a case (from the backend or the check)
+// and returns one Result per case in the order the cases ran (fewer when
+// opts.Context ends the run early). It needs no testing flags. A panic inside a case (from the backend or the check)
 // fails that case and Run goes on with the next.
 func Run(b backend.Backend, opts Options) []Result {
 	return run(b, opts, func(string) bool { return true })
@@ -93,11 +97,18 @@ func run(b backend.Backend, opts Options, keep func(name string) bool) []Result 
 			opts.Progress(r)
 		}
 	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	for _, c := range checks {
+		if ctx.Err() != nil {
+			break
+		}
 		if !keep(c.name) {
 			continue
 		}
-		r := &recorder{sz: opts.Size, emit: emit, res: Result{Op: c.name}}
+		r := &recorder{ctx: ctx, sz: opts.Size, emit: emit, res: Result{Op: c.name}}
 		r.do(func(r reporter) { c.f(r, b) })
 	}
 	return out
@@ -106,6 +117,7 @@ func run(b backend.Backend, opts Options, keep func(name string) bool) []Result 
 // recorder is the reporter of Run: one per check and per case, recording
 // failures instead of failing a test.
 type recorder struct {
+	ctx      context.Context // no case starts once it is done
 	sz       Size
 	emit     func(Result)
 	res      Result
@@ -140,11 +152,14 @@ func (r *recorder) compared(m Mismatch) {
 
 func (r *recorder) run(name string, f func(reporter)) {
 	r.cases++
+	if r.ctx.Err() != nil {
+		return
+	}
 	c := r.res.Case
 	if c != "" {
 		c += "/"
 	}
-	sub := &recorder{sz: r.sz, emit: r.emit, res: Result{Op: r.res.Op, Case: c + name}}
+	sub := &recorder{ctx: r.ctx, sz: r.sz, emit: r.emit, res: Result{Op: r.res.Op, Case: c + name}}
 	sub.do(f)
 }
 

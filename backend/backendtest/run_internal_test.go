@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -92,5 +93,22 @@ func TestRunReportsFailures(t *testing.T) {
 		for _, r := range byOp[op] {
 			assert.True(t, r.Pass, "%s %v", key(r), r.Failures)
 		}
+	}
+}
+
+// TestRunStopsWithItsContext: once the context is done no case starts, and
+// Run returns the cases that ran.
+func TestRunStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	res := Run(cpuref.New(), Options{Size: Quick, Context: ctx, Progress: func(Result) {
+		n++
+		if n == 3 {
+			cancel()
+		}
+	}})
+	assert.Len(t, res, 3)
+	for _, r := range res {
+		assert.Equal(t, "MatMul", r.Op)
 	}
 }

@@ -86,7 +86,7 @@ func runCheck(e *env, args []string) error {
 		progress = func(r backendtest.Result) { writeCheckRow(e.stdout, r) }
 	}
 	start := time.Now()
-	res := backendtest.Run(b, backendtest.Options{Size: size, Progress: progress})
+	res := backendtest.Run(b, backendtest.Options{Size: size, Progress: progress, Context: e.ctx})
 	out := checkJSON{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, Driver: info.Driver,
 		Size: size.String(), Seconds: time.Since(start).Seconds(), Checks: []checkCase{}}
 	var firstFail *backendtest.Result
@@ -104,6 +104,10 @@ func runCheck(e *env, args []string) error {
 				firstFail = &res[i]
 			}
 		}
+	}
+	if e.ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "interrupted after %d cases (%d failed)\n", len(res), out.Failed)
+		return &exitError{code: 130}
 	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(out); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -127,6 +128,17 @@ func TestCheckFailsOnBrokenBackend(t *testing.T) {
 	assert.True(t, failed["MatMul"])
 	assert.True(t, failed["TrainingRun"], "the training run sees the bad products too")
 	assert.False(t, failed["Fill"])
+}
+
+// TestCheckInterrupted: a cancelled context (Ctrl-C, SIGTERM) stops check
+// before the next case, with status 130.
+func TestCheckInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, stdout, stderr := gputrainCtx(t, ctx, "check", "--device", "cpu")
+	assert.Equal(t, 130, code, stderr)
+	assert.Contains(t, stderr, "interrupted after 0 cases")
+	assert.NotContains(t, stdout, "pass")
 }
 
 func TestCheckUsage(t *testing.T) {
