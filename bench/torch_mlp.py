@@ -146,10 +146,9 @@ def seed_preset(dev, steps, compile_):
             "step_seconds": loop / steps, "final_loss": loss}
 
 
-def matmul4096(dev, reps):
+def matmul4096(dev, reps, n=4096):
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    n = 4096
     a = torch.randn(n, n, device=dev)
     b = torch.randn(n, n, device=dev)
     for _ in range(3):
@@ -164,28 +163,31 @@ def matmul4096(dev, reps):
         per.append((time.perf_counter() - t0) / 10)
     per.sort()
     med = per[len(per) // 2]
-    return {"matmul": "4096x4096x4096 float32, TF32 off", "seconds_median": med, "gflops": 2 * n**3 / med / 1e9}
+    return {"matmul": f"{n}x{n}x{n} float32, TF32 off", "seconds_median": med, "gflops": 2 * n**3 / med / 1e9}
 
 
 def main():
     global DTYPE
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--batch", default="64,512,4096", help="comma-separated batch sizes of the sweep ('' for none)")
+    p.add_argument("--batch", "--batches", dest="batch", default="64,512,4096",
+                   help="comma-separated batch sizes of the sweep ('' for none)")
     p.add_argument("--steps", type=int, default=200, help="steps per repetition of the sweep")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--seed-steps", type=int, default=10001, help="steps of the seed preset (0: skip it)")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     p.add_argument("--no-compile", action="store_true")
-    p.add_argument("--no-matmul", action="store_true", help="skip the 4096^3 matmul")
+    p.add_argument("--matmul", type=int, default=4096, help="size of the square float32 matmul (0: skip it)")
+    p.add_argument("--no-matmul", action="store_true", help="skip the matmul (same as --matmul 0)")
     a = p.parse_args()
     DTYPE = getattr(torch, a.dtype)
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     torch.backends.cuda.matmul.allow_tf32 = False
-    modes = [False] if a.no_compile else [False, True]
+    # torch.compile arrived in PyTorch 2.0; older ones run eager only.
+    modes = [False] if a.no_compile or not hasattr(torch, "compile") else [False, True]
     batches = [int(b) for b in a.batch.split(",") if b.strip()]
     out = {"peer": "torch", "torch": torch.__version__, "python": platform.python_version(), "device": str(dev),
            "adapter": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor(),
@@ -195,8 +197,8 @@ def main():
             out["results"].append(sweep(dev, batch, a.steps, a.reps, compile_))
         if a.seed_steps > 0:
             out["seed"].append(seed_preset(dev, a.seed_steps, compile_))
-    if not a.no_matmul:
-        out["matmul"] = matmul4096(dev, a.reps)
+    if a.matmul > 0 and not a.no_matmul:
+        out["matmul"] = matmul4096(dev, a.reps, a.matmul)
     print(json.dumps(out))
 
 

@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
-	"github.com/gputrain/gputrain/internal/atomicfile"
+	"github.com/gputrain/gputrain/internal/usercache"
 	"github.com/gputrain/gputrain/shaders"
 )
 
@@ -34,19 +32,7 @@ import (
 // that GPUTRAIN_TUNE_CACHE names ("off" for none), else autotune.json in
 // gputrain's folder of the user's cache directory (os.UserCacheDir), or ""
 // (no cache) where there is no such directory.
-func DefaultTuneCache() string {
-	if p, ok := os.LookupEnv("GPUTRAIN_TUNE_CACHE"); ok {
-		if p == "off" {
-			return ""
-		}
-		return p
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "gputrain", "autotune.json")
-}
+func DefaultTuneCache() string { return usercache.File("GPUTRAIN_TUNE_CACHE", "autotune.json") }
 
 // tuneCacheVersion changes when the file's meaning changes.
 const tuneCacheVersion = 1
@@ -154,15 +140,7 @@ func (b *Backend) saveTuneChoice(key tuneKey, c MatmulConfig, gflops float64) {
 	if !replaced {
 		f.Entries = append(f.Entries, e)
 	}
-	err = os.MkdirAll(filepath.Dir(b.tuneCache), 0o755)
-	if err == nil {
-		err = atomicfile.Write(b.tuneCache, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(f)
-		})
-	}
-	if err != nil {
+	if err := usercache.WriteJSON(b.tuneCache, f); err != nil {
 		b.tuneLog = append(b.tuneLog, fmt.Sprintf("autotune cache %s not saved: %v", b.tuneCache, err))
 	}
 }

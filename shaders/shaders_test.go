@@ -58,3 +58,10 @@ func TestNamesLeaveOutSnippets(t *testing.T) {
 		assert.False(t, strings.HasPrefix(n, "_"), n)
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	f := Fingerprint()
+	assert.Len(t, f, 16)
+	assert.NotEqual(t, "unknown", f)
+	assert.Equal(t, f, Fingerprint(), "stable")
+}

@@ -16,6 +16,13 @@
 // every summation order and tiling, and each check logs how close it came.
 //
 // Every check uses a fixed seed, so runs are deterministic.
+//
+// The same checks run outside go test: Run runs them on any backend at a
+// Size (Quick, Standard or Full) and returns each case's worst
+// |error|/bound ratio and failures, without testing flags; the gputrain
+// check command and the verification on first use (package
+// internal/verify) are built on it. Under go test the size is Full, or
+// Standard with -short.
 package backendtest
 
 import (
@@ -87,24 +94,45 @@ func Compare(what string, got, want []float64, bound func(i int) float64) (Misma
 	return worst, !(worst.WorstRatio > 1)
 }
 
-// reporter is the part of *testing.T the suite uses. The suite's own tests
-// substitute a recorder, to show that a broken backend fails.
+// reporter is what the suite reports to: the part of *testing.T it uses,
+// plus the size of the run and a record of each comparison. Under go test
+// it is testingT; outside (Run, and the suite's own tests of broken
+// backends) it is a recorder.
 type reporter interface {
 	Helper()
 	Logf(format string, args ...any)
 	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
 	Cleanup(func())
-	// run runs f as a subtest named name.
+	// run runs f as a subtest (a case) named name.
 	run(name string, f func(reporter))
+	// size is how much of the suite to run.
+	size() Size
+	// compared records the worst element of one comparison (assertClose
+	// calls it before failing or logging).
+	compared(m Mismatch)
 }
 
-// testingT adapts *testing.T to reporter.
+// testingT adapts *testing.T to reporter. Its size is Standard under
+// go test -short, Full otherwise.
 type testingT struct{ *testing.T }
 
 func (t testingT) run(name string, f func(reporter)) {
 	t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
 }
+
+func (t testingT) size() Size {
+	if testing.Short() {
+		return Standard
+	}
+	return Full
+}
+
+func (testingT) compared(Mismatch) {}
+
+// skip reports whether a case is left out of this run: under Quick, every
+// case but those marked quick.
+func skip(r reporter, quick bool) bool { return r.size() == Quick && !quick }
 
 // assertClose fails r unless Compare accepts got against want, reporting
 // the worst index, got, want and bound; either way it logs the measured
@@ -112,6 +140,7 @@ func (t testingT) run(name string, f func(reporter)) {
 func assertClose(r reporter, got, want []float64, bound func(i int) float64, what string) {
 	r.Helper()
 	m, ok := Compare(what, got, want, bound)
+	r.compared(m)
 	if !ok {
 		r.Errorf("%v", m)
 		return

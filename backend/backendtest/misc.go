@@ -68,12 +68,15 @@ func Fill(t *testing.T, b backend.Backend) { fill(testingT{t}, b) }
 func fill(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for _, n := range [][2]int{{1, 1}, {300, 301}} {
-		c, rf := p.tensor(n[0], n[1], nil)
-		p.cand.Fill(c, -2.25)
-		p.ref.Fill(rf, -2.25)
-		got, want := p.read(c, rf)
-		assertClose(r, got, want, exact, fmt.Sprintf("fill %dx%d", n[0], n[1]))
-		p.cand.Free(c)
+		r.run(fmt.Sprintf("%dx%d", n[0], n[1]), func(r reporter) {
+			p := p.sub(r)
+			c, rf := p.tensor(n[0], n[1], nil)
+			p.cand.Fill(c, -2.25)
+			p.ref.Fill(rf, -2.25)
+			got, want := p.read(c, rf)
+			assertClose(r, got, want, exact, fmt.Sprintf("fill %dx%d", n[0], n[1]))
+			p.cand.Free(c)
+		})
 	}
 }
 

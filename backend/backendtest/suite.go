@@ -39,20 +39,26 @@ func All(t *testing.T, b backend.Backend) {
 // MatShape is an m×k·k×n product.
 type MatShape struct{ M, K, N int }
 
-// MatMulShapes returns the products MatMul checks: 1x1x1, odd sizes that
-// are multiples of no tile, exact tile multiples, and (unless testing.Short)
+// MatMulShapes returns the products MatMul checks at size s: 1x1x1, odd
+// sizes that are multiples of no tile, exact tile multiples, and (at Full)
 // a large product of an MNIST layer's size. All but the large one are kept
 // small: GPU tests run on lavapipe, a software adapter doing ~1–2 GFLOP/s.
-func MatMulShapes() []MatShape {
-	s := []MatShape{
+// Quick runs two of them (see quickMatShape).
+func MatMulShapes(s Size) []MatShape {
+	shapes := []MatShape{
 		{1, 1, 1}, {3, 5, 7}, {37, 129, 65}, {65, 1, 33}, {1, 300, 1},
 		{64, 64, 64}, {128, 32, 64}, {256, 16, 128},
 	}
-	if !testing.Short() {
-		s = append(s, MatShape{1024, 784, 512})
+	if s >= Full {
+		shapes = append(shapes, MatShape{1024, 784, 512})
 	}
-	return s
+	return shapes
 }
+
+// quickMatShape reports whether a product is one of the Quick run's: an
+// odd shape (partial tiles, scalar loads) and one whose rows are whole
+// vec4s (the 16-byte-load variant of the shaders).
+func quickMatShape(s MatShape) bool { return s == MatShape{37, 129, 65} || s == MatShape{64, 64, 64} }
 
 // MatMul checks c = op(a)·op(b) for every shape of MatMulShapes in all four
 // transpose combinations, with c holding garbage beforehand (it must be
@@ -69,7 +75,10 @@ func MatMul(t *testing.T, b backend.Backend) { matMul(testingT{t}, b) }
 
 func matMul(r reporter, b backend.Backend) {
 	p := newPair(r, b)
-	for si, s := range MatMulShapes() {
+	for si, s := range MatMulShapes(r.size()) {
+		if skip(r, quickMatShape(s)) {
+			continue
+		}
 		for ti, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			r.run(fmt.Sprintf("%dx%dx%d/transA=%v/transB=%v", s.M, s.K, s.N, tr[0], tr[1]), func(r reporter) {
 				p := p.sub(r)
@@ -150,6 +159,9 @@ func biasActivate(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ai, act := range activations {
 		for si, s := range [][2]int{{1, 1}, {7, 13}, {33, 257}} {
+			if skip(r, si == 2) {
+				continue
+			}
 			r.run(fmt.Sprintf("%v/%dx%d", act, s[0], s[1]), func(r reporter) {
 				p := p.sub(r)
 				rng := newRNG(uint64(200 + 3*ai + si))
@@ -233,6 +245,9 @@ func ColumnSum(t *testing.T, b backend.Backend) { columnSum(testingT{t}, b) }
 func columnSum(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for si, s := range [][2]int{{1, 1}, {5, 3}, {256, 4}, {1000, 33}, {4099, 70}} {
+		if skip(r, si == 3) {
+			continue
+		}
 		r.run(fmt.Sprintf("%dx%d", s[0], s[1]), func(r reporter) {
 			p := p.sub(r)
 			rng := newRNG(uint64(400 + si))

@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -10,68 +9,27 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// recorder is a reporter that records failures instead of failing, so that
-// the suite can be run on backends that must fail it.
-type recorder struct {
-	name     string
-	errs     *[]string
-	logs     *[]string
-	cleanups []func()
-}
-
-// fatal is the panic with which recorder.Fatalf ends a (sub)test.
-type fatal struct{}
-
-func newRecorder() *recorder { return &recorder{errs: new([]string), logs: new([]string)} }
-
-func (r *recorder) Helper() {}
-func (r *recorder) Logf(format string, args ...any) {
-	*r.logs = append(*r.logs, r.name+": "+fmt.Sprintf(format, args...))
-}
-func (r *recorder) Errorf(format string, args ...any) {
-	*r.errs = append(*r.errs, r.name+": "+fmt.Sprintf(format, args...))
-}
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	panic(fatal{})
-}
-func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
-func (r *recorder) run(name string, f func(reporter)) {
-	(&recorder{name: r.name + "/" + name, errs: r.errs, logs: r.logs}).do(f)
-}
-
-// do runs f as r's test body, then r's cleanups, stopping at Fatalf like
-// the testing package does.
-func (r *recorder) do(f func(reporter)) {
-	defer func() {
-		for i := len(r.cleanups) - 1; i >= 0; i-- {
-			r.cleanups[i]()
-		}
-	}()
-	defer func() {
-		if v := recover(); v != nil {
-			if _, ok := v.(fatal); !ok {
-				panic(v)
-			}
-		}
-	}()
-	f(r)
-}
-
-// runCheck runs the named check of the suite on b and returns its failures
-// and logs.
+// runCheck runs the named check of the suite (at Full size) on b, as Run
+// does, and returns its failures and logs.
 func runCheck(t *testing.T, name string, b backend.Backend) (errs, logs []string) {
 	t.Helper()
-	for _, c := range checks {
-		if c.name == name {
-			r := newRecorder()
-			r.name = name
-			r.do(func(r reporter) { c.f(r, b) })
-			return *r.errs, *r.logs
+	res := run(b, Options{Size: Full}, func(n string) bool { return n == name })
+	if len(res) == 0 {
+		t.Fatalf("no check %q", name)
+	}
+	for _, r := range res {
+		prefix := r.Op
+		if r.Case != "" {
+			prefix += "/" + r.Case
+		}
+		for _, e := range r.Failures {
+			errs = append(errs, prefix+": "+e)
+		}
+		for _, l := range r.Logs {
+			logs = append(logs, prefix+": "+l)
 		}
 	}
-	t.Fatalf("no check %q", name)
-	return nil, nil
+	return errs, logs
 }
 
 // hooked is the reference backend with hook called on each operation's

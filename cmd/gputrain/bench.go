@@ -50,11 +50,13 @@ func runBench(e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the table")
 	csvPath := fs.String("csv", "", "also write the results as CSV to `FILE`")
 	plotPath := fs.String("plot", "", "also write a PNG of samples/s against batch size to `FILE`")
+	verifyOn := fs.Bool("verify", true, verifyHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := benchrun.Config{Seed: *seed, Steps: *steps, Reps: *reps, MaxSteps: *maxSteps,
-		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Timestamps: *timestamps, Log: e.stderr}
+		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Timestamps: *timestamps, Log: e.stderr,
+		Verify: func(b backend.Backend) error { return verifyDevice(e, b, *verifyOn) }}
 	for _, d := range strings.Split(*devices, ",") {
 		d = strings.TrimSpace(d)
 		if err := checkDevice(d); err != nil {

@@ -9,6 +9,7 @@
 //	gputrain eval [flags]       evaluate a saved model
 //	gputrain predict [flags]    predict with a saved model
 //	gputrain devices            list WebGPU adapters
+//	gputrain check [flags]      the conformance suite on a device
 //	gputrain download mnist     fetch MNIST into the cache folder
 //	gputrain bench [flags]      batch-size benchmarks
 //

@@ -49,6 +49,10 @@ type Config struct {
 	Preset string
 	// Log receives progress lines (may be nil).
 	Log io.Writer
+	// Verify, if not nil, is called with each device's backend once, after
+	// it is opened and before anything is measured on it (the command
+	// line's verification on first use); its error stops the run.
+	Verify func(backend.Backend) error
 }
 
 // Result is one (device, batch) measurement.
@@ -179,7 +183,7 @@ func (c *Config) logf(format string, args ...any) {
 
 // Run measures every configuration. Errors opening a device or fitting a
 // batch on it become skipped results with a note; Run returns an error only
-// when the context is cancelled.
+// when the context is cancelled or Config.Verify fails.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Reps = max(cfg.Reps, 1)
 	if cfg.RepTarget <= 0 {
@@ -202,6 +206,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return rep, err
 		}
 		if cfg.Preset == "seed" {
+			if err := verifySeparately(cfg, dev); err != nil {
+				return rep, err
+			}
 			r := runSeed(cfg, dev)
 			rep.Results = append(rep.Results, r)
 			if r.Skipped != "" {
@@ -223,6 +230,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		seen[info.String()] = dev
 		cfg.logf("device %s: %s", dev, info)
+		if cfg.Verify != nil {
+			if err := cfg.Verify(b); err != nil {
+				_ = b.Close()
+				return rep, err
+			}
+		}
 		lastBatch, lastStep := 0, 0.0
 		for _, batch := range cfg.Batches {
 			if err := ctx.Err(); err != nil {
@@ -262,6 +275,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Autotune = nil
 	}
 	return rep, nil
+}
+
+// verifySeparately runs cfg.Verify on a backend of its own for dev, for
+// the seed preset, whose timed runs open the device themselves. A device
+// that does not open is left to the preset, which reports it skipped.
+func verifySeparately(cfg Config, dev string) error {
+	if cfg.Verify == nil {
+		return nil
+	}
+	b, err := Open(dev, cfg.Autotune, false)
+	if err != nil {
+		return nil
+	}
+	defer b.Close()
+	return cfg.Verify(b)
 }
 
 // MaxGPUStepSeconds is the longest predicted GPU step the sweep runs: a
