@@ -26,7 +26,8 @@ func (s *Set) Take(rows []int, name string) *Set {
 	if s.Features != nil {
 		out.Features = make([]float64, 0, len(rows)*s.Cols)
 	}
-	out.Labels = make([]float64, 0, len(rows)*s.Outputs)
+	lw := s.labelWidth()
+	out.Labels = make([]float64, 0, len(rows)*lw)
 	for _, i := range rows {
 		if i < 0 || i >= s.Rows {
 			panic(fmt.Sprintf("data: Take: row %d of %s outside 0..%d", i, s.Name, s.Rows-1))
@@ -38,7 +39,7 @@ func (s *Set) Take(rows []int, name string) *Set {
 			out.Features = append(out.Features, s.Features[i*s.Cols:(i+1)*s.Cols]...)
 		}
 		if s.Labels != nil {
-			out.Labels = append(out.Labels, s.Labels[i*s.Outputs:(i+1)*s.Outputs]...)
+			out.Labels = append(out.Labels, s.Labels[i*lw:(i+1)*lw]...)
 		}
 	}
 	if s.Labels == nil {
@@ -79,7 +80,7 @@ func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error
 			if l := s.Label(i); l >= 0 && l < s.Classes {
 				byClass[l] = append(byClass[l], i)
 			} else {
-				return nil, nil, formatErr(s.Name, "labels", "row %d has label %v, not a class in 0..%d", i, s.Labels[i*s.Outputs], s.Classes-1)
+				return nil, nil, formatErr(s.Name, "labels", "row %d has label %v, not a class in 0..%d", i, s.Labels[i*s.labelWidth()], s.Classes-1)
 			}
 		}
 		for _, rows := range byClass {

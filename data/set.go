@@ -151,7 +151,11 @@ func (s *Set) Feature(i, j int) float64 {
 }
 
 // Label returns the class index of sample i of a classification set.
-func (s *Set) Label(i int) int { return int(s.Labels[i*s.Outputs]) }
+func (s *Set) Label(i int) int { return int(s.Labels[i*s.labelWidth()]) }
+
+// labelWidth is the number of labels per row: Outputs, or 1 for a set built
+// by hand without it.
+func (s *Set) labelWidth() int { return max(s.Outputs, 1) }
 
 // ClassCounts returns how many samples each class has (nil for regression).
 func (s *Set) ClassCounts() []int {
