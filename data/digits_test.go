@@ -121,4 +121,3 @@ func TestParseDigitsErrors(t *testing.T) {
 	_, err := parseDigits([]byte("not gzip"), "x.csv.gz")
 	assert.ErrorContains(t, err, "corrupt gzip")
 }
-
