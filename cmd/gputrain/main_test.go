@@ -211,14 +211,16 @@ func TestSolve(t *testing.T) {
 		Losses [][2]float64
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
-	require.Len(t, res.Losses, 10)
-	assert.Equal(t, 1000.0, res.Losses[0][0])
+	require.Len(t, res.Losses, 11)
+	assert.Equal(t, [2]float64{0, 5.666666666666667}, res.Losses[0], "iteration 0, as the tutorial prints it")
+	assert.Equal(t, 1000.0, res.Losses[1][0])
 	for i, want := range []float64{1, 4, 0} {
 		assert.InDelta(t, want, res.AX[i], 2e-3)
 	}
 	code, stdout, _ = gputrain(t, "solve", "--device", "cpu")
 	require.Equal(t, 0, code)
-	assert.Contains(t, stdout, "iteration   1000: loss")
+	assert.Contains(t, stdout, "iteration      0: loss 5.666666666666667\n")
+	assert.Contains(t, stdout, "iteration   1000: loss 0.57972")
 	assert.Contains(t, stdout, "A·x = [")
 }
 
