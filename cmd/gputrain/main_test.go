@@ -203,6 +203,15 @@ func TestValidationAndEarlyStop(t *testing.T) {
 		assert.Len(t, more.History, 1, "the count since the best went on")
 		assert.True(t, *more.StoppedEarly)
 	}
+
+	// --val 0 turns the checkpoint's validation (and so its early stopping) off.
+	code, stdout, stderr = gputrain(t, "--device", "cpu", "--resume", ck, "--val", "0", "--epochs", "1", "--json")
+	require.Equal(t, 0, code, stderr)
+	var off trainResult
+	require.NoError(t, json.Unmarshal([]byte(stdout), &off))
+	assert.Nil(t, off.BestEpoch)
+	assert.Nil(t, off.History[0].ValLoss)
+	assert.Equal(t, 1438, off.History[0].Samples)
 }
 
 // TestTutorialPreset: --preset tutorial is the configuration of package

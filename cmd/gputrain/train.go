@@ -118,13 +118,13 @@ func runTrain(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	explicit := map[string]bool{} // given on the command line, not by a preset
+	fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
 	if f.preset != "" {
 		if err := applyPreset(fs, f.preset); err != nil {
 			return err
 		}
 	}
-	explicit := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
 	hidden, err := parseInts("hidden", f.hidden, 1)
 	if err != nil {
 		return err
@@ -209,7 +209,7 @@ func runTrain(e *env, args []string) error {
 		if !explicit["val"] {
 			cfg.ValFraction, cfg.ValSeed = vi.Fraction, vi.Seed
 		}
-		if !explicit["early-stop"] {
+		if !explicit["early-stop"] && cfg.ValFraction > 0 {
 			cfg.Patience = vi.Patience
 		}
 	}
