@@ -20,9 +20,10 @@ const (
 	// right from about step 300 on (99.65 % at iteration 250).
 	shortSteps = 501
 	// softwareSteps is the replay on a software adapter: lavapipe takes
-	// 40–60 ms a step on a 2-core machine, so the whole tutorial (7–10 min)
-	// would overrun go test's default 10-minute limit. The whole replay on
-	// lavapipe was run once with -timeout 40m: see replayTol.
+	// 40–85 ms a step on a shared 2-core machine, so the whole tutorial
+	// (608 s measured) would overrun go test's default 10-minute limit. The
+	// whole replay on lavapipe was run once with -timeout 40m: see
+	// replayTol.
 	softwareSteps = 2001
 )
 
