@@ -65,7 +65,7 @@ func Resolve(name string) (dir string, err error) {
 	st, err := os.Stat(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("data: %q is neither a known data set (synthetic, mnist, fashion-mnist) nor an existing directory: %w", name, err)
+			return "", fmt.Errorf("data: %q is neither a known data set (digits, synthetic, mnist, fashion-mnist) nor an existing directory: %w", name, err)
 		}
 		return "", fmt.Errorf("data: %w", err)
 	}

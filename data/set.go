@@ -5,22 +5,29 @@
 // A [Set] is a table of Rows samples by Cols features, stored flat and
 // row-major so that it can be uploaded to a GPU in one copy:
 //
-//   - image data (MNIST, Fashion-MNIST, the synthetic digits) keeps its pixels
-//     as bytes in [Set.Pixels] (0 = background, 255 = ink). A 28x28 image is
-//     one row of 784 bytes. The GPU keeps the bytes as they are and scales them
-//     by 1/255 in the shader; [Set.Row] does the same scaling on the CPU.
+//   - image data (MNIST, Fashion-MNIST, the synthetic and the UCI digits)
+//     keeps its pixels as bytes in [Set.Pixels], 0 = background up to
+//     [Set.PixelMax] = ink (255 for 8-bit images, 16 for the UCI digits'
+//     counts). A 28x28 image is one row of 784 bytes. The GPU keeps the bytes
+//     as they are and scales them by [Set.PixelScale] (1/PixelMax) in the
+//     shader; [Set.Row] does the same scaling on the CPU.
 //   - numeric data (CSV files) keeps float64 features in [Set.Features].
 //
 // Exactly one of Pixels and Features is set. Targets are in [Set.Labels],
 // Rows*Outputs of them: a class index 0..Classes-1 for classification
 // (Outputs is 1), or the value(s) to predict for regression (Classes is 0).
 //
-// A [Split] pairs a training set with a held-out test set.
+// A [Split] pairs a training set with a held-out test set. [Set.HoldOut]
+// splits one set in two (stratified by class for classification), as the
+// built-in digits are split into train and test and as a validation set is
+// held out of a training set.
 //
 // # Sources
 //
-//   - [Synthetic] renders handwritten-looking digits: the default data set,
-//     built in, needing no files and no network.
+//   - [Digits] is the UCI optical handwritten digits set (1797 8x8 images),
+//     embedded in the package: the default real data set, needing no files
+//     and no network.
+//   - [Synthetic] renders handwritten-looking 28x28 digits, generated.
 //   - [LoadIDX] reads MNIST-style IDX files (raw or gzip) from a folder;
 //     [Resolve] maps the names "mnist" and "fashion-mnist" to folders and
 //     [Download] fetches MNIST, verifying SHA-256 sums.
@@ -58,9 +65,14 @@ type Set struct {
 	// (Width*Height == Cols); both are 0 for numeric data.
 	Width, Height int
 
-	// Pixels holds Rows*Cols bytes (0..255) for image data; nil otherwise.
-	// Sample i is Pixels[i*Cols : (i+1)*Cols], row-major within the image.
+	// Pixels holds Rows*Cols bytes (0..PixelMax) for image data; nil
+	// otherwise. Sample i is Pixels[i*Cols : (i+1)*Cols], row-major within
+	// the image.
 	Pixels []byte
+	// PixelMax is the pixel value that means full ink, which maps to the
+	// feature 1.0 (see PixelScale): 16 for the UCI digits' counts 0..16; 0
+	// means 255, 8-bit images. Unused for numeric data.
+	PixelMax int
 	// Features holds Rows*Cols values for numeric data; nil otherwise.
 	Features []float64
 	// FeatureNames names the Cols feature columns of numeric data (CSV
@@ -105,30 +117,45 @@ type Split struct {
 // IsImage reports whether s holds pixel data.
 func (s *Set) IsImage() bool { return s.Pixels != nil }
 
+// PixelScale returns the factor that maps a pixel to its feature value,
+// 1/PixelMax: 1/255 for 8-bit images (PixelMax 0 or 255), 1/16 for the UCI
+// digits. The device gathers pixels with this scale (backend Gather).
+func (s *Set) PixelScale() float64 {
+	if s.PixelMax <= 0 {
+		return 1.0 / 255
+	}
+	return 1 / float64(s.PixelMax)
+}
+
 // Row returns the features of sample i as float64, appended to dst[:0]:
-// pixels are scaled to 0..1 by 1/255, exactly as the GPU does.
+// pixels are multiplied by PixelScale, exactly as the devices' Gather does.
 func (s *Set) Row(dst []float64, i int) []float64 {
 	dst = dst[:0]
 	if s.Pixels != nil {
+		sc := s.PixelScale()
 		for _, p := range s.Pixels[i*s.Cols : (i+1)*s.Cols] {
-			dst = append(dst, float64(p)/255)
+			dst = append(dst, float64(p)*sc)
 		}
 		return dst
 	}
 	return append(dst, s.Features[i*s.Cols:(i+1)*s.Cols]...)
 }
 
-// Feature returns feature j of sample i as a float64 (pixels scaled to
-// [0, 1] by 1/255).
+// Feature returns feature j of sample i as a float64 (pixels multiplied by
+// PixelScale).
 func (s *Set) Feature(i, j int) float64 {
 	if s.Pixels != nil {
-		return float64(s.Pixels[i*s.Cols+j]) / 255
+		return float64(s.Pixels[i*s.Cols+j]) * s.PixelScale()
 	}
 	return s.Features[i*s.Cols+j]
 }
 
 // Label returns the class index of sample i of a classification set.
-func (s *Set) Label(i int) int { return int(s.Labels[i*s.Outputs]) }
+func (s *Set) Label(i int) int { return int(s.Labels[i*s.labelWidth()]) }
+
+// labelWidth is the number of labels per row: Outputs, or 1 for a set built
+// by hand without it.
+func (s *Set) labelWidth() int { return max(s.Outputs, 1) }
 
 // ClassCounts returns how many samples each class has (nil for regression).
 func (s *Set) ClassCounts() []int {
@@ -163,6 +190,15 @@ func (s *Set) Validate() error {
 		return formatErr(s.Name, "shape", "width %d x height %d != cols %d", s.Width, s.Height, s.Cols)
 	case s.ClassNames != nil && len(s.ClassNames) != s.Classes:
 		return formatErr(s.Name, "class names", "%d names for %d classes", len(s.ClassNames), s.Classes)
+	case s.PixelMax < 0 || s.PixelMax > 255:
+		return formatErr(s.Name, "pixel max", "%d, want 1..255 (0 means 255)", s.PixelMax)
+	}
+	if s.Pixels != nil && s.PixelMax > 0 && s.PixelMax < 255 {
+		for i, p := range s.Pixels {
+			if int(p) > s.PixelMax {
+				return formatErr(s.Name, "pixels", "pixel %d of row %d is %d, more than the pixel max %d", i%s.Cols, i/s.Cols, p, s.PixelMax)
+			}
+		}
 	}
 	if s.Classes > 0 {
 		for i, l := range s.Labels {
@@ -250,7 +286,8 @@ func (sc *Scaler) Inverse(values []float64) {
 // standard deviation per column: the features, and for regression sets
 // (Classes == 0) the targets too. The scalers it used are stored in
 // FeatureScaler and LabelScaler; apply the same ones to a test set with
-// StandardizeLike. Pixel sets are left alone (they are scaled by 1/255).
+// StandardizeLike. Pixel sets are left alone (they are scaled by
+// PixelScale).
 // Calling it twice is an error.
 func (s *Set) Standardize() error {
 	if s.Features == nil {

@@ -2,7 +2,6 @@ package data
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -82,30 +81,12 @@ func (s *Set) subset(relabel map[int]int, classes []int, suffix string) (*Set, e
 			keep = append(keep, i)
 		}
 	}
-	out := &Set{
-		Name:         s.Name + suffix,
-		Rows:         len(keep),
-		Cols:         s.Cols,
-		Width:        s.Width,
-		Height:       s.Height,
-		FeatureNames: slices.Clone(s.FeatureNames),
-		Labels:       make([]float64, len(keep)),
-		Outputs:      1,
-		Classes:      len(classes),
+	out := s.Take(keep, s.Name+suffix)
+	for k, l := range out.Labels {
+		out.Labels[k] = float64(relabel[int(l)])
 	}
-	if s.Pixels != nil {
-		out.Pixels = make([]byte, 0, len(keep)*s.Cols)
-	} else {
-		out.Features = make([]float64, 0, len(keep)*s.Cols)
-	}
-	for k, i := range keep {
-		out.Labels[k] = float64(relabel[int(s.Labels[i])])
-		if s.Pixels != nil {
-			out.Pixels = append(out.Pixels, s.Pixels[i*s.Cols:(i+1)*s.Cols]...)
-		} else {
-			out.Features = append(out.Features, s.Features[i*s.Cols:(i+1)*s.Cols]...)
-		}
-	}
+	out.Classes = len(classes)
+	out.ClassNames = nil
 	if len(s.ClassNames) >= s.Classes && s.Classes > 0 {
 		out.ClassNames = make([]string, len(classes))
 		for i, c := range classes {

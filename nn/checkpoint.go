@@ -20,7 +20,9 @@ const (
 	// "target_mean", "target_std"}, absent parts omitted.
 	MetaScaling = "scaling"
 	// MetaTraining holds the TrainInfo: epoch, step, optimizer, lr, seed,
-	// shuffle_seed, data.
+	// shuffle_seed, data, and validation (the ValidationInfo: fraction,
+	// seed, rows, patience, best_epoch, best_loss, epochs_since_best,
+	// stopped_early) when training had a validation set.
 	MetaTraining = "training"
 )
 
@@ -60,15 +62,15 @@ func shapeString(s []int) string {
 	return "[" + strings.Join(p, " ") + "]"
 }
 
-// checkpoint reads m's parameters and describes them for a file, stored as
-// dt.
+// checkpoint reads m's parameters (the best epoch's during a Train call
+// with early stopping) and describes them for a file, stored as dt.
 func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[string]string, error) {
-	if err := m.checkFinite(); err != nil {
-		return nil, nil, fmt.Errorf("nn: refusing to save a model with a %w", err)
-	}
-	ps, err := m.Params()
+	ps, err := m.savedParams()
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := checkFiniteParams(ps); err != nil {
+		return nil, nil, fmt.Errorf("nn: refusing to save a model with a %w", err)
 	}
 	ts := make([]safetensors.Tensor, 0, 2*len(ps))
 	for i, p := range ps {
@@ -288,4 +290,21 @@ func readCheckpoint(path string) (*safetensors.File, error) {
 		return nil, fmt.Errorf("nn: loading checkpoint: %w", err)
 	}
 	return f, nil
+}
+
+// savedParams returns the parameters Save writes: m's, or during a Train
+// call with early stopping the best epoch's copy of them.
+func (m *Model) savedParams() ([]Params, error) {
+	if m.best == nil {
+		return m.Params()
+	}
+	ps := make([]Params, len(m.layers))
+	for i, l := range m.layers {
+		r, err := backend.ReadAll(m.b, m.best[2*i], m.best[2*i+1])
+		if err != nil {
+			return nil, fmt.Errorf("nn: reading the best parameters of layer %d: %w", i, err)
+		}
+		ps[i] = Params{In: l.in, Out: l.out, W: r[0], B: r[1]}
+	}
+	return ps, nil
 }

@@ -14,6 +14,14 @@
 // until they are logged. A step therefore neither allocates nor reads back,
 // so the GPU backend can record it into one command buffer.
 //
+// Train can watch a validation set (Config.Val, or Config.ValFraction of the
+// training set held out by class): it is uploaded once and evaluated on the
+// device after every epoch, its loss and correct count read back with the
+// epoch's training sums. With Config.Patience, training stops once the
+// validation loss has not improved for that many epochs, and the best
+// epoch's weights, copied on the device, are put back; the state lives in
+// Model.Info.Validation and in checkpoints, so a resumed run continues it.
+//
 // The package never names a backend: the same code runs in float32 on the GPU
 // (package gpu) and in float64 on the CPU reference (package cpuref).
 //

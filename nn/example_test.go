@@ -36,6 +36,41 @@ func ExampleTrain() {
 	// classes: [0 0 0 1]
 }
 
+// Early stopping: hold a fifth of the training set out, stop once the
+// validation loss has not improved for 3 epochs, and keep the best epoch's
+// weights.
+func ExampleTrain_earlyStopping() {
+	b := cpuref.New()
+	defer b.Close()
+	set := &nn.Set{Name: "noisy and", Rows: 40, Cols: 2, Classes: 2}
+	for i := range 40 {
+		x, y := float64(i%2), float64(i/2%2)
+		label := x * y
+		if i%9 == 0 {
+			label = 1 - label // label noise to overfit
+		}
+		set.Features = append(set.Features, x, y)
+		set.Labels = append(set.Labels, label)
+	}
+	spec := nn.Spec{Inputs: 2, Hidden: []int{8}, Outputs: 1, Activation: backend.Tanh, Head: nn.BinaryHead}
+	m, err := nn.NewModel(b, spec, 1)
+	if err != nil {
+		panic(err)
+	}
+	defer m.Free()
+	hist, err := nn.Train(context.Background(), b, m, set,
+		nn.Config{Epochs: 500, Batch: 8, LR: 0.05, Optimizer: nn.Adam, Seed: 1, ValFraction: 0.2, ValSeed: 1, Patience: 3}, nn.Hooks{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("trained on", hist.TrainRows, "rows, validated on", hist.ValRows)
+	fmt.Printf("stopped early: %v, after epoch %d; the model holds epoch %d's weights\n",
+		hist.StoppedEarly, len(hist.Epochs), hist.BestEpoch)
+	// Output:
+	// trained on 32 rows, validated on 8
+	// stopped early: true, after epoch 8; the model holds epoch 5's weights
+}
+
 // Solve the classic 3×3 system by gradient descent on the backend.
 func ExampleSolveLinear() {
 	A := [][]float64{{5, 1, -1}, {2, -1, 1}, {1, 3, -2}}

@@ -21,10 +21,12 @@ import (
 // the float64 path by percents of the loss. A is n×k (rows of equal
 // length), y has n entries, and x comes back with k.
 //
-// If every > 0, x is read back after every every-th iteration (and after the
-// last one, if iters is not a multiple of every) and the loss
-// mean((A·x − y)²) is evaluated on the host in float64 and passed to log
-// (which may be nil), so the printed loss carries no float32 cancellation.
+// If every > 0, the loss mean((A·x − y)²) is passed to log (which may be
+// nil) for iteration 0, the starting point x = 0 (mean(y²): 5.666666666666667
+// for the classic 3×3 system), as the classic tutorial prints it, and then
+// after every every-th iteration (and after the last one, if iters is not a
+// multiple of every): x is read back and the loss evaluated on the host in
+// float64, so the printed loss carries no float32 cancellation.
 // A non-finite loss or solution returns an error wrapping ErrDiverged. Cancelling ctx
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
@@ -88,6 +90,13 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 		}
 		return x, nil
 	}
+	if every > 0 && log != nil {
+		sum := 0.0
+		for _, v := range y {
+			sum += v * v
+		}
+		log(0, sum/float64(n)) // sum, then divide, as numpy's mean does
+	}
 	done := ctx.Done()
 	for it := 1; it <= iters; it++ {
 		if done != nil {
@@ -111,14 +120,15 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 			if err != nil {
 				return nil, fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
 			}
-			mean := 0.0
+			sum := 0.0
 			for i, row := range A {
 				r := -y[i]
 				for j, v := range row {
 					r += v * xs[j]
 				}
-				mean += r * r / float64(n)
+				sum += r * r
 			}
+			mean := sum / float64(n)
 			if !finite(mean) {
 				return nil, &DivergedError{FromStep: it, ToStep: it, What: fmt.Sprintf("loss is %v", mean), LR: lr}
 			}

@@ -41,7 +41,8 @@ func TestSolveLinearClassic(t *testing.T) {
 		// 10000 iterations get within ~5e-3.
 		assert.InDelta(t, exact.AtVec(i), x[i], 1e-2, "x[%d]", i)
 	}
-	assert.Equal(t, []int{1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000}, iters)
+	assert.Equal(t, []int{0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000}, iters)
+	assert.Equal(t, 5.666666666666667, logged[0], "iteration 0: mean(y²) at x = 0, as the tutorial prints it")
 	for i := 1; i < len(logged); i++ {
 		assert.LessOrEqual(t, logged[i], logged[i-1])
 	}
@@ -53,9 +54,9 @@ func TestSolveLinearLogsLastIteration(t *testing.T) {
 		iters, every int
 		want         []int
 	}{
-		{10, 4, []int{4, 8, 10}},
-		{8, 4, []int{4, 8}},
-		{3, 5, []int{3}},
+		{10, 4, []int{0, 4, 8, 10}},
+		{8, 4, []int{0, 4, 8}},
+		{3, 5, []int{0, 3}},
 		{5, 0, nil},
 	}
 	for _, tt := range tests {

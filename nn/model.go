@@ -234,6 +234,9 @@ type TrainInfo struct {
 	ShuffleSeed uint64 `json:"shuffle_seed"`
 	// Data names the training set.
 	Data string `json:"data,omitempty"`
+	// Validation is the validation state of the last Train call, nil if it
+	// had no validation set.
+	Validation *ValidationInfo `json:"validation,omitempty"`
 }
 
 // Model is a sequential MLP whose parameters live on one backend. Like the
@@ -250,6 +253,9 @@ type Model struct {
 	b      backend.Backend
 	params backend.Tensor // every weight and bias, laid out by paramLayout
 	layers []layer
+	// best, during a Train call with early stopping, holds the best epoch's
+	// parameters (w0, b0, w1, b1, …): what Save writes then.
+	best []backend.Tensor
 }
 
 type layer struct {
@@ -417,6 +423,11 @@ func (m *Model) checkFinite() error {
 	if err != nil {
 		return err
 	}
+	return checkFiniteParams(ps)
+}
+
+// checkFiniteParams reports the first non-finite parameter of ps.
+func checkFiniteParams(ps []Params) error {
 	for i, p := range ps {
 		for k, v := range p.W {
 			if math.IsNaN(v) || math.IsInf(v, 0) {

@@ -9,10 +9,10 @@ import (
 )
 
 // Set is the data nn trains on and predicts from: data.Set, Rows rows of
-// Cols features each, held either as bytes (images, scaled by 1/255 on the
-// device) or as floats, with Rows·labelCols labels (one class index per row
-// for a BinaryHead or SoftmaxHead, Spec.Outputs targets per row for a
-// RegressionHead). Sets may also be built directly, e.g. for tests.
+// Cols features each, held either as bytes (images, scaled on the device by
+// their PixelScale, e.g. 1/255 or 1/16) or as floats, with Rows·labelCols
+// labels (one class index per row for a BinaryHead or SoftmaxHead,
+// Spec.Outputs targets per row for a RegressionHead). Sets may also be built directly, e.g. for tests.
 type Set = data.Set
 
 // labelCols is the number of label columns a model with spec reads.
@@ -75,9 +75,9 @@ func checkSet(s *Set, spec Spec, needLabels bool) error {
 
 // FitScaling computes the standardisation of s: the mean and standard
 // deviation (population) of every feature column of a float set (nil for a
-// pixel set, which is scaled by 1/255 instead) and, for a RegressionHead, of
-// every target column. A zero standard deviation is replaced by 1, so a
-// constant column maps to 0. It returns an error when s does not fit spec.
+// pixel set, which is scaled by its PixelScale instead) and, for a
+// RegressionHead, of every target column. A zero standard deviation is
+// replaced by 1, so a constant column maps to 0. It returns an error when s does not fit spec.
 func FitScaling(s *Set, spec Spec) (Scaling, error) {
 	if err := checkSet(s, spec, spec.Head == RegressionHead); err != nil {
 		return Scaling{}, err
@@ -130,7 +130,7 @@ func (m *Model) upload(a *allocator, s *Set) (x, t backend.Tensor, gatherScale f
 	}
 	if s.Pixels != nil {
 		x = a.new(s.Rows, s.Cols, backend.Byte)
-		gatherScale = 1.0 / 255
+		gatherScale = s.PixelScale()
 	} else {
 		x = a.new(s.Rows, s.Cols, backend.Float)
 	}

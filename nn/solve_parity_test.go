@@ -37,7 +37,7 @@ func TestSolveLinearGPUMatchesCPU(t *testing.T) {
 	require.Len(t, lg, len(lr))
 	for i := range lr {
 		rel := math.Abs(lg[i]-lr[i]) / lr[i]
-		require.LessOrEqual(t, rel, 5e-5, "iteration %d: GPU loss %.6g, CPU %.6g", (i+1)*1000, lg[i], lr[i])
+		require.LessOrEqual(t, rel, 5e-5, "iteration %d: GPU loss %.6g, CPU %.6g", i*1000, lg[i], lr[i])
 	}
 	for i := range xr {
 		require.InDelta(t, xr[i], xg[i], 1e-4*math.Abs(xr[i]), "x[%d]", i)

@@ -38,6 +38,33 @@ type Config struct {
 	// training set first (see FitScaling): float features, and regression
 	// targets, are standardised.
 	Standardize bool
+
+	// Val is a validation set. When it is set, or ValFraction is, Train
+	// evaluates the model on it at the end of every epoch, forward only, on
+	// the device, and reads the validation loss and accuracy back with the
+	// epoch's training figures (one readback an epoch, none per step):
+	// EpochStats.ValLoss and ValAccuracy.
+	Val *Set
+	// ValFraction, when Val is nil and ValFraction is positive (below 1),
+	// holds that fraction of the training set out as the validation set:
+	// train.HoldOut(ValFraction, ValSeed), stratified by class for a
+	// classifier (see data.Set.HoldOut). Train trains on the rest (and fits
+	// Standardize's scaling to it).
+	ValFraction float64
+	// ValSeed seeds the choice of the ValFraction rows.
+	ValSeed uint64
+	// Patience, if positive, stops training once Patience epochs in a row
+	// have not lowered the validation loss below the best so far (early
+	// stopping), and leaves the model holding the best epoch's weights, also
+	// when it runs all Epochs or is cancelled; during training Save writes
+	// the best epoch's weights too. It needs a validation set.
+	//
+	// The state (split, best epoch and loss, epochs since the best) is kept
+	// in Model.Info.Validation and in checkpoints: a Train call on a model
+	// whose Info.Validation came from the same split (same ValFraction,
+	// ValSeed and validation rows) continues it, counting from its best
+	// epoch's weights, which such a model holds.
+	Patience int
 }
 
 // withDefaults fills the zero constants and validates cfg.
@@ -53,6 +80,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if int(cfg.Optimizer) >= len(optimizerNames) {
 		return cfg, fmt.Errorf("nn: unknown optimizer %v", cfg.Optimizer)
+	}
+	if cfg.Val == nil && cfg.ValFraction != 0 && !(cfg.ValFraction > 0 && cfg.ValFraction < 1) {
+		return cfg, fmt.Errorf("nn: validation fraction %v, want 0 (none) or a number between 0 and 1", cfg.ValFraction)
+	}
+	if cfg.Patience < 0 {
+		return cfg, fmt.Errorf("nn: patience %d, want 0 (no early stopping) or more", cfg.Patience)
+	}
+	if cfg.Patience > 0 && cfg.Val == nil && cfg.ValFraction == 0 {
+		return cfg, fmt.Errorf("nn: early stopping (patience %d) needs a validation set (Config.Val or ValFraction)", cfg.Patience)
 	}
 	if cfg.Momentum == 0 {
 		cfg.Momentum = 0.9
@@ -111,6 +147,14 @@ type EpochStats struct {
 	Duration, Elapsed time.Duration
 	// Partial is true for an epoch cut short by cancellation.
 	Partial bool
+	// ValLoss and ValAccuracy are the mean loss and the accuracy on the
+	// validation set after the epoch's last step; NaN without validation
+	// (and ValAccuracy NaN for a RegressionHead, both NaN for a Partial
+	// epoch).
+	ValLoss, ValAccuracy float64
+	// Best is true when ValLoss is the lowest so far (for a resumed model:
+	// over its whole training).
+	Best bool
 }
 
 // History is what Train returns: one entry per epoch (the last one Partial
@@ -120,6 +164,16 @@ type History struct {
 	Epochs []EpochStats
 	// Logs has one entry per Config.LogEvery reading, in order.
 	Logs []LogStats
+	// TrainRows and ValRows count the rows trained on and validated on
+	// (ValRows 0 without validation).
+	TrainRows, ValRows int
+	// BestEpoch is the epoch with the lowest validation loss (over the
+	// model's life when it continued an earlier validation state); 0
+	// without validation.
+	BestEpoch int
+	// StoppedEarly is true when early stopping ended training before
+	// Config.Epochs epochs.
+	StoppedEarly bool
 }
 
 // Last returns the last epoch's stats, or the zero value if there are none.
@@ -192,9 +246,13 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // the model should be discarded. Invalid configurations, data that does not
 // fit m.Spec and device failures are returned as errors too.
 //
+// With a validation set (cfg.Val or cfg.ValFraction), every complete epoch
+// ends with an evaluation of the model on it, and with cfg.Patience early
+// stopping keeps the best epoch's weights: see Config.
+//
 // m.Info is updated: Epoch and Step count on over calls, and Optimizer, LR,
-// ShuffleSeed and Data describe this call. Optimizer state (momentum, Adam's
-// moments) lives only for the call.
+// ShuffleSeed, Data and Validation describe this call. Optimizer state
+// (momentum, Adam's moments) lives only for the call.
 func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Config, hooks Hooks) (History, error) {
 	m.live()
 	if b != m.b {
@@ -205,6 +263,18 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	if err != nil {
 		return hist, err
 	}
+	if err := checkSet(train, m.Spec, true); err != nil {
+		return hist, err
+	}
+	train, val, err := cfg.validationSets(train)
+	if err != nil {
+		return hist, err
+	}
+	if val != nil {
+		if err := checkSet(val, m.Spec, true); err != nil {
+			return hist, fmt.Errorf("nn: validation set: %w", err)
+		}
+	}
 	if cfg.Standardize && !m.Scaling.HasFeatures() && !m.Scaling.HasTargets() {
 		sc, err := FitScaling(train, m.Spec)
 		if err != nil {
@@ -213,9 +283,6 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 		m.Scaling = sc
 	}
 	if err := m.Scaling.validate(m.Spec); err != nil {
-		return hist, err
-	}
-	if err := checkSet(train, m.Spec, true); err != nil {
 		return hist, err
 	}
 
@@ -247,6 +314,43 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	}
 	wsLast := ws.view(b, n-(steps-1)*batch)
 	opt.step = m.Info.Step // Adam's bias correction continues over calls
+	hist.TrainRows = n
+
+	// Validation: the state continues that of the model's last call when
+	// the split is the same and the model holds the best weights (see
+	// Config.Patience); else it starts afresh.
+	var v *validator
+	var vi *ValidationInfo
+	if val != nil {
+		if v, err = newValidator(a, m, val, max(batch, 1024), cfg.Patience > 0); err != nil {
+			return hist, err
+		}
+		vi = &ValidationInfo{Fraction: cfg.ValFraction, Seed: cfg.ValSeed, Rows: val.Rows, Patience: cfg.Patience,
+			BestLoss: math.Inf(1)}
+		if cfg.Val != nil {
+			vi.Fraction, vi.Seed = 0, 0
+		}
+		if old := m.Info.Validation; old.sameSplit(vi) && (cfg.Patience == 0 || old.HoldsBest()) {
+			vi.BestEpoch, vi.BestLoss, vi.SinceBest = old.BestEpoch, old.BestLoss, old.SinceBest
+		}
+		v.keep()
+		m.best = v.best
+		defer func() { m.best = nil }()
+		hist.ValRows = val.Rows
+		hist.BestEpoch = vi.BestEpoch
+	}
+	// finish is every way out but divergence: the model gets the best
+	// epoch's weights back when early stopping keeps them.
+	finish := func() {
+		if v != nil {
+			v.restore()
+			m.best = nil
+			m.Info.Validation = vi
+		}
+	}
+	if v == nil {
+		m.Info.Validation = nil
+	}
 
 	perm := make([]uint32, n)
 	for i := range perm {
@@ -350,13 +454,23 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 			}
 		}
 		if samples == 0 { // cancelled before the epoch's first step
+			finish()
 			return hist, m.stopped(ctx, epoch, cfg.LR)
 		}
-		var l, c float64
-		if logRows == samples {
+		var l, c, vl, vc float64
+		validate := v != nil && !cancelled
+		switch {
+		case validate:
+			v.record()
+			if l, c, vl, vc, err = v.readSums(lossT, countT); err != nil {
+				return hist, err
+			}
+		case logRows == samples:
 			l, c = logLoss, logCount
-		} else if l, c, err = read(); err != nil {
-			return hist, err
+		default:
+			if l, c, err = read(); err != nil {
+				return hist, err
+			}
 		}
 		if !finite(l) {
 			from := firstStep
@@ -372,9 +486,27 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 		now := time.Now()
 		st := EpochStats{Epoch: epoch, Steps: m.Info.Step - firstStep + 1, Samples: samples,
 			Loss: l / float64(samples), Accuracy: acc(c, samples),
-			Duration: now.Sub(epochStart), Elapsed: now.Sub(start), Partial: cancelled}
+			Duration: now.Sub(epochStart), Elapsed: now.Sub(start), Partial: cancelled,
+			ValLoss: noValidation, ValAccuracy: noValidation}
 		if secs := st.Duration.Seconds(); secs > 0 {
 			st.SamplesPerSec = float64(samples) / secs
+		}
+		if validate {
+			st.ValLoss, st.ValAccuracy = vl/float64(val.Rows), acc(vc, val.Rows)
+			if !finite(vl) {
+				return hist, &DivergedError{Epoch: epoch, FromStep: firstStep, ToStep: m.Info.Step,
+					What: fmt.Sprintf("validation loss is %v", st.ValLoss), LR: cfg.LR}
+			}
+			if st.ValLoss < vi.BestLoss {
+				vi.BestEpoch, vi.BestLoss, vi.SinceBest = epoch, st.ValLoss, 0
+				st.Best = true
+				v.keep()
+			} else {
+				vi.SinceBest++
+			}
+			hist.BestEpoch = vi.BestEpoch
+			info := *vi
+			m.Info.Validation = &info
 		}
 		hist.Epochs = append(hist.Epochs, st)
 		if !cancelled {
@@ -384,9 +516,15 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 			hooks.Epoch(st)
 		}
 		if cancelled {
+			finish()
 			return hist, m.stopped(ctx, epoch, cfg.LR)
 		}
+		if cfg.Patience > 0 && vi.SinceBest >= cfg.Patience && e < cfg.Epochs-1 {
+			vi.StoppedEarly, hist.StoppedEarly = true, true
+			break
+		}
 	}
+	finish()
 	if err := m.checkFinite(); err != nil {
 		if errors.Is(err, errNonFinite) {
 			return hist, &DivergedError{Epoch: m.Info.Epoch, FromStep: m.Info.Step, ToStep: m.Info.Step,

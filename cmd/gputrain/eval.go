@@ -96,7 +96,7 @@ type modelFlags struct {
 func addModelFlags(fs *flag.FlagSet) modelFlags {
 	return modelFlags{
 		model:  fs.String("model", "", "checkpoint `FILE` written by train --save"),
-		data:   fs.String("data", "synthetic", dataHelp),
+		data:   fs.String("data", "digits", dataHelp),
 		digits: fs.String("digits", "", "keep only these classes, as in training"),
 		device: fs.String("device", "auto", deviceHelp),
 		json:   fs.Bool("json", false, "print one JSON object on stdout"),

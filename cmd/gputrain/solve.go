@@ -33,7 +33,7 @@ func runSolve(e *env, args []string) error {
 	csvFile := fs.String("csv", "", "read the system from `FILE`: one equation per line, the coefficients then y (no header)")
 	lr := fs.Float64("lr", 0.01, "learning rate")
 	iters := fs.Int("iters", 10000, "gradient-descent iterations")
-	every := fs.Int("every", 1000, "print the loss every N iterations")
+	every := fs.Int("every", 1000, "print the loss at iteration 0 (x = 0) and every N iterations")
 	device := fs.String("device", "auto", deviceHelp)
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout at the end")
 	if err := parse(fs, args); err != nil {
@@ -89,7 +89,8 @@ func runSolve(e *env, args []string) error {
 	x, err := nn.SolveLinear(e.ctx, b, A, y, *lr, *iters, *every, func(it int, loss float64) {
 		res.Losses = append(res.Losses, [2]float64{float64(it), loss})
 		if !*asJSON {
-			fmt.Fprintf(e.stdout, "iteration %6d: loss %.6g\n", it, loss)
+			// All the digits of a float64, as Python prints the tutorial's.
+			fmt.Fprintf(e.stdout, "iteration %6d: loss %s\n", it, strconv.FormatFloat(loss, 'g', -1, 64))
 		}
 	})
 	if err != nil {

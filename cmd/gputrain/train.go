@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
@@ -22,54 +24,107 @@ func init() {
 
 type trainFlags struct {
 	device, data, digits, hidden, activation, optimizer string
-	lr                                                  float64
-	batch, epochs                                       int
+	lr, val                                             float64
+	batch, epochs, earlyStop, logEvery                  int
 	seed                                                uint64
-	save, resume, plot                                  string
+	save, resume, plot, preset                          string
 	json, autotune, verify                              bool
 }
 
 // trainResult is the --json output of train and eval.
 type trainResult struct {
-	Device           string          `json:"device"`
-	Backend          string          `json:"backend"`
-	Adapter          string          `json:"adapter"`
-	Data             string          `json:"data"`
-	Synthetic        bool            `json:"synthetic"`
-	Model            string          `json:"model"`
-	Epochs           int             `json:"epochs"`
-	TestLoss         float64         `json:"test_loss"`
-	TestAccuracy     float64         `json:"test_accuracy"`
-	TrainLoss        float64         `json:"train_loss,omitempty"`
-	TrainAccuracy    float64         `json:"train_accuracy,omitempty"`
-	SamplesPerSecond float64         `json:"samples_per_second,omitempty"`
-	Seconds          float64         `json:"seconds"`
-	History          []nn.EpochStats `json:"history,omitempty"`
-	Interrupted      bool            `json:"interrupted,omitempty"`
-	Checkpoint       string          `json:"checkpoint,omitempty"`
+	Device           string         `json:"device"`
+	Backend          string         `json:"backend"`
+	Adapter          string         `json:"adapter"`
+	Data             string         `json:"data"`
+	Synthetic        bool           `json:"synthetic"`
+	Model            string         `json:"model"`
+	Epochs           int            `json:"epochs"`
+	TestLoss         float64        `json:"test_loss"`
+	TestAccuracy     float64        `json:"test_accuracy"`
+	TrainLoss        float64        `json:"train_loss,omitempty"`
+	TrainAccuracy    float64        `json:"train_accuracy,omitempty"`
+	SamplesPerSecond float64        `json:"samples_per_second,omitempty"`
+	Seconds          float64        `json:"seconds"`
+	History          []historyEntry `json:"history,omitempty"`
+	// BestEpoch and StoppedEarly are train's (nil and false without
+	// --val); omitted by eval.
+	BestEpoch    *int   `json:"best_epoch,omitempty"`
+	StoppedEarly *bool  `json:"stopped_early,omitempty"`
+	Interrupted  bool   `json:"interrupted,omitempty"`
+	Checkpoint   string `json:"checkpoint,omitempty"`
 }
+
+// historyEntry is one epoch of --json's history. Figures that do not exist
+// (accuracy of a regression, validation without --val) are null.
+type historyEntry struct {
+	Epoch            int      `json:"epoch"`
+	Steps            int      `json:"steps"`
+	Samples          int      `json:"samples"`
+	Loss             float64  `json:"loss"`
+	Accuracy         *float64 `json:"accuracy"`
+	ValLoss          *float64 `json:"val_loss"`
+	ValAccuracy      *float64 `json:"val_accuracy"`
+	Best             bool     `json:"best,omitempty"`
+	SamplesPerSecond float64  `json:"samples_per_second"`
+	Seconds          float64  `json:"seconds"`
+	Partial          bool     `json:"partial,omitempty"`
+}
+
+func newHistoryEntry(s nn.EpochStats) historyEntry {
+	return historyEntry{Epoch: s.Epoch, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
+		Accuracy: nullable(s.Accuracy), ValLoss: nullable(s.ValLoss), ValAccuracy: nullable(s.ValAccuracy), Best: s.Best,
+		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
+}
+
+// nullable is nil for NaN (JSON has no NaN), else a pointer to v.
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+const trainSynopsis = `[flags]
+
+Trains an MLP classifier. With no flags: the built-in real digits (UCI,
+8x8 images scaled by 1/16; the test set is a fixed 20% of each class, 359
+images, the other 1438 train), a 64-128-64-10 sigmoid MLP with a softmax
+head, Adam lr 0.01, batch 32, 20 epochs: about 97% test accuracy in a
+second on a CPU.`
 
 func runTrain(e *env, args []string) error {
 	var f trainFlags
-	fs := newFlags(e, "train", "[flags]")
+	fs := newFlags(e, "train", trainSynopsis)
 	fs.StringVar(&f.device, "device", "auto", deviceHelp)
-	fs.StringVar(&f.data, "data", "synthetic", dataHelp)
+	fs.StringVar(&f.data, "data", "digits", dataHelp)
 	fs.StringVar(&f.digits, "digits", "", "keep only these classes, e.g. 0,1 (two classes = the binary task)")
 	fs.StringVar(&f.hidden, "hidden", "128,64", "hidden layer widths")
 	fs.StringVar(&f.activation, "activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
 	fs.StringVar(&f.optimizer, "optimizer", "adam", "sgd, momentum or adam")
-	fs.Float64Var(&f.lr, "lr", 0.001, "learning rate")
-	fs.IntVar(&f.batch, "batch", 64, "minibatch size; 0 means full batch (classic gradient descent)")
-	fs.IntVar(&f.epochs, "epochs", 3, "passes over the training set")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed for the initial weights and the shuffling")
-	fs.StringVar(&f.save, "save", "", "write a checkpoint (safetensors) to `FILE` after every epoch")
+	fs.Float64Var(&f.lr, "lr", 0.01, "learning rate")
+	fs.IntVar(&f.batch, "batch", 32, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
+	fs.IntVar(&f.epochs, "epochs", 20, "passes over the training set")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed for the initial weights, the shuffling and the --val split")
+	fs.Float64Var(&f.val, "val", 0, "hold out this `FRACTION` of the training set for validation (stratified by class, drawn with --seed), evaluated every epoch; 0 = none. --resume keeps the checkpoint's split")
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after `N` epochs without a lower validation loss and keep the best epoch's weights (needs --val); 0 = off. --resume keeps the checkpoint's")
+	fs.IntVar(&f.logEvery, "log-every", 0, "print the first epoch, every `N`-th after it and the last (full batch: iteration 0, N, 2N, … as the tutorial counts); 0 = every epoch. --save then writes at those epochs")
+	fs.StringVar(&f.preset, "preset", "", presetHelp())
+	fs.StringVar(&f.save, "save", "", "write a checkpoint (safetensors) to `FILE` after every epoch and at the end (with --early-stop: the best epoch's weights)")
 	fs.StringVar(&f.resume, "resume", "", "continue training the checkpoint in `FILE`")
-	fs.StringVar(&f.plot, "plot", "", "write a PNG of loss and accuracy per epoch to `FILE`")
+	fs.StringVar(&f.plot, "plot", "", "write a PNG of training (and validation) loss and accuracy per epoch to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout at the end")
 	fs.BoolVar(&f.verify, "verify", true, verifyHelp)
 	fs.BoolVar(&f.autotune, "autotune", false, "measure the GPU matmul tile configurations per shape and keep the fastest (remembered across runs: $GPUTRAIN_TUNE_CACHE or the user cache folder)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	explicit := map[string]bool{} // given on the command line, not by a preset
+	fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
+	if f.preset != "" {
+		if err := applyPreset(fs, f.preset); err != nil {
+			return err
+		}
 	}
 	hidden, err := parseInts("hidden", f.hidden, 1)
 	if err != nil {
@@ -96,6 +151,15 @@ func runTrain(e *env, args []string) error {
 	if f.epochs < 1 {
 		return usagef("--epochs %d must be at least 1", f.epochs)
 	}
+	if math.IsNaN(f.val) || f.val < 0 || f.val >= 1 {
+		return usagef("--val %v must be a fraction in [0, 1): 0 for none, e.g. 0.1 to hold out a tenth", f.val)
+	}
+	if f.earlyStop < 0 {
+		return usagef("--early-stop %d must be 0 (off) or a number of epochs", f.earlyStop)
+	}
+	if f.logEvery < 0 {
+		return usagef("--log-every %d must be 0 (every epoch) or a number of epochs", f.logEvery)
+	}
 	if err := checkDevice(f.device); err != nil {
 		return err
 	}
@@ -113,11 +177,7 @@ func runTrain(e *env, args []string) error {
 	if err := verifyDevice(e, b, f.verify); err != nil {
 		return err
 	}
-	if split.Synthetic {
-		fmt.Fprintf(e.stderr, "data:   %s — synthetic digits generated by gputrain (use --data mnist or fashion-mnist for real data)\n", split.Train.Name)
-	} else {
-		fmt.Fprintf(e.stderr, "data:   %s (%d training, %d test rows)\n", split.Source, split.Train.Rows, split.Test.Rows)
-	}
+	fmt.Fprintf(e.stderr, "data:   %s\n", describeData(split))
 
 	var m *nn.Model
 	if f.resume != "" {
@@ -144,34 +204,73 @@ func runTrain(e *env, args []string) error {
 		}
 	}
 	defer m.Free()
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs\n", m.Spec, opt, f.lr, batchName(f.batch), f.epochs)
+
+	cfg := nn.Config{Optimizer: opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop}
+	// A resumed model keeps its validation split and early stopping unless
+	// the flags say otherwise.
+	if vi := m.Info.Validation; vi != nil && vi.Fraction > 0 {
+		if !explicit["val"] {
+			cfg.ValFraction, cfg.ValSeed = vi.Fraction, vi.Seed
+		}
+		if !explicit["early-stop"] && cfg.ValFraction > 0 {
+			cfg.Patience = vi.Patience
+		}
+	}
+	if cfg.Patience > 0 && cfg.ValFraction == 0 {
+		return usagef("--early-stop needs a validation set: add --val FRACTION, e.g. --val 0.1")
+	}
+	valNote := ""
+	if cfg.ValFraction > 0 {
+		valNote = fmt.Sprintf(", validation %g of the training set (seed %d)", cfg.ValFraction, cfg.ValSeed)
+		if cfg.Patience > 0 {
+			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
+		}
+	}
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, opt, f.lr, batchName(f.batch), f.epochs, valNote)
 
 	res := trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: f.save}
 	fillDevice(&res, b.Info())
 	start := time.Now()
-	bar := newBar(e, f.json)
+	firstEpoch := m.Info.Epoch + 1
+	lastEpoch := m.Info.Epoch + f.epochs // epochs count over the model's life
+	bar := newBar(e, f.json, lastEpoch)
+	logged := func(epoch int) bool {
+		return f.logEvery == 0 || (epoch-firstEpoch)%f.logEvery == 0 || epoch == lastEpoch
+	}
 	// A failed checkpoint write stops training: the context is cancelled
 	// from the epoch hook and the error reported.
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	var saveErr error
-	lastEpoch := m.Info.Epoch + f.epochs // epochs count over the model's life
-	cfg := nn.Config{Optimizer: opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed}
+	save := func() {
+		if f.save != "" && saveErr == nil {
+			if err := m.Save(f.save); err != nil {
+				saveErr = fmt.Errorf("save checkpoint: %w", err)
+				cancel()
+			}
+		}
+	}
+	var epochs []nn.EpochStats
 	hooks := nn.Hooks{
 		Step: bar.progress,
 		Epoch: func(s nn.EpochStats) {
-			bar.epoch(s, lastEpoch)
-			res.History = append(res.History, s)
-			if f.save != "" && !s.Partial && saveErr == nil {
-				if err := m.Save(f.save); err != nil {
-					saveErr = fmt.Errorf("save checkpoint: %w", err)
-					cancel()
-				}
+			epochs = append(epochs, s)
+			if s.Partial {
+				bar.epoch(s)
+				return
+			}
+			if logged(s.Epoch) {
+				bar.epoch(s)
+				save()
 			}
 		},
 	}
 	hist, trainErr := nn.Train(ctx, b, m, split.Train, cfg, hooks)
 	bar.finish()
+	if n := len(epochs); n > 0 && !logged(epochs[n-1].Epoch) && !epochs[n-1].Partial {
+		bar.epoch(epochs[n-1]) // the last epoch of a run that stopped early
+	}
 	if g, ok := b.(*gpu.Backend); ok && f.autotune {
 		for _, l := range g.TuneLog() {
 			fmt.Fprintf(e.stderr, "autotune: %s\n", l)
@@ -179,17 +278,30 @@ func runTrain(e *env, args []string) error {
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.Epochs = len(hist.Epochs)
+	for _, s := range hist.Epochs {
+		res.History = append(res.History, newHistoryEntry(s))
+	}
+	// The training figures are those of the epoch whose weights the model
+	// holds: the last, or with early stopping the best.
+	trainEpoch := nn.EpochStats{}
 	if n := len(hist.Epochs); n > 0 {
-		last := hist.Epochs[n-1]
-		res.TrainLoss, res.TrainAccuracy = last.Loss, last.Accuracy
+		trainEpoch = hist.Epochs[n-1]
 		total, secs := 0, 0.0
 		for _, s := range hist.Epochs {
 			total += s.Samples
 			secs += s.Duration.Seconds()
+			if cfg.Patience > 0 && s.Epoch == hist.BestEpoch {
+				trainEpoch = s
+			}
 		}
 		if secs > 0 {
 			res.SamplesPerSecond = float64(total) / secs
 		}
+		res.TrainLoss, res.TrainAccuracy = trainEpoch.Loss, trainEpoch.Accuracy
+	}
+	if cfg.ValFraction > 0 {
+		best, stopped := hist.BestEpoch, hist.StoppedEarly
+		res.BestEpoch, res.StoppedEarly = &best, &stopped
 	}
 	if saveErr != nil {
 		return saveErr
@@ -215,20 +327,46 @@ func runTrain(e *env, args []string) error {
 		}
 		return trainErr
 	}
+	if hist.StoppedEarly {
+		bestStats := hist.Epochs[0]
+		for _, s := range hist.Epochs {
+			if s.Epoch == hist.BestEpoch {
+				bestStats = s
+			}
+		}
+		fmt.Fprintf(e.stderr, "early stop: no lower validation loss in the %d epochs after epoch %d (validation loss %.6g%s); its weights are kept\n",
+			cfg.Patience, hist.BestEpoch, bestStats.ValLoss, pct(", accuracy ", bestStats.ValAccuracy))
+	} else if cfg.Patience > 0 && hist.BestEpoch > 0 && hist.BestEpoch < m.Info.Epoch {
+		fmt.Fprintf(e.stderr, "kept the weights of epoch %d, the lowest validation loss\n", hist.BestEpoch)
+	}
+	if f.save != "" {
+		save() // the final state: after the last epoch, or the best one kept
+		if saveErr != nil {
+			return saveErr
+		}
+	}
 	ev, err := m.Evaluate(split.Test, evalBatch(f.batch))
 	if err != nil {
 		return fmt.Errorf("evaluate on %s: %w", split.Test.Name, err)
 	}
 	res.TestLoss, res.TestAccuracy = ev.Loss, ev.Accuracy
 	if f.plot != "" {
-		if err := plotHistory(f.plot, res.History, m.Spec.String()); err != nil {
+		info := b.Info()
+		title := fmt.Sprintf("%v · %s · %s: %s (%s)", m.Spec, strings.Replace(split.Train.Name, " train", "", 1), info.Kind, info.Adapter, info.Precision)
+		if err := plotHistory(f.plot, hist, title); err != nil {
 			return err
 		}
 	}
 	if f.json {
 		return json.NewEncoder(e.stdout).Encode(res)
 	}
-	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%% on %d rows of %s (%.1fs, %s samples/s)\n",
+	if trainEpoch.Epoch > 0 {
+		fmt.Fprintf(e.stdout, "train: loss %.6g%s over %d rows in epoch %d\n", trainEpoch.Loss, pct(", accuracy ", trainEpoch.Accuracy), hist.TrainRows, trainEpoch.Epoch)
+		if !math.IsNaN(trainEpoch.ValLoss) {
+			fmt.Fprintf(e.stdout, "validation: loss %.6g%s on %d rows after epoch %d\n", trainEpoch.ValLoss, pct(", accuracy ", trainEpoch.ValAccuracy), hist.ValRows, trainEpoch.Epoch)
+		}
+	}
+	fmt.Fprintf(e.stdout, "test: loss %.6g, accuracy %.2f%% on %d rows of %s (%.1fs, %s samples/s)\n",
 		ev.Loss, 100*ev.Accuracy, ev.Rows, split.Test.Name, res.Seconds, humanRate(res.SamplesPerSecond))
 	if f.save != "" {
 		fmt.Fprintf(e.stdout, "model saved to %s\n", f.save)
@@ -237,6 +375,14 @@ func runTrain(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "plot written to %s\n", f.plot)
 	}
 	return nil
+}
+
+// pct formats a fraction as prefix + "12.34%", or "" for NaN.
+func pct(prefix string, v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return fmt.Sprintf("%s%.2f%%", prefix, 100*v)
 }
 
 func fillDevice(r *trainResult, info backend.Info) {
@@ -269,8 +415,8 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// progress draws a progress bar per epoch on a terminal, or one line per
-// epoch elsewhere.
+// progress draws a progress bar per epoch on a terminal, and prints the
+// epoch lines it is given.
 type progress struct {
 	e     *env
 	bar   *progressbar.ProgressBar
@@ -278,10 +424,11 @@ type progress struct {
 	quiet bool
 	start time.Time
 	ep    int
+	total int // the last epoch of the run
 }
 
-func newBar(e *env, quiet bool) *progress {
-	p := &progress{e: e, quiet: quiet, start: time.Now()}
+func newBar(e *env, quiet bool, total int) *progress {
+	p := &progress{e: e, quiet: quiet, start: time.Now(), total: total}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.tty = true
 	}
@@ -289,7 +436,7 @@ func newBar(e *env, quiet bool) *progress {
 }
 
 func (p *progress) progress(pr nn.Progress) {
-	if p.quiet || !p.tty {
+	if p.quiet || !p.tty || pr.Steps == 1 {
 		return
 	}
 	if p.bar == nil || pr.Epoch != p.ep {
@@ -307,7 +454,10 @@ func (p *progress) progress(pr nn.Progress) {
 	_ = p.bar.Set(pr.Step)
 }
 
-func (p *progress) epoch(s nn.EpochStats, total int) {
+// epoch prints one epoch's line. A full-batch epoch is one step, measured
+// before its update: it is also named by the number of updates before it,
+// the classic tutorial's "iteration".
+func (p *progress) epoch(s nn.EpochStats) {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		p.bar = nil
@@ -315,12 +465,23 @@ func (p *progress) epoch(s nn.EpochStats, total int) {
 	if p.quiet {
 		return
 	}
-	acc := ""
-	if !math.IsNaN(s.Accuracy) {
-		acc = fmt.Sprintf(", accuracy %.2f%%", 100*s.Accuracy)
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %d/%d", s.Epoch, p.total)
+	if s.Steps == 1 && !s.Partial {
+		fmt.Fprintf(&b, " (iteration %d)", s.Epoch-1)
 	}
-	fmt.Fprintf(p.e.stderr, "epoch %d/%d: loss %.4f%s, %s samples/s, %.1fs\n",
-		s.Epoch, total, s.Loss, acc, humanRate(s.SamplesPerSec), s.Duration.Seconds())
+	fmt.Fprintf(&b, ": loss %.6g%s", s.Loss, pct(", accuracy ", s.Accuracy))
+	if !math.IsNaN(s.ValLoss) {
+		fmt.Fprintf(&b, ", val loss %.6g%s", s.ValLoss, pct(", val accuracy ", s.ValAccuracy))
+		if s.Best {
+			b.WriteString(" (best)")
+		}
+	}
+	if s.Partial {
+		b.WriteString(" (interrupted)")
+	}
+	fmt.Fprintf(&b, ", %s samples/s, %.1fs", humanRate(s.SamplesPerSec), s.Duration.Seconds())
+	fmt.Fprintln(p.e.stderr, b.String())
 }
 
 func (p *progress) finish() {

@@ -1,0 +1,194 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gputrain/gputrain/backend"
+)
+
+// ValidationInfo is the validation state of a model: how its validation
+// set was chosen and where early stopping stands. Train keeps it in
+// Model.Info.Validation, and checkpoints store it (in MetaTraining), so that
+// a resumed run can hold out the same rows and continue counting.
+type ValidationInfo struct {
+	// Fraction and Seed are the Config.ValFraction and Config.ValSeed that
+	// chose the validation set (train.HoldOut(Fraction, Seed)); Fraction is
+	// 0 for a set given as Config.Val.
+	Fraction float64 `json:"fraction"`
+	Seed     uint64  `json:"seed"`
+	// Rows is the number of validation rows.
+	Rows int `json:"rows"`
+	// Patience is Config.Patience (0: no early stopping).
+	Patience int `json:"patience"`
+	// BestEpoch is the epoch with the lowest validation loss so far (0
+	// before the first) and BestLoss that loss.
+	BestEpoch int     `json:"best_epoch"`
+	BestLoss  float64 `json:"best_loss"`
+	// SinceBest counts the epochs trained after BestEpoch.
+	SinceBest int `json:"epochs_since_best"`
+	// StoppedEarly is true when the last Train call stopped because
+	// SinceBest reached Patience.
+	StoppedEarly bool `json:"stopped_early"`
+}
+
+// HoldsBest reports whether a model whose Info.Validation is v holds the
+// weights of its best epoch: Train leaves them there when early stopping is
+// on (Patience > 0), and the latest epoch's weights are the best ones when
+// no epoch followed it.
+func (v *ValidationInfo) HoldsBest() bool {
+	return v != nil && v.BestEpoch > 0 && (v.Patience > 0 || v.SinceBest == 0)
+}
+
+// sameSplit reports whether v was made by the same split as w.
+func (v *ValidationInfo) sameSplit(w *ValidationInfo) bool {
+	return v != nil && w != nil && v.Fraction == w.Fraction && v.Seed == w.Seed && v.Rows == w.Rows
+}
+
+// validationSets returns the training and validation sets cfg asks for: train
+// and cfg.Val, or train split by HoldOut(cfg.ValFraction, cfg.ValSeed), or
+// train and nil without validation.
+func (cfg Config) validationSets(train *Set) (*Set, *Set, error) {
+	switch {
+	case cfg.Val != nil:
+		return train, cfg.Val, nil
+	case cfg.ValFraction == 0:
+		return train, nil, nil
+	}
+	kept, held, err := train.HoldOut(cfg.ValFraction, cfg.ValSeed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: holding out the validation set: %w", err)
+	}
+	held.Name = train.Name + " (validation)"
+	return kept, held, nil
+}
+
+// validator evaluates a model on a validation set at the end of every
+// epoch, on the device: the set is uploaded once, each evaluation records a
+// forward pass per chunk whose loss and correct count accumulate in two 1×1
+// tensors, read back together with the epoch's training sums (one
+// readback an epoch). With early stopping it keeps a copy of the best
+// epoch's parameters on the device (copied by Gather through an identity
+// index, so nothing is read back) and can put it back.
+type validator struct {
+	m        *Model
+	set      *Set
+	x, t     backend.Tensor
+	scale    float64
+	ws, last *workspace
+	chunk    int
+	order    backend.Tensor // 0..max(rows, widest parameter)-1
+	loss     backend.Tensor
+	count    backend.Tensor // nil for regression
+	params   []backend.Tensor
+	best     []backend.Tensor // nil without early stopping
+}
+
+// newValidator uploads val and allocates the evaluation buffers (chunks of
+// at most chunk rows) and, if keepBest, a copy of m's parameters.
+func newValidator(a *allocator, m *Model, val *Set, chunk int, keepBest bool) (*validator, error) {
+	b := m.b
+	v := &validator{m: m, set: val, chunk: min(max(chunk, 1), val.Rows)}
+	var err error
+	if v.x, v.t, v.scale, err = m.upload(a, val); err != nil {
+		return nil, err
+	}
+	v.ws = m.newWorkspace(a, v.chunk, false)
+	n := val.Rows
+	for _, l := range m.layers {
+		v.params = append(v.params, l.w, l.bias)
+		n = max(n, l.in)
+	}
+	v.order = a.new(n, 1, backend.Index)
+	v.loss = a.new(1, 1, backend.Float)
+	if m.Spec.Head.Classifies() {
+		v.count = a.new(1, 1, backend.Float)
+	}
+	if keepBest {
+		for _, p := range v.params {
+			v.best = append(v.best, a.new(p.Rows(), p.Cols(), p.DType()))
+		}
+	}
+	if a.err != nil {
+		return nil, fmt.Errorf("nn: allocating validation buffers for %v, %d rows: %w", m.Spec, val.Rows, a.err)
+	}
+	v.last = v.ws.view(b, val.Rows-(val.Rows-1)/v.chunk*v.chunk)
+	ord := make([]uint32, n)
+	for i := range ord {
+		ord[i] = uint32(i)
+	}
+	if err := b.WriteIndices(v.order, ord); err != nil {
+		return nil, fmt.Errorf("nn: writing the validation row order: %w", err)
+	}
+	return v, nil
+}
+
+// record records the evaluation of the model's current parameters: the
+// validation loss and correct count restart from zero and accumulate over
+// the chunks. Nothing is read back.
+func (v *validator) record() {
+	b, m := v.m.b, v.m
+	kind := m.Spec.Head.Loss()
+	b.Fill(v.loss, 0)
+	if v.count != nil {
+		b.Fill(v.count, 0)
+	}
+	n := v.set.Rows
+	for off := 0; off < n; off += v.chunk {
+		w := v.ws
+		if off+v.chunk >= n {
+			w = v.last
+		}
+		b.Gather(w.x, v.x, v.order, off, v.scale)
+		b.Gather(w.t, v.t, v.order, off, 1)
+		m.forward(w)
+		out := m.out(w)
+		b.LossGrad(v.loss, w.ds[len(w.ds)-1], out, w.t, kind)
+		if v.count != nil {
+			b.CountCorrect(v.count, out, w.t, kind)
+		}
+	}
+}
+
+// copyParams records dst[i] = src[i] for parameter tensors of equal shapes.
+func (v *validator) copyParams(dst, src []backend.Tensor) {
+	for i, s := range src {
+		v.m.b.Gather(dst[i], s, v.order, 0, 1)
+	}
+}
+
+// keep records a copy of the current parameters as the best ones.
+func (v *validator) keep() {
+	if v.best != nil {
+		v.copyParams(v.best, v.params)
+	}
+}
+
+// restore records putting the best parameters back into the model.
+func (v *validator) restore() {
+	if v.best != nil {
+		v.copyParams(v.params, v.best)
+	}
+}
+
+// readSums reads the training loss and count sums (lossT, countT) and the
+// validation ones with one wait. Counts are 0 for regression.
+func (v *validator) readSums(lossT, countT backend.Tensor) (loss, count, vloss, vcount float64, err error) {
+	ts := []backend.Tensor{lossT, v.loss}
+	if v.count != nil {
+		ts = append(ts, countT, v.count)
+	}
+	r, err := backend.ReadAll(v.m.b, ts...)
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("nn: reading the training and validation loss: %w", err)
+	}
+	loss, vloss = r[0][0], r[1][0]
+	if v.count != nil {
+		count, vcount = r[2][0], r[3][0]
+	}
+	return loss, count, vloss, vcount, nil
+}
+
+// noValidation is the ValLoss and ValAccuracy of an epoch without
+// validation.
+var noValidation = math.NaN()
