@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/safetensors"
 )
 
@@ -22,6 +23,11 @@ const (
 	// MetaTraining holds the TrainInfo: epoch, step, optimizer, lr, seed,
 	// shuffle_seed, data.
 	MetaTraining = "training"
+	// MetaTable holds the Table encoding of a model trained on a CSV table
+	// (data.TableEncoder as JSON: target, target_kind, task, na, columns
+	// with their kinds, fill values and categories, classes); absent
+	// otherwise.
+	MetaTable = "table"
 )
 
 // CheckpointFormat is the value of MetaFormat in checkpoints nn writes.
@@ -103,6 +109,16 @@ func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[stri
 		MetaScaling:  string(scj),
 		MetaTraining: string(tj),
 	}
+	if m.Table != nil {
+		if err := checkTable(m.Table, m.Spec); err != nil {
+			return nil, nil, err
+		}
+		tb, err := json.Marshal(m.Table)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nn: encoding the table encoding: %w", err)
+		}
+		meta[MetaTable] = string(tb)
+	}
 	return ts, meta, nil
 }
 
@@ -159,6 +175,46 @@ func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
 	return spec, sc, info, nil
 }
 
+// tableFromMeta decodes the table encoding of a checkpoint, nil when it has
+// none, and checks it against spec.
+func tableFromMeta(meta map[string]string, spec Spec) (*data.TableEncoder, error) {
+	s, ok := meta[MetaTable]
+	if !ok {
+		return nil, nil
+	}
+	var enc data.TableEncoder
+	if err := json.Unmarshal([]byte(s), &enc); err != nil {
+		return nil, fmt.Errorf("nn: checkpoint table encoding: %w", err)
+	}
+	if err := checkTable(&enc, spec); err != nil {
+		return nil, fmt.Errorf("nn: checkpoint table encoding: %w", err)
+	}
+	return &enc, nil
+}
+
+// checkTable checks that enc is valid and produces what spec takes: Inputs
+// inputs, and a target its head predicts.
+func checkTable(enc *data.TableEncoder, spec Spec) error {
+	if err := enc.Validate(); err != nil {
+		return err
+	}
+	if w := enc.Width(); w != spec.Inputs {
+		return fmt.Errorf("nn: the table encoding makes %d inputs, model %v takes %d", w, spec, spec.Inputs)
+	}
+	ok := false
+	switch enc.Task {
+	case data.TaskClassify:
+		n := len(enc.Classes)
+		ok = spec.Head == BinaryHead && n == 2 || spec.Head == SoftmaxHead && spec.Outputs == n
+	case data.TaskRegress:
+		ok = spec.Head == RegressionHead && spec.Outputs == 1
+	}
+	if !ok {
+		return fmt.Errorf("nn: the table encoding's target %q (%v, %d classes) does not fit model %v", enc.Target, enc.Task, len(enc.Classes), spec)
+	}
+	return nil
+}
+
 // setFromCheckpoint validates f's tensors against m.Spec and uploads them.
 // safetensors.Read has already checked that each tensor's data matches its
 // shape.
@@ -211,7 +267,8 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 // and "layers.{i}.bias" ([out]), which PyTorch loads with
 // load_state_dict into a module holding a ModuleList (or a Sequential of
 // only Linear layers) named "layers", applying the activation between them
-// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining). Values
+// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining,
+// MetaTable). Values
 // are stored as F32, or F64 when the backend computes in float64. It refuses
 // to save non-finite parameters, and returns device and file errors; the file
 // is written to a temporary file in the same folder and renamed over path
@@ -249,7 +306,11 @@ func Load(path string, b backend.Backend) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
-	m := &Model{Spec: spec, Scaling: sc, Info: info, b: b}
+	table, err := tableFromMeta(f.Metadata, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	m := &Model{Spec: spec, Scaling: sc, Info: info, Table: table, b: b}
 	if err := m.alloc(); err != nil {
 		return nil, err
 	}
@@ -261,7 +322,7 @@ func Load(path string, b backend.Backend) (*Model, error) {
 }
 
 // LoadParams replaces m's parameters with those of the checkpoint at path,
-// keeping m's Spec and taking the checkpoint's Scaling and Info, e.g. to
+// keeping m's Spec and taking the checkpoint's Scaling, Info and Table, e.g. to
 // resume training a model built from command-line flags. A tensor whose shape
 // does not match m.Spec is an error naming the tensor and both shapes, and
 // leaves m unchanged. It panics if m was freed.
@@ -277,6 +338,9 @@ func (m *Model) LoadParams(path string) error {
 	if _, sc, info, err := specFromMeta(f.Metadata); err == nil && sc.validate(m.Spec) == nil {
 		m.Scaling, m.Info = sc, info
 	}
+	if table, err := tableFromMeta(f.Metadata, m.Spec); err == nil && table != nil {
+		m.Table = table
+	}
 	return nil
 }
 
@@ -288,4 +352,24 @@ func readCheckpoint(path string) (*safetensors.File, error) {
 		return nil, fmt.Errorf("nn: loading checkpoint: %w", err)
 	}
 	return f, nil
+}
+
+// LoadTable reads the table encoding of the checkpoint at path (nil when
+// the model was not trained on a table), checked against the checkpoint's
+// spec, without building the model: e.g. to encode a table before the
+// model is loaded.
+func LoadTable(path string) (*data.TableEncoder, error) {
+	f, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	spec, _, _, err := specFromMeta(f.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	t, err := tableFromMeta(f.Metadata, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
 }
