@@ -495,64 +495,70 @@ func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name 
 		}
 		ti = i
 	}
+	// The columns read, in header order: the first missing cell of a row
+	// is the one reported.
+	order := slices.Clone(idx)
+	if ti >= 0 {
+		order = append(order, ti)
+	}
+	slices.Sort(order)
 	w := enc.Width()
 	feats := make([]float64, 0, len(rows)*w)
 	var labels []float64
 	row := make([]float64, w)
 rows:
 	for _, i := range rows {
-		clear(row)
-		var label float64
-		if ti >= 0 {
-			cell := t.cells[i][ti]
-			if isNA(cell) {
-				if enc.NA == NAError {
-					return nil, rep, naError(t, i, ti, cell)
-				}
-				rep.drop(t.Line(i, ti))
+		filled := 0
+		for _, j := range order {
+			cell := t.cells[i][j]
+			if !isNA(cell) {
 				continue
 			}
+			if enc.NA == NAError {
+				return nil, rep, naError(t, i, j, cell)
+			}
+			if enc.NA == NADrop || j == ti {
+				rep.drop(t.Line(i, j))
+				continue rows
+			}
+			filled++
+		}
+		var label float64
+		if ti >= 0 {
 			v, err := enc.targetValue(t, i, ti)
 			if err != nil {
 				return nil, rep, err
 			}
 			label = v
 		}
-		off, filled := 0, 0
+		clear(row)
+		off := 0
 		for k := range enc.Columns {
 			c := &enc.Columns[k]
 			j := idx[k]
 			cell := t.cells[i][j]
-			if isNA(cell) {
-				switch enc.NA {
-				case NAError:
-					return nil, rep, naError(t, i, j, cell)
-				case NADrop:
-					rep.drop(t.Line(i, j))
-					continue rows
-				}
-				filled++
+			switch {
+			case isNA(cell): // NAFill
 				if c.Kind == Number {
 					row[off] = c.Fill
 				} else if c.Missing {
 					row[off+len(c.Categories)] = 1
 				}
-				off += c.width()
-				continue
-			}
-			if c.Kind == Number {
+			case c.Kind == Number:
 				v, err := numberCell(t, i, j)
 				if err != nil {
 					return nil, rep, err
 				}
 				row[off] = v
-			} else if p, ok := enc.catIndex[k][cell]; ok {
-				row[off+p] = 1
-			} else {
-				if rep.Unseen == 0 {
-					rep.UnseenExample = fmt.Sprintf("line %d, column %q: %q", t.Line(i, j), c.Name, cell)
+			default:
+				if p, ok := enc.catIndex[k][cell]; ok {
+					row[off+p] = 1
+				} else {
+					if rep.Unseen == 0 {
+						rep.UnseenExample = fmt.Sprintf("line %d, column %q: %q", t.Line(i, j), c.Name, cell)
+					}
+					rep.Unseen++
 				}
-				rep.Unseen++
 			}
 			off += c.width()
 		}
