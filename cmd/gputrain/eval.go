@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "eval", summary: "evaluate a saved model on a data set's test split", run: runEval})
-	register(&command{name: "predict", summary: "predict with a saved model", run: runPredict})
+	register(&command{name: "eval", summary: "evaluate a saved model on a data set's test split or a CSV table", run: runEval})
+	register(&command{name: "predict", summary: "predict with a saved model (images, or every row of a CSV table)", run: runPredict})
 }
 
 // dataSplit is a loaded split with the name to report.
