@@ -292,25 +292,17 @@ func (m *Model) Save(path string) error {
 }
 
 // Load reads a checkpoint written by Save and builds its model on b, with
-// the spec, scaling and training info from its metadata. A tensor whose shape
+// the spec, scaling, training info and table encoding from its metadata. A tensor whose shape
 // does not match the spec is an error naming the tensor and both shapes.
 // The file is validated by safetensors.Read: a damaged or hostile file is an
 // error naming the file and the field or tensor at fault, and never causes
 // an allocation larger than the file.
 func Load(path string, b backend.Backend) (*Model, error) {
-	f, err := readCheckpoint(path)
+	f, m, err := readModel(path)
 	if err != nil {
 		return nil, err
 	}
-	spec, sc, info, err := specFromMeta(f.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	table, err := tableFromMeta(f.Metadata, spec)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	m := &Model{Spec: spec, Scaling: sc, Info: info, Table: table, b: b}
+	m.b = b
 	if err := m.alloc(); err != nil {
 		return nil, err
 	}
@@ -359,17 +351,27 @@ func readCheckpoint(path string) (*safetensors.File, error) {
 // spec, without building the model: e.g. to encode a table before the
 // model is loaded.
 func LoadTable(path string) (*data.TableEncoder, error) {
-	f, err := readCheckpoint(path)
+	_, m, err := readModel(path)
 	if err != nil {
 		return nil, err
 	}
-	spec, _, _, err := specFromMeta(f.Metadata)
+	return m.Table, nil
+}
+
+// readModel reads the checkpoint at path and decodes its metadata into a
+// model without a backend or parameters.
+func readModel(path string) (*safetensors.File, *Model, error) {
+	f, err := readCheckpoint(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
+		return nil, nil, err
 	}
-	t, err := tableFromMeta(f.Metadata, spec)
+	spec, sc, info, err := specFromMeta(f.Metadata)
 	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
-	return t, nil
+	table, err := tableFromMeta(f.Metadata, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return f, &Model{Spec: spec, Scaling: sc, Info: info, Table: table}, nil
 }

@@ -278,7 +278,9 @@ func TestBadTables(t *testing.T) {
 			[]string{"column \"name\" holds text with 120 distinct values", "cap of 100 categories", "drop name", "features"}},
 		{"infinite number", func(p string) []string { return []string{"--csv", p, "--target", "y"} }, "a,y\n1,1\n2,2\n1e999,1\n3,2\n",
 			[]string{"line 4, column \"a\": \"1e999\" is not a finite number"}},
-		{"text target regressed", func(p string) []string { return []string{"--csv", p, "--target", "kind", "--task", "regress", "--na", "fill"} }, "",
+		{"text target regressed", func(p string) []string {
+			return []string{"--csv", p, "--target", "kind", "--task", "regress", "--na", "fill"}
+		}, "",
 			[]string{"line 2, column \"kind\": \"small\": the target holds text"}},
 		{"eval: text in a number column", func(p string) []string { return []string{"eval", "--model", ck, "--csv", p} },
 			"id,area,district,floor,price,kind\n1,50,hills,2,1,small\n2,big,hills,2,1,small\n",
