@@ -259,9 +259,6 @@ type TableEncoder struct {
 	// regression. A numeric target's classes are its values written
 	// shortest (strconv 'g', -1).
 	Classes []string `json:"classes,omitempty"`
-
-	catIndex   []map[string]int // per column: category -> offset
-	classIndex map[string]int
 }
 
 // Width returns the number of model inputs the encoder produces.
@@ -399,26 +396,21 @@ func checkSortedDistinct(vs []string, numeric bool) error {
 	return nil
 }
 
-// prepare builds the lookup maps of enc.
-func (enc *TableEncoder) prepare() {
-	if enc.catIndex != nil {
-		return
-	}
-	enc.catIndex = make([]map[string]int, len(enc.Columns))
-	for i, c := range enc.Columns {
-		if c.Kind != Text {
-			continue
-		}
-		m := make(map[string]int, len(c.Categories))
-		for k, v := range c.Categories {
+// lookups returns the position of every category of every text column and
+// of every class.
+func (enc *TableEncoder) lookups() (cats []map[string]int, classes map[string]int) {
+	index := func(vs []string) map[string]int {
+		m := make(map[string]int, len(vs))
+		for k, v := range vs {
 			m[v] = k
 		}
-		enc.catIndex[i] = m
+		return m
 	}
-	enc.classIndex = make(map[string]int, len(enc.Classes))
-	for k, v := range enc.Classes {
-		enc.classIndex[v] = k
+	cats = make([]map[string]int, len(enc.Columns))
+	for i, c := range enc.Columns {
+		cats[i] = index(c.Categories)
 	}
+	return cats, index(enc.Classes)
 }
 
 // EncodeReport says what Encode did with a table's rows.
@@ -478,7 +470,7 @@ func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name 
 	if err := enc.Validate(); err != nil {
 		return nil, rep, err
 	}
-	enc.prepare()
+	cats, classes := enc.lookups()
 	idx := make([]int, len(enc.Columns))
 	for k, c := range enc.Columns {
 		i, err := t.column(c.Name)
@@ -525,7 +517,7 @@ rows:
 		}
 		var label float64
 		if ti >= 0 {
-			v, err := enc.targetValue(t, i, ti)
+			v, err := enc.targetValue(t, i, ti, classes)
 			if err != nil {
 				return nil, rep, err
 			}
@@ -551,7 +543,7 @@ rows:
 				}
 				row[off] = v
 			default:
-				if p, ok := enc.catIndex[k][cell]; ok {
+				if p, ok := cats[k][cell]; ok {
 					row[off+p] = 1
 				} else {
 					if rep.Unseen == 0 {
@@ -592,7 +584,7 @@ rows:
 }
 
 // targetValue returns the label of row i's (non-missing) target cell.
-func (enc *TableEncoder) targetValue(t *Table, i, j int) (float64, error) {
+func (enc *TableEncoder) targetValue(t *Table, i, j int, classes map[string]int) (float64, error) {
 	cell := t.cells[i][j]
 	key := cell
 	if enc.TargetKind == Number {
@@ -605,7 +597,7 @@ func (enc *TableEncoder) targetValue(t *Table, i, j int) (float64, error) {
 		}
 		key = numberKey(v)
 	}
-	k, ok := enc.classIndex[key]
+	k, ok := classes[key]
 	if !ok {
 		return 0, fmt.Errorf("data: %s: line %d, column %q: class %q is not one of the %d classes of the training rows (%s)",
 			t.Path, t.Line(i, j), enc.Target, cell, len(enc.Classes), listSome(enc.Classes))
@@ -627,7 +619,7 @@ func numberCell(t *Table, i, j int) (float64, error) {
 }
 
 func naError(t *Table, i, j int, cell string) error {
-	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA); the NA policy drop skips such rows, fill fills them", t.Path, t.Line(i, j), t.Header[j], cell)
+	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA); --na drop skips such rows, --na fill fills them", t.Path, t.Line(i, j), t.Header[j], cell)
 }
 
 // numberKey writes a numeric class value the one way classes name it.

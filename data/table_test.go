@@ -244,7 +244,7 @@ func TestTableCategoryCap(t *testing.T) {
 	train := table(t, "cap.csv", b.String())
 	_, _, _, err := FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"name"}})
 	require.Error(t, err)
-	for _, w := range []string{train.Path, `column "name" holds text with 13 distinct values`, "cap of 5", "drop name", "features"} {
+	for _, w := range []string{train.Path, `column "name" holds text with 13 distinct values`, "cap of 5", "--drop name", "--features"} {
 		assert.Contains(t, err.Error(), w)
 	}
 	_, _, _, err = FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"n"}})

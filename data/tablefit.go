@@ -200,7 +200,7 @@ rows:
 		case len(enc.Classes) < 2:
 			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has one class, %q, in the training rows: nothing to learn", path, opt.Target, enc.Classes[0])
 		case len(enc.Classes) > maxCat:
-			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with task regress, or raise the cap)", path, opt.Target, len(enc.Classes), maxCat)
+			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with --task regress, or raise --max-categories)", path, opt.Target, len(enc.Classes), maxCat)
 		}
 	} else if err := checkVaries(train, ti, trainRows); err != nil {
 		return nil, nil, rep, err
@@ -273,7 +273,7 @@ func featureColumns(t *Table, ti int, features, drop []string) ([]int, error) {
 				if emptyColumn(t, j) {
 					continue
 				}
-				return nil, fmt.Errorf("data: %s: line 1: column %d has no name but holds values; name it in the header, or list the columns to use (features)", t.Path, j+1)
+				return nil, fmt.Errorf("data: %s: line 1: column %d has no name but holds values; name it in the header, or list the columns to use with --features", t.Path, j+1)
 			}
 			if _, err := t.column(h); err != nil {
 				return nil, err // named twice
@@ -312,7 +312,7 @@ func columnKind(t *Table, j int) (ColumnKind, error) {
 		}
 	}
 	if !present {
-		return "", fmt.Errorf("data: %s: column %q has no values (every cell is missing); leave it out (drop)", t.Path, t.Header[j])
+		return "", fmt.Errorf("data: %s: column %q has no values (every cell is missing); leave it out (--drop %s)", t.Path, t.Header[j], t.Header[j])
 	}
 	return Number, nil
 }
@@ -328,7 +328,7 @@ func chooseTask(t *Table, ti int, rows []int, kind ColumnKind, want Task) (Task,
 	if kind == Text {
 		if want == TaskRegress {
 			i := firstText(t, ti, rows)
-			return 0, "", fmt.Errorf("data: %s: line %d, column %q: %q: the target holds text, which cannot be regressed (task classify or auto)",
+			return 0, "", fmt.Errorf("data: %s: line %d, column %q: %q: the target holds text, which cannot be regressed (--task classify or auto)",
 				t.Path, t.Line(i, ti), name, t.cells[i][ti])
 		}
 		return TaskClassify, fmt.Sprintf("the target %q holds text: classification", name), nil
@@ -350,13 +350,13 @@ func chooseTask(t *Table, ti int, rows []int, kind ColumnKind, want Task) (Task,
 		return TaskRegress, fmt.Sprintf("the target %q holds numbers; regression as asked", name), nil
 	}
 	if integers && len(distinct) <= MaxAutoClasses {
-		return TaskClassify, fmt.Sprintf("the target %q holds %d distinct integers (at most %d): classification (task regress to override)", name, len(distinct), MaxAutoClasses), nil
+		return TaskClassify, fmt.Sprintf("the target %q holds %d distinct integers (at most %d): classification (--task regress to override)", name, len(distinct), MaxAutoClasses), nil
 	}
 	what := "non-integer numbers"
 	if integers {
 		what = fmt.Sprintf("%d distinct integers (more than %d)", len(distinct), MaxAutoClasses)
 	}
-	return TaskRegress, fmt.Sprintf("the target %q holds %s: regression (task classify to override)", name, what), nil
+	return TaskRegress, fmt.Sprintf("the target %q holds %s: regression (--task classify to override)", name, what), nil
 }
 
 // firstText returns the first of rows whose cell in column j is present
@@ -432,7 +432,7 @@ func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat
 		}
 	}
 	if present == 0 {
-		return c, fmt.Errorf("data: %s: column %q has no values in the training rows (every one is missing); leave it out (drop)", t.Path, c.Name)
+		return c, fmt.Errorf("data: %s: column %q has no values in the training rows (every one is missing); leave it out (--drop %s)", t.Path, c.Name, c.Name)
 	}
 	if kind == Number {
 		if na == NAFill {
@@ -456,7 +456,7 @@ func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat
 		if i := firstText(t, j, rows); mostlyNumbers(t, j, rows) {
 			why = fmt.Sprintf(" (it would be a number column but line %d holds %q)", t.Line(i, j), t.cells[i][j])
 		}
-		return c, fmt.Errorf("data: %s: column %q holds text with %d distinct values in the training rows, more than the cap of %d categories%s; leave it out (drop %s, or list the columns to use as features) or raise the cap",
+		return c, fmt.Errorf("data: %s: column %q holds text with %d distinct values in the training rows, more than the cap of %d categories%s; leave it out (--drop %s, or list the columns to use with --features) or raise --max-categories",
 			t.Path, c.Name, len(c.Categories), maxCat, why, c.Name)
 	}
 	return c, nil

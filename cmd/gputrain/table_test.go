@@ -275,7 +275,7 @@ func TestBadTables(t *testing.T) {
 		{"no such column to drop", func(p string) []string { return []string{"--csv", p, "--target", "price", "--drop", "Id"} }, "",
 			[]string{"line 1: no column \"Id\""}},
 		{"too many categories", func(p string) []string { return []string{"--csv", p, "--target", "y"} }, many,
-			[]string{"column \"name\" holds text with 120 distinct values", "cap of 100 categories", "drop name", "features"}},
+			[]string{"column \"name\" holds text with 120 distinct values", "cap of 100 categories", "--drop name", "--features"}},
 		{"infinite number", func(p string) []string { return []string{"--csv", p, "--target", "y"} }, "a,y\n1,1\n2,2\n1e999,1\n3,2\n",
 			[]string{"line 4, column \"a\": \"1e999\" is not a finite number"}},
 		{"text target regressed", func(p string) []string {
