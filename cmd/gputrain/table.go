@@ -209,9 +209,9 @@ func noteRows(e *env, path string, r data.EncodeReport) {
 	}
 }
 
-// tableHead picks the head for a table's target: BCE for two classes,
+// headFor picks the head for a data set: BCE for two classes,
 // softmax for more, regression for a number.
-func tableHead(s *data.Set) (nn.Head, int) {
+func headFor(s *data.Set) (nn.Head, int) {
 	switch {
 	case s.Classes == 2:
 		return nn.BinaryHead, 1

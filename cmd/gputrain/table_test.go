@@ -158,10 +158,21 @@ func TestTrainCSV(t *testing.T) {
 	})
 
 	t.Run("three classes with drop", func(t *testing.T) {
-		code, stdout, stderr := gputrain(t, "--device", "cpu", "--csv", train, "--target", "district", "--drop", "id,kind", "--na", "drop", "--epochs", "2", "--json")
+		ck := filepath.Join(dir, "district.safetensors")
+		code, stdout, stderr := gputrain(t, "--device", "cpu", "--csv", train, "--target", "district", "--drop", "id,kind", "--na", "drop", "--epochs", "2", "--save", ck, "--json")
 		require.Equal(t, 0, code, stderr)
 		assert.Contains(t, stderr, "dropped 54 rows with missing cells (lines 5, 6, 9, 13") // district NA, floor empty
 		assert.Contains(t, decode(t, stdout)["model"], "softmax")
+
+		// predict keeps one line per row: a row with a missing feature
+		// (NA policy drop) gets empty cells; the target is not read.
+		code, stdout, stderr = gputrain(t, "predict", "--device", "cpu", "--model", ck, "--csv", train)
+		require.Equal(t, 0, code, stderr)
+		recs := readCSVString(t, stdout)
+		require.Len(t, recs, 161)
+		assert.Equal(t, []string{"row", "district", "p(harbour)", "p(hills)", "p(old town)"}, recs[0])
+		assert.Equal(t, []string{"5", "", "", "", ""}, recs[5], "row 5 (line 6) has no floor")
+		assert.NotEmpty(t, recs[4][1], "row 4's district is NA, which predict does not read")
 	})
 }
 

@@ -133,7 +133,7 @@ func runTrain(e *env, args []string) error {
 		}
 	} else {
 		spec := nn.Spec{Inputs: split.Train.Cols, Hidden: hidden, Activation: act}
-		spec.Head, spec.Outputs = tableHead(split.Train)
+		spec.Head, spec.Outputs = headFor(split.Train)
 		if spec.Head == nn.RegressionHead && table == nil {
 			return fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
 		}
