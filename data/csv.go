@@ -24,28 +24,58 @@ const (
 	// NADrop skips every row that has such a cell in a chosen column and
 	// counts the skipped rows in CSVReport.Dropped (and Set.Dropped).
 	NADrop
+	// NAFill keeps the row and fills the cell: a number with the column's
+	// mean over the training rows, text with a category of its own. Only
+	// tables (FitTable, TableEncoder) fill; LoadCSV rejects it.
+	NAFill
 )
 
-// String returns "error" or "drop".
+// naPolicyNames are the names of the NA policies, as ParseNAPolicy takes
+// them.
+var naPolicyNames = [...]string{NAError: "error", NADrop: "drop", NAFill: "fill"}
+
+// String returns "error", "drop" or "fill".
 func (p NAPolicy) String() string {
-	switch p {
-	case NAError:
-		return "error"
-	case NADrop:
-		return "drop"
+	if p >= 0 && int(p) < len(naPolicyNames) {
+		return naPolicyNames[p]
 	}
 	return fmt.Sprintf("NAPolicy(%d)", int(p))
 }
 
-// ParseNAPolicy parses "error" or "drop" (the --na flag).
+// ParseNAPolicy parses "error", "drop" or "fill" (the --na flag); empty
+// means error.
 func ParseNAPolicy(s string) (NAPolicy, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "error", "":
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
 		return NAError, nil
-	case "drop":
-		return NADrop, nil
 	}
-	return 0, fmt.Errorf("data: NA policy %q: want error or drop", s)
+	for i, n := range naPolicyNames {
+		if s == n {
+			return NAPolicy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("data: NA policy %q: want %s", s, strings.Join(naPolicyNames[:], ", "))
+}
+
+// MarshalText returns the policy's name.
+func (p NAPolicy) MarshalText() ([]byte, error) {
+	if p < 0 || int(p) >= len(naPolicyNames) {
+		return nil, fmt.Errorf("data: unknown NA policy %d", int(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText parses a name written by MarshalText.
+func (p *NAPolicy) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		return fmt.Errorf("data: empty NA policy")
+	}
+	v, err := ParseNAPolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
 }
 
 // CSVReport summarises what LoadCSV read.
@@ -57,8 +87,10 @@ type CSVReport struct {
 	DroppedLines []int
 }
 
-// naCells are the spellings of a missing value.
-var naCells = []string{"", "na", "n/a", "nan", "null", "none", "?"}
+// naCells are the spellings of a missing value, compared in lower case.
+// "None" is not one: in text columns it is often a category of its own
+// (the Ames houses' MasVnrType "None" means no masonry veneer).
+var naCells = []string{"", "na", "n/a", "nan", "null", "?"}
 
 func isNA(cell string) bool { return slices.Contains(naCells, strings.ToLower(cell)) }
 
@@ -92,7 +124,7 @@ func LoadCSV(path string, x []string, y string, na NAPolicy) (*Set, CSVReport, e
 func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
 	var rep CSVReport
 	if na != NAError && na != NADrop {
-		return nil, rep, fmt.Errorf("data: %s: unknown NA policy %d", path, int(na))
+		return nil, rep, fmt.Errorf("data: %s: NA policy %v: reading numeric columns takes error or drop (fill is for tables)", path, na)
 	}
 	if len(x) == 0 {
 		return nil, rep, fmt.Errorf("data: %s: no feature columns given", path)

@@ -58,7 +58,8 @@ func TestLoadCSV(t *testing.T) {
 		{name: "target is feature", content: good, x: []string{"Id"}, y: "Id", wantErr: []string{"both a feature and the target"}},
 		{name: "feature twice", content: good, x: []string{"Id", "Id"}, y: "SalePrice", wantErr: []string{"given twice"}},
 		{name: "no features", content: good, y: "SalePrice", wantErr: []string{"no feature columns"}},
-		{name: "bad policy", content: good, x: []string{"Id"}, y: "SalePrice", na: NAPolicy(7), wantErr: []string{"unknown NA policy"}},
+		{name: "bad policy", content: good, x: []string{"Id"}, y: "SalePrice", na: NAPolicy(7), wantErr: []string{"NA policy NAPolicy(7)"}},
+		{name: "fill is for tables", content: good, x: []string{"Id"}, y: "SalePrice", na: NAFill, wantErr: []string{"fill is for tables"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,11 +105,11 @@ func TestLoadCSVMissingFile(t *testing.T) {
 }
 
 func TestParseNAPolicy(t *testing.T) {
-	for in, want := range map[string]NAPolicy{"error": NAError, "drop": NADrop, "DROP": NADrop, "": NAError} {
+	for in, want := range map[string]NAPolicy{"error": NAError, "drop": NADrop, "DROP": NADrop, "": NAError, "fill": NAFill} {
 		got, err := ParseNAPolicy(in)
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
-		assert.Contains(t, []string{"error", "drop"}, got.String())
+		assert.Contains(t, []string{"error", "drop", "fill"}, got.String())
 	}
 	_, err := ParseNAPolicy("skip")
 	require.ErrorContains(t, err, `"skip"`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -87,6 +88,58 @@ func FuzzCSV(f *testing.F) {
 		}
 		if err := set.Validate(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzTable feeds arbitrary text to the table reader and FitTable (target
+// "y", every policy and task), and encodes the file again with what was
+// fitted: nothing may panic, and what is accepted must be consistent.
+func FuzzTable(f *testing.F) {
+	f.Add("a,b,y\n1,x,1\n2,y,2\n3,x,1\n4,NA,2\n", uint8(0))
+	f.Add("y,a\ncat,1\ndog,2\ncat,\ndog,4\n", uint8(5))
+	f.Add("a,,y\n1,,1e999\n2,,3\n", uint8(7))
+	f.Add("\ufeffy,a,a\n1,2,3\n", uint8(1))
+	f.Add("a,y\n\"1\n2\",3\n4,5\n6,7\n", uint8(2))
+	f.Add("y\n1\n2\n", uint8(3))
+	f.Add("a,y\n1,2\n3\n", uint8(4))
+	f.Add("", uint8(0))
+	f.Fuzz(func(t *testing.T, text string, mode uint8) {
+		tb, err := readTable("f.csv", strings.NewReader(text))
+		if err != nil {
+			if tb != nil {
+				t.Fatal("table returned with an error")
+			}
+			return
+		}
+		opt := TableOptions{Target: "y", NA: NAPolicy(mode % 3), Task: Task(mode / 3 % 3), MaxCategories: 8, TestFraction: 0.3, Seed: uint64(mode)}
+		enc, sp, rep, err := FitTable(tb, nil, opt)
+		if err != nil {
+			if enc != nil || sp != nil {
+				t.Fatal("results returned with an error")
+			}
+			return
+		}
+		if err := enc.Validate(); err != nil {
+			t.Fatalf("fitted an invalid encoder: %v", err)
+		}
+		for _, s := range []*Set{sp.Train, sp.Test} {
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if s.Rows < 1 || s.Cols != enc.Width() {
+				t.Fatalf("%s: %d rows of %d features, encoder width %d", s.Name, s.Rows, s.Cols, enc.Width())
+			}
+		}
+		if rep.Train.Rows+rep.Test.Rows != rep.File.Rows {
+			t.Fatalf("split %d+%d of %d rows", rep.Train.Rows, rep.Test.Rows, rep.File.Rows)
+		}
+		s, _, err := enc.Encode(tb, true)
+		if err != nil {
+			t.Fatalf("the fitted file does not encode again: %v", err)
+		}
+		if s.Rows != rep.File.Rows {
+			t.Fatalf("encoding again gave %d rows, fitting kept %d", s.Rows, rep.File.Rows)
 		}
 	})
 }

@@ -34,6 +34,10 @@
 //   - [LoadCSV] reads chosen numeric columns of a CSV file with a header row;
 //     [Set.Standardize] rescales them and remembers how, so that predictions
 //     can be mapped back to the original units.
+//   - [ReadTable] reads a CSV table of numbers and text; [FitTable] learns
+//     from its training rows how to encode it (missing cells, one-hot text,
+//     classes or a number to regress) into a [TableEncoder], and holds out a
+//     seeded test split ([HeldOut]).
 //
 // # Errors
 //

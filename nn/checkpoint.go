@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/safetensors"
 )
 
@@ -24,6 +25,11 @@ const (
 	// seed, rows, patience, best_epoch, best_loss, epochs_since_best,
 	// stopped_early) when training had a validation set.
 	MetaTraining = "training"
+	// MetaTable holds the Table encoding of a model trained on a CSV table
+	// (data.TableEncoder as JSON: target, target_kind, task, na, columns
+	// with their kinds, fill values and categories, classes); absent
+	// otherwise.
+	MetaTable = "table"
 )
 
 // CheckpointFormat is the value of MetaFormat in checkpoints nn writes.
@@ -105,6 +111,16 @@ func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[stri
 		MetaScaling:  string(scj),
 		MetaTraining: string(tj),
 	}
+	if m.Table != nil {
+		if err := checkTable(m.Table, m.Spec); err != nil {
+			return nil, nil, err
+		}
+		tb, err := json.Marshal(m.Table)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nn: encoding the table encoding: %w", err)
+		}
+		meta[MetaTable] = string(tb)
+	}
 	return ts, meta, nil
 }
 
@@ -161,6 +177,46 @@ func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
 	return spec, sc, info, nil
 }
 
+// tableFromMeta decodes the table encoding of a checkpoint, nil when it has
+// none, and checks it against spec.
+func tableFromMeta(meta map[string]string, spec Spec) (*data.TableEncoder, error) {
+	s, ok := meta[MetaTable]
+	if !ok {
+		return nil, nil
+	}
+	var enc data.TableEncoder
+	if err := json.Unmarshal([]byte(s), &enc); err != nil {
+		return nil, fmt.Errorf("nn: checkpoint table encoding: %w", err)
+	}
+	if err := checkTable(&enc, spec); err != nil {
+		return nil, fmt.Errorf("nn: checkpoint table encoding: %w", err)
+	}
+	return &enc, nil
+}
+
+// checkTable checks that enc is valid and produces what spec takes: Inputs
+// inputs, and a target its head predicts.
+func checkTable(enc *data.TableEncoder, spec Spec) error {
+	if err := enc.Validate(); err != nil {
+		return err
+	}
+	if w := enc.Width(); w != spec.Inputs {
+		return fmt.Errorf("nn: the table encoding makes %d inputs, model %v takes %d", w, spec, spec.Inputs)
+	}
+	ok := false
+	switch enc.Task {
+	case data.TaskClassify:
+		n := len(enc.Classes)
+		ok = spec.Head == BinaryHead && n == 2 || spec.Head == SoftmaxHead && spec.Outputs == n
+	case data.TaskRegress:
+		ok = spec.Head == RegressionHead && spec.Outputs == 1
+	}
+	if !ok {
+		return fmt.Errorf("nn: the table encoding's target %q (%v, %d classes) does not fit model %v", enc.Target, enc.Task, len(enc.Classes), spec)
+	}
+	return nil
+}
+
 // setFromCheckpoint validates f's tensors against m.Spec and uploads them.
 // safetensors.Read has already checked that each tensor's data matches its
 // shape.
@@ -213,7 +269,8 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 // and "layers.{i}.bias" ([out]), which PyTorch loads with
 // load_state_dict into a module holding a ModuleList (or a Sequential of
 // only Linear layers) named "layers", applying the activation between them
-// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining). Values
+// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining,
+// MetaTable). Values
 // are stored as F32, or F64 when the backend computes in float64. It refuses
 // to save non-finite parameters, and returns device and file errors; the file
 // is written to a temporary file in the same folder and renamed over path
@@ -237,21 +294,17 @@ func (m *Model) Save(path string) error {
 }
 
 // Load reads a checkpoint written by Save and builds its model on b, with
-// the spec, scaling and training info from its metadata. A tensor whose shape
+// the spec, scaling, training info and table encoding from its metadata. A tensor whose shape
 // does not match the spec is an error naming the tensor and both shapes.
 // The file is validated by safetensors.Read: a damaged or hostile file is an
 // error naming the file and the field or tensor at fault, and never causes
 // an allocation larger than the file.
 func Load(path string, b backend.Backend) (*Model, error) {
-	f, err := readCheckpoint(path)
+	f, m, err := readModel(path)
 	if err != nil {
 		return nil, err
 	}
-	spec, sc, info, err := specFromMeta(f.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	m := &Model{Spec: spec, Scaling: sc, Info: info, b: b}
+	m.b = b
 	if err := m.alloc(); err != nil {
 		return nil, err
 	}
@@ -263,7 +316,7 @@ func Load(path string, b backend.Backend) (*Model, error) {
 }
 
 // LoadParams replaces m's parameters with those of the checkpoint at path,
-// keeping m's Spec and taking the checkpoint's Scaling and Info, e.g. to
+// keeping m's Spec and taking the checkpoint's Scaling, Info and Table, e.g. to
 // resume training a model built from command-line flags. A tensor whose shape
 // does not match m.Spec is an error naming the tensor and both shapes, and
 // leaves m unchanged. It panics if m was freed.
@@ -278,6 +331,9 @@ func (m *Model) LoadParams(path string) error {
 	}
 	if _, sc, info, err := specFromMeta(f.Metadata); err == nil && sc.validate(m.Spec) == nil {
 		m.Scaling, m.Info = sc, info
+	}
+	if table, err := tableFromMeta(f.Metadata, m.Spec); err == nil && table != nil {
+		m.Table = table
 	}
 	return nil
 }
@@ -307,4 +363,34 @@ func (m *Model) savedParams() ([]Params, error) {
 		ps[i] = Params{In: l.in, Out: l.out, W: r[0], B: r[1]}
 	}
 	return ps, nil
+}
+
+// LoadTable reads the table encoding of the checkpoint at path (nil when
+// the model was not trained on a table), checked against the checkpoint's
+// spec, without building the model: e.g. to encode a table before the
+// model is loaded.
+func LoadTable(path string) (*data.TableEncoder, error) {
+	_, m, err := readModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return m.Table, nil
+}
+
+// readModel reads the checkpoint at path and decodes its metadata into a
+// model without a backend or parameters.
+func readModel(path string) (*safetensors.File, *Model, error) {
+	f, err := readCheckpoint(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, sc, info, err := specFromMeta(f.Metadata)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	table, err := tableFromMeta(f.Metadata, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return f, &Model{Spec: spec, Scaling: sc, Info: info, Table: table}, nil
 }

@@ -26,5 +26,8 @@
 // (package gpu) and in float64 on the CPU reference (package cpuref).
 //
 // Models are saved as safetensors files that PyTorch can load into an
-// nn.Sequential of Linear layers (see Model.Save).
+// nn.Sequential of Linear layers (see Model.Save). A model trained on a CSV
+// table keeps the table's encoding (Model.Table, a data.TableEncoder) in its
+// checkpoint, and EvaluateRegression scores a regression in the target's
+// units.
 package nn

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/data"
 )
 
 // Head is the output head of a model: how its last layer's outputs are read
@@ -249,6 +250,10 @@ type Model struct {
 	Scaling Scaling
 	// Info records the training so far.
 	Info TrainInfo
+	// Table, for a model trained on a CSV table, is the encoding that turns
+	// the table's rows into the model's inputs (and its target into labels);
+	// nil otherwise. It is stored in checkpoints (MetaTable).
+	Table *data.TableEncoder
 
 	b      backend.Backend
 	params backend.Tensor // every weight and bias, laid out by paramLayout

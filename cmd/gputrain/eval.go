@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "eval", summary: "evaluate a saved model on a data set's test split", run: runEval})
-	register(&command{name: "predict", summary: "predict with a saved model", run: runPredict})
+	register(&command{name: "eval", summary: "evaluate a saved model on a data set's test split or a CSV table", run: runEval})
+	register(&command{name: "predict", summary: "predict with a saved model (images, or every row of a CSV table)", run: runPredict})
 }
 
 // dataSplit is a loaded split with the name to report.
@@ -89,8 +89,8 @@ func classesOf(s nn.Spec) int {
 
 // modelFlags are the flags eval and predict share.
 type modelFlags struct {
-	model, data, digits, device *string
-	json                        *bool
+	model, data, digits, device, csv *string
+	json                             *bool
 }
 
 func addModelFlags(fs *flag.FlagSet) modelFlags {
@@ -100,6 +100,7 @@ func addModelFlags(fs *flag.FlagSet) modelFlags {
 		digits: fs.String("digits", "", "keep only these classes, as in training"),
 		device: fs.String("device", "auto", deviceHelp),
 		json:   fs.Bool("json", false, "print one JSON object on stdout"),
+		csv:    fs.String("csv", "", "a CSV table in `FILE`, for a model trained with train --csv, instead of --data"),
 	}
 }
 
@@ -112,11 +113,14 @@ func (f modelFlags) load(e *env) (*nn.Model, func(), *dataSplit, error) {
 }
 
 func runEval(e *env, args []string) error {
-	fs := newFlags(e, "eval", "--model FILE [--data ...] [flags]")
+	fs := newFlags(e, "eval", "--model FILE [--data ... | --csv FILE] [flags]")
 	mf := addModelFlags(fs)
 	asJSON := mf.json
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *mf.csv != "" {
+		return evalTable(e, fs, mf)
 	}
 	m, done, ds, err := mf.load(e)
 	if err != nil {
@@ -137,12 +141,21 @@ func runEval(e *env, args []string) error {
 }
 
 func runPredict(e *env, args []string) error {
-	fs := newFlags(e, "predict", "--model FILE [--data ...] [--n N] [flags]")
+	fs := newFlags(e, "predict", "--model FILE [--data ... [--n N] | --csv FILE [--out PRED.csv]] [flags]")
 	mf := addModelFlags(fs)
 	asJSON := mf.json
-	n := fs.Int("n", 10, "predict the first N rows of the test split")
+	n := fs.Int("n", 10, "with --data: predict the first N rows of the test split")
+	out := fs.String("out", "", "with --csv: write the predictions (CSV: row, the predicted target, class probabilities) to `FILE` instead of stdout")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if set := setFlags(fs); *mf.csv != "" && set["n"] {
+		return usagef("--n goes with --data; --csv predicts every row")
+	} else if *mf.csv == "" && set["out"] {
+		return usagef("--out goes with --csv")
+	}
+	if *mf.csv != "" {
+		return predictTable(e, fs, mf, *out)
 	}
 	if *n < 1 {
 		return usagef("--n %d must be at least 1", *n)

@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	gputrain [train] [flags]    train an MLP (default: the built-in real digits)
+//	gputrain [train] [flags]    train an MLP (default: the built-in real digits; --csv FILE --target COLUMN: a table)
 //	gputrain solve [flags]      solve A·x = y by gradient descent
 //	gputrain regress [flags]    linear regression by gradient descent
 //	gputrain eval [flags]       evaluate a saved model

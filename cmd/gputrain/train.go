@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "train", summary: "train an MLP classifier (the default command)", run: runTrain})
+	register(&command{name: "train", summary: "train an MLP classifier or regressor on images or a CSV table (the default command)", run: runTrain})
 }
 
 type trainFlags struct {
@@ -42,6 +42,9 @@ type trainResult struct {
 	Epochs           int            `json:"epochs"`
 	TestLoss         float64        `json:"test_loss"`
 	TestAccuracy     float64        `json:"test_accuracy"`
+	TestRMSE         *float64       `json:"test_rmse,omitempty"` // regression, in the target's units
+	TestMAE          *float64       `json:"test_mae,omitempty"`
+	TestR2           *float64       `json:"test_r2,omitempty"`
 	TrainLoss        float64        `json:"train_loss,omitempty"`
 	TrainAccuracy    float64        `json:"train_accuracy,omitempty"`
 	SamplesPerSecond float64        `json:"samples_per_second,omitempty"`
@@ -116,6 +119,7 @@ func runTrain(e *env, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout at the end")
 	fs.BoolVar(&f.verify, "verify", true, verifyHelp)
 	fs.BoolVar(&f.autotune, "autotune", false, "measure the GPU matmul tile configurations per shape and keep the fastest (remembered across runs: $GPUTRAIN_TUNE_CACHE or the user cache folder)")
+	tf := addTableFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,6 +129,9 @@ func runTrain(e *env, args []string) error {
 		if err := applyPreset(fs, f.preset); err != nil {
 			return err
 		}
+	}
+	if err := tf.withTableDefaults(fs); err != nil {
+		return err
 	}
 	hidden, err := parseInts("hidden", f.hidden, 1)
 	if err != nil {
@@ -164,7 +171,7 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 
-	split, err := loadData(f.data, digits)
+	split, table, err := loadTrainData(e, fs, tf, f.data, digits, f.resume)
 	if err != nil {
 		return err
 	}
@@ -190,17 +197,20 @@ func runTrain(e *env, args []string) error {
 		}
 	} else {
 		spec := nn.Spec{Inputs: split.Train.Cols, Hidden: hidden, Activation: act}
-		switch {
-		case split.Train.Classes == 2:
-			spec.Head, spec.Outputs = nn.BinaryHead, 1
-		case split.Train.Classes > 2:
-			spec.Head, spec.Outputs = nn.SoftmaxHead, split.Train.Classes
-		default:
+		spec.Head, spec.Outputs = headFor(split.Train)
+		if spec.Head == nn.RegressionHead && table == nil {
 			return fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
 		}
 		m, err = nn.NewModel(b, spec, f.seed)
 		if err != nil {
 			return err
+		}
+		if table != nil {
+			if m.Scaling, err = tableScaling(split.Train, spec, table); err != nil {
+				m.Free()
+				return err
+			}
+			m.Table = table
 		}
 	}
 	defer m.Free()
@@ -345,11 +355,14 @@ func runTrain(e *env, args []string) error {
 			return saveErr
 		}
 	}
-	ev, err := m.Evaluate(split.Test, evalBatch(f.batch))
+	ev, rm, err := evaluate(m, split.Test, evalBatch(f.batch))
 	if err != nil {
-		return fmt.Errorf("evaluate on %s: %w", split.Test.Name, err)
+		return err
 	}
 	res.TestLoss, res.TestAccuracy = ev.Loss, ev.Accuracy
+	if rm != nil {
+		res.setRegression(*rm)
+	}
 	if f.plot != "" {
 		info := b.Info()
 		title := fmt.Sprintf("%v · %s · %s: %s (%s)", m.Spec, strings.Replace(split.Train.Name, " train", "", 1), info.Kind, info.Adapter, info.Precision)
@@ -366,8 +379,8 @@ func runTrain(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "validation: loss %.6g%s on %d rows after epoch %d\n", trainEpoch.ValLoss, pct(", accuracy ", trainEpoch.ValAccuracy), hist.ValRows, trainEpoch.Epoch)
 		}
 	}
-	fmt.Fprintf(e.stdout, "test: loss %.6g, accuracy %.2f%% on %d rows of %s (%.1fs, %s samples/s)\n",
-		ev.Loss, 100*ev.Accuracy, ev.Rows, split.Test.Name, res.Seconds, humanRate(res.SamplesPerSecond))
+	fmt.Fprintf(e.stdout, "test: %s (%.1fs, %s samples/s)\n",
+		testSummary(ev, rm, split.Test.Name), res.Seconds, humanRate(res.SamplesPerSecond))
 	if f.save != "" {
 		fmt.Fprintf(e.stdout, "model saved to %s\n", f.save)
 	}

@@ -1,0 +1,639 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A Table is a CSV file read as text: a header row of column names and the
+// data rows, every cell trimmed of surrounding spaces, each row remembering
+// the file line it came from so that errors can name it. Read one with
+// ReadTable; FitTable learns a TableEncoder from it, and
+// TableEncoder.Encode turns it into a Set.
+type Table struct {
+	// Path names the file in messages.
+	Path string
+	// Header holds the column names, trimmed, a UTF-8 byte-order mark
+	// removed from the first.
+	Header []string
+
+	cells [][]string
+	lines []int         // file line of each row's first field
+	multi map[int][]int // per-cell lines of the rows that span lines
+}
+
+// Rows returns the number of data rows.
+func (t *Table) Rows() int { return len(t.cells) }
+
+// Cell returns the trimmed text of row i, column j.
+func (t *Table) Cell(i, j int) string { return t.cells[i][j] }
+
+// Line returns the file line of row i, column j (the header is line 1).
+func (t *Table) Line(i, j int) int {
+	if l, ok := t.multi[i]; ok {
+		return l[j]
+	}
+	return t.lines[i]
+}
+
+// ReadTable reads the CSV file at path (comma-separated, a header row
+// first, quotes as RFC 4180). Every row must have as many fields as the
+// header; the error names the file, the line and the column that is short
+// or extra. An empty file and a header without rows are errors.
+func ReadTable(path string) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	return readTable(path, f)
+}
+
+// readTable is ReadTable on an open reader; path is used in messages.
+func readTable(path string, src io.Reader) (*Table, error) {
+	r := csv.NewReader(src)
+	r.FieldsPerRecord = -1 // ragged rows are reported below, with names
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: header: %w", path, err)
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
+	}
+	header[0] = strings.TrimSpace(strings.TrimPrefix(header[0], "\ufeff"))
+	t := &Table{Path: path, Header: header}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", path, err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(rec) != len(header) {
+			if len(rec) < len(header) {
+				return nil, fmt.Errorf("data: %s: line %d: %d fields but the header has %d columns: no value for column %q",
+					path, line, len(rec), len(header), header[len(rec)])
+			}
+			l, _ := r.FieldPos(len(header))
+			return nil, fmt.Errorf("data: %s: line %d: %d fields but the header has %d columns: field %d is past the last column %q",
+				path, l, len(rec), len(header), len(header)+1, header[len(header)-1])
+		}
+		for j := range rec {
+			rec[j] = strings.TrimSpace(rec[j])
+		}
+		if last, _ := r.FieldPos(len(rec) - 1); last != line {
+			if t.multi == nil {
+				t.multi = map[int][]int{}
+			}
+			ls := make([]int, len(rec))
+			for j := range rec {
+				ls[j], _ = r.FieldPos(j)
+			}
+			t.multi[len(t.cells)] = ls
+		}
+		t.cells = append(t.cells, rec)
+		t.lines = append(t.lines, line)
+	}
+	if len(t.cells) == 0 {
+		return nil, fmt.Errorf("data: %s: header only, no data rows", path)
+	}
+	return t, nil
+}
+
+// column returns the index of the column called name, or an error naming
+// the file and listing the columns there are. A name the header holds twice
+// is an error naming both positions.
+func (t *Table) column(name string) (int, error) {
+	idx := -1
+	for i, h := range t.Header {
+		if h != name {
+			continue
+		}
+		if idx >= 0 {
+			return 0, fmt.Errorf("data: %s: line 1: column %q appears twice in the header (columns %d and %d)", t.Path, name, idx+1, i+1)
+		}
+		idx = i
+	}
+	if idx < 0 {
+		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, strings.Join(t.Header, ", "))
+	}
+	return idx, nil
+}
+
+// Task is what a table's target column asks the model to do.
+type Task uint8
+
+const (
+	// TaskAuto classifies when the target holds text, or only integers
+	// with at most MaxAutoClasses distinct values; it regresses otherwise.
+	TaskAuto Task = iota
+	// TaskClassify predicts one of the target's values (its classes).
+	TaskClassify
+	// TaskRegress predicts the target's number.
+	TaskRegress
+)
+
+// MaxAutoClasses is the largest number of distinct integer values that
+// TaskAuto takes for classes; a numeric target with more distinct values, or
+// with a non-integer one, is regressed.
+const MaxAutoClasses = 10
+
+var taskNames = [...]string{TaskAuto: "auto", TaskClassify: "classify", TaskRegress: "regress"}
+
+// String returns "auto", "classify" or "regress".
+func (k Task) String() string {
+	if int(k) < len(taskNames) {
+		return taskNames[k]
+	}
+	return fmt.Sprintf("Task(%d)", uint8(k))
+}
+
+// ParseTask parses "auto", "classify" or "regress" (the --task flag).
+func ParseTask(s string) (Task, error) {
+	for i, n := range taskNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Task(i), nil
+		}
+	}
+	return 0, fmt.Errorf("data: task %q: want auto, classify or regress", s)
+}
+
+// MarshalText returns the task's name.
+func (k Task) MarshalText() ([]byte, error) {
+	if int(k) >= len(taskNames) {
+		return nil, fmt.Errorf("data: unknown task %d", uint8(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText parses a name written by MarshalText.
+func (k *Task) UnmarshalText(b []byte) error {
+	v, err := ParseTask(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
+// ColumnKind says how a table column is encoded.
+type ColumnKind string
+
+const (
+	// Number columns are one input each, standardised by the model's
+	// scaling (see nn.Scaling).
+	Number ColumnKind = "number"
+	// Text columns are one-hot encoded: one input per category.
+	Text ColumnKind = "text"
+)
+
+// DefaultMaxCategories is the most categories (distinct values in the
+// training rows) that FitTable accepts in one text column, or classes in a
+// target, unless TableOptions.MaxCategories says otherwise.
+const DefaultMaxCategories = 100
+
+// TableColumn is the encoding of one feature column.
+type TableColumn struct {
+	// Name is the column's header name.
+	Name string `json:"name"`
+	// Kind says whether the column holds numbers or text.
+	Kind ColumnKind `json:"kind"`
+	// Fill is what a missing number becomes under NAFill: the mean of the
+	// column over the training rows. 0 under the other policies.
+	Fill float64 `json:"fill,omitempty"`
+	// Categories lists the distinct values of a text column in the
+	// training rows, sorted; each is one input, 1 for a row holding it and
+	// 0 otherwise. A value not in the list (unseen in training) sets none.
+	Categories []string `json:"categories,omitempty"`
+	// Missing, for a text column under NAFill whose training rows had
+	// missing cells, adds one input after the categories that is 1 for a
+	// missing cell: missing is a category of its own.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// width is the number of inputs the column becomes.
+func (c *TableColumn) width() int {
+	if c.Kind == Number {
+		return 1
+	}
+	w := len(c.Categories)
+	if c.Missing {
+		w++
+	}
+	return w
+}
+
+// TableEncoder turns the rows of a CSV table into model inputs and
+// targets, as FitTable learned from the training rows: numbers pass through
+// (missing ones filled under NAFill), text is one-hot encoded, and the
+// target becomes a class index or stays a number. It is what a model
+// trained on a table keeps in its checkpoint, so that the same columns are
+// encoded the same way at evaluation and prediction time. Standardising the
+// numbers is the model's scaling's job (nn.Scaling), not the encoder's.
+type TableEncoder struct {
+	// Target names the column to predict.
+	Target string `json:"target"`
+	// TargetKind says whether the target column held numbers or text.
+	TargetKind ColumnKind `json:"target_kind"`
+	// Task is TaskClassify or TaskRegress (never TaskAuto once fitted).
+	Task Task `json:"task"`
+	// NA is the missing-value policy, applied again at evaluation and
+	// prediction time.
+	NA NAPolicy `json:"na"`
+	// Columns are the feature columns, in input order.
+	Columns []TableColumn `json:"columns"`
+	// Classes names the classes, in class-index order (sorted); nil for
+	// regression. A numeric target's classes are its values written
+	// shortest (strconv 'g', -1).
+	Classes []string `json:"classes,omitempty"`
+}
+
+// Width returns the number of model inputs the encoder produces.
+func (enc *TableEncoder) Width() int {
+	w := 0
+	for i := range enc.Columns {
+		w += enc.Columns[i].width()
+	}
+	return w
+}
+
+// FeatureNames names every input: a number column by its name, a category
+// as "column=value", a missing-value input as "column=(missing)".
+func (enc *TableEncoder) FeatureNames() []string {
+	names := make([]string, 0, enc.Width())
+	for _, c := range enc.Columns {
+		if c.Kind == Number {
+			names = append(names, c.Name)
+			continue
+		}
+		for _, v := range c.Categories {
+			names = append(names, c.Name+"="+v)
+		}
+		if c.Missing {
+			names = append(names, c.Name+"=(missing)")
+		}
+	}
+	return names
+}
+
+// NumberInputs reports, for each of the Width inputs, whether it carries a
+// number column (true) or a one-hot indicator (false): the inputs a model
+// standardises.
+func (enc *TableEncoder) NumberInputs() []bool {
+	out := make([]bool, 0, enc.Width())
+	for i := range enc.Columns {
+		c := &enc.Columns[i]
+		if c.Kind == Number {
+			out = append(out, true)
+			continue
+		}
+		for range c.width() {
+			out = append(out, false)
+		}
+	}
+	return out
+}
+
+// Validate checks that the encoder is one FitTable could have made, e.g.
+// after reading it from a checkpoint: names present and distinct, kinds
+// known, categories and classes distinct and sorted, values finite.
+func (enc *TableEncoder) Validate() error {
+	if enc.Target == "" {
+		return errors.New("data: table encoding: no target column")
+	}
+	if enc.TargetKind != Number && enc.TargetKind != Text {
+		return fmt.Errorf("data: table encoding: target kind %q, want number or text", enc.TargetKind)
+	}
+	switch enc.NA {
+	case NAError, NADrop, NAFill:
+	default:
+		return fmt.Errorf("data: table encoding: unknown NA policy %v", enc.NA)
+	}
+	if len(enc.Columns) == 0 {
+		return errors.New("data: table encoding: no feature columns")
+	}
+	seen := map[string]bool{enc.Target: true}
+	for i := range enc.Columns {
+		c := &enc.Columns[i]
+		if c.Name == "" || seen[c.Name] {
+			return fmt.Errorf("data: table encoding: column %d is named %q, empty or used twice (target %q)", i+1, c.Name, enc.Target)
+		}
+		seen[c.Name] = true
+		switch c.Kind {
+		case Number:
+			if len(c.Categories) > 0 || c.Missing {
+				return fmt.Errorf("data: table encoding: number column %q has categories", c.Name)
+			}
+			if math.IsNaN(c.Fill) || math.IsInf(c.Fill, 0) {
+				return fmt.Errorf("data: table encoding: column %q fill value %v is not finite", c.Name, c.Fill)
+			}
+		case Text:
+			if c.width() == 0 {
+				return fmt.Errorf("data: table encoding: text column %q has no categories", c.Name)
+			}
+			if err := checkSortedDistinct(c.Categories, false); err != nil {
+				return fmt.Errorf("data: table encoding: column %q categories: %w", c.Name, err)
+			}
+		default:
+			return fmt.Errorf("data: table encoding: column %q kind %q, want number or text", c.Name, c.Kind)
+		}
+	}
+	switch enc.Task {
+	case TaskClassify:
+		if len(enc.Classes) < 2 {
+			return fmt.Errorf("data: table encoding: %d classes, want at least 2", len(enc.Classes))
+		}
+		if err := checkSortedDistinct(enc.Classes, enc.TargetKind == Number); err != nil {
+			return fmt.Errorf("data: table encoding: classes: %w", err)
+		}
+	case TaskRegress:
+		if enc.Classes != nil {
+			return errors.New("data: table encoding: a regression target has classes")
+		}
+		if enc.TargetKind != Number {
+			return errors.New("data: table encoding: a regression target must hold numbers")
+		}
+	default:
+		return fmt.Errorf("data: table encoding: task %v, want classify or regress", enc.Task)
+	}
+	return nil
+}
+
+// checkSortedDistinct checks that vs is strictly increasing (as numbers
+// when numeric, which must then parse) and has no empty value.
+func checkSortedDistinct(vs []string, numeric bool) error {
+	for i, v := range vs {
+		if v == "" {
+			return fmt.Errorf("value %d is empty", i+1)
+		}
+		if numeric {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("value %q is not a finite number", v)
+			}
+			if i > 0 {
+				if p, _ := strconv.ParseFloat(vs[i-1], 64); !(p < x) {
+					return fmt.Errorf("values %q and %q are not in increasing order", vs[i-1], v)
+				}
+			}
+		} else if i > 0 && !(vs[i-1] < v) {
+			return fmt.Errorf("values %q and %q are not sorted and distinct", vs[i-1], v)
+		}
+	}
+	return nil
+}
+
+// lookups returns the position of every category of every text column and
+// of every class.
+func (enc *TableEncoder) lookups() (cats []map[string]int, classes map[string]int) {
+	index := func(vs []string) map[string]int {
+		m := make(map[string]int, len(vs))
+		for k, v := range vs {
+			m[v] = k
+		}
+		return m
+	}
+	cats = make([]map[string]int, len(enc.Columns))
+	for i, c := range enc.Columns {
+		cats[i] = index(c.Categories)
+	}
+	return cats, index(enc.Classes)
+}
+
+// EncodeReport says what Encode did with a table's rows.
+type EncodeReport struct {
+	// Rows is the number of rows encoded.
+	Rows int
+	// Kept holds, for each encoded row, its row index in the table (0 is
+	// the first data row); rows dropped under NADrop are missing from it.
+	Kept []int
+	// Dropped counts the rows skipped for a missing cell (NADrop, or a
+	// missing target under NAFill); DroppedLines lists the file lines of
+	// the first 20.
+	Dropped      int
+	DroppedLines []int
+	// Filled counts the missing cells filled under NAFill.
+	Filled int
+	// Unseen counts the text cells whose value was not a training
+	// category (encoded as all zeros); UnseenExample describes the first.
+	Unseen        int
+	UnseenExample string
+}
+
+func (r *EncodeReport) drop(line int) {
+	r.Dropped++
+	if len(r.DroppedLines) < 20 {
+		r.DroppedLines = append(r.DroppedLines, line)
+	}
+}
+
+// Encode turns the rows of t into a Set: Features hold the encoder's Width
+// inputs per row (numbers as they are, fills and one-hot indicators), and,
+// when withTarget is true, Labels hold the class index (classification) or
+// the number (regression) of the target column. Without the target
+// (prediction) the target column may be absent and is not read; Labels is
+// then nil.
+//
+// Columns are found by name, in any order; extra columns are ignored. A
+// missing column, a missing cell under NAError, text in a number column, a
+// number that is not finite and (withTarget) a class the training rows did
+// not have are errors naming the file, the line and the column. Under
+// NADrop rows with a missing cell are skipped and reported; under NAFill a
+// missing number becomes the column's Fill, a missing text cell its
+// Missing input (or all zeros), and a row whose target is missing is
+// skipped. A category unseen in training sets no input and is counted in
+// the report. It is an error if no row remains.
+func (enc *TableEncoder) Encode(t *Table, withTarget bool) (*Set, EncodeReport, error) {
+	rows := make([]int, t.Rows())
+	for i := range rows {
+		rows[i] = i
+	}
+	return enc.encodeRows(t, rows, withTarget, filepath.Base(t.Path))
+}
+
+// encodeRows is Encode of the given rows of t.
+func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name string) (*Set, EncodeReport, error) {
+	var rep EncodeReport
+	if err := enc.Validate(); err != nil {
+		return nil, rep, err
+	}
+	cats, classes := enc.lookups()
+	idx := make([]int, len(enc.Columns))
+	for k, c := range enc.Columns {
+		i, err := t.column(c.Name)
+		if err != nil {
+			return nil, rep, fmt.Errorf("%w (the model was trained with this column)", err)
+		}
+		idx[k] = i
+	}
+	ti := -1
+	if withTarget {
+		i, err := t.column(enc.Target)
+		if err != nil {
+			return nil, rep, fmt.Errorf("%w (evaluation needs the target column; predict does not)", err)
+		}
+		ti = i
+	}
+	// The columns read, in header order: the first missing cell of a row
+	// is the one reported.
+	order := slices.Clone(idx)
+	if ti >= 0 {
+		order = append(order, ti)
+	}
+	slices.Sort(order)
+	w := enc.Width()
+	feats := make([]float64, 0, len(rows)*w)
+	var labels []float64
+	row := make([]float64, w)
+rows:
+	for _, i := range rows {
+		filled := 0
+		for _, j := range order {
+			cell := t.cells[i][j]
+			if !isNA(cell) {
+				continue
+			}
+			if enc.NA == NAError {
+				return nil, rep, naError(t, i, j, cell)
+			}
+			if enc.NA == NADrop || j == ti {
+				rep.drop(t.Line(i, j))
+				continue rows
+			}
+			filled++
+		}
+		var label float64
+		if ti >= 0 {
+			v, err := enc.targetValue(t, i, ti, classes)
+			if err != nil {
+				return nil, rep, err
+			}
+			label = v
+		}
+		clear(row)
+		off := 0
+		for k := range enc.Columns {
+			c := &enc.Columns[k]
+			j := idx[k]
+			cell := t.cells[i][j]
+			switch {
+			case isNA(cell): // NAFill
+				if c.Kind == Number {
+					row[off] = c.Fill
+				} else if c.Missing {
+					row[off+len(c.Categories)] = 1
+				}
+			case c.Kind == Number:
+				v, err := numberCell(t, i, j)
+				if err != nil {
+					return nil, rep, err
+				}
+				row[off] = v
+			default:
+				if p, ok := cats[k][cell]; ok {
+					row[off+p] = 1
+				} else {
+					if rep.Unseen == 0 {
+						rep.UnseenExample = fmt.Sprintf("line %d, column %q: %q", t.Line(i, j), c.Name, cell)
+					}
+					rep.Unseen++
+				}
+			}
+			off += c.width()
+		}
+		rep.Filled += filled
+		feats = append(feats, row...)
+		if ti >= 0 {
+			labels = append(labels, label)
+		}
+		rep.Kept = append(rep.Kept, i)
+	}
+	rep.Rows = len(rep.Kept)
+	if rep.Rows == 0 {
+		return nil, rep, fmt.Errorf("data: %s: all %d rows were dropped for missing cells (NA policy %v)", t.Path, len(rows), enc.NA)
+	}
+	s := &Set{
+		Name:         name,
+		Rows:         rep.Rows,
+		Cols:         w,
+		Features:     feats,
+		FeatureNames: enc.FeatureNames(),
+		Outputs:      1,
+		Labels:       labels,
+		TargetNames:  []string{enc.Target},
+		Dropped:      rep.Dropped,
+	}
+	if enc.Task == TaskClassify {
+		s.Classes = len(enc.Classes)
+		s.ClassNames = slices.Clone(enc.Classes)
+	}
+	return s, rep, nil
+}
+
+// targetValue returns the label of row i's (non-missing) target cell.
+func (enc *TableEncoder) targetValue(t *Table, i, j int, classes map[string]int) (float64, error) {
+	cell := t.cells[i][j]
+	key := cell
+	if enc.TargetKind == Number {
+		v, err := numberCell(t, i, j)
+		if err != nil {
+			return 0, err
+		}
+		if enc.Task == TaskRegress {
+			return v, nil
+		}
+		key = numberKey(v)
+	}
+	k, ok := classes[key]
+	if !ok {
+		return 0, fmt.Errorf("data: %s: line %d, column %q: class %q is not one of the %d classes of the training rows (%s)",
+			t.Path, t.Line(i, j), enc.Target, cell, len(enc.Classes), listSome(enc.Classes))
+	}
+	return float64(k), nil
+}
+
+// numberCell parses row i, column j as a finite number.
+func numberCell(t *Table, i, j int) (float64, error) {
+	cell := t.cells[i][j]
+	v, err := strconv.ParseFloat(cell, 64)
+	switch {
+	case err == nil && !math.IsNaN(v) && !math.IsInf(v, 0):
+		return v, nil
+	case err == nil || errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("data: %s: line %d, column %q: %q is not a finite number", t.Path, t.Line(i, j), t.Header[j], cell)
+	}
+	return 0, fmt.Errorf("data: %s: line %d, column %q: %q is not a number (the column holds numbers)", t.Path, t.Line(i, j), t.Header[j], cell)
+}
+
+func naError(t *Table, i, j int, cell string) error {
+	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA); --na drop skips such rows, --na fill fills them", t.Path, t.Line(i, j), t.Header[j], cell)
+}
+
+// numberKey writes a numeric class value the one way classes name it.
+func numberKey(v float64) string {
+	if v == 0 {
+		v = 0 // -0 and 0 are one class
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// listSome joins up to 8 values for a message.
+func listSome(vs []string) string {
+	if len(vs) <= 8 {
+		return strings.Join(vs, ", ")
+	}
+	return strings.Join(vs[:8], ", ") + fmt.Sprintf(", … %d more", len(vs)-8)
+}

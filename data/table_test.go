@@ -1,0 +1,534 @@
+package data
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gputrain/gputrain/internal/shareddata"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// table writes content to a file named name in a fresh folder and reads it.
+func table(t *testing.T, name, content string) *Table {
+	t.Helper()
+	tb, err := ReadTable(writeFile(t, t.TempDir(), name, []byte(content)))
+	require.NoError(t, err)
+	return tb
+}
+
+func TestReadTableErrors(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          []string
+	}{
+		{"empty", "", []string{"empty file"}},
+		{"header only", "a,b\n", []string{"header only, no data rows"}},
+		{"short row", "a,b,c\n1,2,3\n4,5\n", []string{"line 3: 2 fields but the header has 3 columns", `no value for column "c"`}},
+		{"long row", "a,b\n1,2\n3,4,5\n", []string{"line 3: 3 fields", `past the last column "b"`}},
+		{"bare quote", "a,b\n1,x\"y\n", []string{"line 2", `bare "`}},
+		{"open quote", "a,b\n1,\"2\n", []string{"line 2", "extraneous or missing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "bad.csv", []byte(tt.content))
+			tb, err := ReadTable(path)
+			require.Error(t, err)
+			assert.Nil(t, tb)
+			assert.Contains(t, err.Error(), path)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+	_, err := ReadTable(filepath.Join(t.TempDir(), "none.csv"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestReadTableLinesAndTrim(t *testing.T) {
+	tb := table(t, "t.csv", "\ufeff a ,b\n 1 , x \n\"two\nlines\",3\n4,\"y\"\n")
+	assert.Equal(t, []string{"a", "b"}, tb.Header)
+	require.Equal(t, 3, tb.Rows())
+	assert.Equal(t, "x", tb.Cell(0, 1))
+	assert.Equal(t, "two\nlines", tb.Cell(1, 0))
+	assert.Equal(t, 3, tb.Line(1, 0))
+	assert.Equal(t, 4, tb.Line(1, 1), "a cell after a field spanning lines has its own line")
+	assert.Equal(t, 5, tb.Line(2, 0))
+}
+
+// small is a table of numbers and text with missing cells: size (number,
+// NA on line 4), color (text, empty on line 5), y the target.
+const small = `id,size,color,y
+1,1.5,red,10
+2,2.5,blue,20
+3,NA,red,30
+4,4.5,,40
+5,5.5,green,50
+`
+
+// smallTest is a test table for small with an unseen color.
+const smallTest = `y,color,size,id,extra
+15,red,2,7,x
+25,purple,3,8,y
+`
+
+func TestFitTableNAPolicies(t *testing.T) {
+	train := table(t, "small.csv", small)
+	opt := TableOptions{Target: "y", Drop: []string{"id"}, Task: TaskRegress}
+
+	_, _, _, err := FitTable(train, table(t, "st.csv", smallTest), opt)
+	require.Error(t, err, "NA error is the default")
+	assert.Contains(t, err.Error(), train.Path)
+	assert.Contains(t, err.Error(), `line 4, column "size": "NA" is missing`)
+
+	opt.NA = NADrop
+	enc, sp, rep, err := FitTable(train, table(t, "st.csv", smallTest), opt)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.File.Dropped)
+	assert.Equal(t, []int{4, 5}, rep.File.DroppedLines)
+	assert.Equal(t, 3, sp.Train.Rows)
+	assert.Equal(t, []string{"blue", "green", "red"}, enc.Columns[1].Categories)
+	assert.False(t, enc.Columns[1].Missing)
+
+	opt.NA = NAFill
+	enc, sp, rep, err = FitTable(train, table(t, "st.csv", smallTest), opt)
+	require.NoError(t, err)
+	require.Len(t, enc.Columns, 2)
+	assert.Equal(t, TableColumn{Name: "size", Kind: Number, Fill: 3.5}, enc.Columns[0], "fill is the training mean")
+	assert.Equal(t, TableColumn{Name: "color", Kind: Text, Categories: []string{"blue", "green", "red"}, Missing: true}, enc.Columns[1])
+	assert.Equal(t, 5, enc.Width())
+	assert.Equal(t, []string{"size", "color=blue", "color=green", "color=red", "color=(missing)"}, sp.Train.FeatureNames)
+	assert.Equal(t, []bool{true, false, false, false, false}, enc.NumberInputs())
+	assert.Equal(t, []float64{
+		1.5, 0, 0, 1, 0,
+		2.5, 1, 0, 0, 0,
+		3.5, 0, 0, 1, 0, // NA size: the mean
+		4.5, 0, 0, 0, 1, // empty color: its own category
+		5.5, 0, 1, 0, 0,
+	}, sp.Train.Features)
+	assert.Equal(t, []float64{10, 20, 30, 40, 50}, sp.Train.Labels)
+	assert.Equal(t, 2, rep.Train.Filled)
+	assert.Equal(t, 0, sp.Train.Classes)
+	assert.Equal(t, []string{"y"}, sp.Train.TargetNames)
+
+	// The test table: columns in another order, an extra one ignored, an
+	// unseen color encoded as all zeros and counted.
+	assert.Equal(t, []float64{2, 0, 0, 1, 0, 3, 0, 0, 0, 0}, sp.Test.Features)
+	assert.Equal(t, []float64{15, 25}, sp.Test.Labels)
+	assert.Equal(t, 1, rep.Test.Unseen)
+	assert.Contains(t, rep.Test.UnseenExample, `line 3, column "color": "purple"`)
+	require.NoError(t, sp.Train.Validate())
+	require.NoError(t, sp.Test.Validate())
+}
+
+func TestNASpellings(t *testing.T) {
+	train := table(t, "na.csv", "a,b,y\nNA,x,1\nn/a,None,2\nNaN,?,3\nnull,x,4\n,x,5\n6,x,6\n7,y,7\n")
+	enc, sp, rep, err := FitTable(train, nil, TableOptions{Target: "y", NA: NAFill, Task: TaskRegress, TestFraction: 0.2, Seed: 1})
+	require.NoError(t, err)
+	assert.Equal(t, Number, enc.Columns[0].Kind, "NA, n/a, NaN, null and empty are missing")
+	assert.Equal(t, []string{"None", "x", "y"}, enc.Columns[1].Categories, `"None" is a category; "?" is missing`)
+	assert.Equal(t, 7, sp.Train.Rows+sp.Test.Rows)
+	assert.Positive(t, rep.Train.Filled+rep.Test.Filled)
+}
+
+func TestTableTask(t *testing.T) {
+	ints := func(n int) string {
+		var b strings.Builder
+		b.WriteString("x,y\n")
+		for i := range 2 * n {
+			fmt.Fprintf(&b, "%d,%d\n", i, i%n)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, content string
+		task          Task
+		want          Task
+		classes       []string
+		err           string
+	}{
+		{"text target", "x,y\n1,cat\n2,dog\n3,cat\n4,dog\n5,cat\n", TaskAuto, TaskClassify, []string{"cat", "dog"}, ""},
+		{"two integers", "x,y\n1,0\n2,1\n3,0\n4,1\n5,1\n", TaskAuto, TaskClassify, []string{"0", "1"}, ""},
+		{"ten integers", ints(10), TaskAuto, TaskClassify, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, ""},
+		{"eleven integers", ints(11), TaskAuto, TaskRegress, nil, ""},
+		{"fractions", "x,y\n1,0.5\n2,1\n3,0.5\n4,1\n5,1\n", TaskAuto, TaskRegress, nil, ""},
+		{"classify numbers in numeric order", "x,y\n1,10\n2,2\n3,1.0\n4,10\n5,2\n6,1\n", TaskClassify, TaskClassify, []string{"1", "2", "10"}, ""},
+		{"regress integers", "x,y\n1,0\n2,1\n3,0\n4,1\n5,1\n", TaskRegress, TaskRegress, nil, ""},
+		{"regress text", "x,y\n1,cat\n2,dog\n3,cat\n4,dog\n5,cat\n", TaskRegress, 0, nil, `line 2, column "y": "cat": the target holds text`},
+		{"one class", "x,y\n1,cat\n2,cat\n3,cat\n", TaskAuto, 0, nil, `column "y": the target has one class, "cat"`},
+		{"one value", "x,y\n1,2.5\n2,2.5\n3,2.5\n", TaskRegress, 0, nil, `column "y": the target has the single value 2.5`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			train := table(t, "task.csv", tt.content)
+			enc, sp, rep, err := FitTable(train, train, TableOptions{Target: "y", Task: tt.task})
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), train.Path)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, enc.Task)
+			assert.Equal(t, tt.classes, enc.Classes)
+			assert.Equal(t, tt.classes, sp.Train.ClassNames, "class labels keep their text")
+			assert.Equal(t, len(tt.classes), sp.Train.Classes)
+			assert.NotEmpty(t, rep.TaskReason)
+			require.NoError(t, sp.Train.Validate())
+		})
+	}
+}
+
+func TestTableColumnErrors(t *testing.T) {
+	const tab = "a,b,y\n1,x,1\n2,y,2\n3,x,3\n"
+	tests := []struct {
+		name, content string
+		opt           TableOptions
+		want          string
+	}{
+		{"no target", tab, TableOptions{}, "no target column given"},
+		{"unknown target", tab, TableOptions{Target: "z"}, `line 1: no column "z"; the columns are: a, b, y`},
+		{"unknown feature", tab, TableOptions{Target: "y", Features: []string{"a", "q"}}, `no column "q"`},
+		{"unknown drop", tab, TableOptions{Target: "y", Drop: []string{"q"}}, `no column "q"`},
+		{"drop the target", tab, TableOptions{Target: "y", Drop: []string{"y"}}, `column "y" is the target`},
+		{"target as feature", tab, TableOptions{Target: "y", Features: []string{"a", "y"}}, `column "y" is both a feature and the target`},
+		{"feature twice", tab, TableOptions{Target: "y", Features: []string{"a", "a"}}, `feature column "a" given twice`},
+		{"no features left", tab, TableOptions{Target: "y", Drop: []string{"a", "b"}}, "no feature columns left"},
+		{"column named twice", "a,b,a,y\n1,2,3,4\n5,6,7,8\n", TableOptions{Target: "y"}, `column "a" appears twice in the header (columns 1 and 3)`},
+		{"nameless column with values", "a,,y\n1,2,3\n4,5,6\n", TableOptions{Target: "y"}, "column 2 has no name but holds values"},
+		{"column with no values", "a,b,y\n1,NA,1\n2,,2\n", TableOptions{Target: "y", NA: NAFill}, `column "b" has no values`},
+		{"not finite", "a,b,y\n1,x,1\n1e999,y,2\n", TableOptions{Target: "y", Task: TaskRegress}, `line 3, column "a": "1e999" is not a finite number`},
+		{"infinite target", "a,y\n1,1\n2,-Inf\n", TableOptions{Target: "y", Task: TaskRegress}, `line 3, column "y": "-Inf" is not a finite number`},
+		{"bad fraction", tab, TableOptions{Target: "y", TestFraction: 1}, "test fraction 1"},
+		{"too few rows to hold out", "a,y\n1,1\n2,2\n", TableOptions{Target: "y", TestFraction: 0.1, Task: TaskRegress}, "leaves 2 training and 0 test rows"},
+		{"all rows dropped", "a,b,y\n1,NA,1\nNA,2,2\n", TableOptions{Target: "y", NA: NADrop, TestFraction: 0.5}, "all 2 rows were dropped"},
+		{"bad policy", tab, TableOptions{Target: "y", NA: NAPolicy(9)}, "unknown NA policy"},
+		{"bad cap", tab, TableOptions{Target: "y", MaxCategories: -1}, "category cap -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			train := table(t, "cols.csv", tt.content)
+			if tt.opt.TestFraction == 0 {
+				tt.opt.TestFraction = 0.5
+			}
+			enc, sp, _, err := FitTable(train, nil, tt.opt)
+			require.Error(t, err)
+			assert.Nil(t, enc)
+			assert.Nil(t, sp)
+			assert.Contains(t, err.Error(), train.Path)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestTableNamelessEmptyColumnSkipped(t *testing.T) {
+	train := table(t, "trailing.csv", "a,y,\n1,1,\n2,2,\n3,3,\n4,4,\n")
+	enc, _, _, err := FitTable(train, nil, TableOptions{Target: "y", Task: TaskRegress, TestFraction: 0.25})
+	require.NoError(t, err)
+	assert.Len(t, enc.Columns, 1, "a trailing comma is not a feature")
+}
+
+func TestTableCategoryCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name,n,y\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "n%d,%d,%d\n", i, i, i%2)
+	}
+	b.WriteString("zz,12x,1\n")
+	train := table(t, "cap.csv", b.String())
+	_, _, _, err := FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"name"}})
+	require.Error(t, err)
+	for _, w := range []string{train.Path, `column "name" holds text with 13 distinct values`, "cap of 5", "--drop name", "--features"} {
+		assert.Contains(t, err.Error(), w)
+	}
+	_, _, _, err = FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"n"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `it would be a number column but line 14 holds "12x"`)
+
+	_, sp, _, err := FitTable(train, train, TableOptions{Target: "y", MaxCategories: 13, Features: []string{"name"}})
+	require.NoError(t, err, "at the cap is fine")
+	assert.Equal(t, 13, sp.Train.Cols)
+
+	// The target's classes obey the cap too.
+	_, _, _, err = FitTable(train, train, TableOptions{Target: "name", Task: TaskClassify, MaxCategories: 5})
+	require.ErrorContains(t, err, "13 classes in the training rows, more than the cap of 5")
+}
+
+func TestTableEncodeErrors(t *testing.T) {
+	train := table(t, "tr.csv", "a,c,y\n1,x,no\n2,y,yes\n3,x,no\n4,y,yes\n")
+	enc, _, _, err := FitTable(train, train, TableOptions{Target: "y"})
+	require.NoError(t, err)
+	tests := []struct {
+		name, content string
+		want          string
+	}{
+		{"missing column", "a,y\n1,no\n", `line 1: no column "c"`},
+		{"missing target", "a,c\n1,x\n", `no column "y"`},
+		{"text in a number column", "a,c,y\n1,x,no\nabc,y,yes\n", `line 3, column "a": "abc" is not a number`},
+		{"unknown class", "a,c,y\n1,x,no\n2,y,maybe\n", `line 3, column "y": class "maybe" is not one of the 2 classes of the training rows (no, yes)`},
+		{"NA", "a,c,y\n1,x,no\n,y,yes\n", `line 3, column "a": "" is missing (NA)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := table(t, "ev.csv", tt.content)
+			s, _, err := enc.Encode(tb, true)
+			require.Error(t, err)
+			assert.Nil(t, s)
+			assert.Contains(t, err.Error(), tb.Path)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	// Prediction needs no target column, and never reads one.
+	tb := table(t, "pred.csv", "c,a\ny,5\nx,6\n")
+	s, rep, err := enc.Encode(tb, false)
+	require.NoError(t, err)
+	assert.Nil(t, s.Labels)
+	assert.Equal(t, []float64{5, 0, 1, 6, 1, 0}, s.Features)
+	assert.Equal(t, []int{0, 1}, rep.Kept)
+	s, _, err = enc.Encode(table(t, "pred2.csv", "a,c,y\n5,y,NA\n6,x,whatever\n"), false)
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.Rows)
+}
+
+func TestHeldOut(t *testing.T) {
+	strata := make([]int, 100)
+	for i := range strata {
+		strata[i] = i % 3
+		if i >= 90 {
+			strata[i] = 3 // a small class
+		}
+	}
+	strata[99] = 4 // a class of one row stays in training
+	for _, tc := range []struct {
+		name   string
+		strata []int
+		groups int
+	}{{"plain", nil, 0}, {"stratified", strata, 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, te := HeldOut(100, tc.strata, tc.groups, 0.25, 7)
+			tr2, te2 := HeldOut(100, tc.strata, tc.groups, 0.25, 7)
+			assert.Equal(t, tr, tr2, "seeded")
+			assert.Equal(t, te, te2)
+			_, te3 := HeldOut(100, tc.strata, tc.groups, 0.25, 8)
+			assert.NotEqual(t, te, te3, "another seed, another split")
+			all := append(slices.Clone(tr), te...)
+			slices.Sort(all)
+			for i, v := range all {
+				require.Equal(t, i, v, "the two parts partition the rows")
+			}
+			assert.True(t, slices.IsSorted(tr) && slices.IsSorted(te))
+			if tc.strata == nil {
+				assert.Len(t, te, 25)
+				return
+			}
+			count := func(rows []int) []int {
+				c := make([]int, 5)
+				for _, r := range rows {
+					c[strata[r]]++
+				}
+				return c
+			}
+			// floor(0.25·g + 0.5) of each class of g rows, leaving one in training.
+			assert.Equal(t, []int{8, 8, 8, 2, 0}, count(te))
+			assert.Equal(t, []int{22, 22, 22, 7, 1}, count(tr))
+		})
+	}
+}
+
+// TestEncoderSplitReproducesFitTable: a saved encoder splits the file it
+// was fitted on into the same training and test rows (train --resume).
+func TestEncoderSplitReproducesFitTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a,c,y\n")
+	for i := range 60 {
+		c := []string{"p", "q", "r", "NA"}[i%4]
+		fmt.Fprintf(&b, "%d,%s,%s\n", i*7%13, c, []string{"lo", "mid", "hi"}[i*i%3])
+	}
+	train := table(t, "re.csv", b.String())
+	for _, na := range []NAPolicy{NADrop, NAFill} {
+		enc, sp, rep, err := FitTable(train, nil, TableOptions{Target: "y", NA: na, TestFraction: 0.3, Seed: 5})
+		require.NoError(t, err)
+		sp2, rep2, err := enc.Split(train, nil, 0.3, 5)
+		require.NoError(t, err)
+		assert.Equal(t, rep.Train.Kept, rep2.Train.Kept, "NA %v", na)
+		assert.Equal(t, rep.Test.Kept, rep2.Test.Kept, "NA %v", na)
+		assert.Equal(t, sp.Train.Features, sp2.Train.Features)
+		assert.Equal(t, sp.Test.Labels, sp2.Test.Labels)
+		assert.Equal(t, sp.Test.Name, sp2.Test.Name)
+	}
+}
+
+func TestTableEncoderJSON(t *testing.T) {
+	train := table(t, "j.csv", small)
+	enc, _, _, err := FitTable(train, train, TableOptions{Target: "y", NA: NAFill, Drop: []string{"id"}, Task: TaskRegress})
+	require.NoError(t, err)
+	b, err := json.Marshal(enc)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"task":"regress"`)
+	assert.Contains(t, string(b), `"na":"fill"`)
+	var back TableEncoder
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.NoError(t, back.Validate())
+	s1, _, err := enc.Encode(train, true)
+	require.NoError(t, err)
+	s2, _, err := back.Encode(train, true)
+	require.NoError(t, err)
+	assert.Equal(t, s1, s2, "the decoded encoder encodes the same")
+
+	bad := []struct {
+		name string
+		edit func(e *TableEncoder)
+		want string
+	}{
+		{"no target", func(e *TableEncoder) { e.Target = "" }, "no target"},
+		{"target kind", func(e *TableEncoder) { e.TargetKind = "date" }, "target kind"},
+		{"policy", func(e *TableEncoder) { e.NA = 7 }, "NA policy"},
+		{"no columns", func(e *TableEncoder) { e.Columns = nil }, "no feature columns"},
+		{"column twice", func(e *TableEncoder) { e.Columns[1].Name = "size" }, "used twice"},
+		{"column is target", func(e *TableEncoder) { e.Columns[0].Name = "y" }, "used twice"},
+		{"unsorted categories", func(e *TableEncoder) { e.Columns[1].Categories = []string{"red", "blue"} }, "not sorted"},
+		{"empty category", func(e *TableEncoder) { e.Columns[1].Categories = []string{""} }, "empty"},
+		{"no categories", func(e *TableEncoder) { e.Columns[1].Categories, e.Columns[1].Missing = nil, false }, "no categories"},
+		{"number with categories", func(e *TableEncoder) { e.Columns[0].Categories = []string{"a"} }, "has categories"},
+		{"kind", func(e *TableEncoder) { e.Columns[0].Kind = "date" }, `kind "date"`},
+		{"task", func(e *TableEncoder) { e.Task = TaskAuto }, "task auto"},
+		{"one class", func(e *TableEncoder) { e.Task, e.Classes = TaskClassify, []string{"a"} }, "1 classes"},
+		{"numeric classes unsorted", func(e *TableEncoder) { e.Task, e.Classes = TaskClassify, []string{"10", "2"} }, "not in increasing order"},
+		{"regression with classes", func(e *TableEncoder) { e.Classes = []string{"a", "b"} }, "has classes"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			var e TableEncoder
+			require.NoError(t, json.Unmarshal(b, &e))
+			tt.edit(&e)
+			require.ErrorContains(t, e.Validate(), tt.want)
+			_, _, err := e.Encode(train, true)
+			require.Error(t, err, "an invalid encoder encodes nothing")
+		})
+	}
+	var e TableEncoder
+	require.Error(t, json.Unmarshal([]byte(`{"task":"guess"}`), &e))
+	require.Error(t, json.Unmarshal([]byte(`{"na":"skip"}`), &e))
+	require.Error(t, json.Unmarshal([]byte(`{"na":""}`), &e))
+}
+
+func TestRealTables(t *testing.T) {
+	t.Run("housing", func(t *testing.T) {
+		tb, err := ReadTable(shareddata.Path(t, "housing/train.csv"))
+		require.NoError(t, err)
+		_, _, _, err = FitTable(tb, nil, TableOptions{Target: "SalePrice", TestFraction: 0.2, Seed: 1})
+		require.ErrorContains(t, err, `line 2, column "Alley": "NA" is missing`, "NA error is the default")
+		enc, sp, rep, err := FitTable(tb, nil, TableOptions{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1})
+		require.NoError(t, err)
+		assert.Equal(t, TaskRegress, enc.Task)
+		assert.Len(t, enc.Columns, 79)
+		assert.Equal(t, 296, enc.Width())
+		assert.Equal(t, 1168, sp.Train.Rows)
+		assert.Equal(t, 292, sp.Test.Rows)
+		assert.Equal(t, 0, rep.File.Dropped)
+		for _, c := range enc.Columns {
+			if c.Name == "MasVnrType" {
+				assert.Contains(t, c.Categories, "None", "None is a category in Ames")
+			}
+		}
+	})
+	t.Run("breast cancer", func(t *testing.T) {
+		tb, err := ReadTable(shareddata.Path(t, "tabular/breast_cancer.csv"))
+		require.NoError(t, err)
+		enc, sp, _, err := FitTable(tb, nil, TableOptions{Target: "diagnosis", TestFraction: 0.2, Seed: 1})
+		require.NoError(t, err)
+		assert.Equal(t, TaskClassify, enc.Task)
+		assert.Equal(t, []string{"benign", "malignant"}, enc.Classes)
+		assert.Equal(t, 30, enc.Width())
+		assert.Equal(t, []int{286, 170}, sp.Train.ClassCounts())
+		assert.Equal(t, []int{71, 42}, sp.Test.ClassCounts(), "stratified: floor(0.2·357+0.5), floor(0.2·212+0.5)")
+	})
+}
+
+// TestSklearnPeerSplit: bench/sklearn_mlp.py holds out exactly the rows
+// FitTable holds out, so that README's scikit-learn figures are measured
+// on the same test rows. It needs only Python (the split uses no
+// scikit-learn); GPUTRAIN_REQUIRE_PEERS=1 makes a missing python3 a
+// failure.
+func TestSklearnPeerSplit(t *testing.T) {
+	python := ""
+	for _, p := range []string{os.Getenv("GPUTRAIN_PYTHON"), "python3", "/usr/bin/python3"} {
+		if p != "" && exec.Command(p, "-c", "import json").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		if os.Getenv("GPUTRAIN_REQUIRE_PEERS") == "1" {
+			t.Fatal("GPUTRAIN_REQUIRE_PEERS=1 but there is no python3")
+		}
+		t.Skip("no python3")
+	}
+	var b strings.Builder
+	b.WriteString("a,c,y\n")
+	for i := range 97 {
+		fmt.Fprintf(&b, "%d,%s,%s\n", i*7%13, []string{"p", "q", "NA", "r"}[i%4], []string{"lo", "mid", "hi", "lo"}[i*i%4])
+	}
+	synth := writeFile(t, t.TempDir(), "peer.csv", []byte(b.String()))
+	cases := []struct {
+		name, path string
+		opt        TableOptions
+		args       []string
+	}{
+		{"stratified with drop", synth, TableOptions{Target: "y", NA: NADrop, TestFraction: 0.3, Seed: 11}, []string{"--na", "drop", "--test-fraction", "0.3", "--split-seed", "11"}},
+		{"regression with fill", synth, TableOptions{Target: "a", NA: NAFill, Task: TaskRegress, TestFraction: 0.25, Seed: 3}, []string{"--na", "fill", "--task", "regress", "--test-fraction", "0.25", "--split-seed", "3"}},
+	}
+	if d, ok := shareddata.Dir(); ok {
+		if p := filepath.Join(d, "housing/train.csv"); fileExists(p) {
+			cases = append(cases, struct {
+				name, path string
+				opt        TableOptions
+				args       []string
+			}{"housing", p, TableOptions{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1}, []string{"--drop", "Id", "--na", "fill"}})
+		}
+		if p := filepath.Join(d, "tabular/breast_cancer.csv"); fileExists(p) {
+			cases = append(cases, struct {
+				name, path string
+				opt        TableOptions
+				args       []string
+			}{"breast cancer", p, TableOptions{Target: "diagnosis", TestFraction: 0.2, Seed: 1}, nil})
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := ReadTable(tc.path)
+			require.NoError(t, err)
+			enc, _, rep, err := FitTable(tb, nil, tc.opt)
+			require.NoError(t, err)
+			args := append([]string{"../bench/sklearn_mlp.py", "--csv", tc.path, "--target", tc.opt.Target, "--print-split"}, tc.args...)
+			out, err := exec.Command(python, args...).Output()
+			require.NoError(t, err, "sklearn_mlp.py --print-split")
+			var peer struct {
+				Task        string
+				Train, Test []int
+			}
+			require.NoError(t, json.Unmarshal(out, &peer), string(out))
+			assert.Equal(t, enc.Task.String(), peer.Task)
+			plus1 := func(rows []int) []int {
+				out := make([]int, len(rows))
+				for i, r := range rows {
+					out[i] = r + 1
+				}
+				return out
+			}
+			assert.Equal(t, plus1(rep.Train.Kept), peer.Train)
+			assert.Equal(t, plus1(rep.Test.Kept), peer.Test)
+		})
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

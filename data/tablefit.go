@@ -1,0 +1,582 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// TableOptions configures FitTable.
+type TableOptions struct {
+	// Target names the column to predict.
+	Target string
+	// Features names the feature columns, in input order; nil means every
+	// column but the target and Drop (a nameless column whose cells are all
+	// empty, as a trailing comma makes, is skipped).
+	Features []string
+	// Drop names columns to leave out of the features (e.g. an Id).
+	Drop []string
+	// NA is the missing-value policy (NAError, NADrop or NAFill).
+	NA NAPolicy
+	// Task is TaskAuto (see its rule), TaskClassify or TaskRegress.
+	Task Task
+	// MaxCategories caps the distinct values of one text column (and the
+	// classes of the target); 0 means DefaultMaxCategories.
+	MaxCategories int
+	// TestFraction is the share of the rows held out for testing when
+	// FitTable gets no test table, in (0, 1).
+	TestFraction float64
+	// Seed seeds the held-out split.
+	Seed uint64
+}
+
+// TableReport says what FitTable did.
+type TableReport struct {
+	// File reports the pass over the training file before the split: its
+	// Dropped rows had a missing cell under NADrop or a missing target
+	// under NAFill; Rows counts the rest.
+	File EncodeReport
+	// Train and Test report the encoding of the training and test rows.
+	Train, Test EncodeReport
+	// TaskReason says which task was chosen and why.
+	TaskReason string
+}
+
+// FitTable learns how to encode the columns of train and encodes it. When
+// test is nil, a seeded held-out fraction of train's rows is the test set
+// (see HeldOut; stratified by class for classification), else test is
+// encoded with what train's rows taught. It returns the encoder, the split
+// and a report.
+//
+// Column kinds come from the whole training file: a column is a number
+// column when every present cell parses as a number, a text column
+// otherwise. Everything learned from values comes from the training rows
+// only: the fill values (means) of number columns, the categories of text
+// columns (at most MaxCategories per column, else an error naming the column)
+// and the classes. Missing cells (empty, NA, N/A, NaN, null, ?; any case)
+// follow opt.NA: NAError stops at the first with an error naming the file,
+// the line and the column, NADrop skips the row, NAFill fills it (rows with
+// a missing target are skipped). The task follows opt.Task; TaskAuto
+// classifies a text target, or an integer one with at most MaxAutoClasses
+// distinct values, and regresses any other numeric target.
+//
+// Errors name the file and, where there is one, the line and the column:
+// unknown or repeated columns, a column with no values, a target with one
+// class or one value, text in a regressed target, too many categories,
+// non-finite numbers, too few rows to hold out a test set.
+func FitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, TableReport, error) {
+	enc, split, rep, err := fitTable(train, test, opt)
+	if err != nil {
+		return nil, nil, TableReport{}, err
+	}
+	return enc, split, rep, nil
+}
+
+func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, TableReport, error) {
+	var rep TableReport
+	path := train.Path
+	maxCat := opt.MaxCategories
+	switch {
+	case opt.Target == "":
+		return nil, nil, rep, fmt.Errorf("data: %s: no target column given", path)
+	case opt.NA != NAError && opt.NA != NADrop && opt.NA != NAFill:
+		return nil, nil, rep, fmt.Errorf("data: %s: unknown NA policy %v", path, opt.NA)
+	case int(opt.Task) >= len(taskNames):
+		return nil, nil, rep, fmt.Errorf("data: %s: unknown task %v", path, opt.Task)
+	case maxCat < 0:
+		return nil, nil, rep, fmt.Errorf("data: %s: category cap %d, want 0 (the default, %d) or more", path, maxCat, DefaultMaxCategories)
+	case test == nil && !(opt.TestFraction > 0 && opt.TestFraction < 1):
+		return nil, nil, rep, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", path, opt.TestFraction)
+	}
+	if maxCat == 0 {
+		maxCat = DefaultMaxCategories
+	}
+	ti, err := train.column(opt.Target)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	feats, err := featureColumns(train, ti, opt.Features, opt.Drop)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	used := append(slices.Clone(feats), ti)
+	kinds := make(map[int]ColumnKind, len(used))
+	for _, j := range used {
+		k, err := columnKind(train, j)
+		if err != nil {
+			return nil, nil, rep, err
+		}
+		kinds[j] = k
+	}
+
+	// The rows that take part: missing cells under the policy, numbers
+	// checked finite.
+	order := slices.Clone(used)
+	slices.Sort(order) // report the first bad cell of a row left to right
+	keep := make([]int, 0, train.Rows())
+rows:
+	for i := range train.Rows() {
+		for _, j := range order {
+			cell := train.cells[i][j]
+			if isNA(cell) {
+				if opt.NA == NAError {
+					return nil, nil, rep, naError(train, i, j, cell)
+				}
+				if opt.NA == NADrop || j == ti {
+					rep.File.drop(train.Line(i, j))
+					continue rows
+				}
+				continue
+			}
+			if kinds[j] == Number {
+				if _, err := numberCell(train, i, j); err != nil {
+					return nil, nil, rep, err
+				}
+			}
+		}
+		keep = append(keep, i)
+	}
+	rep.File.Rows, rep.File.Kept = len(keep), keep
+	if len(keep) == 0 {
+		return nil, nil, rep, fmt.Errorf("data: %s: all %d rows were dropped for missing cells in the chosen columns (NA policy %v)", path, train.Rows(), opt.NA)
+	}
+
+	enc := &TableEncoder{Target: opt.Target, TargetKind: kinds[ti], NA: opt.NA}
+	task, reason, err := chooseTask(train, ti, keep, kinds[ti], opt.Task)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	enc.Task, rep.TaskReason = task, reason
+
+	// The split, stratified by class for classification.
+	trainRows, testRows := keep, []int(nil)
+	var keys []string // class key per kept row
+	if task == TaskClassify {
+		keys = make([]string, len(keep))
+		for p, i := range keep {
+			keys[p] = classKey(train, i, ti, kinds[ti])
+		}
+	}
+	if test == nil {
+		var strata []int
+		groups := 0
+		if task == TaskClassify {
+			all := sortedKeys(keys, kinds[ti] == Number)
+			pos := make(map[string]int, len(all))
+			for k, v := range all {
+				pos[v] = k
+			}
+			strata = make([]int, len(keys))
+			for p, v := range keys {
+				strata[p] = pos[v]
+			}
+			groups = len(all)
+		}
+		tr, te := HeldOut(len(keep), strata, groups, opt.TestFraction, opt.Seed)
+		if len(te) == 0 || len(tr) == 0 {
+			return nil, nil, rep, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
+				path, opt.TestFraction, len(keep), len(tr), len(te))
+		}
+		trainRows, testRows = make([]int, len(tr)), make([]int, len(te))
+		for k, p := range tr {
+			trainRows[k] = keep[p]
+		}
+		for k, p := range te {
+			testRows[k] = keep[p]
+		}
+	}
+
+	// What the training rows teach.
+	if task == TaskClassify {
+		tk := make([]string, len(trainRows))
+		for k, i := range trainRows {
+			tk[k] = classKey(train, i, ti, kinds[ti])
+		}
+		enc.Classes = sortedKeys(tk, kinds[ti] == Number)
+		switch {
+		case len(enc.Classes) < 2:
+			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has one class, %q, in the training rows: nothing to learn", path, opt.Target, enc.Classes[0])
+		case len(enc.Classes) > maxCat:
+			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with --task regress, or raise --max-categories)", path, opt.Target, len(enc.Classes), maxCat)
+		}
+	} else if err := checkVaries(train, ti, trainRows); err != nil {
+		return nil, nil, rep, err
+	}
+	for _, j := range feats {
+		c, err := fitColumn(train, j, kinds[j], trainRows, opt.NA, maxCat)
+		if err != nil {
+			return nil, nil, rep, err
+		}
+		enc.Columns = append(enc.Columns, c)
+	}
+
+	base := filepath.Base(path)
+	trainSet, trep, err := enc.encodeRows(train, trainRows, true, base+" (training rows)")
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	var testSet *Set
+	var terep EncodeReport
+	source := path
+	if test == nil {
+		testSet, terep, err = enc.encodeRows(train, testRows, true, fmt.Sprintf("%s (held-out %g)", base, opt.TestFraction))
+	} else {
+		testSet, terep, err = enc.Encode(test, true)
+		source = path + " and " + test.Path
+	}
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	rep.Train, rep.Test = trep, terep
+	return enc, &Split{Train: trainSet, Test: testSet, Source: source}, rep, nil
+}
+
+// featureColumns resolves the feature columns of t.
+func featureColumns(t *Table, ti int, features, drop []string) ([]int, error) {
+	dropped := map[int]bool{}
+	for _, d := range drop {
+		j, err := t.column(d)
+		if err != nil {
+			return nil, err
+		}
+		if j == ti {
+			return nil, fmt.Errorf("data: %s: column %q is the target; it cannot be dropped", t.Path, d)
+		}
+		dropped[j] = true
+	}
+	var out []int
+	if features != nil {
+		for k, f := range features {
+			j, err := t.column(f)
+			if err != nil {
+				return nil, err
+			}
+			if j == ti {
+				return nil, fmt.Errorf("data: %s: column %q is both a feature and the target", t.Path, f)
+			}
+			if slices.Contains(features[:k], f) {
+				return nil, fmt.Errorf("data: %s: feature column %q given twice", t.Path, f)
+			}
+			if !dropped[j] {
+				out = append(out, j)
+			}
+		}
+	} else {
+		for j, h := range t.Header {
+			if j == ti || dropped[j] {
+				continue
+			}
+			if h == "" {
+				if emptyColumn(t, j) {
+					continue
+				}
+				return nil, fmt.Errorf("data: %s: line 1: column %d has no name but holds values; name it in the header, or list the columns to use with --features", t.Path, j+1)
+			}
+			if _, err := t.column(h); err != nil {
+				return nil, err // named twice
+			}
+			out = append(out, j)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("data: %s: no feature columns left besides the target %q", t.Path, t.Header[ti])
+	}
+	return out, nil
+}
+
+func emptyColumn(t *Table, j int) bool {
+	for i := range t.Rows() {
+		if t.cells[i][j] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// columnKind is Number when every present cell of column j parses as a
+// number (finite or not: a non-finite one is reported later, with its
+// line), Text otherwise. A column with no present cell is an error.
+func columnKind(t *Table, j int) (ColumnKind, error) {
+	present := false
+	for i := range t.Rows() {
+		cell := t.cells[i][j]
+		if isNA(cell) {
+			continue
+		}
+		present = true
+		if !parsesAsNumber(cell) {
+			return Text, nil
+		}
+	}
+	if !present {
+		return "", fmt.Errorf("data: %s: column %q has no values (every cell is missing); leave it out (--drop %s)", t.Path, t.Header[j], t.Header[j])
+	}
+	return Number, nil
+}
+
+func parsesAsNumber(cell string) bool {
+	_, err := strconv.ParseFloat(cell, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// chooseTask settles the task of target column ti over rows.
+func chooseTask(t *Table, ti int, rows []int, kind ColumnKind, want Task) (Task, string, error) {
+	name := t.Header[ti]
+	if kind == Text {
+		if want == TaskRegress {
+			i := firstText(t, ti, rows)
+			return 0, "", fmt.Errorf("data: %s: line %d, column %q: %q: the target holds text, which cannot be regressed (--task classify or auto)",
+				t.Path, t.Line(i, ti), name, t.cells[i][ti])
+		}
+		return TaskClassify, fmt.Sprintf("the target %q holds text: classification", name), nil
+	}
+	distinct := map[float64]bool{}
+	integers := true
+	for _, i := range rows {
+		v, _ := strconv.ParseFloat(t.cells[i][ti], 64)
+		if v == 0 {
+			v = 0
+		}
+		distinct[v] = true
+		integers = integers && v == math.Trunc(v)
+	}
+	switch want {
+	case TaskClassify:
+		return TaskClassify, fmt.Sprintf("the target %q has %d distinct values; classification as asked", name, len(distinct)), nil
+	case TaskRegress:
+		return TaskRegress, fmt.Sprintf("the target %q holds numbers; regression as asked", name), nil
+	}
+	if integers && len(distinct) <= MaxAutoClasses {
+		return TaskClassify, fmt.Sprintf("the target %q holds %d distinct integers (at most %d): classification (--task regress to override)", name, len(distinct), MaxAutoClasses), nil
+	}
+	what := "non-integer numbers"
+	if integers {
+		what = fmt.Sprintf("%d distinct integers (more than %d)", len(distinct), MaxAutoClasses)
+	}
+	return TaskRegress, fmt.Sprintf("the target %q holds %s: regression (--task classify to override)", name, what), nil
+}
+
+// firstText returns the first of rows whose cell in column j is present
+// and not a number (rows[0] if there is none).
+func firstText(t *Table, j int, rows []int) int {
+	for _, i := range rows {
+		if c := t.cells[i][j]; !isNA(c) && !parsesAsNumber(c) {
+			return i
+		}
+	}
+	return rows[0]
+}
+
+// classKey is the class of row i's target cell.
+func classKey(t *Table, i, j int, kind ColumnKind) string {
+	if kind == Number {
+		v, _ := strconv.ParseFloat(t.cells[i][j], 64)
+		return numberKey(v)
+	}
+	return t.cells[i][j]
+}
+
+// sortedKeys returns the distinct keys, sorted as numbers or as text.
+func sortedKeys(keys []string, numeric bool) []string {
+	out := slices.Clone(keys)
+	if numeric {
+		slices.SortFunc(out, func(a, b string) int {
+			x, _ := strconv.ParseFloat(a, 64)
+			y, _ := strconv.ParseFloat(b, 64)
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		})
+	} else {
+		slices.Sort(out)
+	}
+	return slices.Compact(out)
+}
+
+// checkVaries rejects a regression target that has one value in rows.
+func checkVaries(t *Table, j int, rows []int) error {
+	first, _ := strconv.ParseFloat(t.cells[rows[0]][j], 64)
+	for _, i := range rows[1:] {
+		if v, _ := strconv.ParseFloat(t.cells[i][j], 64); v != first {
+			return nil
+		}
+	}
+	return fmt.Errorf("data: %s: column %q: the target has the single value %v in the training rows: nothing to learn", t.Path, t.Header[j], first)
+}
+
+// fitColumn learns the encoding of column j from the training rows.
+func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat int) (TableColumn, error) {
+	c := TableColumn{Name: t.Header[j], Kind: kind}
+	present, missing := 0, false
+	var sum float64
+	var cats []string
+	for _, i := range rows {
+		cell := t.cells[i][j]
+		if isNA(cell) {
+			missing = true
+			continue
+		}
+		present++
+		if kind == Number {
+			v, _ := strconv.ParseFloat(cell, 64)
+			sum += v
+		} else {
+			cats = append(cats, cell)
+		}
+	}
+	if present == 0 {
+		return c, fmt.Errorf("data: %s: column %q has no values in the training rows (every one is missing); leave it out (--drop %s)", t.Path, c.Name, c.Name)
+	}
+	if kind == Number {
+		if na == NAFill {
+			c.Fill = sum / float64(present)
+			if math.IsInf(c.Fill, 0) { // a sum past the float64 range
+				var m float64
+				for _, i := range rows {
+					if v, err := strconv.ParseFloat(t.cells[i][j], 64); err == nil {
+						m += v / float64(present)
+					}
+				}
+				c.Fill = m
+			}
+		}
+		return c, nil
+	}
+	c.Categories = sortedKeys(cats, false)
+	c.Missing = missing && na == NAFill
+	if len(c.Categories) > maxCat {
+		why := ""
+		if i := firstText(t, j, rows); mostlyNumbers(t, j, rows) {
+			why = fmt.Sprintf(" (it would be a number column but line %d holds %q)", t.Line(i, j), t.cells[i][j])
+		}
+		return c, fmt.Errorf("data: %s: column %q holds text with %d distinct values in the training rows, more than the cap of %d categories%s; leave it out (--drop %s, or list the columns to use with --features) or raise --max-categories",
+			t.Path, c.Name, len(c.Categories), maxCat, why, c.Name)
+	}
+	return c, nil
+}
+
+// mostlyNumbers reports whether more than half of the present cells of
+// column j in rows parse as numbers.
+func mostlyNumbers(t *Table, j int, rows []int) bool {
+	num, present := 0, 0
+	for _, i := range rows {
+		if c := t.cells[i][j]; !isNA(c) {
+			present++
+			if parsesAsNumber(c) {
+				num++
+			}
+		}
+	}
+	return 2*num > present
+}
+
+// HeldOut splits positions 0..n-1 into training and test positions, both
+// returned in increasing order. Without strata the positions are shuffled
+// together; with strata (a group index 0..groups-1 per position, e.g. the
+// class) each group is shuffled on its own, in group order, and keeps at
+// least one training position. Of each shuffled group of size g the first
+// floor(frac·g + 0.5) go to the test set.
+//
+// The shuffle is Fisher–Yates from the last position down, swapping
+// position i with j = x mod (i+1), x the next output of splitmix64 seeded
+// with seed (one generator for all groups), so that other programs can
+// reproduce the split exactly (bench/sklearn_mlp.py does).
+func HeldOut(n int, strata []int, groups int, frac float64, seed uint64) (train, test []int) {
+	var gs [][]int
+	if strata == nil {
+		g := make([]int, n)
+		for i := range g {
+			g[i] = i
+		}
+		gs = [][]int{g}
+	} else {
+		if len(strata) != n {
+			panic("data: HeldOut: len(strata) != n")
+		}
+		gs = make([][]int, groups)
+		for i, s := range strata {
+			gs[s] = append(gs[s], i)
+		}
+	}
+	r := rng{state: seed}
+	for _, g := range gs {
+		for i := len(g) - 1; i > 0; i-- {
+			j := int(r.uint64() % uint64(i+1))
+			g[i], g[j] = g[j], g[i]
+		}
+		nt := int(math.Floor(frac*float64(len(g)) + 0.5))
+		if strata != nil {
+			nt = min(nt, len(g)-1)
+		}
+		nt = max(min(nt, len(g)), 0)
+		test = append(test, g[:nt]...)
+		train = append(train, g[nt:]...)
+	}
+	slices.Sort(train)
+	slices.Sort(test)
+	return train, test
+}
+
+// Split encodes the rows of train and test with enc, as FitTable does but
+// without learning anything: e.g. to go on training a saved model on its
+// table. When test is nil the test set is the seeded held-out fraction of
+// train's encoded rows (HeldOut, stratified by class for classification),
+// which on the file and options FitTable saw is the same split.
+func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*Split, TableReport, error) {
+	var rep TableReport
+	if test == nil && !(frac > 0 && frac < 1) {
+		return nil, rep, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", train.Path, frac)
+	}
+	all, frep, err := enc.Encode(train, true)
+	if err != nil {
+		return nil, rep, err
+	}
+	rep.File = frep
+	rep.TaskReason = fmt.Sprintf("the target %q: %v, as the model was trained", enc.Target, enc.Task)
+	base := filepath.Base(train.Path)
+	if test != nil {
+		ts, terep, err := enc.Encode(test, true)
+		if err != nil {
+			return nil, rep, err
+		}
+		all.Name = base
+		rep.Train, rep.Test = frep, terep
+		return &Split{Train: all, Test: ts, Source: train.Path + " and " + test.Path}, rep, nil
+	}
+	var strata []int
+	if enc.Task == TaskClassify {
+		strata = make([]int, all.Rows)
+		for i := range strata {
+			strata[i] = all.Label(i)
+		}
+	}
+	tr, te := HeldOut(all.Rows, strata, len(enc.Classes), frac, seed)
+	if len(tr) == 0 || len(te) == 0 {
+		return nil, rep, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
+			train.Path, frac, all.Rows, len(tr), len(te))
+	}
+	pick := func(pos []int, name string) (*Set, EncodeReport) {
+		s := *all
+		s.Name, s.Rows, s.Dropped = name, len(pos), 0
+		s.Features = make([]float64, 0, len(pos)*all.Cols)
+		s.Labels = make([]float64, 0, len(pos))
+		r := EncodeReport{Rows: len(pos)}
+		for _, p := range pos {
+			s.Features = append(s.Features, all.Features[p*all.Cols:(p+1)*all.Cols]...)
+			s.Labels = append(s.Labels, all.Labels[p])
+			r.Kept = append(r.Kept, frep.Kept[p])
+		}
+		return &s, r
+	}
+	trs, trep := pick(tr, base+" (training rows)")
+	tes, terep := pick(te, fmt.Sprintf("%s (held-out %g)", base, frac))
+	rep.Train, rep.Test = trep, terep
+	return &Split{Train: trs, Test: tes, Source: train.Path}, rep, nil
+}
