@@ -82,7 +82,9 @@ func TestTrainCSV(t *testing.T) {
 		}
 		assert.NotContains(t, res, "test_accuracy", "a regression has no accuracy")
 		assert.Greater(t, res["test_r2"].(float64), 0.8, "price is learnable from area and district")
-		assert.Nil(t, res["history"].([]any)[0].(map[string]any)["Accuracy"])
+		h0 := res["history"].([]any)[0].(map[string]any)
+		assert.Contains(t, h0, "accuracy")
+		assert.Nil(t, h0["accuracy"], "a regression's accuracy is null")
 
 		// eval on the test file reproduces train's figures.
 		code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--csv", test, "--json")
@@ -154,7 +156,7 @@ func TestTrainCSV(t *testing.T) {
 		code, stdout, stderr = gputrain(t, "--device", "cpu", "--csv", train, "--target", "kind", "--drop", "id,price", "--resume", ck, "--epochs", "1", "--json")
 		require.Equal(t, 0, code, stderr)
 		assert.Contains(t, stderr, "128 training, 32 test rows")
-		assert.EqualValues(t, 101, decode(t, stdout)["history"].([]any)[0].(map[string]any)["Epoch"])
+		assert.EqualValues(t, 101, decode(t, stdout)["history"].([]any)[0].(map[string]any)["epoch"])
 	})
 
 	t.Run("three classes with drop", func(t *testing.T) {
