@@ -86,6 +86,14 @@ func lossBounds(c lossCase, out, target []float64) (grad []float64, sum float64)
 	return grad, sum
 }
 
+// lossCases are the losses and shapes LossGrad and LossGradCount check:
+// one row and an odd number of rows of each loss.
+var lossCases = []lossCase{
+	{backend.BinaryCrossEntropy, 1, 1}, {backend.BinaryCrossEntropy, 333, 1},
+	{backend.SoftmaxCrossEntropy, 1, 3}, {backend.SoftmaxCrossEntropy, 257, 10},
+	{backend.MeanSquaredError, 1, 1}, {backend.MeanSquaredError, 129, 3},
+}
+
 // LossGrad checks each loss's gradient and its accumulated sum (two calls
 // onto a loss that starts at 0.5), including logits far in the tails.
 //
@@ -112,12 +120,7 @@ func LossGrad(t *testing.T, b backend.Backend) { lossGrad(testingT{t}, b) }
 
 func lossGrad(r reporter, b backend.Backend) {
 	p := newPair(r, b)
-	cases := []lossCase{
-		{backend.BinaryCrossEntropy, 1, 1}, {backend.BinaryCrossEntropy, 333, 1},
-		{backend.SoftmaxCrossEntropy, 1, 3}, {backend.SoftmaxCrossEntropy, 257, 10},
-		{backend.MeanSquaredError, 1, 1}, {backend.MeanSquaredError, 129, 3},
-	}
-	for ci, c := range cases {
+	for ci, c := range lossCases {
 		if skip(r, c.rows > 1) {
 			continue
 		}
@@ -191,13 +194,8 @@ func LossGradCount(t *testing.T, b backend.Backend) { lossGradCount(testingT{t},
 
 func lossGradCount(r reporter, b backend.Backend) {
 	p := newPair(r, b)
-	cases := []lossCase{
-		{backend.BinaryCrossEntropy, 1, 1}, {backend.BinaryCrossEntropy, 333, 1},
-		{backend.SoftmaxCrossEntropy, 1, 3}, {backend.SoftmaxCrossEntropy, 257, 10},
-		{backend.MeanSquaredError, 1, 1}, {backend.MeanSquaredError, 129, 3},
-	}
 	const offset, extra = 5, 17 // extra target rows that no index picks
-	for ci, c := range cases {
+	for ci, c := range lossCases {
 		for _, gathered := range []bool{false, true} {
 			for _, counted := range []bool{false, true} {
 				if counted && c.kind == backend.MeanSquaredError {
