@@ -26,7 +26,9 @@
 # benchmark), so that the script is run and cannot rot.
 #
 # Environment: DEVICE (default gpu; software with --reduced), BUDGET,
-# PYTHON (default python3). The Vulkan loader is found on the system, or in
+# PYTHON (default: the first of python3 and /usr/bin/python3 that imports
+# torch, so a pyenv or venv python3 first in PATH does not hide Debian's
+# python3-torch). The Vulkan loader is found on the system, or in
 # BIN/sysroot (put on LD_LIBRARY_PATH); when the loader finds no driver and
 # /usr/local/nvidia/share/vulkan/icd.d holds one (NVIDIA containers),
 # VK_DRIVER_FILES points at it.
@@ -45,7 +47,13 @@ for f in gputrain gpu.test; do
 done
 device=${DEVICE:-gpu}
 budget=${BUDGET:-480}
-python=${PYTHON:-python3}
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  python=python3
+  for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import torch' 2>/dev/null; then python=$p; break; fi
+  done
+fi
 if [ $reduced = 1 ]; then
   device=${DEVICE:-software}
   budget=${BUDGET:-120}
