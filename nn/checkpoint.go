@@ -354,13 +354,13 @@ func (m *Model) savedParams() ([]Params, error) {
 	if m.best == nil {
 		return m.Params()
 	}
+	r, err := backend.ReadAll(m.b, m.best...) // one wait for every layer's
+	if err != nil {
+		return nil, fmt.Errorf("nn: reading the best epoch's parameters: %w", err)
+	}
 	ps := make([]Params, len(m.layers))
 	for i, l := range m.layers {
-		r, err := backend.ReadAll(m.b, m.best[2*i], m.best[2*i+1])
-		if err != nil {
-			return nil, fmt.Errorf("nn: reading the best parameters of layer %d: %w", i, err)
-		}
-		ps[i] = Params{In: l.in, Out: l.out, W: r[0], B: r[1]}
+		ps[i] = Params{In: l.in, Out: l.out, W: r[2*i], B: r[2*i+1]}
 	}
 	return ps, nil
 }
