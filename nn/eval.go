@@ -99,7 +99,7 @@ func (m *Model) Evaluate(s *Set, batch int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	loss, count, err := readSums(b, lossT, countT, classify)
+	loss, count, _, err := readSums(b, lossT, countT, classify)
 	if err != nil {
 		return Metrics{}, fmt.Errorf("nn: reading the evaluation loss: %w", err)
 	}
@@ -113,19 +113,23 @@ func (m *Model) Evaluate(s *Set, batch int) (Metrics, error) {
 // readSums reads the 1×1 accumulated loss and, for a classifier, the 1×1
 // correct count, with one wait for both (backend.ReadAll); count is 0 when
 // classify is false.
-func readSums(b backend.Backend, lossT, countT backend.Tensor, classify bool) (loss, count float64, err error) {
+func readSums(b backend.Backend, lossT, countT backend.Tensor, classify bool, extra ...backend.Tensor) (loss, count float64, ex []float64, err error) {
 	ts := []backend.Tensor{lossT}
 	if classify {
 		ts = append(ts, countT)
 	}
+	ts = append(ts, extra...)
 	v, err := backend.ReadAll(b, ts...)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if classify {
 		count = v[1][0]
 	}
-	return v[0][0], count, nil
+	for _, e := range v[len(v)-len(extra):] {
+		ex = append(ex, e[0])
+	}
+	return v[0][0], count, ex, nil
 }
 
 // Predictions are a model's answers for a set, on the host.

@@ -125,11 +125,15 @@ func TestTrainStepDispatches(t *testing.T) {
 			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt}
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
 			require.NoError(t, err)
-			before := g.Stats().Dispatches
+			before, reads := g.Stats().Dispatches, g.Stats().Readbacks
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{})
 			require.NoError(t, err)
 			steps := cfg.Epochs * set.Rows / cfg.Batch
 			assert.Equal(t, uint64(2*cfg.Epochs+10*steps), g.Stats().Dispatches-before, "%d epochs of %d steps", cfg.Epochs, steps/cfg.Epochs)
+			// One readback an epoch (the divergence rule's reference rides
+			// on the first), then the weights and biases, a tensor each,
+			// checked finite at the end.
+			assert.Equal(t, uint64(cfg.Epochs+2*(len(spec.Hidden)+1)), g.Stats().Readbacks-reads)
 		})
 	}
 }

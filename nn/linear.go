@@ -27,7 +27,11 @@ import (
 // after every every-th iteration (and after the last one, if iters is not a
 // multiple of every): x is read back and the loss evaluated on the host in
 // float64, so the printed loss carries no float32 cancellation.
-// A non-finite loss or solution returns an error wrapping ErrDiverged. Cancelling ctx
+// A non-finite loss or solution, or a loss more than DivergenceFactor times
+// the loss at x = 0 (judged at each logged iteration and at the end, on the
+// x read back for them: the blow-up is caught within every iterations),
+// returns a *DivergedError naming the iterations since the last reading.
+// Cancelling ctx
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
 func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []float64, lr float64, iters int, every int, log func(iter int, loss float64)) (x []float64, err error) {
@@ -90,13 +94,41 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 		}
 		return x, nil
 	}
-	if every > 0 && log != nil {
+	// lossOf is mean((A·x − y)²) in float64 on the host.
+	lossOf := func(xs []float64) float64 {
 		sum := 0.0
-		for _, v := range y {
-			sum += v * v
+		for i, row := range A {
+			r := -y[i]
+			for j, v := range row {
+				r += v * xs[j]
+			}
+			sum += r * r
 		}
-		log(0, sum/float64(n)) // sum, then divide, as numpy's mean does
+		return sum / float64(n)
 	}
+	// The loss at x = 0 is the divergence rule's reference (see
+	// DivergenceFactor): a stable gradient descent never rises above it.
+	start := 0.0
+	for _, v := range y {
+		start += v * v
+	}
+	start /= float64(n) // sum, then divide, as numpy's mean does
+	diverged := func(loss float64, from, to int) error {
+		what := ""
+		switch {
+		case !finite(loss):
+			what = fmt.Sprintf("loss is %v", loss)
+		case loss > DivergenceFactor*start:
+			what = fmt.Sprintf("loss %.6g is more than %d times %.6g, the loss at x = 0", loss, DivergenceFactor, start)
+		default:
+			return nil
+		}
+		return &DivergedError{FromStep: from, ToStep: to, What: what, Loss: loss, LR: lr}
+	}
+	if every > 0 && log != nil {
+		log(0, start)
+	}
+	lastRead := 0
 	done := ctx.Done()
 	for it := 1; it <= iters; it++ {
 		if done != nil {
@@ -120,18 +152,11 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 			if err != nil {
 				return nil, fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
 			}
-			sum := 0.0
-			for i, row := range A {
-				r := -y[i]
-				for j, v := range row {
-					r += v * xs[j]
-				}
-				sum += r * r
+			mean := lossOf(xs)
+			if err := diverged(mean, lastRead+1, it); err != nil {
+				return nil, err
 			}
-			mean := sum / float64(n)
-			if !finite(mean) {
-				return nil, &DivergedError{FromStep: it, ToStep: it, What: fmt.Sprintf("loss is %v", mean), LR: lr}
-			}
+			lastRead = it
 			if log != nil {
 				log(it, mean)
 			}
@@ -143,7 +168,12 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 	}
 	for i, v := range x {
 		if !finite(v) {
-			return nil, &DivergedError{FromStep: iters, ToStep: iters, What: fmt.Sprintf("x[%d] is %v", i, v), LR: lr}
+			return nil, &DivergedError{FromStep: lastRead + 1, ToStep: iters, What: fmt.Sprintf("x[%d] is %v", i, v), LR: lr}
+		}
+	}
+	if lastRead < iters { // not judged yet: every is 0
+		if err := diverged(lossOf(x), lastRead+1, iters); err != nil {
+			return nil, err
 		}
 	}
 	return x, nil

@@ -196,8 +196,9 @@ type Hooks struct {
 	Epoch func(EpochStats)
 }
 
-// ErrDiverged is wrapped by the error Train returns when the loss or the
-// weights become NaN or infinite. Check with errors.Is.
+// ErrDiverged is wrapped by the error Train and SolveLinear return when the
+// loss or the weights become NaN or infinite, or the loss rises past
+// DivergenceFactor times the run's reference loss. Check with errors.Is.
 var ErrDiverged = errors.New("training diverged")
 
 // DivergedError says where training diverged. It wraps ErrDiverged.
@@ -208,8 +209,12 @@ type DivergedError struct {
 	// FromStep and ToStep bound the global steps that produced it (equal
 	// when it is known to the step).
 	FromStep, ToStep int
-	// What says what was non-finite, e.g. "mean loss is NaN".
+	// What says what went wrong, e.g. "mean loss is NaN" or "mean loss
+	// 1.2e+13 is more than 100 times 2.3, the loss where this run started".
 	What string
+	// Loss is the mean loss of the reading that showed it (NaN, infinite
+	// or past the limit); 0 when non-finite weights showed it.
+	Loss float64
 	// LR is the learning rate in use.
 	LR float64
 }
@@ -241,9 +246,15 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // Train returns the history and nil after cfg.Epochs epochs. When ctx is
 // cancelled it finishes the current step and returns the history so far
 // (the cut epoch marked Partial) with an error wrapping ctx.Err(); the model
-// is then consistent and may be saved. When the loss or the final weights are
-// not finite it returns an error wrapping ErrDiverged (a *DivergedError) and
-// the model should be discarded. Invalid configurations, data that does not
+// is then consistent and may be saved. When a loss it reads is not finite,
+// or more than DivergenceFactor times the run's reference loss (see
+// DivergenceFactor), or the final weights are not finite, it returns an
+// error wrapping ErrDiverged (a *DivergedError naming the steps since the
+// previous reading) and the model should be discarded. The loss is judged
+// at the readings Train takes anyway, none added: at the end of every
+// epoch and every LogEvery steps, so a blow-up is caught at the first of
+// them after it (within the epoch, or LogEvery steps); the first step's
+// loss, the reference, comes back with the first reading. Invalid configurations, data that does not
 // fit m.Spec and device failures are returned as errors too.
 //
 // With a validation set (cfg.Val or cfg.ValFraction), every complete epoch
@@ -305,6 +316,11 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	opt := newOptimizer(a, b, &cfg, m.params, g.all)
 	idx := a.new(n, 1, backend.Index)
 	lossT := a.new(1, 1, backend.Float)
+	// The call's first step adds its loss here instead of to lossT, so that
+	// the first reading also tells the loss where the run started (the
+	// divergence rule's reference) without a reading of its own. New
+	// tensors are zero.
+	firstT := a.new(1, 1, backend.Float)
 	var countT backend.Tensor
 	if classify {
 		countT = a.new(1, 1, backend.Float)
@@ -368,12 +384,32 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 
-	read := func() (loss, count float64, err error) {
-		loss, count, err = readSums(b, lossT, countT, classify)
+	// The first step's loss (firstSum, read with the first reading) belongs
+	// to the first epoch's sums.
+	div := newDivergence(m, train, cfg.LR)
+	firstSum, firstKnown := 0.0, false
+	took := func(e int, loss float64, firstRead []float64) float64 {
+		if !firstKnown {
+			firstSum, firstKnown = firstRead[0], true
+			div.start(firstSum / float64(batch))
+		}
+		if e == 0 {
+			loss += firstSum
+		}
+		return loss
+	}
+	firstExtra := func() []backend.Tensor {
+		if firstKnown {
+			return nil
+		}
+		return []backend.Tensor{firstT}
+	}
+	read := func(e int) (loss, count float64, err error) {
+		loss, count, ex, err := readSums(b, lossT, countT, classify, firstExtra()...)
 		if err != nil {
 			return 0, 0, fmt.Errorf("nn: reading the loss: %w", err)
 		}
-		return loss, count, nil
+		return took(e, loss, ex), count, nil
 	}
 	acc := func(count float64, rows int) float64 {
 		if !classify {
@@ -425,14 +461,18 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 			if s == steps-1 {
 				w = wsLast
 			}
-			m.trainStep(w, g, opt, x, t, idx, s*batch, scale, lossT, countT)
+			lt := lossT
+			if e == 0 && s == 0 {
+				lt = firstT
+			}
+			m.trainStep(w, g, opt, x, t, idx, s*batch, scale, lt, countT)
 			m.Info.Step++
 			samples += w.rows
 			if hooks.Step != nil {
 				hooks.Step(Progress{Epoch: epoch, Step: s + 1, Steps: steps, Samples: samples})
 			}
 			if cfg.LogEvery > 0 && m.Info.Step%cfg.LogEvery == 0 {
-				l, c, err := read()
+				l, c, err := read(e)
 				if err != nil {
 					return hist, err
 				}
@@ -442,7 +482,10 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 					// The accumulator restarts every epoch, and every earlier
 					// epoch ended finite, so the culprit is in this epoch.
 					return hist, &DivergedError{Epoch: epoch, FromStep: max(logStep+1, firstStep), ToStep: m.Info.Step,
-						What: fmt.Sprintf("mean loss is %v", mean), LR: cfg.LR}
+						What: fmt.Sprintf("mean loss is %v", mean), Loss: mean, LR: cfg.LR}
+				}
+				if err := div.check(mean, epoch, logStep+1, m.Info.Step); err != nil {
+					return hist, err
 				}
 				ls := LogStats{Epoch: epoch, Step: m.Info.Step, Loss: mean, Accuracy: acc(c-logCount+carryCount, rows), Samples: rows}
 				hist.Logs = append(hist.Logs, ls)
@@ -462,23 +505,30 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 		switch {
 		case validate:
 			v.record()
-			if l, c, vl, vc, err = v.readSums(lossT, countT); err != nil {
+			var ex []float64
+			if l, c, vl, vc, ex, err = v.readSums(lossT, countT, firstExtra()...); err != nil {
 				return hist, err
 			}
+			l = took(e, l, ex)
 		case logRows == samples:
 			l, c = logLoss, logCount
 		default:
-			if l, c, err = read(); err != nil {
+			if l, c, err = read(e); err != nil {
 				return hist, err
 			}
 		}
+		from := firstStep
+		if logged {
+			from = logStep + 1
+		}
 		if !finite(l) {
-			from := firstStep
-			if logged {
-				from = logStep + 1
-			}
 			return hist, &DivergedError{Epoch: epoch, FromStep: from, ToStep: m.Info.Step,
-				What: fmt.Sprintf("mean loss is %v", l/float64(samples)), LR: cfg.LR}
+				What: fmt.Sprintf("mean loss is %v", l/float64(samples)), Loss: l / float64(samples), LR: cfg.LR}
+		}
+		// The epoch's mean judged as a whole: a blow-up after the last
+		// LogEvery reading raises it too.
+		if err := div.check(l/float64(samples), epoch, from, m.Info.Step); err != nil {
+			return hist, err
 		}
 		carryLoss += l - logLoss
 		carryCount += c - logCount

@@ -171,22 +171,26 @@ func (v *validator) restore() {
 	}
 }
 
-// readSums reads the training loss and count sums (lossT, countT) and the
-// validation ones with one wait. Counts are 0 for regression.
-func (v *validator) readSums(lossT, countT backend.Tensor) (loss, count, vloss, vcount float64, err error) {
+// readSums reads the training loss and count sums (lossT, countT), the
+// validation sums and the 1×1 extra tensors, in one readback.
+func (v *validator) readSums(lossT, countT backend.Tensor, extra ...backend.Tensor) (loss, count, vloss, vcount float64, ex []float64, err error) {
 	ts := []backend.Tensor{lossT, v.loss}
 	if v.count != nil {
 		ts = append(ts, countT, v.count)
 	}
+	ts = append(ts, extra...)
 	r, err := backend.ReadAll(v.m.b, ts...)
 	if err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("nn: reading the training and validation loss: %w", err)
+		return 0, 0, 0, 0, nil, fmt.Errorf("nn: reading the training and validation loss: %w", err)
 	}
 	loss, vloss = r[0][0], r[1][0]
 	if v.count != nil {
 		count, vcount = r[2][0], r[3][0]
 	}
-	return loss, count, vloss, vcount, nil
+	for _, e := range r[len(r)-len(extra):] {
+		ex = append(ex, e[0])
+	}
+	return loss, count, vloss, vcount, ex, nil
 }
 
 // noValidation is the ValLoss and ValAccuracy of an epoch without

@@ -1,0 +1,114 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// DivergenceFactor is how far a loss may rise before Train and SolveLinear
+// call the run diverged: a loss they read that is more than DivergenceFactor
+// times the run's reference loss stops it with a *DivergedError, as a NaN
+// or infinite one does.
+//
+// Train's reference is the larger of two losses: that of the call's first
+// step (the mean over its minibatch, at the weights the call started from,
+// measured before the step's update) and that of the trivial prediction —
+// a uniform guess for a classifier (ln 2 for a BinaryHead, ln C for a
+// SoftmaxHead of C classes) or all zeros in the model's units for a
+// RegressionHead (the mean square of the scaled targets, 1 for
+// standardised ones). SolveLinear's is the loss at x = 0, mean(y²), the
+// loss its iteration 0 reports.
+//
+// Why it cannot stop a healthy run: gradient descent lowers the loss from
+// where it starts; a run whose mean loss over a reading is a hundred times
+// both its starting loss and the loss of knowing nothing (for a classifier:
+// a mean log-probability of the right class 100·ln C below a guess's; for
+// a regression: predictions ten times further off, root mean square, than
+// predicting zero) has no usable model at that reading, whatever it does
+// later. The floor of the trivial loss keeps a run that starts near a loss
+// of 0 (a resumed, well-trained model) from being stopped by ordinary
+// minibatch noise; the starting loss keeps a run that starts far from the
+// trivial loss (unscaled targets, a poor model resumed) judged against
+// where it actually started. A reference computed per call means a resumed
+// run is judged against where it resumed, which is what it can be blamed
+// for; a model that was already broken when saved is not this call's
+// divergence (and a checkpoint never holds NaN or infinite weights: Save
+// refuses them). For SolveLinear, a convex quadratic, gradient descent with
+// a stable step never raises the loss above mean(y²) at all, and an
+// unstable one raises it geometrically.
+const DivergenceFactor = 100
+
+// divergence judges the loss readings of one Train call.
+type divergence struct {
+	null    float64 // the loss of the trivial prediction
+	nullWhy string  // what null is
+	ref     float64 // max(first step's loss, null); NaN until known
+	why     string  // what ref is
+	lr      float64
+}
+
+// newDivergence prepares the rule for a Train call of m on s (the
+// training rows) at learning rate lr.
+func newDivergence(m *Model, s *Set, lr float64) *divergence {
+	d := &divergence{null: trivialLoss(m, s), ref: math.NaN(), lr: lr}
+	switch m.Spec.Head {
+	case BinaryHead:
+		d.nullWhy = "ln 2, the loss of a uniform guess"
+	case SoftmaxHead:
+		d.nullWhy = fmt.Sprintf("ln %d, the loss of a uniform guess", m.Spec.Outputs)
+	default:
+		d.nullWhy = "the loss of predicting 0, the targets' mean square"
+	}
+	return d
+}
+
+// trivialLoss is the mean loss of the trivial prediction on s: a uniform
+// guess for a classifier, zeros (in the model's units) for a regression.
+func trivialLoss(m *Model, s *Set) float64 {
+	switch m.Spec.Head {
+	case BinaryHead:
+		return math.Ln2
+	case SoftmaxHead:
+		return math.Log(float64(m.Spec.Outputs))
+	}
+	lc := labelCols(m.Spec)
+	sc := m.Scaling
+	var sum float64
+	for i, v := range s.Labels[:s.Rows*lc] {
+		if sc.HasTargets() {
+			j := i % lc
+			v = (v - sc.TargetMean[j]) / sc.TargetStd[j]
+		}
+		sum += v * v
+	}
+	return sum / float64(s.Rows*lc)
+}
+
+// start sets the reference from the mean loss of the call's first step.
+func (d *divergence) start(first float64) {
+	if !(first > d.null) { // NaN too: the first reading then diverges on its own
+		d.ref, d.why = d.null, d.nullWhy
+		return
+	}
+	d.ref, d.why = first, "the loss at this run's first step"
+}
+
+// judge returns what is wrong with a reading's mean loss, or "" if nothing.
+func (d *divergence) judge(mean float64) string {
+	if !finite(mean) {
+		return fmt.Sprintf("mean loss is %v", mean)
+	}
+	if mean > DivergenceFactor*d.ref {
+		return fmt.Sprintf("mean loss %.6g is more than %d times %.6g (%s)", mean, DivergenceFactor, d.ref, d.why)
+	}
+	return ""
+}
+
+// check returns a *DivergedError for a bad reading of the mean loss over
+// the global steps from..to of epoch, else nil.
+func (d *divergence) check(mean float64, epoch, from, to int) error {
+	if what := d.judge(mean); what != "" {
+		return &DivergedError{Epoch: epoch, FromStep: from, ToStep: to, What: what, Loss: mean, LR: d.lr}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package nn_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/gputrain/gputrain/nn"
+)
+
+// onBackends runs f on the CPU reference and, in a subtest that skips
+// where there is no adapter, on a GPU.
+func onBackends(t *testing.T, f func(t *testing.T, b backend.Backend)) {
+	t.Run("cpu", func(t *testing.T) { f(t, cpuref.New()) })
+	t.Run("gpu", func(t *testing.T) { f(t, gputest.Open(t)) })
+}
+
+// TestTrainDivergesWhileFinite: SGD at lr 1e6 on the xor task blows the
+// loss up to millions in the first steps without reaching NaN or infinity
+// (tanh saturates; the logits are large but finite, in float32 too). Train
+// stops at the first reading after the blow-up, names the steps since the
+// previous reading and reports the finite loss.
+func TestTrainDivergesWhileFinite(t *testing.T) {
+	tests := []struct {
+		name                  string
+		batch, logEvery       int
+		epoch, from, to, hist int // where it is caught; epochs reported before
+	}{
+		// 10 steps an epoch, read at its end: caught there, steps 1–10.
+		{"epoch reading", 10, 0, 1, 1, 10, 0},
+		// Read every 3 steps: caught at step 3, within the first epoch.
+		{"LogEvery reading", 10, 3, 1, 1, 3, 0},
+		// Full batch: epoch 1 is the loss at the starting weights (read
+		// before its update), so the blow-up of update 1 shows at epoch 2:
+		// one reading later, with no reading added.
+		{"full batch", 0, 0, 2, 2, 2, 1},
+	}
+	onBackends(t, func(t *testing.T, b backend.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				m := newModel(t, b, xorSpec, 1)
+				var epochs []nn.EpochStats
+				h, err := nn.Train(context.Background(), b, m, xorSet(100, 3),
+					nn.Config{Epochs: 5, Batch: tt.batch, LR: 1e6, Optimizer: nn.SGD, LogEvery: tt.logEvery},
+					nn.Hooks{Epoch: func(s nn.EpochStats) { epochs = append(epochs, s) }})
+				require.ErrorIs(t, err, nn.ErrDiverged)
+				var de *nn.DivergedError
+				require.ErrorAs(t, err, &de)
+				t.Log(err)
+				assert.True(t, de.Loss > 0 && !math.IsInf(de.Loss, 0), "the loss stayed finite: %v", de.Loss)
+				assert.Contains(t, de.What, "more than 100 times")
+				assert.Contains(t, err.Error(), "try a smaller learning rate than 1e+06")
+				assert.Equal(t, []int{tt.epoch, tt.from, tt.to}, []int{de.Epoch, de.FromStep, de.ToStep})
+				assert.Len(t, h.Epochs, tt.hist, "the diverged epoch is not reported")
+				assert.Len(t, epochs, tt.hist, "nor passed to the Epoch hook (which saves checkpoints)")
+			})
+		}
+	})
+}
+
+// TestTrainDivergenceSparesHealthyRuns: runs that are not diverging are not
+// stopped — a normal run, the same model resumed near a loss of 0 with a
+// learning rate that makes it wobble, and a regression on unscaled targets
+// whose loss starts in the tens of thousands.
+func TestTrainDivergenceSparesHealthyRuns(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend.Backend) {
+		m := newModel(t, b, xorSpec, 1)
+		set := xorSet(200, 1)
+		h, err := nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 300, Batch: 20, LR: 0.05, Optimizer: nn.Adam}, nn.Hooks{})
+		require.NoError(t, err)
+		require.Less(t, h.Last().Loss, 0.05)
+		h, err = nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 20, Batch: 10, LR: 0.2, Optimizer: nn.Adam, LogEvery: 1}, nn.Hooks{})
+		require.NoError(t, err)
+		lo, hi := math.Inf(1), 0.0
+		for _, l := range h.Logs {
+			lo, hi = min(lo, l.Loss), max(hi, l.Loss)
+		}
+		t.Logf("resumed: step losses from %.3g to %.3g", lo, hi)
+		assert.Greater(t, hi, 100*lo, "a rule relative to the run's own early losses alone could stop it; the floor of a guess's loss does not")
+
+		line := newModel(t, b, lineSpec, 1)
+		_, err = nn.Train(context.Background(), b, line, lineSet(100, 2), nn.Config{Epochs: 20, Batch: 10, LR: 1e-6, Optimizer: nn.SGD}, nn.Hooks{})
+		require.NoError(t, err)
+	})
+}
+
+// TestSolveLinearDivergesWhileFinite: gradient descent with too large a
+// step grows the loss geometrically; it is caught at the first logged
+// iteration past 100 times the loss at x = 0 (naming the iterations since
+// the previous one), or at the end when nothing is logged.
+func TestSolveLinearDivergesWhileFinite(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend.Backend) {
+		var logged []float64
+		_, err := nn.SolveLinear(context.Background(), b, classicA, classicY, 0.2, 40, 5, func(_ int, l float64) { logged = append(logged, l) })
+		require.ErrorIs(t, err, nn.ErrDiverged)
+		var de *nn.DivergedError
+		require.ErrorAs(t, err, &de)
+		t.Log(err)
+		assert.Contains(t, de.What, "more than 100 times 5.66667, the loss at x = 0")
+		assert.False(t, math.IsInf(de.Loss, 0) || math.IsNaN(de.Loss))
+		assert.Equal(t, de.FromStep+4, de.ToStep, "the 5 iterations since the last logged one")
+		for _, l := range logged {
+			assert.LessOrEqual(t, l, 100*5.666666666666667, "only readings within the limit are logged")
+		}
+
+		_, err = nn.SolveLinear(context.Background(), b, classicA, classicY, 0.2, 40, 0, nil)
+		require.ErrorAs(t, err, &de)
+		assert.Equal(t, []int{1, 40}, []int{de.FromStep, de.ToStep}, "without logging: judged at the end")
+	})
+}
+
+// TestRegressDiverges: regress's gradient descent at a learning rate past
+// stability (standardised features: 2/λmax is about 1) stops with the error.
+func TestRegressDiverges(t *testing.T) {
+	s := lineSet(100, 3)
+	_, err := nn.Regress(context.Background(), cpuref.New(), s, nn.RegressConfig{Epochs: 200, LR: 5}, nn.Hooks{})
+	require.ErrorIs(t, err, nn.ErrDiverged)
+	assert.Contains(t, err.Error(), "more than 100 times")
+	assert.Contains(t, err.Error(), "smaller learning rate than 5")
+}
