@@ -21,7 +21,8 @@ const (
 	// "target_mean", "target_std"}, absent parts omitted.
 	MetaScaling = "scaling"
 	// MetaTraining holds the TrainInfo: epoch, step, optimizer, lr, seed,
-	// shuffle_seed, data, and validation (the ValidationInfo: fraction,
+	// shuffle_seed, data, subset (the classes of the data set it was
+	// trained on, when not all), and validation (the ValidationInfo: fraction,
 	// seed, rows, patience, best_epoch, best_loss, epochs_since_best,
 	// stopped_early) when training had a validation set.
 	MetaTraining = "training"
@@ -293,6 +294,28 @@ func (m *Model) Save(path string) error {
 	return nil
 }
 
+// Checkpoint returns the bytes Save writes: m's parameters (during a Train
+// call with early stopping, the best epoch's) and metadata in safetensors
+// form, e.g. to hold a state in memory and write it later. It refuses
+// non-finite parameters, as Save does, and returns device errors. It panics
+// if m was freed.
+func (m *Model) Checkpoint() ([]byte, error) {
+	m.live()
+	dt := safetensors.F32
+	if m.b.Info().Precision == "float64" {
+		dt = safetensors.F64
+	}
+	ts, meta, err := m.checkpoint(dt)
+	if err != nil {
+		return nil, err
+	}
+	b, err := safetensors.Encode(m.Spec.String(), ts, meta)
+	if err != nil {
+		return nil, fmt.Errorf("nn: encoding %v: %w", m.Spec, err)
+	}
+	return b, nil
+}
+
 // Load reads a checkpoint written by Save and builds its model on b, with
 // the spec, scaling, training info and table encoding from its metadata. A tensor whose shape
 // does not match the spec is an error naming the tensor and both shapes.
@@ -363,6 +386,18 @@ func (m *Model) savedParams() ([]Params, error) {
 		ps[i] = Params{In: l.in, Out: l.out, W: r[2*i], B: r[2*i+1]}
 	}
 	return ps, nil
+}
+
+// LoadInfo reads the spec, training info and table encoding (nil when the
+// model was not trained on a table) of the checkpoint at path without
+// building the model: e.g. to check a command line against it before any
+// work. Errors are Load's.
+func LoadInfo(path string) (Spec, TrainInfo, *data.TableEncoder, error) {
+	_, m, err := readModel(path)
+	if err != nil {
+		return Spec{}, TrainInfo{}, nil, err
+	}
+	return m.Spec, m.Info, m.Table, nil
 }
 
 // LoadTable reads the table encoding of the checkpoint at path (nil when

@@ -235,6 +235,13 @@ type TrainInfo struct {
 	ShuffleSeed uint64 `json:"shuffle_seed"`
 	// Data names the training set.
 	Data string `json:"data,omitempty"`
+	// Subset, when the model was trained on some classes of its data set
+	// (data.Split.Subset), lists them in the order of the model's classes:
+	// [3 8] means output class 0 is the data's class 3 and 1 is 8. Train
+	// leaves it alone: whoever chose the classes sets it, so that the
+	// checkpoint says which they were. nil means every class (or not
+	// recorded).
+	Subset []int `json:"subset,omitempty"`
 	// Validation is the validation state of the last Train call, nil if it
 	// had no validation set.
 	Validation *ValidationInfo `json:"validation,omitempty"`

@@ -217,19 +217,30 @@ type DivergedError struct {
 	Loss float64
 	// LR is the learning rate in use.
 	LR float64
+	// RateName is what Error calls the learning rate; "" means "learning
+	// rate" (a command line sets its flag's name, e.g. "--lr").
+	RateName string
 }
 
 // Error says where training diverged and suggests a smaller learning rate.
+// Steps are iterations where there are no epochs (SolveLinear).
 func (e *DivergedError) Error() string {
-	where := fmt.Sprintf("at step %d", e.ToStep)
+	unit := "step"
+	if e.Epoch == 0 {
+		unit = "iteration"
+	}
+	where := fmt.Sprintf("at %s %d", unit, e.ToStep)
 	if e.FromStep != e.ToStep {
-		where = fmt.Sprintf("between steps %d and %d", e.FromStep, e.ToStep)
+		where = fmt.Sprintf("between %ss %d and %d", unit, e.FromStep, e.ToStep)
 	}
 	if e.Epoch > 0 {
 		where = fmt.Sprintf("in epoch %d %s", e.Epoch, where)
 	}
-	return fmt.Sprintf("nn: %v %s: %s; try a smaller learning rate than %g (keep the last good checkpoint)",
-		ErrDiverged, where, e.What, e.LR)
+	rate := e.RateName
+	if rate == "" {
+		rate = "learning rate"
+	}
+	return fmt.Sprintf("nn: %v %s: %s; try a smaller %s than %g", ErrDiverged, where, e.What, rate, e.LR)
 }
 
 // Unwrap returns ErrDiverged.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -54,6 +56,11 @@ func runBench(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	csvOut := output{flag: "csv", path: *csvPath, what: "the results"}
+	plotOut := output{flag: "plot", path: *plotPath, what: "the plot"}
+	if err := checkOutputs(nil, csvOut, plotOut); err != nil {
+		return err
+	}
 	cfg := benchrun.Config{Seed: *seed, Steps: *steps, Reps: *reps, MaxSteps: *maxSteps,
 		RepTarget: time.Duration(*repSeconds * float64(time.Second)), Autotune: *autotune, Timestamps: *timestamps, Log: e.stderr,
 		Verify: func(b backend.Backend) error { return verifyDevice(e, b, *verifyOn) }}
@@ -93,17 +100,28 @@ func runBench(e *env, args []string) error {
 	} else if err := benchrun.WriteTable(e.stdout, rep); err != nil {
 		return err
 	}
-	if *csvPath != "" {
-		if err := writeBenchCSV(*csvPath, rep); err != nil {
-			return err
+	// An output that cannot be written where asked goes to a fallback
+	// path; the measurements are not lost.
+	var rescued []error
+	for _, o := range []struct {
+		out   output
+		write func(string) error
+	}{
+		{csvOut, writeFile(func(w io.Writer) error { return benchrun.WriteCSV(w, rep) })},
+		{plotOut, func(p string) error { return benchrun.WritePlot(p, rep) }},
+	} {
+		if o.out.path == "" {
+			continue
+		}
+		p, err := writeOutput(o.out, o.write)
+		if p == "" {
+			return fmt.Errorf("--%s %s: %w", o.out.flag, o.out.path, err)
+		}
+		if err != nil {
+			rescued = append(rescued, err)
 		}
 	}
-	if *plotPath != "" {
-		if err := benchrun.WritePlot(*plotPath, rep); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(rescued...)
 }
 
 // benchWorkload fills in the network, the data and the batch sizes of a

@@ -25,6 +25,11 @@ func runDownload(e *env, args []string) error {
 		return err
 	}
 	target := *dir
+	if target != "" {
+		if err := checkOutputDir("dir", target); err != nil {
+			return err
+		}
+	}
 	if target == "" {
 		c, err := data.CacheDir()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
@@ -42,6 +43,8 @@ func sqrt(x float64) float64 { return math.Sqrt(x) }
 
 // loadForData opens the device, loads the model and the data, and checks
 // that they fit each other.
+// --digits left out takes the classes the checkpoint says the model was
+// trained on; given, it must name them.
 func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Model, func(), *dataSplit, error) {
 	digits, err := parseInts("digits", digitsFlag, 0)
 	if err != nil {
@@ -49,6 +52,21 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	}
 	if err := checkDevice(device); err != nil {
 		return nil, nil, nil, err
+	}
+	_, info, table, err := nn.LoadInfo(modelPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if table != nil {
+		return nil, nil, nil, fmt.Errorf("%s: this model was trained on a table (target %q): use --csv FILE", modelPath, table.Target)
+	}
+	switch {
+	case digits != nil && info.Subset != nil && !slices.Equal(digits, info.Subset):
+		return nil, nil, nil, fmt.Errorf("%s: --digits %s contradicts the model, trained on classes %s of its data; leave --digits out (the model's are used)",
+			modelPath, intList(digits), intList(info.Subset))
+	case digits == nil && info.Subset != nil:
+		digits = info.Subset
+		fmt.Fprintf(e.stderr, "data:   classes %s, from the model\n", intList(digits))
 	}
 	split, err := loadData(dataName, digits)
 	if err != nil {
@@ -155,7 +173,12 @@ func runPredict(e *env, args []string) error {
 		return usagef("--out goes with --csv")
 	}
 	if *mf.csv != "" {
-		return predictTable(e, fs, mf, *out)
+		o := output{flag: "out", path: *out, what: "the predictions"}
+		ins := []output{{flag: "csv", path: *mf.csv, what: "the table"}, {flag: "model", path: *mf.model, what: "the model"}}
+		if err := checkOutputs(ins, o); err != nil {
+			return err
+		}
+		return predictTable(e, fs, mf, o)
 	}
 	if *n < 1 {
 		return usagef("--n %d must be at least 1", *n)

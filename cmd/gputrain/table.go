@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/data"
-	"github.com/gputrain/gputrain/internal/atomicfile"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -368,7 +367,7 @@ type tablePrediction struct {
 
 // predictTable is predict --csv: one prediction per row of the table, as a
 // CSV file (--out, or stdout) or JSON.
-func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out string) error {
+func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	m, done, tbl, err := loadTableModel(e, fs, f)
 	if err != nil {
 		return err
@@ -447,12 +446,13 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out string) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	if out == "" {
+	if out.path == "" {
 		return write(e.stdout)
 	}
-	if err := atomicfile.Write(out, write); err != nil {
+	p, err := writeOutput(out, writeFile(write))
+	if p == "" {
 		return fmt.Errorf("writing predictions: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "predictions for %d rows written to %s\n", tbl.Rows(), out)
-	return nil
+	fmt.Fprintf(e.stderr, "predictions for %d rows written to %s\n", tbl.Rows(), p)
+	return err
 }

@@ -170,10 +170,27 @@ func runTrain(e *env, args []string) error {
 	if err := checkDevice(f.device); err != nil {
 		return err
 	}
+	saveOut := output{flag: "save", path: f.save, what: "the checkpoint"}
+	plotOut := output{flag: "plot", path: f.plot, what: "the plot"}
+	if err := checkOutputs(trainInputs(f, tf), saveOut, plotOut); err != nil {
+		return err
+	}
+
+	var rc *resumed
+	if f.resume != "" {
+		if rc, err = reconcileResume(f.resume, explicit, hidden, act, &digits, tf); err != nil {
+			return err
+		}
+	}
 
 	split, table, err := loadTrainData(e, fs, tf, f.data, digits, f.resume)
 	if err != nil {
 		return err
+	}
+	if rc != nil {
+		if err := rc.check(split.Train); err != nil {
+			return err
+		}
 	}
 	b, why, err := openDevice(f.device, f.autotune)
 	if err != nil {
@@ -192,9 +209,6 @@ func runTrain(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if m.Spec.Inputs != split.Train.Cols {
-			return fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", f.resume, m.Spec.Inputs, split.Train.Name, split.Train.Cols)
-		}
 	} else {
 		spec := nn.Spec{Inputs: split.Train.Cols, Hidden: hidden, Activation: act}
 		spec.Head, spec.Outputs = headFor(split.Train)
@@ -205,6 +219,7 @@ func runTrain(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		m.Info.Subset = digits // which classes of the data, for --resume, eval and predict
 		if table != nil {
 			if m.Scaling, err = tableScaling(split.Train, spec, table); err != nil {
 				m.Free()
@@ -238,6 +253,9 @@ func runTrain(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, opt, f.lr, batchName(f.batch), f.epochs, valNote)
+	if rc != nil {
+		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
+	}
 
 	res := trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: f.save}
 	fillDevice(&res, b.Info())
@@ -248,19 +266,12 @@ func runTrain(e *env, args []string) error {
 	logged := func(epoch int) bool {
 		return f.logEvery == 0 || (epoch-firstEpoch)%f.logEvery == 0 || epoch == lastEpoch
 	}
-	// A failed checkpoint write stops training: the context is cancelled
-	// from the epoch hook and the error reported.
+	// A checkpoint that cannot be written anywhere stops training: the
+	// context is cancelled from the epoch hook and the error reported.
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	ck := newCheckpointer(e, f.save)
 	var saveErr error
-	save := func() {
-		if f.save != "" && saveErr == nil {
-			if err := m.Save(f.save); err != nil {
-				saveErr = fmt.Errorf("save checkpoint: %w", err)
-				cancel()
-			}
-		}
-	}
 	var epochs []nn.EpochStats
 	hooks := nn.Hooks{
 		Step: bar.progress,
@@ -270,9 +281,18 @@ func runTrain(e *env, args []string) error {
 				bar.epoch(s)
 				return
 			}
+			// Train reports an epoch only when its loss did not diverge:
+			// the state held at the last logged epoch is sound.
+			err := ck.vouch()
 			if logged(s.Epoch) {
 				bar.epoch(s)
-				save()
+				if err == nil {
+					err = ck.hold(m, s.Epoch)
+				}
+			}
+			if err != nil && saveErr == nil {
+				saveErr = err
+				cancel()
 			}
 		},
 	}
@@ -321,9 +341,10 @@ func runTrain(e *env, args []string) error {
 			res.Interrupted = true
 			msg := "interrupted: finished the current step"
 			if f.save != "" {
-				msg += fmt.Sprintf("; the checkpoint in %s holds the last completed epoch", f.save)
-				if err := m.Save(f.save); err == nil {
-					msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", f.save)
+				if err := ck.write(m, m.Info.Epoch); err == nil {
+					msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", ck.path())
+				} else {
+					msg += fmt.Sprintf("; %v; %s", err, ck.kept())
 				}
 			}
 			fmt.Fprintln(e.stderr, msg)
@@ -332,8 +353,12 @@ func runTrain(e *env, args []string) error {
 			}
 			return &exitError{code: 130}
 		}
-		if errors.Is(trainErr, nn.ErrDiverged) && f.save != "" {
-			return fmt.Errorf("%w (the last good checkpoint in %s is kept)", trainErr, f.save)
+		var de *nn.DivergedError
+		if errors.As(trainErr, &de) {
+			de.RateName = "--lr"
+			if f.save != "" {
+				return fmt.Errorf("%w; %s", trainErr, ck.kept())
+			}
 		}
 		return trainErr
 	}
@@ -349,11 +374,9 @@ func runTrain(e *env, args []string) error {
 	} else if cfg.Patience > 0 && hist.BestEpoch > 0 && hist.BestEpoch < m.Info.Epoch {
 		fmt.Fprintf(e.stderr, "kept the weights of epoch %d, the lowest validation loss\n", hist.BestEpoch)
 	}
-	if f.save != "" {
-		save() // the final state: after the last epoch, or the best one kept
-		if saveErr != nil {
-			return saveErr
-		}
+	// The final state: after the last epoch, or the best one kept.
+	if err := ck.write(m, m.Info.Epoch); err != nil {
+		return err
 	}
 	ev, rm, err := evaluate(m, split.Test, evalBatch(f.batch))
 	if err != nil {
@@ -363,15 +386,29 @@ func runTrain(e *env, args []string) error {
 	if rm != nil {
 		res.setRegression(*rm)
 	}
+	plotPath, plotErr := "", error(nil)
 	if f.plot != "" {
 		info := b.Info()
 		title := fmt.Sprintf("%v · %s · %s: %s (%s)", m.Spec, strings.Replace(split.Train.Name, " train", "", 1), info.Kind, info.Adapter, info.Precision)
-		if err := plotHistory(f.plot, hist, title); err != nil {
-			return err
+		plotPath, plotErr = writeOutput(plotOut, func(p string) error { return plotHistory(p, hist, title) })
+		if plotPath == "" {
+			return plotErr
 		}
 	}
+	// Outputs written to a fallback path: said at the end, exit status 1.
+	var rescued []error
+	if ck.rescued != nil {
+		rescued = append(rescued, ck.rescued)
+		res.Checkpoint = ck.path()
+	}
+	if plotErr != nil {
+		rescued = append(rescued, plotErr)
+	}
 	if f.json {
-		return json.NewEncoder(e.stdout).Encode(res)
+		if err := json.NewEncoder(e.stdout).Encode(res); err != nil {
+			return err
+		}
+		return errors.Join(rescued...)
 	}
 	if trainEpoch.Epoch > 0 {
 		fmt.Fprintf(e.stdout, "train: loss %.6g%s over %d rows in epoch %d\n", trainEpoch.Loss, pct(", accuracy ", trainEpoch.Accuracy), hist.TrainRows, trainEpoch.Epoch)
@@ -382,12 +419,22 @@ func runTrain(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "test: %s (%.1fs, %s samples/s)\n",
 		testSummary(ev, rm, split.Test.Name), res.Seconds, humanRate(res.SamplesPerSecond))
 	if f.save != "" {
-		fmt.Fprintf(e.stdout, "model saved to %s\n", f.save)
+		fmt.Fprintf(e.stdout, "model saved to %s\n", ck.path())
 	}
 	if f.plot != "" {
-		fmt.Fprintf(e.stdout, "plot written to %s\n", f.plot)
+		fmt.Fprintf(e.stdout, "plot written to %s\n", plotPath)
 	}
-	return nil
+	return errors.Join(rescued...)
+}
+
+// trainInputs are the files train reads that its outputs must not name;
+// --resume may be --save (continuing a model in place), not --plot.
+func trainInputs(f trainFlags, tf *tableFlags) []output {
+	return []output{
+		{flag: "csv", path: tf.csv, what: "the table"},
+		{flag: "test-csv", path: tf.testCSV, what: "the test table"},
+		{flag: "resume", path: f.resume, what: "the checkpoint", keeps: "save"},
+	}
 }
 
 // pct formats a fraction as prefix + "12.34%", or "" for NaN.

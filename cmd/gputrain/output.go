@@ -1,0 +1,362 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/gputrain/gputrain/internal/atomicfile"
+	"github.com/gputrain/gputrain/nn"
+)
+
+// output is a file a command writes, named by the flag that gave its path.
+type output struct {
+	flag, path string
+	what       string // what it holds, for messages: "the checkpoint", "the plot"
+	// keeps, for an input, names the output flag that may name the same
+	// file: --save may write over --resume's checkpoint.
+	keeps string
+}
+
+// checkOutputs checks, before any work, that every output with a path can
+// be written: the path is not a folder or some other non-file, its folder
+// exists, and a file can be created in that folder. No output may name one
+// of inputs (a data file the command reads: writing it would destroy it),
+// and no two outputs the same file. Any failure is a usage error naming the
+// flag and the path.
+func checkOutputs(inputs []output, outs ...output) error {
+	var seen []output
+	for _, o := range outs {
+		if o.path == "" {
+			continue
+		}
+		if err := checkOutput(o); err != nil {
+			return err
+		}
+		for _, in := range inputs {
+			if in.path != "" && in.keeps != o.flag && sameFile(o.path, in.path) {
+				return usagef("--%s %s is also the input %s: writing %s would destroy it; choose another path", o.flag, o.path, inputName(in), o.what)
+			}
+		}
+		for _, p := range seen {
+			if sameFile(o.path, p.path) {
+				return usagef("--%s and --%s both name %s: give each its own file", p.flag, o.flag, o.path)
+			}
+		}
+		seen = append(seen, o)
+	}
+	return nil
+}
+
+func inputName(in output) string {
+	if in.flag == "" {
+		return in.what
+	}
+	return "--" + in.flag
+}
+
+// checkOutput checks that o.path can be written.
+func checkOutput(o output) error {
+	fi, err := os.Stat(o.path)
+	switch {
+	case err == nil && fi.IsDir():
+		return usagef("--%s %s is a folder; give the path of a file in it, e.g. %s", o.flag, o.path, filepath.Join(o.path, exampleName(o)))
+	case err == nil && !fi.Mode().IsRegular():
+		return usagef("--%s %s is not a regular file (a device, pipe or socket); give the path of a file", o.flag, o.path)
+	case err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+		return usagef("--%s %s: %v", o.flag, o.path, err)
+	}
+	dir := filepath.Dir(o.path)
+	di, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return usagef("--%s %s: the folder %s does not exist; create it first (mkdir -p %s)", o.flag, o.path, dir, dir)
+	case err != nil:
+		return usagef("--%s %s: %v", o.flag, o.path, err)
+	case !di.IsDir():
+		return usagef("--%s %s: %s is not a folder", o.flag, o.path, dir)
+	}
+	if err := canCreateIn(dir); err != nil {
+		return usagef("--%s %s: cannot write in the folder %s: %v", o.flag, o.path, dir, unwrapPath(err))
+	}
+	return nil
+}
+
+// canCreateIn creates and removes a file in dir: the test that permission
+// bits alone cannot give (a read-only file system, ACLs, root).
+func canCreateIn(dir string) error {
+	f, err := os.CreateTemp(dir, ".gputrain-write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// unwrapPath drops the path of a *PathError: the message names it already.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func exampleName(o output) string {
+	switch o.flag {
+	case "save":
+		return "model.safetensors"
+	case "plot":
+		return "plot.png"
+	}
+	return "out.csv"
+}
+
+// sameFile reports whether paths a and b name the same file: the same
+// existing file, or the same absolute path.
+func sameFile(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
+}
+
+// testHookWrite, when set (by tests), runs before every output write, e.g.
+// to remove the folder after checkOutputs passed, as a user might.
+var testHookWrite func(path string)
+
+// writeOutput writes o with write(path), which must write the whole file
+// (atomically: atomicfile.Write). When that fails — a full disk, a folder
+// removed since checkOutputs — it writes the same to a fallback path, a new
+// file named after o in the temporary folder or else the working folder,
+// and returns that path with a *rescuedError naming both: the result is
+// never dropped. It returns o.path and nil on success, and "" with an error
+// naming every path tried when nothing could be written.
+func writeOutput(o output, write func(path string) error) (string, error) {
+	if testHookWrite != nil {
+		testHookWrite(o.path)
+	}
+	err := write(o.path)
+	if err == nil {
+		return o.path, nil
+	}
+	if !fileSystemError(err) {
+		return "", err // e.g. nothing to plot: the same anywhere
+	}
+	tried := []string{fmt.Sprintf("%s (%v)", o.path, err)}
+	for _, dir := range fallbackDirs() {
+		p, ferr := reserve(dir, o.path)
+		if ferr == nil {
+			if ferr = write(p); ferr == nil {
+				return p, &rescuedError{out: o, err: err, to: p}
+			}
+			os.Remove(p)
+		}
+		tried = append(tried, fmt.Sprintf("%s (%v)", dir, ferr))
+	}
+	return "", fmt.Errorf("--%s: could not write %s anywhere: tried %s", o.flag, o.what, strings.Join(tried, "; "))
+}
+
+// fileSystemError reports whether err came from the file system (a full
+// disk, a missing folder, a permission), which another path may not meet.
+func fileSystemError(err error) bool {
+	var pe *os.PathError
+	var le *os.LinkError
+	var errno syscall.Errno
+	return errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &errno)
+}
+
+// fallbackDirs are where writeOutput rescues a result: the temporary
+// folder, then the working folder.
+func fallbackDirs() []string {
+	dirs := []string{os.TempDir()}
+	if wd, err := os.Getwd(); err == nil && wd != dirs[0] {
+		dirs = append(dirs, wd)
+	}
+	return dirs
+}
+
+// reserve creates a new, empty file in dir named after path, e.g.
+// gputrain-rescued-123456-model.safetensors, and returns its path.
+func reserve(dir, path string) (string, error) {
+	f, err := os.CreateTemp(dir, "gputrain-rescued-*-"+filepath.Base(path))
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	return name, f.Close()
+}
+
+// rescuedError says that an output could not be written where its flag said
+// and where it was written instead.
+type rescuedError struct {
+	out output
+	err error
+	to  string
+}
+
+func (e *rescuedError) Error() string {
+	return fmt.Sprintf("--%s: could not write %s to %s: %v; it was written to %s instead", e.out.flag, e.out.what, e.out.path, e.err, e.to)
+}
+
+func (e *rescuedError) Unwrap() error { return e.err }
+
+// writeFile is write for writeOutput: fill writes path's content,
+// atomically.
+func writeFile(fill func(w io.Writer) error) func(path string) error {
+	return func(path string) error { return atomicfile.Write(path, fill) }
+}
+
+// writeBytes is write for writeOutput of content held in memory.
+func writeBytes(b []byte) func(path string) error {
+	return writeFile(func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// checkpointer writes train's --save checkpoints one loss reading behind,
+// so that the file only ever holds a state a later reading showed to be
+// sound: the state of a logged epoch is held in memory (hold) and written
+// when the next epoch ends without diverging (vouch) — nn.Train judges every
+// epoch's loss before it reports the epoch — so a run that diverges leaves
+// the file with the last state it vouched for, byte for byte, and never one
+// whose update blew the loss up (a full-batch epoch's loss is measured
+// before its update: only the next epoch's shows what the update did). The
+// end of a run (and an interrupt) writes the state then directly. A failed
+// write goes to a fallback path (writeOutput), and so do the writes after
+// it.
+type checkpointer struct {
+	e         *env
+	out       output
+	held      []byte
+	heldEpoch int
+	saved     int           // the epoch of the last state written; 0: none yet
+	rescued   *rescuedError // where the writes went when out.path failed
+}
+
+func newCheckpointer(e *env, path string) *checkpointer {
+	return &checkpointer{e: e, out: output{flag: "save", path: path, what: "the checkpoint"}}
+}
+
+// hold keeps m's state after epoch, to be written once vouched for.
+func (c *checkpointer) hold(m *nn.Model, epoch int) error {
+	if c.out.path == "" {
+		return nil
+	}
+	b, err := m.Checkpoint()
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	c.held, c.heldEpoch = b, epoch
+	return nil
+}
+
+// vouch writes the held state, if any: an epoch's reading after it did not
+// diverge.
+func (c *checkpointer) vouch() error {
+	if c.held == nil {
+		return nil
+	}
+	b, epoch := c.held, c.heldEpoch
+	c.held = nil
+	return c.put(b, epoch)
+}
+
+// write writes m's state after epoch now, dropping any held one.
+func (c *checkpointer) write(m *nn.Model, epoch int) error {
+	if c.out.path == "" {
+		return nil
+	}
+	c.held = nil
+	b, err := m.Checkpoint()
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return c.put(b, epoch)
+}
+
+func (c *checkpointer) put(b []byte, epoch int) error {
+	o := c.out
+	if c.rescued != nil {
+		o.path = c.rescued.to // go on where the first failure sent it
+	}
+	p, err := writeOutput(o, writeBytes(b))
+	var re *rescuedError
+	switch {
+	case errors.As(err, &re):
+		if c.rescued == nil {
+			c.rescued = re
+			fmt.Fprintf(c.e.stderr, "warning: %v; training goes on, saving there\n", re)
+		}
+		c.rescued.to = p
+	case err != nil:
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	c.saved = epoch
+	return nil
+}
+
+// path is where the checkpoint is: --save's path or the fallback.
+func (c *checkpointer) path() string {
+	if c.rescued != nil {
+		return c.rescued.to
+	}
+	return c.out.path
+}
+
+// kept says what the checkpoint file holds after a divergence.
+func (c *checkpointer) kept() string {
+	switch {
+	case c.saved > 0:
+		return fmt.Sprintf("the checkpoint in %s is kept: epoch %d, the last state a later loss reading vouched for", c.path(), c.saved)
+	case fileExists(c.out.path):
+		return fmt.Sprintf("%s is kept as it was: this run wrote nothing to it", c.out.path)
+	}
+	return fmt.Sprintf("nothing was written to %s: no state of this run was vouched for", c.out.path)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// checkOutputDir checks, before any work, that the folder dir can be
+// written into, or created (with its parents) and then written into: an
+// existing dir must be a folder, and the nearest existing folder above a
+// missing one must let a file be created. A failure is a usage error naming
+// the flag.
+func checkOutputDir(flag, dir string) error {
+	probe := filepath.Clean(dir)
+	for {
+		fi, err := os.Stat(probe)
+		switch {
+		case err == nil && !fi.IsDir():
+			if probe == filepath.Clean(dir) {
+				return usagef("--%s %s is a file, not a folder", flag, dir)
+			}
+			return usagef("--%s %s: %s is a file, not a folder", flag, dir, probe)
+		case err == nil:
+			if err := canCreateIn(probe); err != nil {
+				return usagef("--%s %s: cannot write in the folder %s: %v", flag, dir, probe, unwrapPath(err))
+			}
+			return nil
+		case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return usagef("--%s %s: %v", flag, dir, err)
+		}
+		up := filepath.Dir(probe)
+		if up == probe {
+			return usagef("--%s %s: no folder of it exists", flag, dir)
+		}
+		probe = up
+	}
+}
