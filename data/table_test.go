@@ -128,12 +128,12 @@ func TestFitTableNAPolicies(t *testing.T) {
 }
 
 func TestNASpellings(t *testing.T) {
-	train := table(t, "na.csv", "a,b,y\nNA,x,1\nn/a,None,2\nNaN,?,3\nnull,x,4\n,x,5\n6,x,6\n7,y,7\n")
+	train := table(t, "na.csv", "a,b,y\nNA,x,1\nn/a,None,2\nNaN,?,3\nnull,x,4\n,x,5\n6,x,6\n7,y,7\n8,x,8\n9,y,9\n")
 	enc, sp, rep, err := FitTable(train, nil, TableOptions{Target: "y", NA: NAFill, Task: TaskRegress, TestFraction: 0.2, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, Number, enc.Columns[0].Kind, "NA, n/a, NaN, null and empty are missing")
 	assert.Equal(t, []string{"None", "x", "y"}, enc.Columns[1].Categories, `"None" is a category; "?" is missing`)
-	assert.Equal(t, 7, sp.Train.Rows+sp.Test.Rows)
+	assert.Equal(t, 9, sp.Train.Rows+sp.Test.Rows)
 	assert.Positive(t, rep.Train.Filled+rep.Test.Filled)
 }
 
@@ -427,8 +427,11 @@ func TestRealTables(t *testing.T) {
 		enc, sp, rep, err := FitTable(tb, nil, TableOptions{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1})
 		require.NoError(t, err)
 		assert.Equal(t, TaskRegress, enc.Task)
-		assert.Len(t, enc.Columns, 79)
-		assert.Equal(t, 296, enc.Width())
+		// Utilities is "AllPub" in every training row (its one "NoSeWa" is
+		// held out): left out, not fitted.
+		assert.Equal(t, []ConstantColumn{{Name: "Utilities", Value: "AllPub"}}, rep.Constant)
+		assert.Len(t, enc.Columns, 78)
+		assert.Equal(t, 295, enc.Width())
 		assert.Equal(t, 1168, sp.Train.Rows)
 		assert.Equal(t, 292, sp.Test.Rows)
 		assert.Equal(t, 0, rep.File.Dropped)
@@ -531,4 +534,31 @@ func TestSklearnPeerSplit(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// TestConstantColumns: a column with one value in every training row is
+// left out (and reported) when the features are every other column, and an
+// error naming it when --features names it; one whose missing cells make a
+// category of their own (NA fill) is not constant.
+func TestConstantColumns(t *testing.T) {
+	const csv = "k,n,t,u,v,y\n5,1,a,a,1,1\n5,2,a,NA,2,2\n5,3,a,a,NA,3\n5,4,a,a,4,4\n5,5,a,a,5,5\n5,6,a,a,6,6\n"
+	tb := table(t, "c.csv", csv)
+	enc, sp, rep, err := FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NAFill})
+	require.NoError(t, err)
+	assert.Equal(t, []ConstantColumn{{"k", "5"}, {"t", "a"}}, rep.Constant)
+	var names []string
+	for _, c := range enc.Columns {
+		names = append(names, c.Name)
+	}
+	assert.Equal(t, []string{"n", "u", "v"}, names, `"u" has a missing category, "v" a filled mean: they vary`)
+	assert.Equal(t, enc.Width(), sp.Train.Cols)
+
+	_, _, _, err = FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NAFill, Features: []string{"n", "t"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `c.csv: column "t" holds one value, "a", in every training row`)
+	assert.Contains(t, err.Error(), "leave it out of --features")
+
+	only := table(t, "only.csv", "k,t,y\n5,a,1\n5,a,2\n5,a,3\n")
+	_, _, _, err = FitTable(only, only, TableOptions{Target: "y", Task: TaskRegress})
+	assert.ErrorContains(t, err, `only.csv: every feature column holds one value in every training row ("k" always "5", "t" always "a")`)
 }

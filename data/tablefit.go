@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // TableOptions configures FitTable.
@@ -43,6 +44,18 @@ type TableReport struct {
 	Train, Test EncodeReport
 	// TaskReason says which task was chosen and why.
 	TaskReason string
+	// Constant lists the columns FitTable left out of the features because
+	// they hold one value in every training row (only when TableOptions.
+	// Features is nil: a constant column named there is an error).
+	Constant []ConstantColumn
+}
+
+// ConstantColumn is a column that holds one value in every training row: as
+// an input it would be the same number for every row, nothing to learn
+// from.
+type ConstantColumn struct {
+	Name  string
+	Value string // the value, as the file writes it
 }
 
 // FitTable learns how to encode the columns of train and encodes it. When
@@ -210,7 +223,19 @@ rows:
 		if err != nil {
 			return nil, nil, rep, err
 		}
+		if v, ok := constantColumn(train, j, c, trainRows); ok {
+			if opt.Features != nil {
+				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row: as an input it carries nothing to learn from; leave it out of --features",
+					path, c.Name, v)
+			}
+			rep.Constant = append(rep.Constant, ConstantColumn{Name: c.Name, Value: v})
+			continue
+		}
 		enc.Columns = append(enc.Columns, c)
+	}
+	if len(enc.Columns) == 0 {
+		return nil, nil, rep, fmt.Errorf("data: %s: every feature column holds one value in every training row (%s): nothing to learn from",
+			path, constantList(rep.Constant))
 	}
 
 	base := filepath.Base(path)
@@ -579,4 +604,39 @@ func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*
 	tes, terep := pick(te, fmt.Sprintf("%s (held-out %g)", base, frac))
 	rep.Train, rep.Test = trep, terep
 	return &Split{Train: trs, Test: tes, Source: train.Path}, rep, nil
+}
+
+// constantColumn reports whether column j, fitted as c, gives every row of
+// rows the same input, and the value: a number column whose present cells
+// are all equal (a missing one is dropped, or filled with their mean, the
+// same value), or a text column of one category and no missing cells.
+func constantColumn(t *Table, j int, c TableColumn, rows []int) (string, bool) {
+	if c.Kind == Text {
+		if len(c.Categories) == 1 && !c.Missing {
+			return c.Categories[0], true
+		}
+		return "", false
+	}
+	first, v0 := "", 0.0
+	for _, i := range rows {
+		cell := t.cells[i][j]
+		if isNA(cell) {
+			continue
+		}
+		v, _ := strconv.ParseFloat(cell, 64)
+		if first == "" {
+			first, v0 = cell, v
+		} else if v != v0 {
+			return "", false
+		}
+	}
+	return first, first != ""
+}
+
+func constantList(cs []ConstantColumn) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%q always %q", c.Name, c.Value)
+	}
+	return strings.Join(parts, ", ")
 }

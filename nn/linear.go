@@ -203,12 +203,15 @@ type Regression struct {
 	// units, computed on the host.
 	MSE float64
 	// ExactCoef, ExactIntercept and ExactMSE are the least-squares solution
-	// computed in float64 with gonum (QR). ExactErr is non-nil when the
-	// design matrix is rank deficient or ill-conditioned (then the exact
-	// values are gonum's best effort).
+	// computed in float64 with gonum (QR), and ExactCond the condition
+	// number of its design (see LeastSquares). ExactErr is non-nil (a
+	// wrapped mat.Condition holding ExactCond) when the design is not well
+	// conditioned, above MaxCondition: then the exact values are a best
+	// effort that should not be reported as the answer.
 	ExactCoef      []float64
 	ExactIntercept float64
 	ExactMSE       float64
+	ExactCond      float64
 	ExactErr       error
 	// Restart is the index of the kept start, and History its training.
 	Restart int
@@ -226,12 +229,21 @@ type Regression struct {
 // original units beside the closed-form least-squares solution. Cancelling
 // ctx, divergence, bad data and device failures are returned as errors (the
 // best model so far, if any, still comes back with a cancellation).
+//
+// A degenerate set is an error that names the column (s.FeatureNames and
+// s.TargetNames, where set): fewer rows than coefficients (the features
+// and the intercept: the fit is not determined), a feature column holding
+// one value in every row (its coefficient cannot be told apart from the
+// intercept) and a target holding one value (nothing to fit).
 func Regress(ctx context.Context, b backend.Backend, s *Set, cfg RegressConfig, hooks Hooks) (*Regression, error) {
 	if s == nil || s.Pixels != nil {
 		return nil, errors.New("nn: Regress needs a set of float features")
 	}
 	spec := Spec{Inputs: s.Cols, Outputs: 1, Head: RegressionHead, Activation: backend.Identity}
 	if err := checkSet(s, spec, true); err != nil {
+		return nil, err
+	}
+	if err := CheckRegression(s); err != nil {
 		return nil, err
 	}
 	sc, err := FitScaling(s, spec)
@@ -277,9 +289,45 @@ func Regress(ctx context.Context, b backend.Backend, s *Set, cfg RegressConfig, 
 			m.Free()
 		}
 	}
-	best.ExactCoef, best.ExactIntercept, best.ExactErr = LeastSquares(s)
+	best.ExactCoef, best.ExactIntercept, best.ExactCond, best.ExactErr = leastSquares(s)
 	best.ExactMSE = linearMSE(s, best.ExactCoef, best.ExactIntercept)
 	return best, nil
+}
+
+// CheckRegression names what makes s a regression without an answer, as
+// Regress does first: fewer rows than coefficients, a constant feature
+// column, a constant target (see Regress). Call it to fail before opening a
+// device.
+func CheckRegression(s *Set) error {
+	k := s.Cols
+	if s.Rows < k+1 {
+		return fmt.Errorf("nn: Regress on %s: %d rows for %d coefficients (%d features and the intercept): the fit is not determined; give at least %d rows, or fewer features",
+			s.Name, s.Rows, k+1, k, k+1)
+	}
+	for j := range k {
+		if constantColumn(s, j) {
+			return fmt.Errorf("nn: Regress on %s: column %q holds %v in all %d rows: a constant column's coefficient cannot be told apart from the intercept; leave it out",
+				s.Name, featureName(s, j), s.Feature(0, j), s.Rows)
+		}
+	}
+	t0 := s.Labels[0]
+	for _, v := range s.Labels[1:s.Rows] {
+		if v != t0 {
+			return nil
+		}
+	}
+	target := "the target"
+	if len(s.TargetNames) > 0 {
+		target = fmt.Sprintf("the target %q", s.TargetNames[0])
+	}
+	return fmt.Errorf("nn: Regress on %s: %s holds %v in all %d rows: nothing to fit", s.Name, target, t0, s.Rows)
+}
+
+func featureName(s *Set, j int) string {
+	if j < len(s.FeatureNames) {
+		return s.FeatureNames[j]
+	}
+	return fmt.Sprintf("feature %d", j)
 }
 
 func (r *Regression) free() {
@@ -288,32 +336,92 @@ func (r *Regression) free() {
 	}
 }
 
+// MaxCondition is the largest condition number of a least-squares design
+// (see LeastSquares) that LeastSquares calls well conditioned. Float64 QR
+// computes the coefficients to about 2⁻⁵³·κ² relative (times the ratio of
+// the residual to the fit; Golub & Van Loan, 5.3.8): 10⁻⁶ at κ = 10⁵, the
+// six significant digits gputrain prints. Above it the coefficients are not
+// determined individually (the features are nearly collinear: κ² is
+// (1+ρ)/(1−ρ) for two features of correlation ρ, here ρ > 1 − 2·10⁻¹⁰).
+const MaxCondition = 1e5
+
 // LeastSquares returns the least-squares fit y ≈ coef·x + intercept of the
-// features and single target of s, in float64 with gonum's QR. The error is
-// non-nil (a mat.Condition) when the design is rank deficient or
-// ill-conditioned; the values are then gonum's best effort.
+// features and single target of s, in float64 with gonum's QR, solved on
+// the centred and standardised features (so that neither the intercept nor
+// the columns' units inflate the condition). The error is non-nil when the
+// system is not well conditioned: a wrapped mat.Condition holding the
+// condition number κ of the standardised design (its largest singular
+// value over its smallest; +Inf with a constant column) when κ exceeds
+// MaxCondition; the values are then a best effort.
 func LeastSquares(s *Set) (coef []float64, intercept float64, err error) {
-	k := s.Cols
-	X := mat.NewDense(s.Rows, k+1, nil)
-	for i := range s.Rows {
-		X.Set(i, 0, 1)
-		for j := range k {
-			X.Set(i, j+1, s.Feature(i, j))
-		}
+	coef, intercept, _, err = leastSquares(s)
+	return coef, intercept, err
+}
+
+// leastSquares is LeastSquares, also returning κ.
+func leastSquares(s *Set) (coef []float64, intercept, cond float64, err error) {
+	k, n := s.Cols, s.Rows
+	mean, std := colStats(s.Features[:n*k], n, k) // a constant column's std is 1 there
+	var ym float64
+	for _, v := range s.Labels[:n] {
+		ym += v
 	}
-	var beta mat.VecDense
-	err = beta.SolveVec(X, mat.NewVecDense(s.Rows, append([]float64(nil), s.Labels[:s.Rows]...)))
-	if err != nil {
-		err = fmt.Errorf("nn: closed-form least squares: %w", err)
-		if beta.Len() == 0 {
-			return make([]float64, k), 0, err
+	ym /= float64(n)
+	// The columns that vary; a constant one gets coefficient 0.
+	var cols []int
+	for j := range k {
+		if !constantColumn(s, j) {
+			cols = append(cols, j)
 		}
 	}
 	coef = make([]float64, k)
-	for j := range coef {
-		coef[j] = beta.AtVec(j + 1)
+	intercept = ym
+	if len(cols) < k {
+		cond = math.Inf(1)
 	}
-	return coef, beta.AtVec(0), err
+	if len(cols) > 0 && n > len(cols) {
+		Z := mat.NewDense(n, len(cols), nil)
+		yc := mat.NewVecDense(n, nil)
+		for i := range n {
+			for c, j := range cols {
+				Z.Set(i, c, (s.Feature(i, j)-mean[j])/std[j])
+			}
+			yc.SetVec(i, s.Labels[i]-ym)
+		}
+		var qr mat.QR
+		qr.Factorize(Z)
+		var r mat.Dense
+		qr.RTo(&r)
+		rc := mat.Cond(r.Slice(0, len(cols), 0, len(cols)), 2)
+		if math.IsNaN(rc) {
+			rc = math.Inf(1)
+		}
+		cond = max(cond, rc)
+		var beta mat.VecDense
+		if serr := beta.SolveVec(Z, yc); serr == nil || beta.Len() == len(cols) {
+			for c, j := range cols {
+				coef[j] = beta.AtVec(c) / std[j]
+				intercept -= coef[j] * mean[j]
+			}
+		}
+	} else if len(cols) > 0 {
+		cond = math.Inf(1)
+	}
+	if !(cond <= MaxCondition) {
+		err = fmt.Errorf("nn: closed-form least squares: %w", mat.Condition(cond))
+	}
+	return coef, intercept, cond, err
+}
+
+// constantColumn reports whether feature column j of s holds one value.
+func constantColumn(s *Set, j int) bool {
+	v0 := s.Feature(0, j)
+	for i := 1; i < s.Rows; i++ {
+		if s.Feature(i, j) != v0 {
+			return false
+		}
+	}
+	return true
 }
 
 func linearMSE(s *Set, coef []float64, intercept float64) float64 {

@@ -132,3 +132,70 @@ func TestRegressMatchesClosedForm(t *testing.T) {
 	_, err = nn.Regress(context.Background(), b, pixelSet(10, 1), nn.RegressConfig{Epochs: 1, LR: 0.1}, nn.Hooks{})
 	assert.ErrorContains(t, err, "float features")
 }
+
+// TestRegressDegenerate: a regression without an answer is an error that
+// names the column, before any training.
+func TestRegressDegenerate(t *testing.T) {
+	set := func(rows int, x0, x1, y func(i int) float64) *nn.Set {
+		s := &nn.Set{Name: "t.csv", Rows: rows, Cols: 2, FeatureNames: []string{"area", "rooms"}, TargetNames: []string{"price"}}
+		for i := range rows {
+			s.Features = append(s.Features, x0(i), x1(i))
+			s.Labels = append(s.Labels, y(i))
+		}
+		return s
+	}
+	id := func(i int) float64 { return float64(i) }
+	sq := func(i int) float64 { return float64(i * i) }
+	tests := []struct {
+		name string
+		s    *nn.Set
+		want string
+	}{
+		{"fewer rows than coefficients", set(2, id, sq, id), "t.csv: 2 rows for 3 coefficients (2 features and the intercept): the fit is not determined; give at least 3 rows"},
+		{"constant feature", set(10, id, func(int) float64 { return 4 }, sq), `t.csv: column "rooms" holds 4 in all 10 rows: a constant column's coefficient cannot be told apart from the intercept`},
+		{"constant target", set(10, id, sq, func(int) float64 { return 7 }), `t.csv: the target "price" holds 7 in all 10 rows: nothing to fit`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := 0
+			_, err := nn.Regress(context.Background(), cpuref.New(), tt.s, nn.RegressConfig{Epochs: 10, LR: 0.1},
+				nn.Hooks{Step: func(nn.Progress) { steps++ }})
+			assert.ErrorContains(t, err, tt.want)
+			assert.Zero(t, steps, "nothing trained")
+		})
+	}
+}
+
+// TestLeastSquaresCondition: the closed form is called well conditioned on
+// the standardised design (a column of years near 2000 is fine, although
+// the raw design's condition is in the millions) and not when two columns
+// are (nearly) collinear: the error is a mat.Condition with the number.
+func TestLeastSquaresCondition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	make3 := func(x1 func(x0 float64) float64) *nn.Set {
+		s := &nn.Set{Name: "c", Rows: 100, Cols: 2}
+		for range s.Rows {
+			x0 := 2000 + rng.NormFloat64()
+			s.Features = append(s.Features, x0, x1(x0))
+			s.Labels = append(s.Labels, 3*x0+rng.NormFloat64())
+		}
+		return s
+	}
+	good := make3(func(float64) float64 { return rng.NormFloat64() })
+	coef, _, err := nn.LeastSquares(good)
+	require.NoError(t, err)
+	assert.InDelta(t, 3, coef[0], 0.5)
+
+	for name, x1 := range map[string]func(float64) float64{
+		"collinear":        func(x0 float64) float64 { return 2*x0 - 1 },
+		"nearly collinear": func(x0 float64) float64 { return x0 + 1e-9*rng.NormFloat64() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := nn.LeastSquares(make3(x1))
+			var c mat.Condition
+			require.ErrorAs(t, err, &c)
+			assert.Greater(t, float64(c), nn.MaxCondition)
+			t.Logf("%v", err)
+		})
+	}
+}

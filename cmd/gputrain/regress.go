@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gputrain/gputrain/data"
@@ -23,8 +24,12 @@ type regressResult struct {
 	Dropped      int       `json:"dropped"`
 	Coefficients []float64 `json:"coefficients"`
 	Intercept    float64   `json:"intercept"`
-	ClosedForm   []float64 `json:"closed_form"`
-	MSE          float64   `json:"mse"`
+	// ClosedForm is null, and ClosedFormNote says why, when the design is
+	// not well conditioned; ConditionNumber is null when infinite.
+	ClosedForm      []float64 `json:"closed_form"`
+	ClosedFormNote  string    `json:"closed_form_note,omitempty"`
+	ConditionNumber *float64  `json:"condition_number"`
+	MSE             float64   `json:"mse"`
 }
 
 func runRegress(e *env, args []string) error {
@@ -66,6 +71,9 @@ func runRegress(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := nn.CheckRegression(set); err != nil {
+		return err
+	}
 	b, why, err := openDevice(*device, false)
 	if err != nil {
 		return err
@@ -77,10 +85,20 @@ func runRegress(e *env, args []string) error {
 		return err
 	}
 	defer r.Model.Free()
-	closed := append(append([]float64(nil), r.ExactCoef...), r.ExactIntercept)
 	info := b.Info()
 	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: *yFlag,
-		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, ClosedForm: closed, MSE: r.MSE}
+		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, MSE: r.MSE}
+	if !math.IsInf(r.ExactCond, 0) {
+		res.ConditionNumber = &r.ExactCond
+	}
+	// The closed form only when it means something: a well-conditioned
+	// design (nn.MaxCondition).
+	if r.ExactErr == nil {
+		res.ClosedForm = append(append([]float64(nil), r.ExactCoef...), r.ExactIntercept)
+	} else {
+		res.ClosedFormNote = fmt.Sprintf("not reported: the standardised design's condition number is %.3g, above %.0e: the features are nearly collinear, so their coefficients are not determined one by one (the fit is); leave out one of the collinear columns",
+			r.ExactCond, nn.MaxCondition)
+	}
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(res)
 	}
@@ -92,7 +110,12 @@ func runRegress(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%.6g·%s + ", c, xs[i])
 	}
 	fmt.Fprintf(e.stdout, "%.6g\n", r.Intercept)
-	fmt.Fprintf(e.stdout, "closed-form least squares: coefficients %s, intercept %.6g\n", vec(r.ExactCoef), r.ExactIntercept)
+	if res.ClosedForm == nil {
+		fmt.Fprintf(e.stdout, "closed-form least squares: %s\n", res.ClosedFormNote)
+		fmt.Fprintf(e.stdout, "mean squared error: %.6g (root: %.6g)\n", r.MSE, sqrt(r.MSE))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "closed-form least squares: coefficients %s, intercept %.6g (condition number %.3g)\n", vec(r.ExactCoef), r.ExactIntercept, r.ExactCond)
 	fmt.Fprintf(e.stdout, "mean squared error: %.6g (root: %.6g); closed form: %.6g\n", r.MSE, sqrt(r.MSE), r.ExactMSE)
 	return nil
 }

@@ -170,6 +170,9 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if enc.Task == data.TaskClassify {
 		fmt.Fprintf(e.stderr, "        classes: %s\n", strings.Join(enc.Classes, ", "))
 	}
+	for _, c := range rep.Constant {
+		fmt.Fprintf(e.stderr, "        left out column %q: %q in every training row, nothing to learn from\n", c.Name, c.Value)
+	}
 	noteRows(e, t.csv, rep.File)
 	if test != nil {
 		noteRows(e, t.testCSV, rep.Test)
