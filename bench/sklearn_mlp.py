@@ -9,7 +9,8 @@ classified), and holds out the same rows: data.HeldOut's seeded splitmix64
 Fisher-Yates shuffle, stratified by class for classification. Then it does
 what a scikit-learn user would: a ColumnTransformer (mean imputation +
 StandardScaler for numbers, a category of its own for missing text +
-OneHotEncoder(handle_unknown="ignore")) and MLPClassifier or MLPRegressor,
+OneHotEncoder(handle_unknown="ignore"); a column that holds one value in
+every training row left out, as gputrain leaves it) and MLPClassifier or MLPRegressor,
 the latter on a standardised target (TransformedTargetRegressor) as gputrain
 standardises it. Prints one JSON object with the held-out metrics.
 
@@ -127,6 +128,28 @@ def split(a, keep, task, keys, kinds, ti):
     return [keep[p] for p in tr], [keep[p] for p in te]
 
 
+def drop_constant(a, header, body, feats, kinds, tr):
+    """Leaves out, as gputrain does, the columns that hold one value in every
+    training row (a missing number filled with the mean is that value; a
+    missing text cell under --na fill is a category of its own); an error
+    when --features names one."""
+    out = []
+    for j in feats:
+        vals, missing = set(), False
+        for i in tr:
+            c = body[i][j]
+            if is_na(c):
+                missing = True
+                continue
+            vals.add(float(c) if kinds[j] == "number" else c)
+        constant = len(vals) == 1 and (kinds[j] == "number" or not (missing and a.na == "fill"))
+        if not constant:
+            out.append(j)
+        elif a.features:
+            sys.exit(f"{a.csv}: column {header[j]!r} holds one value in every training row; leave it out of --features")
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--csv", required=True)
@@ -165,6 +188,7 @@ def main():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+    feats = drop_constant(a, header, body, feats, kinds, tr)
     num = [j for j in feats if kinds[j] == "number"]
     txt = [j for j in feats if kinds[j] == "text"]
 

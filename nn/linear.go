@@ -266,7 +266,7 @@ func Regress(ctx context.Context, b backend.Backend, s *Set, cfg RegressConfig, 
 				return best, err
 			}
 			best.free()
-			return nil, fmt.Errorf("nn: Regress start %d: %w", r, err)
+			return nil, &startError{start: r, err: err}
 		}
 		ps, err := m.Params()
 		if err != nil {
@@ -329,6 +329,17 @@ func featureName(s *Set, j int) string {
 	}
 	return fmt.Sprintf("feature %d", j)
 }
+
+// startError is an error of one of Regress's starts. Its message is made
+// when asked for, so that a *DivergedError in it may still be given its
+// RateName.
+type startError struct {
+	start int
+	err   error
+}
+
+func (e *startError) Error() string { return fmt.Sprintf("nn: Regress start %d: %v", e.start, e.err) }
+func (e *startError) Unwrap() error { return e.err }
 
 func (r *Regression) free() {
 	if r != nil && r.Model != nil {

@@ -82,7 +82,7 @@ func runRegress(e *env, args []string) error {
 	announce(e, b, why, false)
 	r, err := nn.Regress(e.ctx, b, set, nn.RegressConfig{Epochs: *iters, LR: *lr, Optimizer: nn.SGD, Seed: *seed, Restarts: *restarts}, nn.Hooks{})
 	if err != nil {
-		return err
+		return flagDivergence(err)
 	}
 	defer r.Model.Free()
 	info := b.Info()

@@ -94,7 +94,7 @@ func runSolve(e *env, args []string) error {
 		}
 	})
 	if err != nil {
-		return err
+		return flagDivergence(err)
 	}
 	res.X = x
 	res.AX = make([]float64, len(A))

@@ -353,12 +353,9 @@ func runTrain(e *env, args []string) error {
 			}
 			return &exitError{code: 130}
 		}
-		var de *nn.DivergedError
-		if errors.As(trainErr, &de) {
-			de.RateName = "--lr"
-			if f.save != "" {
-				return fmt.Errorf("%w; %s", trainErr, ck.kept())
-			}
+		trainErr = flagDivergence(trainErr)
+		if errors.Is(trainErr, nn.ErrDiverged) && f.save != "" {
+			return fmt.Errorf("%w; %s", trainErr, ck.kept())
 		}
 		return trainErr
 	}
@@ -425,6 +422,16 @@ func runTrain(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "plot written to %s\n", plotPath)
 	}
 	return errors.Join(rescued...)
+}
+
+// flagDivergence makes a divergence error name the learning rate by its
+// flag, --lr; other errors pass through.
+func flagDivergence(err error) error {
+	var de *nn.DivergedError
+	if errors.As(err, &de) {
+		de.RateName = "--lr"
+	}
+	return err
 }
 
 // trainInputs are the files train reads that its outputs must not name;
