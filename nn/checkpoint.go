@@ -7,6 +7,7 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/atomicfile"
 	"github.com/gputrain/gputrain/safetensors"
 )
 
@@ -275,21 +276,15 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 // are stored as F32, or F64 when the backend computes in float64. It refuses
 // to save non-finite parameters, and returns device and file errors; the file
 // is written to a temporary file in the same folder and renamed over path
-// (see safetensors.Write), so on any error path keeps its previous content.
+// (internal/atomicfile), so on any error path keeps its previous content.
 // It panics if m was freed.
 func (m *Model) Save(path string) error {
-	m.live()
-	dt := safetensors.F32
-	if m.b.Info().Precision == "float64" {
-		dt = safetensors.F64
-	}
-	ts, meta, err := m.checkpoint(dt)
+	b, err := m.Checkpoint()
 	if err != nil {
 		return err
 	}
-	// safetensors.Write names path in its errors.
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("nn: saving %v: %w", m.Spec, err)
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return fmt.Errorf("nn: saving %v: safetensors: %s: %w", m.Spec, path, err)
 	}
 	return nil
 }

@@ -135,3 +135,22 @@ func TestCheckpointShapeMismatch(t *testing.T) {
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	})
 }
+
+// TestCheckpointBytesAreSave: Checkpoint returns the bytes Save writes.
+func TestCheckpointBytesAreSave(t *testing.T) {
+	b := cpuref.New()
+	m := newModel(t, b, xorSpec, 1)
+	m.Info.Subset = []int{3, 8}
+	p := filepath.Join(t.TempDir(), "m.safetensors")
+	require.NoError(t, m.Save(p))
+	got, err := m.Checkpoint()
+	require.NoError(t, err)
+	want, err := os.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	spec, info, table, err := nn.LoadInfo(p)
+	require.NoError(t, err)
+	assert.Equal(t, xorSpec.Hidden, spec.Hidden)
+	assert.Equal(t, []int{3, 8}, info.Subset, "the classes trained on survive the checkpoint")
+	assert.Nil(t, table)
+}

@@ -3,6 +3,7 @@ package nn_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,38 @@ func TestRegressDiverges(t *testing.T) {
 	require.ErrorIs(t, err, nn.ErrDiverged)
 	assert.Contains(t, err.Error(), "more than 100 times")
 	assert.Contains(t, err.Error(), "smaller learning rate than 5")
+}
+
+// TestFirstStepLossCounted: the first step's loss, kept apart as the
+// divergence rule's reference, is the loss of the first minibatch at the
+// starting weights, and it is counted back into the first epoch: a run read
+// every step starts with it, and the epoch losses are those of a run read
+// only at the epochs' ends.
+func TestFirstStepLossCounted(t *testing.T) {
+	b := cpuref.New()
+	set := xorSet(100, 5)
+	cfg := nn.Config{Epochs: 2, Batch: 10, LR: 0.1, Optimizer: nn.Adam, Seed: 9}
+	run := func(logEvery int) (nn.History, float64) {
+		m := newModel(t, b, xorSpec, 2)
+		// The first minibatch: epoch 1's order, as Train shuffles it.
+		perm := make([]int, set.Rows)
+		for i := range perm {
+			perm[i] = i
+		}
+		rand.New(rand.NewPCG(cfg.Seed, 1)).Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		ev, err := m.Evaluate(set.Take(perm[:cfg.Batch], "first batch"), 0)
+		require.NoError(t, err)
+		c := cfg
+		c.LogEvery = logEvery
+		h, err := nn.Train(context.Background(), b, m, set, c, nn.Hooks{})
+		require.NoError(t, err)
+		return h, ev.Loss
+	}
+	plain, _ := run(0)
+	every, first := run(1)
+	assert.InDelta(t, first, every.Logs[0].Loss, 1e-12, "the first reading is the first step's loss")
+	require.Len(t, plain.Epochs, 2)
+	for i := range plain.Epochs {
+		assert.InDelta(t, plain.Epochs[i].Loss, every.Epochs[i].Loss, 1e-12, "epoch %d", i+1)
+	}
 }

@@ -219,10 +219,7 @@ func Write(path string, tensors []Tensor, metadata map[string]string) (err error
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	}); err != nil {
+	if err := atomicfile.WriteBytes(path, b); err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
 	return nil

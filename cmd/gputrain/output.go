@@ -218,10 +218,7 @@ func writeFile(fill func(w io.Writer) error) func(path string) error {
 
 // writeBytes is write for writeOutput of content held in memory.
 func writeBytes(b []byte) func(path string) error {
-	return writeFile(func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+	return func(path string) error { return atomicfile.WriteBytes(path, b) }
 }
 
 // checkpointer writes train's --save checkpoints one loss reading behind,

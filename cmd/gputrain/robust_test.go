@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/nn"
 )
@@ -419,4 +420,35 @@ func TestDegenerateTables(t *testing.T) {
 			assert.NotContains(t, stderr, "device:", "named before any work")
 		})
 	}
+}
+
+// TestCheckpointerVouches: the file only ever holds a state that a later
+// epoch vouched for: a held state is written when the next epoch ends
+// without diverging, and dropped when it does not; the message says which
+// epoch the file holds.
+func TestCheckpointerVouches(t *testing.T) {
+	b := cpuref.New()
+	m, err := nn.NewModel(b, nn.Spec{Inputs: 2, Hidden: []int{3}, Outputs: 1, Activation: backend.Tanh, Head: nn.BinaryHead}, 1)
+	require.NoError(t, err)
+	defer m.Free()
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	var errb bytes.Buffer
+	c := newCheckpointer(&env{stderr: &errb}, path)
+
+	require.NoError(t, c.hold(m, 1))
+	assert.NoFileExists(t, path, "held, not written")
+	epoch1, err := m.Checkpoint()
+	require.NoError(t, err)
+	require.NoError(t, c.vouch()) // epoch 2 ended sound
+	assert.Equal(t, epoch1, readFile(t, path))
+
+	ps, err := m.Params()
+	require.NoError(t, err)
+	ps[0].W[0] = 1e30 // epoch 2's update blew the weights up
+	require.NoError(t, m.SetParams(ps))
+	require.NoError(t, c.hold(m, 2))
+	// Epoch 3 diverges: nothing more is vouched for.
+	assert.Equal(t, epoch1, readFile(t, path), "the last vouched state, byte for byte")
+	assert.Equal(t, "the checkpoint in "+path+" is kept: epoch 1, the last state a later loss reading vouched for", c.kept())
+	assert.Empty(t, errb.String())
 }

@@ -59,3 +59,11 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteBytes is Write of the bytes b.
+func WriteBytes(path string, b []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}

@@ -35,3 +35,12 @@ func TestFailedFillKeepsOldAndLeavesNoTemp(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	assert.Len(t, entries, 1, "no temporary file left behind")
 }
+
+func TestWriteBytes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, WriteBytes(p, []byte("abc")))
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, "abc", string(b))
+	assert.Error(t, WriteBytes(filepath.Join(p, "under-a-file"), []byte("x")), "the folder is a file")
+}
