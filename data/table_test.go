@@ -558,6 +558,14 @@ func TestConstantColumns(t *testing.T) {
 	assert.Contains(t, err.Error(), `c.csv: column "t" holds one value, "a", in every training row`)
 	assert.Contains(t, err.Error(), "leave it out of --features")
 
+	// Under --na drop a constant column's missing cell dropped its row:
+	// leaving the column out would bring the row back at encoding time.
+	_, _, _, err = FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NADrop, Features: nil, Drop: []string{"u", "v"}})
+	require.NoError(t, err)
+	holed := table(t, "holed.csv", "k,n,y\n5,1,1\n5,2,2\nNA,3,3\n5,4,4\n")
+	_, _, _, err = FitTable(holed, holed, TableOptions{Target: "y", Task: TaskRegress, NA: NADrop})
+	assert.ErrorContains(t, err, `holed.csv: column "k" holds one value, "5", in every training row, and its missing cells (line 4, …) dropped rows under NA policy drop: leave it out (--drop k)`)
+
 	only := table(t, "only.csv", "k,t,y\n5,a,1\n5,a,2\n5,a,3\n")
 	_, _, _, err = FitTable(only, only, TableOptions{Target: "y", Task: TaskRegress})
 	assert.ErrorContains(t, err, `only.csv: every feature column holds one value in every training row ("k" always "5", "t" always "a")`)

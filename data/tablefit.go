@@ -228,6 +228,12 @@ rows:
 				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row: as an input it carries nothing to learn from; leave it out of --features",
 					path, c.Name, v)
 			}
+			if i, ok := firstMissing(train, j); ok && opt.NA == NADrop {
+				// Leaving it out would keep rows its missing cells dropped:
+				// the rows encoded later would not be the rows fitted.
+				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row, and its missing cells (line %d, …) dropped rows under NA policy drop: leave it out (--drop %s)",
+					path, c.Name, v, train.Line(i, j), c.Name)
+			}
 			rep.Constant = append(rep.Constant, ConstantColumn{Name: c.Name, Value: v})
 			continue
 		}
@@ -631,6 +637,16 @@ func constantColumn(t *Table, j int, c TableColumn, rows []int) (string, bool) {
 		}
 	}
 	return first, first != ""
+}
+
+// firstMissing returns the first row whose cell in column j is missing.
+func firstMissing(t *Table, j int) (int, bool) {
+	for i := range t.Rows() {
+		if isNA(t.cells[i][j]) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func constantList(cs []ConstantColumn) string {

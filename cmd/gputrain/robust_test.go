@@ -134,6 +134,7 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 		{"train --plot a folder", []string{"--device", "cpu", "--plot", dir}, "--plot " + dir + " is a folder"},
 		{"train --plot and --save on one file", []string{"--device", "cpu", "--save", filepath.Join(dir, "x"), "--plot", filepath.Join(dir, "x")}, "--save and --plot both name"},
 		{"train --save over its --csv", []string{"--device", "cpu", "--csv", table, "--target", "kind", "--save", table}, "--save " + table + " is also the input --csv: writing the checkpoint would destroy it"},
+		{"train --plot over its --resume", []string{"--device", "cpu", "--resume", filepath.Join(dir, "m.safetensors"), "--plot", filepath.Join(dir, "m.safetensors")}, "is also the input --resume: writing the plot would destroy it"},
 		{"train --plot a device", []string{"--device", "cpu", "--plot", os.DevNull}, "is not a regular file"},
 		{"predict --out a folder", []string{"predict", "--device", "cpu", "--model", filepath.Join(dir, "m"), "--csv", table, "--out", dir}, "--out " + dir + " is a folder"},
 		{"predict --out over its --csv", []string{"predict", "--device", "cpu", "--model", filepath.Join(dir, "m"), "--csv", table, "--out", table}, "is also the input --csv"},
@@ -316,6 +317,11 @@ func TestResumeTableContradictions(t *testing.T) {
 			assert.True(t, bytes.Equal(before, readFile(t, ck)), "the checkpoint is untouched")
 		})
 	}
+	code, _, stderr = gputrain(t, "--device", "cpu", "--resume", ck, "--epochs", "1")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, ck+`: this model was trained on a table (target "price"): resume it with --csv FILE`)
+	assert.True(t, bytes.Equal(before, readFile(t, ck)))
+
 	code, stdout, stderr := gputrain(t, append(base, "--task", "regress", "--json")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "from the checkpoint: --hidden 8, --activation relu, --target price, the table encoding (3 feature columns, regress, --na fill)")
@@ -392,6 +398,8 @@ func TestDegenerateTables(t *testing.T) {
 	}
 	p := filepath.Join(dir, "t.csv")
 	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
+	holed := filepath.Join(dir, "holed.csv")
+	require.NoError(t, os.WriteFile(holed, []byte("k,n,y\n5,1,1\n5,2,2\nNA,3,3\n5,4,4\n5,5,5\n5,6,6\n"), 0o644))
 	dup := filepath.Join(dir, "dup.csv")
 	require.NoError(t, os.WriteFile(dup, []byte("x,x,y\n1,2,3\n2,3,4\n3,4,5\n"), 0o644))
 
@@ -408,6 +416,8 @@ func TestDegenerateTables(t *testing.T) {
 	}{
 		{"--features names a constant column", []string{"--csv", p, "--target", "y", "--features", "x,const"},
 			`t.csv: column "const" holds one value, "7", in every training row: as an input it carries nothing to learn from; leave it out of --features`},
+		{"a constant column with missing cells under --na drop", []string{"--csv", holed, "--target", "y", "--na", "drop", "--task", "regress"},
+			`holed.csv: column "k" holds one value, "5", in every training row, and its missing cells (line 4, …) dropped rows under NA policy drop: leave it out (--drop k)`},
 		{"a target of one value", []string{"--csv", p, "--target", "const", "--task", "regress"}, `column "const": the target has the single value 7 in the training rows: nothing to learn`},
 		{"a column named twice", []string{"--csv", dup, "--target", "y"}, `dup.csv: line 1: column "x" appears twice in the header (columns 1 and 2)`},
 		{"the target as a feature", []string{"--csv", p, "--target", "y", "--features", "x,y"}, `t.csv: column "y" is both a feature and the target`},
