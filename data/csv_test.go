@@ -114,28 +114,3 @@ func TestParseNAPolicy(t *testing.T) {
 	_, err := ParseNAPolicy("skip")
 	require.ErrorContains(t, err, `"skip"`)
 }
-
-func TestStandardize(t *testing.T) {
-	path := writeFile(t, t.TempDir(), "d.csv", []byte("a,b,y\n1,5,10\n2,5,20\n3,5,30\n"))
-	set, _, err := LoadCSV(path, []string{"a", "b"}, "y", NAError)
-	require.NoError(t, err)
-	require.NoError(t, set.Standardize())
-	assert.InDeltaSlice(t, []float64{2, 5}, set.FeatureScaler.Mean, 1e-12)
-	assert.InDeltaSlice(t, []float64{0.816496580927726, 1}, set.FeatureScaler.Std, 1e-12) // constant column: Std 1
-	assert.InDeltaSlice(t, []float64{-1.224744871391589, 0, 0, 0, 1.224744871391589, 0}, set.Features, 1e-12)
-	assert.InDelta(t, 20, set.LabelScaler.Mean[0], 1e-12)
-	pred := []float64{set.Labels[2]}
-	set.LabelScaler.Inverse(pred)
-	assert.InDelta(t, 30, pred[0], 1e-9)
-	require.ErrorContains(t, set.Standardize(), "already standardised")
-
-	test, _, err := LoadCSV(path, []string{"a", "b"}, "y", NAError)
-	require.NoError(t, err)
-	require.NoError(t, test.StandardizeLike(set.FeatureScaler, set.LabelScaler))
-	assert.InDeltaSlice(t, set.Features, test.Features, 1e-12)
-
-	img := Synthetic(10, 10, 1).Train
-	require.Error(t, img.Standardize())
-	_, err = FitScaler([]float64{1, 2, 3}, 2)
-	require.Error(t, err)
-}

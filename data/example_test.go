@@ -70,8 +70,8 @@ func ExampleLoadIDX() {
 	fmt.Println(sp.Train.Rows, sp.Test.Rows, sp.Train.Width, sp.Train.Height)
 }
 
-// LoadCSV picks numeric columns by name; Standardize remembers the scaling
-// so predictions can be mapped back to dollars.
+// LoadCSV picks numeric columns by name and, under NADrop, skips the rows
+// with a missing cell in them.
 func ExampleLoadCSV() {
 	f, _ := os.CreateTemp("", "houses-*.csv")
 	defer os.Remove(f.Name())
@@ -83,15 +83,10 @@ func ExampleLoadCSV() {
 		panic(err)
 	}
 	fmt.Println(set.Rows, "rows,", rep.Dropped, "dropped")
-	if err := set.Standardize(); err != nil {
-		panic(err)
-	}
-	pred := []float64{0} // a standardised prediction: the mean price
-	set.LabelScaler.Inverse(pred)
-	fmt.Println(pred[0])
+	fmt.Println(set.FeatureNames, set.Features, set.TargetNames, set.Labels)
 	// Output:
 	// 2 rows, 1 dropped
-	// 216000
+	// [LotArea] [8450 11250] [SalePrice] [208500 223500]
 }
 
 // FitTable learns how to encode a CSV table — numbers as they are, text

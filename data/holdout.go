@@ -10,7 +10,7 @@ import (
 // Take returns a new set holding the given rows of s, in the order given
 // (a row may appear more than once), named name. Pixels or features and
 // labels are copied; everything else that describes the rows (sizes, pixel
-// max, names, classes, scalers) is kept. It panics if a row is out of range.
+// max, names, classes) is kept. It panics if a row is out of range.
 func (s *Set) Take(rows []int, name string) *Set {
 	out := *s
 	out.Name = name

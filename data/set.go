@@ -31,9 +31,10 @@
 //   - [LoadIDX] reads MNIST-style IDX files (raw or gzip) from a folder;
 //     [Resolve] maps the names "mnist" and "fashion-mnist" to folders and
 //     [Download] fetches MNIST, verifying SHA-256 sums.
-//   - [LoadCSV] reads chosen numeric columns of a CSV file with a header row;
-//     [Set.Standardize] rescales them and remembers how, so that predictions
-//     can be mapped back to the original units.
+//   - [LoadCSV] reads chosen numeric columns of a CSV file with a header row.
+//     Sets hold values in their own units: standardising them is the
+//     model's job (nn.FitScaling), which keeps the scaling with its weights
+//     so that predictions come back in the original units.
 //   - [ReadTable] reads a CSV table of numbers and text; [FitTable] learns
 //     from its training rows how to encode it (missing cells, one-hot text,
 //     classes or a number to regress) into a [TableEncoder], and holds out a
@@ -99,11 +100,6 @@ type Set struct {
 	// Dropped is the number of CSV rows skipped because of missing or
 	// non-numeric cells (see NADrop); 0 for other sources.
 	Dropped int
-
-	// FeatureScaler and LabelScaler are set by Standardize: they record the
-	// per-column mean and standard deviation that were removed, so that
-	// predictions can be mapped back to original units with Inverse.
-	FeatureScaler, LabelScaler *Scaler
 }
 
 // Split is a training set and a held-out test set of the same kind.
@@ -232,104 +228,4 @@ func ParseClasses(s string) ([]int, error) {
 // formatErr builds the error "data: FILE: FIELD: MSG".
 func formatErr(file, field, format string, args ...any) error {
 	return fmt.Errorf("data: %s: %s: %s", file, field, fmt.Sprintf(format, args...))
-}
-
-// Scaler records a per-column standardisation: value' = (value-Mean)/Std.
-// Keep it with a model so that its predictions can be mapped back to the
-// original units with Inverse.
-type Scaler struct {
-	Mean, Std []float64 // one per column
-}
-
-// FitScaler computes the mean and (population) standard deviation of each of
-// the cols columns of the row-major values. A column whose standard
-// deviation is zero (or not finite) gets Std 1, so it maps to 0.
-func FitScaler(values []float64, cols int) (*Scaler, error) {
-	if cols <= 0 || len(values)%cols != 0 || len(values) == 0 {
-		return nil, fmt.Errorf("data: fit scaler: %d values do not make rows of %d columns", len(values), cols)
-	}
-	rows := len(values) / cols
-	sc := &Scaler{Mean: make([]float64, cols), Std: make([]float64, cols)}
-	for i, v := range values {
-		sc.Mean[i%cols] += v
-	}
-	for j := range sc.Mean {
-		sc.Mean[j] /= float64(rows)
-	}
-	for i, v := range values {
-		d := v - sc.Mean[i%cols]
-		sc.Std[i%cols] += d * d
-	}
-	for j, v := range sc.Std {
-		sc.Std[j] = math.Sqrt(v / float64(rows))
-		if !(sc.Std[j] > 0) || math.IsInf(sc.Std[j], 0) {
-			sc.Std[j] = 1
-		}
-	}
-	return sc, nil
-}
-
-// Apply standardises the row-major values in place.
-func (sc *Scaler) Apply(values []float64) {
-	n := len(sc.Mean)
-	for i, v := range values {
-		values[i] = (v - sc.Mean[i%n]) / sc.Std[i%n]
-	}
-}
-
-// Inverse maps standardised row-major values back to original units, in
-// place.
-func (sc *Scaler) Inverse(values []float64) {
-	n := len(sc.Mean)
-	for i, v := range values {
-		values[i] = v*sc.Std[i%n] + sc.Mean[i%n]
-	}
-}
-
-// Standardize rescales a numeric set in place to zero mean and unit
-// standard deviation per column: the features, and for regression sets
-// (Classes == 0) the targets too. The scalers it used are stored in
-// FeatureScaler and LabelScaler; apply the same ones to a test set with
-// StandardizeLike. Pixel sets are left alone (they are scaled by
-// PixelScale).
-// Calling it twice is an error.
-func (s *Set) Standardize() error {
-	if s.Features == nil {
-		return fmt.Errorf("data: %s: standardize: not a numeric set", s.Name)
-	}
-	if s.FeatureScaler != nil {
-		return fmt.Errorf("data: %s: standardize: already standardised", s.Name)
-	}
-	fs, err := FitScaler(s.Features, s.Cols)
-	if err != nil {
-		return fmt.Errorf("data: %s: standardize features: %w", s.Name, err)
-	}
-	var ls *Scaler
-	if s.Classes == 0 {
-		if ls, err = FitScaler(s.Labels, s.Outputs); err != nil {
-			return fmt.Errorf("data: %s: standardize targets: %w", s.Name, err)
-		}
-	}
-	return s.StandardizeLike(fs, ls)
-}
-
-// StandardizeLike rescales s in place with the given scalers (typically a
-// training set's FeatureScaler and LabelScaler), storing them in s. A nil
-// scaler leaves that part alone.
-func (s *Set) StandardizeLike(features, labels *Scaler) error {
-	if features != nil {
-		if s.Features == nil || len(features.Mean) != s.Cols {
-			return fmt.Errorf("data: %s: standardize: feature scaler has %d columns, set has %d numeric columns", s.Name, len(features.Mean), s.Cols)
-		}
-		features.Apply(s.Features)
-		s.FeatureScaler = features
-	}
-	if labels != nil {
-		if len(labels.Mean) != s.Outputs || s.Classes != 0 {
-			return fmt.Errorf("data: %s: standardize: target scaler has %d columns, set has %d regression targets", s.Name, len(labels.Mean), s.Outputs)
-		}
-		labels.Apply(s.Labels)
-		s.LabelScaler = labels
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Set is the data nn trains on and predicts from: data.Set, Rows rows of
@@ -92,25 +93,20 @@ func FitScaling(s *Set, spec Spec) (Scaling, error) {
 	return sc, nil
 }
 
+// colStats returns the mean and population standard deviation (divided by
+// rows, not rows-1: the scaling standardises the very rows it was fitted on)
+// of each of the cols columns of the row-major rows×cols matrix x, computed
+// by gonum's stat.PopMeanStdDev. A standard deviation that is zero or not
+// finite is replaced by 1, so a constant column maps to 0.
 func colStats(x []float64, rows, cols int) (mean, std []float64) {
 	mean = make([]float64, cols)
 	std = make([]float64, cols)
-	for i := range rows {
-		for j := range cols {
-			mean[j] += x[i*cols+j]
+	col := make([]float64, rows)
+	for j := range cols {
+		for i := range rows {
+			col[i] = x[i*cols+j]
 		}
-	}
-	for j := range mean {
-		mean[j] /= float64(rows)
-	}
-	for i := range rows {
-		for j := range cols {
-			d := x[i*cols+j] - mean[j]
-			std[j] += d * d
-		}
-	}
-	for j := range std {
-		std[j] = math.Sqrt(std[j] / float64(rows))
+		mean[j], std[j] = stat.PopMeanStdDev(col, nil)
 		if !(std[j] > 0) || math.IsInf(std[j], 0) {
 			std[j] = 1
 		}
