@@ -64,6 +64,18 @@ func (s *Set) Take(rows []int, name string) *Set {
 // an error when fraction is not strictly between 0 and 1 or when either part
 // would be empty.
 func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error) {
+	keptRows, heldRows, err := s.holdOutRows(fraction, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Take(keptRows, s.Name), s.Take(heldRows, s.Name+" (held out)"), nil
+}
+
+// holdOutRows returns the rows HoldOut keeps and holds out, each in
+// increasing order. It reads only Rows, Classes and (for a classification
+// set) the labels, so that FitTable can learn which rows training will hold
+// out before it encodes any features.
+func (s *Set) holdOutRows(fraction float64, seed uint64) (keptRows, heldRows []int, err error) {
 	if !(fraction > 0 && fraction < 1) {
 		return nil, nil, fmt.Errorf("data: %s: hold-out fraction %v, want a number between 0 and 1 (exclusive)", s.Name, fraction)
 	}
@@ -73,7 +85,6 @@ func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error
 		slices.Sort(rows[:n])
 		slices.Sort(rows[n:])
 	}
-	var heldRows, keptRows []int
 	if s.Classes > 0 {
 		byClass := make([][]int, s.Classes)
 		for i := range s.Rows {
@@ -104,5 +115,5 @@ func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error
 		return nil, nil, fmt.Errorf("data: %s: holding out %v of %d rows leaves %d held out and %d kept; both need at least one",
 			s.Name, fraction, s.Rows, len(heldRows), len(keptRows))
 	}
-	return s.Take(keptRows, s.Name), s.Take(heldRows, s.Name+" (held out)"), nil
+	return keptRows, heldRows, nil
 }

@@ -570,3 +570,84 @@ func TestConstantColumns(t *testing.T) {
 	_, _, _, err = FitTable(only, only, TableOptions{Target: "y", Task: TaskRegress})
 	assert.ErrorContains(t, err, `only.csv: every feature column holds one value in every training row ("k" always "5", "t" always "a")`)
 }
+
+// TestFitTableLearnsNothingFromHeldOutRows: the fill values, categories and
+// constant columns come from the rows training learns from, never from the
+// test rows nor the rows training holds out for validation (ValFraction):
+// an outlier or a category that only held-out rows have leaves the fit as
+// the training rows alone make it. The validation rows FitTable leaves out
+// are those Set.HoldOut then draws from the encoded training set.
+func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
+	const rows = 50
+	var b strings.Builder
+	b.WriteString("x,c,k,y\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "%d,%s,%s,%s\n", i%7, []string{"p", "q", "NA"}[i%3], "same", []string{"lo", "hi"}[i%2])
+	}
+	clean := b.String()
+	base := TableOptions{Target: "y", NA: NAFill, Task: TaskClassify, TestFraction: 0.2, Seed: 3}
+	// held returns the table rows (0-based) FitTable holds out with opt:
+	// test rows, or validation rows when val is set.
+	held := func(opt TableOptions, val bool) []int {
+		_, sp, rep, err := FitTable(table(t, "t.csv", clean), nil, opt)
+		require.NoError(t, err)
+		if !val {
+			return rep.Test.Kept
+		}
+		// the rows HoldOut (nn.Train) holds out of the encoded training set
+		_, hpos, err := sp.Train.holdOutRows(opt.ValFraction, opt.ValSeed)
+		require.NoError(t, err)
+		out := make([]int, len(hpos))
+		for k, p := range hpos {
+			out[k] = rep.Train.Kept[p]
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		opt  TableOptions
+		val  bool
+	}{
+		{"test rows", base, false},
+		{"validation rows", func() TableOptions { o := base; o.ValFraction, o.ValSeed = 0.25, 9; return o }(), true},
+		{"validation rows of a regression", func() TableOptions {
+			o := base
+			o.Target, o.Task, o.Drop, o.ValFraction, o.ValSeed = "x", TaskRegress, []string{"y"}, 0.3, 4
+			return o
+		}(), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := held(c.opt, c.val)
+			require.NotEmpty(t, out)
+			// The same rows, but where held out: an outlier in x, a new
+			// category in c, and k no longer constant.
+			lines := strings.Split(strings.TrimSuffix(clean, "\n"), "\n")
+			for _, i := range out {
+				f := strings.Split(lines[i+1], ",")
+				if c.opt.Target != "x" {
+					f[0] = "1e9"
+				}
+				f[1], f[2] = "outlier", "other"
+				lines[i+1] = strings.Join(f, ",")
+			}
+			changed := strings.Join(lines, "\n") + "\n"
+			want, wsp, wrep, err := FitTable(table(t, "t.csv", clean), nil, c.opt)
+			require.NoError(t, err)
+			got, gsp, grep, err := FitTable(table(t, "t.csv", changed), nil, c.opt)
+			require.NoError(t, err)
+			assert.Equal(t, want.Columns, got.Columns, "fill values, categories")
+			assert.Equal(t, wrep.Constant, grep.Constant, "k is constant in the rows learned from")
+			assert.Equal(t, []ConstantColumn{{Name: "k", Value: "same"}}, grep.Constant)
+			assert.Equal(t, want.Classes, got.Classes)
+			assert.Equal(t, wrep.Train.Kept, grep.Train.Kept)
+			if c.opt.Target != "x" {
+				// the encoded held-out rows do show the outlier
+				assert.Contains(t, append(gsp.Train.Features, gsp.Test.Features...), 1e9)
+				assert.NotContains(t, append(wsp.Train.Features, wsp.Test.Features...), 1e9)
+			}
+		})
+	}
+
+	_, _, _, err := FitTable(table(t, "t.csv", clean), nil, TableOptions{Target: "y", TestFraction: 0.2, ValFraction: 1})
+	assert.ErrorContains(t, err, "validation fraction 1, want 0 (none) or a number between 0 and 1")
+}

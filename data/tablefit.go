@@ -32,6 +32,15 @@ type TableOptions struct {
 	TestFraction float64
 	// Seed seeds the held-out split.
 	Seed uint64
+	// ValFraction is the share of the training rows that training will hold
+	// out for validation (nn.Config.ValFraction; 0: none), drawn from the
+	// encoded training set as Set.HoldOut(ValFraction, ValSeed) draws them.
+	// FitTable learns nothing from those rows, as it learns nothing from
+	// the test rows; they are still encoded into Split.Train, for training
+	// to hold out.
+	ValFraction float64
+	// ValSeed seeds the validation rows (nn.Config.ValSeed).
+	ValSeed uint64
 }
 
 // TableReport says what FitTable did.
@@ -67,7 +76,7 @@ type ConstantColumn struct {
 // Column kinds come from the whole training file: a column is a number
 // column when every present cell parses as a number, a text column
 // otherwise. Everything learned from values comes from the training rows
-// only: the fill values (means) of number columns, the categories of text
+// only, less the validation rows of opt.ValFraction: the fill values (means) of number columns, the categories of text
 // columns (at most MaxCategories per column, else an error naming the column)
 // and the classes. Missing cells (empty, NA, N/A, NaN, null, ?; any case)
 // follow opt.NA: NAError stops at the first with an error naming the file,
@@ -103,6 +112,8 @@ func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, Tabl
 		return nil, nil, rep, fmt.Errorf("data: %s: category cap %d, want 0 (the default, %d) or more", path, maxCat, DefaultMaxCategories)
 	case test == nil && !(opt.TestFraction > 0 && opt.TestFraction < 1):
 		return nil, nil, rep, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", path, opt.TestFraction)
+	case !(opt.ValFraction >= 0 && opt.ValFraction < 1):
+		return nil, nil, rep, fmt.Errorf("data: %s: validation fraction %v, want 0 (none) or a number between 0 and 1", path, opt.ValFraction)
 	}
 	if maxCat == 0 {
 		maxCat = DefaultMaxCategories
@@ -202,7 +213,8 @@ rows:
 		}
 	}
 
-	// What the training rows teach.
+	// What the training rows teach; the rows training holds out for
+	// validation teach nothing (fitRows are the rest).
 	if task == TaskClassify {
 		tk := make([]string, len(trainRows))
 		for k, i := range trainRows {
@@ -215,15 +227,25 @@ rows:
 		case len(enc.Classes) > maxCat:
 			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with --task regress, or raise --max-categories)", path, opt.Target, len(enc.Classes), maxCat)
 		}
-	} else if err := checkVaries(train, ti, trainRows); err != nil {
+	}
+	// The classes come from all the training rows, but they are those of
+	// fitRows too: the validation split is stratified and keeps a row of
+	// every class.
+	fitRows, err := validationKept(train, trainRows, ti, kinds[ti], enc.Classes, opt)
+	if err != nil {
 		return nil, nil, rep, err
 	}
+	if task != TaskClassify {
+		if err := checkVaries(train, ti, fitRows); err != nil {
+			return nil, nil, rep, err
+		}
+	}
 	for _, j := range feats {
-		c, err := fitColumn(train, j, kinds[j], trainRows, opt.NA, maxCat)
+		c, err := fitColumn(train, j, kinds[j], fitRows, opt.NA, maxCat)
 		if err != nil {
 			return nil, nil, rep, err
 		}
-		if v, ok := constantColumn(train, j, c, trainRows); ok {
+		if v, ok := constantColumn(train, j, c, fitRows); ok {
 			if opt.Features != nil {
 				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row: as an input it carries nothing to learn from; leave it out of --features",
 					path, c.Name, v)
@@ -263,6 +285,39 @@ rows:
 	}
 	rep.Train, rep.Test = trep, terep
 	return enc, &Split{Train: trainSet, Test: testSet, Source: source}, rep, nil
+}
+
+// validationKept returns the training rows (rows of t) that training keeps
+// when it holds out opt.ValFraction of the encoded training set for
+// validation, as Set.HoldOut(opt.ValFraction, opt.ValSeed) draws them (nn.
+// Train does): the rows FitTable learns from. The draw needs only the
+// number of rows and, for a classifier, each row's class index among
+// classes, which it computes as the encoder will. Without a validation
+// fraction it returns rows.
+func validationKept(t *Table, rows []int, ti int, kind ColumnKind, classes []string, opt TableOptions) ([]int, error) {
+	if opt.ValFraction == 0 {
+		return rows, nil
+	}
+	probe := &Set{Name: filepath.Base(t.Path) + " (training rows)", Rows: len(rows), Outputs: 1, Classes: len(classes)}
+	if classes != nil {
+		index := make(map[string]int, len(classes))
+		for c, key := range classes {
+			index[key] = c
+		}
+		probe.Labels = make([]float64, len(rows))
+		for k, i := range rows {
+			probe.Labels[k] = float64(index[classKey(t, i, ti, kind)])
+		}
+	}
+	kept, _, err := probe.holdOutRows(opt.ValFraction, opt.ValSeed)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: the validation rows: %w", t.Path, err)
+	}
+	out := make([]int, len(kept))
+	for k, p := range kept {
+		out[k] = rows[p]
+	}
+	return out, nil
 }
 
 // featureColumns resolves the feature columns of t.

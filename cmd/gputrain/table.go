@@ -85,10 +85,11 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 var tableOnly = []string{"target", "features", "drop", "na", "task", "test-csv", "test-fraction", "split-seed", "max-categories"}
 
 // loadTrainData loads what train trains on: the table of --csv, with the
-// encoding that makes its inputs (fitted to the training rows, or the
+// encoding that makes its inputs (fitted to the training rows less the
+// val share that training holds out for validation with valSeed, or the
 // --resume checkpoint's), or else the data set --data names. Table flags
 // without --csv, and --data or --digits with it, are usage errors.
-func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, digits []int, resume string) (*data.Split, *data.TableEncoder, error) {
+func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, digits []int, resume string, val float64, valSeed uint64) (*data.Split, *data.TableEncoder, error) {
 	set := setFlags(fs)
 	if t.csv == "" {
 		for _, name := range tableOnly {
@@ -106,7 +107,8 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 		return nil, nil, usagef("--csv needs --target COLUMN (the column to predict)")
 	}
 	opt := data.TableOptions{Target: t.target, Features: columnList(t.features), Drop: columnList(t.drop),
-		MaxCategories: t.maxCategories, TestFraction: t.testFraction, Seed: t.splitSeed}
+		MaxCategories: t.maxCategories, TestFraction: t.testFraction, Seed: t.splitSeed,
+		ValFraction: val, ValSeed: valSeed}
 	var err error
 	if opt.NA, err = data.ParseNAPolicy(t.na); err != nil {
 		return nil, nil, usagef("--na: %v", err)
@@ -228,8 +230,17 @@ func headFor(s *data.Set) (nn.Head, int) {
 
 // tableScaling standardises the number inputs of a table model with the
 // training rows' means and standard deviations, and a regression target
-// likewise; one-hot inputs stay 0 or 1.
-func tableScaling(train *data.Set, spec nn.Spec, enc *data.TableEncoder) (nn.Scaling, error) {
+// likewise; one-hot inputs stay 0 or 1. The rows that training holds out
+// of train for validation (val, drawn with valSeed as nn.Train draws them)
+// take no part.
+func tableScaling(train *data.Set, spec nn.Spec, enc *data.TableEncoder, val float64, valSeed uint64) (nn.Scaling, error) {
+	if val > 0 {
+		kept, _, err := train.HoldOut(val, valSeed)
+		if err != nil {
+			return nn.Scaling{}, fmt.Errorf("holding out the validation set: %w", err)
+		}
+		train = kept
+	}
 	sc, err := nn.FitScaling(train, spec)
 	if err != nil {
 		return sc, err

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
+	"github.com/gputrain/gputrain/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -397,4 +400,64 @@ func TestHousingTable(t *testing.T) {
 	// scikit-learn's MLPRegressor reaches 0.88–0.90 on these held-out rows
 	// (README); gputrain's defaults with seed 1 reach 0.89.
 	assert.Greater(t, res["test_r2"].(float64), 0.85)
+}
+
+// TestTableValRowsNotFitted: with --val, the rows training holds out for
+// validation teach neither the table's encoding (fill values, categories)
+// nor the model's scaling (means and deviations): an outlier and a new
+// category put only in those rows leave the checkpoint's encoder and
+// scaling as the clean file makes them, while without --val the same rows
+// are training rows and move them.
+func TestTableValRowsNotFitted(t *testing.T) {
+	const val, seed = 0.25, 7
+	dir := t.TempDir()
+	clean := flatsCSV(t, dir, "clean.csv", 120, 0, true)
+	opt := data.TableOptions{Target: "price", Drop: []string{"id", "kind"}, NA: data.NAFill,
+		TestFraction: 0.2, Seed: 1, ValFraction: val, ValSeed: seed}
+	tb, err := data.ReadTable(clean)
+	require.NoError(t, err)
+	_, sp, _, err := data.FitTable(tb, nil, opt)
+	require.NoError(t, err)
+	_, held, err := sp.Train.HoldOut(val, seed) // as nn.Train holds them out
+	require.NoError(t, err)
+	// The areas of the flats are distinct: they name the held-out rows.
+	heldArea := map[string]bool{}
+	for i := range held.Rows {
+		heldArea[strconv.FormatFloat(held.Feature(i, 0), 'f', -1, 64)] = true
+	}
+	require.Equal(t, "area", sp.Train.FeatureNames[0])
+	rows := readCSV(t, clean)
+	n := 0
+	for _, r := range rows[1:] {
+		if heldArea[r[1]] {
+			r[2], r[3] = "outlier", "1000000" // district, floor
+			n++
+		}
+	}
+	require.Equal(t, held.Rows, n)
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, ",") + "\n")
+	}
+	changed := filepath.Join(dir, "changed.csv")
+	require.NoError(t, os.WriteFile(changed, []byte(b.String()), 0o644))
+
+	fit := func(csv string, val string) (nn.Scaling, *data.TableEncoder) {
+		ck := filepath.Join(dir, filepath.Base(csv)+val+".safetensors")
+		code, _, stderr := gputrain(t, "--device", "cpu", "--csv", csv, "--target", "price", "--drop", "id,kind", "--na", "fill",
+			"--epochs", "1", "--seed", strconv.Itoa(seed), "--val", val, "--save", ck)
+		require.Equal(t, 0, code, stderr)
+		m, err := nn.Load(ck, cpuref.New())
+		require.NoError(t, err)
+		defer m.Free()
+		return m.Scaling, m.Table
+	}
+	wantSc, wantEnc := fit(clean, "0.25")
+	gotSc, gotEnc := fit(changed, "0.25")
+	assert.Equal(t, wantEnc, gotEnc, "encoder")
+	assert.Equal(t, wantSc, gotSc, "scaling")
+	assert.NotContains(t, gotEnc.FeatureNames(), "district=outlier")
+
+	_, leakEnc := fit(changed, "0")
+	assert.Contains(t, leakEnc.FeatureNames(), "district=outlier", "without --val the rows are training rows")
 }

@@ -183,7 +183,7 @@ func runTrain(e *env, args []string) error {
 		}
 	}
 
-	split, table, err := loadTrainData(e, fs, tf, f.data, digits, f.resume)
+	split, table, err := loadTrainData(e, fs, tf, f.data, digits, f.resume, f.val, f.seed)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func runTrain(e *env, args []string) error {
 		}
 		m.Info.Subset = digits // which classes of the data, for --resume, eval and predict
 		if table != nil {
-			if m.Scaling, err = tableScaling(split.Train, spec, table); err != nil {
+			if m.Scaling, err = tableScaling(split.Train, spec, table, f.val, f.seed); err != nil {
 				m.Free()
 				return err
 			}
