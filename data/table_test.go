@@ -361,6 +361,14 @@ func TestEncoderSplitReproducesFitTable(t *testing.T) {
 		assert.Equal(t, sp.Train.Features, sp2.Train.Features)
 		assert.Equal(t, sp.Test.Labels, sp2.Test.Labels)
 		assert.Equal(t, sp.Test.Name, sp2.Test.Name)
+		for _, s := range []*Set{sp2.Train, sp2.Test} {
+			require.NoError(t, s.Validate())
+			assert.Equal(t, sp.Train.FeatureNames, s.FeatureNames)
+			assert.Equal(t, sp.Train.Classes, s.Classes)
+			assert.Zero(t, s.Dropped)
+		}
+		assert.Equal(t, sp.Test.Features, sp2.Test.Features)
+		assert.Equal(t, sp.Train.Labels, sp2.Train.Labels)
 	}
 }
 

@@ -649,17 +649,11 @@ func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*
 			train.Path, frac, all.Rows, len(tr), len(te))
 	}
 	pick := func(pos []int, name string) (*Set, EncodeReport) {
-		s := *all
-		s.Name, s.Rows, s.Dropped = name, len(pos), 0
-		s.Features = make([]float64, 0, len(pos)*all.Cols)
-		s.Labels = make([]float64, 0, len(pos))
-		r := EncodeReport{Rows: len(pos)}
-		for _, p := range pos {
-			s.Features = append(s.Features, all.Features[p*all.Cols:(p+1)*all.Cols]...)
-			s.Labels = append(s.Labels, all.Labels[p])
-			r.Kept = append(r.Kept, frep.Kept[p])
+		r := EncodeReport{Rows: len(pos), Kept: make([]int, len(pos))}
+		for k, p := range pos {
+			r.Kept[k] = frep.Kept[p]
 		}
-		return &s, r
+		return all.Take(pos, name), r
 	}
 	trs, trep := pick(tr, base+" (training rows)")
 	tes, terep := pick(te, fmt.Sprintf("%s (held-out %g)", base, frac))
