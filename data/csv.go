@@ -1,7 +1,6 @@
 package data
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -141,38 +140,23 @@ func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Se
 		}
 	}
 
-	r := csv.NewReader(src)
-	r.FieldsPerRecord = -1 // ragged rows are reported below, with names
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, rep, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
-	}
+	r, header, err := readHeader(path, src) // ragged rows are reported below, with names
 	if err != nil {
-		return nil, rep, fmt.Errorf("data: %s: header: %w", path, err)
+		return nil, rep, err
 	}
-	header = slices.Clone(header)
-	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
-	}
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	r.ReuseRecord = true // the header, read before, is not reused
 
 	want := append(slices.Clone(x), y)
 	idx := make([]int, len(want))
 	for k, name := range want {
-		idx[k] = -1
-		for i, h := range header {
-			if h != name {
-				continue
-			}
-			if idx[k] >= 0 {
-				return nil, rep, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, idx[k]+1, i+1)
-			}
-			idx[k] = i
+		i, dup := findColumn(header, name)
+		if dup >= 0 {
+			return nil, rep, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, i+1, dup+1)
 		}
-		if idx[k] < 0 {
+		if i < 0 {
 			return nil, rep, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
 		}
+		idx[k] = i
 	}
 
 	nx := len(x)

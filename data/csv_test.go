@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,4 +114,49 @@ func TestParseNAPolicy(t *testing.T) {
 	}
 	_, err := ParseNAPolicy("skip")
 	require.ErrorContains(t, err, `"skip"`)
+}
+
+// TestHeaderShared: LoadCSV and ReadTable read the header alike (readHeader:
+// names trimmed, a byte-order mark removed even before spaces) and find
+// columns alike (findColumn), each with its own messages.
+func TestHeaderShared(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, content    string
+		csvErr, tableErr string // "" for none
+	}{
+		{"bom and spaces", "\ufeff a , b\n1,2\n", "", ""},
+		{"empty", "", "empty file (want a header row of column names)", "empty file (want a header row of column names)"},
+		{"twice", "a,b,a\n1,2,3\n", `header: column "a" appears twice (columns 1 and 3)`, `line 1: column "a" appears twice in the header (columns 1 and 3)`},
+		{"missing", "a,c\n1,2\n", `header: no column "b"; the columns are: a, c`, `line 1: no column "b"; the columns are: a, c`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeFile(t, dir, c.name+".csv", []byte(c.content))
+			set, _, err := LoadCSV(path, []string{"a"}, "b", NAError)
+			if c.csvErr != "" {
+				assert.ErrorContains(t, err, c.csvErr)
+			} else if assert.NoError(t, err) {
+				assert.Equal(t, []float64{1}, set.Features)
+				assert.Equal(t, []float64{2}, set.Labels)
+			}
+			tb, err := ReadTable(path)
+			if err == nil {
+				_, err = tb.column("b")
+				_, err2 := tb.column("a")
+				err = errors.Join(err, err2)
+			}
+			if c.tableErr != "" {
+				assert.ErrorContains(t, err, c.tableErr)
+			} else if assert.NoError(t, err) {
+				assert.Equal(t, []string{"a", "b"}, tb.Header)
+			}
+		})
+	}
+	assert.Equal(t, [][2]int{{-1, -1}, {0, -1}, {1, 3}}, func() (out [][2]int) {
+		for _, n := range []string{"z", "x", "y"} {
+			i, j := findColumn([]string{"x", "y", "w", "y", "y"}, n)
+			out = append(out, [2]int{i, j})
+		}
+		return out
+	}())
 }

@@ -59,19 +59,10 @@ func ReadTable(path string) (*Table, error) {
 
 // readTable is ReadTable on an open reader; path is used in messages.
 func readTable(path string, src io.Reader) (*Table, error) {
-	r := csv.NewReader(src)
-	r.FieldsPerRecord = -1 // ragged rows are reported below, with names
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
-	}
+	r, header, err := readHeader(path, src)
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: header: %w", path, err)
+		return nil, err
 	}
-	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
-	}
-	header[0] = strings.TrimSpace(strings.TrimPrefix(header[0], "\ufeff"))
 	t := &Table{Path: path, Header: header}
 	for {
 		rec, err := r.Read()
@@ -113,19 +104,52 @@ func readTable(path string, src io.Reader) (*Table, error) {
 	return t, nil
 }
 
+// readHeader starts reading the CSV file src (comma-separated, quotes as
+// RFC 4180; path names it in messages): it returns the reader, positioned
+// at the first data row, and the header row, its names trimmed of
+// surrounding spaces and a UTF-8 byte-order mark removed from the first.
+// The reader takes rows of any length: the caller reports a ragged row,
+// with names. An empty file is an error. LoadCSV and ReadTable share it.
+func readHeader(path string, src io.Reader) (*csv.Reader, []string, error) {
+	r := csv.NewReader(src)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %s: header: %w", path, err)
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
+	}
+	header[0] = strings.TrimSpace(strings.TrimPrefix(header[0], "\ufeff"))
+	return r, header, nil
+}
+
+// findColumn returns the index of the first column of header called name
+// (-1 if none) and of a second one (-1 if none).
+func findColumn(header []string, name string) (first, second int) {
+	first, second = -1, -1
+	for i, h := range header {
+		switch {
+		case h != name:
+		case first < 0:
+			first = i
+		default:
+			return first, i
+		}
+	}
+	return first, second
+}
+
 // column returns the index of the column called name, or an error naming
 // the file and listing the columns there are. A name the header holds twice
 // is an error naming both positions.
 func (t *Table) column(name string) (int, error) {
-	idx := -1
-	for i, h := range t.Header {
-		if h != name {
-			continue
-		}
-		if idx >= 0 {
-			return 0, fmt.Errorf("data: %s: line 1: column %q appears twice in the header (columns %d and %d)", t.Path, name, idx+1, i+1)
-		}
-		idx = i
+	idx, dup := findColumn(t.Header, name)
+	if dup >= 0 {
+		return 0, fmt.Errorf("data: %s: line 1: column %q appears twice in the header (columns %d and %d)", t.Path, name, idx+1, dup+1)
 	}
 	if idx < 0 {
 		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, strings.Join(t.Header, ", "))
