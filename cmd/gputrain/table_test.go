@@ -227,7 +227,16 @@ func TestTableGPUMatchesCPU(t *testing.T) {
 	assert.Equal(t, "gpu", g["device"])
 	lc := c["test_loss"].(float64)
 	assert.InDelta(t, lc, g["test_loss"].(float64), 1e-3+1e-2*lc, "test loss, float64 vs float32")
-	assert.InDelta(t, c["test_r2"].(float64), g["test_r2"].(float64), 1e-2)
+	// R² and the test loss come from the same squared errors on the same
+	// rows (R² = 1 - SSres/SStot; the loss is SSres in units of the training
+	// targets' variance, the same float64 scaling on both devices), so the
+	// float32 run's R² is off by (1 - R²) times the relative error
+	// of its loss. That relative error, the drift of float32 against float64
+	// over these 8 epochs of 6 Adam steps, measured at most 7e-6 on lavapipe
+	// for seeds 1-8 (R² apart by at most 7.8e-6; 1.3e-5 after 30 epochs):
+	// 1e-4 leaves a margin of ten for other GPUs' rounding.
+	r2 := c["test_r2"].(float64)
+	assert.InDelta(t, r2, g["test_r2"].(float64), 1e-4*(1-r2), "test R², float64 vs float32")
 	require.Len(t, preds[device], len(preds["cpu"]))
 	for i := 1; i < len(preds["cpu"]); i++ {
 		pc, _ := strconv.ParseFloat(preds["cpu"][i][1], 64)
