@@ -93,8 +93,9 @@ func FuzzCSV(f *testing.F) {
 }
 
 // FuzzTable feeds arbitrary text to the table reader and FitTable (target
-// "y", every policy and task), and encodes the file again with what was
-// fitted: nothing may panic, and what is accepted must be consistent.
+// "y", every policy and task, with and without validation rows), and
+// encodes the file again with what was fitted: nothing may panic, and what
+// is accepted must be consistent.
 func FuzzTable(f *testing.F) {
 	f.Add("a,b,y\n1,x,1\n2,y,2\n3,x,1\n4,NA,2\n", uint8(0))
 	f.Add("y,a\ncat,1\ndog,2\ncat,\ndog,4\n", uint8(5))
@@ -104,6 +105,7 @@ func FuzzTable(f *testing.F) {
 	f.Add("y\n1\n2\n", uint8(3))
 	f.Add("a,y\n1,2\n3\n", uint8(4))
 	f.Add("", uint8(0))
+	f.Add("a,b,y\n1,x,1\n2,y,2\n3,x,1\n4,NA,2\n5,z,1\n6,x,2\n", uint8(9+1))
 	f.Fuzz(func(t *testing.T, text string, mode uint8) {
 		tb, err := readTable("f.csv", strings.NewReader(text))
 		if err != nil {
@@ -113,6 +115,9 @@ func FuzzTable(f *testing.F) {
 			return
 		}
 		opt := TableOptions{Target: "y", NA: NAPolicy(mode % 3), Task: Task(mode / 3 % 3), MaxCategories: 8, TestFraction: 0.3, Seed: uint64(mode)}
+		if mode/9%2 == 1 {
+			opt.ValFraction, opt.ValSeed = 0.25, uint64(mode)
+		}
 		enc, sp, rep, err := FitTable(tb, nil, opt)
 		if err != nil {
 			if enc != nil || sp != nil {
@@ -129,6 +134,12 @@ func FuzzTable(f *testing.F) {
 			}
 			if s.Rows < 1 || s.Cols != enc.Width() {
 				t.Fatalf("%s: %d rows of %d features, encoder width %d", s.Name, s.Rows, s.Cols, enc.Width())
+			}
+		}
+		if opt.ValFraction > 0 {
+			// FitTable drew the validation rows: training can too.
+			if _, _, err := sp.Train.HoldOut(opt.ValFraction, opt.ValSeed); err != nil {
+				t.Fatalf("FitTable left out validation rows that HoldOut cannot draw: %v", err)
 			}
 		}
 		if rep.Train.Rows+rep.Test.Rows != rep.File.Rows {
