@@ -209,7 +209,8 @@ type Hooks struct {
 // otherwise, and if m was freed). The set is uploaded once; every epoch is
 // shuffled on the host into an index tensor, each minibatch is gathered on the
 // device, and the loss and correct count accumulate on the device until read:
-// once per epoch, and every cfg.LogEvery steps if set.
+// once per epoch, and every cfg.LogEvery steps if set. The steps are a
+// Trainer's (see NewTrainer), the step the benchmarks time too.
 //
 // Train returns the history and nil after cfg.Epochs epochs. When ctx is
 // cancelled it finishes the current step and returns the history so far
