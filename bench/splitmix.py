@@ -25,6 +25,9 @@ class RNG:
 
 
 def xavier_values(r, fan_in, fan_out):
-    """fan_in*fan_out Glorot-uniform draws, row-major, as benchstep draws them."""
+    """fan_in*fan_out Glorot-uniform draws, row-major: nn.InitParamsFrom's InitXavier,
+    (2u-1)*sqrt(6/(in+out)), with u = RNG.f64() (benchstep.Source hands nn this
+    generator's top 53 bits, so its rand.Rand.Float64 is f64). Layer after layer
+    from one generator, as benchstep.New draws them."""
     lim = (6.0 / (fan_in + fan_out)) ** 0.5
     return [(2 * r.f64() - 1) * lim for _ in range(fan_in * fan_out)]

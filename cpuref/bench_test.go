@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/cpuref"
-	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
 )
 
 // Kernel benchmarks on the float64 CPU reference (the --device cpu backend),
@@ -13,15 +13,15 @@ import (
 //	go test -run '^$' -bench . ./cpuref
 
 // BenchmarkMatMul: square sizes and the MLP's own shapes, in GFLOP/s.
-func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, cpuref.New()) }
+func BenchmarkMatMul(b *testing.B) { benchtest.BenchMatMuls(b, cpuref.New()) }
 
 // BenchmarkElementwise: bias+activation, SGD, Adam, column sum and the
 // softmax loss, in GB/s.
-func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, cpuref.New()) }
+func BenchmarkElementwise(b *testing.B) { benchtest.BenchElementwise(b, cpuref.New()) }
 
 // BenchmarkFusions: each fused operation of the step against the
 // operations it replaces (on the CPU the fused ones are those in sequence).
-func BenchmarkFusions(b *testing.B) { benchstep.BenchFusions(b, cpuref.New()) }
+func BenchmarkFusions(b *testing.B) { benchtest.BenchFusions(b, cpuref.New()) }
 
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
-func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, cpuref.New()) }
+func BenchmarkTrainStep(b *testing.B) { benchtest.BenchTrainStep(b, cpuref.New()) }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
 )
 
 // Kernel benchmarks on the GPU backend (GPUTRAIN_TEST_DEVICE picks the
@@ -22,18 +22,18 @@ import (
 //	GPUTRAIN_BENCH_LARGE=1 go test -run '^$' -bench MatMul/square ./gpu
 
 // BenchmarkMatMul: square sizes and the MLP's own shapes, in GFLOP/s.
-func BenchmarkMatMul(b *testing.B) { benchstep.BenchMatMuls(b, timed(b)) }
+func BenchmarkMatMul(b *testing.B) { benchtest.BenchMatMuls(b, timed(b)) }
 
 // BenchmarkElementwise: bias+activation, SGD, Adam, column sum and the
 // softmax loss, in GB/s.
-func BenchmarkElementwise(b *testing.B) { benchstep.BenchElementwise(b, timed(b)) }
+func BenchmarkElementwise(b *testing.B) { benchtest.BenchElementwise(b, timed(b)) }
 
 // BenchmarkFusions: each fused operation of the step against the
 // operations it replaces (compare kernel-us/op within a pair).
-func BenchmarkFusions(b *testing.B) { benchstep.BenchFusions(b, timed(b)) }
+func BenchmarkFusions(b *testing.B) { benchtest.BenchFusions(b, timed(b)) }
 
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
-func BenchmarkTrainStep(b *testing.B) { benchstep.BenchTrainStep(b, timed(b)) }
+func BenchmarkTrainStep(b *testing.B) { benchtest.BenchTrainStep(b, timed(b)) }
 
 // timed opens the test adapter with timestamp queries on.
 func timed(b *testing.B) *gpu.Backend {

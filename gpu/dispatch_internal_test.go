@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // BenchmarkHostSplit splits the host's side of a 784-128-64-10 step (batch
@@ -26,8 +27,7 @@ func BenchmarkHostSplit(bb *testing.B) {
 		bb.Skipf("no adapter: %v", err)
 	}
 	defer b.Close()
-	spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
-		Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.01}
+	spec := benchtest.MLPSpec(nn.SGD)
 	m, err := benchstep.New(b, spec, benchstep.RandomData(1024, 784, 10, 7), 1, 1)
 	if err != nil {
 		bb.Fatal(err)

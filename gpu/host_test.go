@@ -11,6 +11,8 @@ import (
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
+	"github.com/gputrain/gputrain/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -321,10 +323,9 @@ func TestReadFloatsAllWaitsOnce(t *testing.T) {
 // layers) — and that steps between syncs share one submit.
 func TestTrainStepDispatches(t *testing.T) {
 	b := gputest.Open(t)
-	for _, opt := range []string{"sgd", "momentum", "adam"} {
-		t.Run(opt, func(t *testing.T) {
-			spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
-				Loss: backend.SoftmaxCrossEntropy, Optimizer: opt, LR: 0.01}
+	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam} {
+		t.Run(opt.String(), func(t *testing.T) {
+			spec := benchtest.MLPSpec(opt)
 			m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 64, 1)
 			require.NoError(t, err)
 			defer m.Free()
@@ -353,9 +354,8 @@ func TestTrainStepAllocs(t *testing.T) {
 	for _, timestamps := range []bool{false, true} {
 		t.Run(fmt.Sprintf("timestamps=%v", timestamps), func(t *testing.T) {
 			b := gputest.OpenWith(t, gpu.Options{Device: gputest.Device(), Timestamps: timestamps})
-			for _, opt := range []string{"sgd", "adam"} {
-				spec := benchstep.Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid,
-					Loss: backend.SoftmaxCrossEntropy, Optimizer: opt, LR: 0.01}
+			for _, opt := range []nn.Optimizer{nn.SGD, nn.Adam} {
+				spec := benchtest.MLPSpec(opt)
 				m, err := benchstep.New(b, spec, benchstep.RandomData(256, 784, 10, 1), 8, 1)
 				require.NoError(t, err)
 				require.NoError(t, m.Run(benchstep.HostSteps)) // every window of the index list, every bind group

@@ -1,9 +1,62 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
+
+// ErrDiverged is wrapped by the error Train and SolveLinear return when the
+// loss or the weights become NaN or infinite, or the loss rises past
+// DivergenceFactor times the run's reference loss. Check with errors.Is.
+var ErrDiverged = errors.New("training diverged")
+
+// DivergedError says where training diverged. It wraps ErrDiverged.
+type DivergedError struct {
+	// Epoch is the epoch in which the non-finite value was seen; 0 where
+	// there are no epochs (SolveLinear, whose steps are iterations).
+	Epoch int
+	// FromStep and ToStep bound the global steps that produced it (equal
+	// when it is known to the step).
+	FromStep, ToStep int
+	// What says what went wrong, e.g. "mean loss is NaN" or "mean loss
+	// 1.2e+13 is more than 100 times 2.3, the loss where this run started".
+	What string
+	// Loss is the mean loss of the reading that showed it (NaN, infinite
+	// or past the limit); 0 when non-finite weights showed it.
+	Loss float64
+	// LR is the learning rate in use.
+	LR float64
+	// RateName is what Error calls the learning rate; "" means "learning
+	// rate" (a command line sets its flag's name, e.g. "--lr").
+	RateName string
+}
+
+// Error says where training diverged and suggests a smaller learning rate.
+// Steps are iterations where there are no epochs (SolveLinear).
+func (e *DivergedError) Error() string {
+	unit := "step"
+	if e.Epoch == 0 {
+		unit = "iteration"
+	}
+	where := fmt.Sprintf("at %s %d", unit, e.ToStep)
+	if e.FromStep != e.ToStep {
+		where = fmt.Sprintf("between %ss %d and %d", unit, e.FromStep, e.ToStep)
+	}
+	if e.Epoch > 0 {
+		where = fmt.Sprintf("in epoch %d %s", e.Epoch, where)
+	}
+	rate := e.RateName
+	if rate == "" {
+		rate = "learning rate"
+	}
+	return fmt.Sprintf("nn: %v %s: %s; try a smaller %s than %g", ErrDiverged, where, e.What, rate, e.LR)
+}
+
+// Unwrap returns ErrDiverged.
+func (e *DivergedError) Unwrap() error { return ErrDiverged }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // DivergenceFactor is how far a loss may rise before Train and SolveLinear
 // call the run diverged: a loss they read that is more than DivergenceFactor
@@ -104,11 +157,51 @@ func (d *divergence) judge(mean float64) string {
 	return ""
 }
 
+// reading is a look at the loss sums: their mean over the global steps
+// from..to of epoch, and sum, the epoch's loss sum so far, whose first
+// global step is epochFirst.
+type reading struct {
+	epoch, epochFirst, from, to int
+	sum, mean                   float64
+}
+
+// checkReading returns a *DivergedError for a bad reading, else nil. When
+// the epoch's sum is not finite the culprit is in this epoch (the sums
+// restart every epoch, and every earlier epoch ended finite), so the
+// error's steps start no earlier than the epoch's.
+func (d *divergence) checkReading(r reading) error {
+	from := r.from
+	if !finite(r.sum) {
+		from = max(from, r.epochFirst)
+	}
+	return d.check(r.mean, r.epoch, from, r.to)
+}
+
 // check returns a *DivergedError for a bad reading of the mean loss over
 // the global steps from..to of epoch, else nil.
 func (d *divergence) check(mean float64, epoch, from, to int) error {
 	if what := d.judge(mean); what != "" {
-		return &DivergedError{Epoch: epoch, FromStep: from, ToStep: to, What: what, Loss: mean, LR: d.lr}
+		return d.diverged(epoch, from, to, what, mean)
 	}
 	return nil
+}
+
+// checkWeights reads m's parameters back and returns a *DivergedError at
+// m's last step, in epoch, if one is not finite (or the error reading
+// them).
+func (d *divergence) checkWeights(m *Model, epoch int) error {
+	if err := m.checkFinite(); err != nil {
+		if errors.Is(err, errNonFinite) {
+			return d.diverged(epoch, m.Info.Step, m.Info.Step, err.Error(), 0)
+		}
+		return err
+	}
+	return nil
+}
+
+// diverged is the one place a Train call's *DivergedError is made: what
+// went wrong over the global steps from..to of epoch, at a mean loss of
+// loss (0 when no loss showed it).
+func (d *divergence) diverged(epoch, from, to int, what string, loss float64) *DivergedError {
+	return &DivergedError{Epoch: epoch, FromStep: from, ToStep: to, What: what, Loss: loss, LR: d.lr}
 }

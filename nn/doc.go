@@ -12,7 +12,9 @@
 // order is one small index write, each minibatch is gathered on the device,
 // and the loss and the number of correct predictions accumulate on the device
 // until they are logged. A step therefore neither allocates nor reads back,
-// so the GPU backend can record it into one command buffer.
+// so the GPU backend can record it into one command buffer. That step is a
+// Trainer's: Train runs it over epochs, and gputrain bench and the
+// benchmarks time it.
 //
 // Train can watch a validation set (Config.Val, or Config.ValFraction of the
 // training set held out by class): it is uploaded once and evaluated on the

@@ -352,12 +352,24 @@ type Params struct {
 }
 
 // InitParams draws the initial parameters of spec from seed, exactly as
-// NewModel does. It panics if spec is invalid.
+// NewModel does: InitParamsFrom a PCG source seeded with (seed,
+// 0x9e3779b97f4a7c15). It panics if spec is invalid.
 func InitParams(spec Spec, seed uint64) []Params {
+	return InitParamsFrom(spec, rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+}
+
+// InitParamsFrom draws the initial parameters of spec, by spec.Init, from
+// src through a rand.Rand: layer by layer from the input, each weight
+// matrix row-major (InitXavier: (2·Float64()−1)·sqrt(6/(in+out)); InitHe:
+// NormFloat64()·sqrt(2/in); InitNormal: NormFloat64()·0.01); biases are
+// zero. Models set with them (Model.SetParams) train from weights another
+// program can draw too, as the benchmarks' peers do. It panics if spec is
+// invalid.
+func InitParamsFrom(spec Spec, src rand.Source) []Params {
 	if err := spec.Validate(); err != nil {
 		panic(err.Error())
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	rng := rand.New(src)
 	scheme := spec.Init
 	if scheme == InitAuto {
 		scheme = InitXavier

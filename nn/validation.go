@@ -196,3 +196,101 @@ func (v *validator) readSums(lossT, countT backend.Tensor, extra ...backend.Tens
 // noValidation is the ValLoss and ValAccuracy of an epoch without
 // validation.
 var noValidation = math.NaN()
+
+// earlyStopping is Train's validation hook: the validator, the state it
+// keeps in Model.Info.Validation (the best epoch, the epochs since), early
+// stopping's decision, and the best epoch's weights it keeps on the device,
+// which Save writes while training runs (Model.best) and which the model
+// gets back when training ends. A nil *earlyStopping (no validation set)
+// does nothing.
+type earlyStopping struct {
+	m        *Model
+	v        *validator
+	vi       *ValidationInfo
+	hist     *History
+	patience int
+}
+
+// newEarlyStopping prepares validation on val for a Train call with cfg
+// and minibatches of batch rows; it returns nil, and clears
+// m.Info.Validation, when val is nil. The state continues that of the
+// model's last call when the split is the same and the model holds the
+// best weights (see Config.Patience); else it starts afresh.
+func newEarlyStopping(a *allocator, m *Model, val *Set, cfg *Config, batch int, hist *History) (*earlyStopping, error) {
+	if val == nil {
+		m.Info.Validation = nil
+		return nil, nil
+	}
+	v, err := newValidator(a, m, val, max(batch, 1024), cfg.Patience > 0)
+	if err != nil {
+		return nil, err
+	}
+	vi := &ValidationInfo{Fraction: cfg.ValFraction, Seed: cfg.ValSeed, Rows: val.Rows, Patience: cfg.Patience,
+		BestLoss: math.Inf(1)}
+	if cfg.Val != nil {
+		vi.Fraction, vi.Seed = 0, 0
+	}
+	if old := m.Info.Validation; old.sameSplit(vi) && (cfg.Patience == 0 || old.HoldsBest()) {
+		vi.BestEpoch, vi.BestLoss, vi.SinceBest = old.BestEpoch, old.BestLoss, old.SinceBest
+	}
+	v.keep()
+	m.best = v.best
+	hist.ValRows = val.Rows
+	hist.BestEpoch = vi.BestEpoch
+	return &earlyStopping{m: m, v: v, vi: vi, hist: hist, patience: cfg.Patience}, nil
+}
+
+// judge fills in st's validation figures from the validation sums, and
+// updates the best epoch (keeping its weights): a *DivergedError, over the
+// epoch's global steps epochFirst..step, when the loss is not finite.
+func (es *earlyStopping) judge(st *EpochStats, vloss, vcount float64, div *divergence, epochFirst, step int) error {
+	rows := es.v.set.Rows
+	st.ValLoss, st.ValAccuracy = vloss/float64(rows), math.NaN()
+	if es.v.count != nil {
+		st.ValAccuracy = vcount / float64(rows)
+	}
+	if !finite(vloss) {
+		return div.diverged(st.Epoch, epochFirst, step, fmt.Sprintf("validation loss is %v", st.ValLoss), 0)
+	}
+	vi := es.vi
+	if st.ValLoss < vi.BestLoss {
+		vi.BestEpoch, vi.BestLoss, vi.SinceBest = st.Epoch, st.ValLoss, 0
+		st.Best = true
+		es.v.keep()
+	} else {
+		vi.SinceBest++
+	}
+	es.hist.BestEpoch = vi.BestEpoch
+	info := *vi
+	es.m.Info.Validation = &info
+	return nil
+}
+
+// stops reports whether early stopping ends training after the call's
+// epoch e of epochs, and records it.
+func (es *earlyStopping) stops(e, epochs int) bool {
+	if es == nil || es.patience == 0 || es.vi.SinceBest < es.patience || e >= epochs-1 {
+		return false
+	}
+	es.vi.StoppedEarly = true
+	return true
+}
+
+// finish is every way out of Train but divergence: the model gets the best
+// epoch's weights back when early stopping keeps them, and its validation
+// state.
+func (es *earlyStopping) finish() {
+	if es == nil {
+		return
+	}
+	es.v.restore()
+	es.m.best = nil
+	es.m.Info.Validation = es.vi
+}
+
+// release ends the hook: Save writes the model's own weights again.
+func (es *earlyStopping) release() {
+	if es != nil {
+		es.m.best = nil
+	}
+}

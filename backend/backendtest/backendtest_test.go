@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/backend/backendtest/paritytest"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/stretchr/testify/assert"
 )
@@ -12,7 +13,7 @@ import (
 // TestReferenceAgainstItself runs the suite on the reference: it must pass
 // with zero error, which proves the suite runs end to end.
 func TestReferenceAgainstItself(t *testing.T) {
-	backendtest.All(t, cpuref.New())
+	paritytest.All(t, cpuref.New())
 }
 
 func TestCompare(t *testing.T) {

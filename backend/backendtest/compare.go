@@ -3,9 +3,10 @@
 // function runs operations on the candidate backend and on the float64
 // reference (package cpuref) with identical inputs, and checks every element
 // of the candidate's result against a bound stated, with its reason, beside
-// each check. A backend's parity test is then a one-liner per operation:
+// each check. A backend's parity test is then a one-liner per operation,
+// through the test-only package backend/backendtest/paritytest:
 //
-//	func TestParityMatMul(t *testing.T) { backendtest.MatMul(t, open(t)) }
+//	func TestParityMatMul(t *testing.T) { paritytest.MatMul(t, open(t)) }
 //
 // Inputs are rounded to float32 before use, so a float32 backend and the
 // reference start from the same numbers and every difference is the
@@ -22,14 +23,16 @@
 // |error|/bound ratio and failures, without testing flags; the gputrain
 // check command and the verification on first use (package
 // internal/verify) are built on it. Under go test the size is Full, or
-// Standard with -short.
+// Standard with -short. This package does not import testing, so that the
+// gputrain binary, which runs the suite, does not link it: go test reaches
+// the checks through RunCheck, which paritytest calls with *testing.T
+// adapted to T.
 package backendtest
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -96,7 +99,7 @@ func Compare(what string, got, want []float64, bound func(i int) float64) (Misma
 
 // reporter is what the suite reports to: the part of *testing.T it uses,
 // plus the size of the run and a record of each comparison. Under go test
-// it is testingT; outside (Run, and the suite's own tests of broken
+// it is a tReporter; outside (Run, and the suite's own tests of broken
 // backends) it is a recorder.
 type reporter interface {
 	Helper()
@@ -113,22 +116,50 @@ type reporter interface {
 	compared(m Mismatch)
 }
 
-// testingT adapts *testing.T to reporter. Its size is Standard under
-// go test -short, Full otherwise.
-type testingT struct{ *testing.T }
-
-func (t testingT) run(name string, f func(reporter)) {
-	t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
+// T is what a check reports to under go test: the part of *testing.T the
+// suite uses, with subtests and -short as methods of its own, so that this
+// package need not import testing (package paritytest adapts *testing.T).
+type T interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	// Run runs f as a subtest named name.
+	Run(name string, f func(T))
+	// Short reports go test -short: the suite then runs at Standard size,
+	// else Full.
+	Short() bool
 }
 
-func (t testingT) size() Size {
-	if testing.Short() {
+// RunCheck runs the check named name (one of Checks) on b, reporting to t,
+// with its cases as subtests. It panics for an unknown name.
+func RunCheck(t T, name string, b backend.Backend) {
+	for _, c := range checks {
+		if c.name == name {
+			c.f(tReporter{t}, b)
+			return
+		}
+	}
+	panic(fmt.Sprintf("backendtest: no check %q", name))
+}
+
+// tReporter adapts T to reporter. Its size is Standard under go test
+// -short, Full otherwise.
+type tReporter struct{ T }
+
+func (t tReporter) run(name string, f func(reporter)) {
+	t.T.Run(name, func(t T) { f(tReporter{t}) })
+}
+
+func (t tReporter) size() Size {
+	if t.Short() {
 		return Standard
 	}
 	return Full
 }
 
-func (testingT) compared(Mismatch) {}
+func (tReporter) compared(Mismatch) {}
 
 // skip reports whether a case is left out of this run: under Quick, every
 // case but those marked quick.

@@ -3,7 +3,6 @@ package backendtest
 import (
 	"fmt"
 	"math"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
@@ -50,7 +49,7 @@ func (p pair) productMag(av, bv []float64, ar, ac, br, bc, m, n int, transA, tra
 	return prod, mag
 }
 
-// MatMulBiasActivate checks the fused forward y = act(x·w + bias) for every
+// matMulBiasActivate checks the fused forward y = act(x·w + bias) for every
 // activation on fusedShapes, with y holding garbage beforehand.
 //
 // Tolerance: the float32 product ẑ is within E = (k+2)·u·(|X|·|W|)ᵢⱼ of
@@ -60,8 +59,6 @@ func (p pair) productMag(av, bv []float64, ar, ac, br, bc, m, n int, transA, tra
 // (slopes ≤ 1), and for sigmoid min(E/4, 2·σ·E), since σ'≤ ¼ and
 // σ(z+E)/σ(z) ≤ e^E ≤ 2 relative (E ≪ 1 here) — relative, as in
 // BiasActivate, so the left tail is checked as tightly as σ near ½.
-func MatMulBiasActivate(t *testing.T, b backend.Backend) { matMulBiasActivate(testingT{t}, b) }
-
 func matMulBiasActivate(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ai, act := range activations {
@@ -94,7 +91,7 @@ func matMulBiasActivate(r reporter, b backend.Backend) {
 	}
 }
 
-// MatMulActivationGrad checks the fused backward dz = (g·op(w)) ⊙ act'(z)
+// matMulActivationGrad checks the fused backward dz = (g·op(w)) ⊙ act'(z)
 // for every activation on fusedShapes, with w stored plainly and
 // transposed, y in each activation's range and dz holding garbage
 // beforehand.
@@ -104,8 +101,6 @@ func matMulBiasActivate(r reporter, b backend.Backend) {
 // |d|·E; the derivative and the product with it then cost what
 // ActivationGrad's do, u·(|v|·y² + 3|want|) for sigmoid and tanh and
 // nothing for identity and relu (×1 or ×0).
-func MatMulActivationGrad(t *testing.T, b backend.Backend) { matMulActivationGrad(testingT{t}, b) }
-
 func matMulActivationGrad(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ai, act := range activations {
@@ -166,7 +161,7 @@ func throughActivation(act backend.Activation, e, want float64) float64 {
 // words, and an exact 64-tile with n a multiple of 4 (vec4 loads of w).
 var gatherProductShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {7, 13, 13}, {64, 64, 64}}
 
-// GatherMatMulBiasActivate checks the fused gather and forward layer for
+// gatherMatMulBiasActivate checks the fused gather and forward layer for
 // every activation, with float and byte sources, on gatherProductShapes:
 // rows gathered through an index list at an offset (the first and the last
 // source rows among them), x and y holding garbage beforehand.
@@ -177,10 +172,6 @@ var gatherProductShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {7, 13, 13}, {64,
 // the (k+2)·u·(|X|·|W|)ᵢⱼ of a float32 product, so E = (k+4)·u·(|X|·|W|)ᵢⱼ,
 // passed through the activation as there (throughActivation); then
 // activationBound.
-func GatherMatMulBiasActivate(t *testing.T, b backend.Backend) {
-	gatherMatMulBiasActivate(testingT{t}, b)
-}
-
 func gatherMatMulBiasActivate(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	const srcRows, offset = 70, 5
@@ -241,14 +232,12 @@ func gatherMatMulBiasActivate(r reporter, b backend.Backend) {
 // whole vec4s.
 var columnSumShapes = []MatShape{{1, 1, 1}, {37, 129, 65}, {65, 1, 33}, {1, 300, 13}, {64, 128, 64}, {300, 64, 12}}
 
-// MatMulColumnSum checks the fused weight and bias gradients dw = xᵀ·dy,
+// matMulColumnSum checks the fused weight and bias gradients dw = xᵀ·dy,
 // db = Σ rows of dy on columnSumShapes (m×k x, m×n dy), with dw and db
 // holding garbage beforehand.
 //
 // Tolerance: dw as MatMul's, (m+2)·u·(|X|ᵀ·|dY|)ᵢⱼ (the inner dimension
 // is the batch m); db as ColumnSum's, (m+1)·u·Σ|dy| per column.
-func MatMulColumnSum(t *testing.T, b backend.Backend) { matMulColumnSum(testingT{t}, b) }
-
 func matMulColumnSum(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for si, s := range columnSumShapes {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
@@ -94,7 +93,7 @@ var lossCases = []lossCase{
 	{backend.MeanSquaredError, 1, 1}, {backend.MeanSquaredError, 129, 3},
 }
 
-// LossGrad checks each loss's gradient and its accumulated sum (two calls
+// lossGrad checks each loss's gradient and its accumulated sum (two calls
 // onto a loss that starts at 0.5), including logits far in the tails.
 //
 // Tolerances, from the WGSL accuracy rules (see the package comment):
@@ -116,8 +115,6 @@ var lossCases = []lossCase{
 //     sum of N squares, (N+8)·u·l.
 //   - sum: twice each row's bound (two calls) plus the γ_{B+2}·|sum| of
 //     adding 2B+1 nonnegative terms in any order.
-func LossGrad(t *testing.T, b backend.Backend) { lossGrad(testingT{t}, b) }
-
 func lossGrad(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ci, c := range lossCases {
@@ -144,13 +141,11 @@ func lossGrad(r reporter, b backend.Backend) {
 	}
 }
 
-// CountCorrect checks accuracy counting, which must be exact: it only
+// countCorrect checks accuracy counting, which must be exact: it only
 // compares the float32-exact inputs, so there is no rounding at all. The
 // inputs include the edge cases of the rule: bce logits of exactly 0
 // (predicting class 0) and softmax rows whose largest logit is tied (the
 // first one wins). The count starts at 3 to check that it accumulates.
-func CountCorrect(t *testing.T, b backend.Backend) { countCorrect(testingT{t}, b) }
-
 func countCorrect(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ci, c := range []lossCase{{backend.BinaryCrossEntropy, 301, 1}, {backend.SoftmaxCrossEntropy, 300, 7}} {
@@ -180,7 +175,7 @@ func countCorrect(r reporter, b backend.Backend) {
 	}
 }
 
-// LossGradCount checks the fused loss, gradient and correct count of every
+// lossGradCount checks the fused loss, gradient and correct count of every
 // loss, with the targets gathered through an index list at an offset (the
 // first and the last target rows among them) and read directly, and with
 // and without the count (always without for mse, which has none). Two calls
@@ -190,8 +185,6 @@ func countCorrect(r reporter, b backend.Backend) {
 //
 // Tolerance: the gradient and the loss sum as LossGrad's, of the rows'
 // gathered targets; the count exactly, as CountCorrect's.
-func LossGradCount(t *testing.T, b backend.Backend) { lossGradCount(testingT{t}, b) }
-
 func lossGradCount(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	const offset, extra = 5, 17 // extra target rows that no index picks

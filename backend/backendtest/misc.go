@@ -3,18 +3,15 @@ package backendtest
 import (
 	"fmt"
 	"math"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 )
 
-// Gather checks row gathering from Float and Byte sources, with an offset
+// gather checks row gathering from Float and Byte sources, with an offset
 // into the index list and a scale that float32 cannot represent.
 //
 // Tolerance: the scale is rounded to float32 (u) and the product once (u):
 // 2u·|want|.
-func Gather(t *testing.T, b backend.Backend) { gather(testingT{t}, b) }
-
 func gather(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	rng := newRNG(700)
@@ -61,10 +58,8 @@ func gather(r reporter, b backend.Backend) {
 	})
 }
 
-// Fill checks that every element is set, exactly (the value is
+// fill checks that every element is set, exactly (the value is
 // float32-representable).
-func Fill(t *testing.T, b backend.Backend) { fill(testingT{t}, b) }
-
 func fill(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for _, n := range [][2]int{{1, 1}, {300, 301}} {
@@ -80,12 +75,10 @@ func fill(r reporter, b backend.Backend) {
 	}
 }
 
-// ReadAll checks backend.ReadAll (the backend's ReadFloatsAll where it has
+// readAll checks backend.ReadAll (the backend's ReadFloatsAll where it has
 // one) on tensors of several sizes, a view among them, read after pending
 // work: each comes back whole and in order. The values are small integers
 // and halves, exact in float32.
-func ReadAll(t *testing.T, b backend.Backend) { readAll(testingT{t}, b) }
-
 func readAll(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	shapes := [][2]int{{1, 1}, {3, 5}, {7, 2}, {1, 1}}
@@ -122,7 +115,7 @@ func readAll(r reporter, b backend.Backend) {
 	}
 }
 
-// Optimizers checks SGD, momentum and Adam over 20 steps with a new
+// optimizers checks SGD, momentum and Adam over 20 steps with a new
 // gradient each step.
 //
 // Tolerance: each step rounds w once (u·|w|), and the update's error is at
@@ -136,8 +129,6 @@ func readAll(r reporter, b backend.Backend) {
 // are not amplified (each step is a translation of w):
 // S·(2u·(|w|+1) + κ·u·lr·G), with 2u·(|w|+1) covering the rounding of w
 // and of the initial and final values.
-func Optimizers(t *testing.T, b backend.Backend) { optimizers(testingT{t}, b) }
-
 func optimizers(r reporter, b backend.Backend) {
 	const steps, n, lr = 20, 517, 0.05
 	for oi, opt := range []struct {
@@ -192,12 +183,10 @@ func optimizers(r reporter, b backend.Backend) {
 	}
 }
 
-// Views checks that operations on a View see the parent's first rows and
+// views checks that operations on a View see the parent's first rows and
 // touch nothing else: MatMul, BiasActivate, LossGrad and ColumnSum on a
 // 9-row view of 40-row tensors, and a view of a view. The bounds are those
 // of the operations' own checks.
-func Views(t *testing.T, b backend.Backend) { views(testingT{t}, b) }
-
 func views(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	rng := newRNG(900)
@@ -276,7 +265,7 @@ func views(r reporter, b backend.Backend) {
 	assertClose(r, got, want, func(int) float64 { return (k + 2) * u * k }, "matmul on a view of a view")
 }
 
-// Slices checks tensors kept in one, as a model keeps its parameters
+// slicesCheck checks tensors kept in one, as a model keeps its parameters
 // (backend.Backend's Slice): a 5×3 weight and a 1×3 bias at offsets 0 and
 // SliceAlign of one tensor, and their gradients at the same offsets of
 // another, written and read through the slices; a layer's forward pass that
@@ -290,8 +279,6 @@ func views(r reporter, b backend.Backend) {
 // MatMulColumnSum); after the update w − lr·ĝ, lr times the gradient's bound
 // plus 4u·(|w| + lr·|g|) for the roundings of lr, the product, the
 // difference and the stored w.
-func Slices(t *testing.T, b backend.Backend) { slicesCheck(testingT{t}, b) }
-
 func slicesCheck(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	rng := newRNG(1600)

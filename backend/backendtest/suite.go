@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
@@ -19,7 +18,7 @@ type check struct {
 	f    func(reporter, backend.Backend)
 }
 
-// checks lists every check of the suite, in the order All runs them.
+// checks lists every check of the suite, in the order Run runs them.
 var checks = []check{
 	{"MatMul", matMul}, {"BiasActivate", biasActivate}, {"ActivationGrad", activationGrad},
 	{"MatMulBiasActivate", matMulBiasActivate}, {"MatMulActivationGrad", matMulActivationGrad},
@@ -27,13 +26,6 @@ var checks = []check{
 	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect}, {"LossGradCount", lossGradCount},
 	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"Views", views},
 	{"Slices", slicesCheck}, {"TrainingRun", trainingRun},
-}
-
-// All runs every check of the suite on b as subtests of t.
-func All(t *testing.T, b backend.Backend) {
-	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) { c.f(testingT{t}, b) })
-	}
 }
 
 // MatShape is an m×k·k×n product.
@@ -60,7 +52,7 @@ func MatMulShapes(s Size) []MatShape {
 // vec4s (the 16-byte-load variant of the shaders).
 func quickMatShape(s MatShape) bool { return s == MatShape{37, 129, 65} || s == MatShape{64, 64, 64} }
 
-// MatMul checks c = op(a)·op(b) for every shape of MatMulShapes in all four
+// matMul checks c = op(a)·op(b) for every shape of MatMulShapes in all four
 // transpose combinations, with c holding garbage beforehand (it must be
 // overwritten, not accumulated into).
 //
@@ -71,8 +63,6 @@ func quickMatShape(s MatShape) bool { return s == MatShape{37, 129, 65} || s == 
 // float64 reference's own error, plus the subnormal floor. The bound is
 // worst-case, so it holds for every tiling and summation order; typical
 // errors are ~√k·u, so the log shows ratios well below 1.
-func MatMul(t *testing.T, b backend.Backend) { matMul(testingT{t}, b) }
-
 func matMul(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for si, s := range MatMulShapes(r.size()) {
@@ -142,7 +132,7 @@ func activationBound(act backend.Activation, z, want float64) float64 {
 	return u*math.Abs(want) + tiny
 }
 
-// BiasActivate checks y = act(y + bias) for every activation, on shapes
+// biasActivate checks y = act(y + bias) for every activation, on shapes
 // that are not multiples of a 256-wide workgroup, with y+bias in [−11, 11]
 // (reaching sigmoid and tanh saturation) and ±1000, where exp overflows
 // float32: the result must be the limit, not NaN.
@@ -153,8 +143,6 @@ func activationBound(act backend.Activation, z, want float64) float64 {
 // that the far left tail is checked as tightly as σ near ½; tanh
 // (19+8|z|)·u absolute, since WGSL's tanh is built from exps whose errors
 // are relative to cosh.
-func BiasActivate(t *testing.T, b backend.Backend) { biasActivate(testingT{t}, b) }
-
 func biasActivate(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ai, act := range activations {
@@ -184,15 +172,13 @@ func biasActivate(r reporter, b backend.Backend) {
 	}
 }
 
-// ActivationGrad checks d = d ⊙ act'(z) computed from forward outputs y
+// activationGrad checks d = d ⊙ act'(z) computed from forward outputs y
 // (in the range of each activation).
 //
 // Tolerance: identity and relu multiply by 1 or 0, which is exact. For
 // sigmoid and tanh the derivative y(1−y) or 1−y² (or y−y·y) costs at most
 // u·y² absolute (the rounding of y² or of y·y) plus u relative, and the
 // product with d one more u: u·(|d|·y² + 3|want|).
-func ActivationGrad(t *testing.T, b backend.Backend) { activationGrad(testingT{t}, b) }
-
 func activationGrad(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for ai, act := range activations {
@@ -235,13 +221,11 @@ func activationOutputs(act backend.Activation, rng *rand.Rand, n int) []float64 
 	return uniform(rng, n, -3, 3)
 }
 
-// ColumnSum checks the bias-gradient reduction on row counts below, at and
+// columnSum checks the bias-gradient reduction on row counts below, at and
 // well above a workgroup's size.
 //
 // Tolerance: a sum of m float32 terms in any order is within
 // γ_{m−1}·Σ|x| of the exact sum (Higham §4.2); (m+1)·u·Σ|x| per column.
-func ColumnSum(t *testing.T, b backend.Backend) { columnSum(testingT{t}, b) }
-
 func columnSum(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	for si, s := range [][2]int{{1, 1}, {5, 3}, {256, 4}, {1000, 33}, {4099, 70}} {

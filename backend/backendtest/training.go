@@ -3,7 +3,6 @@ package backendtest
 import (
 	"fmt"
 	"math"
-	"testing"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -97,7 +96,7 @@ const (
 	trainLossTol   = 1e-5 // relative to the mean loss
 )
 
-// TrainingRun trains the same 20-16-8-1 sigmoid MLP with binary
+// trainingRun trains the same 20-16-8-1 sigmoid MLP with binary
 // cross-entropy for 300 minibatch SGD steps (batch 32, lr 0.5, minibatches
 // gathered through an index tensor) on the candidate and on the reference,
 // from identical weights and batches, and compares the loss curve (the mean
@@ -116,8 +115,6 @@ const (
 // about 20x and 40x those gaps, while a wrong kernel (a transposed operand,
 // a missing bias, a dropped row, a matmul off by 1e-3) moves these numbers
 // by 1e-3 or more (see TestBrokenBackendsFail).
-func TrainingRun(t *testing.T, b backend.Backend) { trainingRun(testingT{t}, b) }
-
 func trainingRun(r reporter, b backend.Backend) {
 	gotCurve, wantCurve, gotW, wantW := train(r, b)
 	if wantCurve[len(wantCurve)-1] > 0.8*wantCurve[0] {

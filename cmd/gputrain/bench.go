@@ -12,6 +12,7 @@ import (
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/internal/benchrun"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/nn"
 )
 
 func init() {
@@ -142,13 +143,14 @@ func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, 
 	if err != nil || act == backend.Identity {
 		return usagef("--activation %q: want sigmoid, relu or tanh", activation)
 	}
-	if optimizer != "sgd" && optimizer != "momentum" && optimizer != "adam" {
+	opt, err := nn.ParseOptimizer(optimizer)
+	if err != nil {
 		return usagef("--optimizer %q: want sgd, momentum or adam", optimizer)
 	}
 	if err := checkLR(lr); err != nil {
 		return err
 	}
-	var d *benchstep.Data
+	var d *nn.Set
 	classes := 10
 	if strings.EqualFold(dataName, "random") {
 		d = benchstep.RandomData(10000, 784, classes, 7)
@@ -163,19 +165,20 @@ func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, 
 		}
 		cfg.DataName = fmt.Sprintf("%s: %d rows x %d features, %d classes", split.Train.Name, d.Rows, d.Cols, classes)
 	}
-	out, loss := classes, backend.SoftmaxCrossEntropy
+	out, head := classes, nn.SoftmaxHead
 	if classes == 2 {
-		out, loss = 1, backend.BinaryCrossEntropy
+		out, head = 1, nn.BinaryHead
 	}
 	cfg.Data = d
-	cfg.Spec = benchstep.Spec{Sizes: append(append([]int{d.Cols}, widths...), out), Activation: act, Loss: loss, Optimizer: optimizer, LR: lr}
+	cfg.Spec = benchstep.Spec{Model: nn.Spec{Inputs: d.Cols, Hidden: widths, Outputs: out, Activation: act, Head: head},
+		Optimizer: opt, LR: lr}
 	return nil
 }
 
-// benchData converts a classification set for benchstep.
-func benchData(s *data.Set) (*benchstep.Data, int, error) {
+// benchData checks that s is a classification set, which bench trains on.
+func benchData(s *data.Set) (*nn.Set, int, error) {
 	if s.Classes < 2 || max(s.Outputs, 1) != 1 {
 		return nil, 0, usagef("--data %s: bench needs a classification set (got %d classes, %d outputs)", s.Name, s.Classes, s.Outputs)
 	}
-	return &benchstep.Data{Rows: s.Rows, Cols: s.Cols, Features: s.Features, Pixels: s.Pixels, Labels: s.Labels}, s.Classes, nil
+	return s, s.Classes, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // Config is one benchmark run.
@@ -28,8 +29,9 @@ type Config struct {
 	Batches []int
 	// Spec is the network and update rule.
 	Spec benchstep.Spec
-	// Data is the resident data set; DataName describes it.
-	Data     *benchstep.Data
+	// Data is the resident data set (a classification set); DataName
+	// describes it.
+	Data     *nn.Set
 	DataName string
 	// Steps per repetition; 0 chooses them so that a repetition takes
 	// about RepTarget (at most MaxSteps).
@@ -306,14 +308,14 @@ func baseResult(dev string, b backend.Backend) Result {
 // fits checks the largest tensors of a configuration against a GPU's
 // binding limit, so that an oversized batch is skipped with a clear note
 // rather than failing half-way through allocation.
-func fits(b backend.Backend, spec benchstep.Spec, d *benchstep.Data, batch int) error {
+func fits(b backend.Backend, spec benchstep.Spec, d *nn.Set, batch int) error {
 	g, ok := b.(*gpu.Backend)
 	if !ok {
 		return nil
 	}
 	limit := g.MaxTensorBytes()
 	widest := 0
-	for _, n := range spec.Sizes {
+	for _, n := range spec.Model.Sizes() {
 		widest = max(widest, n)
 	}
 	check := func(what string, bytes uint64) error {

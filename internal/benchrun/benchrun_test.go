@@ -13,6 +13,7 @@ import (
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // TestRunSmall runs a tiny sweep on the CPU and the software adapter (a
@@ -22,8 +23,8 @@ func TestRunSmall(t *testing.T) {
 	cfg := Config{
 		Devices: []string{"cpu", "software", "auto"},
 		Batches: []int{1, 16, 1000},
-		Spec: benchstep.Spec{Sizes: []int{32, 16, 4}, Activation: backend.Sigmoid,
-			Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1},
+		Spec: benchstep.Spec{Model: nn.Spec{Inputs: 32, Hidden: []int{16}, Outputs: 4, Activation: backend.Sigmoid,
+			Head: nn.SoftmaxHead}, Optimizer: nn.SGD, LR: 0.1},
 		Data:      benchstep.RandomData(200, 32, 4, 1),
 		DataName:  "random",
 		Reps:      3,
@@ -109,8 +110,8 @@ func TestSeedPresetShort(t *testing.T) {
 // queries), n/a on the CPU backend and with timestamps off. A repetition's
 // kernel time per step never exceeds its step time.
 func TestKernelSeconds(t *testing.T) {
-	spec := benchstep.Spec{Sizes: []int{16, 8, 4}, Activation: backend.ReLU,
-		Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	spec := benchstep.Spec{Model: nn.Spec{Inputs: 16, Hidden: []int{8}, Outputs: 4, Activation: backend.ReLU,
+		Head: nn.SoftmaxHead}, Optimizer: nn.SGD, LR: 0.1}
 	tests := []struct {
 		name       string
 		device     string

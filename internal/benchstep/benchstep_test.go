@@ -8,10 +8,11 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/nn"
 )
 
 func TestFLOPsPerSample(t *testing.T) {
-	s := Spec{Sizes: []int{784, 128, 64, 10}}
+	s := Spec{Model: nn.Spec{Inputs: 784, Hidden: []int{128, 64}, Outputs: 10}}
 	want := 2*784*128.0 + 2*784*128 + 6*(128*64+64*10.0)
 	if got := s.FLOPsPerSample(); got != want {
 		t.Fatalf("FLOPsPerSample = %v, want %v", got, want)
@@ -66,7 +67,7 @@ func TestSeedLearns(t *testing.T) {
 		t.Fatalf("%d tensors live after Free", b.Live())
 	}
 
-	sm := Spec{Sizes: []int{20, 16, 4}, Activation: backend.ReLU, Loss: backend.SoftmaxCrossEntropy, Optimizer: "adam", LR: 0.01}
+	sm := Spec{Model: nn.Spec{Inputs: 20, Hidden: []int{16}, Outputs: 4, Activation: backend.ReLU, Head: nn.SoftmaxHead}, Optimizer: nn.Adam, LR: 0.01}
 	m, err = New(b, sm, RandomData(100, 20, 4, 1), 32, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func (f *fakeTimer) KernelTime() (time.Duration, bool) {
 // time from a KernelTimer backend, per step, and none from one that
 // measures none or from a backend that is no KernelTimer.
 func TestMeasureKernelTime(t *testing.T) {
-	spec := Spec{Sizes: []int{8, 4, 2}, Activation: backend.Tanh, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	spec := Spec{Model: nn.Spec{Inputs: 8, Hidden: []int{4}, Outputs: 2, Activation: backend.Tanh, Head: nn.SoftmaxHead}, Optimizer: nn.SGD, LR: 0.1}
 	tests := []struct {
 		name  string
 		b     func() backend.Backend
@@ -163,7 +164,7 @@ func (f *fakeRecorder) SGD(w, g backend.Tensor, lr float64) {
 // steps of every repetition on a Recorder, submits them once, and counts
 // their dispatches per step; a backend that is no Recorder gets none.
 func TestMeasureHostTime(t *testing.T) {
-	spec := Spec{Sizes: []int{8, 4, 2}, Activation: backend.Tanh, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.1}
+	spec := Spec{Model: nn.Spec{Inputs: 8, Hidden: []int{4}, Outputs: 2, Activation: backend.Tanh, Head: nn.SoftmaxHead}, Optimizer: nn.SGD, LR: 0.1}
 	for _, steps := range []int{3, HostSteps + 5} {
 		f := &fakeRecorder{Backend: cpuref.New()}
 		m, err := New(f, spec, RandomData(40, 8, 2, 1), 4, 1)

@@ -13,7 +13,12 @@ import (
 
 // TestNumpyPeerComputesTheSameThing runs bench/numpy_mlp.py's seed preset
 // for 200 steps and the same steps on the CPU backend: same data, same
-// initial weights (splitmix64 on both sides), same step, so the final loss
+// initial weights, same step. Both sides draw from splitmix64 (RNG here,
+// bench/splitmix.py there): the data by SeedData's rule from
+// RNG(SeedDataSeed); the weights layer by layer from RNG(SeedInitSeed),
+// each (2u−1)·sqrt(6/(in+out)), which is nn's Xavier (nn.InitParamsFrom,
+// given Source(RNG)) set on the model the Trainer steps; biases zero. The
+// Go side runs nn.Trainer, the step nn.Train runs, so the final loss
 // must agree to float64 rounding (1e-12 relative leaves room for the two
 // sides' different summation orders over 200 steps, which in practice agree
 // to the last digit or two). This is what makes BENCHMARKS.md's numpy

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // The seed preset is the classic numpy-tutorial workload: a 64-128-128-1
@@ -25,8 +26,8 @@ const (
 
 // SeedSpec is the seed preset's network.
 func SeedSpec() Spec {
-	return Spec{Sizes: []int{SeedCols, 128, 128, 1}, Activation: backend.Sigmoid,
-		Loss: backend.BinaryCrossEntropy, Optimizer: "sgd", LR: SeedLR}
+	return Spec{Model: nn.Spec{Inputs: SeedCols, Hidden: []int{128, 128}, Outputs: 1, Activation: backend.Sigmoid,
+		Head: nn.BinaryHead}, Optimizer: nn.SGD, LR: SeedLR}
 }
 
 // SeedData generates the seed preset's 360×64 data set deterministically:
@@ -35,9 +36,10 @@ func SeedSpec() Spec {
 // columns of the 8×8 image (3 and 4) are brighter on average than the four
 // outer ones (0, 1, 6, 7): 2·Σcentre > Σouter, in integers. The rule is
 // learnable by the MLP and the classes are roughly balanced.
-func SeedData() *Data {
+func SeedData() *nn.Set {
 	r := NewRNG(SeedDataSeed)
-	d := &Data{Rows: SeedRows, Cols: SeedCols, Features: make([]float64, SeedRows*SeedCols), Labels: make([]float64, SeedRows)}
+	d := &nn.Set{Name: "seed preset data", Rows: SeedRows, Cols: SeedCols, Outputs: 1, Classes: 2,
+		Features: make([]float64, SeedRows*SeedCols), Labels: make([]float64, SeedRows)}
 	for i := 0; i < SeedRows; i++ {
 		centre, outer := 0, 0
 		for j := 0; j < SeedCols; j++ {
@@ -60,11 +62,12 @@ func SeedData() *Data {
 // RandomData generates rows samples of random pixels with labels from a
 // fixed rule, for benchmarks that need no real data set: classes > 1 gives
 // a class index (the brightest of classes column bands), classes == 1 a 0/1
-// label.
-func RandomData(rows, cols, classes int, seed uint64) *Data {
+// label. The pixels are bytes, scaled by 1/255 as they are gathered.
+func RandomData(rows, cols, classes int, seed uint64) *nn.Set {
 	r := NewRNG(seed)
-	d := &Data{Rows: rows, Cols: cols, Pixels: make([]byte, rows*cols), Labels: make([]float64, rows)}
 	bands := max(classes, 2)
+	d := &nn.Set{Name: "random pixels", Rows: rows, Cols: cols, Outputs: 1, Classes: bands,
+		Pixels: make([]byte, rows*cols), Labels: make([]float64, rows)}
 	for i := 0; i < rows; i++ {
 		sums := make([]int, bands)
 		for j := 0; j < cols; j++ {
@@ -162,7 +165,7 @@ type KernelTimer interface {
 // is taken too (the reset lies outside the timed region); when it is a
 // Recorder, each repetition's first HostSteps steps are also host-timed
 // (HostTime), which adds one submit to the repetition.
-func Measure(m *MLP, steps, reps int, target time.Duration, maxSteps int) (Timing, error) {
+func Measure(m *Workload, steps, reps int, target time.Duration, maxSteps int) (Timing, error) {
 	var t Timing
 	start := time.Now()
 	if err := m.Run(1); err != nil {

@@ -1,4 +1,8 @@
-package benchstep
+// Package benchtest holds the bodies of the go test benchmarks of packages
+// gpu and cpuref, shared so that both backends run identical work. It
+// imports testing, so only _test files may import it (as gonum's testblas):
+// the gputrain binary must not link package testing (.ci/run checks).
+package benchtest
 
 import (
 	"fmt"
@@ -7,11 +11,11 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/nn"
 )
 
-// The functions below are the bodies of the go test benchmarks of packages
-// gpu and cpuref, shared so that both backends run identical work. Each
-// records b.N operations and syncs once at the end (after one synced
+// Each benchmark body records b.N operations and syncs once at the end (after one synced
 // warm-up), so a GPU benchmark measures dispatch throughput rather than one
 // submit-and-wait per operation.
 
@@ -33,7 +37,7 @@ func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi f
 	if err != nil {
 		b.Skipf("cannot allocate %dx%d: %v", r, c, err)
 	}
-	rng := NewRNG(seed)
+	rng := benchstep.NewRNG(seed)
 	v := make([]float64, r*c)
 	for i := range v {
 		v[i] = lo + (hi-lo)*rng.Float64()
@@ -46,12 +50,12 @@ func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi f
 }
 
 // run times op: one synced warm-up, then b.N recordings and one Sync (or
-// one per MaxSyncSeconds of work, which only very slow operations on a
-// software adapter reach; see RunChunked). Where be is a KernelTimer that
+// one per benchstep.MaxSyncSeconds of work, which only very slow operations on a
+// software adapter reach; see RunChunked). Where be is a benchstep.KernelTimer that
 // measures, it also reports the GPU kernel time per op ("kernel-us/op")
-// and returns it in seconds; else it returns 0. Where be is a Recorder,
-// the first HostSteps ops after every sync are also timed on the host
-// (HostTime: recorded on an idle device and submitted, waits excluded),
+// and returns it in seconds; else it returns 0. Where be is a benchstep.Recorder,
+// the first benchstep.HostSteps ops after every sync are also timed on the host
+// (benchstep.HostTime: recorded on an idle device and submitted, waits excluded),
 // and it reports "host-us/op", "dispatches/op" and "host-us/dispatch".
 func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 	b.Helper()
@@ -64,12 +68,12 @@ func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 	if err := be.Sync(); err != nil {
 		b.Fatal(err)
 	}
-	perSync := PerSync(time.Since(start).Seconds())
-	kt, timed := be.(KernelTimer)
+	perSync := benchstep.PerSync(time.Since(start).Seconds())
+	kt, timed := be.(benchstep.KernelTimer)
 	if timed {
 		kt.ResetKernelTime()
 	}
-	rec, deferred := be.(Recorder)
+	rec, deferred := be.(benchstep.Recorder)
 	var host time.Duration
 	var hostOps int
 	var dispatches uint64
@@ -78,8 +82,8 @@ func run(b *testing.B, be backend.Backend, op func()) (kernelSeconds float64) {
 		chunk := min(perSync, b.N-i)
 		done := 0
 		if deferred {
-			done = min(chunk, HostSteps)
-			d, n, err := HostTime(rec, done, op)
+			done = min(chunk, benchstep.HostSteps)
+			d, n, err := benchstep.HostTime(rec, done, op)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -148,6 +152,13 @@ type MatMulShape struct {
 	Name           string
 	M, K, N        int
 	TransA, TransB bool
+}
+
+// MLPSpec is the benchmark MLP, 784-128-64-10 sigmoid with softmax
+// cross-entropy, lr 0.01, with optimizer opt.
+func MLPSpec(opt nn.Optimizer) benchstep.Spec {
+	return benchstep.Spec{Model: nn.Spec{Inputs: 784, Hidden: []int{128, 64}, Outputs: 10, Activation: backend.Sigmoid,
+		Head: nn.SoftmaxHead}, Optimizer: opt, LR: 0.01}
 }
 
 // MLPShapes are the matmuls of one training step of the 784-128-64-10
@@ -232,22 +243,23 @@ func BenchElementwise(b *testing.B, be backend.Backend) {
 // BenchTrainStep times whole training steps of the 784-128-64-10 sigmoid
 // MLP (softmax cross-entropy, SGD) at batches 64 and 512, and the seed
 // preset's full-batch step, reporting GFLOP/s (matmul work, see
-// Spec.FLOPsPerSample) and samples/s.
+// benchstep.Spec.FLOPsPerSample) and samples/s: nn's training step
+// (nn.Trainer), as gputrain bench times it.
 func BenchTrainStep(b *testing.B, be backend.Backend) {
-	spec := Spec{Sizes: []int{784, 128, 64, 10}, Activation: backend.Sigmoid, Loss: backend.SoftmaxCrossEntropy, Optimizer: "sgd", LR: 0.01}
-	d := RandomData(4096, 784, 10, 7)
+	spec := MLPSpec(nn.SGD)
+	d := benchstep.RandomData(4096, 784, 10, 7)
 	for _, batch := range []int{64, 512} {
 		b.Run(fmt.Sprintf("mlp_784-128-64-10_batch_%d", batch), func(b *testing.B) {
 			trainStep(b, be, spec, d, batch)
 		})
 	}
 	b.Run("seed_64-128-128-1_full_360", func(b *testing.B) {
-		trainStep(b, be, SeedSpec(), SeedData(), SeedRows)
+		trainStep(b, be, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows)
 	})
 }
 
-func trainStep(b *testing.B, be backend.Backend, spec Spec, d *Data, batch int) {
-	m, err := New(be, spec, d, batch, 1)
+func trainStep(b *testing.B, be backend.Backend, spec benchstep.Spec, d *nn.Set, batch int) {
+	m, err := benchstep.New(be, spec, d, batch, 1)
 	if err != nil {
 		b.Skipf("cannot set up batch %d: %v", batch, err)
 	}
@@ -270,7 +282,7 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 	sizes := []int{784, 128, 64, 10}
 	f := func(b *testing.B, r, c int) backend.Tensor { return newFilled(b, be, r, c, uint64(r*c), -0.1, 0.1) }
 	data := func(b *testing.B) (src, idx backend.Tensor) {
-		d := RandomData(rows, sizes[0], 10, 3)
+		d := benchstep.RandomData(rows, sizes[0], 10, 3)
 		src, err := be.New(rows, sizes[0], backend.Byte)
 		if err != nil {
 			b.Skipf("cannot allocate the data set: %v", err)
