@@ -12,6 +12,7 @@ import (
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/internal/benchrun"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/device"
 )
 
 func init() {
@@ -34,7 +35,7 @@ start-up included.`
 // runBench is the bench command: a flag layer over internal/benchrun.
 func runBench(e *env, args []string) error {
 	fs := newFlags(e, "bench", benchSynopsis)
-	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(deviceChoices, ", ")+")")
+	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(device.Choices, ", ")+")")
 	batches := fs.String("batch", "1,8,32,128,512,2048,8192", "comma-separated batch sizes")
 	hidden := fs.String("hidden", "128,64", "hidden layer widths")
 	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
