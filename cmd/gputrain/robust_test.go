@@ -286,6 +286,25 @@ func TestResumeContradictions(t *testing.T) {
 	assert.Contains(t, stdout, "rows of digits test (classes 3,8)")
 }
 
+// TestResumeEarlyStopNeedsValidation: --early-stop on a checkpoint that
+// holds no validation split, without --val, is a usage error naming both
+// flags, given before any data is read or device opened; with --val a new
+// split is held out.
+func TestResumeEarlyStopNeedsValidation(t *testing.T) {
+	ck := plainModel(t, t.TempDir())
+	before := readFile(t, ck)
+	code, _, stderr := gputrain(t, "--device", "cpu", "--resume", ck, "--save", ck, "--early-stop", "2", "--epochs", "1")
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "--early-stop needs a validation set, and the --resume checkpoint "+ck+" has none: add --val FRACTION")
+	assert.NotContains(t, stderr, "device:", "refused before the device is opened")
+	assert.NotContains(t, stderr, "data:", "refused before the data is read")
+	assert.True(t, bytes.Equal(before, readFile(t, ck)), "the checkpoint is untouched")
+
+	code, _, stderr = gputrain(t, "--device", "cpu", "--resume", ck, "--early-stop", "2", "--val", "0.2", "--epochs", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "validation 0.2 of the training set (seed 1), early stopping after 2 epochs")
+}
+
 // TestResumeTableContradictions: the same for a model trained on a table:
 // --target, --task, --features, --drop and --na given against the
 // checkpoint are errors; --target left out is the checkpoint's.

@@ -118,10 +118,16 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	var rc *resumed
+	info := nn.TrainInfo{} // a new model's
 	if p.f.resume != "" {
 		if rc, err = reconcileResume(p.f.resume, p.explicit, p.hidden, p.act, &p.digits, p.tf); err != nil {
 			return err
 		}
+		info = rc.info
+	}
+	cfg, err := p.config(info)
+	if err != nil {
+		return err
 	}
 	split, table, err := loadTrainData(e, p.fs, p.tf, p.f.data, p.digits, p.f.resume)
 	if err != nil {
@@ -147,10 +153,6 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	defer m.Free()
-	cfg, err := p.config(m.Info)
-	if err != nil {
-		return err
-	}
 	p.banner(e, m, cfg, rc)
 	r := newTrainRun(e, p, b, m, split, cfg)
 	hist, trainErr := r.train()
@@ -273,9 +275,9 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *data.Tabl
 	return m, nil
 }
 
-// config is the training configuration. A resumed model (info from its
-// checkpoint) keeps its validation split and early stopping unless the
-// flags say otherwise.
+// config is the training configuration, settled before any data is read
+// or device opened. A resumed model (info from its checkpoint) keeps its
+// validation split and early stopping unless the flags say otherwise.
 func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	f := p.f
 	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
@@ -288,7 +290,11 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 			cfg.Patience = vi.Patience
 		}
 	}
-	if cfg.Patience > 0 && cfg.ValFraction == 0 {
+	switch {
+	case cfg.Patience == 0 || cfg.ValFraction > 0:
+	case f.resume != "" && !p.explicit["val"]:
+		return cfg, usagef("--early-stop needs a validation set, and the --resume checkpoint %s has none: add --val FRACTION (e.g. --val 0.1) to hold out a new one, or leave --early-stop out", f.resume)
+	default:
 		return cfg, usagef("--early-stop needs a validation set: add --val FRACTION, e.g. --val 0.1")
 	}
 	return cfg, nil
