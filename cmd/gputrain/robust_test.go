@@ -305,6 +305,31 @@ func TestResumeEarlyStopNeedsValidation(t *testing.T) {
 	assert.Contains(t, stderr, "validation 0.2 of the training set (seed 1), early stopping after 2 epochs")
 }
 
+// TestWrongClassesBeforeDevice: a model given data with another number of
+// classes (or inputs) is refused with both counts named, before a device is
+// opened, by train --resume, eval and predict.
+func TestWrongClassesBeforeDevice(t *testing.T) {
+	ten := plainModel(t, t.TempDir())
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"train --resume", []string{"--resume", ten, "--digits", "0,1"}, ten + ": the model predicts 10 classes (a softmax head) but digits train (classes 0,1) has 2"},
+		{"eval", []string{"eval", "--model", ten, "--digits", "0,1"}, ten + ": the model predicts 10 classes but digits test (classes 0,1) has 2"},
+		{"predict", []string{"predict", "--model", ten, "--digits", "0,1,2"}, ten + ": the model predicts 10 classes but digits test (classes 0,1,2) has 3"},
+		{"eval inputs", []string{"eval", "--model", ten, "--data", "synthetic"}, ten + ": the model takes 64 inputs but synthetic digits (generated) test has 784 features per row"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := gputrain(t, append(tt.args, "--device", "cpu")...)
+			assert.Equal(t, 1, code, stderr)
+			assert.Contains(t, stderr, tt.want)
+			assert.NotContains(t, stderr, "device:", "refused before the device is opened")
+		})
+	}
+}
+
 // TestResumeTableContradictions: the same for a model trained on a table:
 // --target, --task, --features, --drop and --na given against the
 // checkpoint are errors; --target left out is the checkpoint's.
