@@ -89,13 +89,30 @@ func nullable(v float64) *float64 {
 	return &v
 }
 
-const trainSynopsis = `[flags]
-
-Trains an MLP classifier. With no flags: the built-in real digits (UCI,
+// imageSynopsis is train's usage on images (the default).
+const imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
 8x8 images scaled by 1/16; the test set is a fixed 20% of each class, 359
 images, the other 1438 train), a 64-128-64-10 sigmoid MLP with a softmax
 head, Adam lr 0.01, batch 32, 20 epochs: about 97% test accuracy in a
 second on a CPU.`
+
+// trainSynopsis is train's usage: the images, then a table (--csv) with
+// its own defaults (tableDefaults, tableEpochs).
+func trainSynopsis() string {
+	return "[flags]\n       gputrain train --csv FILE --target COLUMN [flags]\n\n" + imageSynopsis + "\n\n" + fmt.Sprintf(`With --csv FILE --target COLUMN it trains on a CSV table instead (a header
+row of column names, then one row per example): a classifier for a text
+target or one of at most %d distinct integers, a regressor for other
+numbers (--task forces either). --features and --drop choose the input
+columns; number columns are standardised with the training rows' means and
+deviations, text columns one-hot encoded (at most --max-categories values
+each), missing cells handled as --na says. The test rows are a held-out
+--test-fraction of the table (drawn with --split-seed) or the --test-csv
+table. A table's defaults differ from the images': --hidden %s
+--activation %s --batch %s --lr %s, --epochs %d to classify or %d to
+regress; flags given win. The flags that say "with --csv" need --csv.`,
+		data.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
+		tableEpochs[data.TaskClassify], tableEpochs[data.TaskRegress])
+}
 
 // trainPlan is train's command line, checked: the flags, the values parsed
 // from them and which flags were given explicitly.
@@ -162,7 +179,7 @@ func runTrain(e *env, args []string) error {
 // newTrainFlags declares train's flags.
 func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	f := &trainFlags{}
-	fs := newFlags(e, "train", trainSynopsis)
+	fs := newFlags(e, "train", trainSynopsis())
 	fs.StringVar(&f.device, "device", "auto", deviceHelp)
 	fs.StringVar(&f.data, "data", "digits", dataHelp)
 	fs.StringVar(&f.digits, "digits", "", "keep only these classes, e.g. 0,1 (two classes = the binary task)")
