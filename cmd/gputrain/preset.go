@@ -82,3 +82,16 @@ func applyPreset(fs *flag.FlagSet, name string) error {
 	}
 	return nil
 }
+
+// presetData is the data source a preset sets, as flags ("--data digits
+// --digits 0,1"), or "" for a preset that sets none (or no such preset).
+func presetData(name string) string {
+	p := presets[strings.ToLower(name)]
+	var parts []string
+	for _, k := range []string{"data", "digits"} {
+		if v, ok := p.flags[k]; ok {
+			parts = append(parts, "--"+k+" "+v)
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -357,6 +357,8 @@ func TestTableUsageErrors(t *testing.T) {
 		{[]string{"--target", "y"}, "--target needs --csv"},
 		{[]string{"--na", "fill"}, "--na needs --csv"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--data", "mnist"}, "two data sources"},
+		{[]string{"--csv", "x.csv", "--target", "y", "--preset", "tutorial"}, "--preset tutorial trains on --data digits --digits 0,1, another data source than --csv: give one"},
+		{[]string{"--preset", "Tutorial", "--csv", "x.csv"}, "--preset Tutorial trains on --data digits --digits 0,1"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--na", "guess"}, "--na"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--task", "guess"}, "--task"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--test-fraction", "1.5"}, "--test-fraction 1.5"},

@@ -212,6 +212,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	}
 	p := &trainPlan{f: f, tf: tf, fs: fs, explicit: setFlags(fs)}
 	if f.preset != "" {
+		if src := presetData(f.preset); src != "" && tf.csv != "" {
+			return nil, usagef("--preset %s trains on %s, another data source than --csv: give one", f.preset, src)
+		}
 		if err := applyPreset(fs, f.preset); err != nil {
 			return nil, err
 		}
