@@ -38,7 +38,7 @@ func runBench(e *env, args []string) error {
 	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(device.Choices, ", ")+")")
 	batches := fs.String("batch", "1,8,32,128,512,2048,8192", "comma-separated batch sizes")
 	hidden := fs.String("hidden", "128,64", "hidden layer widths")
-	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
+	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), digits (the built-in UCI digits, scaled by 1/16 as train scales them), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
 	activation := fs.String("activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
 	optimizer := fs.String("optimizer", "sgd", "sgd, momentum or adam")
 	lr := fs.Float64("lr", 0.01, "learning rate")
@@ -173,10 +173,21 @@ func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, 
 	return nil
 }
 
-// benchData converts a classification set for benchstep.
+// benchData converts a classification set for benchstep, with the features
+// train sees: benchstep gathers pixels scaled by 1/255, so images of another
+// pixel scale (the UCI digits: 1/16) go as features scaled by theirs.
 func benchData(s *data.Set) (*benchstep.Data, int, error) {
 	if s.Classes < 2 || max(s.Outputs, 1) != 1 {
 		return nil, 0, usagef("--data %s: bench needs a classification set (got %d classes, %d outputs)", s.Name, s.Classes, s.Outputs)
 	}
-	return &benchstep.Data{Rows: s.Rows, Cols: s.Cols, Features: s.Features, Pixels: s.Pixels, Labels: s.Labels}, s.Classes, nil
+	d := &benchstep.Data{Rows: s.Rows, Cols: s.Cols, Features: s.Features, Pixels: s.Pixels, Labels: s.Labels}
+	if s.Pixels != nil && s.PixelScale() != 1.0/255 {
+		d.Pixels, d.Features = nil, make([]float64, 0, s.Rows*s.Cols)
+		row := make([]float64, 0, s.Cols)
+		for i := range s.Rows {
+			row = s.Row(row, i)
+			d.Features = append(d.Features, row...)
+		}
+	}
+	return d, s.Classes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,6 +70,52 @@ func TestBenchKernelColumn(t *testing.T) {
 				assert.LessOrEqual(t, *r.KernelSeconds, 2*r.Step, "medians of different repetitions, but of the same order")
 				t.Logf("%s: step %.3g s, kernel %.3g s", r.Device, r.Step, *r.KernelSeconds)
 			}
+		})
+	}
+}
+
+// TestBenchDataPixelScale: bench feeds the network the features train
+// does: the digits' pixels scaled by 1/16 (as features, since benchstep
+// gathers bytes by 1/255), 8-bit images as bytes.
+func TestBenchDataPixelScale(t *testing.T) {
+	digits, err := loadData("digits", nil)
+	require.NoError(t, err)
+	synthetic, err := loadData("synthetic", nil)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name  string
+		set   *data.Set
+		bytes bool
+	}{
+		{"digits", digits.Train, false},
+		{"synthetic", synthetic.Train, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.set
+			d, classes, err := benchData(s)
+			require.NoError(t, err)
+			assert.Equal(t, s.Classes, classes)
+			require.Equal(t, s.Rows, d.Rows)
+			require.Equal(t, s.Cols, d.Cols)
+			assert.Equal(t, s.Labels, d.Labels)
+			if tt.bytes {
+				require.Equal(t, 1.0/255, s.PixelScale(), "benchstep's gather scale")
+				assert.Equal(t, s.Pixels, d.Pixels)
+				assert.Nil(t, d.Features)
+				return
+			}
+			assert.Nil(t, d.Pixels)
+			require.Len(t, d.Features, s.Rows*s.Cols)
+			var row []float64
+			maxFeature := 0.0
+			for i := range s.Rows {
+				row = s.Row(row, i)
+				assert.Equal(t, row, d.Features[i*s.Cols:(i+1)*s.Cols], "row %d", i)
+				for _, v := range row {
+					maxFeature = max(maxFeature, v)
+				}
+			}
+			assert.Equal(t, 1.0, maxFeature, "full ink (16) is 1, as train scales it")
 		})
 	}
 }
