@@ -51,6 +51,12 @@ func openTimedInternal(t *testing.T) *Backend {
 	return b
 }
 
+// deviceOfPass reads the device handle of a compute pass through the raw
+// mirror of cgo.go, for the layout test.
+func deviceOfPass(p *wgpu.ComputePassEncoder) unsafe.Pointer {
+	return (*rawComputePass)(unsafe.Pointer(p)).deviceRef
+}
+
 // TestBindingLayout guards the unsafe casts in cgo.go: if the binding's
 // Buffer or Device layout changes, the raw handles stop matching.
 func TestBindingLayout(t *testing.T) {

@@ -78,9 +78,7 @@ func runBench(e *env, args []string) error {
 	switch *preset {
 	case "seed":
 		cfg.Preset = "seed"
-		given := false
-		fs.Visit(func(f *flagT) { given = given || f.Name == "reps" })
-		if !given {
+		if !setFlags(fs)["reps"] {
 			cfg.Reps = 1
 		}
 	case "":

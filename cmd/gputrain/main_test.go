@@ -8,6 +8,7 @@ import (
 	stdpng "image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -487,7 +488,9 @@ func TestTrainHelpCoversTables(t *testing.T) {
 	}
 }
 
-func ftoa(f float64) string { return strings.TrimRight(strings.TrimRight(fmtFloat(f), "0"), ".") }
+func ftoa(f float64) string {
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(f, 'f', 6, 64), "0"), ".")
+}
 
 func abs(x float64) float64 {
 	if x < 0 {

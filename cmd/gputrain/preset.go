@@ -70,15 +70,8 @@ func applyPreset(fs *flag.FlagSet, name string) error {
 		sort.Strings(names)
 		return usagef("unknown --preset %q (want %s)", name, strings.Join(names, ", "))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for k, v := range p.flags {
-		if set[k] {
-			continue
-		}
-		if err := fs.Set(k, v); err != nil {
-			return fmt.Errorf("preset %s: --%s %s: %w", name, k, v, err) // a bug in the table
-		}
+	if err := setUnset(fs, p.flags); err != nil {
+		return fmt.Errorf("preset %s: %w", name, err) // a bug in the table
 	}
 	return nil
 }

@@ -63,22 +63,10 @@ func (t *tableFlags) withTableDefaults(fs *flag.FlagSet) error {
 	if t.csv == "" {
 		return nil
 	}
-	set := setFlags(fs)
-	for name, v := range tableDefaults {
-		if !set[name] {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("table default --%s %s: %w", name, v, err)
-			}
-		}
+	if err := setUnset(fs, tableDefaults); err != nil {
+		return fmt.Errorf("table default %w", err)
 	}
 	return nil
-}
-
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
 }
 
 // tableOnly are the flags that mean something only with --csv.
