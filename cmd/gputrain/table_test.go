@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
 	"github.com/stretchr/testify/assert"
@@ -346,6 +347,29 @@ func plainModel(t *testing.T, dir string) string {
 	code, _, stderr := gputrain(t, "--device", "cpu", "--epochs", "1", "--hidden", "4", "--save", p)
 	require.Equal(t, 0, code, stderr)
 	return p
+}
+
+// TestTableDefaultEpochs: a table run without --epochs trains as many
+// epochs as tableEpochs gives its task; --epochs given wins.
+func TestTableDefaultEpochs(t *testing.T) {
+	train := flatsCSV(t, t.TempDir(), "flats.csv", 40, 0, true)
+	for _, tt := range []struct {
+		target, drop string
+		epochs       []string
+		want         int
+	}{
+		{"kind", "id,price", nil, tableEpochs[data.TaskClassify]},
+		{"price", "id,kind", nil, tableEpochs[data.TaskRegress]},
+		{"price", "id,kind", []string{"--epochs", "3"}, 3},
+	} {
+		t.Run(fmt.Sprintf("%s %v", tt.target, tt.epochs), func(t *testing.T) {
+			args := append([]string{"--device", "cpu", "--csv", train, "--target", tt.target, "--drop", tt.drop, "--na", "fill", "--hidden", "4", "--json"}, tt.epochs...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, fmt.Sprintf(", %d epochs", tt.want), "the banner")
+			assert.EqualValues(t, tt.want, decode(t, stdout)["epochs"], "epochs trained")
+		})
+	}
 }
 
 func TestTableUsageErrors(t *testing.T) {

@@ -142,10 +142,6 @@ func runTrain(e *env, args []string) error {
 		}
 		info = rc.info
 	}
-	cfg, err := p.config(info)
-	if err != nil {
-		return err
-	}
 	split, table, err := loadTrainData(e, p.fs, p.tf, p.f.data, p.digits, p.f.resume)
 	if err != nil {
 		return err
@@ -154,6 +150,10 @@ func runTrain(e *env, args []string) error {
 		if err := rc.check(split.Train); err != nil {
 			return err
 		}
+	}
+	cfg, err := p.config(info) // after the table's default --epochs is set
+	if err != nil {
+		return err
 	}
 	b, why, err := openDevice(p.f.device, p.f.autotune)
 	if err != nil {
@@ -295,8 +295,8 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *data.Tabl
 	return m, nil
 }
 
-// config is the training configuration, settled before any data is read
-// or device opened. A resumed model (info from its checkpoint) keeps its
+// config is the training configuration, settled before the device is
+// opened. A resumed model (info from its checkpoint) keeps its
 // validation split and early stopping unless the flags say otherwise.
 func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	f := p.f
