@@ -251,6 +251,3 @@ func describeList(list []Adapter) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// requireGPU reports whether GPUTRAIN_REQUIRE_GPU=1 is set.
-func requireGPU() bool { return os.Getenv("GPUTRAIN_REQUIRE_GPU") == "1" }

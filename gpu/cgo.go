@@ -166,9 +166,6 @@ func deviceOfEncoder(e *wgpu.CommandEncoder) unsafe.Pointer {
 	return (*rawCommandEncoder)(unsafe.Pointer(e)).deviceRef
 }
 func querySetHandle(q *wgpu.QuerySet) unsafe.Pointer { return (*rawQuerySet)(unsafe.Pointer(q)).ref }
-func deviceOfPass(p *wgpu.ComputePassEncoder) unsafe.Pointer {
-	return (*rawComputePass)(unsafe.Pointer(p)).deviceRef
-}
 
 // querySetCount asks wgpu-native for the number of queries in q through the
 // raw handle; the layout test compares it with the count q was created with.

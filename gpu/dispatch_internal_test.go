@@ -22,11 +22,7 @@ import (
 //
 //	go test -run '^$' -bench HostSplit -benchtime 10x ./gpu
 func BenchmarkHostSplit(bb *testing.B) {
-	b, err := Open(Options{Device: "any", Timestamps: true})
-	if err != nil {
-		bb.Skipf("no adapter: %v", err)
-	}
-	defer b.Close()
+	b := openInternalWith(bb, Options{Device: "any", Timestamps: true})
 	spec := benchtest.MLPSpec(nn.SGD)
 	m, err := benchstep.New(b, spec, benchstep.RandomData(1024, 784, 10, 7), 1, 1)
 	if err != nil {

@@ -10,30 +10,23 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/internal/testgpu"
 	"github.com/gputrain/gputrain/shaders"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // openInternal opens a backend for tests inside the package (gputest cannot
-// be imported here without a cycle); it follows the same skip rules.
-func openInternal(t *testing.T) *Backend {
+// be imported here without a cycle), by the rule of internal/testgpu.
+func openInternal(t testing.TB) *Backend {
 	t.Helper()
 	return openInternalWith(t, Options{Device: "any"})
 }
 
 // openInternalWith is openInternal with explicit options.
-func openInternalWith(t *testing.T, opts Options) *Backend {
+func openInternalWith(t testing.TB, opts Options) *Backend {
 	t.Helper()
-	b, err := Open(opts)
-	if err != nil {
-		if requireGPU() {
-			t.Fatalf("GPUTRAIN_REQUIRE_GPU=1 but no GPU backend: %v", err)
-		}
-		t.Skipf("no WebGPU adapter: %v (%s)", err, InstallHint)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return testgpu.Open(t, func() (*Backend, error) { return Open(opts) }, InstallHint)
 }
 
 // openTimedInternal opens a backend with timestamps, failing where GPU
@@ -43,12 +36,15 @@ func openTimedInternal(t *testing.T) *Backend {
 	t.Helper()
 	b := openInternalWith(t, Options{Device: "any", Timestamps: true})
 	if b.ts == nil {
-		if requireGPU() && b.adapter.API == "vulkan" {
-			t.Fatalf("%s: no timestamps", b.adapter.Name)
-		}
-		t.Skipf("%s: no timestamp queries", b.adapter.Name)
+		testgpu.Lacks(t, b.adapter.API == "vulkan", "%s: no timestamp queries", b.adapter.Name)
 	}
 	return b
+}
+
+// deviceOfPass reads the device handle of a compute pass through the raw
+// mirror of cgo.go, for the layout test.
+func deviceOfPass(p *wgpu.ComputePassEncoder) unsafe.Pointer {
+	return (*rawComputePass)(unsafe.Pointer(p)).deviceRef
 }
 
 // TestBindingLayout guards the unsafe casts in cgo.go: if the binding's
@@ -84,7 +80,7 @@ func TestBindingLayout(t *testing.T) {
 
 	tb := openInternalWith(t, Options{Device: "any", Timestamps: true})
 	if tb.ts == nil {
-		if requireGPU() && tb.adapter.API == "vulkan" {
+		if testgpu.Required() && tb.adapter.API == "vulkan" {
 			t.Fatalf("%s: no timestamps", tb.adapter.Name)
 		}
 		t.Logf("%s: no timestamp queries; the timed pass is not checked", tb.adapter.Name)
@@ -511,7 +507,7 @@ func TestForcedMatmulMustFit(t *testing.T) {
 	bad := MatmulConfig{BM: 64, BN: 64, BK: 6, TM: 4, TN: 4, Vec4: true}
 	_, err := Open(Options{Device: "any", Matmul: &bad})
 	if errors.Is(err, ErrNoAdapter) {
-		t.Skip("no adapter")
+		testgpu.NoGPU(t, err, InstallHint)
 	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "64x64x6/4x4/vec4")

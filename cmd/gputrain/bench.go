@@ -12,6 +12,7 @@ import (
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/internal/benchrun"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/device"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -35,10 +36,10 @@ start-up included.`
 // runBench is the bench command: a flag layer over internal/benchrun.
 func runBench(e *env, args []string) error {
 	fs := newFlags(e, "bench", benchSynopsis)
-	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(deviceChoices, ", ")+")")
+	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(device.Choices, ", ")+")")
 	batches := fs.String("batch", "1,8,32,128,512,2048,8192", "comma-separated batch sizes")
 	hidden := fs.String("hidden", "128,64", "hidden layer widths")
-	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
+	dataName := fs.String("data", "synthetic", "synthetic, random (generated pixels, no data package), digits (the built-in UCI digits, scaled by 1/16 as train scales them), mnist, fashion-mnist, or a directory of MNIST-layout IDX files")
 	activation := fs.String("activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
 	optimizer := fs.String("optimizer", "sgd", "sgd, momentum or adam")
 	lr := fs.Float64("lr", 0.01, "learning rate")
@@ -78,9 +79,7 @@ func runBench(e *env, args []string) error {
 	switch *preset {
 	case "seed":
 		cfg.Preset = "seed"
-		given := false
-		fs.Visit(func(f *flagT) { given = given || f.Name == "reps" })
-		if !given {
+		if !setFlags(fs)["reps"] {
 			cfg.Reps = 1
 		}
 	case "":

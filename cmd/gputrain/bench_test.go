@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,6 +70,37 @@ func TestBenchKernelColumn(t *testing.T) {
 				assert.LessOrEqual(t, *r.KernelSeconds, 2*r.Step, "medians of different repetitions, but of the same order")
 				t.Logf("%s: step %.3g s, kernel %.3g s", r.Device, r.Step, *r.KernelSeconds)
 			}
+		})
+	}
+}
+
+// TestBenchDataPixelScale: bench feeds the network the features train
+// does: it hands nn the set itself, whose pixels nn gathers with the set's
+// scale (the digits' 1/16, 8-bit images' 1/255); it once scaled every set
+// by 1/255.
+func TestBenchDataPixelScale(t *testing.T) {
+	digits, err := loadData("digits", nil)
+	require.NoError(t, err)
+	synthetic, err := loadData("synthetic", nil)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name  string
+		set   *data.Set
+		scale float64
+	}{
+		{"digits", digits.Train, 1.0 / 16},
+		{"synthetic", synthetic.Train, 1.0 / 255},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.set
+			d, classes, err := benchData(s)
+			require.NoError(t, err)
+			assert.Equal(t, s.Classes, classes)
+			// bench trains on the set itself, through nn's Trainer, which
+			// gathers pixels with the set's own scale as train does.
+			require.Same(t, s, d)
+			require.NotNil(t, d.Pixels)
+			assert.Equal(t, tt.scale, d.PixelScale())
 		})
 	}
 }

@@ -53,7 +53,7 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	if err := checkDevice(device); err != nil {
 		return nil, nil, nil, err
 	}
-	_, info, table, err := nn.LoadInfo(modelPath)
+	spec, info, table, err := nn.LoadInfo(modelPath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -72,6 +72,13 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The model and the data must fit each other before a device is opened.
+	if spec.Inputs != split.Test.Cols {
+		return nil, nil, nil, fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", modelPath, spec.Inputs, split.Test.Name, split.Test.Cols)
+	}
+	if want := classesOf(spec); want != split.Test.Classes {
+		return nil, nil, nil, fmt.Errorf("%s: the model predicts %d classes but %s has %d (use --digits as when it was trained)", modelPath, want, split.Test.Name, split.Test.Classes)
+	}
 	b, why, err := openDevice(device, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -81,16 +88,6 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	if err != nil {
 		b.Close()
 		return nil, nil, nil, err
-	}
-	if m.Spec.Inputs != split.Test.Cols {
-		m.Free()
-		b.Close()
-		return nil, nil, nil, fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", modelPath, m.Spec.Inputs, split.Test.Name, split.Test.Cols)
-	}
-	if want := classesOf(m.Spec); want != split.Test.Classes {
-		m.Free()
-		b.Close()
-		return nil, nil, nil, fmt.Errorf("%s: the model predicts %d classes but %s has %d (use --digits as when it was trained)", modelPath, want, split.Test.Name, split.Test.Classes)
 	}
 	return m, func() { m.Free(); b.Close() }, &dataSplit{split.Test.Name, split}, nil
 }

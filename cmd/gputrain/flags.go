@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -46,4 +48,25 @@ func checkLR(lr float64) error {
 	return nil
 }
 
-func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+// setFlags returns the names of the flags set so far: given on the command
+// line, or set by a preset or a default (fs.Set).
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// setUnset sets the flags of values (name to value) that are not set yet,
+// as a preset or the table defaults do: flags given win.
+func setUnset(fs *flag.FlagSet, values map[string]string) error {
+	set := setFlags(fs)
+	for name, v := range values {
+		if set[name] {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("--%s %s: %w", name, v, err)
+		}
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	stdpng "image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -465,7 +466,31 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, stderr, "-device")
 }
 
-func ftoa(f float64) string { return strings.TrimRight(strings.TrimRight(fmtFloat(f), "0"), ".") }
+// TestTrainHelpCoversTables: train's help, however asked for, tells how to
+// train on a table, lists every table flag and states the table defaults.
+func TestTrainHelpCoversTables(t *testing.T) {
+	for _, args := range [][]string{{"help", "train"}, {"train", "--help"}, {"--help", "train"}, {"train", "-h"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := gputrain(t, args...)
+			assert.Equal(t, 0, code)
+			help := stdout + stderr
+			assert.Contains(t, help, "gputrain train --csv FILE --target COLUMN [flags]")
+			for _, name := range append([]string{"csv"}, tableOnly...) {
+				assert.Contains(t, help, "\n  -"+name+" ", "the flag --%s", name)
+			}
+			for name, v := range tableDefaults {
+				assert.Contains(t, help, "--"+name+" "+v, "the table default of --%s", name)
+			}
+			for _, epochs := range tableEpochs {
+				assert.Contains(t, help, fmt.Sprintf(" %d to", epochs), "the table default of --epochs")
+			}
+		})
+	}
+}
+
+func ftoa(f float64) string {
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(f, 'f', 6, 64), "0"), ".")
+}
 
 func abs(x float64) float64 {
 	if x < 0 {

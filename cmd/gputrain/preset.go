@@ -70,15 +70,21 @@ func applyPreset(fs *flag.FlagSet, name string) error {
 		sort.Strings(names)
 		return usagef("unknown --preset %q (want %s)", name, strings.Join(names, ", "))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for k, v := range p.flags {
-		if set[k] {
-			continue
-		}
-		if err := fs.Set(k, v); err != nil {
-			return fmt.Errorf("preset %s: --%s %s: %w", name, k, v, err) // a bug in the table
-		}
+	if err := setUnset(fs, p.flags); err != nil {
+		return fmt.Errorf("preset %s: %w", name, err) // a bug in the table
 	}
 	return nil
+}
+
+// presetData is the data source a preset sets, as flags ("--data digits
+// --digits 0,1"), or "" for a preset that sets none (or no such preset).
+func presetData(name string) string {
+	p := presets[strings.ToLower(name)]
+	var parts []string
+	for _, k := range []string{"data", "digits"} {
+		if v, ok := p.flags[k]; ok {
+			parts = append(parts, "--"+k+" "+v)
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -286,6 +286,49 @@ func TestResumeContradictions(t *testing.T) {
 	assert.Contains(t, stdout, "rows of digits test (classes 3,8)")
 }
 
+// TestResumeEarlyStopNeedsValidation: --early-stop on a checkpoint that
+// holds no validation split, without --val, is a usage error naming both
+// flags, given before the device is opened; with --val a new split is held
+// out.
+func TestResumeEarlyStopNeedsValidation(t *testing.T) {
+	ck := plainModel(t, t.TempDir())
+	before := readFile(t, ck)
+	code, _, stderr := gputrain(t, "--device", "cpu", "--resume", ck, "--save", ck, "--early-stop", "2", "--epochs", "1")
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "--early-stop needs a validation set, and the --resume checkpoint "+ck+" has none: add --val FRACTION")
+	assert.NotContains(t, stderr, "device:", "refused before the device is opened")
+	assert.True(t, bytes.Equal(before, readFile(t, ck)), "the checkpoint is untouched")
+
+	code, _, stderr = gputrain(t, "--device", "cpu", "--resume", ck, "--early-stop", "2", "--val", "0.2", "--epochs", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "validation 0.2 of the training set (seed 1), early stopping after 2 epochs")
+}
+
+// TestWrongClassesBeforeDevice: a model given data with another number of
+// classes (or inputs) is refused with both counts named, before a device is
+// opened, by train --resume, eval and predict.
+func TestWrongClassesBeforeDevice(t *testing.T) {
+	ten := plainModel(t, t.TempDir())
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"train --resume", []string{"--resume", ten, "--digits", "0,1"}, ten + ": the model predicts 10 classes (a softmax head) but digits train (classes 0,1) has 2"},
+		{"eval", []string{"eval", "--model", ten, "--digits", "0,1"}, ten + ": the model predicts 10 classes but digits test (classes 0,1) has 2"},
+		{"predict", []string{"predict", "--model", ten, "--digits", "0,1,2"}, ten + ": the model predicts 10 classes but digits test (classes 0,1,2) has 3"},
+		{"eval inputs", []string{"eval", "--model", ten, "--data", "synthetic"}, ten + ": the model takes 64 inputs but synthetic digits (generated) test has 784 features per row"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := gputrain(t, append(tt.args, "--device", "cpu")...)
+			assert.Equal(t, 1, code, stderr)
+			assert.Contains(t, stderr, tt.want)
+			assert.NotContains(t, stderr, "device:", "refused before the device is opened")
+		})
+	}
+}
+
 // TestResumeTableContradictions: the same for a model trained on a table:
 // --target, --task, --features, --drop and --na given against the
 // checkpoint are errors; --target left out is the checkpoint's.

@@ -63,22 +63,10 @@ func (t *tableFlags) withTableDefaults(fs *flag.FlagSet) error {
 	if t.csv == "" {
 		return nil
 	}
-	set := setFlags(fs)
-	for name, v := range tableDefaults {
-		if !set[name] {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("table default --%s %s: %w", name, v, err)
-			}
-		}
+	if err := setUnset(fs, tableDefaults); err != nil {
+		return fmt.Errorf("table default %w", err)
 	}
 	return nil
-}
-
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
 }
 
 // tableOnly are the flags that mean something only with --csv.
@@ -106,22 +94,11 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if t.target == "" {
 		return nil, nil, usagef("--csv needs --target COLUMN (the column to predict)")
 	}
-	opt := data.TableOptions{Target: t.target, Features: columnList(t.features), Drop: columnList(t.drop),
-		MaxCategories: t.maxCategories, TestFraction: t.testFraction, Seed: t.splitSeed,
-		ValFraction: val, ValSeed: valSeed}
-	var err error
-	if opt.NA, err = data.ParseNAPolicy(t.na); err != nil {
-		return nil, nil, usagef("--na: %v", err)
+	opt, err := t.options()
+	if err != nil {
+		return nil, nil, err
 	}
-	if opt.Task, err = data.ParseTask(t.task); err != nil {
-		return nil, nil, usagef("--task: %v", err)
-	}
-	if t.maxCategories < 1 {
-		return nil, nil, usagef("--max-categories %d must be at least 1", t.maxCategories)
-	}
-	if t.testCSV == "" && !(t.testFraction > 0 && t.testFraction < 1) {
-		return nil, nil, usagef("--test-fraction %v must be between 0 and 1", t.testFraction)
-	}
+	opt.ValFraction, opt.ValSeed = val, valSeed
 	train, err := data.ReadTable(t.csv)
 	if err != nil {
 		return nil, nil, err
@@ -159,6 +136,33 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 			return nil, nil, err
 		}
 	}
+	t.note(e, train, test, enc, rep)
+	return split, enc, nil
+}
+
+// options checks the table flags and turns them into data.TableOptions.
+func (t *tableFlags) options() (data.TableOptions, error) {
+	opt := data.TableOptions{Target: t.target, Features: columnList(t.features), Drop: columnList(t.drop),
+		MaxCategories: t.maxCategories, TestFraction: t.testFraction, Seed: t.splitSeed}
+	var err error
+	if opt.NA, err = data.ParseNAPolicy(t.na); err != nil {
+		return opt, usagef("--na: %v", err)
+	}
+	if opt.Task, err = data.ParseTask(t.task); err != nil {
+		return opt, usagef("--task: %v", err)
+	}
+	if t.maxCategories < 1 {
+		return opt, usagef("--max-categories %d must be at least 1", t.maxCategories)
+	}
+	if t.testCSV == "" && !(t.testFraction > 0 && t.testFraction < 1) {
+		return opt, usagef("--test-fraction %v must be between 0 and 1", t.testFraction)
+	}
+	return opt, nil
+}
+
+// note tells how the table was encoded: its columns, inputs and task, the
+// classes, the columns left out and what encoding did to the rows.
+func (t *tableFlags) note(e *env, train, test *data.Table, enc *data.TableEncoder, rep data.TableReport) {
 	numbers, texts := 0, 0
 	for _, c := range enc.Columns {
 		if c.Kind == data.Number {
@@ -179,7 +183,6 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if test != nil {
 		noteRows(e, t.testCSV, rep.Test)
 	}
-	return split, enc, nil
 }
 
 // columnList splits a comma-separated list of column names; "" is nil.

@@ -360,6 +360,29 @@ func plainModel(t *testing.T, dir string) string {
 	return p
 }
 
+// TestTableDefaultEpochs: a table run without --epochs trains as many
+// epochs as tableEpochs gives its task; --epochs given wins.
+func TestTableDefaultEpochs(t *testing.T) {
+	train := flatsCSV(t, t.TempDir(), "flats.csv", 40, 0, true)
+	for _, tt := range []struct {
+		target, drop string
+		epochs       []string
+		want         int
+	}{
+		{"kind", "id,price", nil, tableEpochs[data.TaskClassify]},
+		{"price", "id,kind", nil, tableEpochs[data.TaskRegress]},
+		{"price", "id,kind", []string{"--epochs", "3"}, 3},
+	} {
+		t.Run(fmt.Sprintf("%s %v", tt.target, tt.epochs), func(t *testing.T) {
+			args := append([]string{"--device", "cpu", "--csv", train, "--target", tt.target, "--drop", tt.drop, "--na", "fill", "--hidden", "4", "--json"}, tt.epochs...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, fmt.Sprintf(", %d epochs", tt.want), "the banner")
+			assert.EqualValues(t, tt.want, decode(t, stdout)["epochs"], "epochs trained")
+		})
+	}
+}
+
 func TestTableUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -369,6 +392,8 @@ func TestTableUsageErrors(t *testing.T) {
 		{[]string{"--target", "y"}, "--target needs --csv"},
 		{[]string{"--na", "fill"}, "--na needs --csv"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--data", "mnist"}, "two data sources"},
+		{[]string{"--csv", "x.csv", "--target", "y", "--preset", "tutorial"}, "--preset tutorial trains on --data digits --digits 0,1, another data source than --csv: give one"},
+		{[]string{"--preset", "Tutorial", "--csv", "x.csv"}, "--preset Tutorial trains on --data digits --digits 0,1"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--na", "guess"}, "--na"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--task", "guess"}, "--task"},
 		{[]string{"--csv", "x.csv", "--target", "y", "--test-fraction", "1.5"}, "--test-fraction 1.5"},

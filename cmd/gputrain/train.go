@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/schollz/progressbar/v3"
@@ -88,17 +89,97 @@ func nullable(v float64) *float64 {
 	return &v
 }
 
-const trainSynopsis = `[flags]
-
-Trains an MLP classifier. With no flags: the built-in real digits (UCI,
+// imageSynopsis is train's usage on images (the default).
+const imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
 8x8 images scaled by 1/16; the test set is a fixed 20% of each class, 359
 images, the other 1438 train), a 64-128-64-10 sigmoid MLP with a softmax
 head, Adam lr 0.01, batch 32, 20 epochs: about 97% test accuracy in a
 second on a CPU.`
 
+// trainSynopsis is train's usage: the images, then a table (--csv) with
+// its own defaults (tableDefaults, tableEpochs).
+func trainSynopsis() string {
+	return "[flags]\n       gputrain train --csv FILE --target COLUMN [flags]\n\n" + imageSynopsis + "\n\n" + fmt.Sprintf(`With --csv FILE --target COLUMN it trains on a CSV table instead (a header
+row of column names, then one row per example): a classifier for a text
+target or one of at most %d distinct integers, a regressor for other
+numbers (--task forces either). --features and --drop choose the input
+columns; number columns are standardised with the training rows' means and
+deviations, text columns one-hot encoded (at most --max-categories values
+each), missing cells handled as --na says. The test rows are a held-out
+--test-fraction of the table (drawn with --split-seed) or the --test-csv
+table. A table's defaults differ from the images': --hidden %s
+--activation %s --batch %s --lr %s, --epochs %d to classify or %d to
+regress; flags given win. The flags that say "with --csv" need --csv.`,
+		data.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
+		tableEpochs[data.TaskClassify], tableEpochs[data.TaskRegress])
+}
+
+// trainPlan is train's command line, checked: the flags, the values parsed
+// from them and which flags were given explicitly.
+type trainPlan struct {
+	f  *trainFlags
+	tf *tableFlags
+	fs *flag.FlagSet
+	// explicit holds the flags given on the command line, not by a preset.
+	explicit       map[string]bool
+	hidden, digits []int
+	act            backend.Activation
+	opt            nn.Optimizer
+	saveOut        output
+	plotOut        output
+}
+
 func runTrain(e *env, args []string) error {
-	var f trainFlags
-	fs := newFlags(e, "train", trainSynopsis)
+	p, err := parseTrain(e, args)
+	if err != nil {
+		return err
+	}
+	var rc *resumed
+	info := nn.TrainInfo{} // a new model's
+	if p.f.resume != "" {
+		if rc, err = reconcileResume(p.f.resume, p.explicit, p.hidden, p.act, &p.digits, p.tf); err != nil {
+			return err
+		}
+		info = rc.info
+	}
+	split, table, err := loadTrainData(e, p.fs, p.tf, p.f.data, p.digits, p.f.resume, p.f.val, p.f.seed)
+	if err != nil {
+		return err
+	}
+	if rc != nil {
+		if err := rc.check(split.Train); err != nil {
+			return err
+		}
+	}
+	cfg, err := p.config(info) // after the table's default --epochs is set
+	if err != nil {
+		return err
+	}
+	b, why, err := openDevice(p.f.device, p.f.autotune)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	announce(e, b, why, false)
+	if err := verifyDevice(e, b, p.f.verify); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "data:   %s\n", describeData(split))
+	m, err := p.model(b, split, table)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	p.banner(e, m, cfg, rc)
+	r := newTrainRun(e, p, b, m, split, cfg)
+	hist, trainErr := r.train()
+	return r.finish(hist, trainErr)
+}
+
+// newTrainFlags declares train's flags.
+func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
+	f := &trainFlags{}
+	fs := newFlags(e, "train", trainSynopsis())
 	fs.StringVar(&f.device, "device", "auto", deviceHelp)
 	fs.StringVar(&f.data, "data", "digits", dataHelp)
 	fs.StringVar(&f.digits, "digits", "", "keep only these classes, e.g. 0,1 (two classes = the binary task)")
@@ -119,132 +200,129 @@ func runTrain(e *env, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout at the end")
 	fs.BoolVar(&f.verify, "verify", true, verifyHelp)
 	fs.BoolVar(&f.autotune, "autotune", false, "measure the GPU matmul tile configurations per shape and keep the fastest (remembered across runs: $GPUTRAIN_TUNE_CACHE or the user cache folder)")
-	tf := addTableFlags(fs)
+	return fs, f, addTableFlags(fs)
+}
+
+// parseTrain parses train's command line, applies the preset and the table
+// defaults, and checks every value before any file is read.
+func parseTrain(e *env, args []string) (*trainPlan, error) {
+	fs, f, tf := newTrainFlags(e)
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	explicit := map[string]bool{} // given on the command line, not by a preset
-	fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
+	p := &trainPlan{f: f, tf: tf, fs: fs, explicit: setFlags(fs)}
 	if f.preset != "" {
+		if src := presetData(f.preset); src != "" && tf.csv != "" {
+			return nil, usagef("--preset %s trains on %s, another data source than --csv: give one", f.preset, src)
+		}
 		if err := applyPreset(fs, f.preset); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := tf.withTableDefaults(fs); err != nil {
-		return err
+		return nil, err
 	}
-	hidden, err := parseInts("hidden", f.hidden, 1)
-	if err != nil {
-		return err
+	var err error
+	if p.hidden, err = parseInts("hidden", f.hidden, 1); err != nil {
+		return nil, err
 	}
-	digits, err := parseInts("digits", f.digits, 0)
-	if err != nil {
-		return err
+	if p.digits, err = parseInts("digits", f.digits, 0); err != nil {
+		return nil, err
 	}
-	act, err := backend.ParseActivation(f.activation)
-	if err != nil || act == backend.Identity {
-		return usagef("--activation %q: want sigmoid, relu or tanh", f.activation)
+	if p.act, err = backend.ParseActivation(f.activation); err != nil || p.act == backend.Identity {
+		return nil, usagef("--activation %q: want sigmoid, relu or tanh", f.activation)
 	}
-	opt, err := nn.ParseOptimizer(f.optimizer)
-	if err != nil {
-		return usagef("--optimizer: %v", err)
+	if p.opt, err = nn.ParseOptimizer(f.optimizer); err != nil {
+		return nil, usagef("--optimizer: %v", err)
 	}
+	if err := f.checkNumbers(); err != nil {
+		return nil, err
+	}
+	if err := checkDevice(f.device); err != nil {
+		return nil, err
+	}
+	p.saveOut = output{flag: "save", path: f.save, what: "the checkpoint"}
+	p.plotOut = output{flag: "plot", path: f.plot, what: "the plot"}
+	if err := checkOutputs(trainInputs(*f, tf), p.saveOut, p.plotOut); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkNumbers checks train's numeric flags.
+func (f *trainFlags) checkNumbers() error {
 	if err := checkLR(f.lr); err != nil {
 		return err
 	}
-	if f.batch < 0 {
+	switch {
+	case f.batch < 0:
 		return usagef("--batch %d must be positive, or 0 for full batch", f.batch)
-	}
-	if f.epochs < 1 {
+	case f.epochs < 1:
 		return usagef("--epochs %d must be at least 1", f.epochs)
-	}
-	if math.IsNaN(f.val) || f.val < 0 || f.val >= 1 {
+	case math.IsNaN(f.val) || f.val < 0 || f.val >= 1:
 		return usagef("--val %v must be a fraction in [0, 1): 0 for none, e.g. 0.1 to hold out a tenth", f.val)
-	}
-	if f.earlyStop < 0 {
+	case f.earlyStop < 0:
 		return usagef("--early-stop %d must be 0 (off) or a number of epochs", f.earlyStop)
-	}
-	if f.logEvery < 0 {
+	case f.logEvery < 0:
 		return usagef("--log-every %d must be 0 (every epoch) or a number of epochs", f.logEvery)
 	}
-	if err := checkDevice(f.device); err != nil {
-		return err
-	}
-	saveOut := output{flag: "save", path: f.save, what: "the checkpoint"}
-	plotOut := output{flag: "plot", path: f.plot, what: "the plot"}
-	if err := checkOutputs(trainInputs(f, tf), saveOut, plotOut); err != nil {
-		return err
-	}
+	return nil
+}
 
-	var rc *resumed
-	if f.resume != "" {
-		if rc, err = reconcileResume(f.resume, explicit, hidden, act, &digits, tf); err != nil {
-			return err
-		}
+// model loads the --resume checkpoint on b, or builds a new model for the
+// training set (with the table's encoding and scaling for --csv).
+func (p *trainPlan) model(b backend.Backend, split *data.Split, table *data.TableEncoder) (*nn.Model, error) {
+	if p.f.resume != "" {
+		return nn.Load(p.f.resume, b)
 	}
-
-	split, table, err := loadTrainData(e, fs, tf, f.data, digits, f.resume, f.val, f.seed)
+	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
+	spec.Head, spec.Outputs = headFor(split.Train)
+	if spec.Head == nn.RegressionHead && table == nil {
+		return nil, fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
+	}
+	m, err := nn.NewModel(b, spec, p.f.seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if rc != nil {
-		if err := rc.check(split.Train); err != nil {
-			return err
+	m.Info.Subset = p.digits // which classes of the data, for --resume, eval and predict
+	if table != nil {
+		if m.Scaling, err = tableScaling(split.Train, spec, table, p.f.val, p.f.seed); err != nil {
+			m.Free()
+			return nil, err
 		}
+		m.Table = table
 	}
-	b, why, err := openDevice(f.device, f.autotune)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	announce(e, b, why, false)
-	if err := verifyDevice(e, b, f.verify); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "data:   %s\n", describeData(split))
+	return m, nil
+}
 
-	var m *nn.Model
-	if f.resume != "" {
-		m, err = nn.Load(f.resume, b)
-		if err != nil {
-			return err
-		}
-	} else {
-		spec := nn.Spec{Inputs: split.Train.Cols, Hidden: hidden, Activation: act}
-		spec.Head, spec.Outputs = headFor(split.Train)
-		if spec.Head == nn.RegressionHead && table == nil {
-			return fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
-		}
-		m, err = nn.NewModel(b, spec, f.seed)
-		if err != nil {
-			return err
-		}
-		m.Info.Subset = digits // which classes of the data, for --resume, eval and predict
-		if table != nil {
-			if m.Scaling, err = tableScaling(split.Train, spec, table, f.val, f.seed); err != nil {
-				m.Free()
-				return err
-			}
-			m.Table = table
-		}
-	}
-	defer m.Free()
-
-	cfg := nn.Config{Optimizer: opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+// config is the training configuration, settled before the device is
+// opened. A resumed model (info from its checkpoint) keeps its
+// validation split and early stopping unless the flags say otherwise.
+func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
+	f := p.f
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop}
-	// A resumed model keeps its validation split and early stopping unless
-	// the flags say otherwise.
-	if vi := m.Info.Validation; vi != nil && vi.Fraction > 0 {
-		if !explicit["val"] {
+	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
+		if !p.explicit["val"] {
 			cfg.ValFraction, cfg.ValSeed = vi.Fraction, vi.Seed
 		}
-		if !explicit["early-stop"] && cfg.ValFraction > 0 {
+		if !p.explicit["early-stop"] && cfg.ValFraction > 0 {
 			cfg.Patience = vi.Patience
 		}
 	}
-	if cfg.Patience > 0 && cfg.ValFraction == 0 {
-		return usagef("--early-stop needs a validation set: add --val FRACTION, e.g. --val 0.1")
+	switch {
+	case cfg.Patience == 0 || cfg.ValFraction > 0:
+	case f.resume != "" && !p.explicit["val"]:
+		return cfg, usagef("--early-stop needs a validation set, and the --resume checkpoint %s has none: add --val FRACTION (e.g. --val 0.1) to hold out a new one, or leave --early-stop out", f.resume)
+	default:
+		return cfg, usagef("--early-stop needs a validation set: add --val FRACTION, e.g. --val 0.1")
 	}
+	return cfg, nil
+}
+
+// banner prints the model line: the network, the update rule, the
+// validation and early stopping, and where a resumed model came from.
+func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 	valNote := ""
 	if cfg.ValFraction > 0 {
 		valNote = fmt.Sprintf(", validation %g of the training set (seed %d)", cfg.ValFraction, cfg.ValSeed)
@@ -252,67 +330,102 @@ func runTrain(e *env, args []string) error {
 			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
 		}
 	}
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, opt, f.lr, batchName(f.batch), f.epochs, valNote)
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, batchName(p.f.batch), p.f.epochs, valNote)
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
+}
 
-	res := trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: f.save}
-	fillDevice(&res, b.Info())
-	start := time.Now()
-	firstEpoch := m.Info.Epoch + 1
-	lastEpoch := m.Info.Epoch + f.epochs // epochs count over the model's life
-	bar := newBar(e, f.json, lastEpoch)
-	logged := func(epoch int) bool {
-		return f.logEvery == 0 || (epoch-firstEpoch)%f.logEvery == 0 || epoch == lastEpoch
-	}
+// trainRun is one training run: the model on its device, the progress
+// shown, the checkpoints held and written, and the result reported.
+type trainRun struct {
+	e     *env
+	p     *trainPlan
+	b     backend.Backend
+	m     *nn.Model
+	split *data.Split
+	cfg   nn.Config
+	res   trainResult
+	bar   *progress
+	ck    *checkpointer
+	start time.Time
+	// first and last are the run's epochs, counted over the model's life.
+	first, last int
+	// epochs are the epochs reported so far.
+	epochs []nn.EpochStats
+	// saveErr is the first checkpoint that could not be written anywhere;
+	// cancel then stops training.
+	saveErr error
+	cancel  context.CancelFunc
+}
+
+func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *data.Split, cfg nn.Config) *trainRun {
+	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
+		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, ck: newCheckpointer(e, p.f.save),
+		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save}}
+	fillDevice(&r.res, b.Info())
+	r.bar = newBar(e, p.f.json, r.last)
+	return r
+}
+
+// logged reports whether an epoch's line is printed (and its state held
+// for --save).
+func (r *trainRun) logged(epoch int) bool {
+	return r.p.f.logEvery == 0 || (epoch-r.first)%r.p.f.logEvery == 0 || epoch == r.last
+}
+
+// train runs nn.Train with the progress and checkpoint hooks, and prints
+// what is left to print when it returns.
+func (r *trainRun) train() (nn.History, error) {
 	// A checkpoint that cannot be written anywhere stops training: the
 	// context is cancelled from the epoch hook and the error reported.
-	ctx, cancel := context.WithCancel(e.ctx)
+	ctx, cancel := context.WithCancel(r.e.ctx)
 	defer cancel()
-	ck := newCheckpointer(e, f.save)
-	var saveErr error
-	var epochs []nn.EpochStats
-	hooks := nn.Hooks{
-		Step: bar.progress,
-		Epoch: func(s nn.EpochStats) {
-			epochs = append(epochs, s)
-			if s.Partial {
-				bar.epoch(s)
-				return
-			}
-			// Train reports an epoch only when its loss did not diverge:
-			// the state held at the last logged epoch is sound.
-			err := ck.vouch()
-			if logged(s.Epoch) {
-				bar.epoch(s)
-				if err == nil {
-					err = ck.hold(m, s.Epoch)
-				}
-			}
-			if err != nil && saveErr == nil {
-				saveErr = err
-				cancel()
-			}
-		},
+	r.cancel = cancel
+	hist, err := nn.Train(ctx, r.b, r.m, r.split.Train, r.cfg, nn.Hooks{Step: r.bar.progress, Epoch: r.epoch})
+	r.bar.finish()
+	if n := len(r.epochs); n > 0 && !r.logged(r.epochs[n-1].Epoch) && !r.epochs[n-1].Partial {
+		r.bar.epoch(r.epochs[n-1]) // the last epoch of a run that stopped early
 	}
-	hist, trainErr := nn.Train(ctx, b, m, split.Train, cfg, hooks)
-	bar.finish()
-	if n := len(epochs); n > 0 && !logged(epochs[n-1].Epoch) && !epochs[n-1].Partial {
-		bar.epoch(epochs[n-1]) // the last epoch of a run that stopped early
-	}
-	if g, ok := b.(*gpu.Backend); ok && f.autotune {
+	if g, ok := r.b.(*gpu.Backend); ok && r.p.f.autotune {
 		for _, l := range g.TuneLog() {
-			fmt.Fprintf(e.stderr, "autotune: %s\n", l)
+			fmt.Fprintf(r.e.stderr, "autotune: %s\n", l)
 		}
 	}
-	res.Seconds = time.Since(start).Seconds()
-	res.Epochs = len(hist.Epochs)
-	for _, s := range hist.Epochs {
-		res.History = append(res.History, newHistoryEntry(s))
+	return hist, err
+}
+
+// epoch is the epoch hook: it prints the epoch and holds its state for
+// --save once the next epoch vouches for it.
+func (r *trainRun) epoch(s nn.EpochStats) {
+	r.epochs = append(r.epochs, s)
+	if s.Partial {
+		r.bar.epoch(s)
+		return
 	}
-	// The training figures are those of the epoch whose weights the model
-	// holds: the last, or with early stopping the best.
+	// Train reports an epoch only when its loss did not diverge: the state
+	// held at the last logged epoch is sound.
+	err := r.ck.vouch()
+	if r.logged(s.Epoch) {
+		r.bar.epoch(s)
+		if err == nil {
+			err = r.ck.hold(r.m, s.Epoch)
+		}
+	}
+	if err != nil && r.saveErr == nil {
+		r.saveErr = err
+		r.cancel()
+	}
+}
+
+// record fills the result from the history and returns the epoch whose
+// weights the model holds: the last, or with early stopping the best.
+func (r *trainRun) record(hist nn.History) nn.EpochStats {
+	r.res.Seconds = time.Since(r.start).Seconds()
+	r.res.Epochs = len(hist.Epochs)
+	for _, s := range hist.Epochs {
+		r.res.History = append(r.res.History, newHistoryEntry(s))
+	}
 	trainEpoch := nn.EpochStats{}
 	if n := len(hist.Epochs); n > 0 {
 		trainEpoch = hist.Epochs[n-1]
@@ -320,45 +433,50 @@ func runTrain(e *env, args []string) error {
 		for _, s := range hist.Epochs {
 			total += s.Samples
 			secs += s.Duration.Seconds()
-			if cfg.Patience > 0 && s.Epoch == hist.BestEpoch {
+			if r.cfg.Patience > 0 && s.Epoch == hist.BestEpoch {
 				trainEpoch = s
 			}
 		}
 		if secs > 0 {
-			res.SamplesPerSecond = float64(total) / secs
+			r.res.SamplesPerSecond = float64(total) / secs
 		}
-		res.TrainLoss, res.TrainAccuracy = trainEpoch.Loss, trainEpoch.Accuracy
+		r.res.TrainLoss, r.res.TrainAccuracy = trainEpoch.Loss, trainEpoch.Accuracy
 	}
-	if cfg.ValFraction > 0 {
+	if r.cfg.ValFraction > 0 {
 		best, stopped := hist.BestEpoch, hist.StoppedEarly
-		res.BestEpoch, res.StoppedEarly = &best, &stopped
+		r.res.BestEpoch, r.res.StoppedEarly = &best, &stopped
 	}
-	if saveErr != nil {
-		return saveErr
-	}
-	if trainErr != nil {
-		if errors.Is(trainErr, context.Canceled) {
-			res.Interrupted = true
-			msg := "interrupted: finished the current step"
-			if f.save != "" {
-				if err := ck.write(m, m.Info.Epoch); err == nil {
-					msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", ck.path())
-				} else {
-					msg += fmt.Sprintf("; %v; %s", err, ck.kept())
-				}
-			}
-			fmt.Fprintln(e.stderr, msg)
-			if f.json {
-				_ = json.NewEncoder(e.stdout).Encode(res)
-			}
-			return &exitError{code: 130}
-		}
+	return trainEpoch
+}
+
+// failed reports a run that nn.Train ended with an error: an interrupt
+// (the current state saved, exit status 130) or a divergence.
+func (r *trainRun) failed(trainErr error) error {
+	if !errors.Is(trainErr, context.Canceled) {
 		trainErr = flagDivergence(trainErr)
-		if errors.Is(trainErr, nn.ErrDiverged) && f.save != "" {
-			return fmt.Errorf("%w; %s", trainErr, ck.kept())
+		if errors.Is(trainErr, nn.ErrDiverged) && r.p.f.save != "" {
+			return fmt.Errorf("%w; %s", trainErr, r.ck.kept())
 		}
 		return trainErr
 	}
+	r.res.Interrupted = true
+	msg := "interrupted: finished the current step"
+	if r.p.f.save != "" {
+		if err := r.ck.write(r.m, r.m.Info.Epoch); err == nil {
+			msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", r.ck.path())
+		} else {
+			msg += fmt.Sprintf("; %v; %s", err, r.ck.kept())
+		}
+	}
+	fmt.Fprintln(r.e.stderr, msg)
+	if r.p.f.json {
+		_ = json.NewEncoder(r.e.stdout).Encode(r.res)
+	}
+	return &exitError{code: 130}
+}
+
+// noteBest says which epoch's weights early stopping kept.
+func (r *trainRun) noteBest(hist nn.History) {
 	if hist.StoppedEarly {
 		bestStats := hist.Epochs[0]
 		for _, s := range hist.Epochs {
@@ -366,62 +484,81 @@ func runTrain(e *env, args []string) error {
 				bestStats = s
 			}
 		}
-		fmt.Fprintf(e.stderr, "early stop: no lower validation loss in the %d epochs after epoch %d (validation loss %.6g%s); its weights are kept\n",
-			cfg.Patience, hist.BestEpoch, bestStats.ValLoss, pct(", accuracy ", bestStats.ValAccuracy))
-	} else if cfg.Patience > 0 && hist.BestEpoch > 0 && hist.BestEpoch < m.Info.Epoch {
-		fmt.Fprintf(e.stderr, "kept the weights of epoch %d, the lowest validation loss\n", hist.BestEpoch)
+		fmt.Fprintf(r.e.stderr, "early stop: no lower validation loss in the %d epochs after epoch %d (validation loss %.6g%s); its weights are kept\n",
+			r.cfg.Patience, hist.BestEpoch, bestStats.ValLoss, pct(", accuracy ", bestStats.ValAccuracy))
+	} else if r.cfg.Patience > 0 && hist.BestEpoch > 0 && hist.BestEpoch < r.m.Info.Epoch {
+		fmt.Fprintf(r.e.stderr, "kept the weights of epoch %d, the lowest validation loss\n", hist.BestEpoch)
 	}
+}
+
+// finish ends a run: the final checkpoint, the test figures, the plot and
+// the report. Outputs written to a fallback path are said at the end, with
+// exit status 1.
+func (r *trainRun) finish(hist nn.History, trainErr error) error {
+	trainEpoch := r.record(hist)
+	if r.saveErr != nil {
+		return r.saveErr
+	}
+	if trainErr != nil {
+		return r.failed(trainErr)
+	}
+	r.noteBest(hist)
 	// The final state: after the last epoch, or the best one kept.
-	if err := ck.write(m, m.Info.Epoch); err != nil {
+	if err := r.ck.write(r.m, r.m.Info.Epoch); err != nil {
 		return err
 	}
-	ev, rm, err := evaluate(m, split.Test, evalBatch(f.batch))
+	ev, rm, err := evaluate(r.m, r.split.Test, evalBatch(r.p.f.batch))
 	if err != nil {
 		return err
 	}
-	res.TestLoss, res.TestAccuracy = ev.Loss, ev.Accuracy
+	r.res.TestLoss, r.res.TestAccuracy = ev.Loss, ev.Accuracy
 	if rm != nil {
-		res.setRegression(*rm)
+		r.res.setRegression(*rm)
 	}
 	plotPath, plotErr := "", error(nil)
-	if f.plot != "" {
-		info := b.Info()
-		title := fmt.Sprintf("%v · %s · %s: %s (%s)", m.Spec, strings.Replace(split.Train.Name, " train", "", 1), info.Kind, info.Adapter, info.Precision)
-		plotPath, plotErr = writeOutput(plotOut, func(p string) error { return plotHistory(p, hist, title) })
+	if r.p.f.plot != "" {
+		info := r.b.Info()
+		title := fmt.Sprintf("%v · %s · %s: %s (%s)", r.m.Spec, strings.Replace(r.split.Train.Name, " train", "", 1), info.Kind, info.Adapter, info.Precision)
+		plotPath, plotErr = writeOutput(r.p.plotOut, func(p string) error { return plotHistory(p, hist, title) })
 		if plotPath == "" {
 			return plotErr
 		}
 	}
-	// Outputs written to a fallback path: said at the end, exit status 1.
 	var rescued []error
-	if ck.rescued != nil {
-		rescued = append(rescued, ck.rescued)
-		res.Checkpoint = ck.path()
+	if r.ck.rescued != nil {
+		rescued = append(rescued, r.ck.rescued)
+		r.res.Checkpoint = r.ck.path()
 	}
 	if plotErr != nil {
 		rescued = append(rescued, plotErr)
 	}
-	if f.json {
-		if err := json.NewEncoder(e.stdout).Encode(res); err != nil {
+	if r.p.f.json {
+		if err := json.NewEncoder(r.e.stdout).Encode(r.res); err != nil {
 			return err
 		}
 		return errors.Join(rescued...)
 	}
+	r.report(trainEpoch, hist, ev, rm, plotPath)
+	return errors.Join(rescued...)
+}
+
+// report prints the run's figures and outputs on stdout.
+func (r *trainRun) report(trainEpoch nn.EpochStats, hist nn.History, ev nn.Metrics, rm *nn.RegressionMetrics, plotPath string) {
+	out := r.e.stdout
 	if trainEpoch.Epoch > 0 {
-		fmt.Fprintf(e.stdout, "train: loss %.6g%s over %d rows in epoch %d\n", trainEpoch.Loss, pct(", accuracy ", trainEpoch.Accuracy), hist.TrainRows, trainEpoch.Epoch)
+		fmt.Fprintf(out, "train: loss %.6g%s over %d rows in epoch %d\n", trainEpoch.Loss, pct(", accuracy ", trainEpoch.Accuracy), hist.TrainRows, trainEpoch.Epoch)
 		if !math.IsNaN(trainEpoch.ValLoss) {
-			fmt.Fprintf(e.stdout, "validation: loss %.6g%s on %d rows after epoch %d\n", trainEpoch.ValLoss, pct(", accuracy ", trainEpoch.ValAccuracy), hist.ValRows, trainEpoch.Epoch)
+			fmt.Fprintf(out, "validation: loss %.6g%s on %d rows after epoch %d\n", trainEpoch.ValLoss, pct(", accuracy ", trainEpoch.ValAccuracy), hist.ValRows, trainEpoch.Epoch)
 		}
 	}
-	fmt.Fprintf(e.stdout, "test: %s (%.1fs, %s samples/s)\n",
-		testSummary(ev, rm, split.Test.Name), res.Seconds, humanRate(res.SamplesPerSecond))
-	if f.save != "" {
-		fmt.Fprintf(e.stdout, "model saved to %s\n", ck.path())
+	fmt.Fprintf(out, "test: %s (%.1fs, %s samples/s)\n",
+		testSummary(ev, rm, r.split.Test.Name), r.res.Seconds, humanRate(r.res.SamplesPerSecond))
+	if r.p.f.save != "" {
+		fmt.Fprintf(out, "model saved to %s\n", r.ck.path())
 	}
-	if f.plot != "" {
-		fmt.Fprintf(e.stdout, "plot written to %s\n", plotPath)
+	if r.p.f.plot != "" {
+		fmt.Fprintf(out, "plot written to %s\n", plotPath)
 	}
-	return errors.Join(rescued...)
 }
 
 // flagDivergence makes a divergence error name the learning rate by its

@@ -6,7 +6,6 @@ package benchrun
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/internal/device"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -155,26 +154,14 @@ func HostMachine() Machine {
 	return m
 }
 
-// Open opens the backend that choice names, as gputrain's --device does:
-// "cpu" is the float64 reference, "auto" the best hardware GPU or else the
-// CPU backend, anything else a GPU adapter selected by gpu.Select. autotune
-// and timestamps set the GPU backend's options of those names.
+// Open opens the backend that choice names, as gputrain's --device does
+// (package internal/device: "cpu" is the float64 reference, "auto" the best
+// hardware GPU or else the CPU backend, anything else a GPU adapter
+// selected by gpu.Select). autotune and timestamps set the GPU backend's
+// options of those names.
 func Open(choice string, autotune, timestamps bool) (backend.Backend, error) {
-	switch c := strings.ToLower(choice); c {
-	case "cpu":
-		return cpuref.New(), nil
-	case "auto":
-		b, err := gpu.Open(gpu.Options{Device: "gpu", Autotune: autotune, TuneCache: gpu.DefaultTuneCache(), Timestamps: timestamps})
-		if err == nil {
-			return b, nil
-		}
-		if errors.Is(err, gpu.ErrNoHardwareGPU) || errors.Is(err, gpu.ErrNoAdapter) {
-			return cpuref.New(), nil
-		}
-		return nil, err
-	default:
-		return gpu.Open(gpu.Options{Device: c, Autotune: autotune, TuneCache: gpu.DefaultTuneCache(), Timestamps: timestamps})
-	}
+	b, _, err := device.Open(choice, gpu.Options{Autotune: autotune, TuneCache: gpu.DefaultTuneCache(), Timestamps: timestamps})
+	return b, err
 }
 
 func (c *Config) logf(format string, args ...any) {

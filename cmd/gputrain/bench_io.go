@@ -1,5 +1,0 @@
-package main
-
-import "flag"
-
-type flagT = flag.Flag
