@@ -76,30 +76,18 @@ func (m *Model) Evaluate(s *Set, batch int) (Metrics, error) {
 	if err := checkSet(s, m.Spec, true); err != nil {
 		return Metrics{}, err
 	}
-	b := m.b
-	a := newAllocator(b)
-	defer a.free()
-	kind := m.Spec.Head.Loss()
-	classify := m.Spec.Head.Classifies()
-	lossT := a.new(1, 1, backend.Float)
-	countT := a.new(1, 1, backend.Float)
-	if a.err != nil {
-		return Metrics{}, fmt.Errorf("nn: evaluating: %w", a.err)
+	if err := m.Scaling.validate(m.Spec); err != nil {
+		return Metrics{}, err
 	}
-	b.Fill(lossT, 0)
-	b.Fill(countT, 0)
-	err := m.chunks(a, s, batch, func(w *workspace, _ int) error {
-		out := m.out(w)
-		b.LossGrad(lossT, w.ds[len(w.ds)-1], out, w.t, kind)
-		if classify {
-			b.CountCorrect(countT, out, w.t, kind)
-		}
-		return nil
-	})
+	a := newAllocator(m.b)
+	defer a.free()
+	e, err := newEvaluator(a, m, s, batch, 0, "evaluation")
 	if err != nil {
 		return Metrics{}, err
 	}
-	loss, count, _, err := readSums(b, lossT, countT, classify)
+	e.record()
+	classify := m.Spec.Head.Classifies()
+	loss, count, _, err := readSums(m.b, e.loss, e.count, classify)
 	if err != nil {
 		return Metrics{}, fmt.Errorf("nn: reading the evaluation loss: %w", err)
 	}

@@ -71,83 +71,30 @@ func (cfg Config) validationSets(train *Set) (*Set, *Set, error) {
 // epoch's parameters on the device (copied by Gather through an identity
 // index, so nothing is read back) and can put it back.
 type validator struct {
-	m        *Model
-	set      *Set
-	x, t     backend.Tensor
-	scale    float64
-	ws, last *workspace
-	chunk    int
-	order    backend.Tensor // 0..max(rows, widest parameter)-1
-	loss     backend.Tensor
-	count    backend.Tensor // nil for regression
-	params   []backend.Tensor
-	best     []backend.Tensor // nil without early stopping
+	*evaluator
+	params []backend.Tensor
+	best   []backend.Tensor // nil without early stopping
 }
 
 // newValidator uploads val and allocates the evaluation buffers (chunks of
 // at most chunk rows) and, if keepBest, a copy of m's parameters.
 func newValidator(a *allocator, m *Model, val *Set, chunk int, keepBest bool) (*validator, error) {
-	b := m.b
-	v := &validator{m: m, set: val, chunk: min(max(chunk, 1), val.Rows)}
-	var err error
-	if v.x, v.t, v.scale, err = m.upload(a, val); err != nil {
-		return nil, err
-	}
-	v.ws = m.newWorkspace(a, v.chunk, false)
-	n := val.Rows
+	v := &validator{}
+	widest := 0
 	for _, l := range m.layers {
 		v.params = append(v.params, l.w, l.bias)
-		n = max(n, l.in)
-	}
-	v.order = a.new(n, 1, backend.Index)
-	v.loss = a.new(1, 1, backend.Float)
-	if m.Spec.Head.Classifies() {
-		v.count = a.new(1, 1, backend.Float)
+		widest = max(widest, l.in)
 	}
 	if keepBest {
 		for _, p := range v.params {
 			v.best = append(v.best, a.new(p.Rows(), p.Cols(), p.DType()))
 		}
 	}
-	if a.err != nil {
-		return nil, fmt.Errorf("nn: allocating validation buffers for %v, %d rows: %w", m.Spec, val.Rows, a.err)
-	}
-	v.last = v.ws.view(b, val.Rows-(val.Rows-1)/v.chunk*v.chunk)
-	ord := make([]uint32, n)
-	for i := range ord {
-		ord[i] = uint32(i)
-	}
-	if err := b.WriteIndices(v.order, ord); err != nil {
-		return nil, fmt.Errorf("nn: writing the validation row order: %w", err)
+	var err error
+	if v.evaluator, err = newEvaluator(a, m, val, max(chunk, 1), widest, "validation"); err != nil {
+		return nil, err
 	}
 	return v, nil
-}
-
-// record records the evaluation of the model's current parameters: the
-// validation loss and correct count restart from zero and accumulate over
-// the chunks. Nothing is read back.
-func (v *validator) record() {
-	b, m := v.m.b, v.m
-	kind := m.Spec.Head.Loss()
-	b.Fill(v.loss, 0)
-	if v.count != nil {
-		b.Fill(v.count, 0)
-	}
-	n := v.set.Rows
-	for off := 0; off < n; off += v.chunk {
-		w := v.ws
-		if off+v.chunk >= n {
-			w = v.last
-		}
-		b.Gather(w.x, v.x, v.order, off, v.scale)
-		b.Gather(w.t, v.t, v.order, off, 1)
-		m.forward(w)
-		out := m.out(w)
-		b.LossGrad(v.loss, w.ds[len(w.ds)-1], out, w.t, kind)
-		if v.count != nil {
-			b.CountCorrect(v.count, out, w.t, kind)
-		}
-	}
 }
 
 // copyParams records dst[i] = src[i] for parameter tensors of equal shapes.
