@@ -384,27 +384,16 @@ func (m *Model) savedParams() ([]Params, error) {
 }
 
 // LoadInfo reads the spec, training info and table encoding (nil when the
-// model was not trained on a table) of the checkpoint at path without
-// building the model: e.g. to check a command line against it before any
-// work. Errors are Load's.
+// model was not trained on a table; checked against the spec) of the
+// checkpoint at path without building the model: e.g. to check a command
+// line against it, or to encode a table, before any work. Errors are
+// Load's.
 func LoadInfo(path string) (Spec, TrainInfo, *data.TableEncoder, error) {
 	_, m, err := readModel(path)
 	if err != nil {
 		return Spec{}, TrainInfo{}, nil, err
 	}
 	return m.Spec, m.Info, m.Table, nil
-}
-
-// LoadTable reads the table encoding of the checkpoint at path (nil when
-// the model was not trained on a table), checked against the checkpoint's
-// spec, without building the model: e.g. to encode a table before the
-// model is loaded.
-func LoadTable(path string) (*data.TableEncoder, error) {
-	_, m, err := readModel(path)
-	if err != nil {
-		return nil, err
-	}
-	return m.Table, nil
 }
 
 // readModel reads the checkpoint at path and decodes its metadata into a

@@ -91,7 +91,7 @@ func TestTableCheckpointRoundTrip(t *testing.T) {
 			require.NotNil(t, l.Table)
 			assert.Equal(t, jsonOf(t, m.Table), jsonOf(t, l.Table), "the same encoding")
 			assert.Equal(t, m.Scaling, l.Scaling)
-			enc, err := nn.LoadTable(ck)
+			_, _, enc, err := nn.LoadInfo(ck)
 			require.NoError(t, err)
 			assert.Equal(t, jsonOf(t, m.Table), jsonOf(t, enc))
 
@@ -149,7 +149,7 @@ func TestTableCheckpointRoundTrip(t *testing.T) {
 	plain := newModel(t, cpuref.New(), xorSpec, 1)
 	ck := filepath.Join(t.TempDir(), "plain.safetensors")
 	require.NoError(t, plain.Save(ck))
-	enc, err := nn.LoadTable(ck)
+	_, _, enc, err := nn.LoadInfo(ck)
 	require.NoError(t, err)
 	assert.Nil(t, enc)
 }
@@ -194,7 +194,7 @@ func TestLoadRejectsBadTable(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), p)
 			assert.Contains(t, err.Error(), tt.want)
-			_, err = nn.LoadTable(p)
+			_, _, _, err = nn.LoadInfo(p)
 			require.ErrorContains(t, err, tt.want)
 		})
 	}

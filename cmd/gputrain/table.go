@@ -115,7 +115,7 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 		rep   data.TableReport
 	)
 	if resume != "" {
-		if enc, err = nn.LoadTable(resume); err != nil {
+		if _, _, enc, err = nn.LoadInfo(resume); err != nil {
 			return nil, nil, err
 		}
 		if enc == nil {
