@@ -134,7 +134,10 @@ type Backend struct {
 	maxBinding uint64
 
 	kernels map[kernelKey]*kernel
-	groups  map[groupKey]*wgpu.BindGroup
+	// plain holds the kernels of kernels that are not specialised, by
+	// shader, once compiled (kernelFor).
+	plain  [numShaders]*kernel
+	groups map[groupKey]*wgpu.BindGroup
 
 	nextID  uint64
 	buffers map[uint64]*buffer
@@ -406,6 +409,7 @@ func (b *Backend) release() {
 		k.pipeline.Release()
 		delete(b.kernels, n)
 	}
+	b.plain = [numShaders]*kernel{}
 	if b.staging != nil {
 		b.staging.Release()
 		b.staging = nil
