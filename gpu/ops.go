@@ -344,10 +344,7 @@ func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
 // Adam applies one Adam update; the bias corrections are computed here in
 // float64 and passed to the shader.
 func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64, step int) {
-	backend.CheckSame("Adam", w, g, m, v)
-	if step < 1 {
-		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
-	}
+	backend.CheckAdam(w, g, m, v, step)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tm, tv := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam")
