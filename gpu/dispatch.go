@@ -2,8 +2,8 @@ package gpu
 
 // Recording and dispatch: the per-step path. An operation (ops.go) checks its
 // shapes, fills its shader's params struct (params.go) and calls run or
-// product, which call dispatch: it finds the compiled pipeline (by shader in
-// an array, or for the tiled products by a struct key of integers) and the
+// product, which call dispatch: it finds the compiled pipeline (among the
+// few variants of its shader, see kernelFor) and the
 // cached bind group, copies the params struct's bytes into the next slot of
 // the params arena and records three calls in the open compute pass. Nothing
 // on this path allocates once a training loop has seen its step: no strings,
@@ -62,6 +62,7 @@ func (k kernelKey) consts() map[string]string {
 
 type kernel struct {
 	id       int
+	key      kernelKey
 	name     string // shader and constants, for messages
 	pipeline *wgpu.ComputePipeline
 	layout   *wgpu.BindGroupLayout
@@ -102,15 +103,16 @@ func (b *Backend) Dispatches() uint64 {
 }
 
 // kernelFor returns the compiled pipeline of key, compiling it on first use.
-// A shader that is not specialised is found in b.plain, by index, once
-// compiled. A compile error names the shader and carries wgpu's message.
+// It is found among the variants of its shader (b.variants: one for a shader
+// that is not specialised, a few for a tiled product: the tile
+// configurations and operand layouts that a model's shapes use), by index
+// and a short scan, without hashing. A compile error names the shader and
+// carries wgpu's message.
 func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
-	plain := key == kernelKey{shader: key.shader}
-	if plain && b.plain[key.shader] != nil {
-		return b.plain[key.shader], nil
-	}
-	if k, ok := b.kernels[key]; ok {
-		return k, nil
+	for _, k := range b.variants[key.shader] {
+		if k.key == key {
+			return k, nil
+		}
 	}
 	consts := key.consts()
 	name := key.shader.String()
@@ -148,11 +150,9 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 		layout.Release()
 		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", name, err)
 	}
-	k := &kernel{id: len(b.kernels) + 1, name: name, pipeline: pl, layout: layout, writable: writable}
-	b.kernels[key] = k
-	if plain {
-		b.plain[key.shader] = k
-	}
+	k := &kernel{id: len(b.kernels) + 1, key: key, name: name, pipeline: pl, layout: layout, writable: writable}
+	b.kernels = append(b.kernels, k)
+	b.variants[key.shader] = append(b.variants[key.shader], k)
 	return k, nil
 }
 
@@ -270,9 +270,10 @@ func run[P any](b *Backend, k opKernel[P], p *P, gx, gy uint32, ts ...*Tensor) {
 
 // dispatch records one dispatch of kernel key on a grid of gx×gy
 // workgroups, with params (the bytes of the shader's params struct, see
-// params.go) and the storage buffers ts (bindings 1, 2, … in order). A freed tensor panics, as does a tensor written by the
-// dispatch that shares its buffer with one the dispatch reads (WebGPU
-// forbids binding a buffer both ways in one dispatch).
+// params.go) and the storage buffers ts (bindings 1, 2, … in order). A
+// freed tensor panics, as does a tensor written by the dispatch that shares
+// its buffer with one the dispatch reads (WebGPU forbids binding a buffer
+// both ways in one dispatch).
 func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy uint32, ts ...*Tensor) {
 	if b.closed {
 		panic("gpu: backend used after Close")

@@ -18,7 +18,7 @@ import (
 // the dispatch's params slot (no reflection, no allocation).
 
 // shader names one embedded WGSL shader (shaders.Names): an index into
-// shaderNames and Backend.plain.
+// shaderNames and Backend.variants.
 type shader uint8
 
 const (
