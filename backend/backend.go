@@ -27,7 +27,8 @@ package backend
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/gputrain/gputrain/internal/enum"
 )
 
 // SliceAlign is the alignment of a Slice's offset, in elements: 64 float32
@@ -64,17 +65,9 @@ const (
 	Index
 )
 
-func (d DType) String() string {
-	switch d {
-	case Float:
-		return "float"
-	case Byte:
-		return "byte"
-	case Index:
-		return "index"
-	}
-	return fmt.Sprintf("DType(%d)", uint8(d))
-}
+var dtypeNames = enum.Names[DType]{Float: "float", Byte: "byte", Index: "index"}
+
+func (d DType) String() string { return dtypeNames.String(d, "DType") }
 
 // Activation is an elementwise nonlinearity.
 type Activation uint8
@@ -90,27 +83,20 @@ const (
 	Tanh
 )
 
-var activationNames = [...]string{Identity: "identity", Sigmoid: "sigmoid", ReLU: "relu", Tanh: "tanh"}
+var activationNames = enum.Names[Activation]{Identity: "identity", Sigmoid: "sigmoid", ReLU: "relu", Tanh: "tanh"}
 
-func (a Activation) String() string {
-	if int(a) < len(activationNames) {
-		return activationNames[a]
-	}
-	return fmt.Sprintf("Activation(%d)", uint8(a))
-}
+func (a Activation) String() string { return activationNames.String(a, "Activation") }
 
 // Valid reports whether a is one of the activations above.
-func (a Activation) Valid() bool { return int(a) < len(activationNames) }
+func (a Activation) Valid() bool { return activationNames.Valid(a) }
 
 // ParseActivation returns the activation named s ("identity", "sigmoid",
 // "relu" or "tanh", in any case).
 func ParseActivation(s string) (Activation, error) {
-	for i, n := range activationNames {
-		if strings.EqualFold(s, n) {
-			return Activation(i), nil
-		}
+	if a, ok := activationNames.Parse(s); ok {
+		return a, nil
 	}
-	return 0, fmt.Errorf("unknown activation %q (want one of %s)", s, strings.Join(activationNames[:], ", "))
+	return 0, fmt.Errorf("unknown activation %q (want one of %s)", s, activationNames.List())
 }
 
 // Loss names a loss function together with the output head it expects.
@@ -129,14 +115,9 @@ const (
 	MeanSquaredError
 )
 
-var lossNames = [...]string{BinaryCrossEntropy: "bce", SoftmaxCrossEntropy: "softmax-ce", MeanSquaredError: "mse"}
+var lossNames = enum.Names[Loss]{BinaryCrossEntropy: "bce", SoftmaxCrossEntropy: "softmax-ce", MeanSquaredError: "mse"}
 
-func (l Loss) String() string {
-	if int(l) < len(lossNames) {
-		return lossNames[l]
-	}
-	return fmt.Sprintf("Loss(%d)", uint8(l))
-}
+func (l Loss) String() string { return lossNames.String(l, "Loss") }
 
 // Tensor is a rows×cols row-major matrix that lives on one backend. Only the
 // backend that made it may use it.

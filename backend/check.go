@@ -264,6 +264,15 @@ func CheckSame(op string, ts ...Tensor) {
 	}
 }
 
+// CheckAdam checks the arguments of Adam: w, g, m and v are Float tensors of
+// one shape, and step (counted from 1) is at least 1.
+func CheckAdam(w, g, m, v Tensor, step int) {
+	CheckSame("Adam", w, g, m, v)
+	if step < 1 {
+		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
+	}
+}
+
 // CheckView checks the arguments of View.
 func CheckView(t Tensor, rows int) {
 	if rows < 1 || rows > t.Rows() {

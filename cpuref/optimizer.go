@@ -1,7 +1,6 @@
 package cpuref
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gputrain/gputrain/backend"
@@ -50,10 +49,7 @@ func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
 // w, g and the moments m and v are Float tensors of one shape. It panics
 // otherwise, or if step < 1.
 func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64, step int) {
-	backend.CheckSame("Adam", w, g, m, v)
-	if step < 1 {
-		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
-	}
+	backend.CheckAdam(w, g, m, v, step)
 	wf, gf := b.floats(w, "Adam"), b.floats(g, "Adam")
 	mf, vf := b.floats(m, "Adam"), b.floats(v, "Adam")
 	c1 := 1 - math.Pow(beta1, float64(step))

@@ -133,8 +133,11 @@ type Backend struct {
 	limits     wgpu.Limits
 	maxBinding uint64
 
-	kernels map[kernelKey]*kernel
-	groups  map[groupKey]*wgpu.BindGroup
+	// kernels are the compiled kernels, in order of id; variants the same by
+	// shader (kernelFor).
+	kernels  []*kernel
+	variants [numShaders][]*kernel
+	groups   map[groupKey]*wgpu.BindGroup
 
 	nextID  uint64
 	buffers map[uint64]*buffer
@@ -218,7 +221,6 @@ func Open(opts Options) (*Backend, error) {
 		adapter:    pick,
 		limits:     limits,
 		maxBinding: limits.MaxStorageBufferBindingSize,
-		kernels:    map[kernelKey]*kernel{},
 		groups:     map[groupKey]*wgpu.BindGroup{},
 		buffers:    map[uint64]*buffer{},
 		paramsHost: make([]byte, paramSlot*paramSlots),
@@ -401,11 +403,11 @@ func (b *Backend) release() {
 		buf.buf.Release()
 		delete(b.buffers, id)
 	}
-	for n, k := range b.kernels {
+	for _, k := range b.kernels {
 		k.layout.Release()
 		k.pipeline.Release()
-		delete(b.kernels, n)
 	}
+	b.kernels, b.variants = nil, [numShaders][]*kernel{}
 	if b.staging != nil {
 		b.staging.Release()
 		b.staging = nil

@@ -1,16 +1,17 @@
 package gpu
 
 // Recording and dispatch: the per-step path. An operation (ops.go) checks its
-// shapes, names its kernel with a kernelKey and calls dispatch, which finds
-// the compiled pipeline and the cached bind group by struct keys, copies the
-// scalars into the next slot of the params arena and records three calls in
-// the open compute pass. Nothing on this path allocates once a training loop
-// has seen its step: no strings, maps or slices are built per dispatch
-// (TestTrainStepAllocs). flush ends the pass, uploads the arena and submits.
+// shapes, fills its shader's params struct (params.go) and calls run or
+// product, which call dispatch: it finds the compiled pipeline (among the
+// few variants of its shader, see kernelFor) and the
+// cached bind group, copies the params struct's bytes into the next slot of
+// the params arena and records three calls in the open compute pass. Nothing
+// on this path allocates once a training loop has seen its step: no strings,
+// maps or slices are built per dispatch (TestTrainStepAllocs). flush ends the
+// pass, uploads the arena and submits.
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,10 +39,10 @@ const (
 
 // kernelKey names one compiled shader variant: the shader, and for the tiled
 // products (the shaders that include _matmul_core) the tile configuration
-// and operand layouts that specialise it. It is a map key that costs no
-// allocation to build.
+// and operand layouts that specialise it. It is a map key of integers that
+// costs no allocation to build.
 type kernelKey struct {
-	name           string
+	shader         shader
 	cfg            MatmulConfig // zero for shaders that are not tiled products
 	transA, transB bool
 }
@@ -53,7 +54,7 @@ func (k kernelKey) consts() map[string]string {
 		return nil
 	}
 	c := k.cfg.consts(k.transA, k.transB)
-	if k.name == "matmul_column_sum" {
+	if k.shader == shMatmulColumnSum {
 		c["SUM_B"] = "true"
 	}
 	return c
@@ -61,6 +62,7 @@ func (k kernelKey) consts() map[string]string {
 
 type kernel struct {
 	id       int
+	key      kernelKey
 	name     string // shader and constants, for messages
 	pipeline *wgpu.ComputePipeline
 	layout   *wgpu.BindGroupLayout
@@ -101,22 +103,28 @@ func (b *Backend) Dispatches() uint64 {
 }
 
 // kernelFor returns the compiled pipeline of key, compiling it on first use.
-// A compile error names the shader and carries wgpu's message.
+// It is found among the variants of its shader (b.variants: one for a shader
+// that is not specialised, a few for a tiled product: the tile
+// configurations and operand layouts that a model's shapes use), by index
+// and a short scan, without hashing. A compile error names the shader and
+// carries wgpu's message.
 func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
-	if k, ok := b.kernels[key]; ok {
-		return k, nil
+	for _, k := range b.variants[key.shader] {
+		if k.key == key {
+			return k, nil
+		}
 	}
 	consts := key.consts()
-	name := key.name
+	name := key.shader.String()
 	if consts != nil {
-		name = fmt.Sprintf("%s%v", key.name, consts)
+		name = fmt.Sprintf("%s%v", key.shader, consts)
 	}
-	src, err := shaders.Source(key.name, consts)
+	src, err := shaders.Source(key.shader.String(), consts)
 	if err != nil {
 		return nil, err
 	}
 	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{
-		Label:          key.name,
+		Label:          key.shader.String(),
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src},
 	})
 	if err != nil {
@@ -134,7 +142,7 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 	}
 	defer pll.Release()
 	pl, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-		Label:   key.name,
+		Label:   key.shader.String(),
 		Layout:  pll,
 		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"},
 	})
@@ -142,8 +150,9 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 		layout.Release()
 		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", name, err)
 	}
-	k := &kernel{id: len(b.kernels) + 1, name: name, pipeline: pl, layout: layout, writable: writable}
-	b.kernels[key] = k
+	k := &kernel{id: len(b.kernels) + 1, key: key, name: name, pipeline: pl, layout: layout, writable: writable}
+	b.kernels = append(b.kernels, k)
+	b.variants[key.shader] = append(b.variants[key.shader], k)
 	return k, nil
 }
 
@@ -253,25 +262,19 @@ func (b *Backend) submit() {
 	b.stats.Submits++
 }
 
-// words are the scalars of one dispatch, written into its params slot as
-// consecutive 32-bit words in the order the shader's Params struct declares
-// them; n says how many are used.
-type words struct {
-	w [16]uint32
-	n int
-}
-
-// add appends v to p.
-func (p *words) add(v ...uint32) {
-	p.n += copy(p.w[p.n:], v)
+// run records one dispatch of k's shader, which is not a tiled product (see
+// product), with the params p (see dispatch).
+func run[P any](b *Backend, k opKernel[P], p *P, gx, gy uint32, ts ...*Tensor) {
+	b.dispatch(kernelKey{shader: k.shader}, paramBytes(p), gx, gy, ts...)
 }
 
 // dispatch records one dispatch of kernel key on a grid of gx×gy
-// workgroups, with the params p and the storage buffers ts (bindings 1, 2,
-// … in order). A freed tensor panics, as does a tensor written by the
-// dispatch that shares its buffer with one the dispatch reads (WebGPU
-// forbids binding a buffer both ways in one dispatch).
-func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor) {
+// workgroups, with params (the bytes of the shader's params struct, see
+// params.go) and the storage buffers ts (bindings 1, 2, … in order). A
+// freed tensor panics, as does a tensor written by the dispatch that shares
+// its buffer with one the dispatch reads (WebGPU forbids binding a buffer
+// both ways in one dispatch).
+func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy uint32, ts ...*Tensor) {
 	if b.closed {
 		panic("gpu: backend used after Close")
 	}
@@ -282,7 +285,7 @@ func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor
 		return
 	}
 	if maxG := b.limits.MaxComputeWorkgroupsPerDimension; gx > maxG || gy > maxG {
-		b.fail(fmt.Errorf("gpu: %s: grid %dx%d exceeds the adapter's %d workgroups per dimension", key.name, gx, gy, maxG))
+		b.fail(fmt.Errorf("gpu: %s: grid %dx%d exceeds the adapter's %d workgroups per dimension", key.shader, gx, gy, maxG))
 		return
 	}
 	k, err := b.kernelFor(key)
@@ -293,7 +296,7 @@ func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor
 	gk := groupKey{kernel: k.id}
 	for i, t := range ts {
 		if t.buf.freed {
-			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", key.name, t.rows, t.cols))
+			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", key.shader, t.rows, t.cols))
 		}
 		gk.bind[i] = binding{t.buf.id, t.off}
 	}
@@ -313,10 +316,7 @@ func (b *Backend) dispatch(key kernelKey, p *words, gx, gy uint32, ts ...*Tensor
 	}
 	slot := b.slot
 	b.slot++
-	dst := b.paramsHost[slot*paramSlot:]
-	for i, w := range p.w[:p.n] {
-		putWord(dst[4*i:], w)
-	}
+	copy(b.paramsHost[slot*paramSlot:(slot+1)*paramSlot], params)
 	b.encoder()
 	if b.enc == nil {
 		return
@@ -373,5 +373,3 @@ func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup
 func groups1D(n int) uint32 {
 	return uint32(min((n+255)/256, elementwiseGroups))
 }
-
-func f32(v float64) uint32 { return math.Float32bits(float32(v)) }

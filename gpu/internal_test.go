@@ -214,18 +214,20 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 func TestEveryShaderCompiles(t *testing.T) {
 	b := openInternal(t)
 	for _, name := range shaders.Names() {
-		if slices.Contains(productShaders, name) {
+		sh, ok := shaderNamed(name)
+		require.True(t, ok, "shader %s is not in shaderNames", name)
+		if sh.product() {
 			for _, cfg := range []MatmulConfig{DefaultMatmul, {BM: 64, BN: 64, BK: 16, TM: 4, TN: 4}} {
 				for _, ta := range []bool{false, true} {
 					for _, tb := range []bool{false, true} {
-						_, err := b.kernelFor(kernelKey{name: name, cfg: cfg, transA: ta, transB: tb})
+						_, err := b.kernelFor(kernelKey{shader: sh, cfg: cfg, transA: ta, transB: tb})
 						assert.NoError(t, err, "%s %v transA=%v transB=%v", name, cfg, ta, tb)
 					}
 				}
 			}
 			continue
 		}
-		_, err := b.kernelFor(kernelKey{name: name})
+		_, err := b.kernelFor(kernelKey{shader: sh})
 		assert.NoError(t, err, name)
 	}
 }
@@ -235,15 +237,28 @@ func TestEveryShaderCompiles(t *testing.T) {
 func TestCompileErrorNamesShader(t *testing.T) {
 	b := openInternal(t)
 	bad := MatmulConfig{BM: 64, BN: 64, BK: 0, TM: 4, TN: 4} // tiles of array<f32, 0>
-	_, err := b.kernelFor(kernelKey{name: "matmul", cfg: bad})
+	_, err := b.kernelFor(kernelKey{shader: shMatmul, cfg: bad})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "compile shader matmul")
 	assert.Contains(t, err.Error(), "BK:0")
 	assert.Contains(t, err.Error(), "array", "wgpu's message")
+}
 
-	_, err = b.kernelFor(kernelKey{name: "no_such_op"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no_such_op")
+// TestShaderNames: shaderNames names exactly the embedded shaders, each
+// once, so no kernelKey can name a shader that does not exist (an unknown
+// name is shaders.Source's error, TestSourceUnknownShader).
+func TestShaderNames(t *testing.T) {
+	names := shaderNames[:]
+	assert.ElementsMatch(t, shaders.Names(), names)
+	for s, name := range names {
+		assert.NotEmpty(t, name, "shader %d has no name", s)
+	}
+}
+
+// shaderNamed returns the shader of the embedded file name.
+func shaderNamed(name string) (shader, bool) {
+	i := slices.Index(shaderNames[:], name)
+	return shader(i), i >= 0
 }
 
 // TestMatmulConfigValidation checks the host's own workgroup-memory and

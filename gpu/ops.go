@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -109,31 +110,28 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 var maxDispatchMACs = int64(1) << 31
 
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
-	var extra words
-	b.product("matmul", cfg.forShape(m, k, n, transA, transB), m, k, n, transA, transB, &extra, a, bt, c)
+	var p matmulParams
+	product(b, kMatmul, cfg.forShape(m, k, n, transA, transB), m, k, n, transA, transB, &p, a, bt, c)
 }
 
-// productShaders are the shaders built on _matmul_core.
-var productShaders = []string{"matmul", "matmul_bias_act", "matmul_act_grad", "gather_matmul_bias_act", "matmul_column_sum"}
-
-// product dispatches one of the tiled-product shaders (productShaders,
-// which share _matmul_core) with the tile configuration cfg, which must
-// already suit the shape (see MatmulConfig.forShape): params m, n, k, the
-// dispatch's first row block, then extra; ts are the shader's storage
-// bindings in order.
-func (b *Backend) product(name string, cfg MatmulConfig, m, k, n int, transA, transB bool, extra *words, ts ...*Tensor) {
+// product dispatches one of the tiled-product shaders (those that share
+// _matmul_core, shader.product) with the tile configuration cfg, which must
+// already suit the shape (see MatmulConfig.forShape). It sets p's
+// productHead (m, n, k and each dispatch's first row block); the caller
+// sets the rest. ts are the shader's storage bindings in order.
+func product[P productParams](b *Backend, op opKernel[P], cfg MatmulConfig, m, k, n int, transA, transB bool, p *P, ts ...*Tensor) {
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
 	blocks := (m + cfg.BM - 1) / cfg.BM
 	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))
 	chunk := int(max(maxDispatchMACs/perBlock, 1))
-	key := kernelKey{name: name, cfg: cfg, transA: transA, transB: transB}
-	var p words
-	p.add(uint32(m), uint32(n), uint32(k), 0)
-	p.add(extra.w[:extra.n]...)
+	key := kernelKey{shader: op.shader, cfg: cfg, transA: transA, transB: transB}
+	// Every productParams starts with productHead (TestParamsMatchShaders).
+	h := (*productHead)(unsafe.Pointer(p))
+	h.m, h.n, h.k = uint32(m), uint32(n), uint32(k)
 	for b0 := 0; b0 < blocks; b0 += chunk {
 		gy := uint32(min(chunk, blocks-b0))
-		p.w[3] = uint32(b0)
-		b.dispatch(key, &p, gx, gy, ts...)
+		h.rowBlock0 = uint32(b0)
+		b.dispatch(key, paramBytes(p), gx, gy, ts...)
 	}
 }
 
@@ -146,9 +144,8 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 	defer b.mu.Unlock()
 	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
 	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
-	var extra words
-	extra.add(uint32(act))
-	b.product("matmul_bias_act", cfg, m, k, n, false, false, &extra, tx, tw, ty, tb)
+	p := matmulActParams{act: uint32(act)}
+	product(b, kMatmulBiasAct, cfg, m, k, n, false, false, &p, tx, tw, ty, tb)
 }
 
 // GatherMatMulBiasActivate gathers x and sets y = act(x·w + bias) in one
@@ -164,9 +161,8 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
 	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
-	var extra words
-	extra.add(uint32(act), uint32(offset), uint32(ts.rows), isByte(ts), f32(scale))
-	b.product("gather_matmul_bias_act", cfg, m, k, n, false, false, &extra, ts, tw, ty, tb, ti, tx)
+	p := gatherMatmulParams{act: uint32(act), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale)}
+	product(b, kGatherMatmulBiasAct, cfg, m, k, n, false, false, &p, ts, tw, ty, tb, ti, tx)
 }
 
 // MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z) in one dispatch, the
@@ -177,9 +173,8 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	defer b.mu.Unlock()
 	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
 	cfg := b.matmulConfig(m, k, n, false, transW).forShape(m, k, n, false, transW)
-	var extra words
-	extra.add(uint32(act))
-	b.product("matmul_act_grad", cfg, m, k, n, false, transW, &extra, tg, tw, tz, ty)
+	p := matmulActParams{act: uint32(act)}
+	product(b, kMatmulActGrad, cfg, m, k, n, false, transW, &p, tg, tw, tz, ty)
 }
 
 // MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy in one
@@ -193,8 +188,8 @@ func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
 	// The product is k×m·m×n with xᵀ stored m×k (transA).
 	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false)
-	var extra words
-	b.product("matmul_column_sum", cfg, k, m, n, true, false, &extra, tx, ty, tw, tb)
+	var p matmulParams
+	product(b, kMatmulColumnSum, cfg, k, m, n, true, false, &p, tx, ty, tw, tb)
 }
 
 // BiasActivate sets y = act(y + bias) in place.
@@ -203,9 +198,8 @@ func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
-	var p words
-	p.add(uint32(ty.rows), uint32(ty.cols), uint32(act))
-	b.dispatch(kernelKey{name: "bias_act"}, &p, groups1D(ty.len()), 1, ty, tb)
+	p := biasActParams{rows: uint32(ty.rows), cols: uint32(ty.cols), act: uint32(act)}
+	run(b, kBiasAct, &p, groups1D(ty.len()), 1, ty, tb)
 }
 
 // ActivationGrad sets d = d ⊙ act'(z), computed from the output y.
@@ -214,9 +208,8 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
-	var p words
-	p.add(uint32(td.len()), uint32(act))
-	b.dispatch(kernelKey{name: "act_grad"}, &p, groups1D(td.len()), 1, td, ty)
+	p := actGradParams{n: uint32(td.len()), act: uint32(act)}
+	run(b, kActGrad, &p, groups1D(td.len()), 1, td, ty)
 }
 
 // ColumnSum sets the 1×n dst to the sum of the rows of src.
@@ -225,16 +218,8 @@ func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
-	var p words
-	p.add(uint32(ts.rows), uint32(ts.cols))
-	b.dispatch(kernelKey{name: "column_sum"}, &p, uint32((ts.cols+31)/32), 1, td, ts)
-}
-
-// lossShader names the shader of each loss.
-var lossShader = [...]string{
-	backend.BinaryCrossEntropy:  "bce",
-	backend.SoftmaxCrossEntropy: "softmax_ce",
-	backend.MeanSquaredError:    "mse",
+	p := columnSumParams{rows: uint32(ts.rows), cols: uint32(ts.cols)}
+	run(b, kColumnSum, &p, uint32((ts.cols+31)/32), 1, td, ts)
 }
 
 // LossGrad evaluates the loss and its gradient in one workgroup.
@@ -270,21 +255,18 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 // count or idx the shader leaves those bindings alone, and loss and target
 // are bound there instead.
 func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
-	var p words
-	p.add(uint32(out.rows), uint32(out.cols))
+	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols)}
 	if idx != nil {
-		p.add(1, uint32(offset), uint32(target.rows))
+		p.gather, p.offset, p.srcRows = 1, uint32(offset), uint32(target.rows)
 	} else {
-		p.add(0, 0, 0)
 		idx = target
 	}
 	if count != nil {
-		p.add(1)
+		p.count = 1
 	} else {
-		p.add(0)
 		count = loss
 	}
-	b.dispatch(kernelKey{name: lossShader[kind]}, &p, 1, 1, loss, grad, out, target, idx, count)
+	run(b, kLoss[kind], &p, 1, 1, loss, grad, out, target, idx, count)
 }
 
 // CountCorrect adds the number of correctly predicted rows to count.
@@ -297,9 +279,8 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 	if kind == backend.SoftmaxCrossEntropy {
 		k = 1
 	}
-	var p words
-	p.add(uint32(to.rows), uint32(to.cols), k)
-	b.dispatch(kernelKey{name: "count_correct"}, &p, 1, 1, tc, to, tt)
+	p := countCorrectParams{rows: uint32(to.rows), cols: uint32(to.cols), kind: k}
+	run(b, kCountCorrect, &p, 1, 1, tc, to, tt)
 }
 
 // isByte is 1 for a Byte tensor, 0 otherwise: the gather shaders' isByte.
@@ -316,9 +297,8 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
-	var p words
-	p.add(uint32(td.rows), uint32(td.cols), uint32(offset), uint32(ts.rows), isByte(ts), f32(scale))
-	b.dispatch(kernelKey{name: "gather"}, &p, groups1D(td.len()), 1, td, ts, ti)
+	p := gatherParams{rows: uint32(td.rows), cols: uint32(td.cols), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale)}
+	run(b, kGather, &p, groups1D(td.len()), 1, td, ts, ti)
 }
 
 // Fill sets every element of t to v.
@@ -327,9 +307,8 @@ func (b *Backend) Fill(t backend.Tensor, v float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tt := b.tensor(t, "Fill")
-	var p words
-	p.add(uint32(tt.len()), f32(v))
-	b.dispatch(kernelKey{name: "fill"}, &p, groups1D(tt.len()), 1, tt)
+	p := fillParams{n: uint32(tt.len()), value: float32(v)}
+	run(b, kFill, &p, groups1D(tt.len()), 1, tt)
 }
 
 // SGD sets w -= lr·g.
@@ -338,9 +317,8 @@ func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg := b.tensor(w, "SGD"), b.tensor(g, "SGD")
-	var p words
-	p.add(uint32(tw.len()), f32(lr))
-	b.dispatch(kernelKey{name: "sgd"}, &p, groups1D(tw.len()), 1, tw, tg)
+	p := sgdParams{n: uint32(tw.len()), lr: float32(lr)}
+	run(b, kSGD, &p, groups1D(tw.len()), 1, tw, tg)
 }
 
 // SGDCompensated sets w -= lr·g with Kahan compensation carried in c.
@@ -349,9 +327,8 @@ func (b *Backend) SGDCompensated(w, g, c backend.Tensor, lr float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tc := b.tensor(w, "SGDCompensated"), b.tensor(g, "SGDCompensated"), b.tensor(c, "SGDCompensated")
-	var p words
-	p.add(uint32(tw.len()), f32(lr), f32(1))
-	b.dispatch(kernelKey{name: "sgd_compensated"}, &p, groups1D(tw.len()), 1, tw, tg, tc)
+	p := sgdCompensatedParams{n: uint32(tw.len()), lr: float32(lr), one: 1}
+	run(b, kSGDCompensated, &p, groups1D(tw.len()), 1, tw, tg, tc)
 }
 
 // Momentum sets v = mu·v + g, then w -= lr·v.
@@ -360,24 +337,19 @@ func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tv := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum")
-	var p words
-	p.add(uint32(tw.len()), f32(lr), f32(mu))
-	b.dispatch(kernelKey{name: "momentum"}, &p, groups1D(tw.len()), 1, tw, tg, tv)
+	p := momentumParams{n: uint32(tw.len()), lr: float32(lr), mu: float32(mu)}
+	run(b, kMomentum, &p, groups1D(tw.len()), 1, tw, tg, tv)
 }
 
 // Adam applies one Adam update; the bias corrections are computed here in
 // float64 and passed to the shader.
 func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64, step int) {
-	backend.CheckSame("Adam", w, g, m, v)
-	if step < 1 {
-		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
-	}
+	backend.CheckAdam(w, g, m, v, step)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tm, tv := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam")
 	c1 := 1 - math.Pow(beta1, float64(step))
 	c2 := 1 - math.Pow(beta2, float64(step))
-	var p words
-	p.add(uint32(tw.len()), f32(lr), f32(beta1), f32(beta2), f32(eps), f32(c1), f32(c2))
-	b.dispatch(kernelKey{name: "adam"}, &p, groups1D(tw.len()), 1, tw, tg, tm, tv)
+	p := adamParams{n: uint32(tw.len()), lr: float32(lr), beta1: float32(beta1), beta2: float32(beta2), eps: float32(eps), c1: float32(c1), c2: float32(c2)}
+	run(b, kAdam, &p, groups1D(tw.len()), 1, tw, tg, tm, tv)
 }

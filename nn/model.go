@@ -8,6 +8,7 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/enum"
 )
 
 // Head is the output head of a model: how its last layer's outputs are read
@@ -27,25 +28,18 @@ const (
 	RegressionHead
 )
 
-var headNames = [...]string{BinaryHead: "binary", SoftmaxHead: "softmax", RegressionHead: "regression"}
+var headNames = enum.Names[Head]{BinaryHead: "binary", SoftmaxHead: "softmax", RegressionHead: "regression"}
 
 // String returns the head's name, as ParseHead accepts it.
-func (h Head) String() string {
-	if int(h) < len(headNames) {
-		return headNames[h]
-	}
-	return fmt.Sprintf("Head(%d)", uint8(h))
-}
+func (h Head) String() string { return headNames.String(h, "Head") }
 
 // ParseHead returns the head named s ("binary", "softmax" or "regression",
 // in any case).
 func ParseHead(s string) (Head, error) {
-	for i, n := range headNames {
-		if strings.EqualFold(s, n) {
-			return Head(i), nil
-		}
+	if h, ok := headNames.Parse(s); ok {
+		return h, nil
 	}
-	return 0, fmt.Errorf("unknown head %q (want one of %s)", s, strings.Join(headNames[:], ", "))
+	return 0, fmt.Errorf("unknown head %q (want one of %s)", s, headNames.List())
 }
 
 // Loss returns the backend loss that trains h. It panics for an unknown head.
@@ -79,15 +73,10 @@ const (
 	InitNormal
 )
 
-var initNames = [...]string{InitAuto: "auto", InitXavier: "xavier", InitHe: "he", InitNormal: "normal"}
+var initNames = enum.Names[Init]{InitAuto: "auto", InitXavier: "xavier", InitHe: "he", InitNormal: "normal"}
 
 // String returns the scheme's name, as ParseInit accepts it.
-func (i Init) String() string {
-	if int(i) < len(initNames) {
-		return initNames[i]
-	}
-	return fmt.Sprintf("Init(%d)", uint8(i))
-}
+func (i Init) String() string { return initNames.String(i, "Init") }
 
 // ParseInit returns the scheme named s ("auto", "xavier", "he" or "normal",
 // in any case; "glorot" and "kaiming" are accepted too).
@@ -98,12 +87,10 @@ func ParseInit(s string) (Init, error) {
 	case "kaiming":
 		return InitHe, nil
 	}
-	for i, n := range initNames {
-		if strings.EqualFold(s, n) {
-			return Init(i), nil
-		}
+	if i, ok := initNames.Parse(s); ok {
+		return i, nil
 	}
-	return 0, fmt.Errorf("unknown init %q (want one of %s)", s, strings.Join(initNames[:], ", "))
+	return 0, fmt.Errorf("unknown init %q (want one of %s)", s, initNames.List())
 }
 
 // Spec describes a sequential MLP: Inputs → Hidden[0] → … → Outputs. Hidden
@@ -139,7 +126,7 @@ func (s Spec) Validate() error {
 	if !s.Activation.Valid() {
 		return fmt.Errorf("nn: unknown activation %v", s.Activation)
 	}
-	if int(s.Init) >= len(initNames) {
+	if !initNames.Valid(s.Init) {
 		return fmt.Errorf("nn: unknown init %v", s.Init)
 	}
 	switch s.Head {

@@ -3,8 +3,8 @@
 //
 // Every shader follows one binding convention: binding 0 of group 0 is a
 // uniform block named p that holds the operation's sizes and scalars (the
-// host packs them as consecutive 32-bit words in the order the struct
-// declares them), and bindings 1, 2, ... are the storage buffers, in the
+// host mirrors each shader's struct Params as a Go struct, in package gpu's
+// params.go, and copies its bytes), and bindings 1, 2, ... are the storage buffers, in the
 // order the shader's header comment lists. Entry points are named main.
 //
 // WebGPU on these drivers has no override constants, so a shader that is
