@@ -2,9 +2,9 @@ package nn
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/internal/enum"
 )
 
 // workspace holds the per-batch buffers of a forward (and backward) pass,
@@ -152,25 +152,18 @@ const (
 	Adam
 )
 
-var optimizerNames = [...]string{SGD: "sgd", Momentum: "momentum", Adam: "adam"}
+var optimizerNames = enum.Names[Optimizer]{SGD: "sgd", Momentum: "momentum", Adam: "adam"}
 
 // String returns the optimizer's name, as ParseOptimizer accepts it.
-func (o Optimizer) String() string {
-	if int(o) < len(optimizerNames) {
-		return optimizerNames[o]
-	}
-	return fmt.Sprintf("Optimizer(%d)", uint8(o))
-}
+func (o Optimizer) String() string { return optimizerNames.String(o, "Optimizer") }
 
 // ParseOptimizer returns the optimizer named s ("sgd", "momentum" or
 // "adam", in any case).
 func ParseOptimizer(s string) (Optimizer, error) {
-	for i, n := range optimizerNames {
-		if strings.EqualFold(s, n) {
-			return Optimizer(i), nil
-		}
+	if o, ok := optimizerNames.Parse(s); ok {
+		return o, nil
 	}
-	return 0, fmt.Errorf("unknown optimizer %q (want one of sgd, momentum, adam)", s)
+	return 0, fmt.Errorf("unknown optimizer %q (want one of %s)", s, optimizerNames.List())
 }
 
 // optimizer applies one update rule to every parameter at once: the
