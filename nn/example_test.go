@@ -101,3 +101,43 @@ func ExampleRegress() {
 	// gradient descent: y = 2.000·x + 1.000
 	// closed form:      y = 2.000·x + 1.000
 }
+
+// The training step on its own, as gputrain bench times it: a Trainer walks
+// an order of rows a minibatch a step, with nothing read back until Sums.
+func ExampleTrainer() {
+	b := cpuref.New()
+	defer b.Close()
+	set := &nn.Set{Name: "and", Rows: 4, Cols: 2, Classes: 2,
+		Features: []float64{0, 0, 0, 1, 1, 0, 1, 1},
+		Labels:   []float64{0, 0, 0, 1}}
+	spec := nn.Spec{Inputs: 2, Hidden: []int{4}, Outputs: 1, Activation: backend.Tanh, Head: nn.BinaryHead}
+	m, err := nn.NewModel(b, spec, 1)
+	if err != nil {
+		panic(err)
+	}
+	defer m.Free()
+	tr, err := nn.NewTrainer(m, set, nn.Config{Batch: 2, LR: 0.1, Optimizer: nn.Adam}, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer tr.Free()
+	if err := tr.SetOrder([]uint32{0, 1, 2, 3}); err != nil {
+		panic(err)
+	}
+	fmt.Println("batch", tr.Batch(), "steps per order", tr.StepsPerOrder())
+	for range 200 {
+		tr.Step()
+	}
+	tr.ResetSums()
+	for range tr.StepsPerOrder() { // one more pass, its loss and count summed
+		tr.Step()
+	}
+	loss, count, err := tr.Sums()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("last pass: mean loss below 0.05: %v, %v of 4 right\n", loss/4 < 0.05, count)
+	// Output:
+	// batch 2 steps per order 2
+	// last pass: mean loss below 0.05: true, 4 of 4 right
+}
