@@ -97,26 +97,15 @@ func FitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, Tabl
 	return enc, split, rep, nil
 }
 
+// fitTable is FitTable, step by step: check the options, resolve the
+// columns, keep the rows the NA policy keeps, choose the task, hold out the
+// test rows, learn the classes and the feature columns from the training
+// rows less the validation rows, and encode both parts.
 func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, TableReport, error) {
 	var rep TableReport
-	path := train.Path
-	maxCat := opt.MaxCategories
-	switch {
-	case opt.Target == "":
-		return nil, nil, rep, fmt.Errorf("data: %s: no target column given", path)
-	case opt.NA != NAError && opt.NA != NADrop && opt.NA != NAFill:
-		return nil, nil, rep, fmt.Errorf("data: %s: unknown NA policy %v", path, opt.NA)
-	case int(opt.Task) >= len(taskNames):
-		return nil, nil, rep, fmt.Errorf("data: %s: unknown task %v", path, opt.Task)
-	case maxCat < 0:
-		return nil, nil, rep, fmt.Errorf("data: %s: category cap %d, want 0 (the default, %d) or more", path, maxCat, DefaultMaxCategories)
-	case test == nil && !(opt.TestFraction > 0 && opt.TestFraction < 1):
-		return nil, nil, rep, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", path, opt.TestFraction)
-	case !(opt.ValFraction >= 0 && opt.ValFraction < 1):
-		return nil, nil, rep, fmt.Errorf("data: %s: validation fraction %v, want 0 (none) or a number between 0 and 1", path, opt.ValFraction)
-	}
-	if maxCat == 0 {
-		maxCat = DefaultMaxCategories
+	maxCat, err := checkTableOptions(train.Path, test != nil, opt)
+	if err != nil {
+		return nil, nil, rep, err
 	}
 	ti, err := train.column(opt.Target)
 	if err != nil {
@@ -128,44 +117,12 @@ func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, Tabl
 	}
 	used := append(slices.Clone(feats), ti)
 	kinds := make(map[int]ColumnKind, len(used))
-	for _, j := range used {
-		k, err := columnKind(train, j)
-		if err != nil {
-			return nil, nil, rep, err
-		}
-		kinds[j] = k
+	if err := columnKinds(train, used, kinds); err != nil {
+		return nil, nil, rep, err
 	}
-
-	// The rows that take part: missing cells under the policy, numbers
-	// checked finite.
-	order := slices.Clone(used)
-	slices.Sort(order) // report the first bad cell of a row left to right
-	keep := make([]int, 0, train.Rows())
-rows:
-	for i := range train.Rows() {
-		for _, j := range order {
-			cell := train.cells[i][j]
-			if isNA(cell) {
-				if opt.NA == NAError {
-					return nil, nil, rep, naError(train, i, j, cell)
-				}
-				if opt.NA == NADrop || j == ti {
-					rep.File.drop(train.Line(i, j))
-					continue rows
-				}
-				continue
-			}
-			if kinds[j] == Number {
-				if _, err := numberCell(train, i, j); err != nil {
-					return nil, nil, rep, err
-				}
-			}
-		}
-		keep = append(keep, i)
-	}
-	rep.File.Rows, rep.File.Kept = len(keep), keep
-	if len(keep) == 0 {
-		return nil, nil, rep, fmt.Errorf("data: %s: all %d rows were dropped for missing cells in the chosen columns (NA policy %v)", path, train.Rows(), opt.NA)
+	keep, err := presentRows(train, used, ti, kinds, opt.NA, &rep.File)
+	if err != nil {
+		return nil, nil, rep, err
 	}
 
 	enc := &TableEncoder{Target: opt.Target, TargetKind: kinds[ti], NA: opt.NA}
@@ -175,57 +132,20 @@ rows:
 	}
 	enc.Task, rep.TaskReason = task, reason
 
-	// The split, stratified by class for classification.
 	trainRows, testRows := keep, []int(nil)
-	var keys []string // class key per kept row
-	if task == TaskClassify {
-		keys = make([]string, len(keep))
-		for p, i := range keep {
-			keys[p] = classKey(train, i, ti, kinds[ti])
-		}
-	}
 	if test == nil {
-		var strata []int
-		groups := 0
-		if task == TaskClassify {
-			all := sortedKeys(keys, kinds[ti] == Number)
-			pos := make(map[string]int, len(all))
-			for k, v := range all {
-				pos[v] = k
-			}
-			strata = make([]int, len(keys))
-			for p, v := range keys {
-				strata[p] = pos[v]
-			}
-			groups = len(all)
-		}
-		tr, te := HeldOut(len(keep), strata, groups, opt.TestFraction, opt.Seed)
-		if len(te) == 0 || len(tr) == 0 {
-			return nil, nil, rep, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
-				path, opt.TestFraction, len(keep), len(tr), len(te))
-		}
-		trainRows, testRows = make([]int, len(tr)), make([]int, len(te))
-		for k, p := range tr {
-			trainRows[k] = keep[p]
-		}
-		for k, p := range te {
-			testRows[k] = keep[p]
+		trainRows, testRows, err = heldOutRows(train, keep, ti, kinds[ti], task, opt)
+		if err != nil {
+			return nil, nil, rep, err
 		}
 	}
 
 	// What the training rows teach; the rows training holds out for
 	// validation teach nothing (fitRows are the rest).
 	if task == TaskClassify {
-		tk := make([]string, len(trainRows))
-		for k, i := range trainRows {
-			tk[k] = classKey(train, i, ti, kinds[ti])
-		}
-		enc.Classes = sortedKeys(tk, kinds[ti] == Number)
-		switch {
-		case len(enc.Classes) < 2:
-			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has one class, %q, in the training rows: nothing to learn", path, opt.Target, enc.Classes[0])
-		case len(enc.Classes) > maxCat:
-			return nil, nil, rep, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with --task regress, or raise --max-categories)", path, opt.Target, len(enc.Classes), maxCat)
+		enc.Classes, err = fitClasses(train, trainRows, ti, kinds[ti], opt.Target, maxCat)
+		if err != nil {
+			return nil, nil, rep, err
 		}
 	}
 	// The classes come from all the training rows, but they are those of
@@ -240,36 +160,193 @@ rows:
 			return nil, nil, rep, err
 		}
 	}
-	for _, j := range feats {
-		c, err := fitColumn(train, j, kinds[j], fitRows, opt.NA, maxCat)
+	enc.Columns, err = fitFeatures(train, feats, kinds, fitRows, opt, maxCat, &rep)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+
+	split, err := encodeSplit(enc, train, test, trainRows, testRows, opt, &rep)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	return enc, split, rep, nil
+}
+
+// checkTableOptions checks opt for fitting the table at path (hasTest: a
+// test table is given) and returns the category cap, the default for 0.
+func checkTableOptions(path string, hasTest bool, opt TableOptions) (maxCat int, err error) {
+	maxCat = opt.MaxCategories
+	switch {
+	case opt.Target == "":
+		return 0, fmt.Errorf("data: %s: no target column given", path)
+	case opt.NA != NAError && opt.NA != NADrop && opt.NA != NAFill:
+		return 0, fmt.Errorf("data: %s: unknown NA policy %v", path, opt.NA)
+	case int(opt.Task) >= len(taskNames):
+		return 0, fmt.Errorf("data: %s: unknown task %v", path, opt.Task)
+	case maxCat < 0:
+		return 0, fmt.Errorf("data: %s: category cap %d, want 0 (the default, %d) or more", path, maxCat, DefaultMaxCategories)
+	case !hasTest && !(opt.TestFraction > 0 && opt.TestFraction < 1):
+		return 0, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", path, opt.TestFraction)
+	case !(opt.ValFraction >= 0 && opt.ValFraction < 1):
+		return 0, fmt.Errorf("data: %s: validation fraction %v, want 0 (none) or a number between 0 and 1", path, opt.ValFraction)
+	}
+	if maxCat == 0 {
+		maxCat = DefaultMaxCategories
+	}
+	return maxCat, nil
+}
+
+// columnKinds sets kinds[j], for each of the columns used of t, to the
+// column's kind, judged on the whole file.
+func columnKinds(t *Table, used []int, kinds map[int]ColumnKind) error {
+	for _, j := range used {
+		k, err := columnKind(t, j)
 		if err != nil {
-			return nil, nil, rep, err
+			return err
 		}
-		if v, ok := constantColumn(train, j, c, fitRows); ok {
-			if opt.Features != nil {
-				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row: as an input it carries nothing to learn from; leave it out of --features",
-					path, c.Name, v)
+		kinds[j] = k
+	}
+	return nil
+}
+
+// presentRows returns the rows of t that take part: a missing cell in one
+// of the used columns follows the NA policy na (NAError: an error; NADrop,
+// or a missing target ti: the row is dropped and reported in file; NAFill:
+// kept), and the numbers of number columns are checked finite. It sets
+// file.Rows and file.Kept, and it is an error if no row remains.
+func presentRows(t *Table, used []int, ti int, kinds map[int]ColumnKind, na NAPolicy, file *EncodeReport) ([]int, error) {
+	order := slices.Clone(used)
+	slices.Sort(order) // report the first bad cell of a row left to right
+	keep := make([]int, 0, t.Rows())
+rows:
+	for i := range t.Rows() {
+		for _, j := range order {
+			cell := t.cells[i][j]
+			if isNA(cell) {
+				if na == NAError {
+					return nil, naError(t, i, j, cell)
+				}
+				if na == NADrop || j == ti {
+					file.drop(t.Line(i, j))
+					continue rows
+				}
+				continue
 			}
-			if i, ok := firstMissing(train, j); ok && opt.NA == NADrop {
+			if kinds[j] == Number {
+				if _, err := numberCell(t, i, j); err != nil {
+					return nil, err
+				}
+			}
+		}
+		keep = append(keep, i)
+	}
+	file.Rows, file.Kept = len(keep), keep
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("data: %s: all %d rows were dropped for missing cells in the chosen columns (NA policy %v)", t.Path, t.Rows(), na)
+	}
+	return keep, nil
+}
+
+// heldOutRows splits the kept rows of t into training and test rows, holding
+// out opt.TestFraction of them (seeded by opt.Seed), stratified by the class
+// of the target column ti for classification. It is an error if either
+// part is empty.
+func heldOutRows(t *Table, keep []int, ti int, kind ColumnKind, task Task, opt TableOptions) (trainRows, testRows []int, err error) {
+	var strata []int
+	groups := 0
+	if task == TaskClassify {
+		keys := make([]string, len(keep)) // class key per kept row
+		for p, i := range keep {
+			keys[p] = classKey(t, i, ti, kind)
+		}
+		all := sortedKeys(keys, kind == Number)
+		pos := make(map[string]int, len(all))
+		for k, v := range all {
+			pos[v] = k
+		}
+		strata = make([]int, len(keys))
+		for p, v := range keys {
+			strata[p] = pos[v]
+		}
+		groups = len(all)
+	}
+	tr, te := HeldOut(len(keep), strata, groups, opt.TestFraction, opt.Seed)
+	if len(te) == 0 || len(tr) == 0 {
+		return nil, nil, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
+			t.Path, opt.TestFraction, len(keep), len(tr), len(te))
+	}
+	trainRows, testRows = make([]int, len(tr)), make([]int, len(te))
+	for k, p := range tr {
+		trainRows[k] = keep[p]
+	}
+	for k, p := range te {
+		testRows[k] = keep[p]
+	}
+	return trainRows, testRows, nil
+}
+
+// fitClasses returns the classes of the target column ti (named target)
+// in the training rows, sorted. It is an error if there is one class, or
+// more than maxCat.
+func fitClasses(t *Table, trainRows []int, ti int, kind ColumnKind, target string, maxCat int) ([]string, error) {
+	tk := make([]string, len(trainRows))
+	for k, i := range trainRows {
+		tk[k] = classKey(t, i, ti, kind)
+	}
+	classes := sortedKeys(tk, kind == Number)
+	switch {
+	case len(classes) < 2:
+		return nil, fmt.Errorf("data: %s: column %q: the target has one class, %q, in the training rows: nothing to learn", t.Path, target, classes[0])
+	case len(classes) > maxCat:
+		return nil, fmt.Errorf("data: %s: column %q: the target has %d classes in the training rows, more than the cap of %d (regress it with --task regress, or raise --max-categories)", t.Path, target, len(classes), maxCat)
+	}
+	return classes, nil
+}
+
+// fitFeatures fits the feature columns feats of t on fitRows and returns
+// them, less those that hold one value in every such row: those are listed
+// in rep.Constant when opt.Features is nil and are an error otherwise (and
+// under NADrop when their missing cells dropped rows). It is an error if
+// no column remains.
+func fitFeatures(t *Table, feats []int, kinds map[int]ColumnKind, fitRows []int, opt TableOptions, maxCat int, rep *TableReport) ([]TableColumn, error) {
+	var cols []TableColumn
+	for _, j := range feats {
+		c, err := fitColumn(t, j, kinds[j], fitRows, opt.NA, maxCat)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := constantColumn(t, j, c, fitRows); ok {
+			if opt.Features != nil {
+				return nil, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row: as an input it carries nothing to learn from; leave it out of --features",
+					t.Path, c.Name, v)
+			}
+			if i, ok := firstMissing(t, j); ok && opt.NA == NADrop {
 				// Leaving it out would keep rows its missing cells dropped:
 				// the rows encoded later would not be the rows fitted.
-				return nil, nil, rep, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row, and its missing cells (line %d, …) dropped rows under NA policy drop: leave it out (--drop %s)",
-					path, c.Name, v, train.Line(i, j), c.Name)
+				return nil, fmt.Errorf("data: %s: column %q holds one value, %q, in every training row, and its missing cells (line %d, …) dropped rows under NA policy drop: leave it out (--drop %s)",
+					t.Path, c.Name, v, t.Line(i, j), c.Name)
 			}
 			rep.Constant = append(rep.Constant, ConstantColumn{Name: c.Name, Value: v})
 			continue
 		}
-		enc.Columns = append(enc.Columns, c)
+		cols = append(cols, c)
 	}
-	if len(enc.Columns) == 0 {
-		return nil, nil, rep, fmt.Errorf("data: %s: every feature column holds one value in every training row (%s): nothing to learn from",
-			path, constantList(rep.Constant))
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("data: %s: every feature column holds one value in every training row (%s): nothing to learn from",
+			t.Path, constantList(rep.Constant))
 	}
+	return cols, nil
+}
 
+// encodeSplit encodes the training rows of train and the test rows: those
+// of test, or testRows of train when test is nil. It sets rep.Train and
+// rep.Test.
+func encodeSplit(enc *TableEncoder, train, test *Table, trainRows, testRows []int, opt TableOptions, rep *TableReport) (*Split, error) {
+	path := train.Path
 	base := filepath.Base(path)
 	trainSet, trep, err := enc.encodeRows(train, trainRows, true, base+" (training rows)")
 	if err != nil {
-		return nil, nil, rep, err
+		return nil, err
 	}
 	var testSet *Set
 	var terep EncodeReport
@@ -281,10 +358,10 @@ rows:
 		source = path + " and " + test.Path
 	}
 	if err != nil {
-		return nil, nil, rep, err
+		return nil, err
 	}
 	rep.Train, rep.Test = trep, terep
-	return enc, &Split{Train: trainSet, Test: testSet, Source: source}, rep, nil
+	return &Split{Train: trainSet, Test: testSet, Source: source}, nil
 }
 
 // validationKept returns the training rows (rows of t) that training keeps
