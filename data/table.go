@@ -488,111 +488,178 @@ func (enc *TableEncoder) Encode(t *Table, withTarget bool) (*Set, EncodeReport, 
 	return enc.encodeRows(t, rows, withTarget, filepath.Base(t.Path))
 }
 
-// encodeRows is Encode of the given rows of t.
+// encodeRows is Encode of the given rows of t. On an error the report
+// holds what was done up to it.
 func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name string) (*Set, EncodeReport, error) {
 	var rep EncodeReport
 	if err := enc.Validate(); err != nil {
 		return nil, rep, err
 	}
-	cats, classes := enc.lookups()
-	idx := make([]int, len(enc.Columns))
-	for k, c := range enc.Columns {
-		i, err := t.column(c.Name)
-		if err != nil {
-			return nil, rep, fmt.Errorf("%w (the model was trained with this column)", err)
-		}
-		idx[k] = i
+	re, err := enc.rowEncoder(t, withTarget)
+	if err != nil {
+		return nil, rep, err
 	}
-	ti := -1
-	if withTarget {
-		i, err := t.column(enc.Target)
-		if err != nil {
-			return nil, rep, fmt.Errorf("%w (evaluation needs the target column; predict does not)", err)
-		}
-		ti = i
-	}
-	// The columns read, in header order: the first missing cell of a row
-	// is the one reported.
-	order := slices.Clone(idx)
-	if ti >= 0 {
-		order = append(order, ti)
-	}
-	slices.Sort(order)
-	w := enc.Width()
-	feats := make([]float64, 0, len(rows)*w)
-	var labels []float64
-	row := make([]float64, w)
-rows:
-	for _, i := range rows {
-		filled := 0
-		for _, j := range order {
-			cell := t.cells[i][j]
-			if !isNA(cell) {
-				continue
-			}
-			if enc.NA == NAError {
-				return nil, rep, naError(t, i, j, cell)
-			}
-			if enc.NA == NADrop || j == ti {
-				rep.drop(t.Line(i, j))
-				continue rows
-			}
-			filled++
-		}
-		var label float64
-		if ti >= 0 {
-			v, err := enc.targetValue(t, i, ti, classes)
-			if err != nil {
-				return nil, rep, err
-			}
-			label = v
-		}
-		clear(row)
-		off := 0
-		for k := range enc.Columns {
-			c := &enc.Columns[k]
-			j := idx[k]
-			cell := t.cells[i][j]
-			switch {
-			case isNA(cell): // NAFill
-				if c.Kind == Number {
-					row[off] = c.Fill
-				} else if c.Missing {
-					row[off+len(c.Categories)] = 1
-				}
-			case c.Kind == Number:
-				v, err := numberCell(t, i, j)
-				if err != nil {
-					return nil, rep, err
-				}
-				row[off] = v
-			default:
-				if p, ok := cats[k][cell]; ok {
-					row[off+p] = 1
-				} else {
-					if rep.Unseen == 0 {
-						rep.UnseenExample = fmt.Sprintf("line %d, column %q: %q", t.Line(i, j), c.Name, cell)
-					}
-					rep.Unseen++
-				}
-			}
-			off += c.width()
-		}
-		rep.Filled += filled
-		feats = append(feats, row...)
-		if ti >= 0 {
-			labels = append(labels, label)
-		}
-		rep.Kept = append(rep.Kept, i)
+	feats, labels, err := re.encode(rows, &rep)
+	if err != nil {
+		return nil, rep, err
 	}
 	rep.Rows = len(rep.Kept)
 	if rep.Rows == 0 {
 		return nil, rep, fmt.Errorf("data: %s: all %d rows were dropped for missing cells (NA policy %v)", t.Path, len(rows), enc.NA)
 	}
+	return enc.encodedSet(name, feats, labels, rep), rep, nil
+}
+
+// rowEncoder encodes rows of one table with a TableEncoder.
+type rowEncoder struct {
+	enc *TableEncoder
+	t   *Table
+	// idx holds the table column of each of enc.Columns; ti is the target's
+	// (-1: the target is not read).
+	idx []int
+	ti  int
+	// order holds the columns read, in header order: the first missing
+	// cell of a row is the one reported.
+	order []int
+	// cats and classes are enc's lookups (TableEncoder.lookups).
+	cats    []map[string]int
+	classes map[string]int
+	// row is the inputs of the row being encoded (enc.Width of them).
+	row []float64
+}
+
+// rowEncoder finds enc's columns in t (and the target when withTarget) and
+// returns the encoder of t's rows.
+func (enc *TableEncoder) rowEncoder(t *Table, withTarget bool) (*rowEncoder, error) {
+	re := &rowEncoder{enc: enc, t: t, ti: -1}
+	re.cats, re.classes = enc.lookups()
+	re.idx = make([]int, len(enc.Columns))
+	for k, c := range enc.Columns {
+		i, err := t.column(c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("%w (the model was trained with this column)", err)
+		}
+		re.idx[k] = i
+	}
+	if withTarget {
+		i, err := t.column(enc.Target)
+		if err != nil {
+			return nil, fmt.Errorf("%w (evaluation needs the target column; predict does not)", err)
+		}
+		re.ti = i
+	}
+	re.order = slices.Clone(re.idx)
+	if re.ti >= 0 {
+		re.order = append(re.order, re.ti)
+	}
+	slices.Sort(re.order)
+	re.row = make([]float64, enc.Width())
+	return re, nil
+}
+
+// encode encodes the given rows: their inputs, row after row, and their
+// labels (nil without the target). Dropped, filled, unseen and kept rows
+// are counted in rep.
+func (re *rowEncoder) encode(rows []int, rep *EncodeReport) (feats, labels []float64, err error) {
+	feats = make([]float64, 0, len(rows)*len(re.row))
+	for _, i := range rows {
+		filled, keep, err := re.missing(i, rep)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !keep {
+			continue
+		}
+		var label float64
+		if re.ti >= 0 {
+			v, err := re.enc.targetValue(re.t, i, re.ti, re.classes)
+			if err != nil {
+				return nil, nil, err
+			}
+			label = v
+		}
+		if err := re.inputs(i, rep); err != nil {
+			return nil, nil, err
+		}
+		rep.Filled += filled
+		feats = append(feats, re.row...)
+		if re.ti >= 0 {
+			labels = append(labels, label)
+		}
+		rep.Kept = append(rep.Kept, i)
+	}
+	return feats, labels, nil
+}
+
+// missing applies the NA policy to row i's missing cells: an error under
+// NAError; under NADrop, or for a missing target, the row is dropped
+// (keep false, reported in rep); under NAFill it returns how many cells
+// are to be filled.
+func (re *rowEncoder) missing(i int, rep *EncodeReport) (filled int, keep bool, err error) {
+	t := re.t
+	for _, j := range re.order {
+		cell := t.cells[i][j]
+		if !isNA(cell) {
+			continue
+		}
+		if re.enc.NA == NAError {
+			return 0, false, naError(t, i, j, cell)
+		}
+		if re.enc.NA == NADrop || j == re.ti {
+			rep.drop(t.Line(i, j))
+			return 0, false, nil
+		}
+		filled++
+	}
+	return filled, true, nil
+}
+
+// inputs writes row i's inputs into re.row: numbers as they are, a
+// missing cell (NAFill) as the column's Fill or Missing input, a category
+// as its one-hot indicator; an unseen category sets none and is counted
+// in rep.
+func (re *rowEncoder) inputs(i int, rep *EncodeReport) error {
+	t, row := re.t, re.row
+	clear(row)
+	off := 0
+	for k := range re.enc.Columns {
+		c := &re.enc.Columns[k]
+		j := re.idx[k]
+		cell := t.cells[i][j]
+		switch {
+		case isNA(cell): // NAFill
+			if c.Kind == Number {
+				row[off] = c.Fill
+			} else if c.Missing {
+				row[off+len(c.Categories)] = 1
+			}
+		case c.Kind == Number:
+			v, err := numberCell(t, i, j)
+			if err != nil {
+				return err
+			}
+			row[off] = v
+		default:
+			if p, ok := re.cats[k][cell]; ok {
+				row[off+p] = 1
+			} else {
+				if rep.Unseen == 0 {
+					rep.UnseenExample = fmt.Sprintf("line %d, column %q: %q", t.Line(i, j), c.Name, cell)
+				}
+				rep.Unseen++
+			}
+		}
+		off += c.width()
+	}
+	return nil
+}
+
+// encodedSet is the Set of the encoded rows named name.
+func (enc *TableEncoder) encodedSet(name string, feats, labels []float64, rep EncodeReport) *Set {
 	s := &Set{
 		Name:         name,
 		Rows:         rep.Rows,
-		Cols:         w,
+		Cols:         enc.Width(),
 		Features:     feats,
 		FeatureNames: enc.FeatureNames(),
 		Outputs:      1,
@@ -604,7 +671,7 @@ rows:
 		s.Classes = len(enc.Classes)
 		s.ClassNames = slices.Clone(enc.Classes)
 	}
-	return s, rep, nil
+	return s
 }
 
 // targetValue returns the label of row i's (non-missing) target cell.
