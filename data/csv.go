@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -120,26 +121,12 @@ func LoadCSV(path string, x []string, y string, na NAPolicy) (*Set, CSVReport, e
 }
 
 // readCSV is LoadCSV on an open reader; path is used in messages and names.
+// On an error the report holds what was read up to it.
 func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
 	var rep CSVReport
-	if na != NAError && na != NADrop {
-		return nil, rep, fmt.Errorf("data: %s: NA policy %v: reading numeric columns takes error or drop (fill is for tables)", path, na)
+	if err := checkCSVColumns(path, x, y, na); err != nil {
+		return nil, rep, err
 	}
-	if len(x) == 0 {
-		return nil, rep, fmt.Errorf("data: %s: no feature columns given", path)
-	}
-	if y == "" {
-		return nil, rep, fmt.Errorf("data: %s: no target column given", path)
-	}
-	for i, c := range x {
-		if c == y {
-			return nil, rep, fmt.Errorf("data: %s: column %q is both a feature and the target", path, c)
-		}
-		if slices.Contains(x[:i], c) {
-			return nil, rep, fmt.Errorf("data: %s: feature column %q given twice", path, c)
-		}
-	}
-
 	r, header, err := readHeader(path, src) // ragged rows are reported below, with names
 	if err != nil {
 		return nil, rep, err
@@ -147,66 +134,14 @@ func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Se
 	r.ReuseRecord = true // the header, read before, is not reused
 
 	want := append(slices.Clone(x), y)
-	idx := make([]int, len(want))
-	for k, name := range want {
-		i, dup := findColumn(header, name)
-		if dup >= 0 {
-			return nil, rep, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, i+1, dup+1)
-		}
-		if i < 0 {
-			return nil, rep, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
-		}
-		idx[k] = i
+	idx, err := csvColumns(path, header, want)
+	if err != nil {
+		return nil, rep, err
 	}
-
-	nx := len(x)
-	var feats, labels []float64
-	row := make([]float64, len(want))
-	total := 0
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, rep, fmt.Errorf("data: %s: %w", path, err)
-		}
-		total++
-		line, _ := r.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, rep, fmt.Errorf("data: %s: line %d: %d fields but the header has %d columns", path, line, len(rec), len(header))
-		}
-		bad := false
-		for k, i := range idx {
-			cell := strings.TrimSpace(rec[i])
-			v, perr := strconv.ParseFloat(cell, 64)
-			if perr == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
-				row[k] = v
-				continue
-			}
-			if na == NADrop {
-				bad = true
-				break
-			}
-			cl, _ := r.FieldPos(i)
-			what := "is not a number"
-			switch {
-			case isNA(cell):
-				what = "is missing (NA)"
-			case perr == nil:
-				what = "is not finite"
-			}
-			return nil, rep, fmt.Errorf("data: %s: line %d, column %q: %q %s (the NA policy drop skips such rows)", path, cl, want[k], cell, what)
-		}
-		if bad {
-			rep.Dropped++
-			if len(rep.DroppedLines) < 20 {
-				rep.DroppedLines = append(rep.DroppedLines, line)
-			}
-			continue
-		}
-		feats = append(feats, row[:nx]...)
-		labels = append(labels, row[nx])
+	cr := csvRows{path: path, r: r, header: header, want: want, idx: idx, na: na}
+	feats, labels, total, err := cr.read(len(x), &rep)
+	if err != nil {
+		return nil, rep, err
 	}
 	if total == 0 {
 		return nil, rep, fmt.Errorf("data: %s: header only, no data rows", path)
@@ -218,7 +153,7 @@ func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Se
 	set := &Set{
 		Name:         filepath.Base(path),
 		Rows:         rep.Rows,
-		Cols:         nx,
+		Cols:         len(x),
 		Features:     feats,
 		FeatureNames: slices.Clone(x),
 		Outputs:      1,
@@ -227,4 +162,118 @@ func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Se
 		Dropped:      rep.Dropped,
 	}
 	return set, rep, nil
+}
+
+// checkCSVColumns checks the arguments of reading the feature columns x and
+// the target y of the file at path under the NA policy na.
+func checkCSVColumns(path string, x []string, y string, na NAPolicy) error {
+	if na != NAError && na != NADrop {
+		return fmt.Errorf("data: %s: NA policy %v: reading numeric columns takes error or drop (fill is for tables)", path, na)
+	}
+	if len(x) == 0 {
+		return fmt.Errorf("data: %s: no feature columns given", path)
+	}
+	if y == "" {
+		return fmt.Errorf("data: %s: no target column given", path)
+	}
+	for i, c := range x {
+		if c == y {
+			return fmt.Errorf("data: %s: column %q is both a feature and the target", path, c)
+		}
+		if slices.Contains(x[:i], c) {
+			return fmt.Errorf("data: %s: feature column %q given twice", path, c)
+		}
+	}
+	return nil
+}
+
+// csvColumns returns the index in header of each of the columns want; a
+// column missing or named twice is an error.
+func csvColumns(path string, header, want []string) ([]int, error) {
+	idx := make([]int, len(want))
+	for k, name := range want {
+		i, dup := findColumn(header, name)
+		if dup >= 0 {
+			return nil, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, i+1, dup+1)
+		}
+		if i < 0 {
+			return nil, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
+		}
+		idx[k] = i
+	}
+	return idx, nil
+}
+
+// csvRows reads the chosen numeric columns of the data rows of a CSV file.
+type csvRows struct {
+	path   string // for messages
+	r      *csv.Reader
+	header []string
+	// want names the columns read, the features then the target; idx holds
+	// their indexes in the header.
+	want []string
+	idx  []int
+	na   NAPolicy
+}
+
+// read reads the data rows to the end: the first nx numbers of each kept
+// row are its features, the last its label. Rows dropped under NADrop are
+// counted in rep; total counts all the data rows.
+func (cr *csvRows) read(nx int, rep *CSVReport) (feats, labels []float64, total int, err error) {
+	row := make([]float64, len(cr.want))
+	for {
+		rec, err := cr.r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("data: %s: %w", cr.path, err)
+		}
+		total++
+		line, _ := cr.r.FieldPos(0)
+		if len(rec) != len(cr.header) {
+			return nil, nil, 0, fmt.Errorf("data: %s: line %d: %d fields but the header has %d columns", cr.path, line, len(rec), len(cr.header))
+		}
+		ok, err := cr.parse(rec, row)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if !ok {
+			rep.Dropped++
+			if len(rep.DroppedLines) < 20 {
+				rep.DroppedLines = append(rep.DroppedLines, line)
+			}
+			continue
+		}
+		feats = append(feats, row[:nx]...)
+		labels = append(labels, row[nx])
+	}
+	return feats, labels, total, nil
+}
+
+// parse parses the chosen cells of the record rec into row. A cell that is
+// missing or not a finite number is an error naming its line and column,
+// or, under NADrop, makes ok false (the row is to be dropped).
+func (cr *csvRows) parse(rec []string, row []float64) (ok bool, err error) {
+	for k, i := range cr.idx {
+		cell := strings.TrimSpace(rec[i])
+		v, perr := strconv.ParseFloat(cell, 64)
+		if perr == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			row[k] = v
+			continue
+		}
+		if cr.na == NADrop {
+			return false, nil
+		}
+		cl, _ := cr.r.FieldPos(i)
+		what := "is not a number"
+		switch {
+		case isNA(cell):
+			what = "is missing (NA)"
+		case perr == nil:
+			what = "is not finite"
+		}
+		return false, fmt.Errorf("data: %s: line %d, column %q: %q %s (the NA policy drop skips such rows)", cr.path, cl, cr.want[k], cell, what)
+	}
+	return true, nil
 }
