@@ -440,67 +440,100 @@ func runSeed(cfg Config, dev string) Result {
 	var r Result
 	var walls, per, startups, kernels []float64
 	for rep := range cfg.Reps {
-		start := time.Now()
-		b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
-		if err != nil {
-			return Result{Device: dev, Skipped: err.Error()}
+		sr, openErr, err := seedRep(cfg, dev, steps, rep == 0, &r)
+		if openErr != nil {
+			return Result{Device: dev, Skipped: openErr.Error()}
 		}
-		m, err := benchstep.New(b, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows, benchstep.SeedInitSeed)
-		if err != nil {
-			_ = b.Close()
-			return Result{Device: dev, Skipped: err.Error()}
+		if sr.kernelOK {
+			kernels = append(kernels, sr.kernel)
 		}
-		startup := time.Since(start).Seconds()
-		// The first step, synced, sizes the chunks between syncs (see
-		// benchstep.RunChunked); it is part of the timed loop.
-		kt, timed := b.(benchstep.KernelTimer)
-		if timed {
-			kt.ResetKernelTime()
-		}
-		loopStart := time.Now()
-		err = m.Run(1)
-		syncs := 1
-		if err == nil {
-			var n int
-			n, err = m.RunChunked(steps-2, benchstep.PerSync(time.Since(loopStart).Seconds()))
-			syncs += n
-		}
-		loop := time.Since(loopStart).Seconds()
-		if timed && err == nil {
-			if d, ok := kt.KernelTime(); ok {
-				kernels = append(kernels, d.Seconds()/float64(steps-1))
-			}
-		}
-		var loss, acc float64
-		if err == nil {
-			loss, acc, err = m.Final()
-		}
-		wall := time.Since(start).Seconds()
-		if rep == 0 {
-			r = baseResult(dev, b)
-			r.SyncsPerRep = syncs
-			r.Batch, r.FullBatch = m.Batch(), true
-			r.DeviceBytes = m.Bytes()
-			if live, _ := liveBytes(b); live > 0 {
-				r.DeviceBytes = live
-			}
-		}
-		if g, ok := b.(*gpu.Backend); ok {
-			r.GPUPeakBytes = g.Stats().PeakBytes
-		}
-		m.Free()
-		_ = b.Close()
 		if err != nil {
 			r.Skipped = "run failed: " + err.Error()
 			return r
 		}
-		r.FinalLoss, r.FinalAccuracy = loss, acc
-		walls = append(walls, wall)
-		startups = append(startups, startup)
-		per = append(per, loop/float64(steps-1))
+		r.FinalLoss, r.FinalAccuracy = sr.loss, sr.acc
+		walls = append(walls, sr.wall)
+		startups = append(startups, sr.startup)
+		per = append(per, sr.loop/float64(steps-1))
 		cfg.logf("seed preset on %s: %d steps in %.3f s end to end (start-up %.3f s, %s/step), final loss %.6f, accuracy %.3f",
-			dev, steps, wall, startup, Dur(loop/float64(steps-1)), loss, acc)
+			dev, steps, sr.wall, sr.startup, Dur(sr.loop/float64(steps-1)), sr.loss, sr.acc)
 	}
+	seedTimes(&r, steps, walls, per, startups, kernels)
+	return r
+}
+
+// seedRun is what one repetition of the seed preset measured: seconds end
+// to end, of start-up and of the timed loop, the kernel time per step
+// (when kernelOK) and the final loss and accuracy.
+type seedRun struct {
+	wall, startup, loop float64
+	kernel              float64
+	kernelOK            bool
+	loss, acc           float64
+}
+
+// seedRep runs one repetition of the seed preset (steps steps) on dev. On
+// the first repetition (first) it fills r's device, batch and memory
+// fields; on every one, r's GPU peak. An error opening the device or
+// building the model is openErr (r untouched); one of the run itself err.
+func seedRep(cfg Config, dev string, steps int, first bool, r *Result) (sr seedRun, openErr, err error) {
+	start := time.Now()
+	b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
+	if err != nil {
+		return sr, err, nil
+	}
+	m, err := benchstep.New(b, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows, benchstep.SeedInitSeed)
+	if err != nil {
+		_ = b.Close()
+		return sr, err, nil
+	}
+	sr.startup = time.Since(start).Seconds()
+	// The first step, synced, sizes the chunks between syncs (see
+	// benchstep.RunChunked); it is part of the timed loop.
+	kt, timed := b.(benchstep.KernelTimer)
+	if timed {
+		kt.ResetKernelTime()
+	}
+	loopStart := time.Now()
+	err = m.Run(1)
+	syncs := 1
+	if err == nil {
+		var n int
+		n, err = m.RunChunked(steps-2, benchstep.PerSync(time.Since(loopStart).Seconds()))
+		syncs += n
+	}
+	sr.loop = time.Since(loopStart).Seconds()
+	if timed && err == nil {
+		if d, ok := kt.KernelTime(); ok {
+			sr.kernel, sr.kernelOK = d.Seconds()/float64(steps-1), true
+		}
+	}
+	if err == nil {
+		sr.loss, sr.acc, err = m.Final()
+	}
+	sr.wall = time.Since(start).Seconds()
+	if first {
+		*r = baseResult(dev, b)
+		r.SyncsPerRep = syncs
+		r.Batch, r.FullBatch = m.Batch(), true
+		r.DeviceBytes = m.Bytes()
+		if live, _ := liveBytes(b); live > 0 {
+			r.DeviceBytes = live
+		}
+	}
+	if g, ok := b.(*gpu.Backend); ok {
+		r.GPUPeakBytes = g.Stats().PeakBytes
+	}
+	m.Free()
+	_ = b.Close()
+	return sr, nil, err
+}
+
+// seedTimes fills r's timings from the seed preset's repetitions (steps
+// steps each): the medians and quartiles of their seconds per step (per)
+// and, when every repetition has one, of their kernel time per step, and
+// the medians of their seconds end to end and of start-up.
+func seedTimes(r *Result, steps int, walls, per, startups, kernels []float64) {
 	t := benchstep.Timing{Steps: steps, PerStep: per}
 	if len(kernels) == len(per) {
 		t.KernelPerStep, t.KernelMedian = kernels, benchstep.Quantile(sorted(kernels), 0.5)
@@ -508,9 +541,8 @@ func runSeed(cfg Config, dev string) Result {
 	s := sorted(per)
 	t.Min, t.Max = s[0], s[len(s)-1]
 	t.Median, t.Q1, t.Q3 = benchstep.Quantile(s, 0.5), benchstep.Quantile(s, 0.25), benchstep.Quantile(s, 0.75)
-	fill(&r, t, benchstep.SeedSpec().FLOPsPerSample()*float64(r.Batch))
+	fill(r, t, benchstep.SeedSpec().FLOPsPerSample()*float64(r.Batch))
 	r.WallSeconds = benchstep.Quantile(sorted(walls), 0.5)
 	r.StartupSeconds = benchstep.Quantile(sorted(startups), 0.5)
 	r.HostPeakRSSBytes = PeakRSS()
-	return r
 }
