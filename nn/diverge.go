@@ -91,19 +91,22 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // unstable one raises it geometrically.
 const DivergenceFactor = 100
 
-// divergence judges the loss readings of one Train call.
+// divergence judges the loss readings of one Train or SolveLinear call.
 type divergence struct {
 	null    float64 // the loss of the trivial prediction
 	nullWhy string  // what null is
 	ref     float64 // max(first step's loss, null); NaN until known
 	why     string  // what ref is
 	lr      float64
+	// loss names the reading in messages ("mean loss" for Train, "loss"
+	// for SolveLinear), and whyFmt sets why beside ref in them.
+	loss, whyFmt string
 }
 
 // newDivergence prepares the rule for a Train call of m on s (the
 // training rows) at learning rate lr.
 func newDivergence(m *Model, s *Set, lr float64) *divergence {
-	d := &divergence{null: trivialLoss(m, s), ref: math.NaN(), lr: lr}
+	d := &divergence{null: trivialLoss(m, s), ref: math.NaN(), lr: lr, loss: "mean loss", whyFmt: " (%s)"}
 	switch m.Spec.Head {
 	case BinaryHead:
 		d.nullWhy = "ln 2, the loss of a uniform guess"
@@ -113,6 +116,13 @@ func newDivergence(m *Model, s *Set, lr float64) *divergence {
 		d.nullWhy = "the loss of predicting 0, the targets' mean square"
 	}
 	return d
+}
+
+// newLinearDivergence prepares the rule for a SolveLinear call at learning
+// rate lr whose loss at x = 0 is start, the reference from the outset.
+func newLinearDivergence(start, lr float64) *divergence {
+	return &divergence{null: start, nullWhy: "the loss at x = 0", ref: start, why: "the loss at x = 0",
+		lr: lr, loss: "loss", whyFmt: ", %s"}
 }
 
 // trivialLoss is the mean loss of the trivial prediction on s: a uniform
@@ -149,10 +159,10 @@ func (d *divergence) start(first float64) {
 // judge returns what is wrong with a reading's mean loss, or "" if nothing.
 func (d *divergence) judge(mean float64) string {
 	if !finite(mean) {
-		return fmt.Sprintf("mean loss is %v", mean)
+		return fmt.Sprintf("%s is %v", d.loss, mean)
 	}
 	if mean > DivergenceFactor*d.ref {
-		return fmt.Sprintf("mean loss %.6g is more than %d times %.6g (%s)", mean, DivergenceFactor, d.ref, d.why)
+		return fmt.Sprintf("%s %.6g is more than %d times %.6g"+d.whyFmt, d.loss, mean, DivergenceFactor, d.ref, d.why)
 	}
 	return ""
 }
@@ -199,9 +209,10 @@ func (d *divergence) checkWeights(m *Model, epoch int) error {
 	return nil
 }
 
-// diverged is the one place a Train call's *DivergedError is made: what
-// went wrong over the global steps from..to of epoch, at a mean loss of
-// loss (0 when no loss showed it).
+// diverged is the one place a Train or SolveLinear call's *DivergedError
+// is made: what went wrong over the global steps from..to of epoch (0 for
+// SolveLinear's iterations), at a mean loss of loss (0 when no loss showed
+// it).
 func (d *divergence) diverged(epoch, from, to int, what string, loss float64) *DivergedError {
 	return &DivergedError{Epoch: epoch, FromStep: from, ToStep: to, What: what, Loss: loss, LR: d.lr}
 }

@@ -35,12 +35,51 @@ import (
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
 func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []float64, lr float64, iters int, every int, log func(iter int, loss float64)) (x []float64, err error) {
+	flat, err := checkLinear(A, y, lr, iters)
+	if err != nil {
+		return nil, err
+	}
+	a := newAllocator(b)
+	defer a.free()
+	ls, err := newLinearSolver(a, A, y, flat, lr)
+	if err != nil {
+		return nil, err
+	}
+	if every > 0 && log != nil {
+		log(0, ls.div.ref)
+	}
+	done := ctx.Done()
+	for it := 1; it <= iters; it++ {
+		if done != nil {
+			select {
+			case <-done:
+				x, err := ls.readX()
+				if err != nil {
+					return nil, err
+				}
+				return x, fmt.Errorf("nn: SolveLinear stopped after iteration %d: %w", it-1, ctx.Err())
+			default:
+			}
+		}
+		ls.iterate()
+		if every > 0 && (it%every == 0 || it == iters) {
+			if err := ls.log(it, log); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ls.finish(iters)
+}
+
+// checkLinear checks SolveLinear's inputs and returns A's rows laid end to
+// end.
+func checkLinear(A [][]float64, y []float64, lr float64, iters int) (flat []float64, err error) {
 	n := len(A)
 	if n == 0 || len(A[0]) == 0 {
 		return nil, errors.New("nn: SolveLinear: A is empty")
 	}
 	k := len(A[0])
-	flat := make([]float64, 0, n*k)
+	flat = make([]float64, 0, n*k)
 	for i, r := range A {
 		if len(r) != k {
 			return nil, fmt.Errorf("nn: SolveLinear: row %d of A has %d entries, row 0 has %d", i, len(r), k)
@@ -56,127 +95,144 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 	if iters < 1 {
 		return nil, fmt.Errorf("nn: SolveLinear: %d iterations, want at least 1", iters)
 	}
+	return flat, nil
+}
 
-	a := newAllocator(b)
-	defer a.free()
-	aT := a.new(n, k, backend.Float)
-	xT := a.new(k, 1, backend.Float)
-	yT := a.new(n, 1, backend.Float)
-	out := a.new(n, 1, backend.Float)
-	grad := a.new(n, 1, backend.Float)
-	gx := a.new(k, 1, backend.Float)
-	comp := a.new(k, 1, backend.Float) // Kahan compensation of x
-	loss := a.new(1, 1, backend.Float)
+// linearSolver is the state of one SolveLinear call: the system on the
+// host, its tensors on the device and the divergence rule, whose reference
+// is the loss at x = 0.
+type linearSolver struct {
+	b    backend.Backend
+	A    [][]float64
+	y    []float64
+	lr   float64
+	div  *divergence
+	aT   backend.Tensor // A, n×k
+	xT   backend.Tensor // x, k×1
+	yT   backend.Tensor // y, n×1
+	out  backend.Tensor // A·x
+	grad backend.Tensor // the loss gradient 2(A·x−y)/n
+	gx   backend.Tensor // Aᵀ·grad
+	comp backend.Tensor // Kahan compensation of x
+	loss backend.Tensor
+	// lastRead is the last iteration whose x was read and judged.
+	lastRead int
+}
+
+// newLinearSolver allocates the tensors of SolveLinear's system A·x ≈ y
+// (flat is A's rows end to end) with a, writes A and y and sets x = 0.
+func newLinearSolver(a *allocator, A [][]float64, y, flat []float64, lr float64) (*linearSolver, error) {
+	n, k := len(A), len(A[0])
+	ls := &linearSolver{b: a.b, A: A, y: y, lr: lr, div: newLinearDivergence(meanSquare(y), lr)}
+	ls.aT = a.new(n, k, backend.Float)
+	ls.xT = a.new(k, 1, backend.Float)
+	ls.yT = a.new(n, 1, backend.Float)
+	ls.out = a.new(n, 1, backend.Float)
+	ls.grad = a.new(n, 1, backend.Float)
+	ls.gx = a.new(k, 1, backend.Float)
+	ls.comp = a.new(k, 1, backend.Float)
+	ls.loss = a.new(1, 1, backend.Float)
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear on a %dx%d system: %w", n, k, a.err)
 	}
-	if err := b.WriteFloats(aT, flat); err != nil {
+	if err := ls.b.WriteFloats(ls.aT, flat); err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear: writing A: %w", err)
 	}
-	if err := b.WriteFloats(yT, y); err != nil {
+	if err := ls.b.WriteFloats(ls.yT, y); err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear: writing y: %w", err)
 	}
-	b.Fill(xT, 0)
-	b.Fill(comp, 0)
+	ls.b.Fill(ls.xT, 0)
+	ls.b.Fill(ls.comp, 0)
+	return ls, nil
+}
 
-	// readX returns the compensated solution x − c.
-	readX := func() ([]float64, error) {
-		x, err := b.ReadFloats(xT)
-		if err != nil {
-			return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
-		}
-		c, err := b.ReadFloats(comp)
-		if err != nil {
-			return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
-		}
-		for i := range x {
-			x[i] -= c[i]
-		}
-		return x, nil
-	}
-	// lossOf is mean((A·x − y)²) in float64 on the host.
-	lossOf := func(xs []float64) float64 {
-		sum := 0.0
-		for i, row := range A {
-			r := -y[i]
-			for j, v := range row {
-				r += v * xs[j]
-			}
-			sum += r * r
-		}
-		return sum / float64(n)
-	}
-	// The loss at x = 0 is the divergence rule's reference (see
-	// DivergenceFactor): a stable gradient descent never rises above it.
-	start := 0.0
+// meanSquare is mean(y²), the loss at x = 0 (see DivergenceFactor): sum,
+// then divide, as numpy's mean does.
+func meanSquare(y []float64) float64 {
+	sum := 0.0
 	for _, v := range y {
-		start += v * v
+		sum += v * v
 	}
-	start /= float64(n) // sum, then divide, as numpy's mean does
-	diverged := func(loss float64, from, to int) error {
-		what := ""
-		switch {
-		case !finite(loss):
-			what = fmt.Sprintf("loss is %v", loss)
-		case loss > DivergenceFactor*start:
-			what = fmt.Sprintf("loss %.6g is more than %d times %.6g, the loss at x = 0", loss, DivergenceFactor, start)
-		default:
-			return nil
-		}
-		return &DivergedError{FromStep: from, ToStep: to, What: what, Loss: loss, LR: lr}
+	return sum / float64(len(y))
+}
+
+// iterate records one iteration: A·x, the loss gradient, Aᵀ·grad and the
+// compensated SGD step.
+func (ls *linearSolver) iterate() {
+	b := ls.b
+	b.MatMul(ls.out, ls.aT, ls.xT, false, false)
+	b.LossGrad(ls.loss, ls.grad, ls.out, ls.yT, backend.MeanSquaredError)
+	b.MatMul(ls.gx, ls.aT, ls.grad, true, false)
+	b.SGDCompensated(ls.xT, ls.gx, ls.comp, ls.lr)
+}
+
+// log reads x after iteration it, judges its loss by the divergence rule
+// over the iterations since the last reading and passes it to log (which
+// may be nil).
+func (ls *linearSolver) log(it int, log func(iter int, loss float64)) error {
+	xs, err := ls.readX()
+	if err != nil {
+		return fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
 	}
-	if every > 0 && log != nil {
-		log(0, start)
+	mean := ls.lossOf(xs)
+	if err := ls.div.check(mean, 0, ls.lastRead+1, it); err != nil {
+		return err
 	}
-	lastRead := 0
-	done := ctx.Done()
-	for it := 1; it <= iters; it++ {
-		if done != nil {
-			select {
-			case <-done:
-				x, err := readX()
-				if err != nil {
-					return nil, err
-				}
-				return x, fmt.Errorf("nn: SolveLinear stopped after iteration %d: %w", it-1, ctx.Err())
-			default:
-			}
-		}
-		logNow := every > 0 && (it%every == 0 || it == iters)
-		b.MatMul(out, aT, xT, false, false)
-		b.LossGrad(loss, grad, out, yT, backend.MeanSquaredError)
-		b.MatMul(gx, aT, grad, true, false)
-		b.SGDCompensated(xT, gx, comp, lr)
-		if logNow {
-			xs, err := readX()
-			if err != nil {
-				return nil, fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
-			}
-			mean := lossOf(xs)
-			if err := diverged(mean, lastRead+1, it); err != nil {
-				return nil, err
-			}
-			lastRead = it
-			if log != nil {
-				log(it, mean)
-			}
-		}
+	ls.lastRead = it
+	if log != nil {
+		log(it, mean)
 	}
-	x, err = readX()
+	return nil
+}
+
+// finish reads x after the last of iters iterations and judges it: a
+// non-finite entry, or (when no reading judged the last iteration) its
+// loss, is a *DivergedError.
+func (ls *linearSolver) finish(iters int) ([]float64, error) {
+	x, err := ls.readX()
 	if err != nil {
 		return nil, err
 	}
 	for i, v := range x {
 		if !finite(v) {
-			return nil, &DivergedError{FromStep: lastRead + 1, ToStep: iters, What: fmt.Sprintf("x[%d] is %v", i, v), LR: lr}
+			return nil, ls.div.diverged(0, ls.lastRead+1, iters, fmt.Sprintf("x[%d] is %v", i, v), 0)
 		}
 	}
-	if lastRead < iters { // not judged yet: every is 0
-		if err := diverged(lossOf(x), lastRead+1, iters); err != nil {
+	if ls.lastRead < iters { // not judged yet: every is 0
+		if err := ls.div.check(ls.lossOf(x), 0, ls.lastRead+1, iters); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
+}
+
+// readX returns the compensated solution x − c.
+func (ls *linearSolver) readX() ([]float64, error) {
+	x, err := ls.b.ReadFloats(ls.xT)
+	if err != nil {
+		return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+	}
+	c, err := ls.b.ReadFloats(ls.comp)
+	if err != nil {
+		return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+	}
+	for i := range x {
+		x[i] -= c[i]
+	}
+	return x, nil
+}
+
+// lossOf is mean((A·x − y)²) in float64 on the host.
+func (ls *linearSolver) lossOf(xs []float64) float64 {
+	sum := 0.0
+	for i, row := range ls.A {
+		r := -ls.y[i]
+		for j, v := range row {
+			r += v * xs[j]
+		}
+		sum += r * r
+	}
+	return sum / float64(len(ls.A))
 }
 
 // RegressConfig configures Regress.

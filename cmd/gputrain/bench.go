@@ -93,15 +93,21 @@ func runBench(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	return writeBench(e, rep, *asJSON, csvOut, plotOut)
+}
+
+// writeBench prints rep on stdout (as JSON with asJSON, else as the
+// table) and writes csvOut and plotOut where they are asked for. An output
+// that cannot be written where asked goes to a fallback path; the
+// measurements are not lost.
+func writeBench(e *env, rep *benchrun.Report, asJSON bool, csvOut, plotOut output) error {
+	if asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(rep); err != nil {
 			return err
 		}
 	} else if err := benchrun.WriteTable(e.stdout, rep); err != nil {
 		return err
 	}
-	// An output that cannot be written where asked goes to a fallback
-	// path; the measurements are not lost.
 	var rescued []error
 	for _, o := range []struct {
 		out   output

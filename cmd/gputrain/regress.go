@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
+	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
 )
@@ -85,8 +87,19 @@ func runRegress(e *env, args []string) error {
 		return flagDivergence(err)
 	}
 	defer r.Model.Free()
-	info := b.Info()
-	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: *yFlag,
+	res := newRegressResult(b.Info(), xs, *yFlag, rep, r)
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	printRegression(e.stdout, res, r)
+	return nil
+}
+
+// newRegressResult is regress's result: the fit r of column y on columns
+// xs (rep says how many rows were read and dropped) on the device info
+// describes.
+func newRegressResult(info backend.Info, xs []string, y string, rep data.CSVReport, r *nn.Regression) regressResult {
+	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: y,
 		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, MSE: r.MSE}
 	if !math.IsInf(r.ExactCond, 0) {
 		res.ConditionNumber = &r.ExactCond
@@ -99,23 +112,25 @@ func runRegress(e *env, args []string) error {
 		res.ClosedFormNote = fmt.Sprintf("not reported: the standardised design's condition number is %.3g, above %.0e: the features are nearly collinear, so their coefficients are not determined one by one (the fit is); leave out one of the collinear columns",
 			r.ExactCond, nn.MaxCondition)
 	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+	return res
+}
+
+// printRegression writes regress's text output to w: the fit r as an
+// equation, the closed form (or why it is not reported) and the errors.
+func printRegression(w io.Writer, res regressResult, r *nn.Regression) {
+	if res.Dropped > 0 {
+		fmt.Fprintf(w, "dropped %d rows with NA or non-numeric cells\n", res.Dropped)
 	}
-	if rep.Dropped > 0 {
-		fmt.Fprintf(e.stdout, "dropped %d rows with NA or non-numeric cells\n", rep.Dropped)
-	}
-	fmt.Fprintf(e.stdout, "%d rows; %s ≈ ", rep.Rows, *yFlag)
+	fmt.Fprintf(w, "%d rows; %s ≈ ", res.Rows, res.Y)
 	for i, c := range r.Coef {
-		fmt.Fprintf(e.stdout, "%.6g·%s + ", c, xs[i])
+		fmt.Fprintf(w, "%.6g·%s + ", c, res.X[i])
 	}
-	fmt.Fprintf(e.stdout, "%.6g\n", r.Intercept)
+	fmt.Fprintf(w, "%.6g\n", r.Intercept)
 	if res.ClosedForm == nil {
-		fmt.Fprintf(e.stdout, "closed-form least squares: %s\n", res.ClosedFormNote)
-		fmt.Fprintf(e.stdout, "mean squared error: %.6g (root: %.6g)\n", r.MSE, sqrt(r.MSE))
-		return nil
+		fmt.Fprintf(w, "closed-form least squares: %s\n", res.ClosedFormNote)
+		fmt.Fprintf(w, "mean squared error: %.6g (root: %.6g)\n", r.MSE, sqrt(r.MSE))
+		return
 	}
-	fmt.Fprintf(e.stdout, "closed-form least squares: coefficients %s, intercept %.6g (condition number %.3g)\n", vec(r.ExactCoef), r.ExactIntercept, r.ExactCond)
-	fmt.Fprintf(e.stdout, "mean squared error: %.6g (root: %.6g); closed form: %.6g\n", r.MSE, sqrt(r.MSE), r.ExactMSE)
-	return nil
+	fmt.Fprintf(w, "closed-form least squares: coefficients %s, intercept %.6g (condition number %.3g)\n", vec(r.ExactCoef), r.ExactIntercept, r.ExactCond)
+	fmt.Fprintf(w, "mean squared error: %.6g (root: %.6g); closed form: %.6g\n", r.MSE, sqrt(r.MSE), r.ExactMSE)
 }

@@ -59,23 +59,8 @@ func runSolve(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-	} else {
-		for i, row := range strings.Split(*aFlag, ";") {
-			r, err := parseFloats("a", row)
-			if err != nil {
-				return err
-			}
-			if len(A) > 0 && len(r) != len(A[0]) {
-				return usagef("--a: row %d has %d values, row 1 has %d", i+1, len(r), len(A[0]))
-			}
-			A = append(A, r)
-		}
-		if y, err = parseFloats("y", *yFlag); err != nil {
-			return err
-		}
-		if len(y) != len(A) {
-			return usagef("--y has %d values for the %d rows of --a", len(y), len(A))
-		}
+	} else if A, y, err = parseSystem(*aFlag, *yFlag); err != nil {
+		return err
 	}
 	b, why, err := openDevice(*device, false)
 	if err != nil {
@@ -108,6 +93,28 @@ func runSolve(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "x   = %s\nA·x = %s\ny   = %s\n", vec(res.X), vec(res.AX), vec(y))
 	return nil
+}
+
+// parseSystem parses solve's --a (rows separated by ';', values by ',')
+// and --y flags into the system A·x ≈ y.
+func parseSystem(aFlag, yFlag string) (A [][]float64, y []float64, err error) {
+	for i, row := range strings.Split(aFlag, ";") {
+		r, err := parseFloats("a", row)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(A) > 0 && len(r) != len(A[0]) {
+			return nil, nil, usagef("--a: row %d has %d values, row 1 has %d", i+1, len(r), len(A[0]))
+		}
+		A = append(A, r)
+	}
+	if y, err = parseFloats("y", yFlag); err != nil {
+		return nil, nil, err
+	}
+	if len(y) != len(A) {
+		return nil, nil, usagef("--y has %d values for the %d rows of --a", len(y), len(A))
+	}
+	return A, y, nil
 }
 
 func vec(v []float64) string {

@@ -400,76 +400,104 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	if err != nil {
 		return err
 	}
-	// probs returns the class probabilities of an encoded row.
-	probs := func(k int) []float64 {
-		o := pred.Outputs[k]
-		if m.Spec.Head == nn.BinaryHead {
-			return []float64{1 - o[0], o[0]}
-		}
-		return o
-	}
-	byRow := make([]int, tbl.Rows()) // encoded row of each input row, or -1
-	for i := range byRow {
-		byRow[i] = -1
-	}
-	for k, i := range rep.Kept {
-		byRow[i] = k
-	}
+	tp := newTablePredictions(enc, m.Spec.Head, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
-		rows := make([]tablePrediction, tbl.Rows())
-		for i, k := range byRow {
-			rows[i].Row = i + 1
-			switch {
-			case k < 0:
-			case enc.Task == data.TaskClassify:
-				rows[i].Predicted = enc.Classes[pred.Classes[k]]
-				rows[i].Probabilities = map[string]float64{}
-				for c, p := range probs(k) {
-					rows[i].Probabilities[enc.Classes[c]] = p
-				}
-			default:
-				rows[i].Predicted = pred.Outputs[k][0]
-			}
-		}
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": rows})
-	}
-	write := func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		header := []string{"row", enc.Target}
-		for _, c := range enc.Classes {
-			header = append(header, "p("+c+")")
-		}
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		rec := make([]string, len(header))
-		for i, k := range byRow {
-			clear(rec)
-			rec[0] = strconv.Itoa(i + 1)
-			switch {
-			case k < 0:
-			case enc.Task == data.TaskClassify:
-				rec[1] = enc.Classes[pred.Classes[k]]
-				for c, p := range probs(k) {
-					rec[2+c] = strconv.FormatFloat(p, 'f', 6, 64)
-				}
-			default:
-				rec[1] = strconv.FormatFloat(pred.Outputs[k][0], 'g', 10, 64)
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
 	}
 	if out.path == "" {
-		return write(e.stdout)
+		return tp.writeCSV(e.stdout)
 	}
-	p, err := writeOutput(out, writeFile(write))
+	p, err := writeOutput(out, writeFile(tp.writeCSV))
 	if p == "" {
 		return fmt.Errorf("writing predictions: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "predictions for %d rows written to %s\n", tbl.Rows(), p)
 	return err
+}
+
+// tablePredictions are predict --csv's predictions, by row of the table.
+type tablePredictions struct {
+	enc  *data.TableEncoder
+	head nn.Head
+	pred nn.Predictions
+	// byRow is the encoded row of each input row, or -1.
+	byRow []int
+}
+
+// newTablePredictions lays out pred, the predictions of a model with head
+// head for the rows of a table of rows rows that enc kept (kept holds each
+// encoded row's row in the table).
+func newTablePredictions(enc *data.TableEncoder, head nn.Head, pred nn.Predictions, rows int, kept []int) *tablePredictions {
+	byRow := make([]int, rows)
+	for i := range byRow {
+		byRow[i] = -1
+	}
+	for k, i := range kept {
+		byRow[i] = k
+	}
+	return &tablePredictions{enc: enc, head: head, pred: pred, byRow: byRow}
+}
+
+// probs returns the class probabilities of an encoded row.
+func (tp *tablePredictions) probs(k int) []float64 {
+	o := tp.pred.Outputs[k]
+	if tp.head == nn.BinaryHead {
+		return []float64{1 - o[0], o[0]}
+	}
+	return o
+}
+
+// rows returns the predictions as predict --csv --json gives them.
+func (tp *tablePredictions) rows() []tablePrediction {
+	enc, pred := tp.enc, tp.pred
+	rows := make([]tablePrediction, len(tp.byRow))
+	for i, k := range tp.byRow {
+		rows[i].Row = i + 1
+		switch {
+		case k < 0:
+		case enc.Task == data.TaskClassify:
+			rows[i].Predicted = enc.Classes[pred.Classes[k]]
+			rows[i].Probabilities = map[string]float64{}
+			for c, p := range tp.probs(k) {
+				rows[i].Probabilities[enc.Classes[c]] = p
+			}
+		default:
+			rows[i].Predicted = pred.Outputs[k][0]
+		}
+	}
+	return rows
+}
+
+// writeCSV writes the predictions to w as CSV: the row, the prediction
+// and, for a classifier, each class's probability.
+func (tp *tablePredictions) writeCSV(w io.Writer) error {
+	enc, pred := tp.enc, tp.pred
+	cw := csv.NewWriter(w)
+	header := []string{"row", enc.Target}
+	for _, c := range enc.Classes {
+		header = append(header, "p("+c+")")
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	rec := make([]string, len(header))
+	for i, k := range tp.byRow {
+		clear(rec)
+		rec[0] = strconv.Itoa(i + 1)
+		switch {
+		case k < 0:
+		case enc.Task == data.TaskClassify:
+			rec[1] = enc.Classes[pred.Classes[k]]
+			for c, p := range tp.probs(k) {
+				rec[2+c] = strconv.FormatFloat(p, 'f', 6, 64)
+			}
+		default:
+			rec[1] = strconv.FormatFloat(pred.Outputs[k][0], 'g', 10, 64)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

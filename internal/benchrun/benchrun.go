@@ -174,13 +174,42 @@ func (c *Config) logf(format string, args ...any) {
 // batch on it become skipped results with a note; Run returns an error only
 // when the context is cancelled or Config.Verify fails.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	cfg.Reps = max(cfg.Reps, 1)
-	if cfg.RepTarget <= 0 {
-		cfg.RepTarget = 250 * time.Millisecond
+	cfg.setDefaults()
+	rep := newReport(cfg)
+	seen := map[string]string{}
+	for _, dev := range cfg.Devices {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		var err error
+		if cfg.Preset == "seed" {
+			err = seedDevice(rep, cfg, dev)
+		} else {
+			err = sweepDevice(ctx, rep, cfg, dev, seen)
+		}
+		if err != nil {
+			return rep, err
+		}
 	}
-	if cfg.MaxSteps <= 0 {
-		cfg.MaxSteps = 1000
+	if len(rep.Autotune) == 0 {
+		rep.Autotune = nil
 	}
+	return rep, nil
+}
+
+// setDefaults fills the zero Reps, RepTarget and MaxSteps.
+func (c *Config) setDefaults() {
+	c.Reps = max(c.Reps, 1)
+	if c.RepTarget <= 0 {
+		c.RepTarget = 250 * time.Millisecond
+	}
+	if c.MaxSteps <= 0 {
+		c.MaxSteps = 1000
+	}
+}
+
+// newReport returns the report of cfg, with no results yet.
+func newReport(cfg Config) *Report {
 	rep := &Report{Preset: cfg.Preset, Machine: HostMachine(), Autotune: map[string][]string{}}
 	if cfg.Preset == "seed" {
 		rep.Workload = benchstep.SeedSpec().String() + ", full batch"
@@ -189,81 +218,96 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Workload = cfg.Spec.String()
 		rep.Data = cfg.DataName
 	}
-	seen := map[string]string{}
-	for _, dev := range cfg.Devices {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-		if cfg.Preset == "seed" {
-			if err := verifySeparately(cfg, dev); err != nil {
-				return rep, err
-			}
-			r := runSeed(cfg, dev)
-			rep.Results = append(rep.Results, r)
-			if r.Skipped != "" {
-				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s", dev, r.Skipped))
-			}
-			continue
-		}
-		b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
-		if err != nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s: skipped: %v", dev, err))
-			rep.Results = append(rep.Results, Result{Device: dev, Skipped: err.Error()})
-			continue
-		}
-		info := b.Info()
-		if prev, ok := seen[info.String()]; ok {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s is the same backend as --device %s (%s): not measured twice", dev, prev, info))
+	return rep
+}
+
+// seedDevice adds the seed preset's result on dev to rep (a note too when
+// it was skipped). Its error is cfg.Verify's.
+func seedDevice(rep *Report, cfg Config, dev string) error {
+	if err := verifySeparately(cfg, dev); err != nil {
+		return err
+	}
+	r := runSeed(cfg, dev)
+	rep.Results = append(rep.Results, r)
+	if r.Skipped != "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s", dev, r.Skipped))
+	}
+	return nil
+}
+
+// sweepDevice adds the batch sweep's results on dev to rep: skipped when
+// dev does not open, left out with a note when it is the same backend as
+// an earlier device (seen maps a backend's description to the first
+// device that named it). Its error is ctx's or cfg.Verify's.
+func sweepDevice(ctx context.Context, rep *Report, cfg Config, dev string, seen map[string]string) error {
+	b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
+	if err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s: skipped: %v", dev, err))
+		rep.Results = append(rep.Results, Result{Device: dev, Skipped: err.Error()})
+		return nil
+	}
+	info := b.Info()
+	if prev, ok := seen[info.String()]; ok {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("--device %s is the same backend as --device %s (%s): not measured twice", dev, prev, info))
+		_ = b.Close()
+		return nil
+	}
+	seen[info.String()] = dev
+	cfg.logf("device %s: %s", dev, info)
+	if cfg.Verify != nil {
+		if err := cfg.Verify(b); err != nil {
 			_ = b.Close()
-			continue
-		}
-		seen[info.String()] = dev
-		cfg.logf("device %s: %s", dev, info)
-		if cfg.Verify != nil {
-			if err := cfg.Verify(b); err != nil {
-				_ = b.Close()
-				return rep, err
-			}
-		}
-		lastBatch, lastStep := 0, 0.0
-		for _, batch := range cfg.Batches {
-			if err := ctx.Err(); err != nil {
-				_ = b.Close()
-				return rep, err
-			}
-			var r Result
-			if pred := lastStep * float64(batch) / float64(max(lastBatch, 1)); info.Kind == "gpu" && lastBatch > 0 && pred > MaxGPUStepSeconds {
-				r = baseResult(dev, b)
-				r.Batch = batch
-				r.Skipped = fmt.Sprintf("one step would take about %.1f s (scaled from batch %d); wgpu's blocking poll in binding v0.23.0 gives up after 5 s and the process then crashes, so steps over %.1f s are not run", pred, lastBatch, MaxGPUStepSeconds)
-			} else {
-				r = measureOne(cfg, b, dev, batch)
-			}
-			if r.Skipped == "" {
-				lastBatch, lastStep = r.Batch, r.StepSecondsMedian
-			}
-			if r.Skipped != "" {
-				rep.Notes = append(rep.Notes, fmt.Sprintf("%s batch %d: skipped: %s", dev, batch, r.Skipped))
-				cfg.logf("  batch %6d: skipped: %s", batch, r.Skipped)
-			} else {
-				cfg.logf("  batch %6d: %s/step (%d steps x %d reps), %.0f samples/s, %.2f GFLOP/s, kernel %s",
-					batch, Dur(r.StepSecondsMedian), r.Steps, r.Reps, r.SamplesPerSecond, r.GFLOPS, kernel(r))
-			}
-			rep.Results = append(rep.Results, r)
-		}
-		if g, ok := b.(*gpu.Backend); ok {
-			if log := g.TuneLog(); len(log) > 0 {
-				rep.Autotune[dev] = log
-			}
-		}
-		if err := b.Close(); err != nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: close: %v", dev, err))
+			return err
 		}
 	}
-	if len(rep.Autotune) == 0 {
-		rep.Autotune = nil
+	lastBatch, lastStep := 0, 0.0
+	for _, batch := range cfg.Batches {
+		if err := ctx.Err(); err != nil {
+			_ = b.Close()
+			return err
+		}
+		r := sweepBatch(cfg, b, dev, batch, lastBatch, lastStep)
+		if r.Skipped == "" {
+			lastBatch, lastStep = r.Batch, r.StepSecondsMedian
+		}
+		addBatch(rep, cfg, dev, batch, r)
 	}
-	return rep, nil
+	if g, ok := b.(*gpu.Backend); ok {
+		if log := g.TuneLog(); len(log) > 0 {
+			rep.Autotune[dev] = log
+		}
+	}
+	if err := b.Close(); err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: close: %v", dev, err))
+	}
+	return nil
+}
+
+// sweepBatch measures batch on b (device dev), or skips it on a GPU when
+// its step, scaled from the last measured one (lastStep seconds at
+// lastBatch; lastBatch 0 when there is none), would exceed
+// MaxGPUStepSeconds.
+func sweepBatch(cfg Config, b backend.Backend, dev string, batch, lastBatch int, lastStep float64) Result {
+	if pred := lastStep * float64(batch) / float64(max(lastBatch, 1)); b.Info().Kind == "gpu" && lastBatch > 0 && pred > MaxGPUStepSeconds {
+		r := baseResult(dev, b)
+		r.Batch = batch
+		r.Skipped = fmt.Sprintf("one step would take about %.1f s (scaled from batch %d); wgpu's blocking poll in binding v0.23.0 gives up after 5 s and the process then crashes, so steps over %.1f s are not run", pred, lastBatch, MaxGPUStepSeconds)
+		return r
+	}
+	return measureOne(cfg, b, dev, batch)
+}
+
+// addBatch adds r, the result of batch on dev, to rep (a note too when it
+// was skipped) and logs it.
+func addBatch(rep *Report, cfg Config, dev string, batch int, r Result) {
+	if r.Skipped != "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s batch %d: skipped: %s", dev, batch, r.Skipped))
+		cfg.logf("  batch %6d: skipped: %s", batch, r.Skipped)
+	} else {
+		cfg.logf("  batch %6d: %s/step (%d steps x %d reps), %.0f samples/s, %.2f GFLOP/s, kernel %s",
+			batch, Dur(r.StepSecondsMedian), r.Steps, r.Reps, r.SamplesPerSecond, r.GFLOPS, kernel(r))
+	}
+	rep.Results = append(rep.Results, r)
 }
 
 // verifySeparately runs cfg.Verify on a backend of its own for dev, for
@@ -396,67 +440,100 @@ func runSeed(cfg Config, dev string) Result {
 	var r Result
 	var walls, per, startups, kernels []float64
 	for rep := range cfg.Reps {
-		start := time.Now()
-		b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
-		if err != nil {
-			return Result{Device: dev, Skipped: err.Error()}
+		sr, openErr, err := seedRep(cfg, dev, steps, rep == 0, &r)
+		if openErr != nil {
+			return Result{Device: dev, Skipped: openErr.Error()}
 		}
-		m, err := benchstep.New(b, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows, benchstep.SeedInitSeed)
-		if err != nil {
-			_ = b.Close()
-			return Result{Device: dev, Skipped: err.Error()}
+		if sr.kernelOK {
+			kernels = append(kernels, sr.kernel)
 		}
-		startup := time.Since(start).Seconds()
-		// The first step, synced, sizes the chunks between syncs (see
-		// benchstep.RunChunked); it is part of the timed loop.
-		kt, timed := b.(benchstep.KernelTimer)
-		if timed {
-			kt.ResetKernelTime()
-		}
-		loopStart := time.Now()
-		err = m.Run(1)
-		syncs := 1
-		if err == nil {
-			var n int
-			n, err = m.RunChunked(steps-2, benchstep.PerSync(time.Since(loopStart).Seconds()))
-			syncs += n
-		}
-		loop := time.Since(loopStart).Seconds()
-		if timed && err == nil {
-			if d, ok := kt.KernelTime(); ok {
-				kernels = append(kernels, d.Seconds()/float64(steps-1))
-			}
-		}
-		var loss, acc float64
-		if err == nil {
-			loss, acc, err = m.Final()
-		}
-		wall := time.Since(start).Seconds()
-		if rep == 0 {
-			r = baseResult(dev, b)
-			r.SyncsPerRep = syncs
-			r.Batch, r.FullBatch = m.Batch(), true
-			r.DeviceBytes = m.Bytes()
-			if live, _ := liveBytes(b); live > 0 {
-				r.DeviceBytes = live
-			}
-		}
-		if g, ok := b.(*gpu.Backend); ok {
-			r.GPUPeakBytes = g.Stats().PeakBytes
-		}
-		m.Free()
-		_ = b.Close()
 		if err != nil {
 			r.Skipped = "run failed: " + err.Error()
 			return r
 		}
-		r.FinalLoss, r.FinalAccuracy = loss, acc
-		walls = append(walls, wall)
-		startups = append(startups, startup)
-		per = append(per, loop/float64(steps-1))
+		r.FinalLoss, r.FinalAccuracy = sr.loss, sr.acc
+		walls = append(walls, sr.wall)
+		startups = append(startups, sr.startup)
+		per = append(per, sr.loop/float64(steps-1))
 		cfg.logf("seed preset on %s: %d steps in %.3f s end to end (start-up %.3f s, %s/step), final loss %.6f, accuracy %.3f",
-			dev, steps, wall, startup, Dur(loop/float64(steps-1)), loss, acc)
+			dev, steps, sr.wall, sr.startup, Dur(sr.loop/float64(steps-1)), sr.loss, sr.acc)
 	}
+	seedTimes(&r, steps, walls, per, startups, kernels)
+	return r
+}
+
+// seedRun is what one repetition of the seed preset measured: seconds end
+// to end, of start-up and of the timed loop, the kernel time per step
+// (when kernelOK) and the final loss and accuracy.
+type seedRun struct {
+	wall, startup, loop float64
+	kernel              float64
+	kernelOK            bool
+	loss, acc           float64
+}
+
+// seedRep runs one repetition of the seed preset (steps steps) on dev. On
+// the first repetition (first) it fills r's device, batch and memory
+// fields; on every one, r's GPU peak. An error opening the device or
+// building the model is openErr (r untouched); one of the run itself err.
+func seedRep(cfg Config, dev string, steps int, first bool, r *Result) (sr seedRun, openErr, err error) {
+	start := time.Now()
+	b, err := Open(dev, cfg.Autotune, cfg.Timestamps)
+	if err != nil {
+		return sr, err, nil
+	}
+	m, err := benchstep.New(b, benchstep.SeedSpec(), benchstep.SeedData(), benchstep.SeedRows, benchstep.SeedInitSeed)
+	if err != nil {
+		_ = b.Close()
+		return sr, err, nil
+	}
+	sr.startup = time.Since(start).Seconds()
+	// The first step, synced, sizes the chunks between syncs (see
+	// benchstep.RunChunked); it is part of the timed loop.
+	kt, timed := b.(benchstep.KernelTimer)
+	if timed {
+		kt.ResetKernelTime()
+	}
+	loopStart := time.Now()
+	err = m.Run(1)
+	syncs := 1
+	if err == nil {
+		var n int
+		n, err = m.RunChunked(steps-2, benchstep.PerSync(time.Since(loopStart).Seconds()))
+		syncs += n
+	}
+	sr.loop = time.Since(loopStart).Seconds()
+	if timed && err == nil {
+		if d, ok := kt.KernelTime(); ok {
+			sr.kernel, sr.kernelOK = d.Seconds()/float64(steps-1), true
+		}
+	}
+	if err == nil {
+		sr.loss, sr.acc, err = m.Final()
+	}
+	sr.wall = time.Since(start).Seconds()
+	if first {
+		*r = baseResult(dev, b)
+		r.SyncsPerRep = syncs
+		r.Batch, r.FullBatch = m.Batch(), true
+		r.DeviceBytes = m.Bytes()
+		if live, _ := liveBytes(b); live > 0 {
+			r.DeviceBytes = live
+		}
+	}
+	if g, ok := b.(*gpu.Backend); ok {
+		r.GPUPeakBytes = g.Stats().PeakBytes
+	}
+	m.Free()
+	_ = b.Close()
+	return sr, nil, err
+}
+
+// seedTimes fills r's timings from the seed preset's repetitions (steps
+// steps each): the medians and quartiles of their seconds per step (per)
+// and, when every repetition has one, of their kernel time per step, and
+// the medians of their seconds end to end and of start-up.
+func seedTimes(r *Result, steps int, walls, per, startups, kernels []float64) {
 	t := benchstep.Timing{Steps: steps, PerStep: per}
 	if len(kernels) == len(per) {
 		t.KernelPerStep, t.KernelMedian = kernels, benchstep.Quantile(sorted(kernels), 0.5)
@@ -464,9 +541,8 @@ func runSeed(cfg Config, dev string) Result {
 	s := sorted(per)
 	t.Min, t.Max = s[0], s[len(s)-1]
 	t.Median, t.Q1, t.Q3 = benchstep.Quantile(s, 0.5), benchstep.Quantile(s, 0.25), benchstep.Quantile(s, 0.75)
-	fill(&r, t, benchstep.SeedSpec().FLOPsPerSample()*float64(r.Batch))
+	fill(r, t, benchstep.SeedSpec().FLOPsPerSample()*float64(r.Batch))
 	r.WallSeconds = benchstep.Quantile(sorted(walls), 0.5)
 	r.StartupSeconds = benchstep.Quantile(sorted(startups), 0.5)
 	r.HostPeakRSSBytes = PeakRSS()
-	return r
 }
