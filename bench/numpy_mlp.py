@@ -10,7 +10,7 @@ with --dtype float32.
   python3 bench/numpy_mlp.py --sizes 784,128,64,10 --batch 512 --steps 50 --reps 5
 
 With --preset seed the data and initial weights are generated with the same
-splitmix64 generator and rule as internal/benchstep (SeedData; the Xavier
+splitmix64 generator and rule as bench/benchstep (SeedData; the Xavier
 weights that nn.InitParamsFrom draws from benchstep.Source(RNG(1))), so the
 final loss must match `gputrain bench --preset seed --device cpu` to ~1e-9.
 Prints one JSON object.

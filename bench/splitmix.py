@@ -1,6 +1,6 @@
 """The deterministic generator shared by the peers and gputrain's benchmarks.
 
-splitmix64, bit for bit as internal/benchstep's RNG, so that numpy, PyTorch and
+splitmix64, bit for bit as bench/benchstep's RNG, so that numpy, PyTorch and
 gputrain start the seed preset from the same data and weights.
 """
 

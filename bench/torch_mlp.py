@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer of `gputrain bench`, for a machine with a GPU.
 
-The identical model and schedule as internal/benchstep: a 784-128-64-10 sigmoid
+The identical model and schedule as bench/benchstep: a 784-128-64-10 sigmoid
 MLP (last layer linear), softmax cross-entropy (mean over the batch), plain
 SGD (lr 0.01), data resident on the device (10000 rows of random pixels, bytes
 scaled by 1/255 as each batch is gathered from a resident index tensor),

@@ -46,20 +46,6 @@ func sigmoidRow(row, bias []float64) {
 	}
 }
 
-// Activate returns act(z). An unknown activation is treated as Identity
-// (the backend operations reject it before calling Activate).
-func Activate(act backend.Activation, z float64) float64 {
-	switch act {
-	case backend.Sigmoid:
-		return Sigmoid(z)
-	case backend.ReLU:
-		return math.Max(z, 0)
-	case backend.Tanh:
-		return math.Tanh(z)
-	}
-	return z
-}
-
 // Derivative returns act'(z) computed from the output y = act(z): y(1-y)
 // for sigmoid, 1-y² for tanh, 1 for y > 0 else 0 for relu, and 1 for
 // identity.

@@ -3,8 +3,8 @@ package cpuref_test
 import (
 	"testing"
 
+	"github.com/gputrain/gputrain/bench/benchstep/benchtest"
 	"github.com/gputrain/gputrain/cpuref"
-	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
 )
 
 // Kernel benchmarks on the float64 CPU reference (the --device cpu backend),

@@ -114,8 +114,6 @@ type Split struct {
 	Source string
 }
 
-// IsImage reports whether s holds pixel data.
-func (s *Set) IsImage() bool { return s.Pixels != nil }
 
 // PixelScale returns the factor that maps a pixel to its feature value,
 // 1/PixelMax: 1/255 for 8-bit images (PixelMax 0 or 255), 1/16 for the UCI

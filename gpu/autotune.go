@@ -162,14 +162,6 @@ func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
 	return out, nil
 }
 
-// MeasureMatMul times every candidate configuration on an m×k·k×n matmul
-// (rounded up to powers of two) and returns the results, for benchmarks.
-func (b *Backend) MeasureMatMul(m, k, n int, transA, transB bool, reps int) ([]TuneResult, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.measure(bucket(m, k, n, transA, transB), reps)
-}
-
 // TuneLog lists the choices the autotuner made.
 func (b *Backend) TuneLog() []string {
 	b.mu.Lock()

@@ -3,9 +3,9 @@ package gpu_test
 import (
 	"testing"
 
+	"github.com/gputrain/gputrain/bench/benchstep/benchtest"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
 )
 
 // Kernel benchmarks on the GPU backend (GPUTRAIN_TEST_DEVICE picks the

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gputrain/gputrain/internal/benchstep"
-	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
+	"github.com/gputrain/gputrain/bench/benchstep"
+	"github.com/gputrain/gputrain/bench/benchstep/benchtest"
 	"github.com/gputrain/gputrain/nn"
 )
 

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/bench/benchstep"
+	"github.com/gputrain/gputrain/bench/benchstep/benchtest"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/benchstep"
-	"github.com/gputrain/gputrain/internal/benchstep/benchtest"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/bench/benchrun"
+	"github.com/gputrain/gputrain/bench/benchstep"
 	"github.com/gputrain/gputrain/data"
-	"github.com/gputrain/gputrain/internal/benchrun"
-	"github.com/gputrain/gputrain/internal/benchstep"
-	"github.com/gputrain/gputrain/internal/device"
+	"github.com/gputrain/gputrain/device"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -33,7 +33,7 @@ classic numpy tutorial workload (64-128-128-1 sigmoid MLP, 360 samples,
 full-batch gradient descent, lr 0.01, 10001 steps) end to end, device
 start-up included.`
 
-// runBench is the bench command: a flag layer over internal/benchrun.
+// runBench is the bench command: a flag layer over bench/benchrun.
 func runBench(e *env, args []string) error {
 	fs := newFlags(e, "bench", benchSynopsis)
 	devices := fs.String("device", "auto", "comma-separated devices, e.g. cpu,software,auto ("+strings.Join(device.Choices, ", ")+")")

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/backendtest"
-	"github.com/gputrain/gputrain/internal/verify"
+	"github.com/gputrain/gputrain/backend/conformance"
+	"github.com/gputrain/gputrain/backend/conformance/verify"
 )
 
 func init() {
@@ -18,7 +18,7 @@ func init() {
 
 const checkSynopsis = `[--device D] [--quick] [--json]
 
-Runs the conformance suite of package backend/backendtest on the device
+Runs the conformance suite of package backend/conformance on the device
 against the float64 reference computed here: every operation and case that
 the parity tests cover (each transpose, the fused layers, every activation
 and its gradient, column sum, each loss and its gradient, accuracy counting,
@@ -76,20 +76,20 @@ func runCheck(e *env, args []string) error {
 	if info.Kind == "cpu" {
 		fmt.Fprintln(e.stderr, "note:   the CPU backend is the reference itself: every ratio is 0 (use --device gpu, software, … to check an adapter)")
 	}
-	size := backendtest.Full
+	size := conformance.Full
 	if *quick {
-		size = backendtest.Quick
+		size = conformance.Quick
 	}
-	var progress func(backendtest.Result)
+	var progress func(conformance.Result)
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "%-21s %-40s %9s  %s\n", "OP", "CASE", "MAX RATIO", "VERDICT")
-		progress = func(r backendtest.Result) { writeCheckRow(e.stdout, r) }
+		progress = func(r conformance.Result) { writeCheckRow(e.stdout, r) }
 	}
 	start := time.Now()
-	res := backendtest.Run(b, backendtest.Options{Size: size, Progress: progress, Context: e.ctx})
+	res := conformance.Run(b, conformance.Options{Size: size, Progress: progress, Context: e.ctx})
 	out := checkJSON{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, Driver: info.Driver,
 		Size: size.String(), Seconds: time.Since(start).Seconds(), Checks: []checkCase{}}
-	var firstFail *backendtest.Result
+	var firstFail *conformance.Result
 	for i, r := range res {
 		c := checkCase{Op: r.Op, Case: r.Case, Pass: r.Pass, Failures: r.Failures}
 		if !math.IsInf(r.MaxRatio, 0) && !math.IsNaN(r.MaxRatio) {
@@ -128,7 +128,7 @@ func runCheck(e *env, args []string) error {
 }
 
 // writeCheckRow prints one case of the table, and its failures under it.
-func writeCheckRow(w io.Writer, r backendtest.Result) {
+func writeCheckRow(w io.Writer, r conformance.Result) {
 	ratio := "-"
 	if r.Compared > 0 {
 		ratio = fmt.Sprintf("%.3f", r.MaxRatio)

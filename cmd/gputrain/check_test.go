@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/backend/conformance"
+	"github.com/gputrain/gputrain/backend/conformance/verify"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/verify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -45,7 +45,7 @@ func TestCheckQuickOnAdapter(t *testing.T) {
 	require.Equal(t, 0, code, stderr+stdout)
 	lines := strings.Split(stdout, "\n")
 	require.Contains(t, lines[0], "MAX RATIO")
-	for _, name := range backendtest.Checks() {
+	for _, name := range conformance.Checks() {
 		assert.Contains(t, stdout, "\n"+name+" ", "a row for %s", name)
 	}
 	assert.NotContains(t, stdout, "FAIL")
@@ -73,7 +73,7 @@ func TestCheckJSON(t *testing.T) {
 		assert.Zero(t, *c.MaxRatio, "the reference against itself")
 		assert.True(t, c.Pass)
 	}
-	for _, name := range backendtest.Checks() {
+	for _, name := range conformance.Checks() {
 		assert.True(t, ops[name], name)
 	}
 	assert.Contains(t, stderr, "the CPU backend is the reference itself")
@@ -191,9 +191,9 @@ func TestVerifyOnFirstUse(t *testing.T) {
 // without checking.
 func TestVerifyFailureStops(t *testing.T) {
 	runs := 0
-	withVerifier(t, verify.Verifier{Hardware: everything, Check: func(backend.Backend) []backendtest.Result {
+	withVerifier(t, verify.Verifier{Hardware: everything, Check: func(backend.Backend) []conformance.Result {
 		runs++
-		return []backendtest.Result{{Op: "MatMul", Case: "64x64x64/transA=true/transB=false", Compared: 1, MaxRatio: 12,
+		return []conformance.Result{{Op: "MatMul", Case: "64x64x64/transA=true/transB=false", Compared: 1, MaxRatio: 12,
 			Failures: []string{"matmul: element 17 = 3.25, want 3.5: |error| 0.25 exceeds bound 0.02 (12.00x)"}}}
 	}})
 	for _, args := range [][]string{
@@ -228,7 +228,7 @@ func TestVerifyLeavesSoftwareAlone(t *testing.T) {
 	gputest.OpenWith(t, gputestSoftware)
 	cache := filepath.Join(t.TempDir(), "checks.json")
 	runs := 0
-	withVerifier(t, verify.Verifier{Cache: cache, Check: func(backend.Backend) []backendtest.Result { runs++; return nil }})
+	withVerifier(t, verify.Verifier{Cache: cache, Check: func(backend.Backend) []conformance.Result { runs++; return nil }})
 	code, _, stderr := gputrain(t, append([]string{"--device", "software"}, small...)...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "check:  not verified (a software adapter is not checked on first use")

@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/device"
 	"github.com/gputrain/gputrain/gpu"
-	"github.com/gputrain/gputrain/internal/device"
 )
 
 const deviceHelp = "auto|gpu|software|cpu|vulkan|metal|dx12|gl: auto picks a hardware GPU when there is one, else the CPU backend"
@@ -20,7 +20,7 @@ func checkDevice(choice string) error {
 }
 
 // openDevice opens the backend that choice names (the policy of package
-// internal/device) and says why it was picked. autotune turns on the GPU
+// device) and says why it was picked. autotune turns on the GPU
 // matmul autotuner, whose choices persist in gpu.DefaultTuneCache.
 func openDevice(choice string, autotune bool) (backend.Backend, string, error) {
 	if err := checkDevice(choice); err != nil {

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gputrain/gputrain/cmd/gputrain/internal/tutorial"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
-	"github.com/gputrain/gputrain/internal/tutorial"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

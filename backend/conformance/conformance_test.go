@@ -1,11 +1,11 @@
-package backendtest_test
+package conformance_test
 
 import (
 	"math"
 	"testing"
 
-	"github.com/gputrain/gputrain/backend/backendtest"
-	"github.com/gputrain/gputrain/backend/backendtest/paritytest"
+	"github.com/gputrain/gputrain/backend/conformance"
+	"github.com/gputrain/gputrain/backend/conformance/conformancetest"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/stretchr/testify/assert"
 )
@@ -13,7 +13,7 @@ import (
 // TestReferenceAgainstItself runs the suite on the reference: it must pass
 // with zero error, which proves the suite runs end to end.
 func TestReferenceAgainstItself(t *testing.T) {
-	paritytest.All(t, cpuref.New())
+	conformancetest.All(t, cpuref.New())
 }
 
 func TestCompare(t *testing.T) {
@@ -36,7 +36,7 @@ func TestCompare(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, ok := backendtest.Compare("x", tc.got, tc.want, bound)
+			m, ok := conformance.Compare("x", tc.got, tc.want, bound)
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.index, m.Index)
 			if !ok && tc.index >= 0 {
@@ -44,9 +44,9 @@ func TestCompare(t *testing.T) {
 			}
 		})
 	}
-	m, ok := backendtest.Compare("x", []float64{1}, []float64{1}, func(int) float64 { return 0 })
+	m, ok := conformance.Compare("x", []float64{1}, []float64{1}, func(int) float64 { return 0 })
 	assert.True(t, ok, "an exact bound accepts equal values")
 	assert.Zero(t, m.WorstRatio)
-	_, ok = backendtest.Compare("x", []float64{1 + 1e-15}, []float64{1}, func(int) float64 { return 0 })
+	_, ok = conformance.Compare("x", []float64{1 + 1e-15}, []float64{1}, func(int) float64 { return 0 })
 	assert.False(t, ok, "an exact bound rejects any difference")
 }

@@ -1,12 +1,12 @@
-// Package backendtest is the conformance suite for backend.Backend
+// Package conformance is the conformance suite for backend.Backend
 // implementations, in the manner of gonum's blas/testblas: each exported
 // function runs operations on the candidate backend and on the float64
 // reference (package cpuref) with identical inputs, and checks every element
 // of the candidate's result against a bound stated, with its reason, beside
 // each check. A backend's parity test is then a one-liner per operation,
-// through the test-only package backend/backendtest/paritytest:
+// through the test-only package backend/conformance/conformancetest:
 //
-//	func TestParityMatMul(t *testing.T) { paritytest.MatMul(t, open(t)) }
+//	func TestParityMatMul(t *testing.T) { conformancetest.MatMul(t, open(t)) }
 //
 // Inputs are rounded to float32 before use, so a float32 backend and the
 // reference start from the same numbers and every difference is the
@@ -22,12 +22,12 @@
 // Size (Quick, Standard or Full) and returns each case's worst
 // |error|/bound ratio and failures, without testing flags; the gputrain
 // check command and the verification on first use (package
-// internal/verify) are built on it. Under go test the size is Full, or
+// backend/conformance/verify) are built on it. Under go test the size is Full, or
 // Standard with -short. This package does not import testing, so that the
 // gputrain binary, which runs the suite, does not link it: go test reaches
-// the checks through RunCheck, which paritytest calls with *testing.T
+// the checks through RunCheck, which conformancetest calls with *testing.T
 // adapted to T.
-package backendtest
+package conformance
 
 import (
 	"fmt"
@@ -118,7 +118,7 @@ type reporter interface {
 
 // T is what a check reports to under go test: the part of *testing.T the
 // suite uses, with subtests and -short as methods of its own, so that this
-// package need not import testing (package paritytest adapts *testing.T).
+// package need not import testing (package conformancetest adapts *testing.T).
 type T interface {
 	Helper()
 	Logf(format string, args ...any)
@@ -141,7 +141,7 @@ func RunCheck(t T, name string, b backend.Backend) {
 			return
 		}
 	}
-	panic(fmt.Sprintf("backendtest: no check %q", name))
+	panic(fmt.Sprintf("conformance: no check %q", name))
 }
 
 // tReporter adapts T to reporter. Its size is Standard under go test

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/bench/benchstep"
+	"github.com/gputrain/gputrain/device"
 	"github.com/gputrain/gputrain/gpu"
-	"github.com/gputrain/gputrain/internal/benchstep"
-	"github.com/gputrain/gputrain/internal/device"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -155,7 +155,7 @@ func HostMachine() Machine {
 }
 
 // Open opens the backend that choice names, as gputrain's --device does
-// (package internal/device: "cpu" is the float64 reference, "auto" the best
+// (package device: "cpu" is the float64 reference, "auto" the best
 // hardware GPU or else the CPU backend, anything else a GPU adapter
 // selected by gpu.Select). autotune and timestamps set the GPU backend's
 // options of those names.

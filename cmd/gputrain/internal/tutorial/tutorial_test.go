@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/cmd/gputrain/internal/tutorial"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/tutorial"
 )
 
 // Replay lengths.

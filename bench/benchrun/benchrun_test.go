@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/bench/benchstep"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/internal/benchstep"
 	"github.com/gputrain/gputrain/nn"
 )
 

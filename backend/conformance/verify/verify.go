@@ -1,7 +1,7 @@
 // Package verify proves a GPU adapter on first use: the first time gputrain
 // trains or benchmarks on a hardware adapter whose adapter, driver and
 // shaders have no recorded verdict, it runs the quick conformance check
-// (backendtest.Run at backendtest.Quick) against the float64 reference and
+// (conformance.Run at conformance.Quick) against the float64 reference and
 // records the verdict in a JSON file in the user cache folder, beside the
 // autotune cache. Later runs on the same adapter, driver and shaders read
 // the verdict instead of checking again; a new driver or an edited shader
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/backend/conformance"
 	"github.com/gputrain/gputrain/internal/usercache"
 	"github.com/gputrain/gputrain/shaders"
 )
@@ -96,9 +96,9 @@ type Verifier struct {
 	// Hardware reports whether the device info describes is one to verify;
 	// nil means IsHardware. (Tests substitute it: lavapipe is not hardware.)
 	Hardware func(backend.Info) bool
-	// Check runs the conformance check on b; nil means backendtest.Run at
-	// backendtest.Quick.
-	Check func(b backend.Backend) []backendtest.Result
+	// Check runs the conformance check on b; nil means conformance.Run at
+	// conformance.Quick.
+	Check func(b backend.Backend) []conformance.Result
 }
 
 // IsHardware reports whether info is a GPU adapter that is not a software
@@ -199,8 +199,8 @@ func (v Verifier) Verify(b backend.Backend) (Outcome, error) {
 	}
 	check := v.Check
 	if check == nil {
-		check = func(b backend.Backend) []backendtest.Result {
-			return backendtest.Run(b, backendtest.Options{Size: backendtest.Quick})
+		check = func(b backend.Backend) []conformance.Result {
+			return conformance.Run(b, conformance.Options{Size: conformance.Quick})
 		}
 	}
 	start := time.Now()
@@ -235,7 +235,7 @@ func (v Verifier) Verify(b backend.Backend) (Outcome, error) {
 
 // Describe is a failing result in one line: op, case, and its first
 // failure.
-func Describe(r backendtest.Result) string {
+func Describe(r conformance.Result) string {
 	s := r.Op
 	if r.Case != "" {
 		s += " " + r.Case

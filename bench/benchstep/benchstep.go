@@ -9,7 +9,7 @@
 // exactly the steps it asks for, without per-epoch logging or shuffling;
 // the same workload serves the CLI (gputrain bench), the go test benchmarks
 // of packages gpu and cpuref (through the test-only package
-// internal/benchstep/benchtest) and, drawn alike, the numpy and PyTorch
+// bench/benchstep/benchtest) and, drawn alike, the numpy and PyTorch
 // peers (bench/numpy_mlp.py, bench/torch_mlp.py).
 //
 // The shared starting point: the seed preset's data come from SeedData and

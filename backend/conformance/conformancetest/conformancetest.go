@@ -1,24 +1,24 @@
-// Package paritytest runs the conformance suite of package
-// backend/backendtest under go test: one function per check, each taking a
+// Package conformancetest runs the conformance suite of package
+// backend/conformance under go test: one function per check, each taking a
 // *testing.T, and All. It imports testing, so only _test files may import
 // it (as gonum's blas/testblas): the suite itself, which the gputrain
 // binary runs, does not. Each check's cases and the reasoning behind its
-// bounds are documented beside it in backendtest.
+// bounds are documented beside it in conformance.
 //
-//	func TestParityMatMul(t *testing.T) { paritytest.MatMul(t, open(t)) }
-package paritytest
+//	func TestParityMatMul(t *testing.T) { conformancetest.MatMul(t, open(t)) }
+package conformancetest
 
 import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/backend/conformance"
 )
 
-// tb adapts *testing.T to backendtest.T.
+// tb adapts *testing.T to conformance.T.
 type tb struct{ *testing.T }
 
-func (t tb) Run(name string, f func(backendtest.T)) {
+func (t tb) Run(name string, f func(conformance.T)) {
 	t.T.Run(name, func(t *testing.T) { f(tb{t}) })
 }
 
@@ -27,12 +27,12 @@ func (tb) Short() bool { return testing.Short() }
 // run runs the check named name on b as t's test.
 func run(t *testing.T, name string, b backend.Backend) {
 	t.Helper()
-	backendtest.RunCheck(tb{t}, name, b)
+	conformance.RunCheck(tb{t}, name, b)
 }
 
 // All runs every check of the suite on b as subtests of t.
 func All(t *testing.T, b backend.Backend) {
-	for _, name := range backendtest.Checks() {
+	for _, name := range conformance.Checks() {
 		t.Run(name, func(t *testing.T) { run(t, name, b) })
 	}
 }

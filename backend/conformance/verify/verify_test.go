@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/backendtest"
+	"github.com/gputrain/gputrain/backend/conformance"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/internal/usercache"
 	"github.com/stretchr/testify/assert"
@@ -28,13 +28,13 @@ var (
 )
 
 // counting returns a Check that counts its runs and returns res.
-func counting(n *int, res ...backendtest.Result) func(backend.Backend) []backendtest.Result {
-	return func(backend.Backend) []backendtest.Result { *n++; return res }
+func counting(n *int, res ...conformance.Result) func(backend.Backend) []conformance.Result {
+	return func(backend.Backend) []conformance.Result { *n++; return res }
 }
 
 var (
-	pass = backendtest.Result{Op: "MatMul", Case: "3x5x7", Pass: true, Compared: 1, MaxRatio: 0.1}
-	fail = backendtest.Result{Op: "BiasActivate", Case: "sigmoid/33x257", MaxRatio: 3.5, Compared: 1,
+	pass = conformance.Result{Op: "MatMul", Case: "3x5x7", Pass: true, Compared: 1, MaxRatio: 0.1}
+	fail = conformance.Result{Op: "BiasActivate", Case: "sigmoid/33x257", MaxRatio: 3.5, Compared: 1,
 		Failures: []string{"bias_act sigmoid: element 7 = 0.5, want 0.4: |error| 0.1 exceeds bound 0.03 (3.50x)"}}
 )
 

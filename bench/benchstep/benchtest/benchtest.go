@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/internal/benchstep"
+	"github.com/gputrain/gputrain/bench/benchstep"
 	"github.com/gputrain/gputrain/nn"
 )
 

@@ -7,8 +7,8 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/gputrain/gputrain/bench/benchstep"
 	"github.com/gputrain/gputrain/cpuref"
-	"github.com/gputrain/gputrain/internal/benchstep"
 )
 
 // TestNumpyPeerComputesTheSameThing runs bench/numpy_mlp.py's seed preset
