@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gputrain/gputrain/internal/shareddata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/internal/shareddata"
 )
 
 // The class counts 0..9 of the UCI digits, as ../shared/data/README.md and

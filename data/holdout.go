@@ -64,18 +64,18 @@ func (s *Set) Take(rows []int, name string) *Set {
 // an error when fraction is not strictly between 0 and 1 or when either part
 // would be empty.
 func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error) {
-	keptRows, heldRows, err := s.holdOutRows(fraction, seed)
+	keptRows, heldRows, err := s.HoldOutRows(fraction, seed)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s.Take(keptRows, s.Name), s.Take(heldRows, s.Name+" (held out)"), nil
 }
 
-// holdOutRows returns the rows HoldOut keeps and holds out, each in
+// HoldOutRows returns the rows HoldOut keeps and holds out, each in
 // increasing order. It reads only Rows, Classes and (for a classification
 // set) the labels, so that FitTable can learn which rows training will hold
 // out before it encodes any features.
-func (s *Set) holdOutRows(fraction float64, seed uint64) (keptRows, heldRows []int, err error) {
+func (s *Set) HoldOutRows(fraction float64, seed uint64) (keptRows, heldRows []int, err error) {
 	if !(fraction > 0 && fraction < 1) {
 		return nil, nil, fmt.Errorf("data: %s: hold-out fraction %v, want a number between 0 and 1 (exclusive)", s.Name, fraction)
 	}
@@ -116,4 +116,51 @@ func (s *Set) holdOutRows(fraction float64, seed uint64) (keptRows, heldRows []i
 			s.Name, fraction, s.Rows, len(heldRows), len(keptRows))
 	}
 	return keptRows, heldRows, nil
+}
+
+// HeldOut splits positions 0..n-1 into training and test positions, both
+// returned in increasing order. Without strata the positions are shuffled
+// together; with strata (a group index 0..groups-1 per position, e.g. the
+// class) each group is shuffled on its own, in group order, and keeps at
+// least one training position. Of each shuffled group of size g the first
+// floor(frac·g + 0.5) go to the test set.
+//
+// The shuffle is Fisher–Yates from the last position down, swapping
+// position i with j = x mod (i+1), x the next output of splitmix64 seeded
+// with seed (one generator for all groups), so that other programs can
+// reproduce the split exactly (bench/sklearn_mlp.py does).
+func HeldOut(n int, strata []int, groups int, frac float64, seed uint64) (train, test []int) {
+	var gs [][]int
+	if strata == nil {
+		g := make([]int, n)
+		for i := range g {
+			g[i] = i
+		}
+		gs = [][]int{g}
+	} else {
+		if len(strata) != n {
+			panic("data: HeldOut: len(strata) != n")
+		}
+		gs = make([][]int, groups)
+		for i, s := range strata {
+			gs[s] = append(gs[s], i)
+		}
+	}
+	r := rng{state: seed}
+	for _, g := range gs {
+		for i := len(g) - 1; i > 0; i-- {
+			j := int(r.uint64() % uint64(i+1))
+			g[i], g[j] = g[j], g[i]
+		}
+		nt := int(math.Floor(frac*float64(len(g)) + 0.5))
+		if strata != nil {
+			nt = min(nt, len(g)-1)
+		}
+		nt = max(min(nt, len(g)), 0)
+		test = append(test, g[:nt]...)
+		train = append(train, g[nt:]...)
+	}
+	slices.Sort(train)
+	slices.Sort(test)
+	return train, test
 }

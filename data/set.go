@@ -31,14 +31,11 @@
 //   - [LoadIDX] reads MNIST-style IDX files (raw or gzip) from a folder;
 //     [Resolve] maps the names "mnist" and "fashion-mnist" to folders and
 //     [Download] fetches MNIST, verifying SHA-256 sums.
-//   - [LoadCSV] reads chosen numeric columns of a CSV file with a header row.
-//     Sets hold values in their own units: standardising them is the
-//     model's job (nn.FitScaling), which keeps the scaling with its weights
-//     so that predictions come back in the original units.
-//   - [ReadTable] reads a CSV table of numbers and text; [FitTable] learns
-//     from its training rows how to encode it (missing cells, one-hot text,
-//     classes or a number to regress) into a [TableEncoder], and holds out a
-//     seeded test split ([HeldOut]).
+//   - Tables (CSV files of numbers and text) are read and encoded by
+//     package table. Sets hold values in their own units: standardising
+//     them is the model's job (nn.FitScaling), which keeps the scaling with
+//     its weights so that predictions come back in the original units.
+//   - [HeldOut] and [Set.HoldOut] hold out a seeded, stratified test split.
 //
 // # Errors
 //
@@ -113,7 +110,6 @@ type Split struct {
 	// description of the generator.
 	Source string
 }
-
 
 // PixelScale returns the factor that maps a pixel to its feature value,
 // 1/PixelMax: 1/255 for 8-bit images (PixelMax 0 or 255), 1/16 for the UCI

@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/internal/atomicfile"
 	"github.com/gputrain/gputrain/safetensors"
+	"github.com/gputrain/gputrain/table"
 )
 
 // Checkpoint metadata keys. Each value is a JSON document.
@@ -28,7 +28,7 @@ const (
 	// stopped_early) when training had a validation set.
 	MetaTraining = "training"
 	// MetaTable holds the Table encoding of a model trained on a CSV table
-	// (data.TableEncoder as JSON: target, target_kind, task, na, columns
+	// (table.Encoder as JSON: target, target_kind, task, na, columns
 	// with their kinds, fill values and categories, classes); absent
 	// otherwise.
 	MetaTable = "table"
@@ -181,12 +181,12 @@ func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
 
 // tableFromMeta decodes the table encoding of a checkpoint, nil when it has
 // none, and checks it against spec.
-func tableFromMeta(meta map[string]string, spec Spec) (*data.TableEncoder, error) {
+func tableFromMeta(meta map[string]string, spec Spec) (*table.Encoder, error) {
 	s, ok := meta[MetaTable]
 	if !ok {
 		return nil, nil
 	}
-	var enc data.TableEncoder
+	var enc table.Encoder
 	if err := json.Unmarshal([]byte(s), &enc); err != nil {
 		return nil, fmt.Errorf("nn: checkpoint table encoding: %w", err)
 	}
@@ -198,7 +198,7 @@ func tableFromMeta(meta map[string]string, spec Spec) (*data.TableEncoder, error
 
 // checkTable checks that enc is valid and produces what spec takes: Inputs
 // inputs, and a target its head predicts.
-func checkTable(enc *data.TableEncoder, spec Spec) error {
+func checkTable(enc *table.Encoder, spec Spec) error {
 	if err := enc.Validate(); err != nil {
 		return err
 	}
@@ -207,10 +207,10 @@ func checkTable(enc *data.TableEncoder, spec Spec) error {
 	}
 	ok := false
 	switch enc.Task {
-	case data.TaskClassify:
+	case table.TaskClassify:
 		n := len(enc.Classes)
 		ok = spec.Head == BinaryHead && n == 2 || spec.Head == SoftmaxHead && spec.Outputs == n
-	case data.TaskRegress:
+	case table.TaskRegress:
 		ok = spec.Head == RegressionHead && spec.Outputs == 1
 	}
 	if !ok {
@@ -388,7 +388,7 @@ func (m *Model) savedParams() ([]Params, error) {
 // checkpoint at path without building the model: e.g. to check a command
 // line against it, or to encode a table, before any work. Errors are
 // Load's.
-func LoadInfo(path string) (Spec, TrainInfo, *data.TableEncoder, error) {
+func LoadInfo(path string) (Spec, TrainInfo, *table.Encoder, error) {
 	_, m, err := readModel(path)
 	if err != nil {
 		return Spec{}, TrainInfo{}, nil, err

@@ -29,7 +29,7 @@
 //
 // Models are saved as safetensors files that PyTorch can load into an
 // nn.Sequential of Linear layers (see Model.Save). A model trained on a CSV
-// table keeps the table's encoding (Model.Table, a data.TableEncoder) in its
+// table keeps the table's encoding (Model.Table, a table.Encoder) in its
 // checkpoint, and EvaluateRegression scores a regression in the target's
 // units.
 package nn

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/internal/enum"
+	"github.com/gputrain/gputrain/table"
 )
 
 // Head is the output head of a model: how its last layer's outputs are read
@@ -247,7 +247,7 @@ type Model struct {
 	// Table, for a model trained on a CSV table, is the encoding that turns
 	// the table's rows into the model's inputs (and its target into labels);
 	// nil otherwise. It is stored in checkpoints (MetaTable).
-	Table *data.TableEncoder
+	Table *table.Encoder
 
 	b      backend.Backend
 	params backend.Tensor // every weight and bias, laid out by paramLayout

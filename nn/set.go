@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Set is the data nn trains on and predicts from: data.Set, Rows rows of

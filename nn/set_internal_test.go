@@ -4,9 +4,10 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gputrain/gputrain/data"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/data"
 )
 
 // TestColStats: colStats gives each column's mean and population standard

@@ -5,10 +5,11 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/gpu/gputest"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // TestSoakTrainingOnGPU is the training soak test: 20,000 optimizer steps

@@ -5,10 +5,11 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/nn"
-	"github.com/stretchr/testify/require"
 )
 
 // TestSolveLinearGPUMatchesCPU runs the classic system on the GPU (float32)

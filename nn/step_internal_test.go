@@ -3,11 +3,12 @@ package nn
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestTrainStepAllocs: once Train's loop has seen its step (pipelines

@@ -18,6 +18,7 @@ import (
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/safetensors"
+	"github.com/gputrain/gputrain/table"
 )
 
 // houses writes a small table of numbers and text with missing cells:
@@ -49,12 +50,12 @@ func houses(t *testing.T, n int) string {
 // with backend b, as train --csv does.
 func tableModel(t *testing.T, b backend.Backend, path, target string) (*nn.Model, *data.Split) {
 	t.Helper()
-	tb, err := data.ReadTable(path)
+	tb, err := table.Read(path)
 	require.NoError(t, err)
-	enc, sp, _, err := data.FitTable(tb, nil, data.TableOptions{Target: target, NA: data.NAFill, TestFraction: 0.25, Seed: 2})
+	enc, sp, _, err := table.Fit(tb, nil, table.Options{Target: target, NA: table.NAFill, TestFraction: 0.25, Seed: 2})
 	require.NoError(t, err)
 	spec := nn.Spec{Inputs: enc.Width(), Hidden: []int{8}, Activation: backend.Tanh, Outputs: 1, Head: nn.RegressionHead}
-	if enc.Task == data.TaskClassify {
+	if enc.Task == table.TaskClassify {
 		spec.Head = nn.BinaryHead
 	}
 	m := newModel(t, b, spec, 3)
@@ -96,7 +97,7 @@ func TestTableCheckpointRoundTrip(t *testing.T) {
 			assert.Equal(t, jsonOf(t, m.Table), jsonOf(t, enc))
 
 			// Predict from a copy of the file without the target column.
-			tb, err := data.ReadTable(path)
+			tb, err := table.Read(path)
 			require.NoError(t, err)
 			var nb strings.Builder
 			var cols []int
@@ -118,7 +119,7 @@ func TestTableCheckpointRoundTrip(t *testing.T) {
 			}
 			np := filepath.Join(t.TempDir(), "no-target.csv")
 			require.NoError(t, os.WriteFile(np, []byte(nb.String()), 0o644))
-			ntb, err := data.ReadTable(np)
+			ntb, err := table.Read(np)
 			require.NoError(t, err)
 			s, rep, err := l.Table.Encode(ntb, false)
 			require.NoError(t, err)

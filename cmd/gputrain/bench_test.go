@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/gputrain/gputrain/data"
-	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/gpu/gputest"
 )
 
 // TestBenchKernelColumn runs gputrain bench on the CPU and the test

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/backend/conformance"
 	"github.com/gputrain/gputrain/backend/conformance/verify"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // checkJSONOut is what check --json prints.

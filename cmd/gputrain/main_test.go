@@ -12,12 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/cmd/gputrain/internal/tutorial"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // gputrain runs the command line in-process and returns its exit status,

@@ -6,13 +6,14 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/gputrain/gputrain/internal/plotio"
-	"github.com/gputrain/gputrain/nn"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gputrain/gputrain/internal/plotio"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // markerEpochs is the most epochs whose points are drawn as well as lines.

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/table"
 )
 
 func init() {
@@ -58,7 +58,7 @@ func runRegress(e *env, args []string) error {
 	if *iters < 1 || *restarts < 1 {
 		return usagef("--iters and --restarts must be at least 1")
 	}
-	policy, err := data.ParseNAPolicy(*na)
+	policy, err := table.ParseNAPolicy(*na)
 	if err != nil {
 		return usagef("--na: %v", err)
 	}
@@ -69,7 +69,7 @@ func runRegress(e *env, args []string) error {
 	for i := range xs {
 		xs[i] = strings.TrimSpace(xs[i])
 	}
-	set, rep, err := data.LoadCSV(*csvFile, xs, *yFlag, policy)
+	set, rep, err := table.LoadCSV(*csvFile, xs, *yFlag, policy)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runRegress(e *env, args []string) error {
 // newRegressResult is regress's result: the fit r of column y on columns
 // xs (rep says how many rows were read and dropped) on the device info
 // describes.
-func newRegressResult(info backend.Info, xs []string, y string, rep data.CSVReport, r *nn.Regression) regressResult {
+func newRegressResult(info backend.Info, xs []string, y string, rep table.CSVReport, r *nn.Regression) regressResult {
 	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: y,
 		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, MSE: r.MSE}
 	if !math.IsInf(r.ExactCond, 0) {

@@ -9,6 +9,7 @@ import (
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/table"
 )
 
 // resumed is what train's --resume checkpoint says about the model, read
@@ -17,7 +18,7 @@ type resumed struct {
 	path  string
 	spec  nn.Spec
 	info  nn.TrainInfo
-	table *data.TableEncoder
+	table *table.Encoder
 	// took lists the model-defining flags whose values came from the
 	// checkpoint (not given on the command line), as "--hidden 128,64".
 	took []string
@@ -27,15 +28,15 @@ type resumed struct {
 // model-defining flags with it. A flag given explicitly (on the command
 // line, not by a preset or the table defaults) that contradicts the
 // checkpoint is an error naming both values: --hidden, --activation,
-// --digits (the classes it was trained on, when recorded), and for a table
+// --digits (the classes it was trained on, when recorded), and for a enc
 // --target, --task, --features, --drop and --na. Flags not given take the
 // checkpoint's values: *digits and tf.target are set from it.
 func reconcileResume(path string, explicit map[string]bool, hidden []int, act backend.Activation, digits *[]int, tf *tableFlags) (*resumed, error) {
-	spec, info, table, err := nn.LoadInfo(path)
+	spec, info, enc, err := nn.LoadInfo(path)
 	if err != nil {
 		return nil, err
 	}
-	r := &resumed{path: path, spec: spec, info: info, table: table}
+	r := &resumed{path: path, spec: spec, info: info, table: enc}
 	conflict := func(flag, given, has string) error {
 		return fmt.Errorf("%s: --%s %s contradicts the checkpoint, whose model has %s; leave --%s out to continue it (its values are used), or train a new model without --resume",
 			path, flag, given, has, flag)
@@ -49,9 +50,9 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 	}
 	r.took = append(r.took, "--activation "+spec.Activation.String())
 
-	if table == nil {
+	if enc == nil {
 		if tf.csv != "" {
-			return nil, fmt.Errorf("%s: this model was not trained on a table (its checkpoint has no table encoding): resume it with --data as in its training", path)
+			return nil, fmt.Errorf("%s: this model was not trained on a enc (its checkpoint has no enc encoding): resume it with --data as in its training", path)
 		}
 		switch {
 		case explicit["digits"] && info.Subset != nil && !slices.Equal(*digits, info.Subset):
@@ -64,27 +65,27 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 	}
 
 	if tf.csv == "" {
-		return nil, fmt.Errorf("%s: this model was trained on a table (target %q): resume it with --csv FILE", path, table.Target)
+		return nil, fmt.Errorf("%s: this model was trained on a enc (target %q): resume it with --csv FILE", path, enc.Target)
 	}
 	switch {
 	case tf.target == "":
-		tf.target = table.Target
-		r.took = append(r.took, "--target "+table.Target)
-	case tf.target != table.Target:
-		return nil, conflict("target", tf.target, fmt.Sprintf("the target %q", table.Target))
+		tf.target = enc.Target
+		r.took = append(r.took, "--target "+enc.Target)
+	case tf.target != enc.Target:
+		return nil, conflict("target", tf.target, fmt.Sprintf("the target %q", enc.Target))
 	}
 	if explicit["task"] {
-		if task, err := data.ParseTask(tf.task); err == nil && task != data.TaskAuto && task != table.Task {
-			return nil, conflict("task", tf.task, "the task "+table.Task.String())
+		if task, err := table.ParseTask(tf.task); err == nil && task != table.TaskAuto && task != enc.Task {
+			return nil, conflict("task", tf.task, "the task "+enc.Task.String())
 		}
 	}
 	if explicit["na"] {
-		if na, err := data.ParseNAPolicy(tf.na); err == nil && na != table.NA {
-			return nil, conflict("na", tf.na, "the NA policy "+table.NA.String()+" (its fill values come from it)")
+		if na, err := table.ParseNAPolicy(tf.na); err == nil && na != enc.NA {
+			return nil, conflict("na", tf.na, "the NA policy "+enc.NA.String()+" (its fill values come from it)")
 		}
 	}
 	var cols []string
-	for _, c := range table.Columns {
+	for _, c := range enc.Columns {
 		cols = append(cols, c.Name)
 	}
 	if explicit["features"] {
@@ -103,7 +104,7 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 			}
 		}
 	}
-	r.took = append(r.took, fmt.Sprintf("the table encoding (%d feature columns, %s, --na %s)", len(cols), table.Task, table.NA))
+	r.took = append(r.took, fmt.Sprintf("the enc encoding (%d feature columns, %s, --na %s)", len(cols), enc.Task, enc.NA))
 	return r, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/table"
 )
 
 // tableFlags are train's flags for a CSV table (--csv and its company).
@@ -29,11 +30,11 @@ func addTableFlags(fs *flag.FlagSet) *tableFlags {
 	fs.StringVar(&t.features, "features", "", "with --csv: the feature `COLUMNS`, comma-separated (default: every other column)")
 	fs.StringVar(&t.drop, "drop", "", "with --csv: `COLUMNS` to leave out of the features, e.g. an Id")
 	fs.StringVar(&t.na, "na", "error", "with --csv: missing cells (empty, NA, N/A, NaN, null, ?): error (stop and name the cell), drop (skip the row) or fill (training mean for numbers, a category of its own for text)")
-	fs.StringVar(&t.task, "task", "auto", fmt.Sprintf("with --csv: auto, classify or regress; auto classifies a text target or one of at most %d distinct integers, and regresses other numbers", data.MaxAutoClasses))
+	fs.StringVar(&t.task, "task", "auto", fmt.Sprintf("with --csv: auto, classify or regress; auto classifies a text target or one of at most %d distinct integers, and regresses other numbers", table.MaxAutoClasses))
 	fs.StringVar(&t.testCSV, "test-csv", "", "with --csv: test on the table in `FILE` instead of a held-out part of --csv")
 	fs.Float64Var(&t.testFraction, "test-fraction", 0.2, "with --csv and no --test-csv: the share of rows held out for testing (stratified by class when classifying)")
 	fs.Uint64Var(&t.splitSeed, "split-seed", 1, "with --csv: seed of the held-out split (independent of --seed)")
-	fs.IntVar(&t.maxCategories, "max-categories", data.DefaultMaxCategories, "with --csv: the most distinct values one text column may have (each becomes an input)")
+	fs.IntVar(&t.maxCategories, "max-categories", table.DefaultMaxCategories, "with --csv: the most distinct values one text column may have (each becomes an input)")
 	return t
 }
 
@@ -55,7 +56,7 @@ var tableDefaults = map[string]string{
 }
 
 // tableEpochs are the default epochs for a table, by task.
-var tableEpochs = map[data.Task]int{data.TaskClassify: 50, data.TaskRegress: 150}
+var tableEpochs = map[table.Task]int{table.TaskClassify: 50, table.TaskRegress: 150}
 
 // withTableDefaults applies tableDefaults to the flags of fs not given on
 // the command line, when --csv is.
@@ -77,7 +78,7 @@ var tableOnly = []string{"target", "features", "drop", "na", "task", "test-csv",
 // val share that training holds out for validation with valSeed, or the
 // --resume checkpoint's), or else the data set --data names. Table flags
 // without --csv, and --data or --digits with it, are usage errors.
-func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, digits []int, resume string, val float64, valSeed uint64) (*data.Split, *data.TableEncoder, error) {
+func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, digits []int, resume string, val float64, valSeed uint64) (*data.Split, *table.Encoder, error) {
 	set := setFlags(fs)
 	if t.csv == "" {
 		for _, name := range tableOnly {
@@ -99,20 +100,20 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 		return nil, nil, err
 	}
 	opt.ValFraction, opt.ValSeed = val, valSeed
-	train, err := data.ReadTable(t.csv)
+	train, err := table.Read(t.csv)
 	if err != nil {
 		return nil, nil, err
 	}
-	var test *data.Table
+	var test *table.Table
 	if t.testCSV != "" {
-		if test, err = data.ReadTable(t.testCSV); err != nil {
+		if test, err = table.Read(t.testCSV); err != nil {
 			return nil, nil, err
 		}
 	}
 	var (
-		enc   *data.TableEncoder
+		enc   *table.Encoder
 		split *data.Split
-		rep   data.TableReport
+		rep   table.Report
 	)
 	if resume != "" {
 		if _, _, enc, err = nn.LoadInfo(resume); err != nil {
@@ -126,7 +127,7 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 		}
 		split, rep, err = enc.Split(train, test, t.testFraction, t.splitSeed)
 	} else {
-		enc, split, rep, err = data.FitTable(train, test, opt)
+		enc, split, rep, err = table.Fit(train, test, opt)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -140,15 +141,15 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	return split, enc, nil
 }
 
-// options checks the table flags and turns them into data.TableOptions.
-func (t *tableFlags) options() (data.TableOptions, error) {
-	opt := data.TableOptions{Target: t.target, Features: columnList(t.features), Drop: columnList(t.drop),
+// options checks the table flags and turns them into table.Options.
+func (t *tableFlags) options() (table.Options, error) {
+	opt := table.Options{Target: t.target, Features: columnList(t.features), Drop: columnList(t.drop),
 		MaxCategories: t.maxCategories, TestFraction: t.testFraction, Seed: t.splitSeed}
 	var err error
-	if opt.NA, err = data.ParseNAPolicy(t.na); err != nil {
+	if opt.NA, err = table.ParseNAPolicy(t.na); err != nil {
 		return opt, usagef("--na: %v", err)
 	}
-	if opt.Task, err = data.ParseTask(t.task); err != nil {
+	if opt.Task, err = table.ParseTask(t.task); err != nil {
 		return opt, usagef("--task: %v", err)
 	}
 	if t.maxCategories < 1 {
@@ -162,10 +163,10 @@ func (t *tableFlags) options() (data.TableOptions, error) {
 
 // note tells how the table was encoded: its columns, inputs and task, the
 // classes, the columns left out and what encoding did to the rows.
-func (t *tableFlags) note(e *env, train, test *data.Table, enc *data.TableEncoder, rep data.TableReport) {
+func (t *tableFlags) note(e *env, train, test *table.Table, enc *table.Encoder, rep table.Report) {
 	numbers, texts := 0, 0
 	for _, c := range enc.Columns {
-		if c.Kind == data.Number {
+		if c.Kind == table.Number {
 			numbers++
 		} else {
 			texts++
@@ -173,7 +174,7 @@ func (t *tableFlags) note(e *env, train, test *data.Table, enc *data.TableEncode
 	}
 	fmt.Fprintf(e.stderr, "table:  %d columns: %d number and %d text features → %d inputs; %s\n",
 		len(train.Header), numbers, texts, enc.Width(), rep.TaskReason)
-	if enc.Task == data.TaskClassify {
+	if enc.Task == table.TaskClassify {
 		fmt.Fprintf(e.stderr, "        classes: %s\n", strings.Join(enc.Classes, ", "))
 	}
 	for _, c := range rep.Constant {
@@ -199,7 +200,7 @@ func columnList(s string) []string {
 
 // noteRows tells what encoding a table did besides encoding: rows dropped,
 // cells filled, categories unseen in training.
-func noteRows(e *env, path string, r data.EncodeReport) {
+func noteRows(e *env, path string, r table.EncodeReport) {
 	if r.Dropped > 0 {
 		lines := make([]string, len(r.DroppedLines))
 		for i, l := range r.DroppedLines {
@@ -236,7 +237,7 @@ func headFor(s *data.Set) (nn.Head, int) {
 // likewise; one-hot inputs stay 0 or 1. The rows that training holds out
 // of train for validation (val, drawn with valSeed as nn.Train draws them)
 // take no part.
-func tableScaling(train *data.Set, spec nn.Spec, enc *data.TableEncoder, val float64, valSeed uint64) (nn.Scaling, error) {
+func tableScaling(train *data.Set, spec nn.Spec, enc *table.Encoder, val float64, valSeed uint64) (nn.Scaling, error) {
 	if val > 0 {
 		kept, _, err := train.HoldOut(val, valSeed)
 		if err != nil {
@@ -310,7 +311,7 @@ func evaluate(m *nn.Model, s *data.Set, batch int) (nn.Metrics, *nn.RegressionMe
 // loadTableModel reads the table of --csv, opens the device and loads the
 // model, which must have been trained on a table. --data and --digits do
 // not go with --csv.
-func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), *data.Table, error) {
+func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), *table.Table, error) {
 	if *f.model == "" {
 		return nil, nil, nil, usagef("--model is required")
 	}
@@ -320,7 +321,7 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 	if err := checkDevice(*f.device); err != nil {
 		return nil, nil, nil, err
 	}
-	tbl, err := data.ReadTable(*f.csv)
+	tbl, err := table.Read(*f.csv)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -417,7 +418,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 
 // tablePredictions are predict --csv's predictions, by row of the table.
 type tablePredictions struct {
-	enc  *data.TableEncoder
+	enc  *table.Encoder
 	head nn.Head
 	pred nn.Predictions
 	// byRow is the encoded row of each input row, or -1.
@@ -427,7 +428,7 @@ type tablePredictions struct {
 // newTablePredictions lays out pred, the predictions of a model with head
 // head for the rows of a table of rows rows that enc kept (kept holds each
 // encoded row's row in the table).
-func newTablePredictions(enc *data.TableEncoder, head nn.Head, pred nn.Predictions, rows int, kept []int) *tablePredictions {
+func newTablePredictions(enc *table.Encoder, head nn.Head, pred nn.Predictions, rows int, kept []int) *tablePredictions {
 	byRow := make([]int, rows)
 	for i := range byRow {
 		byRow[i] = -1
@@ -455,7 +456,7 @@ func (tp *tablePredictions) rows() []tablePrediction {
 		rows[i].Row = i + 1
 		switch {
 		case k < 0:
-		case enc.Task == data.TaskClassify:
+		case enc.Task == table.TaskClassify:
 			rows[i].Predicted = enc.Classes[pred.Classes[k]]
 			rows[i].Probabilities = map[string]float64{}
 			for c, p := range tp.probs(k) {
@@ -486,7 +487,7 @@ func (tp *tablePredictions) writeCSV(w io.Writer) error {
 		rec[0] = strconv.Itoa(i + 1)
 		switch {
 		case k < 0:
-		case enc.Task == data.TaskClassify:
+		case enc.Task == table.TaskClassify:
 			rec[1] = enc.Classes[pred.Classes[k]]
 			for c, p := range tp.probs(k) {
 				rec[2+c] = strconv.FormatFloat(p, 'f', 6, 64)

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/cpuref"
-	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
 	"github.com/gputrain/gputrain/nn"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/gputrain/gputrain/table"
 )
 
 // flatsCSV writes a table of n flats to dir/name: numbers, text and missing
@@ -369,8 +370,8 @@ func TestTableDefaultEpochs(t *testing.T) {
 		epochs       []string
 		want         int
 	}{
-		{"kind", "id,price", nil, tableEpochs[data.TaskClassify]},
-		{"price", "id,kind", nil, tableEpochs[data.TaskRegress]},
+		{"kind", "id,price", nil, tableEpochs[table.TaskClassify]},
+		{"price", "id,kind", nil, tableEpochs[table.TaskRegress]},
 		{"price", "id,kind", []string{"--epochs", "3"}, 3},
 	} {
 		t.Run(fmt.Sprintf("%s %v", tt.target, tt.epochs), func(t *testing.T) {
@@ -446,11 +447,11 @@ func TestTableValRowsNotFitted(t *testing.T) {
 	const val, seed = 0.25, 7
 	dir := t.TempDir()
 	clean := flatsCSV(t, dir, "clean.csv", 120, 0, true)
-	opt := data.TableOptions{Target: "price", Drop: []string{"id", "kind"}, NA: data.NAFill,
+	opt := table.Options{Target: "price", Drop: []string{"id", "kind"}, NA: table.NAFill,
 		TestFraction: 0.2, Seed: 1, ValFraction: val, ValSeed: seed}
-	tb, err := data.ReadTable(clean)
+	tb, err := table.Read(clean)
 	require.NoError(t, err)
-	_, sp, _, err := data.FitTable(tb, nil, opt)
+	_, sp, _, err := table.Fit(tb, nil, opt)
 	require.NoError(t, err)
 	_, held, err := sp.Train.HoldOut(val, seed) // as nn.Train holds them out
 	require.NoError(t, err)
@@ -476,7 +477,7 @@ func TestTableValRowsNotFitted(t *testing.T) {
 	changed := filepath.Join(dir, "changed.csv")
 	require.NoError(t, os.WriteFile(changed, []byte(b.String()), 0o644))
 
-	fit := func(csv string, val string) (nn.Scaling, *data.TableEncoder) {
+	fit := func(csv string, val string) (nn.Scaling, *table.Encoder) {
 		ck := filepath.Join(dir, filepath.Base(csv)+val+".safetensors")
 		code, _, stderr := gputrain(t, "--device", "cpu", "--csv", csv, "--target", "price", "--drop", "id,kind", "--na", "fill",
 			"--epochs", "1", "--seed", strconv.Itoa(seed), "--val", val, "--save", ck)

@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/nn"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+	"github.com/gputrain/gputrain/table"
 )
 
 func init() {
@@ -110,8 +112,8 @@ each), missing cells handled as --na says. The test rows are a held-out
 table. A table's defaults differ from the images': --hidden %s
 --activation %s --batch %s --lr %s, --epochs %d to classify or %d to
 regress; flags given win. The flags that say "with --csv" need --csv.`,
-		data.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
-		tableEpochs[data.TaskClassify], tableEpochs[data.TaskRegress])
+		table.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
+		tableEpochs[table.TaskClassify], tableEpochs[table.TaskRegress])
 }
 
 // trainPlan is train's command line, checked: the flags, the values parsed
@@ -271,7 +273,7 @@ func (f *trainFlags) checkNumbers() error {
 
 // model loads the --resume checkpoint on b, or builds a new model for the
 // training set (with the table's encoding and scaling for --csv).
-func (p *trainPlan) model(b backend.Backend, split *data.Split, table *data.TableEncoder) (*nn.Model, error) {
+func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Encoder) (*nn.Model, error) {
 	if p.f.resume != "" {
 		return nn.Load(p.f.resume, b)
 	}

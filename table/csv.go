@@ -1,4 +1,4 @@
-package data
+package table
 
 import (
 	"encoding/csv"
@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gputrain/gputrain/data"
 )
 
 // NAPolicy says what LoadCSV does with a cell that is missing (NA, empty,
@@ -26,7 +28,7 @@ const (
 	NADrop
 	// NAFill keeps the row and fills the cell: a number with the column's
 	// mean over the training rows, text with a category of its own. Only
-	// tables (FitTable, TableEncoder) fill; LoadCSV rejects it.
+	// tables (Fit, Encoder) fill; LoadCSV rejects it.
 	NAFill
 )
 
@@ -106,7 +108,7 @@ func isNA(cell string) bool { return slices.Contains(naCells, strings.ToLower(ce
 // that is missing (NA, empty, NaN, N/A, null, ?) or not a finite number.
 // Under NADrop such rows are skipped and counted; it is an error if no rows
 // remain.
-func LoadCSV(path string, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
+func LoadCSV(path string, x []string, y string, na NAPolicy) (*data.Set, CSVReport, error) {
 	var rep CSVReport
 	f, err := os.Open(path)
 	if err != nil {
@@ -122,7 +124,7 @@ func LoadCSV(path string, x []string, y string, na NAPolicy) (*Set, CSVReport, e
 
 // readCSV is LoadCSV on an open reader; path is used in messages and names.
 // On an error the report holds what was read up to it.
-func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Set, CSVReport, error) {
+func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*data.Set, CSVReport, error) {
 	var rep CSVReport
 	if err := checkCSVColumns(path, x, y, na); err != nil {
 		return nil, rep, err
@@ -150,7 +152,7 @@ func readCSV(path string, src io.Reader, x []string, y string, na NAPolicy) (*Se
 	if rep.Rows == 0 {
 		return nil, rep, fmt.Errorf("data: %s: all %d data rows were dropped for missing or non-numeric cells in columns %s", path, total, strings.Join(want, ", "))
 	}
-	set := &Set{
+	set := &data.Set{
 		Name:         filepath.Base(path),
 		Rows:         rep.Rows,
 		Cols:         len(x),

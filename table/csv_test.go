@@ -1,4 +1,4 @@
-package data
+package table
 
 import (
 	"errors"
@@ -116,7 +116,7 @@ func TestParseNAPolicy(t *testing.T) {
 	require.ErrorContains(t, err, `"skip"`)
 }
 
-// TestHeaderShared: LoadCSV and ReadTable read the header alike (readHeader:
+// TestHeaderShared: LoadCSV and Read read the header alike (readHeader:
 // names trimmed, a byte-order mark removed even before spaces) and find
 // columns alike (findColumn), each with its own messages.
 func TestHeaderShared(t *testing.T) {
@@ -139,7 +139,7 @@ func TestHeaderShared(t *testing.T) {
 				assert.Equal(t, []float64{1}, set.Features)
 				assert.Equal(t, []float64{2}, set.Labels)
 			}
-			tb, err := ReadTable(path)
+			tb, err := Read(path)
 			if err == nil {
 				_, err = tb.column("b")
 				_, err2 := tb.column("a")

@@ -1,4 +1,4 @@
-package data
+package table
 
 import (
 	"encoding/json"
@@ -10,15 +10,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gputrain/gputrain/internal/shareddata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/shareddata"
 )
 
 // table writes content to a file named name in a fresh folder and reads it.
 func table(t *testing.T, name, content string) *Table {
 	t.Helper()
-	tb, err := ReadTable(writeFile(t, t.TempDir(), name, []byte(content)))
+	tb, err := Read(writeFile(t, t.TempDir(), name, []byte(content)))
 	require.NoError(t, err)
 	return tb
 }
@@ -38,7 +40,7 @@ func TestReadTableErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "bad.csv", []byte(tt.content))
-			tb, err := ReadTable(path)
+			tb, err := Read(path)
 			require.Error(t, err)
 			assert.Nil(t, tb)
 			assert.Contains(t, err.Error(), path)
@@ -47,7 +49,7 @@ func TestReadTableErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := ReadTable(filepath.Join(t.TempDir(), "none.csv"))
+	_, err := Read(filepath.Join(t.TempDir(), "none.csv"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
@@ -80,15 +82,15 @@ const smallTest = `y,color,size,id,extra
 
 func TestFitTableNAPolicies(t *testing.T) {
 	train := table(t, "small.csv", small)
-	opt := TableOptions{Target: "y", Drop: []string{"id"}, Task: TaskRegress}
+	opt := Options{Target: "y", Drop: []string{"id"}, Task: TaskRegress}
 
-	_, _, _, err := FitTable(train, table(t, "st.csv", smallTest), opt)
+	_, _, _, err := Fit(train, table(t, "st.csv", smallTest), opt)
 	require.Error(t, err, "NA error is the default")
 	assert.Contains(t, err.Error(), train.Path)
 	assert.Contains(t, err.Error(), `line 4, column "size": "NA" is missing`)
 
 	opt.NA = NADrop
-	enc, sp, rep, err := FitTable(train, table(t, "st.csv", smallTest), opt)
+	enc, sp, rep, err := Fit(train, table(t, "st.csv", smallTest), opt)
 	require.NoError(t, err)
 	assert.Equal(t, 2, rep.File.Dropped)
 	assert.Equal(t, []int{4, 5}, rep.File.DroppedLines)
@@ -97,11 +99,11 @@ func TestFitTableNAPolicies(t *testing.T) {
 	assert.False(t, enc.Columns[1].Missing)
 
 	opt.NA = NAFill
-	enc, sp, rep, err = FitTable(train, table(t, "st.csv", smallTest), opt)
+	enc, sp, rep, err = Fit(train, table(t, "st.csv", smallTest), opt)
 	require.NoError(t, err)
 	require.Len(t, enc.Columns, 2)
-	assert.Equal(t, TableColumn{Name: "size", Kind: Number, Fill: 3.5}, enc.Columns[0], "fill is the training mean")
-	assert.Equal(t, TableColumn{Name: "color", Kind: Text, Categories: []string{"blue", "green", "red"}, Missing: true}, enc.Columns[1])
+	assert.Equal(t, Column{Name: "size", Kind: Number, Fill: 3.5}, enc.Columns[0], "fill is the training mean")
+	assert.Equal(t, Column{Name: "color", Kind: Text, Categories: []string{"blue", "green", "red"}, Missing: true}, enc.Columns[1])
 	assert.Equal(t, 5, enc.Width())
 	assert.Equal(t, []string{"size", "color=blue", "color=green", "color=red", "color=(missing)"}, sp.Train.FeatureNames)
 	assert.Equal(t, []bool{true, false, false, false, false}, enc.NumberInputs())
@@ -129,7 +131,7 @@ func TestFitTableNAPolicies(t *testing.T) {
 
 func TestNASpellings(t *testing.T) {
 	train := table(t, "na.csv", "a,b,y\nNA,x,1\nn/a,None,2\nNaN,?,3\nnull,x,4\n,x,5\n6,x,6\n7,y,7\n8,x,8\n9,y,9\n")
-	enc, sp, rep, err := FitTable(train, nil, TableOptions{Target: "y", NA: NAFill, Task: TaskRegress, TestFraction: 0.2, Seed: 1})
+	enc, sp, rep, err := Fit(train, nil, Options{Target: "y", NA: NAFill, Task: TaskRegress, TestFraction: 0.2, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, Number, enc.Columns[0].Kind, "NA, n/a, NaN, null and empty are missing")
 	assert.Equal(t, []string{"None", "x", "y"}, enc.Columns[1].Categories, `"None" is a category; "?" is missing`)
@@ -167,7 +169,7 @@ func TestTableTask(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			train := table(t, "task.csv", tt.content)
-			enc, sp, rep, err := FitTable(train, train, TableOptions{Target: "y", Task: tt.task})
+			enc, sp, rep, err := Fit(train, train, Options{Target: "y", Task: tt.task})
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), train.Path)
@@ -189,27 +191,27 @@ func TestTableColumnErrors(t *testing.T) {
 	const tab = "a,b,y\n1,x,1\n2,y,2\n3,x,3\n"
 	tests := []struct {
 		name, content string
-		opt           TableOptions
+		opt           Options
 		want          string
 	}{
-		{"no target", tab, TableOptions{}, "no target column given"},
-		{"unknown target", tab, TableOptions{Target: "z"}, `line 1: no column "z"; the columns are: a, b, y`},
-		{"unknown feature", tab, TableOptions{Target: "y", Features: []string{"a", "q"}}, `no column "q"`},
-		{"unknown drop", tab, TableOptions{Target: "y", Drop: []string{"q"}}, `no column "q"`},
-		{"drop the target", tab, TableOptions{Target: "y", Drop: []string{"y"}}, `column "y" is the target`},
-		{"target as feature", tab, TableOptions{Target: "y", Features: []string{"a", "y"}}, `column "y" is both a feature and the target`},
-		{"feature twice", tab, TableOptions{Target: "y", Features: []string{"a", "a"}}, `feature column "a" given twice`},
-		{"no features left", tab, TableOptions{Target: "y", Drop: []string{"a", "b"}}, "no feature columns left"},
-		{"column named twice", "a,b,a,y\n1,2,3,4\n5,6,7,8\n", TableOptions{Target: "y"}, `column "a" appears twice in the header (columns 1 and 3)`},
-		{"nameless column with values", "a,,y\n1,2,3\n4,5,6\n", TableOptions{Target: "y"}, "column 2 has no name but holds values"},
-		{"column with no values", "a,b,y\n1,NA,1\n2,,2\n", TableOptions{Target: "y", NA: NAFill}, `column "b" has no values`},
-		{"not finite", "a,b,y\n1,x,1\n1e999,y,2\n", TableOptions{Target: "y", Task: TaskRegress}, `line 3, column "a": "1e999" is not a finite number`},
-		{"infinite target", "a,y\n1,1\n2,-Inf\n", TableOptions{Target: "y", Task: TaskRegress}, `line 3, column "y": "-Inf" is not a finite number`},
-		{"bad fraction", tab, TableOptions{Target: "y", TestFraction: 1}, "test fraction 1"},
-		{"too few rows to hold out", "a,y\n1,1\n2,2\n", TableOptions{Target: "y", TestFraction: 0.1, Task: TaskRegress}, "leaves 2 training and 0 test rows"},
-		{"all rows dropped", "a,b,y\n1,NA,1\nNA,2,2\n", TableOptions{Target: "y", NA: NADrop, TestFraction: 0.5}, "all 2 rows were dropped"},
-		{"bad policy", tab, TableOptions{Target: "y", NA: NAPolicy(9)}, "unknown NA policy"},
-		{"bad cap", tab, TableOptions{Target: "y", MaxCategories: -1}, "category cap -1"},
+		{"no target", tab, Options{}, "no target column given"},
+		{"unknown target", tab, Options{Target: "z"}, `line 1: no column "z"; the columns are: a, b, y`},
+		{"unknown feature", tab, Options{Target: "y", Features: []string{"a", "q"}}, `no column "q"`},
+		{"unknown drop", tab, Options{Target: "y", Drop: []string{"q"}}, `no column "q"`},
+		{"drop the target", tab, Options{Target: "y", Drop: []string{"y"}}, `column "y" is the target`},
+		{"target as feature", tab, Options{Target: "y", Features: []string{"a", "y"}}, `column "y" is both a feature and the target`},
+		{"feature twice", tab, Options{Target: "y", Features: []string{"a", "a"}}, `feature column "a" given twice`},
+		{"no features left", tab, Options{Target: "y", Drop: []string{"a", "b"}}, "no feature columns left"},
+		{"column named twice", "a,b,a,y\n1,2,3,4\n5,6,7,8\n", Options{Target: "y"}, `column "a" appears twice in the header (columns 1 and 3)`},
+		{"nameless column with values", "a,,y\n1,2,3\n4,5,6\n", Options{Target: "y"}, "column 2 has no name but holds values"},
+		{"column with no values", "a,b,y\n1,NA,1\n2,,2\n", Options{Target: "y", NA: NAFill}, `column "b" has no values`},
+		{"not finite", "a,b,y\n1,x,1\n1e999,y,2\n", Options{Target: "y", Task: TaskRegress}, `line 3, column "a": "1e999" is not a finite number`},
+		{"infinite target", "a,y\n1,1\n2,-Inf\n", Options{Target: "y", Task: TaskRegress}, `line 3, column "y": "-Inf" is not a finite number`},
+		{"bad fraction", tab, Options{Target: "y", TestFraction: 1}, "test fraction 1"},
+		{"too few rows to hold out", "a,y\n1,1\n2,2\n", Options{Target: "y", TestFraction: 0.1, Task: TaskRegress}, "leaves 2 training and 0 test rows"},
+		{"all rows dropped", "a,b,y\n1,NA,1\nNA,2,2\n", Options{Target: "y", NA: NADrop, TestFraction: 0.5}, "all 2 rows were dropped"},
+		{"bad policy", tab, Options{Target: "y", NA: NAPolicy(9)}, "unknown NA policy"},
+		{"bad cap", tab, Options{Target: "y", MaxCategories: -1}, "category cap -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +219,7 @@ func TestTableColumnErrors(t *testing.T) {
 			if tt.opt.TestFraction == 0 {
 				tt.opt.TestFraction = 0.5
 			}
-			enc, sp, _, err := FitTable(train, nil, tt.opt)
+			enc, sp, _, err := Fit(train, nil, tt.opt)
 			require.Error(t, err)
 			assert.Nil(t, enc)
 			assert.Nil(t, sp)
@@ -229,7 +231,7 @@ func TestTableColumnErrors(t *testing.T) {
 
 func TestTableNamelessEmptyColumnSkipped(t *testing.T) {
 	train := table(t, "trailing.csv", "a,y,\n1,1,\n2,2,\n3,3,\n4,4,\n")
-	enc, _, _, err := FitTable(train, nil, TableOptions{Target: "y", Task: TaskRegress, TestFraction: 0.25})
+	enc, _, _, err := Fit(train, nil, Options{Target: "y", Task: TaskRegress, TestFraction: 0.25})
 	require.NoError(t, err)
 	assert.Len(t, enc.Columns, 1, "a trailing comma is not a feature")
 }
@@ -242,27 +244,27 @@ func TestTableCategoryCap(t *testing.T) {
 	}
 	b.WriteString("zz,12x,1\n")
 	train := table(t, "cap.csv", b.String())
-	_, _, _, err := FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"name"}})
+	_, _, _, err := Fit(train, train, Options{Target: "y", MaxCategories: 5, Features: []string{"name"}})
 	require.Error(t, err)
 	for _, w := range []string{train.Path, `column "name" holds text with 13 distinct values`, "cap of 5", "--drop name", "--features"} {
 		assert.Contains(t, err.Error(), w)
 	}
-	_, _, _, err = FitTable(train, train, TableOptions{Target: "y", MaxCategories: 5, Features: []string{"n"}})
+	_, _, _, err = Fit(train, train, Options{Target: "y", MaxCategories: 5, Features: []string{"n"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `it would be a number column but line 14 holds "12x"`)
 
-	_, sp, _, err := FitTable(train, train, TableOptions{Target: "y", MaxCategories: 13, Features: []string{"name"}})
+	_, sp, _, err := Fit(train, train, Options{Target: "y", MaxCategories: 13, Features: []string{"name"}})
 	require.NoError(t, err, "at the cap is fine")
 	assert.Equal(t, 13, sp.Train.Cols)
 
 	// The target's classes obey the cap too.
-	_, _, _, err = FitTable(train, train, TableOptions{Target: "name", Task: TaskClassify, MaxCategories: 5})
+	_, _, _, err = Fit(train, train, Options{Target: "name", Task: TaskClassify, MaxCategories: 5})
 	require.ErrorContains(t, err, "13 classes in the training rows, more than the cap of 5")
 }
 
 func TestTableEncodeErrors(t *testing.T) {
 	train := table(t, "tr.csv", "a,c,y\n1,x,no\n2,y,yes\n3,x,no\n4,y,yes\n")
-	enc, _, _, err := FitTable(train, train, TableOptions{Target: "y"})
+	enc, _, _, err := Fit(train, train, Options{Target: "y"})
 	require.NoError(t, err)
 	tests := []struct {
 		name, content string
@@ -311,11 +313,11 @@ func TestHeldOut(t *testing.T) {
 		groups int
 	}{{"plain", nil, 0}, {"stratified", strata, 5}} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, te := HeldOut(100, tc.strata, tc.groups, 0.25, 7)
-			tr2, te2 := HeldOut(100, tc.strata, tc.groups, 0.25, 7)
+			tr, te := data.HeldOut(100, tc.strata, tc.groups, 0.25, 7)
+			tr2, te2 := data.HeldOut(100, tc.strata, tc.groups, 0.25, 7)
 			assert.Equal(t, tr, tr2, "seeded")
 			assert.Equal(t, te, te2)
-			_, te3 := HeldOut(100, tc.strata, tc.groups, 0.25, 8)
+			_, te3 := data.HeldOut(100, tc.strata, tc.groups, 0.25, 8)
 			assert.NotEqual(t, te, te3, "another seed, another split")
 			all := append(slices.Clone(tr), te...)
 			slices.Sort(all)
@@ -352,7 +354,7 @@ func TestEncoderSplitReproducesFitTable(t *testing.T) {
 	}
 	train := table(t, "re.csv", b.String())
 	for _, na := range []NAPolicy{NADrop, NAFill} {
-		enc, sp, rep, err := FitTable(train, nil, TableOptions{Target: "y", NA: na, TestFraction: 0.3, Seed: 5})
+		enc, sp, rep, err := Fit(train, nil, Options{Target: "y", NA: na, TestFraction: 0.3, Seed: 5})
 		require.NoError(t, err)
 		sp2, rep2, err := enc.Split(train, nil, 0.3, 5)
 		require.NoError(t, err)
@@ -361,7 +363,7 @@ func TestEncoderSplitReproducesFitTable(t *testing.T) {
 		assert.Equal(t, sp.Train.Features, sp2.Train.Features)
 		assert.Equal(t, sp.Test.Labels, sp2.Test.Labels)
 		assert.Equal(t, sp.Test.Name, sp2.Test.Name)
-		for _, s := range []*Set{sp2.Train, sp2.Test} {
+		for _, s := range []*data.Set{sp2.Train, sp2.Test} {
 			require.NoError(t, s.Validate())
 			assert.Equal(t, sp.Train.FeatureNames, s.FeatureNames)
 			assert.Equal(t, sp.Train.Classes, s.Classes)
@@ -374,13 +376,13 @@ func TestEncoderSplitReproducesFitTable(t *testing.T) {
 
 func TestTableEncoderJSON(t *testing.T) {
 	train := table(t, "j.csv", small)
-	enc, _, _, err := FitTable(train, train, TableOptions{Target: "y", NA: NAFill, Drop: []string{"id"}, Task: TaskRegress})
+	enc, _, _, err := Fit(train, train, Options{Target: "y", NA: NAFill, Drop: []string{"id"}, Task: TaskRegress})
 	require.NoError(t, err)
 	b, err := json.Marshal(enc)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"task":"regress"`)
 	assert.Contains(t, string(b), `"na":"fill"`)
-	var back TableEncoder
+	var back Encoder
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.NoError(t, back.Validate())
 	s1, _, err := enc.Encode(train, true)
@@ -391,28 +393,28 @@ func TestTableEncoderJSON(t *testing.T) {
 
 	bad := []struct {
 		name string
-		edit func(e *TableEncoder)
+		edit func(e *Encoder)
 		want string
 	}{
-		{"no target", func(e *TableEncoder) { e.Target = "" }, "no target"},
-		{"target kind", func(e *TableEncoder) { e.TargetKind = "date" }, "target kind"},
-		{"policy", func(e *TableEncoder) { e.NA = 7 }, "NA policy"},
-		{"no columns", func(e *TableEncoder) { e.Columns = nil }, "no feature columns"},
-		{"column twice", func(e *TableEncoder) { e.Columns[1].Name = "size" }, "used twice"},
-		{"column is target", func(e *TableEncoder) { e.Columns[0].Name = "y" }, "used twice"},
-		{"unsorted categories", func(e *TableEncoder) { e.Columns[1].Categories = []string{"red", "blue"} }, "not sorted"},
-		{"empty category", func(e *TableEncoder) { e.Columns[1].Categories = []string{""} }, "empty"},
-		{"no categories", func(e *TableEncoder) { e.Columns[1].Categories, e.Columns[1].Missing = nil, false }, "no categories"},
-		{"number with categories", func(e *TableEncoder) { e.Columns[0].Categories = []string{"a"} }, "has categories"},
-		{"kind", func(e *TableEncoder) { e.Columns[0].Kind = "date" }, `kind "date"`},
-		{"task", func(e *TableEncoder) { e.Task = TaskAuto }, "task auto"},
-		{"one class", func(e *TableEncoder) { e.Task, e.Classes = TaskClassify, []string{"a"} }, "1 classes"},
-		{"numeric classes unsorted", func(e *TableEncoder) { e.Task, e.Classes = TaskClassify, []string{"10", "2"} }, "not in increasing order"},
-		{"regression with classes", func(e *TableEncoder) { e.Classes = []string{"a", "b"} }, "has classes"},
+		{"no target", func(e *Encoder) { e.Target = "" }, "no target"},
+		{"target kind", func(e *Encoder) { e.TargetKind = "date" }, "target kind"},
+		{"policy", func(e *Encoder) { e.NA = 7 }, "NA policy"},
+		{"no columns", func(e *Encoder) { e.Columns = nil }, "no feature columns"},
+		{"column twice", func(e *Encoder) { e.Columns[1].Name = "size" }, "used twice"},
+		{"column is target", func(e *Encoder) { e.Columns[0].Name = "y" }, "used twice"},
+		{"unsorted categories", func(e *Encoder) { e.Columns[1].Categories = []string{"red", "blue"} }, "not sorted"},
+		{"empty category", func(e *Encoder) { e.Columns[1].Categories = []string{""} }, "empty"},
+		{"no categories", func(e *Encoder) { e.Columns[1].Categories, e.Columns[1].Missing = nil, false }, "no categories"},
+		{"number with categories", func(e *Encoder) { e.Columns[0].Categories = []string{"a"} }, "has categories"},
+		{"kind", func(e *Encoder) { e.Columns[0].Kind = "date" }, `kind "date"`},
+		{"task", func(e *Encoder) { e.Task = TaskAuto }, "task auto"},
+		{"one class", func(e *Encoder) { e.Task, e.Classes = TaskClassify, []string{"a"} }, "1 classes"},
+		{"numeric classes unsorted", func(e *Encoder) { e.Task, e.Classes = TaskClassify, []string{"10", "2"} }, "not in increasing order"},
+		{"regression with classes", func(e *Encoder) { e.Classes = []string{"a", "b"} }, "has classes"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			var e TableEncoder
+			var e Encoder
 			require.NoError(t, json.Unmarshal(b, &e))
 			tt.edit(&e)
 			require.ErrorContains(t, e.Validate(), tt.want)
@@ -420,7 +422,7 @@ func TestTableEncoderJSON(t *testing.T) {
 			require.Error(t, err, "an invalid encoder encodes nothing")
 		})
 	}
-	var e TableEncoder
+	var e Encoder
 	require.Error(t, json.Unmarshal([]byte(`{"task":"guess"}`), &e))
 	require.Error(t, json.Unmarshal([]byte(`{"na":"skip"}`), &e))
 	require.Error(t, json.Unmarshal([]byte(`{"na":""}`), &e))
@@ -428,11 +430,11 @@ func TestTableEncoderJSON(t *testing.T) {
 
 func TestRealTables(t *testing.T) {
 	t.Run("housing", func(t *testing.T) {
-		tb, err := ReadTable(shareddata.Path(t, "housing/train.csv"))
+		tb, err := Read(shareddata.Path(t, "housing/train.csv"))
 		require.NoError(t, err)
-		_, _, _, err = FitTable(tb, nil, TableOptions{Target: "SalePrice", TestFraction: 0.2, Seed: 1})
+		_, _, _, err = Fit(tb, nil, Options{Target: "SalePrice", TestFraction: 0.2, Seed: 1})
 		require.ErrorContains(t, err, `line 2, column "Alley": "NA" is missing`, "NA error is the default")
-		enc, sp, rep, err := FitTable(tb, nil, TableOptions{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1})
+		enc, sp, rep, err := Fit(tb, nil, Options{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1})
 		require.NoError(t, err)
 		assert.Equal(t, TaskRegress, enc.Task)
 		// Utilities is "AllPub" in every training row (its one "NoSeWa" is
@@ -450,9 +452,9 @@ func TestRealTables(t *testing.T) {
 		}
 	})
 	t.Run("breast cancer", func(t *testing.T) {
-		tb, err := ReadTable(shareddata.Path(t, "tabular/breast_cancer.csv"))
+		tb, err := Read(shareddata.Path(t, "tabular/breast_cancer.csv"))
 		require.NoError(t, err)
-		enc, sp, _, err := FitTable(tb, nil, TableOptions{Target: "diagnosis", TestFraction: 0.2, Seed: 1})
+		enc, sp, _, err := Fit(tb, nil, Options{Target: "diagnosis", TestFraction: 0.2, Seed: 1})
 		require.NoError(t, err)
 		assert.Equal(t, TaskClassify, enc.Task)
 		assert.Equal(t, []string{"benign", "malignant"}, enc.Classes)
@@ -463,7 +465,7 @@ func TestRealTables(t *testing.T) {
 }
 
 // TestSklearnPeerSplit: bench/sklearn_mlp.py holds out exactly the rows
-// FitTable holds out, so that README's scikit-learn figures are measured
+// Fit holds out, so that README's scikit-learn figures are measured
 // on the same test rows. It needs only Python (the split uses no
 // scikit-learn); GPUTRAIN_REQUIRE_PEERS=1 makes a missing python3 a
 // failure.
@@ -489,33 +491,33 @@ func TestSklearnPeerSplit(t *testing.T) {
 	synth := writeFile(t, t.TempDir(), "peer.csv", []byte(b.String()))
 	cases := []struct {
 		name, path string
-		opt        TableOptions
+		opt        Options
 		args       []string
 	}{
-		{"stratified with drop", synth, TableOptions{Target: "y", NA: NADrop, TestFraction: 0.3, Seed: 11}, []string{"--na", "drop", "--test-fraction", "0.3", "--split-seed", "11"}},
-		{"regression with fill", synth, TableOptions{Target: "a", NA: NAFill, Task: TaskRegress, TestFraction: 0.25, Seed: 3}, []string{"--na", "fill", "--task", "regress", "--test-fraction", "0.25", "--split-seed", "3"}},
+		{"stratified with drop", synth, Options{Target: "y", NA: NADrop, TestFraction: 0.3, Seed: 11}, []string{"--na", "drop", "--test-fraction", "0.3", "--split-seed", "11"}},
+		{"regression with fill", synth, Options{Target: "a", NA: NAFill, Task: TaskRegress, TestFraction: 0.25, Seed: 3}, []string{"--na", "fill", "--task", "regress", "--test-fraction", "0.25", "--split-seed", "3"}},
 	}
 	if d, ok := shareddata.Dir(); ok {
 		if p := filepath.Join(d, "housing/train.csv"); fileExists(p) {
 			cases = append(cases, struct {
 				name, path string
-				opt        TableOptions
+				opt        Options
 				args       []string
-			}{"housing", p, TableOptions{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1}, []string{"--drop", "Id", "--na", "fill"}})
+			}{"housing", p, Options{Target: "SalePrice", Drop: []string{"Id"}, NA: NAFill, TestFraction: 0.2, Seed: 1}, []string{"--drop", "Id", "--na", "fill"}})
 		}
 		if p := filepath.Join(d, "tabular/breast_cancer.csv"); fileExists(p) {
 			cases = append(cases, struct {
 				name, path string
-				opt        TableOptions
+				opt        Options
 				args       []string
-			}{"breast cancer", p, TableOptions{Target: "diagnosis", TestFraction: 0.2, Seed: 1}, nil})
+			}{"breast cancer", p, Options{Target: "diagnosis", TestFraction: 0.2, Seed: 1}, nil})
 		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tb, err := ReadTable(tc.path)
+			tb, err := Read(tc.path)
 			require.NoError(t, err)
-			enc, _, rep, err := FitTable(tb, nil, tc.opt)
+			enc, _, rep, err := Fit(tb, nil, tc.opt)
 			require.NoError(t, err)
 			args := append([]string{"../bench/sklearn_mlp.py", "--csv", tc.path, "--target", tc.opt.Target, "--print-split"}, tc.args...)
 			out, err := exec.Command(python, args...).Output()
@@ -551,7 +553,7 @@ func fileExists(p string) bool {
 func TestConstantColumns(t *testing.T) {
 	const csv = "k,n,t,u,v,y\n5,1,a,a,1,1\n5,2,a,NA,2,2\n5,3,a,a,NA,3\n5,4,a,a,4,4\n5,5,a,a,5,5\n5,6,a,a,6,6\n"
 	tb := table(t, "c.csv", csv)
-	enc, sp, rep, err := FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NAFill})
+	enc, sp, rep, err := Fit(tb, tb, Options{Target: "y", Task: TaskRegress, NA: NAFill})
 	require.NoError(t, err)
 	assert.Equal(t, []ConstantColumn{{"k", "5"}, {"t", "a"}}, rep.Constant)
 	var names []string
@@ -561,21 +563,21 @@ func TestConstantColumns(t *testing.T) {
 	assert.Equal(t, []string{"n", "u", "v"}, names, `"u" has a missing category, "v" a filled mean: they vary`)
 	assert.Equal(t, enc.Width(), sp.Train.Cols)
 
-	_, _, _, err = FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NAFill, Features: []string{"n", "t"}})
+	_, _, _, err = Fit(tb, tb, Options{Target: "y", Task: TaskRegress, NA: NAFill, Features: []string{"n", "t"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `c.csv: column "t" holds one value, "a", in every training row`)
 	assert.Contains(t, err.Error(), "leave it out of --features")
 
 	// Under --na drop a constant column's missing cell dropped its row:
 	// leaving the column out would bring the row back at encoding time.
-	_, _, _, err = FitTable(tb, tb, TableOptions{Target: "y", Task: TaskRegress, NA: NADrop, Features: nil, Drop: []string{"u", "v"}})
+	_, _, _, err = Fit(tb, tb, Options{Target: "y", Task: TaskRegress, NA: NADrop, Features: nil, Drop: []string{"u", "v"}})
 	require.NoError(t, err)
 	holed := table(t, "holed.csv", "k,n,y\n5,1,1\n5,2,2\nNA,3,3\n5,4,4\n")
-	_, _, _, err = FitTable(holed, holed, TableOptions{Target: "y", Task: TaskRegress, NA: NADrop})
+	_, _, _, err = Fit(holed, holed, Options{Target: "y", Task: TaskRegress, NA: NADrop})
 	assert.ErrorContains(t, err, `holed.csv: column "k" holds one value, "5", in every training row, and its missing cells (line 4, …) dropped rows under NA policy drop: leave it out (--drop k)`)
 
 	only := table(t, "only.csv", "k,t,y\n5,a,1\n5,a,2\n5,a,3\n")
-	_, _, _, err = FitTable(only, only, TableOptions{Target: "y", Task: TaskRegress})
+	_, _, _, err = Fit(only, only, Options{Target: "y", Task: TaskRegress})
 	assert.ErrorContains(t, err, `only.csv: every feature column holds one value in every training row ("k" always "5", "t" always "a")`)
 }
 
@@ -583,7 +585,7 @@ func TestConstantColumns(t *testing.T) {
 // constant columns come from the rows training learns from, never from the
 // test rows nor the rows training holds out for validation (ValFraction):
 // an outlier or a category that only held-out rows have leaves the fit as
-// the training rows alone make it. The validation rows FitTable leaves out
+// the training rows alone make it. The validation rows Fit leaves out
 // are those Set.HoldOut then draws from the encoded training set.
 func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
 	const rows = 50
@@ -593,17 +595,17 @@ func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%s,%s,%s\n", i%7, []string{"p", "q", "NA"}[i%3], "same", []string{"lo", "hi"}[i%2])
 	}
 	clean := b.String()
-	base := TableOptions{Target: "y", NA: NAFill, Task: TaskClassify, TestFraction: 0.2, Seed: 3}
-	// held returns the table rows (0-based) FitTable holds out with opt:
+	base := Options{Target: "y", NA: NAFill, Task: TaskClassify, TestFraction: 0.2, Seed: 3}
+	// held returns the table rows (0-based) Fit holds out with opt:
 	// test rows, or validation rows when val is set.
-	held := func(opt TableOptions, val bool) []int {
-		_, sp, rep, err := FitTable(table(t, "t.csv", clean), nil, opt)
+	held := func(opt Options, val bool) []int {
+		_, sp, rep, err := Fit(table(t, "t.csv", clean), nil, opt)
 		require.NoError(t, err)
 		if !val {
 			return rep.Test.Kept
 		}
 		// the rows HoldOut (nn.Train) holds out of the encoded training set
-		_, hpos, err := sp.Train.holdOutRows(opt.ValFraction, opt.ValSeed)
+		_, hpos, err := sp.Train.HoldOutRows(opt.ValFraction, opt.ValSeed)
 		require.NoError(t, err)
 		out := make([]int, len(hpos))
 		for k, p := range hpos {
@@ -613,12 +615,12 @@ func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		opt  TableOptions
+		opt  Options
 		val  bool
 	}{
 		{"test rows", base, false},
-		{"validation rows", func() TableOptions { o := base; o.ValFraction, o.ValSeed = 0.25, 9; return o }(), true},
-		{"validation rows of a regression", func() TableOptions {
+		{"validation rows", func() Options { o := base; o.ValFraction, o.ValSeed = 0.25, 9; return o }(), true},
+		{"validation rows of a regression", func() Options {
 			o := base
 			o.Target, o.Task, o.Drop, o.ValFraction, o.ValSeed = "x", TaskRegress, []string{"y"}, 0.3, 4
 			return o
@@ -639,9 +641,9 @@ func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
 				lines[i+1] = strings.Join(f, ",")
 			}
 			changed := strings.Join(lines, "\n") + "\n"
-			want, wsp, wrep, err := FitTable(table(t, "t.csv", clean), nil, c.opt)
+			want, wsp, wrep, err := Fit(table(t, "t.csv", clean), nil, c.opt)
 			require.NoError(t, err)
-			got, gsp, grep, err := FitTable(table(t, "t.csv", changed), nil, c.opt)
+			got, gsp, grep, err := Fit(table(t, "t.csv", changed), nil, c.opt)
 			require.NoError(t, err)
 			assert.Equal(t, want.Columns, got.Columns, "fill values, categories")
 			assert.Equal(t, wrep.Constant, grep.Constant, "k is constant in the rows learned from")
@@ -656,6 +658,6 @@ func TestFitTableLearnsNothingFromHeldOutRows(t *testing.T) {
 		})
 	}
 
-	_, _, _, err := FitTable(table(t, "t.csv", clean), nil, TableOptions{Target: "y", TestFraction: 0.2, ValFraction: 1})
+	_, _, _, err := Fit(table(t, "t.csv", clean), nil, Options{Target: "y", TestFraction: 0.2, ValFraction: 1})
 	assert.ErrorContains(t, err, "validation fraction 1, want 0 (none) or a number between 0 and 1")
 }

@@ -1,4 +1,4 @@
-package data
+package table
 
 import (
 	"encoding/csv"
@@ -11,13 +11,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gputrain/gputrain/data"
 )
 
 // A Table is a CSV file read as text: a header row of column names and the
 // data rows, every cell trimmed of surrounding spaces, each row remembering
 // the file line it came from so that errors can name it. Read one with
-// ReadTable; FitTable learns a TableEncoder from it, and
-// TableEncoder.Encode turns it into a Set.
+// Read; Fit learns a Encoder from it, and
+// Encoder.Encode turns it into a Set.
 type Table struct {
 	// Path names the file in messages.
 	Path string
@@ -44,11 +46,11 @@ func (t *Table) Line(i, j int) int {
 	return t.lines[i]
 }
 
-// ReadTable reads the CSV file at path (comma-separated, a header row
+// Read reads the CSV file at path (comma-separated, a header row
 // first, quotes as RFC 4180). Every row must have as many fields as the
 // header; the error names the file, the line and the column that is short
 // or extra. An empty file and a header without rows are errors.
-func ReadTable(path string) (*Table, error) {
+func Read(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
@@ -57,7 +59,7 @@ func ReadTable(path string) (*Table, error) {
 	return readTable(path, f)
 }
 
-// readTable is ReadTable on an open reader; path is used in messages.
+// readTable is Read on an open reader; path is used in messages.
 func readTable(path string, src io.Reader) (*Table, error) {
 	r, header, err := readHeader(path, src)
 	if err != nil {
@@ -109,7 +111,7 @@ func readTable(path string, src io.Reader) (*Table, error) {
 // at the first data row, and the header row, its names trimmed of
 // surrounding spaces and a UTF-8 byte-order mark removed from the first.
 // The reader takes rows of any length: the caller reports a ragged row,
-// with names. An empty file is an error. LoadCSV and ReadTable share it.
+// with names. An empty file is an error. LoadCSV and Read share it.
 func readHeader(path string, src io.Reader) (*csv.Reader, []string, error) {
 	r := csv.NewReader(src)
 	r.FieldsPerRecord = -1
@@ -225,12 +227,12 @@ const (
 )
 
 // DefaultMaxCategories is the most categories (distinct values in the
-// training rows) that FitTable accepts in one text column, or classes in a
-// target, unless TableOptions.MaxCategories says otherwise.
+// training rows) that Fit accepts in one text column, or classes in a
+// target, unless Options.MaxCategories says otherwise.
 const DefaultMaxCategories = 100
 
-// TableColumn is the encoding of one feature column.
-type TableColumn struct {
+// Column is the encoding of one feature column.
+type Column struct {
 	// Name is the column's header name.
 	Name string `json:"name"`
 	// Kind says whether the column holds numbers or text.
@@ -249,7 +251,7 @@ type TableColumn struct {
 }
 
 // width is the number of inputs the column becomes.
-func (c *TableColumn) width() int {
+func (c *Column) width() int {
 	if c.Kind == Number {
 		return 1
 	}
@@ -260,14 +262,14 @@ func (c *TableColumn) width() int {
 	return w
 }
 
-// TableEncoder turns the rows of a CSV table into model inputs and
-// targets, as FitTable learned from the training rows: numbers pass through
+// Encoder turns the rows of a CSV table into model inputs and
+// targets, as Fit learned from the training rows: numbers pass through
 // (missing ones filled under NAFill), text is one-hot encoded, and the
 // target becomes a class index or stays a number. It is what a model
 // trained on a table keeps in its checkpoint, so that the same columns are
 // encoded the same way at evaluation and prediction time. Standardising the
 // numbers is the model's scaling's job (nn.Scaling), not the encoder's.
-type TableEncoder struct {
+type Encoder struct {
 	// Target names the column to predict.
 	Target string `json:"target"`
 	// TargetKind says whether the target column held numbers or text.
@@ -278,7 +280,7 @@ type TableEncoder struct {
 	// prediction time.
 	NA NAPolicy `json:"na"`
 	// Columns are the feature columns, in input order.
-	Columns []TableColumn `json:"columns"`
+	Columns []Column `json:"columns"`
 	// Classes names the classes, in class-index order (sorted); nil for
 	// regression. A numeric target's classes are its values written
 	// shortest (strconv 'g', -1).
@@ -286,7 +288,7 @@ type TableEncoder struct {
 }
 
 // Width returns the number of model inputs the encoder produces.
-func (enc *TableEncoder) Width() int {
+func (enc *Encoder) Width() int {
 	w := 0
 	for i := range enc.Columns {
 		w += enc.Columns[i].width()
@@ -296,7 +298,7 @@ func (enc *TableEncoder) Width() int {
 
 // FeatureNames names every input: a number column by its name, a category
 // as "column=value", a missing-value input as "column=(missing)".
-func (enc *TableEncoder) FeatureNames() []string {
+func (enc *Encoder) FeatureNames() []string {
 	names := make([]string, 0, enc.Width())
 	for _, c := range enc.Columns {
 		if c.Kind == Number {
@@ -316,7 +318,7 @@ func (enc *TableEncoder) FeatureNames() []string {
 // NumberInputs reports, for each of the Width inputs, whether it carries a
 // number column (true) or a one-hot indicator (false): the inputs a model
 // standardises.
-func (enc *TableEncoder) NumberInputs() []bool {
+func (enc *Encoder) NumberInputs() []bool {
 	out := make([]bool, 0, enc.Width())
 	for i := range enc.Columns {
 		c := &enc.Columns[i]
@@ -331,10 +333,10 @@ func (enc *TableEncoder) NumberInputs() []bool {
 	return out
 }
 
-// Validate checks that the encoder is one FitTable could have made, e.g.
+// Validate checks that the encoder is one Fit could have made, e.g.
 // after reading it from a checkpoint: names present and distinct, kinds
 // known, categories and classes distinct and sorted, values finite.
-func (enc *TableEncoder) Validate() error {
+func (enc *Encoder) Validate() error {
 	if enc.Target == "" {
 		return errors.New("data: table encoding: no target column")
 	}
@@ -422,7 +424,7 @@ func checkSortedDistinct(vs []string, numeric bool) error {
 
 // lookups returns the position of every category of every text column and
 // of every class.
-func (enc *TableEncoder) lookups() (cats []map[string]int, classes map[string]int) {
+func (enc *Encoder) lookups() (cats []map[string]int, classes map[string]int) {
 	index := func(vs []string) map[string]int {
 		m := make(map[string]int, len(vs))
 		for k, v := range vs {
@@ -480,7 +482,7 @@ func (r *EncodeReport) drop(line int) {
 // Missing input (or all zeros), and a row whose target is missing is
 // skipped. A category unseen in training sets no input and is counted in
 // the report. It is an error if no row remains.
-func (enc *TableEncoder) Encode(t *Table, withTarget bool) (*Set, EncodeReport, error) {
+func (enc *Encoder) Encode(t *Table, withTarget bool) (*data.Set, EncodeReport, error) {
 	rows := make([]int, t.Rows())
 	for i := range rows {
 		rows[i] = i
@@ -490,7 +492,7 @@ func (enc *TableEncoder) Encode(t *Table, withTarget bool) (*Set, EncodeReport, 
 
 // encodeRows is Encode of the given rows of t. On an error the report
 // holds what was done up to it.
-func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name string) (*Set, EncodeReport, error) {
+func (enc *Encoder) encodeRows(t *Table, rows []int, withTarget bool, name string) (*data.Set, EncodeReport, error) {
 	var rep EncodeReport
 	if err := enc.Validate(); err != nil {
 		return nil, rep, err
@@ -510,9 +512,9 @@ func (enc *TableEncoder) encodeRows(t *Table, rows []int, withTarget bool, name 
 	return enc.encodedSet(name, feats, labels, rep), rep, nil
 }
 
-// rowEncoder encodes rows of one table with a TableEncoder.
+// rowEncoder encodes rows of one table with a Encoder.
 type rowEncoder struct {
-	enc *TableEncoder
+	enc *Encoder
 	t   *Table
 	// idx holds the table column of each of enc.Columns; ti is the target's
 	// (-1: the target is not read).
@@ -521,7 +523,7 @@ type rowEncoder struct {
 	// order holds the columns read, in header order: the first missing
 	// cell of a row is the one reported.
 	order []int
-	// cats and classes are enc's lookups (TableEncoder.lookups).
+	// cats and classes are enc's lookups (Encoder.lookups).
 	cats    []map[string]int
 	classes map[string]int
 	// row is the inputs of the row being encoded (enc.Width of them).
@@ -530,7 +532,7 @@ type rowEncoder struct {
 
 // rowEncoder finds enc's columns in t (and the target when withTarget) and
 // returns the encoder of t's rows.
-func (enc *TableEncoder) rowEncoder(t *Table, withTarget bool) (*rowEncoder, error) {
+func (enc *Encoder) rowEncoder(t *Table, withTarget bool) (*rowEncoder, error) {
 	re := &rowEncoder{enc: enc, t: t, ti: -1}
 	re.cats, re.classes = enc.lookups()
 	re.idx = make([]int, len(enc.Columns))
@@ -655,8 +657,8 @@ func (re *rowEncoder) inputs(i int, rep *EncodeReport) error {
 }
 
 // encodedSet is the Set of the encoded rows named name.
-func (enc *TableEncoder) encodedSet(name string, feats, labels []float64, rep EncodeReport) *Set {
-	s := &Set{
+func (enc *Encoder) encodedSet(name string, feats, labels []float64, rep EncodeReport) *data.Set {
+	s := &data.Set{
 		Name:         name,
 		Rows:         rep.Rows,
 		Cols:         enc.Width(),
@@ -675,7 +677,7 @@ func (enc *TableEncoder) encodedSet(name string, feats, labels []float64, rep En
 }
 
 // targetValue returns the label of row i's (non-missing) target cell.
-func (enc *TableEncoder) targetValue(t *Table, i, j int, classes map[string]int) (float64, error) {
+func (enc *Encoder) targetValue(t *Table, i, j int, classes map[string]int) (float64, error) {
 	cell := t.cells[i][j]
 	key := cell
 	if enc.TargetKind == Number {

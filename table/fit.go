@@ -1,4 +1,4 @@
-package data
+package table
 
 import (
 	"errors"
@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gputrain/gputrain/data"
 )
 
-// TableOptions configures FitTable.
-type TableOptions struct {
+// Options configures Fit.
+type Options struct {
 	// Target names the column to predict.
 	Target string
 	// Features names the feature columns, in input order; nil means every
@@ -28,14 +30,14 @@ type TableOptions struct {
 	// classes of the target); 0 means DefaultMaxCategories.
 	MaxCategories int
 	// TestFraction is the share of the rows held out for testing when
-	// FitTable gets no test table, in (0, 1).
+	// Fit gets no test table, in (0, 1).
 	TestFraction float64
 	// Seed seeds the held-out split.
 	Seed uint64
 	// ValFraction is the share of the training rows that training will hold
 	// out for validation (nn.Config.ValFraction; 0: none), drawn from the
 	// encoded training set as Set.HoldOut(ValFraction, ValSeed) draws them.
-	// FitTable learns nothing from those rows, as it learns nothing from
+	// Fit learns nothing from those rows, as it learns nothing from
 	// the test rows; they are still encoded into Split.Train, for training
 	// to hold out.
 	ValFraction float64
@@ -43,8 +45,8 @@ type TableOptions struct {
 	ValSeed uint64
 }
 
-// TableReport says what FitTable did.
-type TableReport struct {
+// Report says what Fit did.
+type Report struct {
 	// File reports the pass over the training file before the split: its
 	// Dropped rows had a missing cell under NADrop or a missing target
 	// under NAFill; Rows counts the rest.
@@ -53,8 +55,8 @@ type TableReport struct {
 	Train, Test EncodeReport
 	// TaskReason says which task was chosen and why.
 	TaskReason string
-	// Constant lists the columns FitTable left out of the features because
-	// they hold one value in every training row (only when TableOptions.
+	// Constant lists the columns Fit left out of the features because
+	// they hold one value in every training row (only when Options.
 	// Features is nil: a constant column named there is an error).
 	Constant []ConstantColumn
 }
@@ -67,7 +69,7 @@ type ConstantColumn struct {
 	Value string // the value, as the file writes it
 }
 
-// FitTable learns how to encode the columns of train and encodes it. When
+// Fit learns how to encode the columns of train and encodes it. When
 // test is nil, a seeded held-out fraction of train's rows is the test set
 // (see HeldOut; stratified by class for classification), else test is
 // encoded with what train's rows taught. It returns the encoder, the split
@@ -89,20 +91,20 @@ type ConstantColumn struct {
 // unknown or repeated columns, a column with no values, a target with one
 // class or one value, text in a regressed target, too many categories,
 // non-finite numbers, too few rows to hold out a test set.
-func FitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, TableReport, error) {
+func Fit(train, test *Table, opt Options) (*Encoder, *data.Split, Report, error) {
 	enc, split, rep, err := fitTable(train, test, opt)
 	if err != nil {
-		return nil, nil, TableReport{}, err
+		return nil, nil, Report{}, err
 	}
 	return enc, split, rep, nil
 }
 
-// fitTable is FitTable, step by step: check the options, resolve the
+// fitTable is Fit, step by step: check the options, resolve the
 // columns, keep the rows the NA policy keeps, choose the task, hold out the
 // test rows, learn the classes and the feature columns from the training
 // rows less the validation rows, and encode both parts.
-func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, TableReport, error) {
-	var rep TableReport
+func fitTable(train, test *Table, opt Options) (*Encoder, *data.Split, Report, error) {
+	var rep Report
 	maxCat, err := checkTableOptions(train.Path, test != nil, opt)
 	if err != nil {
 		return nil, nil, rep, err
@@ -125,7 +127,7 @@ func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, Tabl
 		return nil, nil, rep, err
 	}
 
-	enc := &TableEncoder{Target: opt.Target, TargetKind: kinds[ti], NA: opt.NA}
+	enc := &Encoder{Target: opt.Target, TargetKind: kinds[ti], NA: opt.NA}
 	task, reason, err := chooseTask(train, ti, keep, kinds[ti], opt.Task)
 	if err != nil {
 		return nil, nil, rep, err
@@ -174,7 +176,7 @@ func fitTable(train, test *Table, opt TableOptions) (*TableEncoder, *Split, Tabl
 
 // checkTableOptions checks opt for fitting the table at path (hasTest: a
 // test table is given) and returns the category cap, the default for 0.
-func checkTableOptions(path string, hasTest bool, opt TableOptions) (maxCat int, err error) {
+func checkTableOptions(path string, hasTest bool, opt Options) (maxCat int, err error) {
 	maxCat = opt.MaxCategories
 	switch {
 	case opt.Target == "":
@@ -251,7 +253,7 @@ rows:
 // out opt.TestFraction of them (seeded by opt.Seed), stratified by the class
 // of the target column ti for classification. It is an error if either
 // part is empty.
-func heldOutRows(t *Table, keep []int, ti int, kind ColumnKind, task Task, opt TableOptions) (trainRows, testRows []int, err error) {
+func heldOutRows(t *Table, keep []int, ti int, kind ColumnKind, task Task, opt Options) (trainRows, testRows []int, err error) {
 	var strata []int
 	groups := 0
 	if task == TaskClassify {
@@ -270,7 +272,7 @@ func heldOutRows(t *Table, keep []int, ti int, kind ColumnKind, task Task, opt T
 		}
 		groups = len(all)
 	}
-	tr, te := HeldOut(len(keep), strata, groups, opt.TestFraction, opt.Seed)
+	tr, te := data.HeldOut(len(keep), strata, groups, opt.TestFraction, opt.Seed)
 	if len(te) == 0 || len(tr) == 0 {
 		return nil, nil, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
 			t.Path, opt.TestFraction, len(keep), len(tr), len(te))
@@ -308,8 +310,8 @@ func fitClasses(t *Table, trainRows []int, ti int, kind ColumnKind, target strin
 // in rep.Constant when opt.Features is nil and are an error otherwise (and
 // under NADrop when their missing cells dropped rows). It is an error if
 // no column remains.
-func fitFeatures(t *Table, feats []int, kinds map[int]ColumnKind, fitRows []int, opt TableOptions, maxCat int, rep *TableReport) ([]TableColumn, error) {
-	var cols []TableColumn
+func fitFeatures(t *Table, feats []int, kinds map[int]ColumnKind, fitRows []int, opt Options, maxCat int, rep *Report) ([]Column, error) {
+	var cols []Column
 	for _, j := range feats {
 		c, err := fitColumn(t, j, kinds[j], fitRows, opt.NA, maxCat)
 		if err != nil {
@@ -341,14 +343,14 @@ func fitFeatures(t *Table, feats []int, kinds map[int]ColumnKind, fitRows []int,
 // encodeSplit encodes the training rows of train and the test rows: those
 // of test, or testRows of train when test is nil. It sets rep.Train and
 // rep.Test.
-func encodeSplit(enc *TableEncoder, train, test *Table, trainRows, testRows []int, opt TableOptions, rep *TableReport) (*Split, error) {
+func encodeSplit(enc *Encoder, train, test *Table, trainRows, testRows []int, opt Options, rep *Report) (*data.Split, error) {
 	path := train.Path
 	base := filepath.Base(path)
 	trainSet, trep, err := enc.encodeRows(train, trainRows, true, base+" (training rows)")
 	if err != nil {
 		return nil, err
 	}
-	var testSet *Set
+	var testSet *data.Set
 	var terep EncodeReport
 	source := path
 	if test == nil {
@@ -361,21 +363,21 @@ func encodeSplit(enc *TableEncoder, train, test *Table, trainRows, testRows []in
 		return nil, err
 	}
 	rep.Train, rep.Test = trep, terep
-	return &Split{Train: trainSet, Test: testSet, Source: source}, nil
+	return &data.Split{Train: trainSet, Test: testSet, Source: source}, nil
 }
 
 // validationKept returns the training rows (rows of t) that training keeps
 // when it holds out opt.ValFraction of the encoded training set for
 // validation, as Set.HoldOut(opt.ValFraction, opt.ValSeed) draws them (nn.
-// Train does): the rows FitTable learns from. The draw needs only the
+// Train does): the rows Fit learns from. The draw needs only the
 // number of rows and, for a classifier, each row's class index among
 // classes, which it computes as the encoder will. Without a validation
 // fraction it returns rows.
-func validationKept(t *Table, rows []int, ti int, kind ColumnKind, classes []string, opt TableOptions) ([]int, error) {
+func validationKept(t *Table, rows []int, ti int, kind ColumnKind, classes []string, opt Options) ([]int, error) {
 	if opt.ValFraction == 0 {
 		return rows, nil
 	}
-	probe := &Set{Name: filepath.Base(t.Path) + " (training rows)", Rows: len(rows), Outputs: 1, Classes: len(classes)}
+	probe := &data.Set{Name: filepath.Base(t.Path) + " (training rows)", Rows: len(rows), Outputs: 1, Classes: len(classes)}
 	if classes != nil {
 		index := make(map[string]int, len(classes))
 		for c, key := range classes {
@@ -386,7 +388,7 @@ func validationKept(t *Table, rows []int, ti int, kind ColumnKind, classes []str
 			probe.Labels[k] = float64(index[classKey(t, i, ti, kind)])
 		}
 	}
-	kept, _, err := probe.holdOutRows(opt.ValFraction, opt.ValSeed)
+	kept, _, err := probe.HoldOutRows(opt.ValFraction, opt.ValSeed)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: the validation rows: %w", t.Path, err)
 	}
@@ -575,8 +577,8 @@ func checkVaries(t *Table, j int, rows []int) error {
 }
 
 // fitColumn learns the encoding of column j from the training rows.
-func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat int) (TableColumn, error) {
-	c := TableColumn{Name: t.Header[j], Kind: kind}
+func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat int) (Column, error) {
+	c := Column{Name: t.Header[j], Kind: kind}
 	present, missing := 0, false
 	var sum float64
 	var cats []string
@@ -640,60 +642,13 @@ func mostlyNumbers(t *Table, j int, rows []int) bool {
 	return 2*num > present
 }
 
-// HeldOut splits positions 0..n-1 into training and test positions, both
-// returned in increasing order. Without strata the positions are shuffled
-// together; with strata (a group index 0..groups-1 per position, e.g. the
-// class) each group is shuffled on its own, in group order, and keeps at
-// least one training position. Of each shuffled group of size g the first
-// floor(frac·g + 0.5) go to the test set.
-//
-// The shuffle is Fisher–Yates from the last position down, swapping
-// position i with j = x mod (i+1), x the next output of splitmix64 seeded
-// with seed (one generator for all groups), so that other programs can
-// reproduce the split exactly (bench/sklearn_mlp.py does).
-func HeldOut(n int, strata []int, groups int, frac float64, seed uint64) (train, test []int) {
-	var gs [][]int
-	if strata == nil {
-		g := make([]int, n)
-		for i := range g {
-			g[i] = i
-		}
-		gs = [][]int{g}
-	} else {
-		if len(strata) != n {
-			panic("data: HeldOut: len(strata) != n")
-		}
-		gs = make([][]int, groups)
-		for i, s := range strata {
-			gs[s] = append(gs[s], i)
-		}
-	}
-	r := rng{state: seed}
-	for _, g := range gs {
-		for i := len(g) - 1; i > 0; i-- {
-			j := int(r.uint64() % uint64(i+1))
-			g[i], g[j] = g[j], g[i]
-		}
-		nt := int(math.Floor(frac*float64(len(g)) + 0.5))
-		if strata != nil {
-			nt = min(nt, len(g)-1)
-		}
-		nt = max(min(nt, len(g)), 0)
-		test = append(test, g[:nt]...)
-		train = append(train, g[nt:]...)
-	}
-	slices.Sort(train)
-	slices.Sort(test)
-	return train, test
-}
-
-// Split encodes the rows of train and test with enc, as FitTable does but
+// Split encodes the rows of train and test with enc, as Fit does but
 // without learning anything: e.g. to go on training a saved model on its
 // table. When test is nil the test set is the seeded held-out fraction of
-// train's encoded rows (HeldOut, stratified by class for classification),
-// which on the file and options FitTable saw is the same split.
-func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*Split, TableReport, error) {
-	var rep TableReport
+// train's encoded rows (data.HeldOut, stratified by class for classification),
+// which on the file and options Fit saw is the same split.
+func (enc *Encoder) Split(train, test *Table, frac float64, seed uint64) (*data.Split, Report, error) {
+	var rep Report
 	if test == nil && !(frac > 0 && frac < 1) {
 		return nil, rep, fmt.Errorf("data: %s: test fraction %v, want a number between 0 and 1 (or a test file)", train.Path, frac)
 	}
@@ -711,7 +666,7 @@ func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*
 		}
 		all.Name = base
 		rep.Train, rep.Test = frep, terep
-		return &Split{Train: all, Test: ts, Source: train.Path + " and " + test.Path}, rep, nil
+		return &data.Split{Train: all, Test: ts, Source: train.Path + " and " + test.Path}, rep, nil
 	}
 	var strata []int
 	if enc.Task == TaskClassify {
@@ -720,12 +675,12 @@ func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*
 			strata[i] = all.Label(i)
 		}
 	}
-	tr, te := HeldOut(all.Rows, strata, len(enc.Classes), frac, seed)
+	tr, te := data.HeldOut(all.Rows, strata, len(enc.Classes), frac, seed)
 	if len(tr) == 0 || len(te) == 0 {
 		return nil, rep, fmt.Errorf("data: %s: holding out %g of %d rows leaves %d training and %d test rows; change the fraction or give a test file",
 			train.Path, frac, all.Rows, len(tr), len(te))
 	}
-	pick := func(pos []int, name string) (*Set, EncodeReport) {
+	pick := func(pos []int, name string) (*data.Set, EncodeReport) {
 		r := EncodeReport{Rows: len(pos), Kept: make([]int, len(pos))}
 		for k, p := range pos {
 			r.Kept[k] = frep.Kept[p]
@@ -735,14 +690,14 @@ func (enc *TableEncoder) Split(train, test *Table, frac float64, seed uint64) (*
 	trs, trep := pick(tr, base+" (training rows)")
 	tes, terep := pick(te, fmt.Sprintf("%s (held-out %g)", base, frac))
 	rep.Train, rep.Test = trep, terep
-	return &Split{Train: trs, Test: tes, Source: train.Path}, rep, nil
+	return &data.Split{Train: trs, Test: tes, Source: train.Path}, rep, nil
 }
 
 // constantColumn reports whether column j, fitted as c, gives every row of
 // rows the same input, and the value: a number column whose present cells
 // are all equal (a missing one is dropped, or filled with their mean, the
 // same value), or a text column of one category and no missing cells.
-func constantColumn(t *Table, j int, c TableColumn, rows []int) (string, bool) {
+func constantColumn(t *Table, j int, c Column, rows []int) (string, bool) {
 	if c.Kind == Text {
 		if len(c.Categories) == 1 && !c.Missing {
 			return c.Categories[0], true
