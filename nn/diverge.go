@@ -125,6 +125,29 @@ func newLinearDivergence(start, lr float64) *divergence {
 		lr: lr, loss: "loss", whyFmt: ", %s"}
 }
 
+// LossCheck judges readings of a run's loss by Train's divergence rule
+// against a reference known from the outset: a reading diverges when it is
+// not finite or above DivergenceFactor times the reference. Package linear
+// judges SolveLinear with it.
+type LossCheck struct{ d *divergence }
+
+// NewLossCheck returns the check of a run whose loss at its start (x = 0)
+// is start, at learning rate lr.
+func NewLossCheck(start, lr float64) LossCheck { return LossCheck{newLinearDivergence(start, lr)} }
+
+// Ref is the reference loss.
+func (c LossCheck) Ref() float64 { return c.d.ref }
+
+// Check returns a *DivergedError for a bad reading mean of the loss over
+// iterations from..to, else nil.
+func (c LossCheck) Check(mean float64, from, to int) error { return c.d.check(mean, 0, from, to) }
+
+// Diverged returns the *DivergedError of iterations from..to, what saying
+// what went wrong.
+func (c LossCheck) Diverged(from, to int, what string) *DivergedError {
+	return c.d.diverged(0, from, to, what, 0)
+}
+
 // trivialLoss is the mean loss of the trivial prediction on s: a uniform
 // guess for a classifier, zeros (in the model's units) for a regression.
 func trivialLoss(m *Model, s *Set) float64 {

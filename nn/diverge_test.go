@@ -91,41 +91,6 @@ func TestTrainDivergenceSparesHealthyRuns(t *testing.T) {
 	})
 }
 
-// TestSolveLinearDivergesWhileFinite: gradient descent with too large a
-// step grows the loss geometrically; it is caught at the first logged
-// iteration past 100 times the loss at x = 0 (naming the iterations since
-// the previous one), or at the end when nothing is logged.
-func TestSolveLinearDivergesWhileFinite(t *testing.T) {
-	onBackends(t, func(t *testing.T, b backend.Backend) {
-		var logged []float64
-		_, err := nn.SolveLinear(context.Background(), b, classicA, classicY, 0.2, 40, 5, func(_ int, l float64) { logged = append(logged, l) })
-		require.ErrorIs(t, err, nn.ErrDiverged)
-		var de *nn.DivergedError
-		require.ErrorAs(t, err, &de)
-		t.Log(err)
-		assert.Contains(t, de.What, "more than 100 times 5.66667, the loss at x = 0")
-		assert.False(t, math.IsInf(de.Loss, 0) || math.IsNaN(de.Loss))
-		assert.Equal(t, de.FromStep+4, de.ToStep, "the 5 iterations since the last logged one")
-		for _, l := range logged {
-			assert.LessOrEqual(t, l, 100*5.666666666666667, "only readings within the limit are logged")
-		}
-
-		_, err = nn.SolveLinear(context.Background(), b, classicA, classicY, 0.2, 40, 0, nil)
-		require.ErrorAs(t, err, &de)
-		assert.Equal(t, []int{1, 40}, []int{de.FromStep, de.ToStep}, "without logging: judged at the end")
-	})
-}
-
-// TestRegressDiverges: regress's gradient descent at a learning rate past
-// stability (standardised features: 2/λmax is about 1) stops with the error.
-func TestRegressDiverges(t *testing.T) {
-	s := lineSet(100, 3)
-	_, err := nn.Regress(context.Background(), cpuref.New(), s, nn.RegressConfig{Epochs: 200, LR: 5}, nn.Hooks{})
-	require.ErrorIs(t, err, nn.ErrDiverged)
-	assert.Contains(t, err.Error(), "more than 100 times")
-	assert.Contains(t, err.Error(), "smaller learning rate than 5")
-}
-
 // TestFirstStepLossCounted: the first step's loss, kept apart as the
 // divergence rule's reference, is the loss of the first minibatch at the
 // starting weights, and it is counted back into the first epoch: a run read

@@ -25,6 +25,10 @@ func labelCols(spec Spec) int {
 	return 1
 }
 
+// CheckSet reports whether s (with labels) fits a model of spec: its shape,
+// and labels that spec's head takes; the error names the set and the row.
+func CheckSet(s *Set, spec Spec) error { return checkSet(s, spec, true) }
+
 // checkSet validates s against spec; labels are optional when needLabels is
 // false.
 func checkSet(s *Set, spec Spec, needLabels bool) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/linear"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/table"
 )
@@ -73,7 +74,7 @@ func runRegress(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := nn.CheckRegression(set); err != nil {
+	if err := linear.CheckRegression(set); err != nil {
 		return err
 	}
 	b, why, err := openDevice(*device, false)
@@ -82,7 +83,7 @@ func runRegress(e *env, args []string) error {
 	}
 	defer b.Close()
 	announce(e, b, why, false)
-	r, err := nn.Regress(e.ctx, b, set, nn.RegressConfig{Epochs: *iters, LR: *lr, Optimizer: nn.SGD, Seed: *seed, Restarts: *restarts}, nn.Hooks{})
+	r, err := linear.Regress(e.ctx, b, set, linear.RegressConfig{Epochs: *iters, LR: *lr, Optimizer: nn.SGD, Seed: *seed, Restarts: *restarts}, nn.Hooks{})
 	if err != nil {
 		return flagDivergence(err)
 	}
@@ -98,26 +99,26 @@ func runRegress(e *env, args []string) error {
 // newRegressResult is regress's result: the fit r of column y on columns
 // xs (rep says how many rows were read and dropped) on the device info
 // describes.
-func newRegressResult(info backend.Info, xs []string, y string, rep table.CSVReport, r *nn.Regression) regressResult {
+func newRegressResult(info backend.Info, xs []string, y string, rep table.CSVReport, r *linear.Regression) regressResult {
 	res := regressResult{Device: info.Kind, Backend: info.API, Adapter: info.Adapter, X: xs, Y: y,
 		Rows: rep.Rows, Dropped: rep.Dropped, Coefficients: r.Coef, Intercept: r.Intercept, MSE: r.MSE}
 	if !math.IsInf(r.ExactCond, 0) {
 		res.ConditionNumber = &r.ExactCond
 	}
 	// The closed form only when it means something: a well-conditioned
-	// design (nn.MaxCondition).
+	// design (linear.MaxCondition).
 	if r.ExactErr == nil {
 		res.ClosedForm = append(append([]float64(nil), r.ExactCoef...), r.ExactIntercept)
 	} else {
 		res.ClosedFormNote = fmt.Sprintf("not reported: the standardised design's condition number is %.3g, above %.0e: the features are nearly collinear, so their coefficients are not determined one by one (the fit is); leave out one of the collinear columns",
-			r.ExactCond, nn.MaxCondition)
+			r.ExactCond, linear.MaxCondition)
 	}
 	return res
 }
 
 // printRegression writes regress's text output to w: the fit r as an
 // equation, the closed form (or why it is not reported) and the errors.
-func printRegression(w io.Writer, res regressResult, r *nn.Regression) {
+func printRegression(w io.Writer, res regressResult, r *linear.Regression) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(w, "dropped %d rows with NA or non-numeric cells\n", res.Dropped)
 	}

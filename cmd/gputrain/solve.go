@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/linear"
 )
 
 func init() {
@@ -71,7 +71,7 @@ func runSolve(e *env, args []string) error {
 	res := solveResult{Y: y}
 	info := b.Info()
 	res.Device, res.Backend, res.Adapter = info.Kind, info.API, info.Adapter
-	x, err := nn.SolveLinear(e.ctx, b, A, y, *lr, *iters, *every, func(it int, loss float64) {
+	x, err := linear.SolveLinear(e.ctx, b, A, y, *lr, *iters, *every, func(it int, loss float64) {
 		res.Losses = append(res.Losses, [2]float64{float64(it), loss})
 		if !*asJSON {
 			// All the digits of a float64, as Python prints the tutorial's.

@@ -1,4 +1,4 @@
-package nn_test
+package linear_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu/gputest"
-	"github.com/gputrain/gputrain/nn"
+	"github.com/gputrain/gputrain/linear"
 )
 
 // TestSolveLinearGPUMatchesCPU runs the classic system on the GPU (float32)
@@ -29,11 +29,11 @@ func TestSolveLinearGPUMatchesCPU(t *testing.T) {
 	}
 	ref := cpuref.New()
 	xr, lr := run(ref, func(log func(int, float64)) ([]float64, error) {
-		return nn.SolveLinear(context.Background(), ref, A, y, 0.01, 10000, 1000, log)
+		return linear.SolveLinear(context.Background(), ref, A, y, 0.01, 10000, 1000, log)
 	})
 	g := gputest.Open(t)
 	xg, lg := run(g, func(log func(int, float64)) ([]float64, error) {
-		return nn.SolveLinear(context.Background(), g, A, y, 0.01, 10000, 1000, log)
+		return linear.SolveLinear(context.Background(), g, A, y, 0.01, 10000, 1000, log)
 	})
 	require.Len(t, lg, len(lr))
 	for i := range lr {

@@ -1,4 +1,7 @@
-package nn
+// Package linear solves linear systems and fits linear regressions by
+// gradient descent on any backend, beside float64 closed forms that check
+// them: the classic tutorial's A·x = y and the regression with restarts.
+package linear
 
 import (
 	"context"
@@ -9,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // SolveLinear solves A·x ≈ y by gradient descent on the mean squared error
@@ -27,10 +31,10 @@ import (
 // after every every-th iteration (and after the last one, if iters is not a
 // multiple of every): x is read back and the loss evaluated on the host in
 // float64, so the printed loss carries no float32 cancellation.
-// A non-finite loss or solution, or a loss more than DivergenceFactor times
+// A non-finite loss or solution, or a loss more than nn.DivergenceFactor times
 // the loss at x = 0 (judged at each logged iteration and at the end, on the
 // x read back for them: the blow-up is caught within every iterations),
-// returns a *DivergedError naming the iterations since the last reading.
+// returns a *nn.DivergedError naming the iterations since the last reading.
 // Cancelling ctx
 // stops after the current iteration and returns the x so far with an error
 // wrapping ctx.Err(). Malformed inputs and device failures are errors.
@@ -39,14 +43,13 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 	if err != nil {
 		return nil, err
 	}
-	a := newAllocator(b)
-	defer a.free()
-	ls, err := newLinearSolver(a, A, y, flat, lr)
+	ls, err := newLinearSolver(b, A, y, flat, lr)
+	defer ls.free()
 	if err != nil {
 		return nil, err
 	}
 	if every > 0 && log != nil {
-		log(0, ls.div.ref)
+		log(0, ls.div.Ref())
 	}
 	done := ctx.Done()
 	for it := 1; it <= iters; it++ {
@@ -57,7 +60,7 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 				if err != nil {
 					return nil, err
 				}
-				return x, fmt.Errorf("nn: SolveLinear stopped after iteration %d: %w", it-1, ctx.Err())
+				return x, fmt.Errorf("linear: SolveLinear stopped after iteration %d: %w", it-1, ctx.Err())
 			default:
 			}
 		}
@@ -76,24 +79,24 @@ func SolveLinear(ctx context.Context, b backend.Backend, A [][]float64, y []floa
 func checkLinear(A [][]float64, y []float64, lr float64, iters int) (flat []float64, err error) {
 	n := len(A)
 	if n == 0 || len(A[0]) == 0 {
-		return nil, errors.New("nn: SolveLinear: A is empty")
+		return nil, errors.New("linear: SolveLinear: A is empty")
 	}
 	k := len(A[0])
 	flat = make([]float64, 0, n*k)
 	for i, r := range A {
 		if len(r) != k {
-			return nil, fmt.Errorf("nn: SolveLinear: row %d of A has %d entries, row 0 has %d", i, len(r), k)
+			return nil, fmt.Errorf("linear: SolveLinear: row %d of A has %d entries, row 0 has %d", i, len(r), k)
 		}
 		flat = append(flat, r...)
 	}
 	if len(y) != n {
-		return nil, fmt.Errorf("nn: SolveLinear: y has %d entries for the %d rows of A", len(y), n)
+		return nil, fmt.Errorf("linear: SolveLinear: y has %d entries for the %d rows of A", len(y), n)
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("nn: SolveLinear: learning rate %v, want a positive finite number", lr)
+		return nil, fmt.Errorf("linear: SolveLinear: learning rate %v, want a positive finite number", lr)
 	}
 	if iters < 1 {
-		return nil, fmt.Errorf("nn: SolveLinear: %d iterations, want at least 1", iters)
+		return nil, fmt.Errorf("linear: SolveLinear: %d iterations, want at least 1", iters)
 	}
 	return flat, nil
 }
@@ -102,28 +105,31 @@ func checkLinear(A [][]float64, y []float64, lr float64, iters int) (flat []floa
 // host, its tensors on the device and the divergence rule, whose reference
 // is the loss at x = 0.
 type linearSolver struct {
-	b    backend.Backend
-	A    [][]float64
-	y    []float64
-	lr   float64
-	div  *divergence
-	aT   backend.Tensor // A, n×k
-	xT   backend.Tensor // x, k×1
-	yT   backend.Tensor // y, n×1
-	out  backend.Tensor // A·x
-	grad backend.Tensor // the loss gradient 2(A·x−y)/n
-	gx   backend.Tensor // Aᵀ·grad
-	comp backend.Tensor // Kahan compensation of x
-	loss backend.Tensor
+	b     backend.Backend
+	A     [][]float64
+	y     []float64
+	lr    float64
+	div   nn.LossCheck
+	aT    backend.Tensor // A, n×k
+	xT    backend.Tensor // x, k×1
+	yT    backend.Tensor // y, n×1
+	out   backend.Tensor // A·x
+	grad  backend.Tensor // the loss gradient 2(A·x−y)/n
+	gx    backend.Tensor // Aᵀ·grad
+	comp  backend.Tensor // Kahan compensation of x
+	loss  backend.Tensor
+	alloc allocator
 	// lastRead is the last iteration whose x was read and judged.
 	lastRead int
 }
 
 // newLinearSolver allocates the tensors of SolveLinear's system A·x ≈ y
 // (flat is A's rows end to end) with a, writes A and y and sets x = 0.
-func newLinearSolver(a *allocator, A [][]float64, y, flat []float64, lr float64) (*linearSolver, error) {
+func newLinearSolver(b backend.Backend, A [][]float64, y, flat []float64, lr float64) (*linearSolver, error) {
 	n, k := len(A), len(A[0])
-	ls := &linearSolver{b: a.b, A: A, y: y, lr: lr, div: newLinearDivergence(meanSquare(y), lr)}
+	ls := &linearSolver{b: b, A: A, y: y, lr: lr, div: nn.NewLossCheck(meanSquare(y), lr)}
+	a := &ls.alloc
+	a.b = b
 	ls.aT = a.new(n, k, backend.Float)
 	ls.xT = a.new(k, 1, backend.Float)
 	ls.yT = a.new(n, 1, backend.Float)
@@ -133,20 +139,23 @@ func newLinearSolver(a *allocator, A [][]float64, y, flat []float64, lr float64)
 	ls.comp = a.new(k, 1, backend.Float)
 	ls.loss = a.new(1, 1, backend.Float)
 	if a.err != nil {
-		return nil, fmt.Errorf("nn: SolveLinear on a %dx%d system: %w", n, k, a.err)
+		ls.free()
+		return nil, fmt.Errorf("linear: SolveLinear on a %dx%d system: %w", n, k, a.err)
 	}
 	if err := ls.b.WriteFloats(ls.aT, flat); err != nil {
-		return nil, fmt.Errorf("nn: SolveLinear: writing A: %w", err)
+		ls.free()
+		return nil, fmt.Errorf("linear: SolveLinear: writing A: %w", err)
 	}
 	if err := ls.b.WriteFloats(ls.yT, y); err != nil {
-		return nil, fmt.Errorf("nn: SolveLinear: writing y: %w", err)
+		ls.free()
+		return nil, fmt.Errorf("linear: SolveLinear: writing y: %w", err)
 	}
 	ls.b.Fill(ls.xT, 0)
 	ls.b.Fill(ls.comp, 0)
 	return ls, nil
 }
 
-// meanSquare is mean(y²), the loss at x = 0 (see DivergenceFactor): sum,
+// meanSquare is mean(y²), the loss at x = 0 (see nn.DivergenceFactor): sum,
 // then divide, as numpy's mean does.
 func meanSquare(y []float64) float64 {
 	sum := 0.0
@@ -172,10 +181,10 @@ func (ls *linearSolver) iterate() {
 func (ls *linearSolver) log(it int, log func(iter int, loss float64)) error {
 	xs, err := ls.readX()
 	if err != nil {
-		return fmt.Errorf("nn: SolveLinear: at iteration %d: %w", it, err)
+		return fmt.Errorf("linear: SolveLinear: at iteration %d: %w", it, err)
 	}
 	mean := ls.lossOf(xs)
-	if err := ls.div.check(mean, 0, ls.lastRead+1, it); err != nil {
+	if err := ls.div.Check(mean, ls.lastRead+1, it); err != nil {
 		return err
 	}
 	ls.lastRead = it
@@ -187,7 +196,7 @@ func (ls *linearSolver) log(it int, log func(iter int, loss float64)) error {
 
 // finish reads x after the last of iters iterations and judges it: a
 // non-finite entry, or (when no reading judged the last iteration) its
-// loss, is a *DivergedError.
+// loss, is a *nn.DivergedError.
 func (ls *linearSolver) finish(iters int) ([]float64, error) {
 	x, err := ls.readX()
 	if err != nil {
@@ -195,11 +204,11 @@ func (ls *linearSolver) finish(iters int) ([]float64, error) {
 	}
 	for i, v := range x {
 		if !finite(v) {
-			return nil, ls.div.diverged(0, ls.lastRead+1, iters, fmt.Sprintf("x[%d] is %v", i, v), 0)
+			return nil, ls.div.Diverged(ls.lastRead+1, iters, fmt.Sprintf("x[%d] is %v", i, v))
 		}
 	}
 	if ls.lastRead < iters { // not judged yet: every is 0
-		if err := ls.div.check(ls.lossOf(x), 0, ls.lastRead+1, iters); err != nil {
+		if err := ls.div.Check(ls.lossOf(x), ls.lastRead+1, iters); err != nil {
 			return nil, err
 		}
 	}
@@ -210,11 +219,11 @@ func (ls *linearSolver) finish(iters int) ([]float64, error) {
 func (ls *linearSolver) readX() ([]float64, error) {
 	x, err := ls.b.ReadFloats(ls.xT)
 	if err != nil {
-		return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+		return nil, fmt.Errorf("linear: SolveLinear: reading x: %w", err)
 	}
 	c, err := ls.b.ReadFloats(ls.comp)
 	if err != nil {
-		return nil, fmt.Errorf("nn: SolveLinear: reading x: %w", err)
+		return nil, fmt.Errorf("linear: SolveLinear: reading x: %w", err)
 	}
 	for i := range x {
 		x[i] -= c[i]
@@ -237,11 +246,11 @@ func (ls *linearSolver) lossOf(xs []float64) float64 {
 
 // RegressConfig configures Regress.
 type RegressConfig struct {
-	// Epochs, Batch, LR, Optimizer and Seed are as in Config; features and
+	// Epochs, Batch, LR, Optimizer and Seed are as in nn.Config; features and
 	// targets are always standardised.
 	Epochs, Batch int
 	LR            float64
-	Optimizer     Optimizer
+	Optimizer     nn.Optimizer
 	Seed          uint64
 	// Restarts is the number of random starts (0 means 1); start r draws
 	// its initial weights from Seed+r, and the one with the lowest training
@@ -271,15 +280,15 @@ type Regression struct {
 	ExactErr       error
 	// Restart is the index of the kept start, and History its training.
 	Restart int
-	History History
-	// Model is the kept model (a RegressionHead with no hidden layers and
+	History nn.History
+	// Model is the kept model (a nn.RegressionHead with no hidden layers and
 	// the standardisation in its Scaling), for Predict and Save. The caller
 	// frees it.
-	Model *Model
+	Model *nn.Model
 }
 
 // Regress fits a linear regression to the float features and the single
-// target of s on backend b: a RegressionHead model with no hidden layers on
+// target of s on backend b: a nn.RegressionHead model with no hidden layers on
 // standardised features and target, trained cfg.Restarts times from
 // different random starts, keeping the best. Coefficients come back in
 // original units beside the closed-form least-squares solution. Cancelling
@@ -291,31 +300,31 @@ type Regression struct {
 // and the intercept: the fit is not determined), a feature column holding
 // one value in every row (its coefficient cannot be told apart from the
 // intercept) and a target holding one value (nothing to fit).
-func Regress(ctx context.Context, b backend.Backend, s *Set, cfg RegressConfig, hooks Hooks) (*Regression, error) {
+func Regress(ctx context.Context, b backend.Backend, s *nn.Set, cfg RegressConfig, hooks nn.Hooks) (*Regression, error) {
 	if s == nil || s.Pixels != nil {
-		return nil, errors.New("nn: Regress needs a set of float features")
+		return nil, errors.New("linear: Regress needs a set of float features")
 	}
-	spec := Spec{Inputs: s.Cols, Outputs: 1, Head: RegressionHead, Activation: backend.Identity}
-	if err := checkSet(s, spec, true); err != nil {
+	spec := nn.Spec{Inputs: s.Cols, Outputs: 1, Head: nn.RegressionHead, Activation: backend.Identity}
+	if err := nn.CheckSet(s, spec); err != nil {
 		return nil, err
 	}
 	if err := CheckRegression(s); err != nil {
 		return nil, err
 	}
-	sc, err := FitScaling(s, spec)
+	sc, err := nn.FitScaling(s, spec)
 	if err != nil {
 		return nil, err
 	}
 	restarts := max(cfg.Restarts, 1)
-	tc := Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Optimizer: cfg.Optimizer, Seed: cfg.Seed}
+	tc := nn.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Optimizer: cfg.Optimizer, Seed: cfg.Seed}
 	var best *Regression
 	for r := range restarts {
-		m, err := NewModel(b, spec, cfg.Seed+uint64(r))
+		m, err := nn.NewModel(b, spec, cfg.Seed+uint64(r))
 		if err != nil {
 			return best, err
 		}
 		m.Scaling = sc
-		h, err := Train(ctx, b, m, s, tc, hooks)
+		h, err := nn.Train(ctx, b, m, s, tc, hooks)
 		if err != nil {
 			m.Free()
 			if best != nil && ctx.Err() != nil {
@@ -354,15 +363,15 @@ func Regress(ctx context.Context, b backend.Backend, s *Set, cfg RegressConfig, 
 // Regress does first: fewer rows than coefficients, a constant feature
 // column, a constant target (see Regress). Call it to fail before opening a
 // device.
-func CheckRegression(s *Set) error {
+func CheckRegression(s *nn.Set) error {
 	k := s.Cols
 	if s.Rows < k+1 {
-		return fmt.Errorf("nn: Regress on %s: %d rows for %d coefficients (%d features and the intercept): the fit is not determined; give at least %d rows, or fewer features",
+		return fmt.Errorf("linear: Regress on %s: %d rows for %d coefficients (%d features and the intercept): the fit is not determined; give at least %d rows, or fewer features",
 			s.Name, s.Rows, k+1, k, k+1)
 	}
 	for j := range k {
 		if constantColumn(s, j) {
-			return fmt.Errorf("nn: Regress on %s: column %q holds %v in all %d rows: a constant column's coefficient cannot be told apart from the intercept; leave it out",
+			return fmt.Errorf("linear: Regress on %s: column %q holds %v in all %d rows: a constant column's coefficient cannot be told apart from the intercept; leave it out",
 				s.Name, featureName(s, j), s.Feature(0, j), s.Rows)
 		}
 	}
@@ -376,10 +385,10 @@ func CheckRegression(s *Set) error {
 	if len(s.TargetNames) > 0 {
 		target = fmt.Sprintf("the target %q", s.TargetNames[0])
 	}
-	return fmt.Errorf("nn: Regress on %s: %s holds %v in all %d rows: nothing to fit", s.Name, target, t0, s.Rows)
+	return fmt.Errorf("linear: Regress on %s: %s holds %v in all %d rows: nothing to fit", s.Name, target, t0, s.Rows)
 }
 
-func featureName(s *Set, j int) string {
+func featureName(s *nn.Set, j int) string {
 	if j < len(s.FeatureNames) {
 		return s.FeatureNames[j]
 	}
@@ -387,14 +396,16 @@ func featureName(s *Set, j int) string {
 }
 
 // startError is an error of one of Regress's starts. Its message is made
-// when asked for, so that a *DivergedError in it may still be given its
+// when asked for, so that a *nn.DivergedError in it may still be given its
 // RateName.
 type startError struct {
 	start int
 	err   error
 }
 
-func (e *startError) Error() string { return fmt.Sprintf("nn: Regress start %d: %v", e.start, e.err) }
+func (e *startError) Error() string {
+	return fmt.Sprintf("linear: Regress start %d: %v", e.start, e.err)
+}
 func (e *startError) Unwrap() error { return e.err }
 
 func (r *Regression) free() {
@@ -420,15 +431,19 @@ const MaxCondition = 1e5
 // condition number κ of the standardised design (its largest singular
 // value over its smallest; +Inf with a constant column) when κ exceeds
 // MaxCondition; the values are then a best effort.
-func LeastSquares(s *Set) (coef []float64, intercept float64, err error) {
+func LeastSquares(s *nn.Set) (coef []float64, intercept float64, err error) {
 	coef, intercept, _, err = leastSquares(s)
 	return coef, intercept, err
 }
 
 // leastSquares is LeastSquares, also returning κ.
-func leastSquares(s *Set) (coef []float64, intercept, cond float64, err error) {
+func leastSquares(s *nn.Set) (coef []float64, intercept, cond float64, err error) {
 	k, n := s.Cols, s.Rows
-	mean, std := colStats(s.Features[:n*k], n, k) // a constant column's std is 1 there
+	sc, err := nn.FitScaling(s, nn.Spec{Inputs: k, Outputs: 1, Head: nn.RegressionHead, Activation: backend.Identity})
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	mean, std := sc.FeatureMean, sc.FeatureStd // a constant column's std is 1 there
 	var ym float64
 	for _, v := range s.Labels[:n] {
 		ym += v
@@ -475,13 +490,13 @@ func leastSquares(s *Set) (coef []float64, intercept, cond float64, err error) {
 		cond = math.Inf(1)
 	}
 	if !(cond <= MaxCondition) {
-		err = fmt.Errorf("nn: closed-form least squares: %w", mat.Condition(cond))
+		err = fmt.Errorf("linear: closed-form least squares: %w", mat.Condition(cond))
 	}
 	return coef, intercept, cond, err
 }
 
 // constantColumn reports whether feature column j of s holds one value.
-func constantColumn(s *Set, j int) bool {
+func constantColumn(s *nn.Set, j int) bool {
 	v0 := s.Feature(0, j)
 	for i := 1; i < s.Rows; i++ {
 		if s.Feature(i, j) != v0 {
@@ -491,7 +506,7 @@ func constantColumn(s *Set, j int) bool {
 	return true
 }
 
-func linearMSE(s *Set, coef []float64, intercept float64) float64 {
+func linearMSE(s *nn.Set, coef []float64, intercept float64) float64 {
 	var sum float64
 	for i := range s.Rows {
 		p := intercept
@@ -503,3 +518,36 @@ func linearMSE(s *Set, coef []float64, intercept float64) float64 {
 	}
 	return sum / float64(s.Rows)
 }
+
+// free releases the solver's tensors.
+func (ls *linearSolver) free() { ls.alloc.free() }
+
+// allocator allocates tensors and remembers them, so that they can be freed
+// at once. After the first failure it returns nil and keeps the error.
+type allocator struct {
+	b   backend.Backend
+	ts  []backend.Tensor
+	err error
+}
+
+func (a *allocator) new(rows, cols int, dt backend.DType) backend.Tensor {
+	if a.err != nil {
+		return nil
+	}
+	t, err := a.b.New(rows, cols, dt)
+	if err != nil {
+		a.err = fmt.Errorf("allocating a %dx%d %v tensor: %w", rows, cols, dt, err)
+		return nil
+	}
+	a.ts = append(a.ts, t)
+	return t
+}
+
+func (a *allocator) free() {
+	for _, t := range a.ts {
+		a.b.Free(t)
+	}
+	a.ts = nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,4 +1,4 @@
-package nn_test
+package linear_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/linear"
 	"github.com/gputrain/gputrain/nn"
 )
 
@@ -31,7 +32,7 @@ func TestSolveLinearClassic(t *testing.T) {
 
 	var iters []int
 	var logged []float64
-	x, err := nn.SolveLinear(context.Background(), cpuref.New(), classicA, classicY, 0.01, 10000, 1000,
+	x, err := linear.SolveLinear(context.Background(), cpuref.New(), classicA, classicY, 0.01, 10000, 1000,
 		func(it int, loss float64) { iters = append(iters, it); logged = append(logged, loss) })
 	require.NoError(t, err)
 	require.Len(t, x, 3)
@@ -62,7 +63,7 @@ func TestSolveLinearLogsLastIteration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d/%d", tt.iters, tt.every), func(t *testing.T) {
 			var got []int
-			_, err := nn.SolveLinear(context.Background(), cpuref.New(), classicA, classicY, 0.01, tt.iters, tt.every,
+			_, err := linear.SolveLinear(context.Background(), cpuref.New(), classicA, classicY, 0.01, tt.iters, tt.every,
 				func(it int, _ float64) { got = append(got, it) })
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
@@ -86,13 +87,13 @@ func TestSolveLinearErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := nn.SolveLinear(context.Background(), cpuref.New(), tt.A, tt.y, tt.lr, 1000, 100, nil)
+			_, err := linear.SolveLinear(context.Background(), cpuref.New(), tt.A, tt.y, tt.lr, 1000, 100, nil)
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	x, err := nn.SolveLinear(ctx, cpuref.New(), classicA, classicY, 0.01, 10, 0, nil)
+	x, err := linear.SolveLinear(ctx, cpuref.New(), classicA, classicY, 0.01, 10, 0, nil)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, []float64{0, 0, 0}, x)
 }
@@ -106,7 +107,7 @@ func TestRegressMatchesClosedForm(t *testing.T) {
 		s.Labels = append(s.Labels, 1.5*x0-4*x1+7+0.3*rng.NormFloat64())
 	}
 	b := cpuref.New()
-	r, err := nn.Regress(context.Background(), b, s, nn.RegressConfig{Epochs: 200, LR: 0.1, Restarts: 3, Seed: 1}, nn.Hooks{})
+	r, err := linear.Regress(context.Background(), b, s, linear.RegressConfig{Epochs: 200, LR: 0.1, Restarts: 3, Seed: 1}, nn.Hooks{})
 	require.NoError(t, err)
 	defer r.Model.Free()
 	require.NoError(t, r.ExactErr)
@@ -129,7 +130,7 @@ func TestRegressMatchesClosedForm(t *testing.T) {
 	assert.Nil(t, p.Classes)
 	assert.False(t, math.IsNaN(r.History.Last().Loss))
 
-	_, err = nn.Regress(context.Background(), b, pixelSet(10, 1), nn.RegressConfig{Epochs: 1, LR: 0.1}, nn.Hooks{})
+	_, err = linear.Regress(context.Background(), b, pixelSet(10, 1), linear.RegressConfig{Epochs: 1, LR: 0.1}, nn.Hooks{})
 	assert.ErrorContains(t, err, "float features")
 }
 
@@ -158,7 +159,7 @@ func TestRegressDegenerate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			steps := 0
-			_, err := nn.Regress(context.Background(), cpuref.New(), tt.s, nn.RegressConfig{Epochs: 10, LR: 0.1},
+			_, err := linear.Regress(context.Background(), cpuref.New(), tt.s, linear.RegressConfig{Epochs: 10, LR: 0.1},
 				nn.Hooks{Step: func(nn.Progress) { steps++ }})
 			assert.ErrorContains(t, err, tt.want)
 			assert.Zero(t, steps, "nothing trained")
@@ -182,7 +183,7 @@ func TestLeastSquaresCondition(t *testing.T) {
 		return s
 	}
 	good := make3(func(float64) float64 { return rng.NormFloat64() })
-	coef, _, err := nn.LeastSquares(good)
+	coef, _, err := linear.LeastSquares(good)
 	require.NoError(t, err)
 	assert.InDelta(t, 3, coef[0], 0.5)
 
@@ -191,10 +192,10 @@ func TestLeastSquaresCondition(t *testing.T) {
 		"nearly collinear": func(x0 float64) float64 { return x0 + 1e-9*rng.NormFloat64() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := nn.LeastSquares(make3(x1))
+			_, _, err := linear.LeastSquares(make3(x1))
 			var c mat.Condition
 			require.ErrorAs(t, err, &c)
-			assert.Greater(t, float64(c), nn.MaxCondition)
+			assert.Greater(t, float64(c), linear.MaxCondition)
 			t.Logf("%v", err)
 		})
 	}
