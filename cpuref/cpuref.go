@@ -6,7 +6,7 @@
 // Go.
 //
 // It is the oracle that the GPU's float32 results are checked against (see
-// package backend/conformance), and it is also the `--device cpu` backend, so
+// package conformance), and it is also the `--device cpu` backend, so
 // its operations work in place on storage allocated by New and allocate
 // nothing per call (MatMul and BiasActivate excepted for sizes they split
 // over goroutines).

@@ -309,7 +309,7 @@ func TestReopen(t *testing.T) {
 // TestEveryMatmulCandidate checks each tile configuration the autotuner may
 // pick, in all four operand layouts, on shapes that are not multiples of any
 // tile, against a float64 product of the same float32 inputs. The bound is
-// the float32 dot-product error bound (k+2)·2⁻²⁴·Σ|a||b| (see backend/conformance).
+// the float32 dot-product error bound (k+2)·2⁻²⁴·Σ|a||b| (see conformance).
 func TestEveryMatmulCandidate(t *testing.T) {
 	b := openInternal(t)
 	m, k, n := 37, 45, 29

@@ -3,7 +3,7 @@ package gpu_test
 import (
 	"testing"
 
-	"github.com/gputrain/gputrain/backend/conformance/conformancetest"
+	"github.com/gputrain/gputrain/conformance/conformancetest"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"
 )

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/conformance"
-	"github.com/gputrain/gputrain/backend/conformance/verify"
+	"github.com/gputrain/gputrain/conformance"
+	"github.com/gputrain/gputrain/conformance/verify"
 )
 
 func init() {
@@ -18,7 +18,7 @@ func init() {
 
 const checkSynopsis = `[--device D] [--quick] [--json]
 
-Runs the conformance suite of package backend/conformance on the device
+Runs the conformance suite of package conformance on the device
 against the float64 reference computed here: every operation and case that
 the parity tests cover (each transpose, the fused layers, every activation
 and its gradient, column sum, each loss and its gradient, accuracy counting,

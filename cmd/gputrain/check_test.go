@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/conformance"
-	"github.com/gputrain/gputrain/backend/conformance/verify"
+	"github.com/gputrain/gputrain/conformance"
+	"github.com/gputrain/gputrain/conformance/verify"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/gpu/gputest"

@@ -4,7 +4,7 @@
 // reference (package cpuref) with identical inputs, and checks every element
 // of the candidate's result against a bound stated, with its reason, beside
 // each check. A backend's parity test is then a one-liner per operation,
-// through the test-only package backend/conformance/conformancetest:
+// through the test-only package conformance/conformancetest:
 //
 //	func TestParityMatMul(t *testing.T) { conformancetest.MatMul(t, open(t)) }
 //
@@ -22,7 +22,7 @@
 // Size (Quick, Standard or Full) and returns each case's worst
 // |error|/bound ratio and failures, without testing flags; the gputrain
 // check command and the verification on first use (package
-// backend/conformance/verify) are built on it. Under go test the size is Full, or
+// conformance/verify) are built on it. Under go test the size is Full, or
 // Standard with -short. This package does not import testing, so that the
 // gputrain binary, which runs the suite, does not link it: go test reaches
 // the checks through RunCheck, which conformancetest calls with *testing.T

@@ -1,5 +1,5 @@
 // Package conformancetest runs the conformance suite of package
-// backend/conformance under go test: one function per check, each taking a
+// conformance under go test: one function per check, each taking a
 // *testing.T, and All. It imports testing, so only _test files may import
 // it (as gonum's blas/testblas): the suite itself, which the gputrain
 // binary runs, does not. Each check's cases and the reasoning behind its
@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/conformance"
+	"github.com/gputrain/gputrain/conformance"
 )
 
 // tb adapts *testing.T to conformance.T.

@@ -4,10 +4,11 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gputrain/gputrain/backend/conformance"
-	"github.com/gputrain/gputrain/backend/conformance/conformancetest"
-	"github.com/gputrain/gputrain/cpuref"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/gputrain/gputrain/conformance"
+	"github.com/gputrain/gputrain/conformance/conformancetest"
+	"github.com/gputrain/gputrain/cpuref"
 )
 
 // TestReferenceAgainstItself runs the suite on the reference: it must pass

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/conformance"
+	"github.com/gputrain/gputrain/conformance"
 	"github.com/gputrain/gputrain/internal/usercache"
 	"github.com/gputrain/gputrain/shaders"
 )

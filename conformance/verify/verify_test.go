@@ -6,12 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/backend/conformance"
-	"github.com/gputrain/gputrain/cpuref"
-	"github.com/gputrain/gputrain/internal/usercache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/conformance"
+	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/internal/usercache"
 )
 
 // fakeGPU is the reference backend describing itself as a GPU adapter.
