@@ -112,7 +112,7 @@ func TestSweepSlurm(t *testing.T) {
 		}
 		var shard struct {
 			Shard  struct{ Index, Count int } `json:"shard"`
-			Trials []json.RawMessage         `json:"trials"`
+			Trials []json.RawMessage          `json:"trials"`
 		}
 		b, _ := os.ReadFile(f)
 		require.NoError(t, json.Unmarshal(b, &shard), f)
