@@ -2,7 +2,6 @@ package sweep
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
@@ -174,8 +173,8 @@ func (p Plan) Schedule(s *data.Set, trials []Trial, folds []Fold, lim Limits) ([
 			}
 		}
 		if most == 0 {
-			return nil, fmt.Errorf("sweep: one model of %v (%s) does not fit the device: %w; lower the batch size or the widths",
-				g.Spec, strings.TrimPrefix(g.cfg.String(), "hidden "), lim.fits(est(1)))
+			return nil, fmt.Errorf("sweep: one model of %v (%v) does not fit the device: %w; lower the batch size or the widths",
+				g.Spec, g.cfg, lim.fits(est(1)))
 		}
 		chunks := (total + most - 1) / most
 		for i := range chunks {
