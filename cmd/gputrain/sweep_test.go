@@ -170,7 +170,11 @@ func TestSweepShardsMerge(t *testing.T) {
 	var files []string
 	for i, setup := range []func(){
 		func() {},
-		func() { t.Setenv("SLURM_ARRAY_TASK_ID", "2"); t.Setenv("SLURM_ARRAY_TASK_COUNT", "3"); t.Setenv("SLURM_ARRAY_TASK_MIN", "1") },
+		func() {
+			t.Setenv("SLURM_ARRAY_TASK_ID", "2")
+			t.Setenv("SLURM_ARRAY_TASK_COUNT", "3")
+			t.Setenv("SLURM_ARRAY_TASK_MIN", "1")
+		},
 		func() { os.Unsetenv("SLURM_ARRAY_TASK_ID"); t.Setenv("JOB_COMPLETION_INDEX", "2") },
 	} {
 		setup()
