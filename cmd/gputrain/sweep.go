@@ -14,13 +14,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/sweep"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+	"github.com/gputrain/gputrain/table"
 )
 
 func init() {
@@ -455,7 +457,7 @@ func patienceNote(n int) string {
 
 // retrainBest trains the best configuration on every training row, tests
 // it and writes --save-best.
-func (p *sweepPlan) retrainBest(e *env, b backend.Backend, res *sweep.Results, split *data.Split, table *data.TableEncoder, scaling nn.Scaling) (*bestDoc, error) {
+func (p *sweepPlan) retrainBest(e *env, b backend.Backend, res *sweep.Results, split *data.Split, table *table.Encoder, scaling nn.Scaling) (*bestDoc, error) {
 	best, ok := res.Best()
 	if !ok {
 		return nil, nil

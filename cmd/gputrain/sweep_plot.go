@@ -7,12 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gputrain/gputrain/internal/plotio"
-	"github.com/gputrain/gputrain/sweep"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gputrain/gputrain/internal/plotio"
+	"github.com/gputrain/gputrain/sweep"
 )
 
 // plotSweep writes a PNG of a sweep's results to path: on the left the
