@@ -38,6 +38,7 @@ type shapeOnly struct {
 func (s shapeOnly) Rows() int            { return s.rows }
 func (s shapeOnly) Cols() int            { return s.cols }
 func (s shapeOnly) DType() backend.DType { return s.dt }
+func (s shapeOnly) Models() int         { return 1 }
 
 func TestCheckAdam(t *testing.T) {
 	f := shapeOnly{2, 3, backend.Float}

@@ -114,6 +114,7 @@ type linearSolver struct {
 	grad backend.Tensor // the loss gradient 2(A·x−y)/n
 	gx   backend.Tensor // Aᵀ·grad
 	comp backend.Tensor // Kahan compensation of x
+	hp   backend.Tensor // [lr], SGDCompensated's table
 	loss backend.Tensor
 	// lastRead is the last iteration whose x was read and judged.
 	lastRead int
@@ -132,6 +133,7 @@ func newLinearSolver(a *allocator, A [][]float64, y, flat []float64, lr float64)
 	ls.gx = a.new(k, 1, backend.Float)
 	ls.comp = a.new(k, 1, backend.Float)
 	ls.loss = a.new(1, 1, backend.Float)
+	ls.hp = a.new(1, backend.SGDHPCols, backend.Float)
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear on a %dx%d system: %w", n, k, a.err)
 	}
@@ -140,6 +142,9 @@ func newLinearSolver(a *allocator, A [][]float64, y, flat []float64, lr float64)
 	}
 	if err := ls.b.WriteFloats(ls.yT, y); err != nil {
 		return nil, fmt.Errorf("nn: SolveLinear: writing y: %w", err)
+	}
+	if err := ls.b.WriteFloats(ls.hp, backend.SGDHP(lr)); err != nil {
+		return nil, fmt.Errorf("nn: SolveLinear: writing the learning rate: %w", err)
 	}
 	ls.b.Fill(ls.xT, 0)
 	ls.b.Fill(ls.comp, 0)
@@ -163,7 +168,7 @@ func (ls *linearSolver) iterate() {
 	b.MatMul(ls.out, ls.aT, ls.xT, false, false)
 	b.LossGrad(ls.loss, ls.grad, ls.out, ls.yT, backend.MeanSquaredError)
 	b.MatMul(ls.gx, ls.aT, ls.grad, true, false)
-	b.SGDCompensated(ls.xT, ls.gx, ls.comp, ls.lr)
+	b.SGDCompensated(ls.xT, ls.gx, ls.comp, ls.hp)
 }
 
 // log reads x after iteration it, judges its loss by the divergence rule

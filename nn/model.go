@@ -466,12 +466,22 @@ type allocator struct {
 func newAllocator(b backend.Backend) *allocator { return &allocator{b: b} }
 
 func (a *allocator) new(rows, cols int, dt backend.DType) backend.Tensor {
+	return a.newArray(1, rows, cols, dt)
+}
+
+// newArray allocates a tensor of models rows×cols matrices (see
+// backend.Backend.NewArray).
+func (a *allocator) newArray(models, rows, cols int, dt backend.DType) backend.Tensor {
 	if a.err != nil {
 		return nil
 	}
-	t, err := a.b.New(rows, cols, dt)
+	t, err := a.b.NewArray(models, rows, cols, dt)
 	if err != nil {
-		a.err = fmt.Errorf("allocating a %dx%d %v tensor: %w", rows, cols, dt, err)
+		if models > 1 {
+			a.err = fmt.Errorf("allocating a tensor of %d models of %dx%d %v: %w", models, rows, cols, dt, err)
+		} else {
+			a.err = fmt.Errorf("allocating a %dx%d %v tensor: %w", rows, cols, dt, err)
+		}
 		return nil
 	}
 	a.ts = append(a.ts, t)

@@ -104,6 +104,9 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
 	}
+	if err := tr.opt.writeHP(); err != nil {
+		return nil, fmt.Errorf("nn: writing the optimizer's hyperparameters: %w", err)
+	}
 	steps := (orderRows + batch - 1) / batch
 	tr.last = tr.ws.view(b, orderRows-(steps-1)*batch)
 	tr.opt.step = m.Info.Step
