@@ -48,12 +48,12 @@ type Tensor struct {
 	rows, cols     int
 	models, stride int
 	dtype          backend.DType
-	f          []float64
-	u8         []byte
-	idx        []uint32
-	root       *Tensor // the tensor that owns the storage; itself unless a view
-	slot       int     // position in b.tensors while live (roots only)
-	freed      bool
+	f              []float64
+	u8             []byte
+	idx            []uint32
+	root           *Tensor // the tensor that owns the storage; itself unless a view
+	slot           int     // position in b.tensors while live (roots only)
+	freed          bool
 }
 
 // Rows returns the number of rows.

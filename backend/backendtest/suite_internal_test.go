@@ -92,16 +92,16 @@ func (h hooked) Gather(dst, src, idx backend.Tensor, offset int, scale float64) 
 	h.Backend.Gather(dst, src, idx, offset, scale)
 	h.hook("Gather", dst)
 }
-func (h hooked) SGD(w, g backend.Tensor, lr float64) {
-	h.Backend.SGD(w, g, lr)
+func (h hooked) SGD(w, g, hp backend.Tensor) {
+	h.Backend.SGD(w, g, hp)
 	h.hook("SGD", w)
 }
-func (h hooked) Momentum(w, g, v backend.Tensor, lr, mu float64) {
-	h.Backend.Momentum(w, g, v, lr, mu)
+func (h hooked) Momentum(w, g, v, hp backend.Tensor) {
+	h.Backend.Momentum(w, g, v, hp)
 	h.hook("Momentum", w, v)
 }
-func (h hooked) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
-	h.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step)
+func (h hooked) Adam(w, g, m, v, hp backend.Tensor, step int) {
+	h.Backend.Adam(w, g, m, v, hp, step)
 	h.hook("Adam", w, m, v)
 }
 
@@ -234,8 +234,8 @@ func (s sliceAtZero) Slice(t backend.Tensor, _, rows, cols int) backend.Tensor {
 
 type offByOneAdam struct{ *cpuref.Backend }
 
-func (o offByOneAdam) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
-	o.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step+1)
+func (o offByOneAdam) Adam(w, g, m, v, hp backend.Tensor, step int) {
+	o.Backend.Adam(w, g, m, v, hp, step+1)
 }
 
 // lastTie counts a softmax row right when the last of its largest logits
