@@ -134,6 +134,18 @@ func (t *Tensor) Data() []float64 {
 	return t.f
 }
 
+// Indices returns the storage of an Index tensor as Data does a Float
+// tensor's. It panics for another type and for a freed tensor.
+func (t *Tensor) Indices() []uint32 {
+	if t.root.freed {
+		panic(fmt.Sprintf("cpuref: Indices: use of freed tensor %dx%d", t.rows, t.cols))
+	}
+	if t.dtype != backend.Index {
+		panic(fmt.Sprintf("cpuref: Indices of a %s tensor", t.dtype))
+	}
+	return t.idx
+}
+
 // Info describes the reference backend: Kind and API "cpu", Precision
 // "float64".
 func (b *Backend) Info() backend.Info {

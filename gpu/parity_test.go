@@ -57,3 +57,7 @@ func TestParityReadAll(t *testing.T)         { paritytest.ReadAll(t, gputest.Ope
 func TestParityOptimizers(t *testing.T)      { paritytest.Optimizers(t, gputest.Open(t)) }
 func TestParityViews(t *testing.T)           { paritytest.Views(t, gputest.Open(t)) }
 func TestParityTrainingRun(t *testing.T)     { paritytest.TrainingRun(t, gputest.Open(t)) }
+
+// TestParityArrays runs every check on model arrays of 3 and 5 models
+// (per-model and shared inputs, per-model index lists).
+func TestParityArrays(t *testing.T) { paritytest.Arrays(t, gputest.Open(t)) }
