@@ -19,15 +19,16 @@ type workspace struct {
 // newWorkspace allocates the buffers for batches of up to rows rows.
 func (m *Model) newWorkspace(a *allocator, rows int, backward bool) *workspace {
 	w := &workspace{rows: rows}
-	w.x = a.new(rows, m.Spec.Inputs, backend.Float)
-	w.t = a.new(rows, labelCols(m.Spec), backend.Float)
+	k := m.models()
+	w.x = a.newArray(k, rows, m.Spec.Inputs, backend.Float)
+	w.t = a.newArray(k, rows, labelCols(m.Spec), backend.Float)
 	n := len(m.layers)
 	w.ys = make([]backend.Tensor, n)
 	w.ds = make([]backend.Tensor, n)
 	for i, l := range m.layers {
-		w.ys[i] = a.new(rows, l.out, backend.Float)
+		w.ys[i] = a.newArray(k, rows, l.out, backend.Float)
 		if backward || i == n-1 {
-			w.ds[i] = a.new(rows, l.out, backend.Float)
+			w.ds[i] = a.newArray(k, rows, l.out, backend.Float)
 		}
 	}
 	return w
@@ -96,7 +97,7 @@ type grads struct {
 
 func (m *Model) newGrads(a *allocator) *grads {
 	offsets, total := m.paramLayout()
-	g := &grads{all: a.new(total, 1, backend.Float)}
+	g := &grads{all: a.newArray(m.models(), total, 1, backend.Float)}
 	if g.all == nil {
 		return g // a.err says why
 	}

@@ -92,14 +92,15 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	tr.ws = m.newWorkspace(a, batch, true)
 	tr.g = m.newGrads(a)
 	tr.opt = newOptimizer(a, b, cfg, m.params, tr.g.all)
-	tr.order = a.new(orderRows, 1, backend.Index)
-	tr.loss = a.new(1, 1, backend.Float)
+	n := m.models()
+	tr.order = a.newArray(n, orderRows, 1, backend.Index)
+	tr.loss = a.newArray(n, 1, 1, backend.Float)
 	if withFirst {
 		// New tensors are zero.
-		tr.first = a.new(1, 1, backend.Float)
+		tr.first = a.newArray(n, 1, 1, backend.Float)
 	}
 	if m.Spec.Head.Classifies() {
-		tr.count = a.new(1, 1, backend.Float)
+		tr.count = a.newArray(n, 1, 1, backend.Float)
 	}
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
@@ -126,7 +127,7 @@ func (tr *Trainer) StepsPerOrder() int { return (tr.rows + tr.ws.rows - 1) / tr.
 // order must have the length NewTrainer was given, and index rows of the
 // set.
 func (tr *Trainer) SetOrder(order []uint32) error {
-	if len(order) != tr.rows {
+	if len(order) != tr.rows*tr.m.models() {
 		return fmt.Errorf("nn: an order of %d rows for a trainer of %d", len(order), tr.rows)
 	}
 	tr.pos = 0
