@@ -122,12 +122,30 @@ func (tr *Trainer) Batch() int { return tr.ws.rows }
 // the order's length).
 func (tr *Trainer) StepsPerOrder() int { return (tr.rows + tr.ws.rows - 1) / tr.ws.rows }
 
+// NewArrayTrainer is NewTrainer for the members of a: one step trains
+// every member on its own minibatch, in the dispatches of one model's step,
+// with cfg's hyperparameters for every member. It is the step TrainArray
+// runs, for the benchmarks.
+func NewArrayTrainer(a *Array, set *Set, cfg Config, orderRows int) (*Trainer, error) {
+	a.m.Scaling = a.Scaling
+	return NewTrainer(a.m, set, cfg, orderRows)
+}
+
 // SetOrder writes the row indices the steps walk, one minibatch of Batch
 // of them a step from the first, and starts the next step at the first.
-// order must have the length NewTrainer was given, and index rows of the
-// set.
+// order must have the length NewTrainer was given (one order shared by the
+// members of an array), or that times the members (member k's order at k
+// times the length), and index rows of the set.
 func (tr *Trainer) SetOrder(order []uint32) error {
-	if len(order) != tr.rows*tr.m.models() {
+	n := tr.m.models()
+	if n > 1 && len(order) == tr.rows {
+		all := make([]uint32, 0, n*tr.rows)
+		for range n {
+			all = append(all, order...)
+		}
+		order = all
+	}
+	if len(order) != tr.rows*n {
 		return fmt.Errorf("nn: an order of %d rows for a trainer of %d", len(order), tr.rows)
 	}
 	tr.pos = 0
