@@ -84,8 +84,8 @@ type Result struct {
 	// SamplesPerSecond: the rows of all the models' steps per second.
 	Models                int     `json:"models"`
 	ModelSamplesPerSecond float64 `json:"model_samples_per_second"`
-	FLOPsPerStep      float64   `json:"flops_per_step"`
-	GFLOPS            float64   `json:"gflops"`
+	FLOPsPerStep          float64 `json:"flops_per_step"`
+	GFLOPS                float64 `json:"gflops"`
 	// KernelSeconds is the median over repetitions of the GPU kernel time
 	// per step, from timestamp queries around each compute pass; null
 	// (n/a) when the backend records none: the CPU backend, adapters
