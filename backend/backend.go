@@ -119,12 +119,16 @@ var lossNames = enum.Names[Loss]{BinaryCrossEntropy: "bce", SoftmaxCrossEntropy:
 
 func (l Loss) String() string { return lossNames.String(l, "Loss") }
 
-// Tensor is a rows×cols row-major matrix that lives on one backend. Only the
-// backend that made it may use it.
+// Tensor is a rows×cols row-major matrix that lives on one backend, or a
+// model array of them: Models() matrices of that shape, stored one after
+// another (see Backend.NewArray). Only the backend that made it may use it.
 type Tensor interface {
 	Rows() int
 	Cols() int
 	DType() DType
+	// Models is the number of rows×cols matrices the tensor holds, one per
+	// model of a model array; 1 for a plain tensor.
+	Models() int
 }
 
 // Info describes what a backend runs on.
@@ -155,19 +159,38 @@ func (i Info) String() string {
 //
 // In the shapes below, a tensor written "m×n" has m rows and n columns, and
 // op(A) is A or its transpose Aᵀ.
+//
+// # Model arrays
+//
+// Every operation runs per model (see NewArray): its outputs (the tensors
+// it writes, in place or not) all have the same number of models N, and it
+// applies the operation to model k of each for k = 0 … N−1, in the same
+// dispatches whatever N is. An input has N models, or exactly 1, which
+// every model then reads (a broadcast: a resident data set and its targets,
+// a shared order, a shared hyperparameter table). Anything else panics with
+// a message that names the operation and the shapes. An Index tensor of N
+// models read by Gather, GatherMatMulBiasActivate or LossGradCount lists
+// model k's rows in its model k. Model k of an output is bit for bit what
+// the operation gives on model k's inputs alone.
 type Backend interface {
 	// Info describes the device.
 	Info() Info
 
-	// New allocates a rows×cols tensor of type dt, filled with zeros. It
-	// panics if rows or cols is less than 1, and returns an error when the
-	// device cannot hold the tensor (the error names the limit and the size).
+	// New allocates a rows×cols tensor of type dt, filled with zeros: it
+	// is NewArray(1, rows, cols, dt).
 	New(rows, cols int, dt DType) (Tensor, error)
-	// View returns the first rows rows of t, sharing t's storage. It panics
-	// if rows is outside [1, t.Rows()]. A view stays valid until t is freed.
+	// NewArray allocates a tensor of models rows×cols matrices of type dt,
+	// stored one after another and filled with zeros. It panics if models,
+	// rows or cols is less than 1, and returns an error when the device
+	// cannot hold the tensor (the error names the limit and the size).
+	NewArray(models, rows, cols int, dt DType) (Tensor, error)
+	// View returns the first rows rows of t (of every model of t), sharing
+	// t's storage. It panics if rows is outside [1, t.Rows()]. A view
+	// stays valid until t is freed.
 	View(t Tensor, rows int) Tensor
 	// Slice returns the rows×cols tensor whose elements are the Float
-	// tensor t's elements offset … offset+rows·cols−1 in row-major order,
+	// tensor t's elements offset … offset+rows·cols−1 in row-major order
+	// (in every model of t: the slice has t's models),
 	// sharing t's storage: several tensors kept in one (a model's
 	// parameters, their gradients, an optimizer's state), so that one
 	// operation can cover them all. offset must be a multiple of
@@ -182,15 +205,17 @@ type Backend interface {
 	// Using a freed tensor, or a view or slice of one, panics.
 	Free(t Tensor)
 
-	// WriteFloats copies src (len rows·cols) into the Float tensor t. On
-	// the GPU the values are rounded to float32.
+	// WriteFloats copies src (len models·rows·cols: model k's matrix at
+	// k·rows·cols, row-major) into the Float tensor t. On the GPU the
+	// values are rounded to float32.
 	WriteFloats(t Tensor, src []float64) error
-	// WriteBytes copies src (len rows·cols) into the Byte tensor t.
+	// WriteBytes copies src (len models·rows·cols) into the Byte tensor t.
 	WriteBytes(t Tensor, src []byte) error
-	// WriteIndices copies src (len rows·cols) into the Index tensor t.
+	// WriteIndices copies src (len models·rows·cols) into the Index tensor t.
 	WriteIndices(t Tensor, src []uint32) error
 	// ReadFloats runs all recorded work and returns the contents of the
-	// Float tensor t, row-major.
+	// Float tensor t, row-major, model after model (as WriteFloats takes
+	// them).
 	ReadFloats(t Tensor) ([]float64, error)
 
 	// MatMul sets c = op(a)·op(b), where op(a) is m×k, op(b) is k×n and c
@@ -232,7 +257,7 @@ type Backend interface {
 	// LossGrad evaluates the loss of the m×n out against target (see Loss
 	// for the shapes), sets grad (m×n) to the gradient of the mean per-row
 	// loss with respect to out, and adds the sum of the per-row losses to
-	// the 1×1 loss. Non-finite values propagate into loss, so one read of an
+	// the 1×1 loss (of each model: loss has the models of grad). Non-finite values propagate into loss, so one read of an
 	// accumulated loss also tells whether any step diverged.
 	LossGrad(loss, grad, out, target Tensor, kind Loss)
 	// CountCorrect adds to the 1×1 count the number of rows of out whose
@@ -259,21 +284,31 @@ type Backend interface {
 	// Fill sets every element of the Float tensor t to v.
 	Fill(t Tensor, v float64)
 
-	// SGD sets w -= lr·g.
-	SGD(w, g Tensor, lr float64)
-	// SGDCompensated sets w -= lr·g with Kahan-compensated summation: c
-	// (same shape as w, zero at the start) carries the low-order part that
-	// rounding dropped from w, so that w − c tracks the exact sum of the
-	// updates even when each update is far below w's precision:
-	// y = −lr·g − c; t = w + y; c = (t − w) − y; w = t.
-	SGDCompensated(w, g, c Tensor, lr float64)
-	// Momentum sets v = mu·v + g, then w -= lr·v.
-	Momentum(w, g, v Tensor, lr, mu float64)
+	// The optimizers read their hyperparameters from hp, a small Float
+	// table on the device with one row per model (1×SGDHPCols,
+	// 1×MomentumHPCols or 1×AdamHPCols, laid out as the HP constants say;
+	// SGDHP, MomentumHP and AdamHP build a row), so that the models of an
+	// array may each have their own, and a model whose lr is 0 is frozen.
+	// hp has the models of w, or 1 (shared).
+
+	// SGD sets w -= lr·g, lr = hp[HPLR] (hp 1×SGDHPCols).
+	SGD(w, g, hp Tensor)
+	// SGDCompensated sets w -= lr·g with Kahan-compensated summation, lr
+	// = hp[HPLR] (hp 1×SGDHPCols): c (same shape as w, zero at the start)
+	// carries the low-order part that rounding dropped from w, so that
+	// w − c tracks the exact sum of the updates even when each update is
+	// far below w's precision: y = −lr·g − c; t = w + y; c = (t − w) − y;
+	// w = t.
+	SGDCompensated(w, g, c, hp Tensor)
+	// Momentum sets v = mu·v + g, then w -= lr·v, with lr = hp[HPLR] and
+	// mu = hp[HPMomentum] (hp 1×MomentumHPCols).
+	Momentum(w, g, v, hp Tensor)
 	// Adam applies one Adam update with step number step (counted from 1;
-	// it panics for step < 1):
+	// it panics for step < 1), with lr, β1, β2 and eps = hp[HPLR],
+	// hp[HPBeta1], hp[HPBeta2], hp[HPEps] (hp 1×AdamHPCols):
 	// m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
 	// w -= lr · (m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps).
-	Adam(w, g, m, v Tensor, lr, beta1, beta2, eps float64, step int)
+	Adam(w, g, m, v, hp Tensor, step int)
 
 	// Sync runs all recorded work and waits for it, returning the first
 	// device error since the last Sync.
@@ -281,6 +316,55 @@ type Backend interface {
 	// Close releases every tensor and the device. The backend is unusable
 	// afterwards.
 	Close() error
+}
+
+// The layout of an optimizer's hyperparameter row (see Backend.SGD): the
+// column of each hyperparameter, and the columns of each optimizer's table.
+const (
+	// HPLR is the learning rate's column, for every optimizer.
+	HPLR = 0
+	// HPMomentum is Momentum's mu.
+	HPMomentum = 1
+	// HPBeta1, HPBeta2 and HPEps are Adam's β1, β2 and eps.
+	HPBeta1, HPBeta2, HPEps = 1, 2, 3
+
+	// SGDHPCols is the width of SGD's and SGDCompensated's table: [lr].
+	SGDHPCols = 1
+	// MomentumHPCols is the width of Momentum's table: [lr, mu].
+	MomentumHPCols = 2
+	// AdamHPCols is the width of Adam's table: [lr, β1, β2, eps].
+	AdamHPCols = 4
+)
+
+// SGDHP returns a row of SGD's (and SGDCompensated's) hyperparameter table.
+func SGDHP(lr float64) []float64 { return []float64{HPLR: lr} }
+
+// MomentumHP returns a row of Momentum's hyperparameter table.
+func MomentumHP(lr, mu float64) []float64 { return []float64{HPLR: lr, HPMomentum: mu} }
+
+// AdamHP returns a row of Adam's hyperparameter table.
+func AdamHP(lr, beta1, beta2, eps float64) []float64 {
+	return []float64{HPLR: lr, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps}
+}
+
+// NewHP allocates a Float table of models rows hp (hp repeated, one
+// 1×len(hp) matrix per model) and writes it: an optimizer's hyperparameters
+// shared by models models (pass 1 to share one row with every model of an
+// array). It panics if models < 1 or hp is empty.
+func NewHP(b Backend, models int, hp []float64) (Tensor, error) {
+	t, err := b.NewArray(models, 1, len(hp), Float)
+	if err != nil {
+		return nil, err
+	}
+	v := make([]float64, 0, models*len(hp))
+	for range models {
+		v = append(v, hp...)
+	}
+	if err := b.WriteFloats(t, v); err != nil {
+		b.Free(t)
+		return nil, err
+	}
+	return t, nil
 }
 
 // MultiReader is implemented by backends that read several tensors back for

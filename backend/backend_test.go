@@ -38,27 +38,91 @@ type shapeOnly struct {
 func (s shapeOnly) Rows() int            { return s.rows }
 func (s shapeOnly) Cols() int            { return s.cols }
 func (s shapeOnly) DType() backend.DType { return s.dt }
+func (s shapeOnly) Models() int          { return 1 }
+
+// arrayOf is a shapeOnly of models models.
+type arrayOf struct {
+	shapeOnly
+	models int
+}
+
+func (a arrayOf) Models() int { return a.models }
 
 func TestCheckAdam(t *testing.T) {
 	f := shapeOnly{2, 3, backend.Float}
+	hp := shapeOnly{1, backend.AdamHPCols, backend.Float}
+	f3, hp3 := arrayOf{f, 3}, arrayOf{hp, 3}
 	tests := []struct {
-		name       string
-		w, g, m, v backend.Tensor
-		step       int
-		panic      string
+		name           string
+		w, g, m, v, hp backend.Tensor
+		step           int
+		panic          string
 	}{
-		{"fine", f, f, f, f, 1, ""},
-		{"step 0", f, f, f, f, 0, "Adam: step 0 must be at least 1"},
-		{"step -2", f, f, f, f, -2, "Adam: step -2 must be at least 1"},
-		{"moment of another shape", f, f, f, shapeOnly{3, 2, backend.Float}, 1, "Adam: tensors 2x3 float and 3x2 float differ in shape"},
-		{"byte gradient", f, shapeOnly{2, 3, backend.Byte}, f, f, 1, "Adam: tensor 2x3 byte is not of type float"},
+		{"fine", f, f, f, f, hp, 1, ""},
+		{"array", f3, f3, f3, f3, hp3, 1, ""},
+		{"array, shared gradient and table", f3, f, f3, f3, hp, 1, ""},
+		{"step 0", f, f, f, f, hp, 0, "Adam: step 0 must be at least 1"},
+		{"step -2", f, f, f, f, hp, -2, "Adam: step -2 must be at least 1"},
+		{"moment of another shape", f, f, f, shapeOnly{3, 2, backend.Float}, hp, 1, "Adam: tensors 2x3 float and 3x2 float differ in shape"},
+		{"byte gradient", f, shapeOnly{2, 3, backend.Byte}, f, f, hp, 1, "Adam: tensor 2x3 byte is not of type float"},
+		{"narrow table", f, f, f, f, shapeOnly{1, 2, backend.Float}, 1, "Adam: hyperparameter table 1x2 float, want 1x4 per model"},
+		{"moment of other models", f3, f3, f3, arrayOf{f, 2}, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float (2 models) differ in models"},
+		{"shared moment", f3, f3, f, f3, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float differ in models"},
+		{"table of other models", f3, f3, f3, f3, arrayOf{hp, 2}, 1, "Adam: input 1x4 float (2 models) has 2 models for outputs of 3 (want 3 or 1)"},
 	}
 	for _, tt := range tests {
-		check := func() { backend.CheckAdam(tt.w, tt.g, tt.m, tt.v, tt.step) }
+		check := func() { backend.CheckAdam(tt.w, tt.g, tt.m, tt.v, tt.hp, tt.step) }
 		if tt.panic == "" {
 			assert.NotPanics(t, check, tt.name)
 		} else {
 			assert.PanicsWithValue(t, tt.panic, check, tt.name)
 		}
 	}
+}
+
+// TestCheckModels: every operation's outputs share one number of models N;
+// an input has N models or 1; anything else panics naming the op and the
+// shapes.
+func TestCheckModels(t *testing.T) {
+	x, w, y := shapeOnly{4, 3, backend.Float}, shapeOnly{3, 2, backend.Float}, shapeOnly{4, 2, backend.Float}
+	bias, idx := shapeOnly{1, 2, backend.Float}, shapeOnly{8, 1, backend.Index}
+	src := shapeOnly{10, 3, backend.Byte}
+	x5, w5, y5, y3 := arrayOf{x, 5}, arrayOf{w, 5}, arrayOf{y, 5}, arrayOf{y, 3}
+	y5b := y5 // a second tensor of y5's shape (distinct by address)
+	tests := []struct {
+		name  string
+		check func()
+		panic string
+	}{
+		{"one model", func() { backend.CheckMatMulBiasActivate(y, x, w, bias, backend.ReLU) }, ""},
+		{"array", func() { backend.CheckMatMulBiasActivate(y5, x5, w5, arrayOf{bias, 5}, backend.ReLU) }, ""},
+		{"shared input", func() { backend.CheckMatMulBiasActivate(y5, x, w5, bias, backend.ReLU) }, ""},
+		{"input of other models", func() { backend.CheckMatMulBiasActivate(y5, x5, arrayOf{w, 3}, bias, backend.ReLU) },
+			"MatMulBiasActivate: input 3x2 float (3 models) has 3 models for outputs of 5 (want 5 or 1)"},
+		{"array into one model", func() { backend.CheckMatMul(y, x5, w, false, false) },
+			"MatMul: input 4x3 float (5 models) has 5 models for outputs of 1 (want 1 or 1)"},
+		{"per-model index list", func() {
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 5}, arrayOf{shapeOnly{10, 3, backend.Float}, 1}, arrayOf{idx, 5}, 4, y5, w5, bias, backend.Tanh)
+		}, ""},
+		{"gather outputs disagree", func() {
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh)
+		}, "GatherMatMulBiasActivate: outputs 4x2 float (5 models) and 4x3 float (3 models) differ in models"},
+		{"loss of other models", func() {
+			backend.CheckLossGradCount(arrayOf{shapeOnly{1, 1, backend.Float}, 3}, nil, &y5, &y5b, shapeOnly{10, 2, backend.Float}, idx, 0, backend.MeanSquaredError)
+		}, "LossGradCount: outputs 4x2 float (5 models) and 1x1 float (3 models) differ in models"},
+		{"column sums", func() { backend.CheckMatMulColumnSum(arrayOf{w, 5}, arrayOf{bias, 5}, x5, y3) },
+			"MatMulColumnSum: input 4x2 float (3 models) has 3 models for outputs of 5 (want 5 or 1)"},
+		{"fill", func() { backend.CheckSame("Fill", y3) }, ""},
+	}
+	for _, tt := range tests {
+		if tt.panic == "" {
+			assert.NotPanics(t, tt.check, tt.name)
+		} else {
+			assert.PanicsWithValue(t, tt.panic, tt.check, tt.name)
+		}
+	}
+	assert.PanicsWithValue(t, "NewArray: 0 models, want at least 1", func() { backend.CheckNewArray(0, 1, 1, backend.Float) })
+	assert.NotPanics(t, func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 6) })
+	assert.PanicsWithValue(t, "WriteFloats: 2 values for tensor 1x2 float (3 models) (want 6)",
+		func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 2) })
 }

@@ -6,7 +6,38 @@ import "fmt"
 // backend panics with the same message for the same wiring mistake. Each
 // panics with a message that names the operation and the shapes.
 
-func shape(t Tensor) string { return fmt.Sprintf("%dx%d %s", t.Rows(), t.Cols(), t.DType()) }
+func shape(t Tensor) string {
+	if n := t.Models(); n != 1 {
+		return fmt.Sprintf("%dx%d %s (%d models)", t.Rows(), t.Cols(), t.DType(), n)
+	}
+	return fmt.Sprintf("%dx%d %s", t.Rows(), t.Cols(), t.DType())
+}
+
+// checkModels checks the model counts of an operation's tensors: the first
+// outs are its outputs, which all have the same number of models N; the
+// others are inputs, of N models or 1 (shared by every model). nil tensors
+// (an absent count or index list) are skipped. It returns N.
+func checkModels(op string, outs int, ts ...Tensor) int {
+	n := ts[0].Models()
+	for i, t := range ts {
+		if t == nil {
+			continue
+		}
+		switch m := t.Models(); {
+		case i < outs && m != n:
+			panic(fmt.Sprintf("%s: outputs %s and %s differ in models", op, shape(ts[0]), shape(t)))
+		case m != n && m != 1:
+			panic(fmt.Sprintf("%s: input %s has %d models for outputs of %d (want %d or 1)", op, shape(t), m, n, n))
+		}
+	}
+	return n
+}
+
+// CheckModels checks the model counts of an operation's tensors for a
+// backend's own operations: outs outputs first, of one number of models N,
+// then inputs of N models or 1; nil tensors are skipped. It returns N, and
+// panics with a message naming op and the shapes otherwise.
+func CheckModels(op string, outs int, ts ...Tensor) int { return checkModels(op, outs, ts...) }
 
 func wantFloat(op string, ts ...Tensor) {
 	for _, t := range ts {
@@ -22,6 +53,7 @@ func CheckMatMul(c, a, b Tensor, transA, transB bool) (m, k, n int) {
 	if c == a || c == b {
 		panic("MatMul: output aliases an input")
 	}
+	checkModels("MatMul", 1, c, a, b)
 	m, k = a.Rows(), a.Cols()
 	if transA {
 		m, k = k, m
@@ -44,6 +76,7 @@ func CheckMatMulBiasActivate(y, x, w, bias Tensor, act Activation) (m, k, n int)
 	if y == x || y == w {
 		panic("MatMulBiasActivate: output aliases an input")
 	}
+	checkModels("MatMulBiasActivate", 1, y, x, w, bias)
 	m, k, n = x.Rows(), x.Cols(), w.Cols()
 	if w.Rows() != k || y.Rows() != m || y.Cols() != n {
 		panic(fmt.Sprintf("MatMulBiasActivate: shape mismatch: x %s, w %s, y %s", shape(x), shape(w), shape(y)))
@@ -62,6 +95,7 @@ func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation) 
 	if dz == g || dz == w || dz == y {
 		panic("MatMulActivationGrad: output aliases an input")
 	}
+	checkModels("MatMulActivationGrad", 1, dz, g, w, y)
 	m, k = g.Rows(), g.Cols()
 	kw, n := w.Rows(), w.Cols()
 	if transW {
@@ -87,6 +121,7 @@ func CheckGatherMatMulBiasActivate(x, src, idx Tensor, offset int, y, w, bias Te
 	if y == src {
 		panic("GatherMatMulBiasActivate: output aliases an input")
 	}
+	checkModels("GatherMatMulBiasActivate", 2, y, x, src, idx, w, bias)
 	return CheckMatMulBiasActivate(y, x, w, bias, act)
 }
 
@@ -97,6 +132,7 @@ func CheckMatMulColumnSum(dw, db, x, dy Tensor) (m, k, n int) {
 	if dw == x || dw == dy || db == x || db == dy || dw == db {
 		panic("MatMulColumnSum: output aliases an input or the other output")
 	}
+	checkModels("MatMulColumnSum", 2, dw, db, x, dy)
 	m, k, n = x.Rows(), x.Cols(), dy.Cols()
 	if dy.Rows() != m || dw.Rows() != k || dw.Cols() != n {
 		panic(fmt.Sprintf("MatMulColumnSum: shape mismatch: x %s, dy %s, dw %s (want %dx%d)", shape(x), shape(dy), shape(dw), k, n))
@@ -110,6 +146,7 @@ func CheckMatMulColumnSum(dw, db, x, dy Tensor) (m, k, n int) {
 // CheckBiasActivate checks the shapes of BiasActivate.
 func CheckBiasActivate(y, bias Tensor, act Activation) {
 	wantFloat("BiasActivate", y, bias)
+	checkModels("BiasActivate", 1, y, bias)
 	if bias.Rows() != 1 || bias.Cols() != y.Cols() {
 		panic(fmt.Sprintf("BiasActivate: bias %s does not match y %s (want 1x%d)", shape(bias), shape(y), y.Cols()))
 	}
@@ -119,6 +156,7 @@ func CheckBiasActivate(y, bias Tensor, act Activation) {
 // CheckActivationGrad checks the shapes of ActivationGrad.
 func CheckActivationGrad(d, y Tensor, act Activation) {
 	wantFloat("ActivationGrad", d, y)
+	checkModels("ActivationGrad", 1, d, y)
 	if d.Rows() != y.Rows() || d.Cols() != y.Cols() {
 		panic(fmt.Sprintf("ActivationGrad: d %s and y %s differ in shape", shape(d), shape(y)))
 	}
@@ -134,6 +172,7 @@ func checkAct(op string, act Activation) {
 // CheckColumnSum checks the shapes of ColumnSum.
 func CheckColumnSum(dst, src Tensor) {
 	wantFloat("ColumnSum", dst, src)
+	checkModels("ColumnSum", 1, dst, src)
 	if dst.Rows() != 1 || dst.Cols() != src.Cols() {
 		panic(fmt.Sprintf("ColumnSum: dst %s does not match src %s (want 1x%d)", shape(dst), shape(src), src.Cols()))
 	}
@@ -175,6 +214,7 @@ func CheckLossGrad(loss, grad, out, target Tensor, kind Loss) {
 	if grad.Rows() != out.Rows() || grad.Cols() != out.Cols() {
 		panic(fmt.Sprintf("LossGrad: grad %s and out %s differ in shape", shape(grad), shape(out)))
 	}
+	checkModels("LossGrad", 2, grad, loss, out, target)
 }
 
 // CheckCountCorrect checks the shapes of CountCorrect.
@@ -184,6 +224,7 @@ func CheckCountCorrect(count, out, target Tensor, kind Loss) {
 	}
 	CheckLoss("CountCorrect", out, target, kind)
 	checkScalar("CountCorrect", "count", count)
+	checkModels("CountCorrect", 1, count, out, target)
 }
 
 // CheckLossGradCount checks the shapes of LossGradCount.
@@ -235,6 +276,7 @@ func CheckLossGradCount(loss, count, grad, out, target, idx Tensor, offset int, 
 			panic(op + ": count aliases the loss or the gradient")
 		}
 	}
+	checkModels(op, 3, grad, loss, count, out, target, idx)
 }
 
 // CheckGather checks the shapes of Gather.
@@ -252,9 +294,12 @@ func CheckGather(dst, src, idx Tensor, offset int) {
 	if n := idx.Rows() * idx.Cols(); offset < 0 || offset+dst.Rows() > n {
 		panic(fmt.Sprintf("Gather: rows [%d, %d) outside the %d indices of idx", offset, offset+dst.Rows(), n))
 	}
+	checkModels("Gather", 1, dst, src, idx)
 }
 
-// CheckSame checks that every tensor is Float and of the same shape as the first.
+// CheckSame checks that every tensor is Float and of the same shape as the
+// first, and that they all have the same models (outputs of an operation
+// that updates them in place, such as Fill).
 func CheckSame(op string, ts ...Tensor) {
 	wantFloat(op, ts...)
 	for _, t := range ts[1:] {
@@ -262,12 +307,41 @@ func CheckSame(op string, ts ...Tensor) {
 			panic(fmt.Sprintf("%s: tensors %s and %s differ in shape", op, shape(ts[0]), shape(t)))
 		}
 	}
+	checkModels(op, len(ts), ts...)
+}
+
+// CheckOptimizer checks the arguments of an optimizer (SGD,
+// SGDCompensated, Momentum): w and its state (the tensors after w) are
+// Float tensors of one shape and models, g has their shape and their models
+// or 1, and hp is a Float 1×cols table of their models or 1.
+func CheckOptimizer(op string, cols int, w, g, hp Tensor, state ...Tensor) {
+	wantFloat(op, w, g, hp)
+	wantFloat(op, state...)
+	if g.Rows() != w.Rows() || g.Cols() != w.Cols() {
+		panic(fmt.Sprintf("%s: tensors %s and %s differ in shape", op, shape(w), shape(g)))
+	}
+	for _, t := range state {
+		if t.Rows() != w.Rows() || t.Cols() != w.Cols() {
+			panic(fmt.Sprintf("%s: tensors %s and %s differ in shape", op, shape(w), shape(t)))
+		}
+	}
+	if hp.Rows() != 1 || hp.Cols() != cols {
+		panic(fmt.Sprintf("%s: hyperparameter table %s, want 1x%d per model", op, shape(hp), cols))
+	}
+	n := w.Models()
+	for _, t := range state {
+		if t.Models() != n {
+			panic(fmt.Sprintf("%s: outputs %s and %s differ in models", op, shape(w), shape(t)))
+		}
+	}
+	checkModels(op, 1, w, g, hp)
 }
 
 // CheckAdam checks the arguments of Adam: w, g, m and v are Float tensors of
-// one shape, and step (counted from 1) is at least 1.
-func CheckAdam(w, g, m, v Tensor, step int) {
-	CheckSame("Adam", w, g, m, v)
+// one shape (see CheckOptimizer), hp is 1×AdamHPCols, and step (counted
+// from 1) is at least 1.
+func CheckAdam(w, g, m, v, hp Tensor, step int) {
+	CheckOptimizer("Adam", AdamHPCols, w, g, hp, m, v)
 	if step < 1 {
 		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
 	}
@@ -295,7 +369,13 @@ func CheckSlice(t Tensor, offset, rows, cols int) {
 }
 
 // CheckNew checks the arguments of New.
-func CheckNew(rows, cols int, dt DType) {
+func CheckNew(rows, cols int, dt DType) { CheckNewArray(1, rows, cols, dt) }
+
+// CheckNewArray checks the arguments of NewArray.
+func CheckNewArray(models, rows, cols int, dt DType) {
+	if models < 1 {
+		panic(fmt.Sprintf("NewArray: %d models, want at least 1", models))
+	}
 	if rows < 1 || cols < 1 {
 		panic(fmt.Sprintf("New: shape %dx%d must be at least 1x1", rows, cols))
 	}
@@ -309,7 +389,7 @@ func CheckWrite(op string, t Tensor, dt DType, n int) {
 	if t.DType() != dt {
 		panic(fmt.Sprintf("%s: tensor %s is not of type %s", op, shape(t), dt))
 	}
-	if n != t.Rows()*t.Cols() {
-		panic(fmt.Sprintf("%s: %d values for tensor %s (want %d)", op, n, shape(t), t.Rows()*t.Cols()))
+	if want := t.Models() * t.Rows() * t.Cols(); n != want {
+		panic(fmt.Sprintf("%s: %d values for tensor %s (want %d)", op, n, shape(t), want))
 	}
 }

@@ -212,6 +212,13 @@ func (p pair) tensor(rows, cols int, vals []float64) (cand, ref backend.Tensor) 
 	return cand, ref
 }
 
+// hp makes a 1×len(row) hyperparameter table holding row on each backend
+// (see backend.Backend.SGD).
+func (p pair) hp(row []float64) (cand, ref backend.Tensor) {
+	p.r.Helper()
+	return p.tensor(1, len(row), row)
+}
+
 // newT allocates on one backend, failing r on error.
 func (p pair) newT(b backend.Backend, who string, rows, cols int, dt backend.DType) backend.Tensor {
 	p.r.Helper()

@@ -143,21 +143,24 @@ func optimizers(r reporter, b backend.Backend) {
 			gc, gr := p.tensor(n, 1, nil)
 			mc, mr := p.tensor(n, 1, nil)
 			vc, vr := p.tensor(n, 1, nil)
+			sgdC, sgdR := p.hp(backend.SGDHP(lr))
+			momC, momR := p.hp(backend.MomentumHP(lr, 0.9))
+			adamC, adamR := p.hp(backend.AdamHP(lr, 0.9, 0.999, 1e-8))
 			for s := 1; s <= steps; s++ {
 				p.write(gc, gr, uniform(rng, n, -1, 1))
 				switch opt.name {
 				case "sgd":
-					p.cand.SGD(wc, gc, lr)
-					p.ref.SGD(wr, gr, lr)
+					p.cand.SGD(wc, gc, sgdC)
+					p.ref.SGD(wr, gr, sgdR)
 				case "momentum":
-					p.cand.Momentum(wc, gc, mc, lr, 0.9)
-					p.ref.Momentum(wr, gr, mr, lr, 0.9)
+					p.cand.Momentum(wc, gc, mc, momC)
+					p.ref.Momentum(wr, gr, mr, momR)
 				case "adam":
-					p.cand.Adam(wc, gc, mc, vc, lr, 0.9, 0.999, 1e-8, s)
-					p.ref.Adam(wr, gr, mr, vr, lr, 0.9, 0.999, 1e-8, s)
+					p.cand.Adam(wc, gc, mc, vc, adamC, s)
+					p.ref.Adam(wr, gr, mr, vr, adamR, s)
 				case "sgd-compensated":
-					p.cand.SGDCompensated(wc, gc, mc, lr)
-					p.ref.SGDCompensated(wr, gr, mr, lr)
+					p.cand.SGDCompensated(wc, gc, mc, sgdC)
+					p.ref.SGDCompensated(wr, gr, mr, sgdR)
 				}
 			}
 			got, want := p.read(wc, wr)
@@ -325,8 +328,9 @@ func slicesCheck(r reporter, b backend.Backend) {
 	gradGot, gradWant := p.read(gc, gr)
 	assertClose(r, gradGot, gradWant, func(i int) float64 { return gradBound[i] }, "gradients in slices of one tensor")
 
-	p.cand.SGD(pc, gc, lr)
-	p.ref.SGD(pr, gr, lr)
+	hc, hr := p.hp(backend.SGDHP(lr))
+	p.cand.SGD(pc, gc, hc)
+	p.ref.SGD(pr, gr, hr)
 	got, want = p.read(pc, pr)
 	old := make([]float64, total)
 	copy(old, wv)

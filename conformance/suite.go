@@ -28,6 +28,10 @@ var checks = []check{
 	{"Slices", slicesCheck}, {"TrainingRun", trainingRun},
 }
 
+// Arrays, which runs the checks above on model arrays, comes last (it is
+// added in init, as it refers to checks).
+func init() { checks = append(checks, check{"Arrays", arrays}) }
+
 // MatShape is an m×k·k×n product.
 type MatShape struct{ M, K, N int }
 

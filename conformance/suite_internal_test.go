@@ -92,16 +92,16 @@ func (h hooked) Gather(dst, src, idx backend.Tensor, offset int, scale float64) 
 	h.Backend.Gather(dst, src, idx, offset, scale)
 	h.hook("Gather", dst)
 }
-func (h hooked) SGD(w, g backend.Tensor, lr float64) {
-	h.Backend.SGD(w, g, lr)
+func (h hooked) SGD(w, g, hp backend.Tensor) {
+	h.Backend.SGD(w, g, hp)
 	h.hook("SGD", w)
 }
-func (h hooked) Momentum(w, g, v backend.Tensor, lr, mu float64) {
-	h.Backend.Momentum(w, g, v, lr, mu)
+func (h hooked) Momentum(w, g, v, hp backend.Tensor) {
+	h.Backend.Momentum(w, g, v, hp)
 	h.hook("Momentum", w, v)
 }
-func (h hooked) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
-	h.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step)
+func (h hooked) Adam(w, g, m, v, hp backend.Tensor, step int) {
+	h.Backend.Adam(w, g, m, v, hp, step)
 	h.hook("Adam", w, m, v)
 }
 
@@ -211,6 +211,8 @@ func TestBrokenBackendsFail(t *testing.T) {
 		{"fused count off by one", []string{"LossGradCount"}, hook("LossGradCount", 2, func(x float64) float64 { return x + 1 })},
 		{"slices all at offset 0", []string{"Slices"}, func() backend.Backend { return sliceAtZero{cpuref.New()} }},
 		{"last largest logit wins", []string{"CountCorrect"}, func() backend.Backend { return lastTie{cpuref.New()} }},
+		{"model 0's weights for every model", []string{"Arrays"}, func() backend.Backend { return modelZero{cpuref.New()} }},
+		{"model 0's index list for every model", []string{"Arrays"}, func() backend.Backend { return modelZeroIndex{cpuref.New()} }},
 	}
 	for _, tc := range tests {
 		for _, name := range tc.checks {
@@ -232,10 +234,54 @@ func (s sliceAtZero) Slice(t backend.Tensor, _, rows, cols int) backend.Tensor {
 	return s.Backend.Slice(t, 0, rows, cols)
 }
 
+// firstModel returns a tensor of one model holding model 0 of t.
+func firstModel(b *cpuref.Backend, t backend.Tensor) backend.Tensor {
+	one, err := b.New(t.Rows(), t.Cols(), t.DType())
+	if err != nil {
+		panic(err)
+	}
+	n := t.Rows() * t.Cols()
+	if t.DType() == backend.Index {
+		idx := append([]uint32(nil), t.(*cpuref.Tensor).Indices()[:n]...)
+		if err := b.WriteIndices(one, idx); err != nil {
+			panic(err)
+		}
+		return one
+	}
+	v, err := b.ReadFloats(t)
+	if err != nil {
+		panic(err)
+	}
+	if err := b.WriteFloats(one, v[:n]); err != nil {
+		panic(err)
+	}
+	return one
+}
+
+// modelZero reads model 0's weights for every model of MatMulBiasActivate.
+type modelZero struct{ *cpuref.Backend }
+
+func (m modelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+	if w.Models() > 1 {
+		w = firstModel(m.Backend, w)
+	}
+	m.Backend.MatMulBiasActivate(y, x, w, bias, act)
+}
+
+// modelZeroIndex gathers every model's rows through model 0's index list.
+type modelZeroIndex struct{ *cpuref.Backend }
+
+func (m modelZeroIndex) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
+	if idx.Models() > 1 {
+		idx = firstModel(m.Backend, idx)
+	}
+	m.Backend.Gather(dst, src, idx, offset, scale)
+}
+
 type offByOneAdam struct{ *cpuref.Backend }
 
-func (o offByOneAdam) Adam(w, g, m, v backend.Tensor, lr, b1, b2, eps float64, step int) {
-	o.Backend.Adam(w, g, m, v, lr, b1, b2, eps, step+1)
+func (o offByOneAdam) Adam(w, g, m, v, hp backend.Tensor, step int) {
+	o.Backend.Adam(w, g, m, v, hp, step+1)
 }
 
 // lastTie counts a softmax row right when the last of its largest logits

@@ -21,6 +21,7 @@ type mlp struct {
 	idx    backend.Tensor
 	target backend.Tensor
 	loss   backend.Tensor
+	hp     backend.Tensor // SGD's [lr]
 }
 
 func newMLP(t reporter, b backend.Backend, sizes []int, batch int, x, y []float64, order []uint32, init [][]float64) *mlp {
@@ -50,6 +51,7 @@ func newMLP(t reporter, b backend.Backend, sizes []int, batch int, x, y []float6
 	m.acts = append(m.acts, newT(batch, sizes[0], nil))
 	m.target = newT(batch, 1, nil)
 	m.loss = newT(1, 1, nil)
+	m.hp = newT(1, backend.SGDHPCols, nil)
 	for i := 0; i+1 < len(sizes); i++ {
 		m.w = append(m.w, newT(sizes[i], sizes[i+1], init[i]))
 		m.bs = append(m.bs, newT(1, sizes[i+1], nil))
@@ -61,8 +63,16 @@ func newMLP(t reporter, b backend.Backend, sizes []int, batch int, x, y []float6
 	return m
 }
 
-// step runs one SGD step on the batch at offset in the index list.
-func (m *mlp) step(offset int, lr float64) {
+// setLR writes the learning rate of the steps that follow.
+func (m *mlp) setLR(t reporter, lr float64) {
+	if err := m.b.WriteFloats(m.hp, backend.SGDHP(lr)); err != nil {
+		t.Fatalf("training run: WriteFloats: %v", err)
+	}
+}
+
+// step runs one SGD step on the batch at offset in the index list, with
+// the learning rate of setLR.
+func (m *mlp) step(offset int) {
 	b := m.b
 	b.Gather(m.acts[0], m.x, m.idx, offset, 1)
 	b.Gather(m.target, m.y, m.idx, offset, 1)
@@ -85,8 +95,8 @@ func (m *mlp) step(offset int, lr float64) {
 		}
 	}
 	for i := 0; i < L; i++ {
-		b.SGD(m.w[i], m.dw[i], lr)
-		b.SGD(m.bs[i], m.db[i], lr)
+		b.SGD(m.w[i], m.dw[i], m.hp)
+		b.SGD(m.bs[i], m.db[i], m.hp)
 	}
 }
 
@@ -162,9 +172,11 @@ func train(r reporter, b backend.Backend) (gotCurve, wantCurve []float64, gotW, 
 	p := newPair(r, b)
 	mc := newMLP(r, p.cand, sizes, batch, x, y, order, init)
 	mr := newMLP(r, p.ref, sizes, batch, x, y, order, init)
+	mc.setLR(r, lr)
+	mr.setLR(r, lr)
 	for s := 0; s < steps; s++ {
-		mc.step(s*batch, lr)
-		mr.step(s*batch, lr)
+		mc.step(s * batch)
+		mr.step(s * batch)
 		if (s+1)%every == 0 {
 			lc, lr := p.read(mc.loss, mr.loss)
 			gotCurve = append(gotCurve, lc[0]/(every*batch))

@@ -69,7 +69,14 @@ func Derivative(act backend.Activation, y float64) float64 {
 // Float, or act is unknown.
 func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	backend.CheckBiasActivate(y, bias, act)
-	yf, bf := b.floats(y, "BiasActivate"), b.floats(bias, "BiasActivate")
+	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
+	for k := range ty.models {
+		biasActivate(ty.fm(k), tb.fm(k), act)
+	}
+}
+
+// biasActivate is BiasActivate of one model.
+func biasActivate(yf, bf []float64, act backend.Activation) {
 	n := len(bf)
 	if n == 0 {
 		return
@@ -116,7 +123,14 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 // panics if their shapes differ, a tensor is not Float, or act is unknown.
 func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	backend.CheckActivationGrad(d, y, act)
-	df, yf := b.floats(d, "ActivationGrad"), b.floats(y, "ActivationGrad")
+	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
+	for k := range td.models {
+		activationGrad(td.fm(k), ty.fm(k), act)
+	}
+}
+
+// activationGrad is ActivationGrad of one model.
+func activationGrad(df, yf []float64, act backend.Activation) {
 	switch act {
 	case backend.Sigmoid:
 		for i, v := range yf {

@@ -39,19 +39,21 @@ type Backend struct {
 // New returns an empty reference backend.
 func New() *Backend { return &Backend{} }
 
-// Tensor is a tensor of a reference Backend: a rows×cols row-major matrix
-// whose elements are held in exactly one of f (Float), u8 (Byte) or idx
-// (Index). A view shares its root's storage: the first rows·cols elements.
+// Tensor is a tensor of a reference Backend: models rows×cols row-major
+// matrices whose elements are held in exactly one of f (Float), u8 (Byte) or
+// idx (Index), model k's from element k·stride. A view shares its root's
+// storage: the first rows·cols elements of each model.
 type Tensor struct {
-	b          *Backend
-	rows, cols int
-	dtype      backend.DType
-	f          []float64
-	u8         []byte
-	idx        []uint32
-	root       *Tensor // the tensor that owns the storage; itself unless a view
-	slot       int     // position in b.tensors while live (roots only)
-	freed      bool
+	b              *Backend
+	rows, cols     int
+	models, stride int
+	dtype          backend.DType
+	f              []float64
+	u8             []byte
+	idx            []uint32
+	root           *Tensor // the tensor that owns the storage; itself unless a view
+	slot           int     // position in b.tensors while live (roots only)
+	freed          bool
 }
 
 // Rows returns the number of rows.
@@ -63,9 +65,65 @@ func (t *Tensor) Cols() int { return t.cols }
 // DType returns the element type.
 func (t *Tensor) DType() backend.DType { return t.dtype }
 
-// Data returns the storage of a Float tensor, row-major (len Rows·Cols),
-// without a copy: writes to it change the tensor. It panics for a Byte or
-// Index tensor and for a freed tensor.
+// Models returns the number of models.
+func (t *Tensor) Models() int { return t.models }
+
+// span is the number of elements from model 0's first to the last model's
+// last.
+func (t *Tensor) span() int { return (t.models-1)*t.stride + t.rows*t.cols }
+
+// fm returns model k's rows·cols elements of a Float tensor; a tensor of one
+// model gives its only one for every k (a broadcast input).
+func (t *Tensor) fm(k int) []float64 {
+	if t.models == 1 {
+		k = 0
+	}
+	o := k * t.stride
+	return t.f[o : o+t.rows*t.cols : o+t.rows*t.cols]
+}
+
+// um and im are fm for a Byte and an Index tensor.
+func (t *Tensor) um(k int) []byte {
+	if t.models == 1 {
+		k = 0
+	}
+	o := k * t.stride
+	return t.u8[o : o+t.rows*t.cols]
+}
+
+func (t *Tensor) im(k int) []uint32 {
+	if t.models == 1 {
+		k = 0
+	}
+	o := k * t.stride
+	return t.idx[o : o+t.rows*t.cols]
+}
+
+// model returns model k of t (model 0 for a tensor of one model) as a
+// one-model tensor sharing its storage, for operations built from others.
+func (t *Tensor) model(k int) *Tensor {
+	if t.models == 1 {
+		return t
+	}
+	m := *t
+	m.models, m.stride = 1, t.rows*t.cols
+	o, n := k*t.stride, t.rows*t.cols
+	switch t.dtype {
+	case backend.Float:
+		m.f = t.f[o : o+n : o+n]
+	case backend.Byte:
+		m.u8 = t.u8[o : o+n : o+n]
+	case backend.Index:
+		m.idx = t.idx[o : o+n : o+n]
+	}
+	return &m
+}
+
+// Data returns the storage of a Float tensor, row-major (len Rows·Cols for
+// a tensor of one model; model k's elements start at k times the model
+// stride, which is Rows·Cols for a tensor made by NewArray), without a
+// copy: writes to it change the tensor. It panics for a Byte or Index
+// tensor and for a freed tensor.
 func (t *Tensor) Data() []float64 {
 	if t.root.freed {
 		panic(fmt.Sprintf("cpuref: Data: use of freed tensor %dx%d", t.rows, t.cols))
@@ -74,6 +132,18 @@ func (t *Tensor) Data() []float64 {
 		panic(fmt.Sprintf("cpuref: Data of a %s tensor", t.dtype))
 	}
 	return t.f
+}
+
+// Indices returns the storage of an Index tensor as Data does a Float
+// tensor's. It panics for another type and for a freed tensor.
+func (t *Tensor) Indices() []uint32 {
+	if t.root.freed {
+		panic(fmt.Sprintf("cpuref: Indices: use of freed tensor %dx%d", t.rows, t.cols))
+	}
+	if t.dtype != backend.Index {
+		panic(fmt.Sprintf("cpuref: Indices of a %s tensor", t.dtype))
+	}
+	return t.idx
 }
 
 // Info describes the reference backend: Kind and API "cpu", Precision
@@ -118,15 +188,23 @@ func (b *Backend) floats(t backend.Tensor, op string) []float64 { return b.tenso
 // or cols is less than 1, dt is unknown, or b is closed, and returns an error
 // for a tensor of more than 2³¹ elements.
 func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) {
-	backend.CheckNew(rows, cols, dt)
+	return b.NewArray(1, rows, cols, dt)
+}
+
+// NewArray allocates models zero-filled rows×cols matrices of type dt, one
+// after another. It panics if models, rows or cols is less than 1, dt is
+// unknown, or b is closed, and returns an error for a tensor of more than
+// 2³¹ elements in all.
+func (b *Backend) NewArray(models, rows, cols int, dt backend.DType) (backend.Tensor, error) {
+	backend.CheckNewArray(models, rows, cols, dt)
 	if b.closed {
 		panic("cpuref: New: backend used after Close")
 	}
-	if rows > maxElements/cols {
-		return nil, fmt.Errorf("cpuref: New: tensor %dx%d has more than the 2^31 elements one tensor may hold", rows, cols)
+	if rows > maxElements/cols || models > maxElements/(rows*cols) {
+		return nil, fmt.Errorf("cpuref: New: tensor %dx%d of %d models has more than the 2^31 elements one tensor may hold", rows, cols, models)
 	}
-	n := rows * cols
-	t := &Tensor{b: b, rows: rows, cols: cols, dtype: dt, slot: len(b.tensors)}
+	n := models * rows * cols
+	t := &Tensor{b: b, rows: rows, cols: cols, models: models, stride: rows * cols, dtype: dt, slot: len(b.tensors)}
 	t.root = t
 	switch dt {
 	case backend.Float:
@@ -146,8 +224,8 @@ func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) 
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
 	ct := b.tensor(t, "View")
-	n := rows * ct.cols
-	v := &Tensor{b: b, rows: rows, cols: ct.cols, dtype: ct.dtype, root: ct.root, slot: -1}
+	v := &Tensor{b: b, rows: rows, cols: ct.cols, models: ct.models, stride: ct.stride, dtype: ct.dtype, root: ct.root, slot: -1}
+	n := v.span()
 	switch ct.dtype {
 	case backend.Float:
 		v.f = ct.f[:n:n]
@@ -167,8 +245,10 @@ func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 func (b *Backend) Slice(t backend.Tensor, offset, rows, cols int) backend.Tensor {
 	backend.CheckSlice(t, offset, rows, cols)
 	ct := b.tensor(t, "Slice")
-	end := offset + rows*cols
-	return &Tensor{b: b, rows: rows, cols: cols, dtype: backend.Float, f: ct.f[offset:end:end], root: ct.root, slot: -1}
+	s := &Tensor{b: b, rows: rows, cols: cols, models: ct.models, stride: ct.stride, dtype: backend.Float, root: ct.root, slot: -1}
+	end := offset + s.span()
+	s.f = ct.f[offset:end:end]
+	return s
 }
 
 // Free releases t's storage; later use of t or of its views panics. Freeing
@@ -201,7 +281,10 @@ func (t *Tensor) release() {
 // on a length or type mismatch; it never returns an error.
 func (b *Backend) WriteFloats(t backend.Tensor, src []float64) error {
 	backend.CheckWrite("WriteFloats", t, backend.Float, len(src))
-	copy(b.floats(t, "WriteFloats"), src)
+	ct := b.tensor(t, "WriteFloats")
+	for k := range ct.models {
+		copy(ct.fm(k), src[k*ct.rows*ct.cols:])
+	}
 	return nil
 }
 
@@ -209,7 +292,10 @@ func (b *Backend) WriteFloats(t backend.Tensor, src []float64) error {
 // a length or type mismatch; it never returns an error.
 func (b *Backend) WriteBytes(t backend.Tensor, src []byte) error {
 	backend.CheckWrite("WriteBytes", t, backend.Byte, len(src))
-	copy(b.tensor(t, "WriteBytes").u8, src)
+	ct := b.tensor(t, "WriteBytes")
+	for k := range ct.models {
+		copy(ct.um(k), src[k*ct.rows*ct.cols:])
+	}
 	return nil
 }
 
@@ -217,7 +303,10 @@ func (b *Backend) WriteBytes(t backend.Tensor, src []byte) error {
 // on a length or type mismatch; it never returns an error.
 func (b *Backend) WriteIndices(t backend.Tensor, src []uint32) error {
 	backend.CheckWrite("WriteIndices", t, backend.Index, len(src))
-	copy(b.tensor(t, "WriteIndices").idx, src)
+	ct := b.tensor(t, "WriteIndices")
+	for k := range ct.models {
+		copy(ct.im(k), src[k*ct.rows*ct.cols:])
+	}
 	return nil
 }
 
@@ -228,7 +317,11 @@ func (b *Backend) ReadFloats(t backend.Tensor) ([]float64, error) {
 	if ct.dtype != backend.Float {
 		panic(fmt.Sprintf("ReadFloats: tensor %dx%d %s is not of type float", ct.rows, ct.cols, ct.dtype))
 	}
-	return append([]float64(nil), ct.f...), nil
+	out := make([]float64, 0, ct.models*ct.rows*ct.cols)
+	for k := range ct.models {
+		out = append(out, ct.fm(k)...)
+	}
+	return out, nil
 }
 
 // Sync returns nil: every operation has already run. It panics if b is

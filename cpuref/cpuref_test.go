@@ -71,6 +71,7 @@ type fakeTensor struct{}
 func (fakeTensor) Rows() int            { return 1 }
 func (fakeTensor) Cols() int            { return 1 }
 func (fakeTensor) DType() backend.DType { return backend.Float }
+func (fakeTensor) Models() int          { return 1 }
 
 func TestNewAndWritePanicsAndErrors(t *testing.T) {
 	b := cpuref.New()
@@ -107,6 +108,7 @@ func TestNoAllocations(t *testing.T) {
 	dx, db, vw, mw := mat(t, b, m, k), mat(t, b, 1, n), mat(t, b, k, n), mat(t, b, k, n)
 	loss, tgt, src := mat(t, b, 1, 1), mat(t, b, m, n), mat(t, b, 100, k)
 	idx := indices(t, b, make([]uint32, 2*m)...)
+	sgd, mom, adam := mat(t, b, 1, 1, 0.1), mat(t, b, 1, 2, 0.1, 0.9), mat(t, b, 1, 4, 0.1, 0.9, 0.999, 1e-8)
 	allocs := testing.AllocsPerRun(20, func() {
 		b.Gather(x, src, idx, m, 0.5)
 		b.MatMul(y, x, w, false, false)
@@ -116,9 +118,9 @@ func TestNoAllocations(t *testing.T) {
 		b.MatMul(dw, x, dy, true, false)
 		b.MatMul(dx, dy, w, false, true)
 		b.ColumnSum(db, dy)
-		b.SGD(bias, db, 0.1)
-		b.Momentum(w, dw, vw, 0.1, 0.9)
-		b.Adam(w, dw, mw, vw, 0.1, 0.9, 0.999, 1e-8, 3)
+		b.SGD(bias, db, sgd)
+		b.Momentum(w, dw, vw, mom)
+		b.Adam(w, dw, mw, vw, adam, 3)
 		b.Fill(loss, 0)
 	})
 	assert.Zero(t, allocs)

@@ -12,20 +12,26 @@ import (
 // index is outside src's rows, or a tensor has the wrong type or shape.
 func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
 	backend.CheckGather(dst, src, idx, offset)
-	df := b.floats(dst, "Gather")
-	ts, ix := b.tensor(src, "Gather"), b.tensor(idx, "Gather").idx
+	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
+	for k := range td.models {
+		gatherModel(td.fm(k), ts, k, ti.im(k)[offset:offset+td.rows], offset, scale)
+	}
+}
+
+// gatherModel is Gather of model k into df.
+func gatherModel(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64) {
 	n := ts.cols
-	for i, r := range ix[offset : offset+dst.Rows()] {
+	for i, r := range ix {
 		if int(r) >= ts.rows {
 			panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, offset+i, ts.rows))
 		}
 		row, lo := df[i*n:(i+1)*n], int(r)*n
 		if ts.dtype == backend.Byte {
-			for j, v := range ts.u8[lo : lo+n] {
+			for j, v := range ts.um(k)[lo : lo+n] {
 				row[j] = float64(v) * scale
 			}
 		} else {
-			for j, v := range ts.f[lo : lo+n] {
+			for j, v := range ts.fm(k)[lo : lo+n] {
 				row[j] = v * scale
 			}
 		}
@@ -36,8 +42,11 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 // Float.
 func (b *Backend) Fill(t backend.Tensor, v float64) {
 	backend.CheckSame("Fill", t)
-	f := b.floats(t, "Fill")
-	for i := range f {
-		f[i] = v
+	tt := b.tensor(t, "Fill")
+	for k := range tt.models {
+		f := tt.fm(k)
+		for i := range f {
+			f[i] = v
+		}
 	}
 }

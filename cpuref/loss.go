@@ -43,7 +43,10 @@ func LogSumExp(z []float64) float64 {
 // out or target.
 func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
 	backend.CheckLossGrad(loss, grad, out, target, kind)
-	b.lossGrad("LossGrad", loss, grad, out, b.targets(target, nil, 0, "LossGrad"), kind)
+	tl, tgr, to := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad"), b.tensor(out, "LossGrad")
+	for k := range tgr.models {
+		b.lossGrad("LossGrad", tl.fm(k), tgr.fm(k), to.fm(k), to.rows, to.cols, b.targets(target, nil, 0, k, "LossGrad"), kind)
+	}
 }
 
 // CountCorrect adds to the 1×1 count the number of rows of out predicted
@@ -54,7 +57,10 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 // logits are NaN counts as wrong.
 func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.Loss) {
 	backend.CheckCountCorrect(count, out, target, kind)
-	b.countCorrect("CountCorrect", count, out, b.targets(target, nil, 0, "CountCorrect"), kind)
+	tc, to := b.tensor(count, "CountCorrect"), b.tensor(out, "CountCorrect")
+	for k := range tc.models {
+		b.countCorrect("CountCorrect", tc.fm(k), to.fm(k), to.rows, to.cols, b.targets(target, nil, 0, k, "CountCorrect"), kind)
+	}
 }
 
 // LossGradCount is LossGrad and, with count not nil, CountCorrect, with the
@@ -63,10 +69,18 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 // outside target's rows.
 func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
 	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
-	tg := b.targets(target, idx, offset, "LossGradCount")
-	b.lossGrad("LossGradCount", loss, grad, out, tg, kind)
+	const op = "LossGradCount"
+	tl, tgr, to := b.tensor(loss, op), b.tensor(grad, op), b.tensor(out, op)
+	var tc *Tensor
 	if count != nil {
-		b.countCorrect("LossGradCount", count, out, tg, kind)
+		tc = b.tensor(count, op)
+	}
+	for k := range tgr.models {
+		tg := b.targets(target, idx, offset, k, op)
+		b.lossGrad(op, tl.fm(k), tgr.fm(k), to.fm(k), to.rows, to.cols, tg, kind)
+		if tc != nil {
+			b.countCorrect(op, tc.fm(k), to.fm(k), to.rows, to.cols, tg, kind)
+		}
 	}
 }
 
@@ -79,11 +93,12 @@ type targetRows struct {
 	rows int      // rows of f
 }
 
-// targets returns the target rows of an operation.
-func (b *Backend) targets(target, idx backend.Tensor, offset int, op string) targetRows {
-	t := targetRows{f: b.floats(target, op), cols: target.Cols(), rows: target.Rows()}
+// targets returns the target rows of an operation's model k.
+func (b *Backend) targets(target, idx backend.Tensor, offset, k int, op string) targetRows {
+	tt := b.tensor(target, op)
+	t := targetRows{f: tt.fm(k), cols: tt.cols, rows: tt.rows}
 	if idx != nil {
-		t.idx = b.tensor(idx, op).idx[offset:]
+		t.idx = b.tensor(idx, op).im(k)[offset:]
 	}
 	return t
 }
@@ -100,9 +115,7 @@ func (t targetRows) row(op string, i int) []float64 {
 	return t.f[r*t.cols : (r+1)*t.cols]
 }
 
-func (b *Backend) lossGrad(op string, loss, grad, out backend.Tensor, tg targetRows, kind backend.Loss) {
-	lf, gf, of := b.floats(loss, op), b.floats(grad, op), b.floats(out, op)
-	rows, cols := out.Rows(), out.Cols()
+func (b *Backend) lossGrad(op string, lf, gf, of []float64, rows, cols int, tg targetRows, kind backend.Loss) {
 	inv := 1 / float64(rows)
 	sum := 0.0
 	switch kind {
@@ -148,9 +161,7 @@ func classOf(op string, v float64, cols int) int {
 	return c
 }
 
-func (b *Backend) countCorrect(op string, count, out backend.Tensor, tg targetRows, kind backend.Loss) {
-	cf, of := b.floats(count, op), b.floats(out, op)
-	cols := out.Cols()
+func (b *Backend) countCorrect(op string, cf, of []float64, rows, cols int, tg targetRows, kind backend.Loss) {
 	n := 0
 	switch kind {
 	case backend.BinaryCrossEntropy:
@@ -160,7 +171,7 @@ func (b *Backend) countCorrect(op string, count, out backend.Tensor, tg targetRo
 			}
 		}
 	case backend.SoftmaxCrossEntropy:
-		for i := range out.Rows() {
+		for i := range rows {
 			z := of[i*cols : (i+1)*cols]
 			best := 0
 			for j, v := range z {

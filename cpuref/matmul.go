@@ -17,9 +17,10 @@ import (
 // for products large enough to be split over goroutines.
 func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
-	ta, tb := b.tensor(a, "MatMul"), b.tensor(bt, "MatMul")
-	cf := b.floats(c, "MatMul")
-	gemm.Dgemm(transA, transB, m, n, k, ta.f, ta.cols, tb.f, tb.cols, cf, n)
+	ta, tb, tc := b.tensor(a, "MatMul"), b.tensor(bt, "MatMul"), b.tensor(c, "MatMul")
+	for i := range tc.models {
+		gemm.Dgemm(transA, transB, m, n, k, ta.fm(i), ta.cols, tb.fm(i), tb.cols, tc.fm(i), n)
+	}
 }
 
 // ColumnSum sets the 1×n dst to the sum of the rows of the m×n src (the bias
@@ -27,12 +28,15 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 // tensor is not Float.
 func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 	backend.CheckColumnSum(dst, src)
-	d, s := b.floats(dst, "ColumnSum"), b.floats(src, "ColumnSum")
-	n := len(d)
-	copy(d, s[:n])
-	for off := n; off < len(s); off += n {
-		for j, v := range s[off : off+n] {
-			d[j] += v
+	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
+	for k := range td.models {
+		d, s := td.fm(k), ts.fm(k)
+		n := len(d)
+		copy(d, s[:n])
+		for off := n; off < len(s); off += n {
+			for j, v := range s[off : off+n] {
+				d[j] += v
+			}
 		}
 	}
 }

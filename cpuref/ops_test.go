@@ -214,31 +214,32 @@ func TestOptimizers(t *testing.T) {
 	t.Run("sgd", func(t *testing.T) {
 		b := cpuref.New()
 		w := mat(t, b, 1, 2, 1, 2)
-		b.SGD(w, mat(t, b, 1, 2, 0.5, -1), 0.1)
+		b.SGD(w, mat(t, b, 1, 2, 0.5, -1), mat(t, b, 1, 1, 0.1))
 		assert.InDeltaSlice(t, []float64{0.95, 2.1}, read(t, b, w), tol)
 	})
 	t.Run("momentum", func(t *testing.T) {
 		b := cpuref.New()
 		w, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 1)
-		b.Momentum(w, mat(t, b, 1, 1, 2), v, 0.1, 0.9) // v = 0.9 + 2, w = 1 − 0.29
+		b.Momentum(w, mat(t, b, 1, 1, 2), v, mat(t, b, 1, 2, 0.1, 0.9)) // v = 0.9 + 2, w = 1 − 0.29
 		assert.InDelta(t, 2.9, read(t, b, v)[0], tol)
 		assert.InDelta(t, 0.71, read(t, b, w)[0], tol)
 	})
 	t.Run("adam", func(t *testing.T) {
 		b := cpuref.New()
 		w, g, m, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 0.5), mat(t, b, 1, 1), mat(t, b, 1, 1)
+		hp := mat(t, b, 1, 4, backend.AdamHP(0.1, 0.9, 0.999, 1e-8)...)
 		// Step 1: m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25:
 		// w = 1 − 0.1·0.5/(0.5+1e-8).
-		b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 1)
+		b.Adam(w, g, m, v, hp, 1)
 		assert.InDelta(t, 0.05, read(t, b, m)[0], tol)
 		assert.InDelta(t, 0.00025, read(t, b, v)[0], tol)
 		assert.InDelta(t, 1-0.1*0.5/(0.5+1e-8), read(t, b, w)[0], tol)
 		// Step 2 with g = −0.5: m = −0.005, v = 0.00049975, m̂ = −0.005/0.19,
 		// v̂ = 0.00049975/0.001999 = 0.25.
 		require.NoError(t, b.WriteFloats(g, []float64{-0.5}))
-		b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 2)
+		b.Adam(w, g, m, v, hp, 2)
 		assert.InDelta(t, 0.9052631597894736, read(t, b, w)[0], tol)
-		assert.PanicsWithValue(t, "Adam: step 0 must be at least 1", func() { b.Adam(w, g, m, v, 0.1, 0.9, 0.999, 1e-8, 0) })
+		assert.PanicsWithValue(t, "Adam: step 0 must be at least 1", func() { b.Adam(w, g, m, v, hp, 0) })
 	})
 }
 
@@ -275,9 +276,10 @@ func TestShapePanics(t *testing.T) {
 		{"count mse", func() { b.CountCorrect(s11, m22, m22, backend.MeanSquaredError) }, "CountCorrect: accuracy is not defined for mse"},
 		{"gather cols", func() { b.Gather(m22, m23, idx, 0, 1) }, "Gather: dst 2x2 float and src 2x3 float differ in columns"},
 		{"gather idx type", func() { b.Gather(m23, m23, m22, 0, 1) }, "Gather: idx 2x2 float must be of type index"},
-		{"sgd", func() { b.SGD(m23, m32, 1) }, "SGD: tensors 2x3 float and 3x2 float differ in shape"},
-		{"momentum", func() { b.Momentum(m23, m23, m32, 1, 0.9) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
-		{"adam", func() { b.Adam(m23, m23, m23, m22, 1, 0.9, 0.999, 1e-8, 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
+		{"sgd", func() { b.SGD(m23, m32, s11) }, "SGD: tensors 2x3 float and 3x2 float differ in shape"},
+		{"sgd hp", func() { b.SGD(m23, m23, r12) }, "SGD: hyperparameter table 1x2 float, want 1x1 per model"},
+		{"momentum", func() { b.Momentum(m23, m23, m32, r12) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
+		{"adam", func() { b.Adam(m23, m23, m23, m22, mat(t, b, 1, 4), 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
 		{"fill byte", func() { b.Fill(bt, 1) }, "Fill: tensor 2x3 byte is not of type float"},
 		{"gather product alias", func() { b.GatherMatMulBiasActivate(m23, m23, idx, 0, 1, m22, m32, r12, backend.ReLU) },
 			"GatherMatMulBiasActivate: x aliases src"},

@@ -107,7 +107,7 @@ func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
 	}
 	var scratch []*Tensor
 	alloc := func(r, c int) (*Tensor, error) {
-		size := byteSize(r, c, 0)
+		size := byteSize(1, r, c, 0)
 		if size > b.maxBinding {
 			return nil, fmt.Errorf("autotune: %dx%d scratch exceeds binding limit", r, c)
 		}

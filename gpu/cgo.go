@@ -57,13 +57,13 @@ extern void wgpuComputePassEncoderDispatchWorkgroups(void *pass, uint32_t x, uin
 
 // gt_dispatch records one dispatch in pass: the pipeline (unless NULL: the
 // pass has it set already), bind group 0 at the dynamic offset of the
-// dispatch's params slot, and a gx×gy grid. One cgo call instead of three.
-static void gt_dispatch(void *pass, void *pipeline, void *group, uint32_t offset, uint32_t gx, uint32_t gy) {
+// dispatch's params slot, and a gx×gy×gz grid. One cgo call instead of three.
+static void gt_dispatch(void *pass, void *pipeline, void *group, uint32_t offset, uint32_t gx, uint32_t gy, uint32_t gz) {
 	if (pipeline != NULL) {
 		wgpuComputePassEncoderSetPipeline(pass, pipeline);
 	}
 	wgpuComputePassEncoderSetBindGroup(pass, 0, group, 1, &offset);
-	wgpuComputePassEncoderDispatchWorkgroups(pass, gx, gy, 1);
+	wgpuComputePassEncoderDispatchWorkgroups(pass, gx, gy, gz);
 }
 
 static void gt_map_done(int status, void *userdata) {
@@ -190,16 +190,17 @@ func beginTimedPass(enc *wgpu.CommandEncoder, qs *wgpu.QuerySet, begin, end uint
 
 // recordDispatch records, in one cgo call, what the binding's
 // SetPipeline, SetBindGroup and DispatchWorkgroups would: the pipeline
-// (unless nil), bind group 0 of g at the dynamic offset, and a gx×gy grid.
+// (unless nil), bind group 0 of g at the dynamic offset, and a gx×gy×gz
+// grid (gz: the models of a model array).
 // The per-dispatch path makes it once per dispatch; the binding's three
 // calls cost three cgo transitions and a slice for the offset.
-func recordDispatch(pass *wgpu.ComputePassEncoder, pl *wgpu.ComputePipeline, g *wgpu.BindGroup, offset, gx, gy uint32) {
+func recordDispatch(pass *wgpu.ComputePassEncoder, pl *wgpu.ComputePipeline, g *wgpu.BindGroup, offset, gx, gy, gz uint32) {
 	var plRef unsafe.Pointer
 	if pl != nil {
 		plRef = (*rawPipeline)(unsafe.Pointer(pl)).ref
 	}
 	C.gt_dispatch((*rawComputePass)(unsafe.Pointer(pass)).ref, plRef, (*rawBindGroup)(unsafe.Pointer(g)).ref,
-		C.uint32_t(offset), C.uint32_t(gx), C.uint32_t(gy))
+		C.uint32_t(offset), C.uint32_t(gx), C.uint32_t(gy), C.uint32_t(gz))
 }
 
 // handleSize asks wgpu-native for the size of b through the raw handle; the

@@ -263,29 +263,30 @@ func (b *Backend) submit() {
 }
 
 // run records one dispatch of k's shader, which is not a tiled product (see
-// product), with the params p (see dispatch).
-func run[P any](b *Backend, k opKernel[P], p *P, gx, gy uint32, ts ...*Tensor) {
-	b.dispatch(kernelKey{shader: k.shader}, paramBytes(p), gx, gy, ts...)
+// product), with the params p on a gx×gy×models grid (see dispatch).
+func run[P any](b *Backend, k opKernel[P], p *P, gx, gy, models uint32, ts ...*Tensor) {
+	b.dispatch(kernelKey{shader: k.shader}, paramBytes(p), gx, gy, models, ts...)
 }
 
-// dispatch records one dispatch of kernel key on a grid of gx×gy
-// workgroups, with params (the bytes of the shader's params struct, see
+// dispatch records one dispatch of kernel key on a grid of gx×gy×gz
+// workgroups (gz: one layer of the grid per model of a model array; the
+// shaders take the model from workgroup_id.z), with params (the bytes of the shader's params struct, see
 // params.go) and the storage buffers ts (bindings 1, 2, … in order). A
 // freed tensor panics, as does a tensor written by the dispatch that shares
 // its buffer with one the dispatch reads (WebGPU forbids binding a buffer
 // both ways in one dispatch).
-func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy uint32, ts ...*Tensor) {
+func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy, gz uint32, ts ...*Tensor) {
 	if b.closed {
 		panic("gpu: backend used after Close")
 	}
 	if b.lost {
 		return
 	}
-	if gx == 0 || gy == 0 {
+	if gx == 0 || gy == 0 || gz == 0 {
 		return
 	}
-	if maxG := b.limits.MaxComputeWorkgroupsPerDimension; gx > maxG || gy > maxG {
-		b.fail(fmt.Errorf("gpu: %s: grid %dx%d exceeds the adapter's %d workgroups per dimension", key.shader, gx, gy, maxG))
+	if maxG := b.limits.MaxComputeWorkgroupsPerDimension; gx > maxG || gy > maxG || gz > maxG {
+		b.fail(fmt.Errorf("gpu: %s: grid %dx%dx%d exceeds the adapter's %d workgroups per dimension (the third is the models of an array)", key.shader, gx, gy, gz, maxG))
 		return
 	}
 	k, err := b.kernelFor(key)
@@ -328,7 +329,7 @@ func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy uint32, ts ...*T
 	if b.passPipeline != k.pipeline {
 		pl, b.passPipeline = k.pipeline, k.pipeline
 	}
-	recordDispatch(b.pass, pl, g, uint32(slot*paramSlot), gx, gy)
+	recordDispatch(b.pass, pl, g, uint32(slot*paramSlot), gx, gy, gz)
 	b.stats.Dispatches++
 }
 

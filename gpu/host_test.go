@@ -136,7 +136,9 @@ func TestMisuseIsRefused(t *testing.T) {
 	b.Free(x)
 	// Submitting work that uses a destroyed buffer aborts in the binding;
 	// here it panics with a message before anything is recorded.
-	assert.PanicsWithValue(t, "gpu: SGD: use of freed tensor 2x2", func() { b.SGD(x, y, 0.1) })
+	lr, err := backend.NewHP(b, 1, backend.SGDHP(0.1))
+	require.NoError(t, err)
+	assert.PanicsWithValue(t, "gpu: SGD: use of freed tensor 2x2", func() { b.SGD(x, y, lr) })
 	assert.PanicsWithValue(t, "gpu: ReadFloats: use of freed tensor 2x2", func() { _, _ = b.ReadFloats(x) })
 	assert.Panics(t, func() { _ = b.WriteFloats(x, make([]float64, 4)) })
 	// A view of a freed tensor is refused too.
@@ -146,7 +148,7 @@ func TestMisuseIsRefused(t *testing.T) {
 	other := gputest.Open(t)
 	z, err := other.New(2, 2, backend.Float)
 	require.NoError(t, err)
-	assert.PanicsWithValue(t, "gpu: SGD: tensor 2x2 does not belong to this backend", func() { b.SGD(y, z, 0.1) })
+	assert.PanicsWithValue(t, "gpu: SGD: tensor 2x2 does not belong to this backend", func() { b.SGD(y, z, lr) })
 
 	// The backend still works afterwards.
 	b.Fill(y, 2)
@@ -185,11 +187,13 @@ func TestNoGrowthOverManySteps(t *testing.T) {
 	g, _ := b.New(5, 3, backend.Float)
 	b.Fill(x, 0.5)
 	b.Fill(w, 0.1)
+	lr, err := backend.NewHP(b, 1, backend.SGDHP(0.01))
+	require.NoError(t, err)
 	step := func() {
 		b.MatMul(y, x, w, false, false)
 		b.BiasActivate(y, bias, backend.Sigmoid)
 		b.MatMul(g, x, y, true, false)
-		b.SGD(w, g, 0.01)
+		b.SGD(w, g, lr)
 	}
 	for i := 0; i < 10; i++ {
 		step()

@@ -185,10 +185,12 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 			require.NoError(t, err)
 			b.Fill(x, 0)
 			b.Fill(one, 1)
+			minusOne, err := backend.NewHP(b, 1, backend.SGDHP(-1))
+			require.NoError(t, err)
 			require.NoError(t, b.Sync())
 			before := b.Stats()
 			for i := 0; i < tt.n; i++ {
-				b.SGD(x, one, -1) // x += 1
+				b.SGD(x, one, minusOne) // x += 1
 				tt.split()
 			}
 			require.NoError(t, b.Sync())
@@ -279,11 +281,13 @@ func TestParamsArenaOverflowFlushes(t *testing.T) {
 	require.NoError(t, err)
 	b.Fill(x, 0)
 	b.Fill(one, 1)
+	minusOne, err := backend.NewHP(b, 1, backend.SGDHP(-1))
+	require.NoError(t, err)
 	// More dispatches than the arena has slots: the host must submit early
 	// and keep the order.
 	n := paramSlots*2 + 7
 	for i := 0; i < n; i++ {
-		b.SGD(x, one, -1) // x += 1
+		b.SGD(x, one, minusOne) // x += 1
 	}
 	got, err := b.ReadFloats(x)
 	require.NoError(t, err)

@@ -20,8 +20,10 @@ func TestCompensationSurvivesTheCompiler(t *testing.T) {
 	c, _ := b.New(1, 1, backend.Float)
 	require.NoError(t, b.WriteFloats(w, []float64{1}))
 	require.NoError(t, b.WriteFloats(g, []float64{-1e-8}))
+	lr, err := backend.NewHP(b, 1, backend.SGDHP(1))
+	require.NoError(t, err)
 	for i := 0; i < 1000; i++ {
-		b.SGDCompensated(w, g, c, 1)
+		b.SGDCompensated(w, g, c, lr)
 	}
 	wv, err := b.ReadFloats(w)
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/gputrain/gputrain/backend"
@@ -59,6 +58,16 @@ func (c MatmulConfig) forShape(m, k, n int, transA, transB bool) MatmulConfig {
 	return c
 }
 
+// forStrides returns c, without Vec4 where the model stride of an operand
+// loaded four elements at a time (a and b, or the gathered src) is not a
+// whole number of vec4s.
+func (c MatmulConfig) forStrides(a, b *Tensor) MatmulConfig {
+	if c.Vec4 && (modelStride(a)%4 != 0 || modelStride(b)%4 != 0) {
+		c.Vec4 = false
+	}
+	return c
+}
+
 // valid reports whether the configuration fits the adapter.
 func (c MatmulConfig) valid(l Limits) error {
 	if c.BM%c.TM != 0 || c.BN%c.TN != 0 || c.BM <= 0 || c.BN <= 0 || c.BK <= 0 {
@@ -79,12 +88,12 @@ func (c MatmulConfig) valid(l Limits) error {
 }
 
 func (c MatmulConfig) consts(transA, transB bool) map[string]string {
-	load, ab := "f32", "f32"
+	load, ab, aw := "f32", "f32", "1"
 	if c.Vec4 {
-		load, ab = "vec4", "vec4<f32>"
+		load, ab, aw = "vec4", "vec4<f32>", "4"
 	}
 	return map[string]string{
-		"LOAD": load, "AB": ab,
+		"LOAD": load, "AB": ab, "AW": aw,
 		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
 		"TM": fmt.Sprint(c.TM), "TN": fmt.Sprint(c.TN),
 		"TRANS_A": fmt.Sprint(transA), "TRANS_B": fmt.Sprint(transB),
@@ -93,7 +102,8 @@ func (c MatmulConfig) consts(transA, transB bool) map[string]string {
 	}
 }
 
-// MatMul sets c = op(a)·op(b) with the tiled matmul shader.
+// MatMul sets c = op(a)·op(b) with the tiled matmul shader, for every
+// model at once (the grid's z dimension).
 func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
 	b.mu.Lock()
@@ -110,19 +120,20 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 var maxDispatchMACs = int64(1) << 31
 
 func (b *Backend) matmul(cfg MatmulConfig, c, a, bt *Tensor, m, k, n int, transA, transB bool) {
-	var p matmulParams
-	product(b, kMatmul, cfg.forShape(m, k, n, transA, transB), m, k, n, transA, transB, &p, a, bt, c)
+	p := matmulParams{productHead{strideA: modelStride(a), strideB: modelStride(bt), strideC: modelStride(c)}}
+	product(b, kMatmul, cfg.forShape(m, k, n, transA, transB).forStrides(a, bt), m, k, n, transA, transB, c.models, &p, a, bt, c)
 }
 
 // product dispatches one of the tiled-product shaders (those that share
 // _matmul_core, shader.product) with the tile configuration cfg, which must
-// already suit the shape (see MatmulConfig.forShape). It sets p's
-// productHead (m, n, k and each dispatch's first row block); the caller
-// sets the rest. ts are the shader's storage bindings in order.
-func product[P productParams](b *Backend, op opKernel[P], cfg MatmulConfig, m, k, n int, transA, transB bool, p *P, ts ...*Tensor) {
+// already suit the shape and strides (see MatmulConfig.forShape and
+// forStrides), for models models. It sets p's m, n, k and each dispatch's
+// first row block; the caller sets the rest (the model strides among
+// them). ts are the shader's storage bindings in order.
+func product[P productParams](b *Backend, op opKernel[P], cfg MatmulConfig, m, k, n int, transA, transB bool, models int, p *P, ts ...*Tensor) {
 	gx := uint32((n + cfg.BN - 1) / cfg.BN)
 	blocks := (m + cfg.BM - 1) / cfg.BM
-	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1))
+	perBlock := int64(cfg.BM) * int64(n) * int64(max(k, 1)) * int64(models)
 	chunk := int(max(maxDispatchMACs/perBlock, 1))
 	key := kernelKey{shader: op.shader, cfg: cfg, transA: transA, transB: transB}
 	// Every productParams starts with productHead (TestParamsMatchShaders).
@@ -131,7 +142,7 @@ func product[P productParams](b *Backend, op opKernel[P], cfg MatmulConfig, m, k
 	for b0 := 0; b0 < blocks; b0 += chunk {
 		gy := uint32(min(chunk, blocks-b0))
 		h.rowBlock0 = uint32(b0)
-		b.dispatch(key, paramBytes(p), gx, gy, ts...)
+		b.dispatch(key, paramBytes(p), gx, gy, uint32(models), ts...)
 	}
 }
 
@@ -143,9 +154,9 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
-	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
-	p := matmulActParams{act: uint32(act)}
-	product(b, kMatmulBiasAct, cfg, m, k, n, false, false, &p, tx, tw, ty, tb)
+	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false).forStrides(tx, tw)
+	p := matmulActParams{productHead: productHead{strideA: modelStride(tx), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)}, act: uint32(act)}
+	product(b, kMatmulBiasAct, cfg, m, k, n, false, false, ty.models, &p, tx, tw, ty, tb)
 }
 
 // GatherMatMulBiasActivate gathers x and sets y = act(x·w + bias) in one
@@ -160,9 +171,13 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	defer b.mu.Unlock()
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
-	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false)
-	p := gatherMatmulParams{act: uint32(act), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale)}
-	product(b, kGatherMatmulBiasAct, cfg, m, k, n, false, false, &p, ts, tw, ty, tb, ti, tx)
+	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false).forStrides(ts, tw)
+	p := gatherMatmulParams{
+		productHead: productHead{strideA: modelStride(ts), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)},
+		act:         uint32(act), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale),
+		strideIdx: modelStride(ti), strideX: modelStride(tx),
+	}
+	product(b, kGatherMatmulBiasAct, cfg, m, k, n, false, false, ty.models, &p, ts, tw, ty, tb, ti, tx)
 }
 
 // MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z) in one dispatch, the
@@ -172,9 +187,9 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
-	cfg := b.matmulConfig(m, k, n, false, transW).forShape(m, k, n, false, transW)
-	p := matmulActParams{act: uint32(act)}
-	product(b, kMatmulActGrad, cfg, m, k, n, false, transW, &p, tg, tw, tz, ty)
+	cfg := b.matmulConfig(m, k, n, false, transW).forShape(m, k, n, false, transW).forStrides(tg, tw)
+	p := matmulActParams{productHead: productHead{strideA: modelStride(tg), strideB: modelStride(tw), strideC: modelStride(tz), strideD: modelStride(ty)}, act: uint32(act)}
+	product(b, kMatmulActGrad, cfg, m, k, n, false, transW, tz.models, &p, tg, tw, tz, ty)
 }
 
 // MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy in one
@@ -187,9 +202,9 @@ func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	defer b.mu.Unlock()
 	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
 	// The product is k×m·m×n with xᵀ stored m×k (transA).
-	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false)
-	var p matmulParams
-	product(b, kMatmulColumnSum, cfg, k, m, n, true, false, &p, tx, ty, tw, tb)
+	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false).forStrides(tx, ty)
+	p := matmulParams{productHead{strideA: modelStride(tx), strideB: modelStride(ty), strideC: modelStride(tw), strideD: modelStride(tb)}}
+	product(b, kMatmulColumnSum, cfg, k, m, n, true, false, tw.models, &p, tx, ty, tw, tb)
 }
 
 // BiasActivate sets y = act(y + bias) in place.
@@ -198,8 +213,8 @@ func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
-	p := biasActParams{rows: uint32(ty.rows), cols: uint32(ty.cols), act: uint32(act)}
-	run(b, kBiasAct, &p, groups1D(ty.len()), 1, ty, tb)
+	p := biasActParams{rows: uint32(ty.rows), cols: uint32(ty.cols), act: uint32(act), strideY: modelStride(ty), strideBias: modelStride(tb)}
+	run(b, kBiasAct, &p, groups1D(ty.len()), 1, uint32(ty.models), ty, tb)
 }
 
 // ActivationGrad sets d = d ⊙ act'(z), computed from the output y.
@@ -208,8 +223,8 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
-	p := actGradParams{n: uint32(td.len()), act: uint32(act)}
-	run(b, kActGrad, &p, groups1D(td.len()), 1, td, ty)
+	p := actGradParams{n: uint32(td.len()), act: uint32(act), strideD: modelStride(td), strideY: modelStride(ty)}
+	run(b, kActGrad, &p, groups1D(td.len()), 1, uint32(td.models), td, ty)
 }
 
 // ColumnSum sets the 1×n dst to the sum of the rows of src.
@@ -218,11 +233,11 @@ func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
-	p := columnSumParams{rows: uint32(ts.rows), cols: uint32(ts.cols)}
-	run(b, kColumnSum, &p, uint32((ts.cols+31)/32), 1, td, ts)
+	p := columnSumParams{rows: uint32(ts.rows), cols: uint32(ts.cols), strideDst: modelStride(td), strideSrc: modelStride(ts)}
+	run(b, kColumnSum, &p, uint32((ts.cols+31)/32), 1, uint32(td.models), td, ts)
 }
 
-// LossGrad evaluates the loss and its gradient in one workgroup.
+// LossGrad evaluates the loss and its gradient in one workgroup a model.
 func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
 	backend.CheckLossGrad(loss, grad, out, target, kind)
 	b.mu.Lock()
@@ -233,7 +248,7 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 }
 
 // LossGradCount evaluates the loss, its gradient and the correct count in
-// one workgroup, with the targets read through idx.
+// one workgroup a model, with the targets read through idx.
 func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
 	const op = "LossGradCount"
 	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
@@ -255,18 +270,19 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 // count or idx the shader leaves those bindings alone, and loss and target
 // are bound there instead.
 func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
-	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols)}
+	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols),
+		strideLoss: modelStride(loss), strideGrad: modelStride(grad), strideOut: modelStride(out), strideLabels: modelStride(target)}
 	if idx != nil {
-		p.gather, p.offset, p.srcRows = 1, uint32(offset), uint32(target.rows)
+		p.gather, p.offset, p.srcRows, p.strideIdx = 1, uint32(offset), uint32(target.rows), modelStride(idx)
 	} else {
 		idx = target
 	}
 	if count != nil {
-		p.count = 1
+		p.count, p.strideCount = 1, modelStride(count)
 	} else {
 		count = loss
 	}
-	run(b, kLoss[kind], &p, 1, 1, loss, grad, out, target, idx, count)
+	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count)
 }
 
 // CountCorrect adds the number of correctly predicted rows to count.
@@ -279,8 +295,9 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 	if kind == backend.SoftmaxCrossEntropy {
 		k = 1
 	}
-	p := countCorrectParams{rows: uint32(to.rows), cols: uint32(to.cols), kind: k}
-	run(b, kCountCorrect, &p, 1, 1, tc, to, tt)
+	p := countCorrectParams{rows: uint32(to.rows), cols: uint32(to.cols), kind: k,
+		strideCount: modelStride(tc), strideOut: modelStride(to), strideLabels: modelStride(tt)}
+	run(b, kCountCorrect, &p, 1, 1, uint32(tc.models), tc, to, tt)
 }
 
 // isByte is 1 for a Byte tensor, 0 otherwise: the gather shaders' isByte.
@@ -297,8 +314,9 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
-	p := gatherParams{rows: uint32(td.rows), cols: uint32(td.cols), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale)}
-	run(b, kGather, &p, groups1D(td.len()), 1, td, ts, ti)
+	p := gatherParams{rows: uint32(td.rows), cols: uint32(td.cols), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale),
+		strideDst: modelStride(td), strideSrc: modelStride(ts), strideIdx: modelStride(ti)}
+	run(b, kGather, &p, groups1D(td.len()), 1, uint32(td.models), td, ts, ti)
 }
 
 // Fill sets every element of t to v.
@@ -307,49 +325,52 @@ func (b *Backend) Fill(t backend.Tensor, v float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tt := b.tensor(t, "Fill")
-	p := fillParams{n: uint32(tt.len()), value: float32(v)}
-	run(b, kFill, &p, groups1D(tt.len()), 1, tt)
+	p := fillParams{n: uint32(tt.len()), value: float32(v), strideT: modelStride(tt)}
+	run(b, kFill, &p, groups1D(tt.len()), 1, uint32(tt.models), tt)
 }
 
-// SGD sets w -= lr·g.
-func (b *Backend) SGD(w, g backend.Tensor, lr float64) {
-	backend.CheckSame("SGD", w, g)
+// SGD sets w -= lr·g, lr from hp.
+func (b *Backend) SGD(w, g, hp backend.Tensor) {
+	backend.CheckOptimizer("SGD", backend.SGDHPCols, w, g, hp)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tw, tg := b.tensor(w, "SGD"), b.tensor(g, "SGD")
-	p := sgdParams{n: uint32(tw.len()), lr: float32(lr)}
-	run(b, kSGD, &p, groups1D(tw.len()), 1, tw, tg)
+	tw, tg, th := b.tensor(w, "SGD"), b.tensor(g, "SGD"), b.tensor(hp, "SGD")
+	p := sgdParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideHP: modelStride(th)}
+	run(b, kSGD, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, th)
 }
 
-// SGDCompensated sets w -= lr·g with Kahan compensation carried in c.
-func (b *Backend) SGDCompensated(w, g, c backend.Tensor, lr float64) {
-	backend.CheckSame("SGDCompensated", w, g, c)
+// SGDCompensated sets w -= lr·g with Kahan compensation carried in c, lr
+// from hp.
+func (b *Backend) SGDCompensated(w, g, c, hp backend.Tensor) {
+	const op = "SGDCompensated"
+	backend.CheckOptimizer(op, backend.SGDHPCols, w, g, hp, c)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tw, tg, tc := b.tensor(w, "SGDCompensated"), b.tensor(g, "SGDCompensated"), b.tensor(c, "SGDCompensated")
-	p := sgdCompensatedParams{n: uint32(tw.len()), lr: float32(lr), one: 1}
-	run(b, kSGDCompensated, &p, groups1D(tw.len()), 1, tw, tg, tc)
+	tw, tg, tc, th := b.tensor(w, op), b.tensor(g, op), b.tensor(c, op), b.tensor(hp, op)
+	p := sgdCompensatedParams{n: uint32(tw.len()), one: 1,
+		strideW: modelStride(tw), strideG: modelStride(tg), strideC: modelStride(tc), strideHP: modelStride(th)}
+	run(b, kSGDCompensated, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tc, th)
 }
 
-// Momentum sets v = mu·v + g, then w -= lr·v.
-func (b *Backend) Momentum(w, g, v backend.Tensor, lr, mu float64) {
-	backend.CheckSame("Momentum", w, g, v)
+// Momentum sets v = mu·v + g, then w -= lr·v, lr and mu from hp.
+func (b *Backend) Momentum(w, g, v, hp backend.Tensor) {
+	backend.CheckOptimizer("Momentum", backend.MomentumHPCols, w, g, hp, v)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tw, tg, tv := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum")
-	p := momentumParams{n: uint32(tw.len()), lr: float32(lr), mu: float32(mu)}
-	run(b, kMomentum, &p, groups1D(tw.len()), 1, tw, tg, tv)
+	tw, tg, tv, th := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum"), b.tensor(hp, "Momentum")
+	p := momentumParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideV: modelStride(tv), strideHP: modelStride(th)}
+	run(b, kMomentum, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tv, th)
 }
 
-// Adam applies one Adam update; the bias corrections are computed here in
-// float64 and passed to the shader.
-func (b *Backend) Adam(w, g, m, v backend.Tensor, lr, beta1, beta2, eps float64, step int) {
-	backend.CheckAdam(w, g, m, v, step)
+// Adam applies one Adam update with the hyperparameters of hp; the shader
+// computes each model's bias corrections from its β1 and β2 (see
+// adam.wgsl's correction).
+func (b *Backend) Adam(w, g, m, v, hp backend.Tensor, step int) {
+	backend.CheckAdam(w, g, m, v, hp, step)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tw, tg, tm, tv := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam")
-	c1 := 1 - math.Pow(beta1, float64(step))
-	c2 := 1 - math.Pow(beta2, float64(step))
-	p := adamParams{n: uint32(tw.len()), lr: float32(lr), beta1: float32(beta1), beta2: float32(beta2), eps: float32(eps), c1: float32(c1), c2: float32(c2)}
-	run(b, kAdam, &p, groups1D(tw.len()), 1, tw, tg, tm, tv)
+	tw, tg, tm, tv, th := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam"), b.tensor(hp, "Adam")
+	p := adamParams{n: uint32(tw.len()), step: uint32(step),
+		strideW: modelStride(tw), strideG: modelStride(tg), strideM: modelStride(tm), strideV: modelStride(tv), strideHP: modelStride(th)}
+	run(b, kAdam, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tm, tv, th)
 }

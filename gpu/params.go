@@ -107,9 +107,13 @@ var (
 )
 
 // productHead starts the Params of every tiled product (_matmul_core reads
-// these four): op(a) is m×k, op(b) k×n, and rowBlock0 is the first BM-row
-// block of the dispatch (the host splits very large products).
-type productHead struct{ m, n, k, rowBlock0 uint32 }
+// these): op(a) is m×k, op(b) k×n, rowBlock0 is the first BM-row block of
+// the dispatch (the host splits very large products), and strideA to
+// strideD are the model strides of a, b, c and binding 4 (see modelStride).
+type productHead struct {
+	m, n, k, rowBlock0                 uint32
+	strideA, strideB, strideC, strideD uint32
+}
 
 // matmulParams: matmul.wgsl, matmul_column_sum.wgsl.
 type matmulParams struct{ productHead }
@@ -126,7 +130,8 @@ type gatherMatmulParams struct {
 	productHead
 	act, offset, srcRows, isByte uint32
 	scale                        float32
-	_                            [3]uint32
+	strideIdx, strideX           uint32
+	_                            uint32
 }
 
 // productParams are the params of the tiled products, each starting with
@@ -137,75 +142,77 @@ type productParams interface {
 
 // biasActParams: bias_act.wgsl.
 type biasActParams struct {
-	rows, cols, act uint32
-	_               uint32
+	rows, cols, act     uint32
+	strideY, strideBias uint32
+	_                   [3]uint32
 }
 
 // actGradParams: act_grad.wgsl.
 type actGradParams struct {
-	n, act uint32
-	_      [2]uint32
+	n, act           uint32
+	strideD, strideY uint32
 }
 
 // columnSumParams: column_sum.wgsl.
 type columnSumParams struct {
-	rows, cols uint32
-	_          [2]uint32
+	rows, cols           uint32
+	strideDst, strideSrc uint32
 }
 
 // lossParams: _loss_io.wgsl (bce, softmax_ce, mse). gather and count are 0
 // or 1.
 type lossParams struct {
-	rows, cols, gather, offset, srcRows, count uint32
-	_                                          [2]uint32
+	rows, cols, gather, offset, srcRows, count                              uint32
+	strideLoss, strideGrad, strideOut, strideLabels, strideIdx, strideCount uint32
 }
 
 // countCorrectParams: count_correct.wgsl; kind 0 binary, 1 softmax.
 type countCorrectParams struct {
-	rows, cols, kind uint32
-	_                uint32
+	rows, cols, kind                     uint32
+	strideCount, strideOut, strideLabels uint32
+	_                                    [2]uint32
 }
 
 // gatherParams: gather.wgsl.
 type gatherParams struct {
 	rows, cols, offset, srcRows, isByte uint32
 	scale                               float32
-	_                                   [2]uint32
+	strideDst, strideSrc, strideIdx     uint32
+	_                                   [3]uint32
 }
 
 // fillParams: fill.wgsl.
 type fillParams struct {
-	n     uint32
-	value float32
-	_     [2]uint32
+	n       uint32
+	value   float32
+	strideT uint32
+	_       uint32
 }
 
 // sgdParams: sgd.wgsl.
 type sgdParams struct {
-	n  uint32
-	lr float32
-	_  [2]uint32
+	n, strideW, strideG, strideHP uint32
 }
 
 // sgdCompensatedParams: sgd_compensated.wgsl; one is 1.
 type sgdCompensatedParams struct {
-	n       uint32
-	lr, one float32
-	_       uint32
+	n                                   uint32
+	one                                 float32
+	strideW, strideG, strideC, strideHP uint32
+	_                                   [2]uint32
 }
 
 // momentumParams: momentum.wgsl.
 type momentumParams struct {
-	n      uint32
-	lr, mu float32
-	_      uint32
+	n, strideW, strideG, strideV, strideHP uint32
+	_                                      [3]uint32
 }
 
-// adamParams: adam.wgsl; c1 and c2 are the bias corrections.
+// adamParams: adam.wgsl; step is Adam's step number.
 type adamParams struct {
-	n                             uint32
-	lr, beta1, beta2, eps, c1, c2 float32
-	_                             uint32
+	n, step                                      uint32
+	strideW, strideG, strideM, strideV, strideHP uint32
+	_                                            uint32
 }
 
 // paramBytes views p as the bytes of a uniform block. Go lays these structs

@@ -178,26 +178,31 @@ func TestParamsMismatchFound(t *testing.T) {
 		{"renamed", reflect.TypeFor[struct {
 			rows, cols, offset, srcRows, isBytes uint32
 			scale                                float32
-			_                                    [2]uint32
+			strideDst, strideSrc, strideIdx      uint32
+			_                                    [3]uint32
 		}](), "Go isBytes u32 at 16, shader isByte u32 at 16"},
 		{"swapped", reflect.TypeFor[struct {
 			cols, rows, offset, srcRows, isByte uint32
 			scale                               float32
-			_                                   [2]uint32
+			strideDst, strideSrc, strideIdx     uint32
+			_                                   [3]uint32
 		}](), "field 0: Go cols"},
 		{"wrong type", reflect.TypeFor[struct {
 			rows, cols, offset, srcRows, isByte, scale uint32
-			_                                          [2]uint32
+			strideDst, strideSrc, strideIdx            uint32
+			_                                          [3]uint32
 		}](), "Go scale u32 at 20, shader scale f32 at 20"},
 		{"no padding", reflect.TypeFor[struct {
 			rows, cols, offset, srcRows, isByte uint32
 			scale                               float32
-		}](), "size: Go 24 bytes, shader 32"},
+			strideDst, strideSrc, strideIdx     uint32
+		}](), "size: Go 36 bytes, shader 48"},
 		{"extra field", reflect.TypeFor[struct {
 			rows, cols, offset, srcRows, isByte uint32
 			scale                               float32
-			_                                   [3]uint32
-		}](), "Go field _ (offset 32) not in the shader"},
+			strideDst, strideSrc, strideIdx     uint32
+			_                                   [4]uint32
+		}](), "Go field _ (offset 48) not in the shader"},
 		{"not a scalar", reflect.TypeFor[struct {
 			rows, cols, offset, srcRows, isByte uint32
 			scale                               float64
@@ -213,9 +218,9 @@ func TestParamsMismatchFound(t *testing.T) {
 // TestParamBytes: a params struct's bytes are its fields as consecutive
 // little-endian 32-bit words, as the shaders read them.
 func TestParamBytes(t *testing.T) {
-	p := gatherParams{rows: 1, cols: 2, offset: 3, srcRows: 0x01020304, isByte: 1, scale: 0.5}
-	want := make([]byte, 32)
-	for i, w := range []uint32{1, 2, 3, 0x01020304, 1, math.Float32bits(0.5), 0, 0} {
+	p := gatherParams{rows: 1, cols: 2, offset: 3, srcRows: 0x01020304, isByte: 1, scale: 0.5, strideDst: 6, strideSrc: 7, strideIdx: 8}
+	want := make([]byte, 48)
+	for i, w := range []uint32{1, 2, 3, 0x01020304, 1, math.Float32bits(0.5), 6, 7, 8, 0, 0, 0} {
 		putWord(want[4*i:], w)
 	}
 	assert.Equal(t, want, paramBytes(&p))

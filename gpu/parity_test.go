@@ -57,3 +57,7 @@ func TestParityReadAll(t *testing.T)         { conformancetest.ReadAll(t, gputes
 func TestParityOptimizers(t *testing.T)      { conformancetest.Optimizers(t, gputest.Open(t)) }
 func TestParityViews(t *testing.T)           { conformancetest.Views(t, gputest.Open(t)) }
 func TestParityTrainingRun(t *testing.T)     { conformancetest.TrainingRun(t, gputest.Open(t)) }
+
+// TestParityArrays runs every check on model arrays of 3 and 5 models
+// (per-model and shared inputs, per-model index lists).
+func TestParityArrays(t *testing.T) { conformancetest.Arrays(t, gputest.Open(t)) }

@@ -18,15 +18,17 @@ type buffer struct {
 	freed bool
 }
 
-// Tensor is a tensor on a Backend. Views and slices share their parent's
-// buffer; a slice starts off bytes into it.
+// Tensor is a tensor on a Backend: models rows×cols matrices, model k's
+// from element k·stride. Views and slices share their parent's buffer (and
+// its stride); a slice starts off bytes into it.
 type Tensor struct {
-	b          *Backend
-	buf        *buffer
-	off        uint64
-	rows, cols int
-	dtype      backend.DType
-	view       bool // a view or a slice: Free leaves the buffer alone
+	b              *Backend
+	buf            *buffer
+	off            uint64
+	rows, cols     int
+	models, stride int
+	dtype          backend.DType
+	view           bool // a view or a slice: Free leaves the buffer alone
 }
 
 // Rows returns the number of rows.
@@ -38,7 +40,24 @@ func (t *Tensor) Cols() int { return t.cols }
 // DType returns the element type.
 func (t *Tensor) DType() backend.DType { return t.dtype }
 
+// Models returns the number of models.
+func (t *Tensor) Models() int { return t.models }
+
+// len is the number of elements of one model.
 func (t *Tensor) len() int { return t.rows * t.cols }
+
+// contiguous reports whether the models' elements follow one another with
+// no gap (as NewArray lays them out; a view of fewer rows has gaps).
+func (t *Tensor) contiguous() bool { return t.models == 1 || t.stride == t.len() }
+
+// modelStride is the stride a shader steps through t by per model: t's
+// stride, or 0 for a tensor of one model, which every model reads.
+func modelStride(t *Tensor) uint32 {
+	if t.models == 1 {
+		return 0
+	}
+	return uint32(t.stride)
+}
 
 func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
 	if b.closed {
@@ -56,8 +75,8 @@ func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
 
 // byteSize is the size of a tensor's buffer: elements rounded up to whole
 // 32-bit words (Byte tensors pack four elements a word).
-func byteSize(rows, cols int, dt backend.DType) uint64 {
-	n := uint64(rows) * uint64(cols)
+func byteSize(models, rows, cols int, dt backend.DType) uint64 {
+	n := uint64(models) * uint64(rows) * uint64(cols)
 	if dt == backend.Byte {
 		return (n + 3) / 4 * 4
 	}
@@ -67,22 +86,33 @@ func byteSize(rows, cols int, dt backend.DType) uint64 {
 // New allocates a zero-filled rows×cols tensor. It returns an error naming
 // the limit when the tensor is larger than one storage binding may be.
 func (b *Backend) New(rows, cols int, dt backend.DType) (backend.Tensor, error) {
-	backend.CheckNew(rows, cols, dt)
+	return b.NewArray(1, rows, cols, dt)
+}
+
+// NewArray allocates models zero-filled rows×cols matrices in one buffer,
+// one after another. It returns an error naming the limit when they are
+// larger than one storage binding may be.
+func (b *Backend) NewArray(models, rows, cols int, dt backend.DType) (backend.Tensor, error) {
+	backend.CheckNewArray(models, rows, cols, dt)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
-	t, err := b.alloc(rows, cols, dt)
+	t, err := b.alloc(models, rows, cols, dt)
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
 	}
 	return t, nil
 }
 
-func (b *Backend) alloc(rows, cols int, dt backend.DType) (*Tensor, error) {
-	size := byteSize(rows, cols, dt)
+func (b *Backend) alloc(models, rows, cols int, dt backend.DType) (*Tensor, error) {
+	size := byteSize(models, rows, cols, dt)
 	if size > b.maxBinding {
+		if models > 1 {
+			return nil, fmt.Errorf("gpu: tensor of %d models of %dx%d %s needs %d bytes, more than the adapter's max storage-buffer binding size of %d bytes (%s)",
+				models, rows, cols, dt, size, b.maxBinding, b.adapter.Name)
+		}
 		return nil, fmt.Errorf("gpu: tensor %dx%d %s needs %d bytes, more than the adapter's max storage-buffer binding size of %d bytes (%s)",
 			rows, cols, dt, size, b.maxBinding, b.adapter.Name)
 	}
@@ -100,19 +130,19 @@ func (b *Backend) alloc(rows, cols int, dt backend.DType) (*Tensor, error) {
 	b.buffers[bb.id] = bb
 	b.stats.LiveBytes += size
 	b.stats.PeakBytes = max(b.stats.PeakBytes, b.stats.LiveBytes)
-	return &Tensor{b: b, buf: bb, rows: rows, cols: cols, dtype: dt}, nil
+	return &Tensor{b: b, buf: bb, rows: rows, cols: cols, models: models, stride: rows * cols, dtype: dt}, nil
 }
 
 // newLocked allocates a float tensor; b.mu must be held.
 func (b *Backend) newLocked(rows, cols int) (*Tensor, error) {
-	return b.alloc(rows, cols, backend.Float)
+	return b.alloc(1, rows, cols, backend.Float)
 }
 
 // View returns the first rows rows of t.
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
 	gt := b.tensor(t, "View")
-	return &Tensor{b: b, buf: gt.buf, off: gt.off, rows: rows, cols: gt.cols, dtype: gt.dtype, view: true}
+	return &Tensor{b: b, buf: gt.buf, off: gt.off, rows: rows, cols: gt.cols, models: gt.models, stride: gt.stride, dtype: gt.dtype, view: true}
 }
 
 // Slice returns the rows×cols tensor over t's elements offset … offset +
@@ -124,7 +154,7 @@ func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 func (b *Backend) Slice(t backend.Tensor, offset, rows, cols int) backend.Tensor {
 	backend.CheckSlice(t, offset, rows, cols)
 	gt := b.tensor(t, "Slice")
-	return &Tensor{b: b, buf: gt.buf, off: gt.off + 4*uint64(offset), rows: rows, cols: cols, dtype: gt.dtype, view: true}
+	return &Tensor{b: b, buf: gt.buf, off: gt.off + 4*uint64(offset), rows: rows, cols: cols, models: gt.models, stride: gt.stride, dtype: gt.dtype, view: true}
 }
 
 // Free releases t's buffer. Work already recorded is submitted first, so the
@@ -166,13 +196,28 @@ func (b *Backend) dropGroups(id uint64) {
 }
 
 // write uploads data into t after submitting any recorded work, so that the
-// upload lands after the operations recorded before it.
+// upload lands after the operations recorded before it. data holds the
+// models one after another; a tensor whose models have gaps between them
+// (a view) takes one write per model. Only 4-byte elements have gaps.
 func (b *Backend) write(t *Tensor, data []byte) error {
 	if err := b.usable(); err != nil {
 		return err
 	}
 	b.flush()
-	if err := b.queue.WriteBuffer(t.buf.buf, t.off, data); err != nil {
+	if t.contiguous() {
+		return b.writeAt(t, t.off, data)
+	}
+	n := 4 * t.len()
+	for k := range t.models {
+		if err := b.writeAt(t, t.off+4*uint64(k*t.stride), data[k*n:(k+1)*n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Backend) writeAt(t *Tensor, off uint64, data []byte) error {
+	if err := b.queue.WriteBuffer(t.buf.buf, off, data); err != nil {
 		err = fmt.Errorf("gpu: write tensor %dx%d: %w", t.rows, t.cols, err)
 		b.fail(err)
 		return err
@@ -200,7 +245,7 @@ func (b *Backend) WriteBytes(t backend.Tensor, src []byte) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	gt := b.tensor(t, "WriteBytes")
-	buf := make([]byte, byteSize(gt.rows, gt.cols, backend.Byte))
+	buf := make([]byte, byteSize(gt.models, gt.rows, gt.cols, backend.Byte))
 	copy(buf, src)
 	return b.write(gt, buf)
 }
@@ -252,7 +297,7 @@ func (b *Backend) ReadFloatsAll(ts ...backend.Tensor) ([][]float64, error) {
 		if gt.dtype != backend.Float {
 			panic(fmt.Sprintf("gpu: ReadFloats: tensor %dx%d is of type %s", gt.rows, gt.cols, gt.dtype))
 		}
-		gts[i], sizes[i] = gt, uint64(4*gt.len())
+		gts[i], sizes[i] = gt, uint64(4*gt.models*gt.len())
 	}
 	raw, err := b.read(gts, sizes)
 	if err != nil {
@@ -263,7 +308,7 @@ func (b *Backend) ReadFloatsAll(ts ...backend.Tensor) ([][]float64, error) {
 	}
 	out := make([][]float64, len(gts))
 	for i, gt := range gts {
-		v := make([]float64, gt.len())
+		v := make([]float64, gt.models*gt.len())
 		for j := range v {
 			v[j] = float64(math.Float32frombits(getWord(raw[4*j:])))
 		}
@@ -293,10 +338,20 @@ func (b *Backend) read(ts []*Tensor, sizes []uint64) ([]byte, error) {
 	}
 	var off uint64
 	for i, t := range ts {
-		if err := b.enc.CopyBufferToBuffer(t.buf.buf, t.off, b.staging, off, sizes[i]); err != nil {
-			b.fail(fmt.Errorf("copy to staging: %w", err))
+		if t.contiguous() {
+			if err := b.enc.CopyBufferToBuffer(t.buf.buf, t.off, b.staging, off, sizes[i]); err != nil {
+				b.fail(fmt.Errorf("copy to staging: %w", err))
+			}
+			off += sizes[i]
+			continue
 		}
-		off += sizes[i]
+		n := sizes[i] / uint64(t.models)
+		for k := range t.models {
+			if err := b.enc.CopyBufferToBuffer(t.buf.buf, t.off+4*uint64(k*t.stride), b.staging, off, n); err != nil {
+				b.fail(fmt.Errorf("copy to staging: %w", err))
+			}
+			off += n
+		}
 	}
 	b.flush()
 	if err := b.takeErr(); err != nil {

@@ -117,6 +117,7 @@ type linearSolver struct {
 	grad  backend.Tensor // the loss gradient 2(A·x−y)/n
 	gx    backend.Tensor // Aᵀ·grad
 	comp  backend.Tensor // Kahan compensation of x
+	hp    backend.Tensor // [lr], SGDCompensated's table
 	loss  backend.Tensor
 	alloc allocator
 	// lastRead is the last iteration whose x was read and judged.
@@ -138,6 +139,7 @@ func newLinearSolver(b backend.Backend, A [][]float64, y, flat []float64, lr flo
 	ls.gx = a.new(k, 1, backend.Float)
 	ls.comp = a.new(k, 1, backend.Float)
 	ls.loss = a.new(1, 1, backend.Float)
+	ls.hp = a.new(1, backend.SGDHPCols, backend.Float)
 	if a.err != nil {
 		ls.free()
 		return nil, fmt.Errorf("linear: SolveLinear on a %dx%d system: %w", n, k, a.err)
@@ -149,6 +151,10 @@ func newLinearSolver(b backend.Backend, A [][]float64, y, flat []float64, lr flo
 	if err := ls.b.WriteFloats(ls.yT, y); err != nil {
 		ls.free()
 		return nil, fmt.Errorf("linear: SolveLinear: writing y: %w", err)
+	}
+	if err := ls.b.WriteFloats(ls.hp, backend.SGDHP(lr)); err != nil {
+		ls.free()
+		return nil, fmt.Errorf("linear: SolveLinear: writing the learning rate: %w", err)
 	}
 	ls.b.Fill(ls.xT, 0)
 	ls.b.Fill(ls.comp, 0)
@@ -172,7 +178,7 @@ func (ls *linearSolver) iterate() {
 	b.MatMul(ls.out, ls.aT, ls.xT, false, false)
 	b.LossGrad(ls.loss, ls.grad, ls.out, ls.yT, backend.MeanSquaredError)
 	b.MatMul(ls.gx, ls.aT, ls.grad, true, false)
-	b.SGDCompensated(ls.xT, ls.gx, ls.comp, ls.lr)
+	b.SGDCompensated(ls.xT, ls.gx, ls.comp, ls.hp)
 }
 
 // log reads x after iteration it, judges its loss by the divergence rule

@@ -24,6 +24,14 @@
 // epoch's weights, copied on the device, are put back; the state lives in
 // Model.Info.Validation and in checkpoints, so a resumed run continues it.
 //
+// An Array is N models of one Spec trained by the same dispatches (the
+// backend's model arrays): NewArray draws member k as NewModel draws seed k,
+// and TrainArray trains every member with its own row order, rows (folds),
+// learning rate and optimizer constants (the optimizer's per-model
+// hyperparameter table), validation and early stopping; a stopped or
+// diverged member is frozen by a learning rate of 0 in that table. A Model's
+// training runs the same machinery for one model.
+//
 // The package never names a backend: the same code runs in float32 on the GPU
 // (package gpu) and in float64 on the CPU reference (package cpuref).
 //

@@ -17,6 +17,7 @@ import (
 type evaluator struct {
 	m        *Model
 	set      *Set
+	rows     int // rows evaluated (per model)
 	x, t     backend.Tensor
 	scale    float64
 	ws, last *workspace
@@ -35,17 +36,17 @@ func newEvaluator(a *allocator, m *Model, s *Set, chunk, orderLen int, what stri
 	if chunk <= 0 || chunk > s.Rows {
 		chunk = s.Rows
 	}
-	e := &evaluator{m: m, set: s, chunk: chunk}
+	e := &evaluator{m: m, set: s, rows: s.Rows, chunk: chunk}
 	var err error
 	if e.x, e.t, e.scale, err = m.upload(a, s); err != nil {
 		return nil, err
 	}
 	e.ws = m.newWorkspace(a, chunk, false)
 	n := max(s.Rows, orderLen)
-	e.order = a.new(n, 1, backend.Index)
-	e.loss = a.new(1, 1, backend.Float)
+	e.order = a.new(n, 1, backend.Index) // shared by the models
+	e.loss = a.newArray(m.models(), 1, 1, backend.Float)
 	if m.Spec.Head.Classifies() {
-		e.count = a.new(1, 1, backend.Float)
+		e.count = a.newArray(m.models(), 1, 1, backend.Float)
 	}
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating %s buffers for %v, %d rows: %w", what, m.Spec, s.Rows, a.err)
@@ -61,6 +62,28 @@ func newEvaluator(a *allocator, m *Model, s *Set, chunk, orderLen int, what stri
 	return e, nil
 }
 
+// newRowsEvaluator is an evaluator of m's models on rows of a set already
+// on the device (x and t, gathered with scale): model k on the rows that
+// model k of order lists (order: an Index tensor of m's models, rows
+// indices each), in chunks of at most chunk rows. It is how an Array's
+// members validate on rows of their training set (k-fold).
+func newRowsEvaluator(a *allocator, m *Model, x, t backend.Tensor, scale float64, order backend.Tensor, rows, chunk int) (*evaluator, error) {
+	if chunk <= 0 || chunk > rows {
+		chunk = rows
+	}
+	e := &evaluator{m: m, x: x, t: t, scale: scale, order: order, rows: rows, chunk: chunk}
+	e.ws = m.newWorkspace(a, chunk, false)
+	e.loss = a.newArray(m.models(), 1, 1, backend.Float)
+	if m.Spec.Head.Classifies() {
+		e.count = a.newArray(m.models(), 1, 1, backend.Float)
+	}
+	if a.err != nil {
+		return nil, fmt.Errorf("nn: allocating validation buffers for %v, %d rows: %w", m.Spec, rows, a.err)
+	}
+	e.last = e.ws.view(m.b, rows-(rows-1)/chunk*chunk)
+	return e, nil
+}
+
 // record records the evaluation of the model's current parameters: the
 // loss and correct count restart from zero and accumulate over the chunks.
 func (e *evaluator) record() {
@@ -70,7 +93,7 @@ func (e *evaluator) record() {
 	if e.count != nil {
 		b.Fill(e.count, 0)
 	}
-	n := e.set.Rows
+	n := e.rows
 	for off := 0; off < n; off += e.chunk {
 		w := e.ws
 		if off+e.chunk >= n {

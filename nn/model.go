@@ -249,8 +249,12 @@ type Model struct {
 	// nil otherwise. It is stored in checkpoints (MetaTable).
 	Table *table.Encoder
 
-	b      backend.Backend
-	params backend.Tensor // every weight and bias, laid out by paramLayout
+	b backend.Backend
+	// n is the number of models the tensors below hold: 1 for a Model,
+	// the members of an Array (see NewArray), whose training machinery is
+	// the Model's own.
+	n      int
+	params backend.Tensor // every weight and bias, laid out by paramLayout; n models
 	layers []layer
 	// best, during a Train call with early stopping, holds the best epoch's
 	// parameters (w0, b0, w1, b1, …): what Save writes then.
@@ -271,7 +275,7 @@ func NewModel(b backend.Backend, spec Spec, seed uint64) (*Model, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{Spec: spec, b: b, Info: TrainInfo{Seed: seed}}
+	m := &Model{Spec: spec, b: b, n: 1, Info: TrainInfo{Seed: seed}}
 	m.Spec.Hidden = append([]int(nil), spec.Hidden...)
 	if err := m.alloc(); err != nil {
 		return nil, err
@@ -290,7 +294,7 @@ func (m *Model) alloc() error {
 	sz := m.Spec.Sizes()
 	a := newAllocator(m.b)
 	offsets, total := m.paramLayout()
-	m.params = a.new(total, 1, backend.Float)
+	m.params = a.newArray(m.models(), total, 1, backend.Float)
 	if a.err != nil {
 		m.params = nil
 		return fmt.Errorf("nn: allocating the parameters of %v: %w", m.Spec, a.err)
@@ -308,6 +312,9 @@ func (m *Model) alloc() error {
 	}
 	return nil
 }
+
+// models is the number of models m's tensors hold (see Model.n).
+func (m *Model) models() int { return max(m.n, 1) }
 
 // Backend returns the backend m lives on.
 func (m *Model) Backend() backend.Backend { return m.b }
@@ -466,12 +473,22 @@ type allocator struct {
 func newAllocator(b backend.Backend) *allocator { return &allocator{b: b} }
 
 func (a *allocator) new(rows, cols int, dt backend.DType) backend.Tensor {
+	return a.newArray(1, rows, cols, dt)
+}
+
+// newArray allocates a tensor of models rows×cols matrices (see
+// backend.Backend.NewArray).
+func (a *allocator) newArray(models, rows, cols int, dt backend.DType) backend.Tensor {
 	if a.err != nil {
 		return nil
 	}
-	t, err := a.b.New(rows, cols, dt)
+	t, err := a.b.NewArray(models, rows, cols, dt)
 	if err != nil {
-		a.err = fmt.Errorf("allocating a %dx%d %v tensor: %w", rows, cols, dt, err)
+		if models > 1 {
+			a.err = fmt.Errorf("allocating a tensor of %d models of %dx%d %v: %w", models, rows, cols, dt, err)
+		} else {
+			a.err = fmt.Errorf("allocating a %dx%d %v tensor: %w", rows, cols, dt, err)
+		}
 		return nil
 	}
 	a.ts = append(a.ts, t)

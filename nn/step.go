@@ -19,15 +19,16 @@ type workspace struct {
 // newWorkspace allocates the buffers for batches of up to rows rows.
 func (m *Model) newWorkspace(a *allocator, rows int, backward bool) *workspace {
 	w := &workspace{rows: rows}
-	w.x = a.new(rows, m.Spec.Inputs, backend.Float)
-	w.t = a.new(rows, labelCols(m.Spec), backend.Float)
+	k := m.models()
+	w.x = a.newArray(k, rows, m.Spec.Inputs, backend.Float)
+	w.t = a.newArray(k, rows, labelCols(m.Spec), backend.Float)
 	n := len(m.layers)
 	w.ys = make([]backend.Tensor, n)
 	w.ds = make([]backend.Tensor, n)
 	for i, l := range m.layers {
-		w.ys[i] = a.new(rows, l.out, backend.Float)
+		w.ys[i] = a.newArray(k, rows, l.out, backend.Float)
 		if backward || i == n-1 {
-			w.ds[i] = a.new(rows, l.out, backend.Float)
+			w.ds[i] = a.newArray(k, rows, l.out, backend.Float)
 		}
 	}
 	return w
@@ -96,7 +97,7 @@ type grads struct {
 
 func (m *Model) newGrads(a *allocator) *grads {
 	offsets, total := m.paramLayout()
-	g := &grads{all: a.new(total, 1, backend.Float)}
+	g := &grads{all: a.newArray(m.models(), total, 1, backend.Float)}
 	if g.all == nil {
 		return g // a.err says why
 	}
@@ -170,36 +171,70 @@ func ParseOptimizer(s string) (Optimizer, error) {
 // parameters, their gradients and its state are each one tensor of the same
 // layout (see paramLayout), allocated once.
 type optimizer struct {
-	b                   backend.Backend
-	kind                Optimizer
-	lr, mu, b1, b2, eps float64
-	step                int
-	params, grads       backend.Tensor
-	s1, s2              backend.Tensor // momentum velocity / Adam m; Adam v
+	b             backend.Backend
+	kind          Optimizer
+	step          int
+	params, grads backend.Tensor
+	s1, s2        backend.Tensor // momentum velocity / Adam m; Adam v
+	// hp is the hyperparameter table, one row per model (see hpRow);
+	// rows holds it on the host.
+	hp   backend.Tensor
+	rows []float64
 }
 
+// newOptimizer allocates the state of cfg's update rule for params (of
+// params.Models() models) and its hyperparameter table, every model's row
+// cfg's; setHP changes a model's and writeHP writes the table.
 func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor) *optimizer {
-	o := &optimizer{b: b, kind: cfg.Optimizer, lr: cfg.LR, mu: cfg.Momentum,
-		b1: cfg.Beta1, b2: cfg.Beta2, eps: cfg.Eps, params: params, grads: grads}
+	n := params.Models()
+	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads}
 	if o.kind == Momentum || o.kind == Adam {
-		o.s1 = a.new(params.Rows(), params.Cols(), backend.Float)
+		o.s1 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
 	if o.kind == Adam {
-		o.s2 = a.new(params.Rows(), params.Cols(), backend.Float)
+		o.s2 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
+	}
+	row := o.hpRow(cfg.LR, cfg.Momentum, cfg.Beta1, cfg.Beta2, cfg.Eps)
+	o.hp = a.newArray(n, 1, len(row), backend.Float)
+	for range n {
+		o.rows = append(o.rows, row...)
 	}
 	return o
 }
+
+// hpRow is one model's row of the optimizer's hyperparameter table.
+func (o *optimizer) hpRow(lr, mu, b1, b2, eps float64) []float64 {
+	switch o.kind {
+	case Momentum:
+		return backend.MomentumHP(lr, mu)
+	case Adam:
+		return backend.AdamHP(lr, b1, b2, eps)
+	}
+	return backend.SGDHP(lr)
+}
+
+// setHP sets model k's row of the table on the host (writeHP uploads it).
+func (o *optimizer) setHP(k int, row []float64) { copy(o.rows[k*len(row):], row) }
+
+// setLR sets model k's learning rate on the host (writeHP uploads it): 0
+// freezes the model's parameters.
+func (o *optimizer) setLR(k int, lr float64) {
+	o.rows[k*(len(o.rows)/o.params.Models())+backend.HPLR] = lr
+}
+
+// writeHP uploads the hyperparameter table.
+func (o *optimizer) writeHP() error { return o.b.WriteFloats(o.hp, o.rows) }
 
 // update records one update of every parameter: one operation.
 func (o *optimizer) update() {
 	o.step++
 	switch o.kind {
 	case SGD:
-		o.b.SGD(o.params, o.grads, o.lr)
+		o.b.SGD(o.params, o.grads, o.hp)
 	case Momentum:
-		o.b.Momentum(o.params, o.grads, o.s1, o.lr, o.mu)
+		o.b.Momentum(o.params, o.grads, o.s1, o.hp)
 	case Adam:
-		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.lr, o.b1, o.b2, o.eps, o.step)
+		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.hp, o.step)
 	default:
 		panic(fmt.Sprintf("nn: unknown optimizer %v", o.kind))
 	}

@@ -92,17 +92,21 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	tr.ws = m.newWorkspace(a, batch, true)
 	tr.g = m.newGrads(a)
 	tr.opt = newOptimizer(a, b, cfg, m.params, tr.g.all)
-	tr.order = a.new(orderRows, 1, backend.Index)
-	tr.loss = a.new(1, 1, backend.Float)
+	n := m.models()
+	tr.order = a.newArray(n, orderRows, 1, backend.Index)
+	tr.loss = a.newArray(n, 1, 1, backend.Float)
 	if withFirst {
 		// New tensors are zero.
-		tr.first = a.new(1, 1, backend.Float)
+		tr.first = a.newArray(n, 1, 1, backend.Float)
 	}
 	if m.Spec.Head.Classifies() {
-		tr.count = a.new(1, 1, backend.Float)
+		tr.count = a.newArray(n, 1, 1, backend.Float)
 	}
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
+	}
+	if err := tr.opt.writeHP(); err != nil {
+		return nil, fmt.Errorf("nn: writing the optimizer's hyperparameters: %w", err)
 	}
 	steps := (orderRows + batch - 1) / batch
 	tr.last = tr.ws.view(b, orderRows-(steps-1)*batch)
@@ -118,12 +122,30 @@ func (tr *Trainer) Batch() int { return tr.ws.rows }
 // the order's length).
 func (tr *Trainer) StepsPerOrder() int { return (tr.rows + tr.ws.rows - 1) / tr.ws.rows }
 
+// NewArrayTrainer is NewTrainer for the members of a: one step trains
+// every member on its own minibatch, in the dispatches of one model's step,
+// with cfg's hyperparameters for every member. It is the step TrainArray
+// runs, for the benchmarks.
+func NewArrayTrainer(a *Array, set *Set, cfg Config, orderRows int) (*Trainer, error) {
+	a.m.Scaling = a.Scaling
+	return NewTrainer(a.m, set, cfg, orderRows)
+}
+
 // SetOrder writes the row indices the steps walk, one minibatch of Batch
 // of them a step from the first, and starts the next step at the first.
-// order must have the length NewTrainer was given, and index rows of the
-// set.
+// order must have the length NewTrainer was given (one order shared by the
+// members of an array), or that times the members (member k's order at k
+// times the length), and index rows of the set.
 func (tr *Trainer) SetOrder(order []uint32) error {
-	if len(order) != tr.rows {
+	n := tr.m.models()
+	if n > 1 && len(order) == tr.rows {
+		all := make([]uint32, 0, n*tr.rows)
+		for range n {
+			all = append(all, order...)
+		}
+		order = all
+	}
+	if len(order) != tr.rows*n {
 		return fmt.Errorf("nn: an order of %d rows for a trainer of %d", len(order), tr.rows)
 	}
 	tr.pos = 0

@@ -87,7 +87,7 @@ func newValidator(a *allocator, m *Model, val *Set, chunk int, keepBest bool) (*
 	}
 	if keepBest {
 		for _, p := range v.params {
-			v.best = append(v.best, a.new(p.Rows(), p.Cols(), p.DType()))
+			v.best = append(v.best, a.newArray(m.models(), p.Rows(), p.Cols(), p.DType()))
 		}
 	}
 	var err error
@@ -191,7 +191,7 @@ func newEarlyStopping(a *allocator, m *Model, val *Set, cfg *Config, batch int, 
 // updates the best epoch (keeping its weights): a *DivergedError, over the
 // epoch's global steps epochFirst..step, when the loss is not finite.
 func (es *earlyStopping) judge(st *EpochStats, vloss, vcount float64, div *divergence, epochFirst, step int) error {
-	rows := es.v.set.Rows
+	rows := es.v.rows
 	st.ValLoss, st.ValAccuracy = vloss/float64(rows), math.NaN()
 	if es.v.count != nil {
 		st.ValAccuracy = vcount / float64(rows)

@@ -6,6 +6,10 @@
 // count[0] also accumulates the number of rows predicted right, by
 // count_correct.wgsl's rule. Where the host has no idx or count, it binds
 // labels as idx and loss as count, which the shader then leaves alone.
+// Model arrays: workgroup_id.z is the model (one workgroup each); each
+// binding's model k starts at k times its stride in p (0 for a binding
+// shared by every model), at the offsets o* that main sets with setModel
+// before anything else.
 struct Params {
   rows: u32,
   cols: u32,
@@ -13,8 +17,12 @@ struct Params {
   offset: u32,
   srcRows: u32,
   count: u32,
-  _pad0: u32,
-  _pad1: u32,
+  strideLoss: u32,
+  strideGrad: u32,
+  strideOut: u32,
+  strideLabels: u32,
+  strideIdx: u32,
+  strideCount: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -25,10 +33,27 @@ struct Params {
 @group(0) @binding(5) var<storage, read> idx: array<u32>;
 @group(0) @binding(6) var<storage, read_write> count: array<f32>;
 
+var<private> oLoss: u32;
+var<private> oGrad: u32;
+var<private> oOut: u32;
+var<private> oLabels: u32;
+var<private> oIdx: u32;
+var<private> oCount: u32;
+
+// setModel sets the offsets of model z's elements in every binding.
+fn setModel(z: u32) {
+  oLoss = z * p.strideLoss;
+  oGrad = z * p.strideGrad;
+  oOut = z * p.strideOut;
+  oLabels = z * p.strideLabels;
+  oIdx = z * p.strideIdx;
+  oCount = z * p.strideCount;
+}
+
 // labelRow is the row of labels that holds the targets of out's row i.
 fn labelRow(i: u32) -> u32 {
   if (p.gather == 1u) {
-    return min(idx[p.offset + i], p.srcRows - 1u);
+    return min(idx[oIdx + p.offset + i], p.srcRows - 1u);
   }
   return i;
 }
@@ -38,12 +63,12 @@ fn labelRow(i: u32) -> u32 {
 fn addSums(s: f32, n: f32, lane: u32) {
   let total = sum256(s, lane);
   if (lane == 0u) {
-    loss[0] = loss[0] + total;
+    loss[oLoss] = loss[oLoss] + total;
   }
   if (p.count == 1u) {
     let right = sum256(n, lane);
     if (lane == 0u) {
-      count[0] = count[0] + right;
+      count[oCount] = count[oCount] + right;
     }
   }
 }

@@ -8,9 +8,9 @@ fn loadA(row: u32, col: u32) -> f32 {
     return 0.0;
   }
   if (TRANS_A) {
-    return a[col * p.m + row];
+    return a[oA + col * p.m + row];
   }
-  return a[row * p.k + col];
+  return a[oA + row * p.k + col];
 }
 
 // stageA copies the BM×BK slice of op(a) at (row0, k0) into tileA, k-major,

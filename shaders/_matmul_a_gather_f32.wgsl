@@ -11,7 +11,7 @@ fn loadGathered(row: u32, col: u32) -> f32 {
   if (row >= p.m || col >= p.k) {
     return 0.0;
   }
-  let e = min(idx[p.offset + row], p.srcRows - 1u) * p.k + col;
+  let e = zModel * p.strideA + min(idx[zModel * p.strideIdx + p.offset + row], p.srcRows - 1u) * p.k + col;
   var v: f32;
   if (p.isByte == 1u) {
     v = f32((src[e / 4u] >> ((e % 4u) * 8u)) & 0xffu);
@@ -28,7 +28,7 @@ fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
     let v = loadGathered(row0 + i, k0 + kk);
     tileA[kk * BM + i] = v;
     if (col0 == 0u && row0 + i < p.m && k0 + kk < p.k) {
-      x[(row0 + i) * p.k + k0 + kk] = v;
+      x[zModel * p.strideX + (row0 + i) * p.k + k0 + kk] = v;
     }
   }
 }

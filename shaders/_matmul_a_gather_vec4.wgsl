@@ -12,7 +12,7 @@ fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
     let col = k0 + kk;
     var v = vec4<f32>(0.0);
     if (row < p.m && col < p.k) {
-      let at = min(idx[p.offset + row], p.srcRows - 1u) * p.k + col;
+      let at = zModel * p.strideA + min(idx[zModel * p.strideIdx + p.offset + row], p.srcRows - 1u) * p.k + col;
       if (p.isByte == 1u) {
         let w = src[at / 4u];
         v = vec4<f32>(f32(w & 0xffu), f32((w >> 8u) & 0xffu), f32((w >> 16u) & 0xffu), f32(w >> 24u)) * p.scale;
@@ -20,7 +20,7 @@ fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
         v = vec4<f32>(bitcast<f32>(src[at]), bitcast<f32>(src[at + 1u]), bitcast<f32>(src[at + 2u]), bitcast<f32>(src[at + 3u])) * p.scale;
       }
       if (col0 == 0u) {
-        let o = row * p.k + col;
+        let o = zModel * p.strideX + row * p.k + col;
         x[o] = v.x;
         x[o + 1u] = v.y;
         x[o + 2u] = v.z;

@@ -12,7 +12,7 @@ fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
       let i = (e % (BM / 4u)) * 4u;
       var v = vec4<f32>(0.0);
       if (k0 + kk < p.k && row0 + i < p.m) {
-        v = a[(k0 + kk) * (p.m / 4u) + (row0 + i) / 4u];
+        v = a[oA + (k0 + kk) * (p.m / 4u) + (row0 + i) / 4u];
       }
       tileA[kk * BM + i] = v.x;
       tileA[kk * BM + i + 1u] = v.y;
@@ -23,7 +23,7 @@ fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
       let kk = (e % (BK / 4u)) * 4u;
       var v = vec4<f32>(0.0);
       if (row0 + i < p.m && k0 + kk < p.k) {
-        v = a[(row0 + i) * (p.k / 4u) + (k0 + kk) / 4u];
+        v = a[oA + (row0 + i) * (p.k / 4u) + (k0 + kk) / 4u];
       }
       tileA[kk * BM + i] = v.x;
       tileA[(kk + 1u) * BM + i] = v.y;

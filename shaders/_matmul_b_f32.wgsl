@@ -7,9 +7,9 @@ fn loadB(row: u32, col: u32) -> f32 {
     return 0.0;
   }
   if (TRANS_B) {
-    return b[col * p.k + row];
+    return b[oB + col * p.k + row];
   }
-  return b[row * p.n + col];
+  return b[oB + row * p.n + col];
 }
 
 // stageB copies the BK×BN slice of op(b) at (k0, col0) into tileB, k-major,

@@ -12,7 +12,7 @@ fn stageB(tid: u32, col0: u32, k0: u32) {
       let kk = (e % (BK / 4u)) * 4u;
       var v = vec4<f32>(0.0);
       if (col0 + j < p.n && k0 + kk < p.k) {
-        v = b[(col0 + j) * (p.k / 4u) + (k0 + kk) / 4u];
+        v = b[oB + (col0 + j) * (p.k / 4u) + (k0 + kk) / 4u];
       }
       tileB[kk * BN + j] = v.x;
       tileB[(kk + 1u) * BN + j] = v.y;
@@ -23,7 +23,7 @@ fn stageB(tid: u32, col0: u32, k0: u32) {
       let j = (e % (BN / 4u)) * 4u;
       var v = vec4<f32>(0.0);
       if (k0 + kk < p.k && col0 + j < p.n) {
-        v = b[(k0 + kk) * (p.n / 4u) + (col0 + j) / 4u];
+        v = b[oB + (k0 + kk) * (p.n / 4u) + (col0 + j) / 4u];
       }
       tileB[kk * BN + j] = v.x;
       tileB[kk * BN + j + 1u] = v.y;

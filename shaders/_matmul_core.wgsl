@@ -30,6 +30,13 @@
 // the bias gradient in the weight gradient's dispatch, at the cost of TN
 // additions per k in those workgroups only); the others include
 // _matmul_no_sum.
+//
+// Model arrays: workgroup_id.z is the model, zModel. The including shader's
+// p also has strideA, strideB, strideC and strideD, the model strides (in
+// elements; 0 for a binding shared by every model) of a, b, c and its
+// binding 4; main sets oA, oB (in units of a's and b's array elements: AW
+// is 4 for vec4 loads, else 1), oC and oD, where model zModel starts in
+// each, before any load or store.
 
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
@@ -42,6 +49,13 @@ const SUM_B: bool = {{SUM_B}};
 const TX: u32 = {{TX}}u; // BN / TN
 const TY: u32 = {{TY}}u; // BM / TM
 const THREADS: u32 = TX * TY;
+const AW: u32 = {{AW}}u;
+
+var<private> zModel: u32;
+var<private> oA: u32;
+var<private> oB: u32;
+var<private> oC: u32;
+var<private> oD: u32;
 
 // Tiles are stored k-major so the inner loop reads consecutive rows/columns.
 var<workgroup> tileA: array<f32, {{BK_BM}}>;
@@ -50,6 +64,11 @@ var<workgroup> tileB: array<f32, {{BK_BN}}>;
 @compute @workgroup_size(TX, TY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * TX + lid.x;
+  zModel = wid.z;
+  oA = wid.z * p.strideA / AW;
+  oB = wid.z * p.strideB / AW;
+  oC = wid.z * p.strideC;
+  oD = wid.z * p.strideD;
   let row0 = (wid.y + p.rowBlock0) * BM;
   let col0 = wid.x * BN;
 

@@ -21,15 +21,16 @@ fn log1p(x: f32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) lane: u32) {
+fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  setModel(wid.z);
   let inv = 1.0 / f32(p.rows);
   var s = 0.0;
   var n = 0.0;
   for (var i = lane; i < p.rows; i += 256u) {
-    let z = out[i];
-    let t = labels[labelRow(i)];
+    let z = out[oOut + i];
+    let t = labels[oLabels + labelRow(i)];
     s += max(z, 0.0) - z * t + log1p(exp(-abs(z)));
-    grad[i] = (sigmoid(z) - t) * inv;
+    grad[oGrad + i] = (sigmoid(z) - t) * inv;
     n += select(0.0, 1.0, (z > 0.0) == (t > 0.5));
   }
   addSums(s, n, lane);

@@ -3,11 +3,13 @@
 // the rows (reads stay coalesced along a row), then the lanes are summed in
 // workgroup memory.
 // Bindings: 1 dst (write), 2 src (read).
+// Model arrays: workgroup_id.z is the model; each binding's model k starts
+// at k times its stride in p (0 for a binding shared by every model).
 struct Params {
   rows: u32,
   cols: u32,
-  _pad0: u32,
-  _pad1: u32,
+  strideDst: u32,
+  strideSrc: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,10 +24,11 @@ var<workgroup> partial: array<f32, 256>; // COLS * LANES;
 @compute @workgroup_size(32, 8, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let col = wid.x * COLS + lid.x;
+  let os = wid.z * p.strideSrc;
   var s = 0.0;
   if (col < p.cols) {
     for (var i = lid.y; i < p.rows; i += LANES) {
-      s += src[i * p.cols + col];
+      s += src[os + i * p.cols + col];
     }
   }
   partial[lid.y * COLS + lid.x] = s;
@@ -35,6 +38,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (var l = 0u; l < LANES; l++) {
       t += partial[l * COLS + lid.x];
     }
-    dst[col] = t;
+    dst[wid.z * p.strideDst + col] = t;
   }
 }

@@ -15,14 +15,20 @@ struct Params {
   n: u32,
   k: u32,
   rowBlock0: u32,
+  strideA: u32,
+  strideB: u32,
+  strideC: u32,
+  strideD: u32,
   act: u32,
   offset: u32,
   srcRows: u32,
   isByte: u32,
   scale: f32,
+  // Model strides of idx and x (those of src, w, y and bias are strideA
+  // to strideD, see _matmul_core).
+  strideIdx: u32,
+  strideX: u32,
   _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,7 +42,7 @@ struct Params {
 //!include _activate
 
 fn store(row: u32, col: u32, v: f32) {
-  c[row * p.n + col] = activate(v + bias[col], p.act);
+  c[oC + row * p.n + col] = activate(v + bias[oD + col], p.act);
 }
 
 //!include _matmul_a_gather_{{LOAD}}

@@ -9,6 +9,11 @@ struct Params {
   // rowBlock0 is the first BM-row block of this dispatch: the host splits
   // very large products into several dispatches of bounded size.
   rowBlock0: u32,
+  // Model strides (see _matmul_core); strideD is not used.
+  strideA: u32,
+  strideB: u32,
+  strideC: u32,
+  strideD: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -17,7 +22,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn store(row: u32, col: u32, v: f32) {
-  c[row * p.n + col] = v;
+  c[oC + row * p.n + col] = v;
 }
 
 //!include _matmul_load_{{LOAD}}

@@ -12,7 +12,7 @@
 
 fn store(row: u32, col: u32, v: f32) {
   let i = row * p.n + col;
-  c[i] = v * derivative(y[i], p.act);
+  c[oC + i] = v * derivative(y[oD + i], p.act);
 }
 
 //!include _matmul_load_{{LOAD}}

@@ -9,7 +9,7 @@
 //!include _activate
 
 fn store(row: u32, col: u32, v: f32) {
-  c[row * p.n + col] = activate(v + bias[col], p.act);
+  c[oC + row * p.n + col] = activate(v + bias[oD + col], p.act);
 }
 
 //!include _matmul_load_{{LOAD}}

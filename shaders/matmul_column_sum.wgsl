@@ -12,6 +12,10 @@ struct Params {
   n: u32,
   k: u32,
   rowBlock0: u32,
+  strideA: u32,
+  strideB: u32,
+  strideC: u32,
+  strideD: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,12 +25,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> db: array<f32>;
 
 fn store(row: u32, col: u32, v: f32) {
-  c[row * p.n + col] = v;
+  c[oC + row * p.n + col] = v;
 }
 
 // storeColumnSum writes the sum of dy's column col.
 fn storeColumnSum(col: u32, v: f32) {
-  db[col] = v;
+  db[oD + col] = v;
 }
 
 //!include _matmul_load_{{LOAD}}

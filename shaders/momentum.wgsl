@@ -1,22 +1,36 @@
 // momentum: v = mu·v + g, then w -= lr·v, over n elements.
-// Bindings: 1 w (read-write), 2 g (read), 3 v (read-write).
+// Bindings: 1 w (read-write), 2 g (read), 3 v (read-write), 4 hp (read:
+// [lr, mu] per model).
+// Model arrays: workgroup_id.z is the model; each binding's model k starts
+// at k times its stride in p (0 for a binding shared by every model).
 struct Params {
   n: u32,
-  lr: f32,
-  mu: f32,
-  _pad: u32,
+  strideW: u32,
+  strideG: u32,
+  strideV: u32,
+  strideHP: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> w: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
+@group(0) @binding(4) var<storage, read> hp: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let ow = gid.z * p.strideW;
+  let og = gid.z * p.strideG;
+  let ov = gid.z * p.strideV;
+  let oh = gid.z * p.strideHP;
+  let lr = hp[oh];
+  let mu = hp[oh + 1u];
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
-    let vi = p.mu * v[i] + g[i];
-    v[i] = vi;
-    w[i] = w[i] - p.lr * vi;
+    let vi = mu * v[ov + i] + g[og + i];
+    v[ov + i] = vi;
+    w[ow + i] = w[ow + i] - lr * vi;
   }
 }

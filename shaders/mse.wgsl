@@ -10,17 +10,18 @@
 //!include _sum256
 
 @compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) lane: u32) {
+fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  setModel(wid.z);
   let n = p.rows * p.cols;
   let scale = 2.0 / f32(n);
   var s = 0.0;
   for (var i = lane; i < n; i += 256u) {
-    let e = out[i] - labels[labelRow(i / p.cols) * p.cols + i % p.cols];
+    let e = out[oOut + i] - labels[oLabels + labelRow(i / p.cols) * p.cols + i % p.cols];
     s += e * e;
-    grad[i] = e * scale;
+    grad[oGrad + i] = e * scale;
   }
   let total = sum256(s, lane);
   if (lane == 0u) {
-    loss[0] = loss[0] + total / f32(p.cols);
+    loss[oLoss] = loss[oLoss] + total / f32(p.cols);
   }
 }

@@ -18,7 +18,7 @@ func TestSourceIncludesSnippets(t *testing.T) {
 }
 
 func TestSourceFillsPlaceholders(t *testing.T) {
-	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "f32", "AB": "f32",
+	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "f32", "AB": "f32", "AW": "1",
 		"TRANS_A": "false", "TRANS_B": "true", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false"}
 	src, err := Source("matmul", consts)
 	require.NoError(t, err)
@@ -33,7 +33,7 @@ func TestSourceFillsPlaceholders(t *testing.T) {
 // TestIncludeNamedByPlaceholder: matmul picks its tile loads with
 // "//!include _matmul_load_{{LOAD}}".
 func TestIncludeNamedByPlaceholder(t *testing.T) {
-	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "vec4", "AB": "vec4<f32>",
+	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "vec4", "AB": "vec4<f32>", "AW": "4",
 		"TRANS_A": "false", "TRANS_B": "false", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false"}
 	src, err := Source("matmul", consts)
 	require.NoError(t, err)

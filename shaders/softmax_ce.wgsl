@@ -11,13 +11,14 @@
 //!include _sum256
 
 @compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) lane: u32) {
+fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  setModel(wid.z);
   let inv = 1.0 / f32(p.rows);
   let c = p.cols;
   var s = 0.0;
   var n = 0.0;
   for (var i = lane; i < p.rows; i += 256u) {
-    let base = i * c;
+    let base = oOut + i * c;
     var mx = out[base];
     var best = 0u;
     for (var j = 1u; j < c; j++) {
@@ -32,12 +33,12 @@ fn main(@builtin(local_invocation_index) lane: u32) {
       se += exp(out[base + j] - mx);
     }
     let lse = mx + log(se);
-    let cls = u32(labels[labelRow(i)]);
+    let cls = u32(labels[oLabels + labelRow(i)]);
     n += select(0.0, 1.0, best == cls);
     s += lse - out[base + min(cls, c - 1u)];
     for (var j = 0u; j < c; j++) {
       let onehot = select(0.0, 1.0, j == cls);
-      grad[base + j] = (exp(out[base + j] - lse) - onehot) * inv;
+      grad[oGrad + i * c + j] = (exp(out[base + j] - lse) - onehot) * inv;
     }
   }
   addSums(s, n, lane);

@@ -79,8 +79,13 @@ type Result struct {
 	StepSecondsQ3     float64   `json:"step_seconds_q3"`
 	StepSecondsReps   []float64 `json:"step_seconds_reps"`
 	SamplesPerSecond  float64   `json:"samples_per_second"`
-	FLOPsPerStep      float64   `json:"flops_per_step"`
-	GFLOPS            float64   `json:"gflops"`
+	// Models is the number of models each step trains (benchstep.Spec's
+	// Models; 1 for one model), and ModelSamplesPerSecond is Models times
+	// SamplesPerSecond: the rows of all the models' steps per second.
+	Models                int     `json:"models"`
+	ModelSamplesPerSecond float64 `json:"model_samples_per_second"`
+	FLOPsPerStep          float64 `json:"flops_per_step"`
+	GFLOPS                float64 `json:"gflops"`
 	// KernelSeconds is the median over repetitions of the GPU kernel time
 	// per step, from timestamp queries around each compute pass; null
 	// (n/a) when the backend records none: the CPU backend, adapters
@@ -398,6 +403,7 @@ func measureOne(cfg Config, b backend.Backend, dev string, batch int) Result {
 		r.Skipped = "measurement failed: " + err.Error()
 		return r
 	}
+	r.Models = m.Models()
 	fill(&r, t, m.FLOPsPerStep())
 	_, r.GPUPeakBytes = liveBytes(b)
 	r.HostPeakRSSBytes = PeakRSS()
@@ -424,6 +430,8 @@ func fill(r *Result, t benchstep.Timing, flops float64) {
 	}
 	if t.Median > 0 {
 		r.SamplesPerSecond = float64(r.Batch) / t.Median
+		r.Models = max(r.Models, 1)
+		r.ModelSamplesPerSecond = float64(r.Models) * r.SamplesPerSecond
 		r.GFLOPS = flops / t.Median / 1e9
 	}
 }

@@ -40,7 +40,15 @@ type Spec struct {
 	Optimizer nn.Optimizer
 	// LR is the learning rate.
 	LR float64
+	// Models is the number of models of the array (nn.Array) each step
+	// trains, in the dispatches of one model's step; 0 or 1 is one model
+	// (nn.Model). Member k's weights are drawn from seed+k as nn.NewArray
+	// draws them.
+	Models int
 }
+
+// models is Models, at least 1.
+func (s Spec) models() int { return max(s.Models, 1) }
 
 // String describes the spec, e.g. "784-128-64-10 sigmoid softmax-ce sgd lr=0.01".
 func (s Spec) String() string {
@@ -49,7 +57,11 @@ func (s Spec) String() string {
 	for i, n := range sizes {
 		parts[i] = fmt.Sprint(n)
 	}
-	return fmt.Sprintf("%s %s %s %s lr=%g", strings.Join(parts, "-"), s.Model.Activation, s.Model.Head.Loss(), s.Optimizer, s.LR)
+	str := fmt.Sprintf("%s %s %s %s lr=%g", strings.Join(parts, "-"), s.Model.Activation, s.Model.Head.Loss(), s.Optimizer, s.LR)
+	if s.models() > 1 {
+		str += fmt.Sprintf(" models=%d", s.models())
+	}
+	return str
 }
 
 // FLOPsPerSample counts the multiply-adds of one training step per sample,
@@ -81,6 +93,7 @@ type Workload struct {
 	b     backend.Backend
 	spec  Spec
 	model *nn.Model
+	arr   *nn.Array // instead of model, for Spec.Models > 1
 	tr    *nn.Trainer
 	full  bool // full batch: every row, in order, every step
 	steps int
@@ -103,7 +116,15 @@ func New(b backend.Backend, spec Spec, d *nn.Set, batch int, seed uint64) (w *Wo
 		return nil, err
 	}
 	w = &Workload{b: b, spec: spec}
-	if w.model, err = nn.NewModel(b, ms, seed); err != nil {
+	if spec.Models > 1 {
+		seeds := make([]uint64, spec.Models)
+		for k := range seeds {
+			seeds[k] = seed + uint64(k)
+		}
+		if w.arr, err = nn.NewArray(b, ms, seeds); err != nil {
+			return nil, err
+		}
+	} else if w.model, err = nn.NewModel(b, ms, seed); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -112,8 +133,10 @@ func New(b backend.Backend, spec Spec, d *nn.Set, batch int, seed uint64) (w *Wo
 			w = nil
 		}
 	}()
-	if err = w.model.SetParams(nn.InitParamsFrom(ms, Source(NewRNG(seed)))); err != nil {
-		return nil, err
+	if w.model != nil {
+		if err = w.model.SetParams(nn.InitParamsFrom(ms, Source(NewRNG(seed)))); err != nil {
+			return nil, err
+		}
 	}
 	var order []uint32
 	if batch >= d.Rows {
@@ -130,7 +153,12 @@ func New(b backend.Backend, spec Spec, d *nn.Set, batch int, seed uint64) (w *Wo
 		}
 	}
 	cfg := nn.Config{Batch: batch, LR: spec.LR, Optimizer: spec.Optimizer}
-	if w.tr, err = nn.NewTrainer(w.model, d, cfg, len(order)); err != nil {
+	if w.arr != nil {
+		w.tr, err = nn.NewArrayTrainer(w.arr, d, cfg, len(order))
+	} else {
+		w.tr, err = nn.NewTrainer(w.model, d, cfg, len(order))
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err = w.tr.SetOrder(order); err != nil {
@@ -149,8 +177,13 @@ func (w *Workload) FullBatch() bool { return w.full }
 // backend's precision (float32 on the GPU, float64 on the CPU reference).
 func (w *Workload) Bytes() uint64 { return w.tr.Bytes() }
 
-// FLOPsPerStep is Spec.FLOPsPerSample times the batch.
-func (w *Workload) FLOPsPerStep() float64 { return w.spec.FLOPsPerSample() * float64(w.Batch()) }
+// FLOPsPerStep is Spec.FLOPsPerSample times the batch and the models.
+func (w *Workload) FLOPsPerStep() float64 {
+	return w.spec.FLOPsPerSample() * float64(w.Batch()) * float64(w.spec.models())
+}
+
+// Models is the number of models each step trains.
+func (w *Workload) Models() int { return w.spec.models() }
 
 // Step records one training step (nn.Trainer.Step) on the next window: on
 // the GPU 3L+1 dispatches for L layers (10 for 784-128-64-10, whatever the
@@ -216,7 +249,11 @@ func (w *Workload) Free() {
 	if w.tr != nil {
 		w.tr.Free()
 	}
-	w.model.Free()
+	if w.arr != nil {
+		w.arr.Free()
+	} else {
+		w.model.Free()
+	}
 }
 
 // RNG is splitmix64: tiny, and easy to reproduce exactly in Python

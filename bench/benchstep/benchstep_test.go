@@ -155,9 +155,9 @@ type fakeRecorder struct {
 
 func (f *fakeRecorder) Flush() error       { f.flushes++; return nil }
 func (f *fakeRecorder) Dispatches() uint64 { return uint64(f.sgd) }
-func (f *fakeRecorder) SGD(w, g backend.Tensor, lr float64) {
+func (f *fakeRecorder) SGD(w, g, hp backend.Tensor) {
 	f.sgd++
-	f.Backend.SGD(w, g, lr)
+	f.Backend.SGD(w, g, hp)
 }
 
 // TestMeasureHostTime checks that Measure host-times the first HostSteps

@@ -43,6 +43,7 @@ func runBench(e *env, args []string) error {
 	activation := fs.String("activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
 	optimizer := fs.String("optimizer", "sgd", "sgd, momentum or adam")
 	lr := fs.Float64("lr", 0.01, "learning rate")
+	models := fs.Int("models", 1, "models trained by each step: a model array of that many members of the same shape (nn.Array), in the dispatches of one model's step")
 	steps := fs.Int("steps", 0, "steps per repetition; 0 chooses them so a repetition takes about --rep-seconds (preset seed: 0 means 10001 steps)")
 	reps := fs.Int("reps", 5, "timed repetitions (preset seed: 1 unless given; each repeats the whole run)")
 	repSeconds := fs.Float64("rep-seconds", 0.25, "target length of one repetition when --steps is 0")
@@ -83,9 +84,13 @@ func runBench(e *env, args []string) error {
 			cfg.Reps = 1
 		}
 	case "":
+		if *models < 1 {
+			return usagef("--models must be ≥ 1")
+		}
 		if err := benchWorkload(&cfg, *batches, *hidden, *dataName, *activation, *optimizer, *lr); err != nil {
 			return err
 		}
+		cfg.Spec.Models = *models
 	default:
 		return usagef("unknown --preset %q (want seed)", *preset)
 	}

@@ -90,3 +90,7 @@ func Slices(t *testing.T, b backend.Backend) { run(t, "Slices", b) }
 
 // TrainingRun checks a 20-16-8-1 sigmoid MLP trained for 300 minibatch SGD steps against the reference.
 func TrainingRun(t *testing.T, b backend.Backend) { run(t, "TrainingRun", b) }
+
+// Arrays runs every other check on model arrays (N = 3 and 5), comparing
+// one model of each operation's outputs under the check's own bounds.
+func Arrays(t *testing.T, b backend.Backend) { run(t, "Arrays", b) }

@@ -49,6 +49,18 @@ func newFilled(b *testing.B, be backend.Backend, r, c int, seed uint64, lo, hi f
 	return t
 }
 
+// newHP returns a hyperparameter table holding row (see backend.NewHP),
+// freed when b ends.
+func newHP(b *testing.B, be backend.Backend, row []float64) backend.Tensor {
+	b.Helper()
+	t, err := backend.NewHP(be, 1, row)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { be.Free(t) })
+	return t
+}
+
 // run times op: one synced warm-up, then b.N recordings and one Sync (or
 // one per benchstep.MaxSyncSeconds of work, which only very slow operations on a
 // software adapter reach; see RunChunked). Where be is a benchstep.KernelTimer that
@@ -209,14 +221,16 @@ func BenchElementwise(b *testing.B, be backend.Backend) {
 	})
 	b.Run("sgd_784x128", func(b *testing.B) {
 		w, g := newFilled(b, be, 784, 128, 1, -1, 1), newFilled(b, be, 784, 128, 2, -1e-3, 1e-3)
-		run(b, be, func() { be.SGD(w, g, 1e-3) })
+		hp := newHP(b, be, backend.SGDHP(1e-3))
+		run(b, be, func() { be.SGD(w, g, hp) })
 		b.ReportMetric(perSecond(b, 3*784*128*elemBytes(be))/1e9, "GB/s")
 	})
 	b.Run("adam_784x128", func(b *testing.B) {
 		w, g := newFilled(b, be, 784, 128, 1, -1, 1), newFilled(b, be, 784, 128, 2, -1e-3, 1e-3)
 		m, v := newFilled(b, be, 784, 128, 3, 0, 0), newFilled(b, be, 784, 128, 4, 0, 0)
+		hp := newHP(b, be, backend.AdamHP(1e-3, 0.9, 0.999, 1e-8))
 		step := 0
-		run(b, be, func() { step++; be.Adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-8, step) })
+		run(b, be, func() { step++; be.Adam(w, g, m, v, hp, step) })
 		b.ReportMetric(perSecond(b, 7*784*128*elemBytes(be))/1e9, "GB/s")
 	})
 	b.Run("column_sum_8192x128", func(b *testing.B) {
@@ -367,15 +381,17 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 		for _, n := range counts {
 			ws, gs = append(ws, f(b, n, 1)), append(gs, f(b, n, 1))
 		}
+		hp := newHP(b, be, backend.SGDHP(1e-3))
 		run(b, be, func() {
 			for i := range ws {
-				be.SGD(ws[i], gs[i], 1e-3)
+				be.SGD(ws[i], gs[i], hp)
 			}
 		})
 	})
 	b.Run("update/sgd_all_at_once", func(b *testing.B) {
 		_, total := backend.Pack(counts...)
 		w, g := f(b, total, 1), f(b, total, 1)
-		run(b, be, func() { be.SGD(w, g, 1e-3) })
+		hp := newHP(b, be, backend.SGDHP(1e-3))
+		run(b, be, func() { be.SGD(w, g, hp) })
 	})
 }

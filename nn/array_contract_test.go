@@ -12,8 +12,7 @@ import (
 )
 
 // The contract's invariant (spec/array-api.md): member k of an array ends
-// with the parameters of the same configuration trained alone. The
-// sequential stand-in meets it by construction; the engine must too.
+// with the parameters of the same configuration trained alone.
 func TestTrainArrayMemberEqualsSolo(t *testing.T) {
 	b := cpuref.New()
 	defer b.Close()
@@ -98,10 +97,10 @@ func TestTrainArrayRefusesUnequalRows(t *testing.T) {
 		members []nn.MemberConfig
 		wantErr string
 	}{
-		{[]nn.MemberConfig{{Rows: []int{0, 1}}, {Rows: []int{0, 1, 2}}}, "member 1 trains on 3 rows"},
-		{[]nn.MemberConfig{{ValRows: []int{0}}, {}}, "member 1 validates on 0 rows"},
+		{[]nn.MemberConfig{{Rows: []int{0, 1}}, {Rows: []int{0, 1, 2}}}, "member 1 lists 3 training and 0 validation rows"},
+		{[]nn.MemberConfig{{ValRows: []int{0}}, {}}, "member 1 lists validation rows and member 0 does not"},
 		{[]nn.MemberConfig{{Rows: []int{9}}, {Rows: []int{0}}}, "row 9"},
-		{[]nn.MemberConfig{{}}, "1 member configs for an array of 2"},
+		{[]nn.MemberConfig{{}}, "1 member configurations for an array of 2 models"},
 	} {
 		_, err := nn.TrainArray(context.Background(), arr, set, nn.Config{Epochs: 1, LR: 0.1}, tc.members, nn.ArrayHooks{})
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
