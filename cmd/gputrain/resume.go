@@ -28,7 +28,7 @@ type resumed struct {
 // model-defining flags with it. A flag given explicitly (on the command
 // line, not by a preset or the table defaults) that contradicts the
 // checkpoint is an error naming both values: --hidden, --activation,
-// --digits (the classes it was trained on, when recorded), and for a enc
+// --digits (the classes it was trained on, when recorded), and for a table
 // --target, --task, --features, --drop and --na. Flags not given take the
 // checkpoint's values: *digits and tf.target are set from it.
 func reconcileResume(path string, explicit map[string]bool, hidden []int, act backend.Activation, digits *[]int, tf *tableFlags) (*resumed, error) {
@@ -52,7 +52,7 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 
 	if enc == nil {
 		if tf.csv != "" {
-			return nil, fmt.Errorf("%s: this model was not trained on a enc (its checkpoint has no enc encoding): resume it with --data as in its training", path)
+			return nil, fmt.Errorf("%s: this model was not trained on a table (its checkpoint has no table encoding): resume it with --data as in its training", path)
 		}
 		switch {
 		case explicit["digits"] && info.Subset != nil && !slices.Equal(*digits, info.Subset):
@@ -65,7 +65,7 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 	}
 
 	if tf.csv == "" {
-		return nil, fmt.Errorf("%s: this model was trained on a enc (target %q): resume it with --csv FILE", path, enc.Target)
+		return nil, fmt.Errorf("%s: this model was trained on a table (target %q): resume it with --csv FILE", path, enc.Target)
 	}
 	switch {
 	case tf.target == "":
@@ -104,7 +104,7 @@ func reconcileResume(path string, explicit map[string]bool, hidden []int, act ba
 			}
 		}
 	}
-	r.took = append(r.took, fmt.Sprintf("the enc encoding (%d feature columns, %s, --na %s)", len(cols), enc.Task, enc.NA))
+	r.took = append(r.took, fmt.Sprintf("the table encoding (%d feature columns, %s, --na %s)", len(cols), enc.Task, enc.NA))
 	return r, nil
 }
 
