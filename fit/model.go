@@ -138,8 +138,8 @@ func (m *Model) train(ctx context.Context, s *data.Set, o Options) error {
 	return nil
 }
 
-// Load reads a checkpoint written by Model.Save (or nn.Model.Save, or
-// gputrain train --save) onto b; a nil b opens the default device as Train
+// Load reads a checkpoint written by Model.Save or nn.Model.Save (the
+// gputrain command's checkpoints too) onto b; a nil b opens the default device as Train
 // does, owned by the Model. It returns nn.Load's errors, wrapped.
 func Load(path string, b backend.Backend) (*Model, error) {
 	b, own, err := backendFor(b)
@@ -301,14 +301,12 @@ func (m *Model) predictions(p nn.Predictions) (Predictions, error) {
 		for i, o := range p.Outputs {
 			out.Values[i] = o[0]
 		}
-	case nn.BinaryHead:
+	default:
 		out.Classes = p.Classes
 		out.Probs = make([][]float64, len(p.Outputs))
-		for i, o := range p.Outputs {
-			out.Probs[i] = []float64{1 - o[0], o[0]}
+		for i := range p.Outputs {
+			out.Probs[i] = p.Probs(i)
 		}
-	default:
-		out.Classes, out.Probs = p.Classes, p.Outputs
 	}
 	return out, nil
 }

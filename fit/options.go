@@ -68,10 +68,6 @@ func KindOf(s *data.Set) Kind {
 //	Images:  hidden 128,64 sigmoid, lr 0.01, batch 32, 20 epochs
 //	Classes: hidden 64,32 relu, lr 0.001, batch 16, 50 epochs, standardised
 //	Values:  hidden 64,32 relu, lr 0.001, batch 16, 150 epochs, standardised
-//
-// The table defaults were chosen on validation splits of small tables
-// (a few hundred rows): classifiers trained longer grow overconfident,
-// regressions kept gaining.
 func DefaultsFor(k Kind) Options {
 	o := Options{Config: nn.Config{Optimizer: nn.Adam, Seed: 1, ValSeed: 1}}
 	switch k {

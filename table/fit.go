@@ -45,8 +45,8 @@ type Options struct {
 	ValSeed uint64
 }
 
-// Defaults returns the Options that predict target the way gputrain
-// train --csv does unless told otherwise: missing cells are errors, the
+// Defaults returns the Options that predict target as the gputrain
+// command does by default: missing cells are errors, the
 // task is chosen by TaskAuto's rule, at most DefaultMaxCategories values
 // per text column, and a fifth of the rows (seed 1) held out for testing.
 func Defaults(target string) Options {

@@ -201,14 +201,7 @@ func runPredict(e *env, args []string) error {
 	for i := range rows {
 		p := pred.Outputs[i]
 		r := row{Index: i, Label: int(test.Labels[i]), Outputs: p, Predicted: pred.Classes[i]}
-		if m.Spec.Head == nn.BinaryHead {
-			r.Probability = p[0]
-			if r.Predicted == 0 {
-				r.Probability = 1 - p[0]
-			}
-		} else {
-			r.Probability = p[r.Predicted]
-		}
+		r.Probability = pred.Probs(i)[r.Predicted]
 		rows[i] = r
 	}
 	if *asJSON {

@@ -356,7 +356,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	if err != nil {
 		return err
 	}
-	tp := newTablePredictions(enc, m.Spec.Head, pred, tbl.Rows(), rep.Kept)
+	tp := newTablePredictions(enc, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
 	}
@@ -374,16 +374,15 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 // tablePredictions are predict --csv's predictions, by row of the table.
 type tablePredictions struct {
 	enc  *table.Encoder
-	head nn.Head
 	pred nn.Predictions
 	// byRow is the encoded row of each input row, or -1.
 	byRow []int
 }
 
-// newTablePredictions lays out pred, the predictions of a model with head
-// head for the rows of a table of rows rows that enc kept (kept holds each
-// encoded row's row in the table).
-func newTablePredictions(enc *table.Encoder, head nn.Head, pred nn.Predictions, rows int, kept []int) *tablePredictions {
+// newTablePredictions lays out pred, a model's predictions for the rows of
+// a table of rows rows that enc kept (kept holds each encoded row's row in
+// the table).
+func newTablePredictions(enc *table.Encoder, pred nn.Predictions, rows int, kept []int) *tablePredictions {
 	byRow := make([]int, rows)
 	for i := range byRow {
 		byRow[i] = -1
@@ -391,16 +390,7 @@ func newTablePredictions(enc *table.Encoder, head nn.Head, pred nn.Predictions, 
 	for k, i := range kept {
 		byRow[i] = k
 	}
-	return &tablePredictions{enc: enc, head: head, pred: pred, byRow: byRow}
-}
-
-// probs returns the class probabilities of an encoded row.
-func (tp *tablePredictions) probs(k int) []float64 {
-	o := tp.pred.Outputs[k]
-	if tp.head == nn.BinaryHead {
-		return []float64{1 - o[0], o[0]}
-	}
-	return o
+	return &tablePredictions{enc: enc, pred: pred, byRow: byRow}
 }
 
 // rows returns the predictions as predict --csv --json gives them.
@@ -414,7 +404,7 @@ func (tp *tablePredictions) rows() []tablePrediction {
 		case enc.Task == table.TaskClassify:
 			rows[i].Predicted = enc.Classes[pred.Classes[k]]
 			rows[i].Probabilities = map[string]float64{}
-			for c, p := range tp.probs(k) {
+			for c, p := range tp.pred.Probs(k) {
 				rows[i].Probabilities[enc.Classes[c]] = p
 			}
 		default:
@@ -444,7 +434,7 @@ func (tp *tablePredictions) writeCSV(w io.Writer) error {
 		case k < 0:
 		case enc.Task == table.TaskClassify:
 			rec[1] = enc.Classes[pred.Classes[k]]
-			for c, p := range tp.probs(k) {
+			for c, p := range tp.pred.Probs(k) {
 				rec[2+c] = strconv.FormatFloat(p, 'f', 6, 64)
 			}
 		default:
