@@ -81,10 +81,12 @@ type Set struct {
 	// header names); nil for images.
 	FeatureNames []string
 
-	// Outputs is the number of targets per sample (1 for classification).
+	// Outputs is the number of targets per sample (1 for classification);
+	// 0, in a set built by hand, means 1.
 	Outputs int
-	// Labels holds Rows*Outputs targets: the class index 0..Classes-1 for
-	// classification, the value(s) to predict for regression.
+	// Labels holds Rows*max(Outputs, 1) targets: the class index
+	// 0..Classes-1 for classification, the value(s) to predict for
+	// regression; nil for a set to predict.
 	Labels []float64
 	// TargetNames names the Outputs target columns of numeric data; nil for
 	// classification.
