@@ -17,6 +17,19 @@ func HeadFor(s *Set) (Head, int) {
 	return RegressionHead, max(s.Outputs, 1)
 }
 
+// Classes returns the number of classes a model with spec s predicts: 2
+// for a BinaryHead, Outputs for a SoftmaxHead, 0 for a RegressionHead. It
+// is the inverse of HeadFor.
+func (s Spec) Classes() int {
+	switch s.Head {
+	case BinaryHead:
+		return 2
+	case SoftmaxHead:
+		return s.Outputs
+	}
+	return 0
+}
+
 // fitScaling is FitScaling for m: a model with a table encoding leaves its
 // one-hot inputs unscaled (mean 0, standard deviation 1), so that they stay
 // 0 or 1; number inputs and regression targets are standardised.

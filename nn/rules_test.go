@@ -30,6 +30,11 @@ func TestHeadFor(t *testing.T) {
 		h, w := nn.HeadFor(&nn.Set{Classes: tt.classes, Outputs: tt.outputs})
 		assert.Equal(t, tt.head, h, "%d classes", tt.classes)
 		assert.Equal(t, tt.width, w, "%d classes", tt.classes)
+		if tt.classes >= 2 {
+			assert.Equal(t, tt.classes, nn.Spec{Head: h, Outputs: w}.Classes(), "the inverse")
+		} else {
+			assert.Zero(t, nn.Spec{Head: h, Outputs: w}.Classes())
+		}
 	}
 }
 
