@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +71,14 @@ func TestLibraryTrainsTheCLIModel(t *testing.T) {
 			assert.Equal(t, want, got, "the same weights")
 		})
 	}
+}
+
+// TestSynopsisStatesTheDefaults: train's help text states the library's
+// image defaults, which are its flags' defaults.
+func TestSynopsisStatesTheDefaults(t *testing.T) {
+	d := fit.DefaultsFor(fit.Images)
+	want := fmt.Sprintf("64-%s-10 %v MLP", strings.ReplaceAll(intList(d.Hidden), ",", "-"), d.Activation)
+	assert.Contains(t, imageSynopsis, want)
+	assert.Contains(t, strings.ReplaceAll(imageSynopsis, "\n", " "), fmt.Sprintf("lr %g, batch %d, %d epochs", d.LR, d.Batch, d.Epochs))
+	assert.Contains(t, strings.ToLower(imageSynopsis), d.Optimizer.String())
 }
