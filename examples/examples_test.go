@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,6 +45,9 @@ func build(t *testing.T) string {
 		t.Skip("builds and runs the example programs")
 	}
 	bins.once.Do(func() {
+		if bins.err = touchSources(".."); bins.err != nil {
+			return
+		}
 		if bins.dir, bins.err = os.MkdirTemp("", "examples"); bins.err != nil {
 			return
 		}
@@ -54,6 +58,23 @@ func build(t *testing.T) string {
 	})
 	require.NoError(t, bins.err)
 	return bins.dir
+}
+
+// touchSources stats every Go file of the module under root, so that go
+// test's cache, which tracks the files a test opens, reruns these tests
+// when a source the programs are built from changes.
+func touchSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != root:
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(path, ".go"):
+			_, err = os.Stat(path)
+		}
+		return err
+	})
 }
 
 // TestPrograms runs the batch examples and checks what they print.
