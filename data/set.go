@@ -81,10 +81,12 @@ type Set struct {
 	// header names); nil for images.
 	FeatureNames []string
 
-	// Outputs is the number of targets per sample (1 for classification).
+	// Outputs is the number of targets per sample (1 for classification);
+	// 0, in a set built by hand, means 1.
 	Outputs int
-	// Labels holds Rows*Outputs targets: the class index 0..Classes-1 for
-	// classification, the value(s) to predict for regression.
+	// Labels holds Rows*max(Outputs, 1) targets: the class index
+	// 0..Classes-1 for classification, the value(s) to predict for
+	// regression; nil for a set to predict.
 	Labels []float64
 	// TargetNames names the Outputs target columns of numeric data; nil for
 	// classification.
@@ -165,12 +167,17 @@ func (s *Set) ClassCounts() []int {
 	return c
 }
 
-// Validate checks that the slice lengths agree with Rows, Cols and Outputs
-// and that class labels are in range. Loaders return valid sets; Validate is
-// for sets built by hand.
+// Validate checks that s is consistent: Rows ≥ 0, Cols ≥ 1 and Outputs ≥ 0
+// (0 means 1 target per row, as in a set built by hand), exactly one of
+// Pixels and Features holding Rows·Cols values (pixels at most PixelMax),
+// and Labels holding max(Outputs, 1) targets per row, or nil (a set to
+// predict). Targets must be finite, and with Classes > 0 class indices
+// 0..Classes-1. Loaders return valid sets; nn validates every set it is
+// given with Validate. The error names the set and the field at fault.
 func (s *Set) Validate() error {
+	lw := s.labelWidth()
 	switch {
-	case s.Rows < 0 || s.Cols <= 0 || s.Outputs <= 0:
+	case s.Rows < 0 || s.Cols <= 0 || s.Outputs < 0:
 		return formatErr(s.Name, "shape", "rows %d, cols %d, outputs %d", s.Rows, s.Cols, s.Outputs)
 	case (s.Pixels == nil) == (s.Features == nil) && s.Rows > 0:
 		return formatErr(s.Name, "shape", "exactly one of Pixels and Features must be set")
@@ -178,8 +185,8 @@ func (s *Set) Validate() error {
 		return formatErr(s.Name, "pixels", "len %d, want rows*cols = %d", len(s.Pixels), s.Rows*s.Cols)
 	case s.Features != nil && len(s.Features) != s.Rows*s.Cols:
 		return formatErr(s.Name, "features", "len %d, want rows*cols = %d", len(s.Features), s.Rows*s.Cols)
-	case len(s.Labels) != s.Rows*s.Outputs:
-		return formatErr(s.Name, "labels", "len %d, want rows*outputs = %d", len(s.Labels), s.Rows*s.Outputs)
+	case s.Labels != nil && len(s.Labels) != s.Rows*lw:
+		return formatErr(s.Name, "labels", "len %d, want rows*outputs = %d", len(s.Labels), s.Rows*lw)
 	case s.Pixels != nil && s.Width*s.Height != 0 && s.Width*s.Height != s.Cols:
 		return formatErr(s.Name, "shape", "width %d x height %d != cols %d", s.Width, s.Height, s.Cols)
 	case s.ClassNames != nil && len(s.ClassNames) != s.Classes:
@@ -194,11 +201,12 @@ func (s *Set) Validate() error {
 			}
 		}
 	}
-	if s.Classes > 0 {
-		for i, l := range s.Labels {
-			if l != math.Trunc(l) || l < 0 || int(l) >= s.Classes {
-				return formatErr(s.Name, "labels", "label %v at row %d out of range 0..%d", l, i/s.Outputs, s.Classes-1)
-			}
+	for i, l := range s.Labels {
+		switch {
+		case math.IsNaN(l) || math.IsInf(l, 0):
+			return formatErr(s.Name, "labels", "target %d of row %d is %v, want a finite number", i%lw, i/lw, l)
+		case s.Classes > 0 && (l != math.Trunc(l) || l < 0 || int(l) >= s.Classes):
+			return formatErr(s.Name, "labels", "label %v at row %d out of range 0..%d", l, i/lw, s.Classes-1)
 		}
 	}
 	return nil

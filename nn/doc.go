@@ -35,6 +35,14 @@
 // The package never names a backend: the same code runs in float32 on the GPU
 // (package gpu) and in float64 on the CPU reference (package cpuref).
 //
+// The rules a program training from data needs are here too: HeadFor
+// picks the head and the output width from a set's classes, Model.Score
+// evaluates by head (accuracy, or RMSE, MAE and R² in the target's units),
+// Config.Standardize fits the scaling (leaving a table's one-hot inputs as
+// they are), and a Checkpointer saves a model during training one loss
+// reading behind, so that a file only ever holds a sound state. Package fit
+// puts them behind a few calls.
+//
 // Models are saved as safetensors files that PyTorch can load into an
 // nn.Sequential of Linear layers (see Model.Save). A model trained on a CSV
 // table keeps the table's encoding (Model.Table, a table.Encoder) in its

@@ -131,6 +131,19 @@ type Predictions struct {
 	Classes []int
 }
 
+// Probs returns the class probabilities of row i, one per class, summing
+// to 1: [1−p, p] for a BinaryHead's probability p of class 1, the
+// outputs of a SoftmaxHead; nil for a RegressionHead (Classes nil).
+func (p Predictions) Probs(i int) []float64 {
+	if p.Classes == nil {
+		return nil
+	}
+	if o := p.Outputs[i]; len(o) == 1 {
+		return []float64{1 - o[0], o[0]}
+	}
+	return p.Outputs[i]
+}
+
 // Predict runs m forward on the features of s (labels are ignored), in
 // chunks of at most batch rows (0: all at once), reading each chunk's logits
 // back and applying sigmoid or softmax on the host. It returns an error when

@@ -29,8 +29,9 @@ func labelCols(spec Spec) int {
 // and labels that spec's head takes; the error names the set and the row.
 func CheckSet(s *Set, spec Spec) error { return checkSet(s, spec, true) }
 
-// checkSet validates s against spec; labels are optional when needLabels is
-// false.
+// checkSet validates s (data.Set.Validate) and checks it against spec:
+// its width, and labels that spec's head reads; labels are optional when
+// needLabels is false.
 func checkSet(s *Set, spec Spec, needLabels bool) error {
 	if s == nil {
 		return fmt.Errorf("nn: nil data set")
@@ -45,13 +46,8 @@ func checkSet(s *Set, spec Spec, needLabels bool) error {
 	if s.Cols != spec.Inputs {
 		return fmt.Errorf("nn: %s has %d features per row, model %v wants %d", name, s.Cols, spec, spec.Inputs)
 	}
-	switch {
-	case s.Pixels != nil:
-		if len(s.Pixels) != s.Rows*s.Cols {
-			return fmt.Errorf("nn: %s has %d pixels for %dx%d", name, len(s.Pixels), s.Rows, s.Cols)
-		}
-	case len(s.Features) != s.Rows*s.Cols:
-		return fmt.Errorf("nn: %s has %d features for %dx%d", name, len(s.Features), s.Rows, s.Cols)
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("nn: %w", err)
 	}
 	if !needLabels && s.Labels == nil {
 		return nil

@@ -35,7 +35,8 @@ type Config struct {
 	LogEvery int
 	// Standardize, when the model has no Scaling yet, fits it to the
 	// training set first (see FitScaling): float features, and regression
-	// targets, are standardised.
+	// targets, are standardised, except the one-hot inputs of a model with
+	// a table encoding (Model.Table), which stay 0 or 1.
 	Standardize bool
 
 	// Val is a validation set. When it is set, or ValFraction is, Train
@@ -293,7 +294,7 @@ func (m *Model) trainingSets(train *Set, cfg Config) (Config, *Set, *Set, error)
 		}
 	}
 	if cfg.Standardize && !m.Scaling.HasFeatures() && !m.Scaling.HasTargets() {
-		sc, err := FitScaling(train, m.Spec)
+		sc, err := m.fitScaling(train)
 		if err != nil {
 			return cfg, nil, nil, err
 		}

@@ -349,7 +349,7 @@ func TestTrainRejects(t *testing.T) {
 		{"wrong width", good, pixelSet(9, 1), "pixels has 4 features per row, model 2-8-1 tanh binary wants 2"},
 		{"bad label", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}, Labels: []float64{2}}, "label 0 is 2"},
 		{"missing labels", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}}, "0 labels"},
-		{"short features", good, &nn.Set{Name: "bad", Rows: 2, Cols: 2, Features: []float64{1, 2}, Labels: []float64{0, 1}}, "2 features for 2x2"},
+		{"short features", good, &nn.Set{Name: "bad", Rows: 2, Cols: 2, Features: []float64{1, 2}, Labels: []float64{0, 1}}, "features: len 2, want rows*cols = 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

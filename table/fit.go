@@ -45,6 +45,15 @@ type Options struct {
 	ValSeed uint64
 }
 
+// Defaults returns the Options that predict target as the gputrain
+// command does by default: missing cells are errors, the
+// task is chosen by TaskAuto's rule, at most DefaultMaxCategories values
+// per text column, and a fifth of the rows (seed 1) held out for testing.
+func Defaults(target string) Options {
+	return Options{Target: target, NA: NAError, Task: TaskAuto, MaxCategories: DefaultMaxCategories,
+		TestFraction: 0.2, Seed: 1}
+}
+
 // Report says what Fit did.
 type Report struct {
 	// File reports the pass over the training file before the split: its

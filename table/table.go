@@ -59,6 +59,12 @@ func Read(path string) (*Table, error) {
 	return readTable(path, f)
 }
 
+// ReadFrom is Read for a CSV table held by r, e.g. an embedded string or
+// a request body; name stands for the file in messages and in Table.Path.
+func ReadFrom(r io.Reader, name string) (*Table, error) {
+	return readTable(name, r)
+}
+
 // readTable is Read on an open reader; path is used in messages.
 func readTable(path string, src io.Reader) (*Table, error) {
 	r, header, err := readHeader(path, src)

@@ -175,10 +175,7 @@ func benchWorkload(cfg *benchrun.Config, batches, hidden, dataName, activation, 
 		}
 		cfg.DataName = fmt.Sprintf("%s: %d rows x %d features, %d classes", split.Train.Name, d.Rows, d.Cols, classes)
 	}
-	out, head := classes, nn.SoftmaxHead
-	if classes == 2 {
-		out, head = 1, nn.BinaryHead
-	}
+	head, out := nn.HeadFor(d)
 	cfg.Data = d
 	cfg.Spec = benchstep.Spec{Model: nn.Spec{Inputs: d.Cols, Hidden: widths, Outputs: out, Activation: act, Head: head},
 		Optimizer: opt, LR: lr}

@@ -76,7 +76,7 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 	if spec.Inputs != split.Test.Cols {
 		return nil, nil, nil, fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", modelPath, spec.Inputs, split.Test.Name, split.Test.Cols)
 	}
-	if want := classesOf(spec); want != split.Test.Classes {
+	if want := spec.Classes(); want != split.Test.Classes {
 		return nil, nil, nil, fmt.Errorf("%s: the model predicts %d classes but %s has %d (use --digits as when it was trained)", modelPath, want, split.Test.Name, split.Test.Classes)
 	}
 	b, why, err := openDevice(device, false)
@@ -90,16 +90,6 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 		return nil, nil, nil, err
 	}
 	return m, func() { m.Free(); b.Close() }, &dataSplit{split.Test.Name, split}, nil
-}
-
-func classesOf(s nn.Spec) int {
-	switch s.Head {
-	case nn.BinaryHead:
-		return 2
-	case nn.SoftmaxHead:
-		return s.Outputs
-	}
-	return 0
 }
 
 // modelFlags are the flags eval and predict share.
@@ -201,14 +191,7 @@ func runPredict(e *env, args []string) error {
 	for i := range rows {
 		p := pred.Outputs[i]
 		r := row{Index: i, Label: int(test.Labels[i]), Outputs: p, Predicted: pred.Classes[i]}
-		if m.Spec.Head == nn.BinaryHead {
-			r.Probability = p[0]
-			if r.Predicted == 0 {
-				r.Probability = 1 - p[0]
-			}
-		} else {
-			r.Probability = p[r.Predicted]
-		}
+		r.Probability = pred.Probs(i)[r.Predicted]
 		rows[i] = r
 	}
 	if *asJSON {

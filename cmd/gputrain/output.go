@@ -221,68 +221,29 @@ func writeBytes(b []byte) func(path string) error {
 	return func(path string) error { return atomicfile.WriteBytes(path, b) }
 }
 
-// checkpointer writes train's --save checkpoints one loss reading behind,
-// so that the file only ever holds a state a later reading showed to be
-// sound: the state of a logged epoch is held in memory (hold) and written
-// when the next epoch ends without diverging (vouch) — nn.Train judges every
-// epoch's loss before it reports the epoch — so a run that diverges leaves
-// the file with the last state it vouched for, byte for byte, and never one
-// whose update blew the loss up (a full-batch epoch's loss is measured
-// before its update: only the next epoch's shows what the update did). The
-// end of a run (and an interrupt) writes the state then directly. A failed
-// write goes to a fallback path (writeOutput), and so do the writes after
-// it.
+// checkpointer writes train's --save checkpoints one loss reading behind
+// (nn.Checkpointer: the file only ever holds a state a later reading
+// showed to be sound). The end of a run (and an interrupt) writes the
+// state then directly (Save). A failed write goes to a fallback path
+// (writeOutput), and so do the writes after it.
 type checkpointer struct {
-	e         *env
-	out       output
-	held      []byte
-	heldEpoch int
-	saved     int           // the epoch of the last state written; 0: none yet
-	rescued   *rescuedError // where the writes went when out.path failed
+	nn.Checkpointer
+	e       *env
+	out     output
+	rescued *rescuedError // where the writes went when out.path failed
 }
 
 func newCheckpointer(e *env, path string) *checkpointer {
-	return &checkpointer{e: e, out: output{flag: "save", path: path, what: "the checkpoint"}}
+	c := &checkpointer{e: e, out: output{flag: "save", path: path, what: "the checkpoint"}}
+	if path != "" {
+		c.Write = c.put
+	}
+	return c
 }
 
-// hold keeps m's state after epoch, to be written once vouched for.
-func (c *checkpointer) hold(m *nn.Model, epoch int) error {
-	if c.out.path == "" {
-		return nil
-	}
-	b, err := m.Checkpoint()
-	if err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	c.held, c.heldEpoch = b, epoch
-	return nil
-}
-
-// vouch writes the held state, if any: an epoch's reading after it did not
-// diverge.
-func (c *checkpointer) vouch() error {
-	if c.held == nil {
-		return nil
-	}
-	b, epoch := c.held, c.heldEpoch
-	c.held = nil
-	return c.put(b, epoch)
-}
-
-// write writes m's state after epoch now, dropping any held one.
-func (c *checkpointer) write(m *nn.Model, epoch int) error {
-	if c.out.path == "" {
-		return nil
-	}
-	c.held = nil
-	b, err := m.Checkpoint()
-	if err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	return c.put(b, epoch)
-}
-
-func (c *checkpointer) put(b []byte, epoch int) error {
+// put writes a checkpoint to --save's path, or where the first failure
+// sent it.
+func (c *checkpointer) put(b []byte, _ int) error {
 	o := c.out
 	if c.rescued != nil {
 		o.path = c.rescued.to // go on where the first failure sent it
@@ -299,7 +260,6 @@ func (c *checkpointer) put(b []byte, epoch int) error {
 	case err != nil:
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	c.saved = epoch
 	return nil
 }
 
@@ -314,8 +274,8 @@ func (c *checkpointer) path() string {
 // kept says what the checkpoint file holds after a divergence.
 func (c *checkpointer) kept() string {
 	switch {
-	case c.saved > 0:
-		return fmt.Sprintf("the checkpoint in %s is kept: epoch %d, the last state a later loss reading vouched for", c.path(), c.saved)
+	case c.Saved() > 0:
+		return fmt.Sprintf("the checkpoint in %s is kept: epoch %d, the last state a later loss reading vouched for", c.path(), c.Saved())
 	case fileExists(c.out.path):
 		return fmt.Sprintf("%s is kept as it was: this run wrote nothing to it", c.out.path)
 	}

@@ -115,7 +115,7 @@ func (r *resumed) check(s *data.Set) error {
 		return fmt.Errorf("%s: the model takes %d inputs but %s has %d features per row", r.path, r.spec.Inputs, s.Name, s.Cols)
 	}
 	if r.table == nil {
-		if want := classesOf(r.spec); want != s.Classes {
+		if want := r.spec.Classes(); want != s.Classes {
 			return fmt.Errorf("%s: the model predicts %d classes (a %s head) but %s has %d (use --digits as when it was trained)",
 				r.path, want, r.spec.Head, s.Name, s.Classes)
 		}

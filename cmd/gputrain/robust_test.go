@@ -488,18 +488,18 @@ func TestCheckpointerVouches(t *testing.T) {
 	var errb bytes.Buffer
 	c := newCheckpointer(&env{stderr: &errb}, path)
 
-	require.NoError(t, c.hold(m, 1))
+	require.NoError(t, c.Hold(m, 1))
 	assert.NoFileExists(t, path, "held, not written")
 	epoch1, err := m.Checkpoint()
 	require.NoError(t, err)
-	require.NoError(t, c.vouch()) // epoch 2 ended sound
+	require.NoError(t, c.Vouch()) // epoch 2 ended sound
 	assert.Equal(t, epoch1, readFile(t, path))
 
 	ps, err := m.Params()
 	require.NoError(t, err)
 	ps[0].W[0] = 1e30 // epoch 2's update blew the weights up
 	require.NoError(t, m.SetParams(ps))
-	require.NoError(t, c.hold(m, 2))
+	require.NoError(t, c.Hold(m, 2))
 	// Epoch 3 diverges: nothing more is vouched for.
 	assert.Equal(t, epoch1, readFile(t, path), "the last vouched state, byte for byte")
 	assert.Equal(t, "the checkpoint in "+path+" is kept: epoch 1, the last state a later loss reading vouched for", c.kept())

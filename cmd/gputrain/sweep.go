@@ -372,7 +372,7 @@ func runSweep(e *env, args []string) error {
 	plan := p.plan() // after loadTrainData set a table's --epochs
 	var scaling nn.Scaling
 	if table != nil {
-		if scaling, err = tableScaling(split.Train, sweep.SpecFor(plan.Grid.Configs()[0], split.Train), table, 0, 0); err != nil {
+		if scaling, err = nn.FitTableScaling(split.Train, sweep.SpecFor(plan.Grid.Configs()[0], split.Train), table); err != nil {
 			return err
 		}
 	}
@@ -475,10 +475,11 @@ func (p *sweepPlan) retrainBest(e *env, b backend.Backend, res *sweep.Results, s
 	m.Info.Subset = p.digits
 	m.Table = table
 	doc := &bestDoc{Config: best.Config, Params: best.Params, Seed: res.Plan.Grid.Seeds[0], Epochs: epochs}
-	ev, rm, err := evaluate(m, split.Test, evalBatch(best.Params.Batch))
+	ev, err := evaluate(m, split.Test, evalBatch(best.Params.Batch))
 	if err != nil {
 		return nil, err
 	}
+	rm := ev.Regression
 	doc.TestLoss, doc.TestRows = ev.Loss, ev.Rows
 	doc.TestAccuracy = nullable(ev.Accuracy)
 	if rm != nil {

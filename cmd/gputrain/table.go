@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/fit"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/table"
 )
@@ -25,38 +26,39 @@ type tableFlags struct {
 
 func addTableFlags(fs *flag.FlagSet) *tableFlags {
 	t := &tableFlags{}
+	d := table.Defaults("")
 	fs.StringVar(&t.csv, "csv", "", "train on the CSV table in `FILE` (a header row of column names, then one row per example) instead of --data")
 	fs.StringVar(&t.target, "target", "", "with --csv: the `COLUMN` to predict")
 	fs.StringVar(&t.features, "features", "", "with --csv: the feature `COLUMNS`, comma-separated (default: every other column)")
 	fs.StringVar(&t.drop, "drop", "", "with --csv: `COLUMNS` to leave out of the features, e.g. an Id")
-	fs.StringVar(&t.na, "na", "error", "with --csv: missing cells (empty, NA, N/A, NaN, null, ?): error (stop and name the cell), drop (skip the row) or fill (training mean for numbers, a category of its own for text)")
-	fs.StringVar(&t.task, "task", "auto", fmt.Sprintf("with --csv: auto, classify or regress; auto classifies a text target or one of at most %d distinct integers, and regresses other numbers", table.MaxAutoClasses))
+	fs.StringVar(&t.na, "na", d.NA.String(), "with --csv: missing cells (empty, NA, N/A, NaN, null, ?): error (stop and name the cell), drop (skip the row) or fill (training mean for numbers, a category of its own for text)")
+	fs.StringVar(&t.task, "task", d.Task.String(), fmt.Sprintf("with --csv: auto, classify or regress; auto classifies a text target or one of at most %d distinct integers, and regresses other numbers", table.MaxAutoClasses))
 	fs.StringVar(&t.testCSV, "test-csv", "", "with --csv: test on the table in `FILE` instead of a held-out part of --csv")
-	fs.Float64Var(&t.testFraction, "test-fraction", 0.2, "with --csv and no --test-csv: the share of rows held out for testing (stratified by class when classifying)")
-	fs.Uint64Var(&t.splitSeed, "split-seed", 1, "with --csv: seed of the held-out split (independent of --seed)")
-	fs.IntVar(&t.maxCategories, "max-categories", table.DefaultMaxCategories, "with --csv: the most distinct values one text column may have (each becomes an input)")
+	fs.Float64Var(&t.testFraction, "test-fraction", d.TestFraction, "with --csv and no --test-csv: the share of rows held out for testing (stratified by class when classifying)")
+	fs.Uint64Var(&t.splitSeed, "split-seed", d.Seed, "with --csv: seed of the held-out split (independent of --seed)")
+	fs.IntVar(&t.maxCategories, "max-categories", d.MaxCategories, "with --csv: the most distinct values one text column may have (each becomes an input)")
 	return t
 }
 
 // tableDefaults are train's defaults for a table where they differ from
-// those for images: small tables want more passes, smaller batches and
-// ReLU units. The epochs depend on the task (tableEpochs). A flag given on
-// the command line wins. They were chosen on a validation split of the
-// training rows of the two tables in README (never their test rows): of
-// 64,32 / 128,64 / 100 / 32 units, batches 16, 32 and 64 and 30 to 300
-// epochs, these did best over seeds 1-5; classifiers trained longer grow
-// overconfident (their held-out log loss rises), regressions kept gaining.
-// The learning rate is the one they were chosen with (Adam 0.001), not the
-// built-in digits' 0.01.
-var tableDefaults = map[string]string{
-	"lr":         "0.001",
-	"hidden":     "64,32",
-	"activation": "relu",
-	"batch":      "16",
-}
+// those for images: the library's (fit.DefaultsFor), which small tables
+// want: more passes, smaller batches and ReLU units. The epochs depend on
+// the task (tableEpochs). A flag given on the command line wins.
+var tableDefaults = func() map[string]string {
+	d := fit.DefaultsFor(fit.Classes)
+	return map[string]string{
+		"lr":         strconv.FormatFloat(d.LR, 'g', -1, 64),
+		"hidden":     intList(d.Hidden),
+		"activation": d.Activation.String(),
+		"batch":      strconv.Itoa(d.Batch),
+	}
+}()
 
 // tableEpochs are the default epochs for a table, by task.
-var tableEpochs = map[table.Task]int{table.TaskClassify: 50, table.TaskRegress: 150}
+var tableEpochs = map[table.Task]int{
+	table.TaskClassify: fit.DefaultsFor(fit.Classes).Epochs,
+	table.TaskRegress:  fit.DefaultsFor(fit.Values).Epochs,
+}
 
 // withTableDefaults applies tableDefaults to the flags of fs not given on
 // the command line, when --csv is.
@@ -220,43 +222,6 @@ func noteRows(e *env, path string, r table.EncodeReport) {
 	}
 }
 
-// headFor picks the head for a data set: BCE for two classes,
-// softmax for more, regression for a number.
-func headFor(s *data.Set) (nn.Head, int) {
-	switch {
-	case s.Classes == 2:
-		return nn.BinaryHead, 1
-	case s.Classes > 2:
-		return nn.SoftmaxHead, s.Classes
-	}
-	return nn.RegressionHead, s.Outputs
-}
-
-// tableScaling standardises the number inputs of a table model with the
-// training rows' means and standard deviations, and a regression target
-// likewise; one-hot inputs stay 0 or 1. The rows that training holds out
-// of train for validation (val, drawn with valSeed as nn.Train draws them)
-// take no part.
-func tableScaling(train *data.Set, spec nn.Spec, enc *table.Encoder, val float64, valSeed uint64) (nn.Scaling, error) {
-	if val > 0 {
-		kept, _, err := train.HoldOut(val, valSeed)
-		if err != nil {
-			return nn.Scaling{}, fmt.Errorf("holding out the validation set: %w", err)
-		}
-		train = kept
-	}
-	sc, err := nn.FitScaling(train, spec)
-	if err != nil {
-		return sc, err
-	}
-	for j, num := range enc.NumberInputs() {
-		if !num {
-			sc.FeatureMean[j], sc.FeatureStd[j] = 0, 1
-		}
-	}
-	return sc, nil
-}
-
 // setRegression fills the regression fields of a train or eval result.
 func (r *trainResult) setRegression(rm nn.RegressionMetrics) {
 	r.TestRMSE, r.TestMAE = &rm.RMSE, &rm.MAE
@@ -285,27 +250,17 @@ func (r trainResult) MarshalJSON() ([]byte, error) {
 
 // testSummary describes an evaluation: loss and accuracy, or for regression
 // loss (in standardised units), RMSE, MAE and R² in the target's units.
-func testSummary(ev nn.Metrics, rm *nn.RegressionMetrics, name string) string {
-	if rm == nil {
-		return fmt.Sprintf("loss %.4f, accuracy %.2f%% on %d rows of %s", ev.Loss, 100*ev.Accuracy, ev.Rows, name)
-	}
-	return fmt.Sprintf("loss %.4f (standardised), RMSE %.6g, MAE %.6g, R² %.4f on %d rows of %s", ev.Loss, rm.RMSE, rm.MAE, rm.R2, ev.Rows, name)
+func testSummary(sc nn.Score, name string) string {
+	return fmt.Sprintf("%v of %s", sc, name)
 }
 
-// evaluate runs Evaluate, and EvaluateRegression for a regression model.
-func evaluate(m *nn.Model, s *data.Set, batch int) (nn.Metrics, *nn.RegressionMetrics, error) {
-	ev, err := m.Evaluate(s, batch)
+// evaluate scores m on s by its head (nn.Model.Score).
+func evaluate(m *nn.Model, s *data.Set, batch int) (nn.Score, error) {
+	sc, err := m.Score(s, batch)
 	if err != nil {
-		return ev, nil, fmt.Errorf("evaluate on %s: %w", s.Name, err)
+		return sc, fmt.Errorf("evaluate on %s: %w", s.Name, err)
 	}
-	if m.Spec.Head != nn.RegressionHead {
-		return ev, nil, nil
-	}
-	rm, err := m.EvaluateRegression(s, batch)
-	if err != nil {
-		return ev, nil, fmt.Errorf("evaluate on %s: %w", s.Name, err)
-	}
-	return ev, &rm, nil
+	return sc, nil
 }
 
 // loadTableModel reads the table of --csv, opens the device and loads the
@@ -356,19 +311,19 @@ func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
 		return err
 	}
 	noteRows(e, tbl.Path, rep)
-	ev, rm, err := evaluate(m, s, 1024)
+	sc, err := evaluate(m, s, 1024)
 	if err != nil {
 		return err
 	}
-	res := trainResult{Data: tbl.Path, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
-	if rm != nil {
-		res.setRegression(*rm)
+	res := trainResult{Data: tbl.Path, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy}
+	if sc.Regression != nil {
+		res.setRegression(*sc.Regression)
 	}
 	fillDevice(&res, m.Backend().Info())
 	if *f.json {
 		return json.NewEncoder(e.stdout).Encode(res)
 	}
-	fmt.Fprintf(e.stdout, "test: %s\n", testSummary(ev, rm, tbl.Path))
+	fmt.Fprintf(e.stdout, "test: %s\n", testSummary(sc, tbl.Path))
 	return nil
 }
 
@@ -401,7 +356,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	if err != nil {
 		return err
 	}
-	tp := newTablePredictions(enc, m.Spec.Head, pred, tbl.Rows(), rep.Kept)
+	tp := newTablePredictions(enc, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
 	}
@@ -419,16 +374,15 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 // tablePredictions are predict --csv's predictions, by row of the table.
 type tablePredictions struct {
 	enc  *table.Encoder
-	head nn.Head
 	pred nn.Predictions
 	// byRow is the encoded row of each input row, or -1.
 	byRow []int
 }
 
-// newTablePredictions lays out pred, the predictions of a model with head
-// head for the rows of a table of rows rows that enc kept (kept holds each
-// encoded row's row in the table).
-func newTablePredictions(enc *table.Encoder, head nn.Head, pred nn.Predictions, rows int, kept []int) *tablePredictions {
+// newTablePredictions lays out pred, a model's predictions for the rows of
+// a table of rows rows that enc kept (kept holds each encoded row's row in
+// the table).
+func newTablePredictions(enc *table.Encoder, pred nn.Predictions, rows int, kept []int) *tablePredictions {
 	byRow := make([]int, rows)
 	for i := range byRow {
 		byRow[i] = -1
@@ -436,16 +390,7 @@ func newTablePredictions(enc *table.Encoder, head nn.Head, pred nn.Predictions, 
 	for k, i := range kept {
 		byRow[i] = k
 	}
-	return &tablePredictions{enc: enc, head: head, pred: pred, byRow: byRow}
-}
-
-// probs returns the class probabilities of an encoded row.
-func (tp *tablePredictions) probs(k int) []float64 {
-	o := tp.pred.Outputs[k]
-	if tp.head == nn.BinaryHead {
-		return []float64{1 - o[0], o[0]}
-	}
-	return o
+	return &tablePredictions{enc: enc, pred: pred, byRow: byRow}
 }
 
 // rows returns the predictions as predict --csv --json gives them.
@@ -459,7 +404,7 @@ func (tp *tablePredictions) rows() []tablePrediction {
 		case enc.Task == table.TaskClassify:
 			rows[i].Predicted = enc.Classes[pred.Classes[k]]
 			rows[i].Probabilities = map[string]float64{}
-			for c, p := range tp.probs(k) {
+			for c, p := range tp.pred.Probs(k) {
 				rows[i].Probabilities[enc.Classes[c]] = p
 			}
 		default:
@@ -489,7 +434,7 @@ func (tp *tablePredictions) writeCSV(w io.Writer) error {
 		case k < 0:
 		case enc.Task == table.TaskClassify:
 			rec[1] = enc.Classes[pred.Classes[k]]
-			for c, p := range tp.probs(k) {
+			for c, p := range tp.pred.Probs(k) {
 				rec[2+c] = strconv.FormatFloat(p, 'f', 6, 64)
 			}
 		default:

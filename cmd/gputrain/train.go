@@ -16,6 +16,7 @@ import (
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/fit"
 	"github.com/gputrain/gputrain/gpu"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/table"
@@ -185,13 +186,14 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.StringVar(&f.device, "device", "auto", deviceHelp)
 	fs.StringVar(&f.data, "data", "digits", dataHelp)
 	fs.StringVar(&f.digits, "digits", "", "keep only these classes, e.g. 0,1 (two classes = the binary task)")
-	fs.StringVar(&f.hidden, "hidden", "128,64", "hidden layer widths")
-	fs.StringVar(&f.activation, "activation", "sigmoid", "hidden activation: sigmoid, relu or tanh")
-	fs.StringVar(&f.optimizer, "optimizer", "adam", "sgd, momentum or adam")
-	fs.Float64Var(&f.lr, "lr", 0.01, "learning rate")
-	fs.IntVar(&f.batch, "batch", 32, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
-	fs.IntVar(&f.epochs, "epochs", 20, "passes over the training set")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed for the initial weights, the shuffling and the --val split")
+	d := fit.DefaultsFor(fit.Images) // the library's defaults are train's
+	fs.StringVar(&f.hidden, "hidden", intList(d.Hidden), "hidden layer widths")
+	fs.StringVar(&f.activation, "activation", d.Activation.String(), "hidden activation: sigmoid, relu or tanh")
+	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum or adam")
+	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
+	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
+	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
+	fs.Uint64Var(&f.seed, "seed", d.Seed, "seed for the initial weights, the shuffling and the --val split")
 	fs.Float64Var(&f.val, "val", 0, "hold out this `FRACTION` of the training set for validation (stratified by class, drawn with --seed), evaluated every epoch; 0 = none. --resume keeps the checkpoint's split")
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after `N` epochs without a lower validation loss and keep the best epoch's weights (needs --val); 0 = off. --resume keeps the checkpoint's")
 	fs.IntVar(&f.logEvery, "log-every", 0, "print the first epoch, every `N`-th after it and the last (full batch: iteration 0, N, 2N, … as the tutorial counts); 0 = every epoch. --save then keeps those epochs' states")
@@ -278,7 +280,7 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 		return nn.Load(p.f.resume, b)
 	}
 	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
-	spec.Head, spec.Outputs = headFor(split.Train)
+	spec.Head, spec.Outputs = nn.HeadFor(split.Train)
 	if spec.Head == nn.RegressionHead && table == nil {
 		return nil, fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
 	}
@@ -287,13 +289,7 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 		return nil, err
 	}
 	m.Info.Subset = p.digits // which classes of the data, for --resume, eval and predict
-	if table != nil {
-		if m.Scaling, err = tableScaling(split.Train, spec, table, p.f.val, p.f.seed); err != nil {
-			m.Free()
-			return nil, err
-		}
-		m.Table = table
-	}
+	m.Table = table          // Train's Standardize (config) leaves its one-hot inputs unscaled
 	return m, nil
 }
 
@@ -302,8 +298,11 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 // validation split and early stopping unless the flags say otherwise.
 func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	f := p.f
+	// A table's number inputs (and regression target) are standardised
+	// with the training rows less the validation rows; a resumed model
+	// keeps its scaling.
 	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
-		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop}
+		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
 			cfg.ValFraction, cfg.ValSeed = vi.Fraction, vi.Seed
@@ -407,11 +406,11 @@ func (r *trainRun) epoch(s nn.EpochStats) {
 	}
 	// Train reports an epoch only when its loss did not diverge: the state
 	// held at the last logged epoch is sound.
-	err := r.ck.vouch()
+	err := r.ck.Vouch()
 	if r.logged(s.Epoch) {
 		r.bar.epoch(s)
 		if err == nil {
-			err = r.ck.hold(r.m, s.Epoch)
+			err = r.ck.Hold(r.m, s.Epoch)
 		}
 	}
 	if err != nil && r.saveErr == nil {
@@ -464,7 +463,7 @@ func (r *trainRun) failed(trainErr error) error {
 	r.res.Interrupted = true
 	msg := "interrupted: finished the current step"
 	if r.p.f.save != "" {
-		if err := r.ck.write(r.m, r.m.Info.Epoch); err == nil {
+		if err := r.ck.Save(r.m, r.m.Info.Epoch); err == nil {
 			msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", r.ck.path())
 		} else {
 			msg += fmt.Sprintf("; %v; %s", err, r.ck.kept())
@@ -506,16 +505,16 @@ func (r *trainRun) finish(hist nn.History, trainErr error) error {
 	}
 	r.noteBest(hist)
 	// The final state: after the last epoch, or the best one kept.
-	if err := r.ck.write(r.m, r.m.Info.Epoch); err != nil {
+	if err := r.ck.Save(r.m, r.m.Info.Epoch); err != nil {
 		return err
 	}
-	ev, rm, err := evaluate(r.m, r.split.Test, evalBatch(r.p.f.batch))
+	sc, err := evaluate(r.m, r.split.Test, evalBatch(r.p.f.batch))
 	if err != nil {
 		return err
 	}
-	r.res.TestLoss, r.res.TestAccuracy = ev.Loss, ev.Accuracy
-	if rm != nil {
-		r.res.setRegression(*rm)
+	r.res.TestLoss, r.res.TestAccuracy = sc.Loss, sc.Accuracy
+	if sc.Regression != nil {
+		r.res.setRegression(*sc.Regression)
 	}
 	plotPath, plotErr := "", error(nil)
 	if r.p.f.plot != "" {
@@ -540,12 +539,12 @@ func (r *trainRun) finish(hist nn.History, trainErr error) error {
 		}
 		return errors.Join(rescued...)
 	}
-	r.report(trainEpoch, hist, ev, rm, plotPath)
+	r.report(trainEpoch, hist, sc, plotPath)
 	return errors.Join(rescued...)
 }
 
 // report prints the run's figures and outputs on stdout.
-func (r *trainRun) report(trainEpoch nn.EpochStats, hist nn.History, ev nn.Metrics, rm *nn.RegressionMetrics, plotPath string) {
+func (r *trainRun) report(trainEpoch nn.EpochStats, hist nn.History, sc nn.Score, plotPath string) {
 	out := r.e.stdout
 	if trainEpoch.Epoch > 0 {
 		fmt.Fprintf(out, "train: loss %.6g%s over %d rows in epoch %d\n", trainEpoch.Loss, pct(", accuracy ", trainEpoch.Accuracy), hist.TrainRows, trainEpoch.Epoch)
@@ -554,7 +553,7 @@ func (r *trainRun) report(trainEpoch nn.EpochStats, hist nn.History, ev nn.Metri
 		}
 	}
 	fmt.Fprintf(out, "test: %s (%.1fs, %s samples/s)\n",
-		testSummary(ev, rm, r.split.Test.Name), r.res.Seconds, humanRate(r.res.SamplesPerSecond))
+		testSummary(sc, r.split.Test.Name), r.res.Seconds, humanRate(r.res.SamplesPerSecond))
 	if r.p.f.save != "" {
 		fmt.Fprintf(out, "model saved to %s\n", r.ck.path())
 	}
