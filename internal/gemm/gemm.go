@@ -78,6 +78,10 @@ func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, 
 		thin(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
+	if useWide {
+		wide(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 }
 

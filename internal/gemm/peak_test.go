@@ -3,6 +3,7 @@
 package gemm
 
 import (
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/cpu"
@@ -39,3 +40,27 @@ func BenchmarkPeak(b *testing.B) {
 		})
 	}
 }
+
+// peakPerCore measures, once, the FMA throughput in flops per CPU-second
+// of the widest loop this processor runs (ZMM with AVX-512F, else YMM).
+var peakPerCore = sync.OnceValue(func() float64 {
+	f, lanes := fmaLoopY, 4
+	if hasAVX512 {
+		f, lanes = fmaLoopZ, 8
+	}
+	if !useAsm {
+		return 0
+	}
+	best := 0.0
+	for range 5 {
+		t0 := cpuSeconds()
+		const calls = 200
+		for range calls {
+			f(peakIters)
+		}
+		if dt := cpuSeconds() - t0; dt > 0 {
+			best = max(best, calls*peakIters*12*float64(lanes)*2/dt)
+		}
+	}
+	return best
+})

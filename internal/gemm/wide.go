@@ -1,0 +1,233 @@
+package gemm
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// The wide path, for processors with AVX-512F: an 8×16 micro-kernel that
+// reads A in place through its two strides (row i, step p at
+// a[i·rsa+p·csa]), so neither transpose of A is packed, and reads an
+// untransposed B in place too (16 consecutive values a row). Only a
+// transposed B (packed once, all of it, into panels of 16 columns) and the
+// edges — the last, partial panel of rows or of columns, packed with zero
+// padding — are copied. The arithmetic is the packed path's: each element
+// is a chain of fused multiply-adds in p order over each kc-deep block,
+// the blocks added into C in order, so both paths (and the Go and assembly
+// kernels of each) give the same bits.
+const (
+	zr = 8  // rows of the wide tile
+	zc = 16 // columns of the wide tile
+	// zn is the columns of op(B) one sweep over the row panels uses: a
+	// kc×zn block (384 KiB) stays in L2 while the A panels stream past.
+	zn = 128
+)
+
+// useWide selects the wide path; tests switch it off to compare the paths.
+var useWide = hasAVX512
+
+// wideWork holds the wide path's buffers and the product they serve.
+type wideWork struct {
+	transA, transB bool
+	m, n, k        int
+	a              []float64
+	rsa, csa       int
+	b              []float64
+	ldb            int
+	c              []float64
+	ldc            int
+
+	bp     []float64 // op(B) packed: all of it if transB, else its last panel
+	ae     []float64 // op(A)'s last rows, packed k×zr, zero padded
+	bounds []int     // goroutine g owns rows bounds[g]..bounds[g+1]
+	wg     sync.WaitGroup
+}
+
+var widePool = sync.Pool{New: func() any { return new(wideWork) }}
+
+// wideParallelMACs is the fewest multiply-adds a goroutine is given: below
+// it the product runs on the calling goroutine alone. Measured on a 2-core
+// AMD EPYC (Zen 5, AVX-512) with BenchmarkThreads: at 2¹⁸ multiply-adds
+// (e.g. 128×16×128) two goroutines were no faster than one, the start and
+// wake-up of the second costing about as much as it saves; at 2²⁰ they
+// were clearly faster. See docs/bench-cpu-gemm.md.
+var wideParallelMACs = 1 << 19
+
+func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	w := widePool.Get().(*wideWork)
+	w.transA, w.transB, w.m, w.n, w.k = transA, transB, m, n, k
+	w.a, w.b, w.ldb, w.c, w.ldc = a, b, ldb, c, ldc
+	w.rsa, w.csa = lda, 1
+	if transA {
+		w.rsa, w.csa = 1, lda
+	}
+	npan := (n + zc - 1) / zc
+	if transB {
+		w.bp = grow(w.bp, npan*zc*k)
+		for q := range npan {
+			packBT(w.bp[q*zc*k:(q+1)*zc*k], b, ldb, k, q*zc, min(zc, n-q*zc))
+		}
+	} else if e := n % zc; e != 0 {
+		w.bp = grow(w.bp, zc*k)
+		dst := w.bp[:zc*k]
+		for p := range k {
+			d := dst[p*zc : p*zc+zc]
+			copy(d, b[p*ldb+n-e:p*ldb+n])
+			clear(d[e:])
+		}
+	}
+	if e := m % zr; e != 0 {
+		w.ae = grow(w.ae, zr*k)
+		for p := range k {
+			d := w.ae[p*zr : p*zr+zr]
+			for i := range e {
+				d[i] = a[(m-e+i)*w.rsa+p*w.csa]
+			}
+			clear(d[e:])
+		}
+	}
+
+	panels := (m + zr - 1) / zr
+	g := max(1, min(runtime.GOMAXPROCS(0), panels, m*n*k/wideParallelMACs))
+	w.bounds = w.bounds[:0]
+	for i := 0; i <= g; i++ {
+		w.bounds = append(w.bounds, min(m, panels*i/g*zr))
+	}
+	if g > 1 {
+		w.wg.Add(g - 1)
+		for i := 1; i < g; i++ {
+			go w.part(i)
+		}
+	}
+	w.rows(w.bounds[0], w.bounds[1])
+	if g > 1 {
+		w.wg.Wait()
+	}
+	w.a, w.b, w.c = nil, nil, nil // drop the references to the caller's slices
+	widePool.Put(w)
+}
+
+func (w *wideWork) part(i int) {
+	w.rows(w.bounds[i], w.bounds[i+1])
+	w.wg.Done()
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// panel returns op(B)'s panel of columns j..j+zc from step p on, and its
+// row stride.
+func (w *wideWork) panel(j, p int) ([]float64, int) {
+	switch {
+	case w.transB:
+		return w.bp[j*w.k+p*zc:], zc
+	case j+zc > w.n:
+		return w.bp[p*zc:], zc
+	}
+	return w.b[p*w.ldb+j:], w.ldb
+}
+
+// rows computes rows i0..i1 of C (i0 a multiple of zr).
+func (w *wideWork) rows(i0, i1 int) {
+	var edge [zr * zc]float64
+	m, n, ldc := w.m, w.n, w.ldc
+	for jc := 0; jc < n; jc += zn {
+		jn := min(jc+zn, n)
+		for pc := 0; pc < w.k; pc += kc {
+			kcur := min(kc, w.k-pc)
+			acc := pc > 0
+			for i := i0; i < i1; i += zr {
+				var ap []float64
+				rs, cs := w.rsa, w.csa
+				if i+zr <= m {
+					ap = w.a[i*w.rsa+pc*w.csa:]
+				} else {
+					ap, rs, cs = w.ae[pc*zr:], 1, zr
+				}
+				for j := jc; j < jn; j += zc {
+					bp, ldb := w.panel(j, pc)
+					if i+zr <= m && j+zc <= n {
+						kernelZ(kcur, ap, rs, cs, bp, ldb, w.c[i*ldc+j:], ldc, acc)
+						continue
+					}
+					// An edge tile: computed in full, then the part that
+					// is in C copied, so it gets the same arithmetic.
+					kernelZ(kcur, ap, rs, cs, bp, ldb, edge[:], zc, false)
+					for r := range min(zr, m-i) {
+						d := w.c[(i+r)*ldc+j : (i+r)*ldc+min(j+zc, n)]
+						s := edge[r*zc : r*zc+len(d)]
+						if acc {
+							for x, v := range s {
+								d[x] += v
+							}
+						} else {
+							copy(d, s)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packBT packs columns j0..j0+cols of op(B) = Bᵀ (cols ≤ zc), that is rows
+// j0.. of B, into dst as k rows of zc values, zero padded.
+func packBT(dst, b []float64, ldb, k, j0, cols int) {
+	if cols < zc {
+		clear(dst)
+	}
+	for h := 0; h < cols; h += 8 {
+		if cols-h >= 8 {
+			var r [8][]float64
+			for x := range r {
+				r[x] = b[(j0+h+x)*ldb:][:k]
+			}
+			for p := range k {
+				d := (*[8]float64)(dst[p*zc+h:])
+				d[0], d[1], d[2], d[3] = r[0][p], r[1][p], r[2][p], r[3][p]
+				d[4], d[5], d[6], d[7] = r[4][p], r[5][p], r[6][p], r[7][p]
+			}
+			continue
+		}
+		for x := h; x < cols; x++ {
+			row := b[(j0+x)*ldb:][:k]
+			for p, v := range row {
+				dst[p*zc+x] = v
+			}
+		}
+	}
+}
+
+// kernelZGo is the portable wide micro-kernel: the zr×zc tile c (row
+// stride ldc) is set to, or if accumulate increased by, the product of the
+// zr×kcur block of A at a (element i, p at a[i*rsa+p*csa]) and the
+// kcur×zc block of B at b (rows ldb apart), each element a chain of fused
+// multiply-adds in p order from zero, as kernelGo's.
+func kernelZGo(kcur int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, accumulate bool) {
+	var acc [zr][zc]float64
+	for p := range kcur {
+		bv := (*[zc]float64)(b[p*ldb:])
+		for i := range zr {
+			x := a[i*rsa+p*csa]
+			r := &acc[i]
+			for j, y := range bv {
+				r[j] = math.FMA(x, y, r[j])
+			}
+		}
+	}
+	for i := range zr {
+		d := c[i*ldc : i*ldc+zc]
+		if accumulate {
+			for j, v := range acc[i] {
+				d[j] += v
+			}
+		} else {
+			copy(d, acc[i][:])
+		}
+	}
+}
