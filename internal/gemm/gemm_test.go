@@ -362,6 +362,18 @@ func BenchmarkDgemm(b *testing.B) {
 			}
 			reportFlops(b, flops, cpuSeconds()-t0)
 		})
+		if useWide {
+			// The packed 6×8 path this processor would otherwise run.
+			b.Run(s.name+"/packed", func(b *testing.B) {
+				withPath(false, func() {
+					t0 := cpuSeconds()
+					for b.Loop() {
+						Dgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, c, s.n)
+					}
+					reportFlops(b, flops, cpuSeconds()-t0)
+				})
+			})
+		}
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			for b.Loop() {
 				gonum.Implementation{}.Dgemm(trans(s.transA), trans(s.transB), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
@@ -376,4 +388,38 @@ func trans(t bool) blas.Transpose {
 		return blas.Trans
 	}
 	return blas.NoTrans
+}
+
+// BenchmarkThreads times products of growing size on one goroutine and
+// split over GOMAXPROCS, for choosing wideParallelMACs (the wide path
+// only; run with -cpu 2 on an idle machine):
+//
+//	go test -run '^$' -bench Threads -count 5 ./internal/gemm
+func BenchmarkThreads(b *testing.B) {
+	if !useWide {
+		b.Skip("the thread threshold measured here is the wide path's")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range []struct{ m, n, k int }{
+		{16, 128, 64}, {16, 128, 128}, {32, 128, 128}, {64, 128, 128}, {128, 128, 128},
+		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {1024, 128, 784},
+	} {
+		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
+		for _, split := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d_macs=%d/split=%v", s.m, s.n, s.k, s.m*s.n*s.k, split)
+			b.Run(name, func(b *testing.B) {
+				old := wideParallelMACs
+				defer func() { wideParallelMACs = old }()
+				wideParallelMACs = math.MaxInt
+				if split {
+					wideParallelMACs = 1
+				}
+				t0 := cpuSeconds()
+				for b.Loop() {
+					Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
+				}
+				reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
+			})
+		}
+	}
 }
