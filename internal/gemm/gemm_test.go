@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -189,7 +190,7 @@ func TestPathsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	extra := []struct{ m, n, k int }{
 		{8, 16, 1}, {9, 17, 385}, {15, 31, 769}, {16, 128, 360}, {1, 16, 784}, {7, 129, 64},
-		{64, 128, 360}, {23, 200, 400},
+		{64, 128, 360}, {23, 200, 400}, {4, 640, 1024}, {3, 40, 9},
 	}
 	for _, s := range append(extra, shapes...) {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
@@ -253,6 +254,44 @@ func batchInvariance(t *testing.T, wide bool) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestSplitInvariance checks that splitting a product over goroutines, by
+// rows or by columns, changes no bits: the wide path is run on one
+// goroutine and split over 2, 3 and 4 (a threshold of one multiply-add).
+func TestSplitInvariance(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	oldMACs, oldProcs := wideParallelMACs, runtime.GOMAXPROCS(0)
+	defer func() { wideParallelMACs = oldMACs; runtime.GOMAXPROCS(oldProcs) }()
+	for _, s := range []struct{ m, n, k int }{{61, 130, 400}, {5, 200, 50}, {1, 33, 17}, {360, 128, 128}, {17, 16, 800}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			ar, ac := s.m, s.k
+			if tr[0] {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if tr[1] {
+				br, bc = s.n, s.k
+			}
+			a, b := random(r, ar*ac), random(r, br*bc)
+			var want []float64
+			for _, procs := range []int{1, 2, 3, 4} {
+				runtime.GOMAXPROCS(procs)
+				wideParallelMACs = 1
+				c := make([]float64, s.m*s.n)
+				withPath(true, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
+				if want == nil {
+					want = c
+					continue
+				}
+				for i, v := range c {
+					if v != want[i] {
+						t.Fatalf("%dx%dx%d tA=%v tB=%v: %d goroutines: element %d = %v, on one: %v", s.m, s.n, s.k, tr[0], tr[1], procs, i, v, want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -40,7 +40,8 @@ type wideWork struct {
 
 	bp     []float64 // op(B) packed: all of it if transB, else its last panel
 	ae     []float64 // op(A)'s last rows, packed k×zr, zero padded
-	bounds []int     // goroutine g owns rows bounds[g]..bounds[g+1]
+	bounds []int     // goroutine g owns rows (or columns) bounds[g]..bounds[g+1]
+	byCols bool      // bounds split the columns, not the rows
 	wg     sync.WaitGroup
 }
 
@@ -88,11 +89,19 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 		}
 	}
 
-	panels := (m + zr - 1) / zr
-	g := max(1, min(runtime.GOMAXPROCS(0), panels, m*n*k/wideParallelMACs))
+	// Split C into g ranges of whole row panels or, when there are fewer
+	// row panels than goroutines (a product of a few rows), of whole
+	// column panels. Which tile goes to which goroutine changes no bits.
+	panels, unit, size := (m+zr-1)/zr, zr, m
+	g := max(1, min(runtime.GOMAXPROCS(0), m*n*k/wideParallelMACs))
+	w.byCols = panels < g
+	if w.byCols {
+		panels, unit, size = (n+zc-1)/zc, zc, n
+	}
+	g = min(g, panels)
 	w.bounds = w.bounds[:0]
 	for i := 0; i <= g; i++ {
-		w.bounds = append(w.bounds, min(m, panels*i/g*zr))
+		w.bounds = append(w.bounds, min(size, panels*i/g*unit))
 	}
 	if g > 1 {
 		w.wg.Add(g - 1)
@@ -100,7 +109,7 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 			go w.part(i)
 		}
 	}
-	w.rows(w.bounds[0], w.bounds[1])
+	w.part(0)
 	if g > 1 {
 		w.wg.Wait()
 	}
@@ -108,9 +117,17 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	widePool.Put(w)
 }
 
+// part computes the goroutine i's part of C, and if i > 0 says it is done.
 func (w *wideWork) part(i int) {
-	w.rows(w.bounds[i], w.bounds[i+1])
-	w.wg.Done()
+	lo, hi := w.bounds[i], w.bounds[i+1]
+	if w.byCols {
+		w.tiles(0, w.m, lo, hi)
+	} else {
+		w.tiles(lo, hi, 0, w.n)
+	}
+	if i > 0 {
+		w.wg.Done()
+	}
 }
 
 func grow(s []float64, n int) []float64 {
@@ -132,12 +149,13 @@ func (w *wideWork) panel(j, p int) ([]float64, int) {
 	return w.b[p*w.ldb+j:], w.ldb
 }
 
-// rows computes rows i0..i1 of C (i0 a multiple of zr).
-func (w *wideWork) rows(i0, i1 int) {
+// tiles computes rows i0..i1 and columns j0..j1 of C (i0 a multiple of
+// zr, j0 of zc).
+func (w *wideWork) tiles(i0, i1, j0, j1 int) {
 	var edge [zr * zc]float64
 	m, n, ldc := w.m, w.n, w.ldc
-	for jc := 0; jc < n; jc += zn {
-		jn := min(jc+zn, n)
+	for jc := j0; jc < j1; jc += zn {
+		jn := min(jc+zn, j1)
 		for pc := 0; pc < w.k; pc += kc {
 			kcur := min(kc, w.k-pc)
 			acc := pc > 0
