@@ -98,7 +98,26 @@ func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	for j := range n {
 		bj := b[j*sj:]
 		if !transA {
-			for i := range m {
+			i0 := 0
+			if useThinAsm && sp == 1 {
+				// Four rows at a time, the four partial sums of each a
+				// vector's lanes; the tail and the final sum as below.
+				k4 := k &^ 3
+				var s [16]float64
+				for ; i0+4 <= m; i0 += 4 {
+					_ = a[(i0+3)*lda+k-1]
+					thinDot4(k4, &a[i0*lda], lda, &bj[0], &s)
+					for r := range 4 {
+						row := a[(i0+r)*lda : (i0+r)*lda+k]
+						s0, s1, s2, s3 := s[4*r], s[4*r+1], s[4*r+2], s[4*r+3]
+						for p := k4; p < k; p++ {
+							s0 += row[p] * bj[p]
+						}
+						c[(i0+r)*ldc+j] = (s0 + s1) + (s2 + s3)
+					}
+				}
+			}
+			for i := i0; i < m; i++ {
 				row := a[i*lda : i*lda+k]
 				var s0, s1, s2, s3 float64
 				p := 0
@@ -115,21 +134,38 @@ func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 			}
 			continue
 		}
-		for i := range m {
+		i0 := 0
+		if useThinAsm {
+			// Sixteen columns of A at a time, summed in registers in the
+			// order of the loop below.
+			var s [16]float64
+			_ = bj[(k-1)*sp]
+			for ; i0+16 <= m; i0 += 16 {
+				_ = a[(k-1)*lda+i0+15]
+				thinAxpy16(k, &bj[0], sp, &a[i0], lda, &s[0])
+				for r, v := range s {
+					c[(i0+r)*ldc+j] = v
+				}
+			}
+			if i0 == m {
+				continue
+			}
+		}
+		for i := i0; i < m; i++ {
 			c[i*ldc+j] = 0
 		}
 		for p := range k {
 			x := bj[p*sp]
-			row := a[p*lda : p*lda+m]
+			row := a[p*lda+i0 : p*lda+m]
 			if ldc == 1 {
-				col := c[:m]
+				col := c[i0:m]
 				for i, v := range row {
 					col[i] += x * v
 				}
 				continue
 			}
 			for i, v := range row {
-				c[i*ldc+j] += x * v
+				c[(i0+i)*ldc+j] += x * v
 			}
 		}
 	}

@@ -258,6 +258,49 @@ func batchInvariance(t *testing.T, wide bool) {
 	}
 }
 
+// TestThinAgree checks that thin's vector loops (four rows' dot products;
+// sixteen columns of a transposed A) give the bits of its Go loops, for
+// products of fewer than nr columns with every transpose, odd sizes and
+// wide strides.
+func TestThinAgree(t *testing.T) {
+	if !useThinAsm {
+		t.Skip("no vector loops for thin in this build")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, m := range []int{1, 3, 4, 5, 15, 16, 17, 33, 128, 360} {
+		for _, n := range []int{1, 2, 7} {
+			for _, k := range []int{1, 3, 4, 5, 128, 361} {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					ar, ac := m, k
+					if tr[0] {
+						ar, ac = k, m
+					}
+					br, bc := k, n
+					if tr[1] {
+						br, bc = n, k
+					}
+					lda, ldb, ldc := ac+2, bc, n+1
+					a, b := random(r, ar*lda), random(r, br*ldb)
+					var c [2][]float64
+					for i, asm := range []bool{false, true} {
+						c[i] = make([]float64, m*ldc)
+						func() {
+							defer func(old bool) { useThinAsm = old }(useThinAsm)
+							useThinAsm = asm
+							Dgemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, c[i], ldc)
+						}()
+					}
+					for i, v := range c[0] {
+						if v != c[1][i] {
+							t.Fatalf("%dx%dx%d tA=%v tB=%v: element %d: Go %v, vector %v", m, n, k, tr[0], tr[1], i, v, c[1][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestSplitInvariance checks that splitting a product over goroutines, by
 // rows or by columns, changes no bits: the wide path is run on one
 // goroutine and split over 2, 3 and 4 (a threshold of one multiply-add).
