@@ -1,24 +1,36 @@
 // Package gemm multiplies float64 matrices for the CPU backend.
 //
-// Dgemm computes C = op(A)·op(B) with the blocked, packed algorithm of Goto
-// and van de Geijn (the one BLIS and OpenBLAS use): op(B) is copied in
-// blocks of kc×nc into panels nr columns wide, op(A) in blocks of mc×kc into
-// panels mr rows high, and a register-blocked micro-kernel multiplies one A
-// panel by one B panel into an mr×nr tile of C. Packing makes all four
-// transpose cases one case and keeps the micro-kernel's operands in cache;
-// when C has only a few rows, an untransposed B is read in place instead,
-// since packing it would cost as much as the product. On amd64 with AVX2
-// and FMA the micro-kernel is assembly (6×8 doubles in twelve YMM
-// accumulators); elsewhere it is Go. Row blocks of A are spread over
-// GOMAXPROCS goroutines. Products with fewer than nr columns (an output
-// layer, a matrix-vector product) are dot products or sums of rows in Go.
+// Dgemm computes C = op(A)·op(B) by one of two register-blocked paths.
+//
+// Where the processor has AVX-512F, the wide path (wide.go): an 8×16
+// micro-kernel in 16 ZMM accumulators reads op(A) in place through its two
+// strides, so neither transpose of A is copied, and reads an untransposed
+// B in place too; only a transposed B (once, all of it) and the partial
+// edge panels are packed. The small, skinny products of a small network
+// spend nothing on packing this way.
+//
+// Elsewhere, the packed path of Goto and van de Geijn (the one BLIS and
+// OpenBLAS use): op(B) is copied in blocks of kc×nc into panels nr columns
+// wide, op(A) in blocks of mc×kc into panels mr rows high, and a micro-kernel
+// multiplies one A panel by one B panel into an mr×nr tile of C. When C has
+// only a few rows, an untransposed B is read in place instead. On amd64
+// with AVX2 and FMA its micro-kernel is assembly (6×8 doubles in twelve YMM
+// accumulators); elsewhere (and under the purego build tag) it is Go.
+//
+// Products with fewer than nr columns (an output layer, a matrix-vector
+// product) are dot products or sums of rows (thin), in AVX2 loops on amd64.
+// Both paths split C over up to GOMAXPROCS goroutines only above a measured
+// amount of work (parallelMACs, wideParallelMACs).
 //
 // Every element of C is a float64 sum of k products whose order and
 // rounding depend only on k, the transposes and whether C has fewer than nr
-// columns — never on m, on the other rows, or on how rows are split over
-// goroutines; the assembly and the Go micro-kernel round alike (one fused
-// multiply-add per step). So a row of a batch gets the same bits whatever
-// batch it is in, which keeps predictions independent of the batch size. The order differs from
+// columns — never on m, on the other rows, on how C is split over
+// goroutines, on the path or on the processor's vector width: every
+// micro-kernel, assembly or Go, does one fused multiply-add per term in
+// the same order over each kc-deep block, and adds the blocks into C in
+// order; thin's vector loops multiply and add as its Go loops do. So a row
+// of a batch gets the same bits whatever batch it is in, which keeps
+// predictions independent of the batch size. The order differs from
 // gonum's and from a textbook loop, so results agree with those to within
 // k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
 package gemm
