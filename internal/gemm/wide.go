@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The wide path, for processors with AVX-512F: an 8×16 micro-kernel that
@@ -40,9 +41,7 @@ type wideWork struct {
 
 	bp     []float64 // op(B) packed: all of it if transB, else its last panel
 	ae     []float64 // op(A)'s last rows, packed k×zr, zero padded
-	bounds []int     // goroutine g owns rows (or columns) bounds[g]..bounds[g+1]
-	byCols bool      // bounds split the columns, not the rows
-	wg     sync.WaitGroup
+	byCols bool      // a split is by columns, not rows
 }
 
 var widePool = sync.Pool{New: func() any { return new(wideWork) }}
@@ -89,9 +88,10 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 		}
 	}
 
-	// Split C into g ranges of whole row panels or, when there are fewer
+	// Split C into chunks of whole row panels or, when there are fewer
 	// row panels than goroutines (a product of a few rows), of whole
-	// column panels. Which tile goes to which goroutine changes no bits.
+	// column panels, which g goroutines claim one at a time. Which tile
+	// goes to which goroutine changes no bits.
 	panels, unit, size := (m+zr-1)/zr, zr, m
 	g := max(1, min(runtime.GOMAXPROCS(0), m*n*k/wideParallelMACs))
 	w.byCols = panels < g
@@ -99,34 +99,59 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 		panels, unit, size = (n+zc-1)/zc, zc, n
 	}
 	g = min(g, panels)
-	w.bounds = w.bounds[:0]
-	for i := 0; i <= g; i++ {
-		w.bounds = append(w.bounds, min(size, panels*i/g*unit))
-	}
-	if g > 1 {
-		w.wg.Add(g - 1)
-		for i := 1; i < g; i++ {
-			go w.part(i)
-		}
-	}
-	w.part(0)
-	if g > 1 {
-		w.wg.Wait()
+	if g == 1 {
+		w.tiles(0, m, 0, n)
+	} else {
+		w.split(g, panels, unit, size)
 	}
 	w.a, w.b, w.c = nil, nil, nil // drop the references to the caller's slices
 	widePool.Put(w)
 }
 
-// part computes the goroutine i's part of C, and if i > 0 says it is done.
-func (w *wideWork) part(i int) {
-	lo, hi := w.bounds[i], w.bounds[i+1]
-	if w.byCols {
-		w.tiles(0, w.m, lo, hi)
-	} else {
-		w.tiles(lo, hi, 0, w.n)
+// splitJob hands out the chunks of one split product. It is allocated per
+// product, not pooled: a goroutine that starts after the calling one has
+// done every chunk finds none left and returns, touching nothing else, so
+// the caller never waits for a goroutine that has not started.
+type splitJob struct {
+	w                 *wideWork
+	chunks            int // chunk c covers units chunks·c/… (see work)
+	panels, unit, end int
+	next, done        atomic.Int64
+	fin               chan struct{} // receives once, when every chunk is done
+}
+
+// chunksPer is the chunks per goroutine: enough that one that starts late
+// (the other core busy) leaves little to wait for, few enough that
+// claiming them costs nothing.
+const chunksPer = 4
+
+func (w *wideWork) split(g, panels, unit, end int) {
+	j := &splitJob{w: w, chunks: min(panels, chunksPer*g), panels: panels, unit: unit, end: end, fin: make(chan struct{}, 1)}
+	for range g - 1 {
+		go j.work()
 	}
-	if i > 0 {
-		w.wg.Done()
+	j.work()
+	if j.done.Load() < int64(j.chunks) {
+		<-j.fin
+	}
+}
+
+func (j *splitJob) work() {
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		lo := min(j.end, j.panels*c/j.chunks*j.unit)
+		hi := min(j.end, j.panels*(c+1)/j.chunks*j.unit)
+		if j.w.byCols {
+			j.w.tiles(0, j.w.m, lo, hi)
+		} else {
+			j.w.tiles(lo, hi, 0, j.w.n)
+		}
+		if int(j.done.Add(1)) == j.chunks {
+			j.fin <- struct{}{}
+		}
 	}
 }
 
