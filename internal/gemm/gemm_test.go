@@ -484,7 +484,8 @@ func BenchmarkThreads(b *testing.B) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range []struct{ m, n, k int }{
 		{16, 128, 64}, {16, 128, 128}, {32, 128, 128}, {64, 128, 128}, {128, 128, 128},
-		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {1024, 128, 784},
+		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {512, 128, 128}, {512, 256, 128},
+		{1024, 256, 128}, {1024, 128, 784},
 	} {
 		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
 		for _, split := range []bool{false, true} {

@@ -46,13 +46,18 @@ type wideWork struct {
 
 var widePool = sync.Pool{New: func() any { return new(wideWork) }}
 
-// wideParallelMACs is the fewest multiply-adds a goroutine is given: below
-// it the product runs on the calling goroutine alone. Measured on a 2-core
-// AMD EPYC (Zen 5, AVX-512) with BenchmarkThreads: at 2¹⁸ multiply-adds
-// (e.g. 128×16×128) two goroutines were no faster than one, the start and
-// wake-up of the second costing about as much as it saves; at 2²⁰ they
-// were clearly faster. See docs/bench-cpu-gemm.md.
-var wideParallelMACs = 1 << 19
+// wideParallelMACs is the fewest multiply-adds a goroutine is given: a
+// product of fewer than 2·wideParallelMACs runs on the calling goroutine
+// alone. Measured with BenchmarkThreads (-count 10, both paths of each size
+// interleaved) on the 2-core AMD EPYC (Zen 5, AVX-512) this was written on,
+// shared with other work (load average 4–8): one goroutine ran at 90–100 %
+// of the FMA peak; split over two, every product up to 512×256×128 (2²⁴
+// multiply-adds) was slower, by the minimum and by the median — the wake-up
+// of the second goroutine, and a second core that is often busy, cost more
+// than half the work — while from 1024×256×128 (2²⁵) on the split was as
+// fast by the minimum and faster by the median. See
+// docs/bench-cpu-gemm.md; on an idle machine a lower threshold may pay.
+var wideParallelMACs = 1 << 24
 
 func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	w := widePool.Get().(*wideWork)
