@@ -54,9 +54,10 @@ var widePool = sync.Pool{New: func() any { return new(wideWork) }}
 // of the FMA peak; split over two, every product up to 512×256×128 (2²⁴
 // multiply-adds) was slower, by the minimum and by the median — the wake-up
 // of the second goroutine, and a second core that is often busy, cost more
-// than half the work — while from 1024×256×128 (2²⁵) on the split was as
-// fast by the minimum and faster by the median. See
-// docs/bench-cpu-gemm.md; on an idle machine a lower threshold may pay.
+// than half the work — while from 1024×256×128 (2²⁵) on the two were
+// within a few per cent by the minimum and the split was ahead by the
+// median at 2²⁵. See docs/bench-cpu-gemm.md; on an idle machine a lower
+// threshold may pay.
 var wideParallelMACs = 1 << 24
 
 func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
