@@ -1,24 +1,36 @@
 // Package gemm multiplies float64 matrices for the CPU backend.
 //
-// Dgemm computes C = op(A)·op(B) with the blocked, packed algorithm of Goto
-// and van de Geijn (the one BLIS and OpenBLAS use): op(B) is copied in
-// blocks of kc×nc into panels nr columns wide, op(A) in blocks of mc×kc into
-// panels mr rows high, and a register-blocked micro-kernel multiplies one A
-// panel by one B panel into an mr×nr tile of C. Packing makes all four
-// transpose cases one case and keeps the micro-kernel's operands in cache;
-// when C has only a few rows, an untransposed B is read in place instead,
-// since packing it would cost as much as the product. On amd64 with AVX2
-// and FMA the micro-kernel is assembly (6×8 doubles in twelve YMM
-// accumulators); elsewhere it is Go. Row blocks of A are spread over
-// GOMAXPROCS goroutines. Products with fewer than nr columns (an output
-// layer, a matrix-vector product) are dot products or sums of rows in Go.
+// Dgemm computes C = op(A)·op(B) by one of two register-blocked paths.
+//
+// Where the processor has AVX-512F, the wide path (wide.go): an 8×16
+// micro-kernel in 16 ZMM accumulators reads op(A) in place through its two
+// strides, so neither transpose of A is copied, and reads an untransposed
+// B in place too; only a transposed B (once, all of it) and the partial
+// edge panels are packed. The small, skinny products of a small network
+// spend nothing on packing this way.
+//
+// Elsewhere, the packed path of Goto and van de Geijn (the one BLIS and
+// OpenBLAS use): op(B) is copied in blocks of kc×nc into panels nr columns
+// wide, op(A) in blocks of mc×kc into panels mr rows high, and a micro-kernel
+// multiplies one A panel by one B panel into an mr×nr tile of C. When C has
+// only a few rows, an untransposed B is read in place instead. On amd64
+// with AVX2 and FMA its micro-kernel is assembly (6×8 doubles in twelve YMM
+// accumulators); elsewhere (and under the purego build tag) it is Go.
+//
+// Products with fewer than nr columns (an output layer, a matrix-vector
+// product) are dot products or sums of rows (thin), in AVX2 loops on amd64.
+// Both paths split C over up to GOMAXPROCS goroutines only above a measured
+// amount of work (parallelMACs, wideParallelMACs).
 //
 // Every element of C is a float64 sum of k products whose order and
 // rounding depend only on k, the transposes and whether C has fewer than nr
-// columns — never on m, on the other rows, or on how rows are split over
-// goroutines; the assembly and the Go micro-kernel round alike (one fused
-// multiply-add per step). So a row of a batch gets the same bits whatever
-// batch it is in, which keeps predictions independent of the batch size. The order differs from
+// columns — never on m, on the other rows, on how C is split over
+// goroutines, on the path or on the processor's vector width: every
+// micro-kernel, assembly or Go, does one fused multiply-add per term in
+// the same order over each kc-deep block, and adds the blocks into C in
+// order; thin's vector loops multiply and add as its Go loops do. So a row
+// of a batch gets the same bits whatever batch it is in, which keeps
+// predictions independent of the batch size. The order differs from
 // gonum's and from a textbook loop, so results agree with those to within
 // k·ε·Σ|aᵢₚbₚⱼ|, not bit for bit.
 package gemm
@@ -78,6 +90,10 @@ func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, 
 		thin(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
+	if useWide {
+		wide(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
@@ -94,7 +110,26 @@ func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	for j := range n {
 		bj := b[j*sj:]
 		if !transA {
-			for i := range m {
+			i0 := 0
+			if useThinAsm && sp == 1 {
+				// Four rows at a time, the four partial sums of each a
+				// vector's lanes; the tail and the final sum as below.
+				k4 := k &^ 3
+				var s [16]float64
+				for ; i0+4 <= m; i0 += 4 {
+					_ = a[(i0+3)*lda+k-1]
+					thinDot4(k4, &a[i0*lda], lda, &bj[0], &s)
+					for r := range 4 {
+						row := a[(i0+r)*lda : (i0+r)*lda+k]
+						s0, s1, s2, s3 := s[4*r], s[4*r+1], s[4*r+2], s[4*r+3]
+						for p := k4; p < k; p++ {
+							s0 += row[p] * bj[p]
+						}
+						c[(i0+r)*ldc+j] = (s0 + s1) + (s2 + s3)
+					}
+				}
+			}
+			for i := i0; i < m; i++ {
 				row := a[i*lda : i*lda+k]
 				var s0, s1, s2, s3 float64
 				p := 0
@@ -111,21 +146,38 @@ func thin(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 			}
 			continue
 		}
-		for i := range m {
+		i0 := 0
+		if useThinAsm {
+			// Sixteen columns of A at a time, summed in registers in the
+			// order of the loop below.
+			var s [16]float64
+			_ = bj[(k-1)*sp]
+			for ; i0+16 <= m; i0 += 16 {
+				_ = a[(k-1)*lda+i0+15]
+				thinAxpy16(k, &bj[0], sp, &a[i0], lda, &s[0])
+				for r, v := range s {
+					c[(i0+r)*ldc+j] = v
+				}
+			}
+			if i0 == m {
+				continue
+			}
+		}
+		for i := i0; i < m; i++ {
 			c[i*ldc+j] = 0
 		}
 		for p := range k {
 			x := bj[p*sp]
-			row := a[p*lda : p*lda+m]
+			row := a[p*lda+i0 : p*lda+m]
 			if ldc == 1 {
-				col := c[:m]
+				col := c[i0:m]
 				for i, v := range row {
 					col[i] += x * v
 				}
 				continue
 			}
 			for i, v := range row {
-				c[i*ldc+j] += x * v
+				c[(i0+i)*ldc+j] += x * v
 			}
 		}
 	}

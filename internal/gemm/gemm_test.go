@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -106,27 +107,111 @@ func TestDgemmMatchesNaive(t *testing.T) {
 	}
 }
 
-// TestKernelsAgree runs the assembly and the Go micro-kernel on the same
-// panels, packed and in place (B rows further apart than 8): both round
-// each multiply-add once in the same order, so they must agree bit for bit.
+// TestKernelsAgree runs each assembly micro-kernel and its Go counterpart
+// on the same operands — packed, and read in place through strides (B rows
+// further apart than a panel; A transposed or not) — with and without
+// accumulation: both round each multiply-add once in the same order, so
+// they must agree bit for bit.
 func TestKernelsAgree(t *testing.T) {
-	if !useAsm {
-		t.Skip("no assembly micro-kernel on this processor or build")
-	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 384} {
-		for _, ldb := range []int{nr, nr + 3} {
-			for _, acc := range []bool{false, true} {
-				ap, bp := random(r, k*mr), random(r, k*ldb)
-				const ldc = nr + 5
-				c0 := random(r, mr*ldc)
-				c1 := append([]float64(nil), c0...)
-				kernel(k, ap, bp, ldb, c0, ldc, acc)
-				kernelGo(k, ap, bp, ldb, c1, ldc, acc)
-				for i, v := range c0 {
-					if v != c1[i] {
-						t.Fatalf("k=%d ldb=%d accumulate=%v: element %d: assembly %v, Go %v", k, ldb, acc, i, v, c1[i])
+	for _, tc := range []struct {
+		name string
+		ok   bool
+		// run calls the assembly (asm) or the Go (!asm) kernel.
+		run func(asm bool, k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, acc bool)
+		// rows, cols: the tile; packed: A must be packed (rsa 1, csa rows).
+		rows, cols int
+		packed     bool
+	}{
+		{"avx2_6x8", useAsm, func(asm bool, k int, a []float64, _, _ int, b []float64, ldb int, c []float64, ldc int, acc bool) {
+			if asm {
+				kernel(k, a, b, ldb, c, ldc, acc)
+			} else {
+				kernelGo(k, a, b, ldb, c, ldc, acc)
+			}
+		}, mr, nr, true},
+		{"avx512_8x16", hasAVX512, func(asm bool, k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, acc bool) {
+			if asm {
+				kernelZ(k, a, rsa, csa, b, ldb, c, ldc, acc)
+			} else {
+				kernelZGo(k, a, rsa, csa, b, ldb, c, ldc, acc)
+			}
+		}, zr, zc, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.ok {
+				t.Skip("no such assembly micro-kernel on this processor or build")
+			}
+			// A's strides: packed (1, rows), row-major (lda, 1) and
+			// transposed (1, lda), with lda wider than the panel.
+			strides := [][2]int{{1, tc.rows}}
+			if !tc.packed {
+				strides = append(strides, [2]int{tc.rows + 5, 1}, [2]int{1, tc.rows + 3}, [2]int{391, 1})
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 8, 255, 384} {
+				for _, st := range strides {
+					for _, ldb := range []int{tc.cols, tc.cols + 3} {
+						for _, acc := range []bool{false, true} {
+							rsa, csa := st[0], st[1]
+							a := random(r, (tc.rows-1)*rsa+(k-1)*csa+1)
+							b := random(r, (k-1)*ldb+tc.cols)
+							ldc := tc.cols + 5
+							c0 := random(r, tc.rows*ldc)
+							c1 := append([]float64(nil), c0...)
+							tc.run(true, k, a, rsa, csa, b, ldb, c0, ldc, acc)
+							tc.run(false, k, a, rsa, csa, b, ldb, c1, ldc, acc)
+							for i, v := range c0 {
+								if v != c1[i] {
+									t.Fatalf("k=%d rsa=%d csa=%d ldb=%d accumulate=%v: element %d: assembly %v, Go %v", k, rsa, csa, ldb, acc, i, v, c1[i])
+								}
+							}
+						}
 					}
+				}
+			}
+		})
+	}
+}
+
+// withPath runs f with the wide (8×16, A in place) path on or off,
+// whatever the processor, restoring the choice afterwards.
+func withPath(wide bool, f func()) {
+	old := useWide
+	defer func() { useWide = old }()
+	useWide = wide
+	f()
+}
+
+// TestPathsAgree checks that the packed 6×8 path and the wide 8×16 path
+// (each with whichever kernel this processor and build run) give the same
+// bits for every shape and transpose: the result must not depend on the
+// processor's vector width.
+func TestPathsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	extra := []struct{ m, n, k int }{
+		{8, 16, 1}, {9, 17, 385}, {15, 31, 769}, {16, 128, 360}, {1, 16, 784}, {7, 129, 64},
+		{64, 128, 360}, {23, 200, 400}, {4, 640, 1024}, {3, 40, 9},
+	}
+	for _, s := range append(extra, shapes...) {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			ar, ac := s.m, s.k
+			if tr[0] {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if tr[1] {
+				br, bc = s.n, s.k
+			}
+			lda, ldb, ldc := ac+1, bc+2, s.n+3
+			a, b := random(r, ar*lda), random(r, br*ldb)
+			var c [2][]float64
+			for i, w := range []bool{false, true} {
+				c[i] = make([]float64, s.m*ldc)
+				withPath(w, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, lda, b, ldb, c[i], ldc) })
+			}
+			for i, v := range c[0] {
+				if v != c[1][i] && !(math.IsNaN(v) && math.IsNaN(c[1][i])) {
+					t.Fatalf("%dx%dx%d tA=%v tB=%v: element %d: packed path %v, wide path %v", s.m, s.n, s.k, tr[0], tr[1], i, v, c[1][i])
 				}
 			}
 		}
@@ -136,11 +221,17 @@ func TestKernelsAgree(t *testing.T) {
 // TestBatchInvariance checks that a row of C has the same bits whatever
 // rows it is computed with: a prediction must not depend on the batch size.
 func TestBatchInvariance(t *testing.T) {
+	for _, w := range []bool{false, true} {
+		withPath(w, func() { batchInvariance(t, w) })
+	}
+}
+
+func batchInvariance(t *testing.T, wide bool) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const m = 61
-	for _, s := range []struct{ n, k int }{{128, 784}, {10, 64}, {1, 128}, {3, 5}, {8, 400}, {37, 9}} {
+	for _, s := range []struct{ n, k int }{{128, 784}, {10, 64}, {1, 128}, {3, 5}, {8, 400}, {37, 9}, {16, 360}, {130, 129}} {
 		for _, transB := range []bool{false, true} {
-			t.Run(fmt.Sprintf("n=%d,k=%d,tB=%v", s.n, s.k, transB), func(t *testing.T) {
+			t.Run(fmt.Sprintf("wide=%v,n=%d,k=%d,tB=%v", wide, s.n, s.k, transB), func(t *testing.T) {
 				ldb := s.n
 				if transB {
 					ldb = s.k
@@ -148,7 +239,7 @@ func TestBatchInvariance(t *testing.T) {
 				a, b := random(r, m*s.k), random(r, s.n*s.k)
 				full := make([]float64, m*s.n)
 				Dgemm(false, transB, m, s.n, s.k, a, s.k, b, ldb, full, s.n)
-				for _, batch := range []int{1, 2, 5, 6, 7, 13, 24, 25, 32} {
+				for _, batch := range []int{1, 2, 5, 6, 7, 8, 9, 13, 16, 24, 25, 32} {
 					for i0 := 0; i0 < m; i0 += batch {
 						rows := min(batch, m-i0)
 						part := make([]float64, rows*s.n)
@@ -163,6 +254,87 @@ func TestBatchInvariance(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestThinAgree checks that thin's vector loops (four rows' dot products;
+// sixteen columns of a transposed A) give the bits of its Go loops, for
+// products of fewer than nr columns with every transpose, odd sizes and
+// wide strides.
+func TestThinAgree(t *testing.T) {
+	if !useThinAsm {
+		t.Skip("no vector loops for thin in this build")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, m := range []int{1, 3, 4, 5, 15, 16, 17, 33, 128, 360} {
+		for _, n := range []int{1, 2, 7} {
+			for _, k := range []int{1, 3, 4, 5, 128, 361} {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					ar, ac := m, k
+					if tr[0] {
+						ar, ac = k, m
+					}
+					br, bc := k, n
+					if tr[1] {
+						br, bc = n, k
+					}
+					lda, ldb, ldc := ac+2, bc, n+1
+					a, b := random(r, ar*lda), random(r, br*ldb)
+					var c [2][]float64
+					for i, asm := range []bool{false, true} {
+						c[i] = make([]float64, m*ldc)
+						func() {
+							defer func(old bool) { useThinAsm = old }(useThinAsm)
+							useThinAsm = asm
+							Dgemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, c[i], ldc)
+						}()
+					}
+					for i, v := range c[0] {
+						if v != c[1][i] {
+							t.Fatalf("%dx%dx%d tA=%v tB=%v: element %d: Go %v, vector %v", m, n, k, tr[0], tr[1], i, v, c[1][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSplitInvariance checks that splitting a product over goroutines, by
+// rows or by columns, changes no bits: the wide path is run on one
+// goroutine and split over 2, 3 and 4 (a threshold of one multiply-add).
+func TestSplitInvariance(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	oldMACs, oldProcs := wideParallelMACs, runtime.GOMAXPROCS(0)
+	defer func() { wideParallelMACs = oldMACs; runtime.GOMAXPROCS(oldProcs) }()
+	for _, s := range []struct{ m, n, k int }{{61, 130, 400}, {5, 200, 50}, {1, 33, 17}, {360, 128, 128}, {17, 16, 800}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			ar, ac := s.m, s.k
+			if tr[0] {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if tr[1] {
+				br, bc = s.n, s.k
+			}
+			a, b := random(r, ar*ac), random(r, br*bc)
+			var want []float64
+			for _, procs := range []int{1, 2, 3, 4} {
+				runtime.GOMAXPROCS(procs)
+				wideParallelMACs = 1
+				c := make([]float64, s.m*s.n)
+				withPath(true, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
+				if want == nil {
+					want = c
+					continue
+				}
+				for i, v := range c {
+					if v != want[i] {
+						t.Fatalf("%dx%dx%d tA=%v tB=%v: %d goroutines: element %d = %v, on one: %v", s.m, s.n, s.k, tr[0], tr[1], procs, i, v, want[i])
+					}
+				}
+			}
 		}
 	}
 }
@@ -219,6 +391,9 @@ func benchShapes() []struct {
 		{"seed_fwd_360x128x128", 360, 128, 128, false, false},
 		{"seed_dW_128x360x128_tA", 128, 128, 360, true, false},
 		{"seed_dX_360x128x128_tB", 360, 128, 128, false, true},
+		{"seed_dW1_64x360x128_tA", 64, 128, 360, true, false},
+		{"seed_dH_360x1x128_tB", 360, 128, 1, false, true},
+		{"big_1024x784x128", 1024, 128, 784, false, false},
 		{"mlp_fwd_64x784x128", 64, 128, 784, false, false},
 		{"mlp_dW_784x512x128_tA", 784, 128, 512, true, false},
 		{"mlp_fwd_8x784x128", 8, 128, 784, false, false},
@@ -228,7 +403,26 @@ func benchShapes() []struct {
 	}
 }
 
-// BenchmarkDgemm compares this package with gonum's Dgemm, in GFLOP/s:
+// reportFlops reports GFLOP/s on the wall clock, CPU time per operation
+// (all threads) and, where the peak is measured, flops per CPU-second as a
+// percentage of one core's FMA peak: the fraction of the peak of the cores
+// the product kept busy, which the load from other processes leaves
+// nearly untouched.
+func reportFlops(b *testing.B, flops, cpu float64) {
+	n := float64(b.N)
+	b.ReportMetric(flops*n/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu <= 0 {
+		return
+	}
+	b.ReportMetric(cpu/n*1e9, "cpu-ns/op")
+	if p := peakPerCore(); p > 0 {
+		b.ReportMetric(100*flops*n/cpu/p, "%peak")
+	}
+}
+
+// BenchmarkDgemm compares this package with gonum's Dgemm, in GFLOP/s
+// (wall clock) and, for this package, in CPU time and as a percentage of
+// the FMA peak of the cores used:
 //
 //	go test -run '^$' -bench Dgemm ./internal/gemm
 func BenchmarkDgemm(b *testing.B) {
@@ -244,11 +438,24 @@ func BenchmarkDgemm(b *testing.B) {
 		}
 		flops := 2 * float64(s.m*s.n*s.k)
 		b.Run(s.name+"/gemm", func(b *testing.B) {
+			t0 := cpuSeconds()
 			for b.Loop() {
 				Dgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, c, s.n)
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportFlops(b, flops, cpuSeconds()-t0)
 		})
+		if useWide {
+			// The packed 6×8 path this processor would otherwise run.
+			b.Run(s.name+"/packed", func(b *testing.B) {
+				withPath(false, func() {
+					t0 := cpuSeconds()
+					for b.Loop() {
+						Dgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, c, s.n)
+					}
+					reportFlops(b, flops, cpuSeconds()-t0)
+				})
+			})
+		}
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			for b.Loop() {
 				gonum.Implementation{}.Dgemm(trans(s.transA), trans(s.transB), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
@@ -263,4 +470,39 @@ func trans(t bool) blas.Transpose {
 		return blas.Trans
 	}
 	return blas.NoTrans
+}
+
+// BenchmarkThreads times products of growing size on one goroutine and
+// split over GOMAXPROCS, for choosing wideParallelMACs (the wide path
+// only; run with -cpu 2 on an idle machine):
+//
+//	go test -run '^$' -bench Threads -count 5 ./internal/gemm
+func BenchmarkThreads(b *testing.B) {
+	if !useWide {
+		b.Skip("the thread threshold measured here is the wide path's")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range []struct{ m, n, k int }{
+		{16, 128, 64}, {16, 128, 128}, {32, 128, 128}, {64, 128, 128}, {128, 128, 128},
+		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {512, 128, 128}, {512, 256, 128},
+		{1024, 256, 128}, {1024, 128, 784},
+	} {
+		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
+		for _, split := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d_macs=%d/split=%v", s.m, s.n, s.k, s.m*s.n*s.k, split)
+			b.Run(name, func(b *testing.B) {
+				old := wideParallelMACs
+				defer func() { wideParallelMACs = old }()
+				wideParallelMACs = math.MaxInt
+				if split {
+					wideParallelMACs = 1
+				}
+				t0 := cpuSeconds()
+				for b.Loop() {
+					Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
+				}
+				reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
+			})
+		}
+	}
 }
