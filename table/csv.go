@@ -228,6 +228,9 @@ func (cr *csvRows) read(nx int, rep *CSVReport) (feats, labels []float64, total 
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, ErrRowTooLong) {
+			return nil, nil, 0, err
+		}
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("data: %s: %w", cr.path, err)
 		}

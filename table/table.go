@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/memlimit"
 )
 
 // A Table is a CSV file read as text: a header row of column names and the
@@ -71,6 +72,9 @@ func readTable(path string, src io.Reader) (*Table, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, ErrRowTooLong) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %w", path, err)
 		}
@@ -113,11 +117,13 @@ func readTable(path string, src io.Reader) (*Table, error) {
 // The reader takes rows of any length: the caller reports a ragged row,
 // with names. An empty file is an error. LoadCSV and Read share it.
 func readHeader(path string, src io.Reader) (*csv.Reader, []string, error) {
-	r := csv.NewReader(src)
-	r.FieldsPerRecord = -1
+	r := NewCSVReader(path, src)
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
+	}
+	if errors.Is(err, ErrRowTooLong) {
+		return nil, nil, err
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %s: header: %w", path, err)
@@ -501,6 +507,9 @@ func (enc *Encoder) encodeRows(t *Table, rows []int, withTarget bool, name strin
 	if err != nil {
 		return nil, rep, err
 	}
+	if err := enc.checkMemory(t.Path, len(rows)); err != nil {
+		return nil, rep, err
+	}
 	feats, labels, err := re.encode(rows, &rep)
 	if err != nil {
 		return nil, rep, err
@@ -729,4 +738,29 @@ func listSome(vs []string) string {
 		return strings.Join(vs, ", ")
 	}
 	return strings.Join(vs[:8], ", ") + fmt.Sprintf(", … %d more", len(vs)-8)
+}
+
+// checkMemory refuses, before they are allocated, the inputs of rows rows
+// encoded into enc.Width inputs each, float64, when they need more memory
+// than there is: one-hot columns with many categories make wide rows.
+func (enc *Encoder) checkMemory(path string, rows int) error {
+	width := enc.Width()
+	need := memlimit.Mul(memlimit.Mul(uint64(rows), uint64(width)+1), 8)
+	widest := -1
+	for k := range enc.Columns {
+		if widest < 0 || enc.Columns[k].width() > enc.Columns[widest].width() {
+			widest = k
+		}
+	}
+	what := fmt.Sprintf("encoding %d rows into %d inputs each", rows, width)
+	err := memlimit.Check(what, need)
+	if err == nil {
+		return nil
+	}
+	hint := ""
+	if widest >= 0 && enc.Columns[widest].Kind == Text {
+		c := enc.Columns[widest]
+		hint = fmt.Sprintf("; the widest column, %q, has %d categories: leave it out (--drop %s) or lower --max-categories", c.Name, len(c.Categories), c.Name)
+	}
+	return fmt.Errorf("data: %s: %w%s", path, err, hint)
 }

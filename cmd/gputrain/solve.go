@@ -1,14 +1,15 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/gputrain/gputrain/linear"
+	"github.com/gputrain/gputrain/table"
 )
 
 func init() {
@@ -132,9 +133,11 @@ func readSystemCSV(path string) ([][]float64, []float64, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
+	r := table.NewCSVReader(path, f) // a row past table.MaxRowBytes is an error
 	recs, err := r.ReadAll()
+	if errors.Is(err, table.ErrRowTooLong) {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}

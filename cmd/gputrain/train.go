@@ -17,6 +17,7 @@ import (
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/gpu"
+	"github.com/gputrain/gputrain/internal/memlimit"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/table"
 )
@@ -157,6 +158,9 @@ func runTrain(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := p.checkMemory(split, rc); err != nil {
+		return err
+	}
 	b, why, err := openDevice(p.f.device, p.f.autotune)
 	if err != nil {
 		return err
@@ -240,6 +244,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if err := f.checkNumbers(); err != nil {
 		return nil, err
 	}
+	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch); err != nil {
+		return nil, err
+	}
 	if err := checkDevice(f.device); err != nil {
 		return nil, err
 	}
@@ -295,6 +302,35 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 		m.Table = table
 	}
 	return m, nil
+}
+
+// checkHiddenMemory refuses, as a usage error, --hidden layers too wide to
+// train in the memory there is, whatever the data: the least model they
+// make (one input, one output) is checked.
+func checkHiddenMemory(flag string, hidden []int, batch int) error {
+	least := nn.Spec{Inputs: 1, Hidden: hidden, Outputs: 1}
+	var me *memlimit.Error
+	if err := least.CheckMemory(true, max(batch, 1)); errors.As(err, &me) {
+		return usagef("--hidden %s: training layers this wide needs at least %s of memory, more than the %s available (%s); choose narrower layers",
+			flag, memlimit.Bytes(me.Need), memlimit.Bytes(me.Limit), me.Source)
+	}
+	return nil
+}
+
+// checkMemory refuses, before the device is opened, a model that the
+// memory there is cannot train on split: its width comes from the data (a
+// table's one-hot columns) or from the --resume checkpoint.
+func (p *trainPlan) checkMemory(split *data.Split, rc *resumed) error {
+	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
+	spec.Head, spec.Outputs = headFor(split.Train)
+	if rc != nil {
+		spec = rc.spec
+	}
+	batch := p.f.batch
+	if batch == 0 || batch > split.Train.Rows {
+		batch = split.Train.Rows
+	}
+	return spec.CheckMemory(true, batch)
 }
 
 // config is the training configuration, settled before the device is
