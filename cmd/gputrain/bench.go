@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,7 +101,7 @@ func runBench(e *env, args []string) error {
 // measurements are not lost.
 func writeBench(e *env, rep *benchrun.Report, asJSON bool, csvOut, plotOut output) error {
 	if asJSON {
-		if err := json.NewEncoder(e.stdout).Encode(rep); err != nil {
+		if err := writeJSON(e.stdout, rep); err != nil {
 			return err
 		}
 	} else if err := benchrun.WriteTable(e.stdout, rep); err != nil {

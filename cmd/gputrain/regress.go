@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -90,7 +89,7 @@ func runRegress(e *env, args []string) error {
 	defer r.Model.Free()
 	res := newRegressResult(b.Info(), xs, *yFlag, rep, r)
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	printRegression(e.stdout, res, r)
 	return nil

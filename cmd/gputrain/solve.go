@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -90,7 +89,7 @@ func runSolve(e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "x   = %s\nA·x = %s\ny   = %s\n", vec(res.X), vec(res.AX), vec(y))
 	return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -266,7 +265,8 @@ func (r *trainResult) setRegression(rm nn.RegressionMetrics) {
 }
 
 // MarshalJSON writes r with accuracies that are NaN (a regression model has
-// none) left out: JSON has no NaN.
+// none) left out, and any other non-finite figure as null (marshalFinite):
+// JSON has no NaN.
 func (r trainResult) MarshalJSON() ([]byte, error) {
 	type plain trainResult // the same fields, without this method
 	var test, train *float64
@@ -276,7 +276,7 @@ func (r trainResult) MarshalJSON() ([]byte, error) {
 	if !math.IsNaN(r.TrainAccuracy) && r.TrainAccuracy != 0 {
 		train = &r.TrainAccuracy
 	}
-	return json.Marshal(struct {
+	return marshalFinite(struct {
 		plain
 		TestAccuracy  *float64 `json:"test_accuracy,omitempty"`
 		TrainAccuracy *float64 `json:"train_accuracy,omitempty"`
@@ -366,7 +366,7 @@ func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
 	}
 	fillDevice(&res, m.Backend().Info())
 	if *f.json {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "test: %s\n", testSummary(ev, rm, tbl.Path))
 	return nil
@@ -403,7 +403,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	}
 	tp := newTablePredictions(enc, m.Spec.Head, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
+		return writeJSON(e.stdout, map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
 	}
 	if out.path == "" {
 		return tp.writeCSV(e.stdout)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,9 +83,10 @@ func newHistoryEntry(s nn.EpochStats) historyEntry {
 		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
 }
 
-// nullable is nil for NaN (JSON has no NaN), else a pointer to v.
+// nullable is nil for NaN or an infinity (JSON has neither: writeJSON's
+// rule), else a pointer to v.
 func nullable(v float64) *float64 {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
 	}
 	return &v
@@ -508,7 +508,7 @@ func (r *trainRun) failed(trainErr error) error {
 	}
 	fmt.Fprintln(r.e.stderr, msg)
 	if r.p.f.json {
-		_ = json.NewEncoder(r.e.stdout).Encode(r.res)
+		_ = writeJSON(r.e.stdout, r.res)
 	}
 	return &exitError{code: 130}
 }
@@ -571,7 +571,7 @@ func (r *trainRun) finish(hist nn.History, trainErr error) error {
 		rescued = append(rescued, plotErr)
 	}
 	if r.p.f.json {
-		if err := json.NewEncoder(r.e.stdout).Encode(r.res); err != nil {
+		if err := writeJSON(r.e.stdout, r.res); err != nil {
 			return err
 		}
 		return errors.Join(rescued...)
