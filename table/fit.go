@@ -161,6 +161,9 @@ func fitTable(train, test *Table, opt Options) (*Encoder, *data.Split, Report, e
 		if err := checkVaries(train, ti, fitRows); err != nil {
 			return nil, nil, rep, err
 		}
+		if err := checkSpread(train, ti, fitRows); err != nil {
+			return nil, nil, rep, err
+		}
 	}
 	enc.Columns, err = fitFeatures(train, feats, kinds, fitRows, opt, maxCat, &rep)
 	if err != nil {
@@ -576,6 +579,61 @@ func checkVaries(t *Table, j int, rows []int) error {
 	return fmt.Errorf("data: %s: column %q: the target has the single value %v in the training rows: nothing to learn", t.Path, t.Header[j], first)
 }
 
+// checkSpread rejects a number column whose standard deviation over rows
+// (its present cells) overflows the float64 range, as one cell of 1e160
+// among ordinary values makes it: standardising the column would divide by
+// infinity, and the model would learn nothing from it. The error names the
+// cell farthest from the column's mean.
+func checkSpread(t *Table, j int, rows []int) error {
+	var sum float64
+	n := 0
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	mean := sum / float64(n)
+	if math.IsInf(mean, 0) { // a sum past the float64 range
+		mean = 0
+		for _, i := range rows {
+			if v, ok := presentNumber(t, i, j); ok {
+				mean += v / float64(n)
+			}
+		}
+	}
+	var ss float64
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok {
+			ss += (v - mean) * (v - mean)
+		}
+	}
+	if !math.IsInf(ss, 0) && !math.IsNaN(ss) {
+		return nil
+	}
+	far, dist := rows[0], -1.0
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok && math.Abs(v/2-mean/2) > dist {
+			far, dist = i, math.Abs(v/2-mean/2)
+		}
+	}
+	return fmt.Errorf("data: %s: line %d, column %q: %s is too far from the column's other values: their standard deviation over the training rows overflows the float64 range, so the column cannot be standardised; correct or remove the row, or rescale the column",
+		t.Path, t.Line(far, j), t.Header[j], t.cells[far][j])
+}
+
+// presentNumber parses row i, column j when it holds a finite number.
+func presentNumber(t *Table, i, j int) (float64, bool) {
+	cell := t.cells[i][j]
+	if isNA(cell) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(cell, 64)
+	return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
 // fitColumn learns the encoding of column j from the training rows.
 func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat int) (Column, error) {
 	c := Column{Name: t.Header[j], Kind: kind}
@@ -600,6 +658,9 @@ func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat
 		return c, fmt.Errorf("data: %s: column %q has no values in the training rows (every one is missing); leave it out (--drop %s)", t.Path, c.Name, c.Name)
 	}
 	if kind == Number {
+		if err := checkSpread(t, j, rows); err != nil {
+			return c, err
+		}
 		if na == NAFill {
 			c.Fill = sum / float64(present)
 			if math.IsInf(c.Fill, 0) { // a sum past the float64 range

@@ -90,3 +90,22 @@ func TestEvalJSONWithInfiniteMetric(t *testing.T) {
 func epochStats(loss float64) nn.EpochStats {
 	return nn.EpochStats{Epoch: 1, Loss: loss, Accuracy: math.NaN(), ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 }
+
+// TestTableSpreadOverflow: one cell of 1e160 in a number column overflows
+// its spread; train stops before any device work with exit status 1, naming
+// the file, the line, the column and the value (it used to be scaled by 1
+// silently, or "diverge" on the GPU with a hint about --lr).
+func TestTableSpreadOverflow(t *testing.T) {
+	dir := t.TempDir()
+	p := flatsCSV(t, dir, "flats.csv", 120, 0, true)
+	lines := strings.Split(string(readFile(t, p)), "\n")
+	f := strings.Split(lines[5], ",")
+	f[1] = "1e160"
+	lines[5] = strings.Join(f, ",")
+	require.NoError(t, os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644))
+	code, stdout, stderr := gputrain(t, append([]string{"--device", "cpu", "--csv", p, "--target", "kind", "--drop", "id,price", "--test-fraction", "0.01"}, tableArgs...)...)
+	assert.Equal(t, 1, code, stderr)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, p+`: line 6, column "area": 1e160 is too far from the column's other values`)
+	assert.NotContains(t, stderr, "--lr")
+}
