@@ -176,6 +176,13 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	defer m.Free()
+	if p.f.save != "" {
+		// A checkpoint the loader would refuse (a header over its limit) is
+		// refused now, not after the training it would have held.
+		if _, err := m.Checkpoint(); err != nil {
+			return fmt.Errorf("--save %s: this model's checkpoint cannot be written: %w", p.f.save, err)
+		}
+	}
 	p.banner(e, m, cfg, rc)
 	r := newTrainRun(e, p, b, m, split, cfg)
 	hist, trainErr := r.train()
@@ -612,11 +619,17 @@ func flagDivergence(err error) error {
 // trainInputs are the files train reads that its outputs must not name;
 // --resume may be --save (continuing a model in place), not --plot.
 func trainInputs(f trainFlags, tf *tableFlags) []output {
-	return []output{
+	ins := []output{
 		{flag: "csv", path: tf.csv, what: "the table"},
 		{flag: "test-csv", path: tf.testCSV, what: "the test table"},
 		{flag: "resume", path: f.resume, what: "the checkpoint", keeps: "save"},
 	}
+	if tf.csv == "" {
+		for _, p := range data.IDXPaths(f.data) { // the files of the --data folder
+			ins = append(ins, output{flag: "data", path: p, what: "a data file"})
+		}
+	}
+	return ins
 }
 
 // pct formats a fraction as prefix + "12.34%", or "" for NaN.
