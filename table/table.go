@@ -1,6 +1,7 @@
 package table
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -52,22 +53,33 @@ func (t *Table) Line(i, j int) int {
 // header; the error names the file, the line and the column that is short
 // or extra. An empty file and a header without rows are errors.
 func Read(path string) (*Table, error) {
+	return ReadContext(context.Background(), path)
+}
+
+// ReadContext is Read that stops when ctx is done (an interrupt while a
+// large file is read), with an error naming the file and the line reached
+// that matches ctx's error.
+func ReadContext(ctx context.Context, path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
-	return readTable(path, f)
+	return readTable(ctx, path, f)
 }
 
-// readTable is Read on an open reader; path is used in messages.
-func readTable(path string, src io.Reader) (*Table, error) {
+// readTable is ReadContext on an open reader; path is used in messages.
+func readTable(ctx context.Context, path string, src io.Reader) (*Table, error) {
 	r, header, err := readHeader(path, src)
 	if err != nil {
 		return nil, err
 	}
 	t := &Table{Path: path, Header: header}
 	for {
+		if len(t.cells)%1024 == 0 && ctx.Err() != nil {
+			line, _ := r.FieldPos(0)
+			return nil, fmt.Errorf("data: %s: reading stopped at line %d: %w", path, line, context.Cause(ctx))
+		}
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break

@@ -14,7 +14,8 @@
 //	gputrain bench [flags]      batch-size benchmarks
 //
 // Run "gputrain help COMMAND" for a command's flags. Usage errors exit with
-// status 2, runtime failures with status 1.
+// status 2, runtime failures with status 1, and a command stopped by Ctrl-C
+// (SIGINT) or SIGTERM with status 130.
 package main
 
 import (
@@ -94,6 +95,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Ctrl-C or SIGTERM: every command that a signal stops exits 130,
+		// as a shell reports a process killed by SIGINT.
+		fmt.Fprintf(stderr, "gputrain %s: interrupted (%v)\n", name, err)
+		return 130
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, ue.msg)
 		fmt.Fprintf(stderr, "Run 'gputrain help %s' for usage.\n", name)

@@ -99,13 +99,13 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 		return nil, nil, err
 	}
 	opt.ValFraction, opt.ValSeed = val, valSeed
-	train, err := table.Read(t.csv)
+	train, err := table.ReadContext(e.ctx, t.csv)
 	if err != nil {
 		return nil, nil, err
 	}
 	var test *table.Table
 	if t.testCSV != "" {
-		if test, err = table.Read(t.testCSV); err != nil {
+		if test, err = table.ReadContext(e.ctx, t.testCSV); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -321,7 +321,7 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 	if err := checkDevice(*f.device); err != nil {
 		return nil, nil, nil, err
 	}
-	tbl, err := table.Read(*f.csv)
+	tbl, err := table.ReadContext(e.ctx, *f.csv)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -396,6 +396,8 @@ type trainRun struct {
 	start time.Time
 	// first and last are the run's epochs, counted over the model's life.
 	first, last int
+	// startStep is the model's step count before the run.
+	startStep int
 	// epochs are the epochs reported so far.
 	epochs []nn.EpochStats
 	// saveErr is the first checkpoint that could not be written anywhere;
@@ -406,7 +408,7 @@ type trainRun struct {
 
 func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *data.Split, cfg nn.Config) *trainRun {
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
-		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, ck: newCheckpointer(e, p.f.save),
+		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, startStep: m.Info.Step, ck: newCheckpointer(e, p.f.save),
 		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
@@ -506,7 +508,13 @@ func (r *trainRun) failed(trainErr error) error {
 	}
 	r.res.Interrupted = true
 	msg := "interrupted: finished the current step"
-	if r.p.f.save != "" {
+	switch {
+	case r.p.f.save != "" && r.m.Info.Step == r.startStep && fileExists(r.p.f.save):
+		// Nothing trained: the state the run started from is not written
+		// over the file --save names (a fresh model's random weights would
+		// destroy an earlier run's model).
+		msg = fmt.Sprintf("interrupted before the first step: nothing trained, %s left as it was", r.p.f.save)
+	case r.p.f.save != "":
 		if err := r.ck.write(r.m, r.m.Info.Epoch); err == nil {
 			msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", r.ck.path())
 		} else {
