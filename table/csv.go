@@ -199,7 +199,7 @@ func csvColumns(path string, header, want []string) ([]int, error) {
 			return nil, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, i+1, dup+1)
 		}
 		if i < 0 {
-			return nil, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
+			return nil, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, listNames(header))
 		}
 		idx[k] = i
 	}

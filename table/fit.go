@@ -117,6 +117,9 @@ func fitTable(train, test *Table, opt Options) (*Encoder, *data.Split, Report, e
 	if err != nil {
 		return nil, nil, rep, err
 	}
+	if emptyColumnOf(train, ti) {
+		return nil, nil, rep, fmt.Errorf("data: %s: the target column %q has no values (every cell is missing): choose another --target", train.Path, opt.Target)
+	}
 	used := append(slices.Clone(feats), ti)
 	kinds := make(map[int]ColumnKind, len(used))
 	if err := columnKinds(train, used, kinds); err != nil {
@@ -455,6 +458,16 @@ func featureColumns(t *Table, ti int, features, drop []string) ([]int, error) {
 	return out, nil
 }
 
+// emptyColumnOf reports whether every cell of column j is missing.
+func emptyColumnOf(t *Table, j int) bool {
+	for i := range t.Rows() {
+		if !isNA(t.cells[i][j]) {
+			return false
+		}
+	}
+	return true
+}
+
 func emptyColumn(t *Table, j int) bool {
 	for i := range t.Rows() {
 		if t.cells[i][j] != "" {
@@ -467,22 +480,47 @@ func emptyColumn(t *Table, j int) bool {
 // columnKind is Number when every present cell of column j parses as a
 // number (finite or not: a non-finite one is reported later, with its
 // line), Text otherwise. A column with no present cell is an error.
+//
+// A lone dash ("-", as some exports write a missing value) in a column
+// whose other present cells are all numbers is an error naming the cell,
+// not a silent switch of the column to text: such a column is meant to
+// hold numbers, and a missing value is written empty or NA (then the NA
+// policy applies).
 func columnKind(t *Table, j int) (ColumnKind, error) {
-	present := false
+	present, numbers, dash := false, false, -1
 	for i := range t.Rows() {
 		cell := t.cells[i][j]
 		if isNA(cell) {
 			continue
 		}
 		present = true
-		if !parsesAsNumber(cell) {
+		switch {
+		case parsesAsNumber(cell):
+			numbers = true
+		case isDash(cell):
+			if dash < 0 {
+				dash = i
+			}
+		default:
 			return Text, nil
 		}
 	}
-	if !present {
+	switch {
+	case !present:
 		return "", fmt.Errorf("data: %s: column %q has no values (every cell is missing); leave it out (--drop %s)", t.Path, t.Header[j], t.Header[j])
+	case dash >= 0 && numbers:
+		return "", fmt.Errorf("data: %s: line %d, column %q: %q in a column of numbers: write a missing value as an empty cell or NA (the NA policy, --na, then applies), or correct the cell",
+			t.Path, t.Line(dash, j), t.Header[j], t.cells[dash][j])
+	case dash >= 0:
+		return Text, nil
 	}
 	return Number, nil
+}
+
+// isDash reports whether cell is only dashes, as exports write a missing
+// number: "-", "--", "–", "—".
+func isDash(cell string) bool {
+	return cell != "" && strings.Trim(cell, "-–—") == ""
 }
 
 func parsesAsNumber(cell string) bool {

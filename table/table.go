@@ -28,6 +28,10 @@ type Table struct {
 	// Header holds the column names, trimmed, a UTF-8 byte-order mark
 	// removed from the first.
 	Header []string
+	// NotUTF8 counts the data cells that were not valid UTF-8 and were
+	// read as Windows-1252 (Latin-1), NotUTF8Line the line of the first.
+	// Header names are decoded the same way.
+	NotUTF8, NotUTF8Line int
 
 	cells [][]string
 	lines []int         // file line of each row's first field
@@ -101,7 +105,13 @@ func readTable(ctx context.Context, path string, src io.Reader) (*Table, error) 
 				path, l, len(rec), len(header), len(header)+1, header[len(header)-1])
 		}
 		for j := range rec {
-			rec[j] = strings.TrimSpace(rec[j])
+			var decoded bool
+			if rec[j], decoded = decodeText(strings.TrimSpace(rec[j])); decoded {
+				if t.NotUTF8 == 0 {
+					t.NotUTF8Line, _ = r.FieldPos(j)
+				}
+				t.NotUTF8++
+			}
 		}
 		if last, _ := r.FieldPos(len(rec) - 1); last != line {
 			if t.multi == nil {
@@ -141,7 +151,7 @@ func readHeader(path string, src io.Reader) (*csv.Reader, []string, error) {
 		return nil, nil, fmt.Errorf("data: %s: header: %w", path, err)
 	}
 	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
+		header[i], _ = decodeText(strings.TrimSpace(header[i]))
 	}
 	header[0] = strings.TrimSpace(strings.TrimPrefix(header[0], "\ufeff"))
 	return r, header, nil
@@ -172,7 +182,7 @@ func (t *Table) column(name string) (int, error) {
 		return 0, fmt.Errorf("data: %s: line 1: column %q appears twice in the header (columns %d and %d)", t.Path, name, idx+1, dup+1)
 	}
 	if idx < 0 {
-		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, strings.Join(t.Header, ", "))
+		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, listNames(t.Header))
 	}
 	return idx, nil
 }
@@ -626,7 +636,7 @@ func (re *rowEncoder) missing(i int, rep *EncodeReport) (filled int, keep bool, 
 			continue
 		}
 		if re.enc.NA == NAError {
-			return 0, false, naError(t, i, j, cell)
+			return 0, false, encodeNAError(t, i, j, cell)
 		}
 		if re.enc.NA == NADrop || j == re.ti {
 			rep.drop(t.Line(i, j))
@@ -732,8 +742,17 @@ func numberCell(t *Table, i, j int) (float64, error) {
 	return 0, fmt.Errorf("data: %s: line %d, column %q: %q is not a number (the column holds numbers)", t.Path, t.Line(i, j), t.Header[j], cell)
 }
 
+// naError reports a missing cell while a table is fitted (train, which
+// takes --na).
 func naError(t *Table, i, j int, cell string) error {
 	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA); --na drop skips such rows, --na fill fills them", t.Path, t.Line(i, j), t.Header[j], cell)
+}
+
+// encodeNAError reports a missing cell while a table is encoded with a
+// fitted encoder (a model's: eval, predict), whose NA policy is the
+// model's and no flag changes.
+func encodeNAError(t *Table, i, j int, cell string) error {
+	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA), and the model's NA policy (train's --na) is error, which takes no missing cells: fill the cell, or remove the row", t.Path, t.Line(i, j), t.Header[j], cell)
 }
 
 // numberKey writes a numeric class value the one way classes name it.

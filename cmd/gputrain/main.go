@@ -101,13 +101,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gputrain %s: interrupted (%v)\n", name, err)
 		return 130
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, ue.msg)
+		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, sanitize(ue.msg))
 		fmt.Fprintf(stderr, "Run 'gputrain help %s' for usage.\n", name)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "gputrain %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, sanitize(err.Error()))
 		return 1
 	}
+}
+
+// sanitize returns s with every character a terminal would act on (C0 and
+// C1 controls, DEL; a newline and a tab excepted) written as a Go escape,
+// e.g. \x1b: a name read from a file (a column, a class, a cell) never
+// reaches the terminal as an escape code.
+func sanitize(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isControl(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0))
 }
 
 func printUsage(w io.Writer) {

@@ -121,9 +121,9 @@ func printRegression(w io.Writer, res regressResult, r *linear.Regression) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(w, "dropped %d rows with NA or non-numeric cells\n", res.Dropped)
 	}
-	fmt.Fprintf(w, "%d rows; %s ≈ ", res.Rows, res.Y)
+	fmt.Fprintf(w, "%d rows; %s ≈ ", res.Rows, sanitize(res.Y))
 	for i, c := range r.Coef {
-		fmt.Fprintf(w, "%.6g·%s + ", c, res.X[i])
+		fmt.Fprintf(w, "%.6g·%s + ", c, sanitize(res.X[i]))
 	}
 	fmt.Fprintf(w, "%.6g\n", r.Intercept)
 	if res.ClosedForm == nil {

@@ -103,11 +103,13 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if err != nil {
 		return nil, nil, err
 	}
+	noteEncoding(e, train)
 	var test *table.Table
 	if t.testCSV != "" {
 		if test, err = table.ReadContext(e.ctx, t.testCSV); err != nil {
 			return nil, nil, err
 		}
+		noteEncoding(e, test)
 	}
 	var (
 		enc   *table.Encoder
@@ -174,7 +176,7 @@ func (t *tableFlags) note(e *env, train, test *table.Table, enc *table.Encoder, 
 	fmt.Fprintf(e.stderr, "table:  %d columns: %d number and %d text features → %d inputs; %s\n",
 		len(train.Header), numbers, texts, enc.Width(), rep.TaskReason)
 	if enc.Task == table.TaskClassify {
-		fmt.Fprintf(e.stderr, "        classes: %s\n", strings.Join(enc.Classes, ", "))
+		fmt.Fprintf(e.stderr, "        classes: %s\n", sanitize(strings.Join(enc.Classes, ", ")))
 	}
 	for _, c := range rep.Constant {
 		fmt.Fprintf(e.stderr, "        left out column %q: %q in every training row, nothing to learn from\n", c.Name, c.Value)
@@ -325,6 +327,7 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	noteEncoding(e, tbl)
 	b, why, err := openDevice(*f.device, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -501,4 +504,12 @@ func (tp *tablePredictions) writeCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// noteEncoding says when a table was not UTF-8: its cells were read as
+// Windows-1252 (Latin-1), the same way at every reading.
+func noteEncoding(e *env, t *table.Table) {
+	if t.NotUTF8 > 0 {
+		fmt.Fprintf(e.stderr, "note:   %s: %d cells are not UTF-8 (the first on line %d): read as Windows-1252 (Latin-1)\n", t.Path, t.NotUTF8, t.NotUTF8Line)
+	}
 }
