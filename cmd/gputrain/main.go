@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				_ = c.run(e, []string{"-h"})
 				return 0
 			}
+			fmt.Fprintf(stderr, "gputrain help: unknown command %q\n", sanitize(args[0]))
+			printUsage(stderr)
+			return 2
 		}
 		printUsage(stdout)
 		return 0

@@ -54,6 +54,9 @@ func runSolve(e *env, args []string) error {
 	var A [][]float64
 	var y []float64
 	var err error
+	if set := setFlags(fs); *csvFile != "" && (set["a"] || set["y"]) {
+		return usagef("--csv and --a/--y are two systems: give one")
+	}
 	if *csvFile != "" {
 		A, y, err = readSystemCSV(*csvFile)
 		if err != nil {

@@ -94,6 +94,12 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if t.target == "" {
 		return nil, nil, usagef("--csv needs --target COLUMN (the column to predict)")
 	}
+	if t.testCSV != "" && set["test-fraction"] {
+		return nil, nil, usagef("--test-csv and --test-fraction are two test sets (a table of its own, or a held-out share of --csv): give one")
+	}
+	if t.testCSV != "" && sameFile(t.testCSV, t.csv) {
+		fmt.Fprintf(e.stderr, "warning: --test-csv %s is the --csv table itself: the test figures are on the training rows and say nothing about new data\n", t.testCSV)
+	}
 	opt, err := t.options()
 	if err != nil {
 		return nil, nil, err
