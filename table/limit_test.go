@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -86,7 +87,9 @@ func TestEncodeMemoryBudget(t *testing.T) {
 	tb := table(t, "ids.csv", b.String())
 	opt := Options{Target: "y", MaxCategories: 1_000_000, TestFraction: 0.2, Seed: 1}
 
-	old := debug.SetMemoryLimit(32 << 20)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	old := debug.SetMemoryLimit(int64(ms.Sys-ms.HeapReleased) + 20<<20) // about 20 MB to spare
 	t.Cleanup(func() { debug.SetMemoryLimit(old) })
 	_, _, _, err := Fit(tb, nil, opt)
 	debug.SetMemoryLimit(old)

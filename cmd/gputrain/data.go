@@ -37,7 +37,7 @@ func loadData(name string, digits []int) (*data.Split, error) {
 		}
 		sub, err := split.Subset(digits)
 		if err != nil {
-			return nil, usagef("--digits: %v", err) // the flag's mistake, as the other --digits errors
+			return nil, fmt.Errorf("--digits: %w", err)
 		}
 		split = sub
 	}

@@ -47,6 +47,9 @@ func checkOutputs(inputs []output, outs ...output) error {
 				return usagef("--%s and --%s both name %s: give each its own file", p.flag, o.flag, o.path)
 			}
 		}
+		if ext := strings.ToLower(filepath.Ext(o.path)); o.flag == "plot" && ext != "" && ext != ".png" {
+			return usagef("--plot %s: plots are written as PNG only; name the file .png (not %s)", o.path, ext)
+		}
 		seen = append(seen, o)
 	}
 	return nil
@@ -61,9 +64,6 @@ func inputName(in output) string {
 
 // checkOutput checks that o.path can be written.
 func checkOutput(o output) error {
-	if ext := strings.ToLower(filepath.Ext(o.path)); o.flag == "plot" && ext != "" && ext != ".png" {
-		return usagef("--plot %s: plots are written as PNG only; name the file .png (not %s)", o.path, ext)
-	}
 	fi, err := os.Stat(o.path)
 	switch {
 	case errors.Is(err, syscall.ENAMETOOLONG):

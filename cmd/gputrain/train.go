@@ -158,15 +158,15 @@ func runTrain(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.checkMemory(split, rc); err != nil {
-		return err
-	}
 	b, why, err := openDevice(p.f.device, p.f.autotune)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	announce(e, b, why, false)
+	if err := p.checkMemory(b, split, rc); err != nil {
+		return err
+	}
 	if err := verifyDevice(e, b, p.f.verify); err != nil {
 		return err
 	}
@@ -242,6 +242,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if p.digits, err = parseInts("digits", f.digits, 0); err != nil {
 		return nil, err
 	}
+	if err := checkDistinct("digits", p.digits); err != nil {
+		return nil, err
+	}
 	if p.act, err = backend.ParseActivation(f.activation); err != nil || p.act == backend.Identity {
 		return nil, usagef("--activation %q: want sigmoid, relu or tanh", f.activation)
 	}
@@ -251,7 +254,7 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if err := f.checkNumbers(); err != nil {
 		return nil, err
 	}
-	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch); err != nil {
+	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch, strings.EqualFold(f.device, "cpu")); err != nil {
 		return nil, err
 	}
 	if err := checkDevice(f.device); err != nil {
@@ -311,23 +314,37 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 	return m, nil
 }
 
-// checkHiddenMemory refuses, as a usage error, --hidden layers too wide to
-// train in the memory there is, whatever the data: the least model they
-// make (one input, one output) is checked.
-func checkHiddenMemory(flag string, hidden []int, batch int) error {
+// checkHiddenMemory refuses, as a usage error, --hidden layers too wide
+// for the memory there is, whatever the data: the least model they make
+// (one input, one output) is checked, to train on the CPU (onCPU: the
+// parameters, gradients and optimizer state all on the host), or else to be
+// held on the host (its host copies; a GPU keeps the rest).
+func checkHiddenMemory(flag string, hidden []int, batch int, onCPU bool) error {
 	least := nn.Spec{Inputs: 1, Hidden: hidden, Outputs: 1}
 	var me *memlimit.Error
-	if err := least.CheckMemory(true, max(batch, 1)); errors.As(err, &me) {
-		return usagef("--hidden %s: training layers this wide needs at least %s of memory, more than the %s available (%s); choose narrower layers",
-			flag, memlimit.Bytes(me.Need), memlimit.Bytes(me.Limit), me.Source)
+	if err := least.CheckMemory(onCPU, max(batch, 1)); errors.As(err, &me) {
+		what := "training layers this wide"
+		if !onCPU {
+			what = "holding layers this wide"
+		}
+		return usagef("--hidden %s: %s needs at least %s of memory, more than the %s available (%s); choose narrower layers",
+			flag, what, memlimit.Bytes(me.Need), memlimit.Bytes(me.Limit), me.Source)
 	}
 	return nil
 }
 
-// checkMemory refuses, before the device is opened, a model that the
-// memory there is cannot train on split: its width comes from the data (a
-// table's one-hot columns) or from the --resume checkpoint.
-func (p *trainPlan) checkMemory(split *data.Split, rc *resumed) error {
+// checkMemory refuses, before training, a model that the memory there is
+// cannot train on split on b: all of it on the host for the CPU backend,
+// its host copies for a GPU. Its width comes from the data (a table's
+// one-hot columns) or the --resume checkpoint. When --hidden alone is too
+// wide it is a usage error.
+func (p *trainPlan) checkMemory(b backend.Backend, split *data.Split, rc *resumed) error {
+	onCPU := b.Info().Kind == "cpu"
+	if rc == nil {
+		if err := checkHiddenMemory(p.f.hidden, p.hidden, p.f.batch, onCPU); err != nil {
+			return err
+		}
+	}
 	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
 	spec.Head, spec.Outputs = headFor(split.Train)
 	if rc != nil {
@@ -337,7 +354,7 @@ func (p *trainPlan) checkMemory(split *data.Split, rc *resumed) error {
 	if batch == 0 || batch > split.Train.Rows {
 		batch = split.Train.Rows
 	}
-	return spec.CheckMemory(true, batch)
+	return spec.CheckMemory(onCPU, batch)
 }
 
 // config is the training configuration, settled before the device is
