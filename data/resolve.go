@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // FashionMNISTDir is where Debian's package dataset-fashion-mnist installs
@@ -89,4 +90,25 @@ func checkIDXFiles(dir string) error {
 func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
+}
+
+// IDXPaths returns the paths of the files LoadIDX reads for the data set
+// name as Resolve resolves it: each of the four MNIST-layout files, raw and
+// gzip-compressed, whether it exists or not (e.g. so that no output of a
+// run is written over one of them). It returns nil for the built-in sets
+// (digits, synthetic) and for a name Resolve does not resolve.
+func IDXPaths(name string) []string {
+	switch strings.ToLower(name) {
+	case "", "digits", "synthetic":
+		return nil
+	}
+	dir, err := Resolve(name)
+	if err != nil {
+		return nil
+	}
+	var ps []string
+	for _, base := range idxFiles {
+		ps = append(ps, filepath.Join(dir, base), filepath.Join(dir, base+".gz"))
+	}
+	return ps
 }

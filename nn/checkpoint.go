@@ -3,6 +3,7 @@ package nn
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gputrain/gputrain/backend"
@@ -175,6 +176,9 @@ func specFromMeta(meta map[string]string) (Spec, Scaling, TrainInfo, error) {
 		if err := json.Unmarshal([]byte(s), &info); err != nil {
 			return spec, sc, info, fmt.Errorf("nn: checkpoint training info %q: %w", s, err)
 		}
+		if err := info.validate(); err != nil {
+			return spec, sc, info, fmt.Errorf("nn: checkpoint training info: %w", err)
+		}
 	}
 	return spec, sc, info, nil
 }
@@ -219,28 +223,81 @@ func checkTable(enc *table.Encoder, spec Spec) error {
 	return nil
 }
 
-// setFromCheckpoint validates f's tensors against m.Spec and uploads them.
-// safetensors.Read has already checked that each tensor's data matches its
-// shape.
-func (m *Model) setFromCheckpoint(f *safetensors.File) error {
-	ps := make([]Params, len(m.layers))
-	for i, l := range m.layers {
+// checkTensors checks f's tensors against spec before anything is
+// allocated from spec: every layer's weight and bias in the shapes spec
+// gives, no other tensor, and every value finite. safetensors.Read has
+// already checked that each tensor's data matches its shape, so a spec that
+// passes describes no more parameters than the file holds.
+func checkTensors(f *safetensors.File, spec Spec) error {
+	sz := spec.Sizes()
+	layers := len(sz) - 1
+	for i := range layers {
+		in, out := sz[i], sz[i+1]
 		w := f.Tensor(WeightName(i))
 		if w == nil {
-			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", WeightName(i), m.Spec)
+			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", WeightName(i), spec)
 		}
-		if len(w.Shape) != 2 || w.Shape[0] != l.out || w.Shape[1] != l.in {
+		if len(w.Shape) != 2 || w.Shape[0] != out || w.Shape[1] != in {
 			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s (out×in)",
-				WeightName(i), shapeString(w.Shape), m.Spec, shapeString([]int{l.out, l.in}))
+				WeightName(i), shapeString(w.Shape), spec, shapeString([]int{out, in}))
 		}
 		bias := f.Tensor(BiasName(i))
 		if bias == nil {
-			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", BiasName(i), m.Spec)
+			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", BiasName(i), spec)
 		}
-		if len(bias.Shape) != 1 || bias.Shape[0] != l.out {
+		if len(bias.Shape) != 1 || bias.Shape[0] != out {
 			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s",
-				BiasName(i), shapeString(bias.Shape), m.Spec, shapeString([]int{l.out}))
+				BiasName(i), shapeString(bias.Shape), spec, shapeString([]int{out}))
 		}
+	}
+	// Every tensor must belong to a layer of the model: a stray one means
+	// the file is of another model (or was edited), and is not ignored.
+	if len(f.Tensors) != 2*layers {
+		known := map[string]bool{}
+		for i := range layers {
+			known[WeightName(i)], known[BiasName(i)] = true, true
+		}
+		for _, t := range f.Tensors {
+			if !known[t.Name] {
+				return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is not a parameter of the %d layers of model %v",
+					t.Name, shapeString(t.Shape), layers, spec)
+			}
+		}
+	}
+	// A model is finite or refused: a NaN or infinite weight would make
+	// every prediction NaN, silently.
+	for _, t := range f.Tensors {
+		for k, v := range t.Data {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				at := fmt.Sprintf("[%d]", k)
+				if len(t.Shape) == 2 && t.Shape[1] > 0 {
+					at = fmt.Sprintf("[%d,%d]", k/t.Shape[1], k%t.Shape[1])
+				}
+				return fmt.Errorf("nn: checkpoint tensor %s holds %v at %s: %w; the file is damaged or was saved from a diverged run", t.Name, v, at, errNonFinite)
+			}
+		}
+	}
+	return nil
+}
+
+// heldValues counts the values of f's tensors.
+func heldValues(f *safetensors.File) int {
+	n := 0
+	for _, t := range f.Tensors {
+		n += len(t.Data)
+	}
+	return n
+}
+
+// setFromCheckpoint validates f's tensors against m.Spec (checkTensors)
+// and uploads them.
+func (m *Model) setFromCheckpoint(f *safetensors.File) error {
+	if err := checkTensors(f, m.Spec); err != nil {
+		return err
+	}
+	ps := make([]Params, len(m.layers))
+	for i, l := range m.layers {
+		w, bias := f.Tensor(WeightName(i)), f.Tensor(BiasName(i))
 		p := Params{In: l.in, Out: l.out, W: make([]float64, l.in*l.out), B: bias.Data}
 		for r := range l.out {
 			for c := range l.in {
@@ -248,20 +305,6 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 			}
 		}
 		ps[i] = p
-	}
-	// Every tensor must belong to a layer of the model: a stray one means
-	// the file is of another model (or was edited), and is not ignored.
-	if len(f.Tensors) != 2*len(m.layers) {
-		known := map[string]bool{}
-		for i := range m.layers {
-			known[WeightName(i)], known[BiasName(i)] = true, true
-		}
-		for _, t := range f.Tensors {
-			if !known[t.Name] {
-				return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is not a parameter of the %d layers of model %v",
-					t.Name, shapeString(t.Shape), len(m.layers), m.Spec)
-			}
-		}
 	}
 	return m.SetParams(ps)
 }
@@ -407,9 +450,51 @@ func readModel(path string) (*safetensors.File, *Model, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
+	// The spec sizes what Load allocates: it is checked against the tensors
+	// the file holds first, so that metadata claiming huge layers is refused
+	// before any memory is asked for.
+	if err := checkTensors(f, spec); err != nil {
+		if n, ok := spec.ParamCount(); !ok || n != heldValues(f) {
+			claim := "more than can be counted"
+			if ok {
+				claim = fmt.Sprintf("%d", n)
+			}
+			return nil, nil, fmt.Errorf("%w; the metadata's model %v claims %s parameters, the file holds %d values (in %s)",
+				err, spec, claim, heldValues(f), path)
+		}
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
+	}
 	table, err := tableFromMeta(f.Metadata, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	return f, &Model{Spec: spec, Scaling: sc, Info: info, Table: table}, nil
+}
+
+// validate rejects training info no run can have written: negative counts.
+func (info TrainInfo) validate() error {
+	bad := func(field string, v int) error {
+		return fmt.Errorf("%s is %d, want 0 or more", field, v)
+	}
+	switch {
+	case info.Epoch < 0:
+		return bad("epoch", info.Epoch)
+	case info.Step < 0:
+		return bad("step", info.Step)
+	}
+	if v := info.Validation; v != nil {
+		switch {
+		case v.Rows < 0:
+			return bad("validation.rows", v.Rows)
+		case v.Patience < 0:
+			return bad("validation.patience", v.Patience)
+		case v.BestEpoch < 0 || v.BestEpoch > info.Epoch:
+			return fmt.Errorf("validation.best_epoch is %d, want 0 to the epoch, %d", v.BestEpoch, info.Epoch)
+		case v.SinceBest < 0:
+			return bad("validation.epochs_since_best", v.SinceBest)
+		case !(v.Fraction >= 0 && v.Fraction < 1):
+			return fmt.Errorf("validation.fraction is %v, want a fraction in [0, 1)", v.Fraction)
+		}
+	}
+	return nil
 }

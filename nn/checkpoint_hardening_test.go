@@ -114,6 +114,34 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 				f.Metadata[nn.MetaSpec] = string(b)
 			}),
 			want: []string{"layers.0.weight", "has shape [8 2]", "wants [5 2]"}},
+		{name: "metadata claims huge layers", metaOnly: true,
+			data: rewrite(t, good, func(f *safetensors.File) {
+				var sj map[string]any
+				require.NoError(t, json.Unmarshal([]byte(f.Metadata[nn.MetaSpec]), &sj))
+				sj["hidden"] = []int{46000, 46000}
+				b, err := json.Marshal(sj)
+				require.NoError(t, err)
+				f.Metadata[nn.MetaSpec] = string(b)
+			}),
+			want: []string{"layers.0.weight", "has shape [8 2]", "wants [46000 2]",
+				"the metadata's model 2-46000-46000-1 tanh binary claims 2116230001 parameters, the file holds 33 values"}},
+		{name: "NaN weight",
+			data: rewrite(t, good, func(f *safetensors.File) { f.Tensor("layers.1.weight").Data[3] = math.NaN() }),
+			want: []string{"checkpoint tensor layers.1.weight holds NaN at [0,3]", "non-finite parameter"}},
+		{name: "infinite bias",
+			data: rewrite(t, good, func(f *safetensors.File) { f.Tensor("layers.0.bias").Data[7] = math.Inf(-1) }),
+			want: []string{"checkpoint tensor layers.0.bias holds -Inf at [7]"}},
+		{name: "negative epoch", metaOnly: true,
+			data: rewrite(t, good, func(f *safetensors.File) { f.Metadata[nn.MetaTraining] = `{"epoch":-3,"step":10}` }),
+			want: []string{"checkpoint training info: epoch is -3, want 0 or more"}},
+		{name: "negative step", metaOnly: true,
+			data: rewrite(t, good, func(f *safetensors.File) { f.Metadata[nn.MetaTraining] = `{"epoch":3,"step":-1}` }),
+			want: []string{"checkpoint training info: step is -1"}},
+		{name: "best epoch after the last", metaOnly: true,
+			data: rewrite(t, good, func(f *safetensors.File) {
+				f.Metadata[nn.MetaTraining] = `{"epoch":3,"step":9,"validation":{"fraction":0.1,"rows":2,"best_epoch":7}}`
+			}),
+			want: []string{"validation.best_epoch is 7, want 0 to the epoch, 3"}},
 		{name: "bias shape does not match the spec",
 			data: rewrite(t, good, func(f *safetensors.File) { f.Tensor("layers.0.bias").Shape = []int{4, 2} }),
 			want: []string{"layers.0.bias", "has shape [4 2]", "wants [8]"}},

@@ -6,20 +6,23 @@ import (
 )
 
 // MarshalJSON writes the stats with Go's field names, and every figure that
-// does not exist as null: an Accuracy of NaN (a regression model has none)
-// and ValLoss and ValAccuracy of NaN (no validation set). JSON has no NaN.
+// does not exist or is not finite as null: an Accuracy of NaN (a regression
+// model has none), ValLoss and ValAccuracy of NaN (no validation set), a
+// Loss or a rate that overflowed. JSON has no NaN or infinity.
 func (s EpochStats) MarshalJSON() ([]byte, error) {
 	type plain EpochStats // the same fields, without this method
 	null := func(v float64) *float64 {
-		if math.IsNaN(v) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil
 		}
 		return &v
 	}
 	return json.Marshal(struct {
 		plain
-		Accuracy    *float64
-		ValLoss     *float64
-		ValAccuracy *float64
-	}{plain(s), null(s.Accuracy), null(s.ValLoss), null(s.ValAccuracy)})
+		Loss          *float64
+		Accuracy      *float64
+		ValLoss       *float64
+		ValAccuracy   *float64
+		SamplesPerSec *float64
+	}{plain(s), null(s.Loss), null(s.Accuracy), null(s.ValLoss), null(s.ValAccuracy), null(s.SamplesPerSec)})
 }

@@ -291,6 +291,9 @@ func NewModel(b backend.Backend, spec Spec, seed uint64) (*Model, error) {
 // weights and bias slices of it (see paramLayout), so that one optimizer
 // operation updates them all.
 func (m *Model) alloc() error {
+	if err := m.Spec.CheckMemory(false, 1); err != nil {
+		return err
+	}
 	sz := m.Spec.Sizes()
 	a := newAllocator(m.b)
 	offsets, total := m.paramLayout()

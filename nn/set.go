@@ -79,27 +79,53 @@ func checkSet(s *Set, spec Spec, needLabels bool) error {
 // deviation (population) of every feature column of a float set (nil for a
 // pixel set, which is scaled by its PixelScale instead) and, for a
 // RegressionHead, of every target column. A zero standard deviation is
-// replaced by 1, so a constant column maps to 0. It returns an error when s does not fit spec.
+// replaced by 1, so a constant column maps to 0. It returns an error when s
+// does not fit spec, and when a column's mean or standard deviation
+// overflows the float64 range (values too far apart to standardise, e.g.
+// one of 1e160 among ordinary ones), naming the column and its largest value.
 func FitScaling(s *Set, spec Spec) (Scaling, error) {
 	if err := checkSet(s, spec, spec.Head == RegressionHead); err != nil {
 		return Scaling{}, err
 	}
 	var sc Scaling
+	var err error
 	if s.Pixels == nil {
-		sc.FeatureMean, sc.FeatureStd = colStats(s.Features, s.Rows, s.Cols)
+		if sc.FeatureMean, sc.FeatureStd, err = colStats(s.Features, s.Rows, s.Cols); err != nil {
+			return Scaling{}, fmt.Errorf("nn: %s: feature %s", s.Name, columnName(err.(*spreadError), s.FeatureNames))
+		}
 	}
 	if spec.Head == RegressionHead {
-		sc.TargetMean, sc.TargetStd = colStats(s.Labels, s.Rows, spec.Outputs)
+		if sc.TargetMean, sc.TargetStd, err = colStats(s.Labels, s.Rows, spec.Outputs); err != nil {
+			return Scaling{}, fmt.Errorf("nn: %s: target %s", s.Name, columnName(err.(*spreadError), s.TargetNames))
+		}
 	}
 	return sc, nil
+}
+
+// spreadError is colStats's report of a column whose statistics overflow.
+type spreadError struct {
+	col     int
+	largest float64
+}
+
+func (e *spreadError) Error() string { return fmt.Sprintf("column %d", e.col) }
+
+// columnName describes the column of e, by name when names has it.
+func columnName(e *spreadError, names []string) string {
+	name := fmt.Sprintf("column %d", e.col)
+	if e.col < len(names) {
+		name = fmt.Sprintf("%d (%q)", e.col, names[e.col])
+	}
+	return fmt.Sprintf("%s: its standard deviation overflows the float64 range (its largest magnitude is %v): the values are too far apart to standardise", name, e.largest)
 }
 
 // colStats returns the mean and population standard deviation (divided by
 // rows, not rows-1: the scaling standardises the very rows it was fitted on)
 // of each of the cols columns of the row-major rows×cols matrix x, computed
-// by gonum's stat.PopMeanStdDev. A standard deviation that is zero or not
-// finite is replaced by 1, so a constant column maps to 0.
-func colStats(x []float64, rows, cols int) (mean, std []float64) {
+// by gonum's stat.PopMeanStdDev. A standard deviation of zero is replaced by
+// 1, so a constant column maps to 0; one that is not finite is a
+// *spreadError.
+func colStats(x []float64, rows, cols int) (mean, std []float64, err error) {
 	mean = make([]float64, cols)
 	std = make([]float64, cols)
 	col := make([]float64, rows)
@@ -108,11 +134,18 @@ func colStats(x []float64, rows, cols int) (mean, std []float64) {
 			col[i] = x[i*cols+j]
 		}
 		mean[j], std[j] = stat.PopMeanStdDev(col, nil)
-		if !(std[j] > 0) || math.IsInf(std[j], 0) {
+		if math.IsNaN(mean[j]) || math.IsInf(mean[j], 0) || math.IsNaN(std[j]) || math.IsInf(std[j], 0) {
+			largest := 0.0
+			for _, v := range col {
+				largest = max(largest, math.Abs(v))
+			}
+			return nil, nil, &spreadError{col: j, largest: largest}
+		}
+		if !(std[j] > 0) {
 			std[j] = 1
 		}
 	}
-	return mean, std
+	return mean, std, nil
 }
 
 // upload puts s on the device: x (Rows×Cols, Byte for pixels or Float with

@@ -27,10 +27,17 @@ func TestColStats(t *testing.T) {
 		}, 3, 3, []float64{3, 5, 20}, []float64{math.Sqrt(8.0 / 3), 1, math.Sqrt(200.0 / 3)}},
 		{"one row", []float64{7, -2}, 1, 2, []float64{7, -2}, []float64{1, 1}},
 		{"two rows", []float64{1, 2, 3, 6}, 2, 2, []float64{2, 4}, []float64{1, 2}},
-		{"an infinite value", []float64{1, math.Inf(1), 2, 0}, 2, 2, []float64{1.5, math.Inf(1)}, []float64{0.5, 1}},
+		{"an infinite value", []float64{1, math.Inf(1), 2, 0}, 2, 2, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mean, std := colStats(c.x, c.rows, c.cols)
+			mean, std, err := colStats(c.x, c.rows, c.cols)
+			if c.mean == nil {
+				var se *spreadError
+				require.ErrorAs(t, err, &se, "a spread past float64 is an error, not a scale of 1")
+				assert.Equal(t, 1, se.col)
+				return
+			}
+			require.NoError(t, err)
 			for j := range c.cols {
 				if math.IsInf(c.mean[j], 0) {
 					assert.Equal(t, c.mean[j], mean[j])
@@ -75,4 +82,28 @@ func TestFitScalingFigures(t *testing.T) {
 
 	_, err = FitScaling(s, Spec{Inputs: 3, Outputs: 1, Head: BinaryHead})
 	assert.ErrorContains(t, err, "has 2 features per row")
+}
+
+// TestFitScalingOverflow: a column whose spread overflows float64 is an
+// error naming it and its largest value, not a scale silently set to 1.
+func TestFitScalingOverflow(t *testing.T) {
+	tests := []struct {
+		name     string
+		features []float64
+		labels   []float64
+		want     string
+	}{
+		{"feature", []float64{1, 1e160, 2, 3, 3, 4}, []float64{1, 2, 3}, `nn: d: feature 1 ("b"): its standard deviation overflows the float64 range (its largest magnitude is 1e+160)`},
+		{"target", []float64{1, 2, 2, 3, 3, 4}, []float64{1, -1e200, 3}, `nn: d: target 0 ("y"): its standard deviation overflows`},
+		{"opposite extremes", []float64{1e308, 2, -1e308, 3, 3, 4}, []float64{1, 2, 3}, `feature 0 ("a")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Set{Name: "d", Rows: 3, Cols: 2, Outputs: 1, Features: tt.features, Labels: tt.labels,
+				FeatureNames: []string{"a", "b"}, TargetNames: []string{"y"}}
+			_, err := FitScaling(s, Spec{Inputs: 2, Outputs: 1, Head: RegressionHead})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
 }

@@ -241,4 +241,15 @@ func TestEpochStatsJSON(t *testing.T) {
 	assert.Equal(t, 0.75, back[1]["Accuracy"])
 	assert.EqualValues(t, 2, back[1]["Epoch"], "Go's field names, as before")
 	assert.Equal(t, 0.25, back[1]["Loss"])
+
+	// An infinite loss or rate is null too, not a JSON error.
+	b, err = json.Marshal(nn.EpochStats{Epoch: 3, Loss: math.Inf(1), Accuracy: math.NaN(), ValLoss: math.Inf(-1), ValAccuracy: 1, SamplesPerSec: math.Inf(1)})
+	require.NoError(t, err)
+	var inf map[string]any
+	require.NoError(t, json.Unmarshal(b, &inf))
+	for _, k := range []string{"Loss", "ValLoss", "SamplesPerSec"} {
+		assert.Contains(t, inf, k)
+		assert.Nil(t, inf[k], k)
+	}
+	assert.Equal(t, 1.0, inf["ValAccuracy"])
 }

@@ -50,6 +50,9 @@ import (
 // the reference implementation's limit).
 const MaxHeaderSize = 100_000_000
 
+// maxHeaderSize is MaxHeaderSize, lowered by tests.
+var maxHeaderSize uint64 = MaxHeaderSize
+
 // metadataKey is the reserved header key of the free-form metadata.
 const metadataKey = "__metadata__"
 
@@ -136,7 +139,8 @@ func numel(shape []int, limit uint64) (uint64, error) {
 
 // Encode returns the safetensors encoding of tensors (sorted by name, each
 // stored as its DType says) and metadata, as Write stores it. name is used
-// in errors.
+// in errors. A header over MaxHeaderSize, which Read would refuse, is an
+// error: nothing is encoded that this package cannot read back.
 func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, error) {
 	sorted := slices.Clone(tensors)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
@@ -190,6 +194,10 @@ func Encode(name string, tensors []Tensor, metadata map[string]string) ([]byte, 
 	hdr.WriteByte('}')
 	for hdr.Len()%8 != 0 {
 		hdr.WriteByte(' ')
+	}
+	// Never write what Read refuses.
+	if uint64(hdr.Len()) > maxHeaderSize {
+		return nil, fmt.Errorf("safetensors: %s: the header (metadata and tensor list) would be %d bytes, over the %d-byte limit that readers, this one included, accept", name, hdr.Len(), maxHeaderSize)
 	}
 	out := make([]byte, 8, 8+hdr.Len()+int(offset))
 	binary.LittleEndian.PutUint64(out, uint64(hdr.Len()))
@@ -397,8 +405,8 @@ func splitPrefix(name string, prefix []byte, total uint64) (uint64, error) {
 	}
 	n := binary.LittleEndian.Uint64(prefix)
 	switch {
-	case n > MaxHeaderSize:
-		return 0, errorf("safetensors: %s: header length %d exceeds the %d-byte limit: not a safetensors file", name, n, MaxHeaderSize)
+	case n > maxHeaderSize:
+		return 0, errorf("safetensors: %s: header length %d exceeds the %d-byte limit: not a safetensors file", name, n, maxHeaderSize)
 	case n > total-8:
 		return 0, errorf("safetensors: %s: header length %d exceeds the %d bytes after it: truncated or not a safetensors file", name, n, total-8)
 	case n < 2:

@@ -199,7 +199,7 @@ func csvColumns(path string, header, want []string) ([]int, error) {
 			return nil, fmt.Errorf("data: %s: header: column %q appears twice (columns %d and %d)", path, name, i+1, dup+1)
 		}
 		if i < 0 {
-			return nil, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, strings.Join(header, ", "))
+			return nil, fmt.Errorf("data: %s: header: no column %q; the columns are: %s", path, name, listNames(header))
 		}
 		idx[k] = i
 	}
@@ -227,6 +227,9 @@ func (cr *csvRows) read(nx int, rep *CSVReport) (feats, labels []float64, total 
 		rec, err := cr.r.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, ErrRowTooLong) {
+			return nil, nil, 0, err
 		}
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("data: %s: %w", cr.path, err)

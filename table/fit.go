@@ -126,6 +126,9 @@ func fitTable(train, test *Table, opt Options) (*Encoder, *data.Split, Report, e
 	if err != nil {
 		return nil, nil, rep, err
 	}
+	if emptyColumnOf(train, ti) {
+		return nil, nil, rep, fmt.Errorf("data: %s: the target column %q has no values (every cell is missing): choose another --target", train.Path, opt.Target)
+	}
 	used := append(slices.Clone(feats), ti)
 	kinds := make(map[int]ColumnKind, len(used))
 	if err := columnKinds(train, used, kinds); err != nil {
@@ -168,6 +171,9 @@ func fitTable(train, test *Table, opt Options) (*Encoder, *data.Split, Report, e
 	}
 	if task != TaskClassify {
 		if err := checkVaries(train, ti, fitRows); err != nil {
+			return nil, nil, rep, err
+		}
+		if err := checkSpread(train, ti, fitRows); err != nil {
 			return nil, nil, rep, err
 		}
 	}
@@ -461,6 +467,16 @@ func featureColumns(t *Table, ti int, features, drop []string) ([]int, error) {
 	return out, nil
 }
 
+// emptyColumnOf reports whether every cell of column j is missing.
+func emptyColumnOf(t *Table, j int) bool {
+	for i := range t.Rows() {
+		if !isNA(t.cells[i][j]) {
+			return false
+		}
+	}
+	return true
+}
+
 func emptyColumn(t *Table, j int) bool {
 	for i := range t.Rows() {
 		if t.cells[i][j] != "" {
@@ -473,22 +489,47 @@ func emptyColumn(t *Table, j int) bool {
 // columnKind is Number when every present cell of column j parses as a
 // number (finite or not: a non-finite one is reported later, with its
 // line), Text otherwise. A column with no present cell is an error.
+//
+// A lone dash ("-", as some exports write a missing value) in a column
+// whose other present cells are all numbers is an error naming the cell,
+// not a silent switch of the column to text: such a column is meant to
+// hold numbers, and a missing value is written empty or NA (then the NA
+// policy applies).
 func columnKind(t *Table, j int) (ColumnKind, error) {
-	present := false
+	present, numbers, dash := false, false, -1
 	for i := range t.Rows() {
 		cell := t.cells[i][j]
 		if isNA(cell) {
 			continue
 		}
 		present = true
-		if !parsesAsNumber(cell) {
+		switch {
+		case parsesAsNumber(cell):
+			numbers = true
+		case isDash(cell):
+			if dash < 0 {
+				dash = i
+			}
+		default:
 			return Text, nil
 		}
 	}
-	if !present {
+	switch {
+	case !present:
 		return "", fmt.Errorf("data: %s: column %q has no values (every cell is missing); leave it out (--drop %s)", t.Path, t.Header[j], t.Header[j])
+	case dash >= 0 && numbers:
+		return "", fmt.Errorf("data: %s: line %d, column %q: %q in a column of numbers: write a missing value as an empty cell or NA (the NA policy, --na, then applies), or correct the cell",
+			t.Path, t.Line(dash, j), t.Header[j], t.cells[dash][j])
+	case dash >= 0:
+		return Text, nil
 	}
 	return Number, nil
+}
+
+// isDash reports whether cell is only dashes, as exports write a missing
+// number: "-", "--", "–", "—".
+func isDash(cell string) bool {
+	return cell != "" && strings.Trim(cell, "-–—") == ""
 }
 
 func parsesAsNumber(cell string) bool {
@@ -585,6 +626,61 @@ func checkVaries(t *Table, j int, rows []int) error {
 	return fmt.Errorf("data: %s: column %q: the target has the single value %v in the training rows: nothing to learn", t.Path, t.Header[j], first)
 }
 
+// checkSpread rejects a number column whose standard deviation over rows
+// (its present cells) overflows the float64 range, as one cell of 1e160
+// among ordinary values makes it: standardising the column would divide by
+// infinity, and the model would learn nothing from it. The error names the
+// cell farthest from the column's mean.
+func checkSpread(t *Table, j int, rows []int) error {
+	var sum float64
+	n := 0
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	mean := sum / float64(n)
+	if math.IsInf(mean, 0) { // a sum past the float64 range
+		mean = 0
+		for _, i := range rows {
+			if v, ok := presentNumber(t, i, j); ok {
+				mean += v / float64(n)
+			}
+		}
+	}
+	var ss float64
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok {
+			ss += (v - mean) * (v - mean)
+		}
+	}
+	if !math.IsInf(ss, 0) && !math.IsNaN(ss) {
+		return nil
+	}
+	far, dist := rows[0], -1.0
+	for _, i := range rows {
+		if v, ok := presentNumber(t, i, j); ok && math.Abs(v/2-mean/2) > dist {
+			far, dist = i, math.Abs(v/2-mean/2)
+		}
+	}
+	return fmt.Errorf("data: %s: line %d, column %q: %s is too far from the column's other values: their standard deviation over the training rows overflows the float64 range, so the column cannot be standardised; correct or remove the row, or rescale the column",
+		t.Path, t.Line(far, j), t.Header[j], t.cells[far][j])
+}
+
+// presentNumber parses row i, column j when it holds a finite number.
+func presentNumber(t *Table, i, j int) (float64, bool) {
+	cell := t.cells[i][j]
+	if isNA(cell) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(cell, 64)
+	return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
 // fitColumn learns the encoding of column j from the training rows.
 func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat int) (Column, error) {
 	c := Column{Name: t.Header[j], Kind: kind}
@@ -609,6 +705,9 @@ func fitColumn(t *Table, j int, kind ColumnKind, rows []int, na NAPolicy, maxCat
 		return c, fmt.Errorf("data: %s: column %q has no values in the training rows (every one is missing); leave it out (--drop %s)", t.Path, c.Name, c.Name)
 	}
 	if kind == Number {
+		if err := checkSpread(t, j, rows); err != nil {
+			return c, err
+		}
 		if na == NAFill {
 			c.Fill = sum / float64(present)
 			if math.IsInf(c.Fill, 0) { // a sum past the float64 range

@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -58,7 +59,7 @@ func FuzzTable(f *testing.F) {
 	f.Add("", uint8(0))
 	f.Add("a,b,y\n1,x,1\n2,y,2\n3,x,1\n4,NA,2\n5,z,1\n6,x,2\n", uint8(9+1))
 	f.Fuzz(func(t *testing.T, text string, mode uint8) {
-		tb, err := readTable("f.csv", strings.NewReader(text))
+		tb, err := readTable(context.Background(), "f.csv", strings.NewReader(text))
 		if err != nil {
 			if tb != nil {
 				t.Fatal("table returned with an error")

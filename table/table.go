@@ -1,6 +1,7 @@
 package table
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gputrain/gputrain/data"
+	"github.com/gputrain/gputrain/internal/memlimit"
 )
 
 // A Table is a CSV file read as text: a header row of column names and the
@@ -26,6 +28,10 @@ type Table struct {
 	// Header holds the column names, trimmed, a UTF-8 byte-order mark
 	// removed from the first.
 	Header []string
+	// NotUTF8 counts the data cells that were not valid UTF-8 and were
+	// read as Windows-1252 (Latin-1), NotUTF8Line the line of the first.
+	// Header names are decoded the same way.
+	NotUTF8, NotUTF8Line int
 
 	cells [][]string
 	lines []int         // file line of each row's first field
@@ -51,31 +57,45 @@ func (t *Table) Line(i, j int) int {
 // header; the error names the file, the line and the column that is short
 // or extra. An empty file and a header without rows are errors.
 func Read(path string) (*Table, error) {
+	return ReadContext(context.Background(), path)
+}
+
+// ReadContext is Read that stops when ctx is done (an interrupt while a
+// large file is read), with an error naming the file and the line reached
+// that matches ctx's error.
+func ReadContext(ctx context.Context, path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
-	return readTable(path, f)
+	return readTable(ctx, path, f)
 }
 
 // ReadFrom is Read for a CSV table held by r, e.g. an embedded string or
 // a request body; name stands for the file in messages and in Table.Path.
 func ReadFrom(r io.Reader, name string) (*Table, error) {
-	return readTable(name, r)
+	return readTable(context.Background(), name, r)
 }
 
-// readTable is Read on an open reader; path is used in messages.
-func readTable(path string, src io.Reader) (*Table, error) {
+// readTable is ReadContext on an open reader; path is used in messages.
+func readTable(ctx context.Context, path string, src io.Reader) (*Table, error) {
 	r, header, err := readHeader(path, src)
 	if err != nil {
 		return nil, err
 	}
 	t := &Table{Path: path, Header: header}
 	for {
+		if len(t.cells)%1024 == 0 && ctx.Err() != nil {
+			line, _ := r.FieldPos(0)
+			return nil, fmt.Errorf("data: %s: reading stopped at line %d: %w", path, line, context.Cause(ctx))
+		}
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, ErrRowTooLong) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %w", path, err)
@@ -91,7 +111,13 @@ func readTable(path string, src io.Reader) (*Table, error) {
 				path, l, len(rec), len(header), len(header)+1, header[len(header)-1])
 		}
 		for j := range rec {
-			rec[j] = strings.TrimSpace(rec[j])
+			var decoded bool
+			if rec[j], decoded = decodeText(strings.TrimSpace(rec[j])); decoded {
+				if t.NotUTF8 == 0 {
+					t.NotUTF8Line, _ = r.FieldPos(j)
+				}
+				t.NotUTF8++
+			}
 		}
 		if last, _ := r.FieldPos(len(rec) - 1); last != line {
 			if t.multi == nil {
@@ -119,17 +145,19 @@ func readTable(path string, src io.Reader) (*Table, error) {
 // The reader takes rows of any length: the caller reports a ragged row,
 // with names. An empty file is an error. LoadCSV and Read share it.
 func readHeader(path string, src io.Reader) (*csv.Reader, []string, error) {
-	r := csv.NewReader(src)
-	r.FieldsPerRecord = -1
+	r := NewCSVReader(path, src)
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, fmt.Errorf("data: %s: empty file (want a header row of column names)", path)
+	}
+	if errors.Is(err, ErrRowTooLong) {
+		return nil, nil, err
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %s: header: %w", path, err)
 	}
 	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
+		header[i], _ = decodeText(strings.TrimSpace(header[i]))
 	}
 	header[0] = strings.TrimSpace(strings.TrimPrefix(header[0], "\ufeff"))
 	return r, header, nil
@@ -160,7 +188,7 @@ func (t *Table) column(name string) (int, error) {
 		return 0, fmt.Errorf("data: %s: line 1: column %q appears twice in the header (columns %d and %d)", t.Path, name, idx+1, dup+1)
 	}
 	if idx < 0 {
-		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, strings.Join(t.Header, ", "))
+		return 0, fmt.Errorf("data: %s: line 1: no column %q; the columns are: %s", t.Path, name, listNames(t.Header))
 	}
 	return idx, nil
 }
@@ -507,6 +535,9 @@ func (enc *Encoder) encodeRows(t *Table, rows []int, withTarget bool, name strin
 	if err != nil {
 		return nil, rep, err
 	}
+	if err := enc.checkMemory(t.Path, len(rows)); err != nil {
+		return nil, rep, err
+	}
 	feats, labels, err := re.encode(rows, &rep)
 	if err != nil {
 		return nil, rep, err
@@ -611,7 +642,7 @@ func (re *rowEncoder) missing(i int, rep *EncodeReport) (filled int, keep bool, 
 			continue
 		}
 		if re.enc.NA == NAError {
-			return 0, false, naError(t, i, j, cell)
+			return 0, false, encodeNAError(t, i, j, cell)
 		}
 		if re.enc.NA == NADrop || j == re.ti {
 			rep.drop(t.Line(i, j))
@@ -717,8 +748,17 @@ func numberCell(t *Table, i, j int) (float64, error) {
 	return 0, fmt.Errorf("data: %s: line %d, column %q: %q is not a number (the column holds numbers)", t.Path, t.Line(i, j), t.Header[j], cell)
 }
 
+// naError reports a missing cell while a table is fitted (train, which
+// takes --na).
 func naError(t *Table, i, j int, cell string) error {
 	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA); --na drop skips such rows, --na fill fills them", t.Path, t.Line(i, j), t.Header[j], cell)
+}
+
+// encodeNAError reports a missing cell while a table is encoded with a
+// fitted encoder (a model's: eval, predict), whose NA policy is the
+// model's and no flag changes.
+func encodeNAError(t *Table, i, j int, cell string) error {
+	return fmt.Errorf("data: %s: line %d, column %q: %q is missing (NA), and the model's NA policy (train's --na) is error, which takes no missing cells: fill the cell, or remove the row", t.Path, t.Line(i, j), t.Header[j], cell)
 }
 
 // numberKey writes a numeric class value the one way classes name it.
@@ -735,4 +775,29 @@ func listSome(vs []string) string {
 		return strings.Join(vs, ", ")
 	}
 	return strings.Join(vs[:8], ", ") + fmt.Sprintf(", … %d more", len(vs)-8)
+}
+
+// checkMemory refuses, before they are allocated, the inputs of rows rows
+// encoded into enc.Width inputs each, float64, when they need more memory
+// than there is: one-hot columns with many categories make wide rows.
+func (enc *Encoder) checkMemory(path string, rows int) error {
+	width := enc.Width()
+	need := memlimit.Mul(memlimit.Mul(uint64(rows), uint64(width)+1), 8)
+	widest := -1
+	for k := range enc.Columns {
+		if widest < 0 || enc.Columns[k].width() > enc.Columns[widest].width() {
+			widest = k
+		}
+	}
+	what := fmt.Sprintf("encoding %d rows into %d inputs each", rows, width)
+	err := memlimit.Check(what, need)
+	if err == nil {
+		return nil
+	}
+	hint := ""
+	if widest >= 0 && enc.Columns[widest].Kind == Text {
+		c := enc.Columns[widest]
+		hint = fmt.Sprintf("; the widest column, %q, has %d categories: leave it out (--drop %s) or lower --max-categories", c.Name, len(c.Categories), c.Name)
+	}
+	return fmt.Errorf("data: %s: %w%s", path, err, hint)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -94,11 +93,36 @@ func runBench(e *env, args []string) error {
 	default:
 		return usagef("unknown --preset %q (want seed)", *preset)
 	}
-	rep, err := benchrun.Run(e.ctx, cfg)
+	rep, err := runBenchInterruptibly(e, cfg)
 	if err != nil {
 		return err
 	}
 	return writeBench(e, rep, *asJSON, csvOut, plotOut)
+}
+
+// runBenchInterruptibly runs benchrun.Run and returns its report, or, at
+// Ctrl-C or SIGTERM, returns at once with exit status 130 and writes
+// nothing: a measurement in progress (a long step) cannot be stopped
+// midway, and the process exits without waiting for it.
+func runBenchInterruptibly(e *env, cfg benchrun.Config) (*benchrun.Report, error) {
+	type result struct {
+		rep *benchrun.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := benchrun.Run(e.ctx, cfg)
+		done <- result{rep, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err == nil || e.ctx.Err() == nil {
+			return r.rep, r.err
+		}
+	case <-e.ctx.Done():
+	}
+	fmt.Fprintln(e.stderr, "interrupted: the measurements so far are dropped, no output written")
+	return nil, &exitError{code: 130}
 }
 
 // writeBench prints rep on stdout (as JSON with asJSON, else as the
@@ -107,7 +131,7 @@ func runBench(e *env, args []string) error {
 // measurements are not lost.
 func writeBench(e *env, rep *benchrun.Report, asJSON bool, csvOut, plotOut output) error {
 	if asJSON {
-		if err := json.NewEncoder(e.stdout).Encode(rep); err != nil {
+		if err := writeJSON(e.stdout, rep); err != nil {
 			return err
 		}
 	} else if err := benchrun.WriteTable(e.stdout, rep); err != nil {

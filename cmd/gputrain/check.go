@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -110,7 +109,7 @@ func runCheck(e *env, args []string) error {
 		return &exitError{code: 130}
 	}
 	if *asJSON {
-		if err := json.NewEncoder(e.stdout).Encode(out); err != nil {
+		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
 	} else {

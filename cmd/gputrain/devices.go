@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -24,7 +23,7 @@ func runDevices(e *env, args []string) error {
 		best = a.Name
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"adapters": list, "best_hardware_gpu": best})
+		return writeJSON(e.stdout, map[string]any{"adapters": list, "best_hardware_gpu": best})
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(e.stdout, "No WebGPU adapter found (%s). --device cpu still works.\n", gpu.InstallHint)

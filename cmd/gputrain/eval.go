@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -139,7 +138,7 @@ func runEval(e *env, args []string) error {
 	res := trainResult{Data: ds.name, Synthetic: ds.split.Synthetic, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
 	fillDevice(&res, m.Backend().Info())
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%% on %d rows of %s\n", ev.Loss, 100*ev.Accuracy, ev.Rows, ds.name)
 	return nil
@@ -195,7 +194,7 @@ func runPredict(e *env, args []string) error {
 		rows[i] = r
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": ds.name, "predictions": rows})
+		return writeJSON(e.stdout, map[string]any{"model": m.Spec.String(), "data": ds.name, "predictions": rows})
 	}
 	for _, r := range rows {
 		mark := ""

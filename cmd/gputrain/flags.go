@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,6 +67,17 @@ func setUnset(fs *flag.FlagSet, values map[string]string) error {
 		}
 		if err := fs.Set(name, v); err != nil {
 			return fmt.Errorf("--%s %s: %w", name, v, err)
+		}
+	}
+	return nil
+}
+
+// checkDistinct refuses a list flag that names a value twice, e.g.
+// --digits 0,0: a usage error, as the flag's other mistakes are.
+func checkDistinct(flagName string, vs []int) error {
+	for i, v := range vs {
+		if slices.Contains(vs[:i], v) {
+			return usagef("--%s: %d is given twice", flagName, v)
 		}
 	}
 	return nil

@@ -14,7 +14,8 @@
 //	gputrain bench [flags]      batch-size benchmarks
 //
 // Run "gputrain help COMMAND" for a command's flags. Usage errors exit with
-// status 2, runtime failures with status 1.
+// status 2, runtime failures with status 1, and a command stopped by Ctrl-C
+// (SIGINT) or SIGTERM with status 130.
 package main
 
 import (
@@ -74,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				_ = c.run(e, []string{"-h"})
 				return 0
 			}
+			fmt.Fprintf(stderr, "gputrain help: unknown command %q\n", sanitize(args[0]))
+			printUsage(stderr)
+			return 2
 		}
 		printUsage(stdout)
 		return 0
@@ -94,14 +98,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Ctrl-C or SIGTERM: every command that a signal stops exits 130,
+		// as a shell reports a process killed by SIGINT.
+		fmt.Fprintf(stderr, "gputrain %s: interrupted (%v)\n", name, err)
+		return 130
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, ue.msg)
+		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, sanitize(ue.msg))
 		fmt.Fprintf(stderr, "Run 'gputrain help %s' for usage.\n", name)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "gputrain %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "gputrain %s: %s\n", name, sanitize(err.Error()))
 		return 1
 	}
+}
+
+// sanitize returns s with every character a terminal would act on (C0 and
+// C1 controls, DEL; a newline and a tab excepted) written as a Go escape,
+// e.g. \x1b: a name read from a file (a column, a class, a cell) never
+// reaches the terminal as an escape code.
+func sanitize(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isControl(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0))
 }
 
 func printUsage(w io.Writer) {

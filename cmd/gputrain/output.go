@@ -47,6 +47,9 @@ func checkOutputs(inputs []output, outs ...output) error {
 				return usagef("--%s and --%s both name %s: give each its own file", p.flag, o.flag, o.path)
 			}
 		}
+		if ext := strings.ToLower(filepath.Ext(o.path)); o.flag == "plot" && ext != "" && ext != ".png" {
+			return usagef("--plot %s: plots are written as PNG only; name the file .png (not %s)", o.path, ext)
+		}
 		seen = append(seen, o)
 	}
 	return nil
@@ -63,6 +66,8 @@ func inputName(in output) string {
 func checkOutput(o output) error {
 	fi, err := os.Stat(o.path)
 	switch {
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return nameTooLong(o)
 	case err == nil && fi.IsDir():
 		return usagef("--%s %s is a folder; give the path of a file in it, e.g. %s", o.flag, o.path, filepath.Join(o.path, exampleName(o)))
 	case err == nil && !fi.Mode().IsRegular():
@@ -83,7 +88,22 @@ func checkOutput(o output) error {
 	if err := canCreateIn(dir); err != nil {
 		return usagef("--%s %s: cannot write in the folder %s: %v", o.flag, o.path, dir, unwrapPath(err))
 	}
+	// The very file: read-only is refused, and a new name is created and
+	// removed, so that a name the file system refuses (longer than
+	// NAME_MAX) fails here, not after the work.
+	switch err := atomicfile.Check(o.path); {
+	case errors.Is(err, atomicfile.ErrReadOnly):
+		return usagef("--%s %v", o.flag, err)
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return nameTooLong(o)
+	case err != nil:
+		return usagef("--%s %s: cannot create the file: %v", o.flag, o.path, unwrapPath(err))
+	}
 	return nil
+}
+
+func nameTooLong(o output) error {
+	return usagef("--%s %s: the file name is too long for the file system (%d bytes; most allow 255): choose a shorter one", o.flag, o.path, len(filepath.Base(o.path)))
 }
 
 // canCreateIn creates and removes a file in dir: the test that permission

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -90,7 +89,7 @@ func runRegress(e *env, args []string) error {
 	defer r.Model.Free()
 	res := newRegressResult(b.Info(), xs, *yFlag, rep, r)
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	printRegression(e.stdout, res, r)
 	return nil
@@ -122,9 +121,9 @@ func printRegression(w io.Writer, res regressResult, r *linear.Regression) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(w, "dropped %d rows with NA or non-numeric cells\n", res.Dropped)
 	}
-	fmt.Fprintf(w, "%d rows; %s ≈ ", res.Rows, res.Y)
+	fmt.Fprintf(w, "%d rows; %s ≈ ", res.Rows, sanitize(res.Y))
 	for i, c := range r.Coef {
-		fmt.Fprintf(w, "%.6g·%s + ", c, res.X[i])
+		fmt.Fprintf(w, "%.6g·%s + ", c, sanitize(res.X[i]))
 	}
 	fmt.Fprintf(w, "%.6g\n", r.Intercept)
 	if res.ClosedForm == nil {

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/gputrain/gputrain/linear"
+	"github.com/gputrain/gputrain/table"
 )
 
 func init() {
@@ -54,6 +54,9 @@ func runSolve(e *env, args []string) error {
 	var A [][]float64
 	var y []float64
 	var err error
+	if set := setFlags(fs); *csvFile != "" && (set["a"] || set["y"]) {
+		return usagef("--csv and --a/--y are two systems: give one")
+	}
 	if *csvFile != "" {
 		A, y, err = readSystemCSV(*csvFile)
 		if err != nil {
@@ -89,7 +92,7 @@ func runSolve(e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "x   = %s\nA·x = %s\ny   = %s\n", vec(res.X), vec(res.AX), vec(y))
 	return nil
@@ -132,9 +135,11 @@ func readSystemCSV(path string) ([][]float64, []float64, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
+	r := table.NewCSVReader(path, f) // a row past table.MaxRowBytes is an error
 	recs, err := r.ReadAll()
+	if errors.Is(err, table.ErrRowTooLong) {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}

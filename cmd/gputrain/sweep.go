@@ -531,7 +531,7 @@ func (p *sweepPlan) report(e *env, doc sweepDoc, classes bool) error {
 		}
 	}
 	if p.f.json {
-		if err := json.NewEncoder(e.stdout).Encode(doc); err != nil {
+		if err := writeJSON(e.stdout, doc); err != nil {
 			return err
 		}
 		return errors.Join(rescued...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -97,20 +96,28 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 	if t.target == "" {
 		return nil, nil, usagef("--csv needs --target COLUMN (the column to predict)")
 	}
+	if t.testCSV != "" && set["test-fraction"] {
+		return nil, nil, usagef("--test-csv and --test-fraction are two test sets (a table of its own, or a held-out share of --csv): give one")
+	}
+	if t.testCSV != "" && sameFile(t.testCSV, t.csv) {
+		fmt.Fprintf(e.stderr, "warning: --test-csv %s is the --csv table itself: the test figures are on the training rows and say nothing about new data\n", t.testCSV)
+	}
 	opt, err := t.options()
 	if err != nil {
 		return nil, nil, err
 	}
 	opt.ValFraction, opt.ValSeed = val, valSeed
-	train, err := table.Read(t.csv)
+	train, err := table.ReadContext(e.ctx, t.csv)
 	if err != nil {
 		return nil, nil, err
 	}
+	noteEncoding(e, train)
 	var test *table.Table
 	if t.testCSV != "" {
-		if test, err = table.Read(t.testCSV); err != nil {
+		if test, err = table.ReadContext(e.ctx, t.testCSV); err != nil {
 			return nil, nil, err
 		}
+		noteEncoding(e, test)
 	}
 	var (
 		enc   *table.Encoder
@@ -177,7 +184,7 @@ func (t *tableFlags) note(e *env, train, test *table.Table, enc *table.Encoder, 
 	fmt.Fprintf(e.stderr, "table:  %d columns: %d number and %d text features → %d inputs; %s\n",
 		len(train.Header), numbers, texts, enc.Width(), rep.TaskReason)
 	if enc.Task == table.TaskClassify {
-		fmt.Fprintf(e.stderr, "        classes: %s\n", strings.Join(enc.Classes, ", "))
+		fmt.Fprintf(e.stderr, "        classes: %s\n", sanitize(strings.Join(enc.Classes, ", ")))
 	}
 	for _, c := range rep.Constant {
 		fmt.Fprintf(e.stderr, "        left out column %q: %q in every training row, nothing to learn from\n", c.Name, c.Value)
@@ -231,7 +238,8 @@ func (r *trainResult) setRegression(rm nn.RegressionMetrics) {
 }
 
 // MarshalJSON writes r with accuracies that are NaN (a regression model has
-// none) left out: JSON has no NaN.
+// none) left out, and any other non-finite figure as null (marshalFinite):
+// JSON has no NaN.
 func (r trainResult) MarshalJSON() ([]byte, error) {
 	type plain trainResult // the same fields, without this method
 	var test, train *float64
@@ -241,7 +249,7 @@ func (r trainResult) MarshalJSON() ([]byte, error) {
 	if !math.IsNaN(r.TrainAccuracy) && r.TrainAccuracy != 0 {
 		train = &r.TrainAccuracy
 	}
-	return json.Marshal(struct {
+	return marshalFinite(struct {
 		plain
 		TestAccuracy  *float64 `json:"test_accuracy,omitempty"`
 		TrainAccuracy *float64 `json:"train_accuracy,omitempty"`
@@ -276,10 +284,11 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 	if err := checkDevice(*f.device); err != nil {
 		return nil, nil, nil, err
 	}
-	tbl, err := table.Read(*f.csv)
+	tbl, err := table.ReadContext(e.ctx, *f.csv)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	noteEncoding(e, tbl)
 	b, why, err := openDevice(*f.device, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -321,7 +330,7 @@ func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
 	}
 	fillDevice(&res, m.Backend().Info())
 	if *f.json {
-		return json.NewEncoder(e.stdout).Encode(res)
+		return writeJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "test: %s\n", testSummary(sc, tbl.Path))
 	return nil
@@ -358,7 +367,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	}
 	tp := newTablePredictions(enc, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
+		return writeJSON(e.stdout, map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
 	}
 	if out.path == "" {
 		return tp.writeCSV(e.stdout)
@@ -446,4 +455,12 @@ func (tp *tablePredictions) writeCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// noteEncoding says when a table was not UTF-8: its cells were read as
+// Windows-1252 (Latin-1), the same way at every reading.
+func noteEncoding(e *env, t *table.Table) {
+	if t.NotUTF8 > 0 {
+		fmt.Fprintf(e.stderr, "note:   %s: %d cells are not UTF-8 (the first on line %d): read as Windows-1252 (Latin-1)\n", t.Path, t.NotUTF8, t.NotUTF8Line)
+	}
 }

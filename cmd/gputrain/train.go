@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/fit"
 	"github.com/gputrain/gputrain/gpu"
+	"github.com/gputrain/gputrain/internal/memlimit"
 	"github.com/gputrain/gputrain/nn"
 	"github.com/gputrain/gputrain/table"
 )
@@ -84,9 +84,10 @@ func newHistoryEntry(s nn.EpochStats) historyEntry {
 		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
 }
 
-// nullable is nil for NaN (JSON has no NaN), else a pointer to v.
+// nullable is nil for NaN or an infinity (JSON has neither: writeJSON's
+// rule), else a pointer to v.
 func nullable(v float64) *float64 {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
 	}
 	return &v
@@ -164,6 +165,9 @@ func runTrain(e *env, args []string) error {
 	}
 	defer b.Close()
 	announce(e, b, why, false)
+	if err := p.checkMemory(b, split, rc); err != nil {
+		return err
+	}
 	if err := verifyDevice(e, b, p.f.verify); err != nil {
 		return err
 	}
@@ -173,6 +177,13 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	defer m.Free()
+	if p.f.save != "" {
+		// A checkpoint the loader would refuse (a header over its limit) is
+		// refused now, not after the training it would have held.
+		if _, err := m.Checkpoint(); err != nil {
+			return fmt.Errorf("--save %s: this model's checkpoint cannot be written: %w", p.f.save, err)
+		}
+	}
 	p.banner(e, m, cfg, rc)
 	r := newTrainRun(e, p, b, m, split, cfg)
 	hist, trainErr := r.train()
@@ -233,6 +244,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if p.digits, err = parseInts("digits", f.digits, 0); err != nil {
 		return nil, err
 	}
+	if err := checkDistinct("digits", p.digits); err != nil {
+		return nil, err
+	}
 	if p.act, err = backend.ParseActivation(f.activation); err != nil || p.act == backend.Identity {
 		return nil, usagef("--activation %q: want sigmoid, relu or tanh", f.activation)
 	}
@@ -240,6 +254,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 		return nil, usagef("--optimizer: %v", err)
 	}
 	if err := f.checkNumbers(); err != nil {
+		return nil, err
+	}
+	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch, strings.EqualFold(f.device, "cpu")); err != nil {
 		return nil, err
 	}
 	if err := checkDevice(f.device); err != nil {
@@ -291,6 +308,49 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 	m.Info.Subset = p.digits // which classes of the data, for --resume, eval and predict
 	m.Table = table          // Train's Standardize (config) leaves its one-hot inputs unscaled
 	return m, nil
+}
+
+// checkHiddenMemory refuses, as a usage error, --hidden layers too wide
+// for the memory there is, whatever the data: the least model they make
+// (one input, one output) is checked, to train on the CPU (onCPU: the
+// parameters, gradients and optimizer state all on the host), or else to be
+// held on the host (its host copies; a GPU keeps the rest).
+func checkHiddenMemory(flag string, hidden []int, batch int, onCPU bool) error {
+	least := nn.Spec{Inputs: 1, Hidden: hidden, Outputs: 1}
+	var me *memlimit.Error
+	if err := least.CheckMemory(onCPU, max(batch, 1)); errors.As(err, &me) {
+		what := "training layers this wide"
+		if !onCPU {
+			what = "holding layers this wide"
+		}
+		return usagef("--hidden %s: %s needs at least %s of memory, more than the %s available (%s); choose narrower layers",
+			flag, what, memlimit.Bytes(me.Need), memlimit.Bytes(me.Limit), me.Source)
+	}
+	return nil
+}
+
+// checkMemory refuses, before training, a model that the memory there is
+// cannot train on split on b: all of it on the host for the CPU backend,
+// its host copies for a GPU. Its width comes from the data (a table's
+// one-hot columns) or the --resume checkpoint. When --hidden alone is too
+// wide it is a usage error.
+func (p *trainPlan) checkMemory(b backend.Backend, split *data.Split, rc *resumed) error {
+	onCPU := b.Info().Kind == "cpu"
+	if rc == nil {
+		if err := checkHiddenMemory(p.f.hidden, p.hidden, p.f.batch, onCPU); err != nil {
+			return err
+		}
+	}
+	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
+	spec.Head, spec.Outputs = nn.HeadFor(split.Train)
+	if rc != nil {
+		spec = rc.spec
+	}
+	batch := p.f.batch
+	if batch == 0 || batch > split.Train.Rows {
+		batch = split.Train.Rows
+	}
+	return spec.CheckMemory(onCPU, batch)
 }
 
 // config is the training configuration, settled before the device is
@@ -352,6 +412,8 @@ type trainRun struct {
 	start time.Time
 	// first and last are the run's epochs, counted over the model's life.
 	first, last int
+	// startStep is the model's step count before the run.
+	startStep int
 	// epochs are the epochs reported so far.
 	epochs []nn.EpochStats
 	// saveErr is the first checkpoint that could not be written anywhere;
@@ -362,7 +424,7 @@ type trainRun struct {
 
 func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *data.Split, cfg nn.Config) *trainRun {
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
-		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, ck: newCheckpointer(e, p.f.save),
+		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, startStep: m.Info.Step, ck: newCheckpointer(e, p.f.save),
 		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
@@ -462,7 +524,13 @@ func (r *trainRun) failed(trainErr error) error {
 	}
 	r.res.Interrupted = true
 	msg := "interrupted: finished the current step"
-	if r.p.f.save != "" {
+	switch {
+	case r.p.f.save != "" && r.m.Info.Step == r.startStep && fileExists(r.p.f.save):
+		// Nothing trained: the state the run started from is not written
+		// over the file --save names (a fresh model's random weights would
+		// destroy an earlier run's model).
+		msg = fmt.Sprintf("interrupted before the first step: nothing trained, %s left as it was", r.p.f.save)
+	case r.p.f.save != "":
 		if err := r.ck.Save(r.m, r.m.Info.Epoch); err == nil {
 			msg = fmt.Sprintf("interrupted: finished the current step and saved it to %s", r.ck.path())
 		} else {
@@ -471,7 +539,7 @@ func (r *trainRun) failed(trainErr error) error {
 	}
 	fmt.Fprintln(r.e.stderr, msg)
 	if r.p.f.json {
-		_ = json.NewEncoder(r.e.stdout).Encode(r.res)
+		_ = writeJSON(r.e.stdout, r.res)
 	}
 	return &exitError{code: 130}
 }
@@ -534,7 +602,7 @@ func (r *trainRun) finish(hist nn.History, trainErr error) error {
 		rescued = append(rescued, plotErr)
 	}
 	if r.p.f.json {
-		if err := json.NewEncoder(r.e.stdout).Encode(r.res); err != nil {
+		if err := writeJSON(r.e.stdout, r.res); err != nil {
 			return err
 		}
 		return errors.Join(rescued...)
@@ -575,11 +643,17 @@ func flagDivergence(err error) error {
 // trainInputs are the files train reads that its outputs must not name;
 // --resume may be --save (continuing a model in place), not --plot.
 func trainInputs(f trainFlags, tf *tableFlags) []output {
-	return []output{
+	ins := []output{
 		{flag: "csv", path: tf.csv, what: "the table"},
 		{flag: "test-csv", path: tf.testCSV, what: "the test table"},
 		{flag: "resume", path: f.resume, what: "the checkpoint", keeps: "save"},
 	}
+	if tf.csv == "" {
+		for _, p := range data.IDXPaths(f.data) { // the files of the --data folder
+			ins = append(ins, output{flag: "data", path: p, what: "a data file"})
+		}
+	}
+	return ins
 }
 
 // pct formats a fraction as prefix + "12.34%", or "" for NaN.
