@@ -23,6 +23,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -479,4 +482,80 @@ func TestSlug(t *testing.T) {
 			t.Errorf("slug(%q) = %q, want %q", h, got, want)
 		}
 	}
+}
+
+// exampleMarker is the line before a ```go block that must be, line for
+// line, the body of the named Example function in example_test.go (without
+// its Output comment), so that the code the docs show compiles and runs.
+var exampleMarker = regexp.MustCompile(`^<!-- example: (Example\w*) -->$`)
+
+// TestGoSnippets checks every marked Go block against its Example.
+func TestGoSnippets(t *testing.T) {
+	bodies := exampleBodies(t, "example_test.go")
+	found := 0
+	for _, f := range docFiles(t) {
+		text, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(text), "\n")
+		for i, l := range lines {
+			m := exampleMarker.FindStringSubmatch(strings.TrimSpace(l))
+			if m == nil {
+				continue
+			}
+			found++
+			if i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) != "```go" {
+				t.Errorf("%s:%d: %s must be followed by a ```go block", f, i+1, m[0])
+				continue
+			}
+			var block []string
+			for j := i + 2; j < len(lines) && strings.TrimSpace(lines[j]) != "```"; j++ {
+				block = append(block, lines[j])
+			}
+			want, ok := bodies[m[1]]
+			if !ok {
+				t.Errorf("%s:%d: no function %s in docs/example_test.go", f, i+1, m[1])
+				continue
+			}
+			if got := strings.Join(block, "\n"); got != want {
+				t.Errorf("%s:%d: the ```go block differs from %s in docs/example_test.go (update one from the other)\n--- doc:\n%s\n--- example:\n%s", f, i+1, m[1], got, want)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no Go block is marked as an example: the README's should be")
+	}
+}
+
+// exampleBodies returns the body of each Example function of file, one tab
+// of indentation removed, without its Output comment.
+func exampleBodies(t *testing.T, file string) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	af, err := parser.ParseFile(fset, file, src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range af.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || !strings.HasPrefix(fn.Name.Name, "Example") || fn.Body == nil {
+			continue
+		}
+		body := string(src[fset.Position(fn.Body.Lbrace).Offset+1 : fset.Position(fn.Body.Rbrace).Offset])
+		if i := strings.Index(body, "\t// Output:"); i >= 0 {
+			body = body[:i]
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.Trim(body, "\n"), "\n") {
+			lines = append(lines, strings.TrimPrefix(l, "\t"))
+		}
+		out[fn.Name.Name] = strings.TrimRight(strings.Join(lines, "\n"), "\n\t ")
+	}
+	return out
 }
