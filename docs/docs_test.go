@@ -15,6 +15,9 @@
 // (--device software; a failure when GPUTRAIN_REQUIRE_GPU=1), a data set that
 // is not installed (--data mnist, fashion-mnist), the network (download), or
 // a file that a skipped command would have written.
+//
+// A ```go block on the line after <!-- example: Example_name --> must be the
+// body of that Example in example_test.go, which go test compiles and runs.
 package docs_test
 
 import (
