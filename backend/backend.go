@@ -4,7 +4,7 @@
 // A Backend owns tensors (row-major matrices resident on its device) and
 // records operations on them. The GPU backend (package gpu) runs each
 // operation as a WGSL compute shader in float32; the CPU reference (package
-// cpuref) runs the same operation in float64 with gonum. Training code (package
+// cpuref) runs the same operation in float64 on the CPU. Training code (package
 // nn) is written against this interface alone and never names a backend, so
 // one model definition and one test run on either.
 //

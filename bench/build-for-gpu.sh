@@ -24,7 +24,7 @@ out=$1
 mkdir -p "$out"
 export CGO_ENABLED=1
 # Stripped (-s -w: no symbol table or DWARF; panics still print their
-# stacks) to keep the folder well inside what travels to a lent GPU machine.
+# stacks) to keep the folder small enough to copy to a GPU machine.
 go build -trimpath -ldflags='-s -w' -o "$out/gputrain" ./cmd/gputrain
 go test -c -trimpath -ldflags='-s -w' -o "$out/gpu.test" ./gpu
 cp bench/on-gpu.sh bench/torch_mlp.py bench/splitmix.py "$out/"

@@ -73,7 +73,7 @@ func (s *Set) HoldOut(fraction float64, seed uint64) (kept, held *Set, err error
 
 // HoldOutRows returns the rows HoldOut keeps and holds out, each in
 // increasing order. It reads only Rows, Classes and (for a classification
-// set) the labels, so that FitTable can learn which rows training will hold
+// set) the labels, so that table.Fit can learn which rows training will hold
 // out before it encodes any features.
 func (s *Set) HoldOutRows(fraction float64, seed uint64) (keptRows, heldRows []int, err error) {
 	if !(fraction > 0 && fraction < 1) {

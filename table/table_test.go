@@ -465,7 +465,7 @@ func TestRealTables(t *testing.T) {
 }
 
 // TestSklearnPeerSplit: bench/sklearn_mlp.py holds out exactly the rows
-// Fit holds out, so that README's scikit-learn figures are measured
+// Fit holds out, so that docs/results.md's scikit-learn figures are measured
 // on the same test rows. It needs only Python (the split uses no
 // scikit-learn); GPUTRAIN_REQUIRE_PEERS=1 makes a missing python3 a
 // failure.

@@ -16,7 +16,7 @@ import (
 	"github.com/gputrain/gputrain/nn"
 )
 
-// The tests of README's "When things go wrong" rows added by issue 12:
+// The tests of the "When things go wrong" rows (docs/troubleshooting.md):
 // each runs the command line and checks the exit status, the words of the
 // message and that no file was damaged.
 

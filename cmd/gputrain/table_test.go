@@ -418,7 +418,7 @@ func TestTableUsageErrors(t *testing.T) {
 	}
 }
 
-// TestHousingTable is README's worked example: Ames house prices from 79
+// TestHousingTable is docs/tables.md's worked example: Ames house prices from 79
 // numeric and text columns with missing cells, on the CPU backend.
 func TestHousingTable(t *testing.T) {
 	if testing.Short() {
@@ -433,7 +433,7 @@ func TestHousingTable(t *testing.T) {
 	res := decode(t, stdout)
 	t.Logf("housing: R² %.4f, RMSE %.0f, MAE %.0f", res["test_r2"], res["test_rmse"], res["test_mae"])
 	// scikit-learn's MLPRegressor reaches 0.88–0.90 on these held-out rows
-	// (README); gputrain's defaults with seed 1 reach 0.89.
+	// (docs/results.md); gputrain's defaults with seed 1 reach 0.89.
 	assert.Greater(t, res["test_r2"].(float64), 0.85)
 }
 
