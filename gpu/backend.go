@@ -59,7 +59,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/gputrain/gputrain/backend"
@@ -204,11 +203,11 @@ func Open(opts Options) (*Backend, error) {
 	if timing {
 		desc.RequiredFeatures = []wgpu.FeatureName{wgpu.FeatureNameTimestampQuery}
 	}
-	dev, err := ad.RequestDevice(desc)
+	dev, err := requestDevice(ad, desc)
 	if err != nil && timing {
 		// Timing is optional: open the device without it.
 		timing, desc.RequiredFeatures = false, nil
-		dev, err = ad.RequestDevice(desc)
+		dev, err = requestDevice(ad, desc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gpu: open %s (%s): %w", pick.Name, pick.API, err)
@@ -360,23 +359,6 @@ func (b *Backend) Sync() error {
 	return b.takeErr()
 }
 
-// wait blocks until the queue is empty. It polls without blocking and sleeps
-// with a backoff (20 µs up to 1 ms): wgpu's blocking poll gives up after
-// about 5 s of queued work, and on lavapipe the process then segfaulted
-// (gfx-rs/wgpu#4589; TestLongQueueThenSync guards this).
-func (b *Backend) wait() {
-	sleep := 20 * time.Microsecond
-	deadline := time.Now().Add(20 * time.Minute)
-	for !b.dev.Poll(false, nil) {
-		if time.Now().After(deadline) {
-			b.fail(fmt.Errorf("%w: queue still busy after 20 minutes", ErrDeviceLost))
-			return
-		}
-		time.Sleep(sleep)
-		sleep = min(sleep*3/2, time.Millisecond)
-	}
-}
-
 // Close releases every buffer, pipeline and bind group, and the device.
 func (b *Backend) Close() error {
 	b.mu.Lock()
@@ -400,7 +382,7 @@ func (b *Backend) release() {
 	}
 	for id, buf := range b.buffers {
 		buf.freed = true
-		buf.buf.Release()
+		releaseBuffer(buf.buf)
 		delete(b.buffers, id)
 	}
 	for _, k := range b.kernels {
@@ -409,11 +391,11 @@ func (b *Backend) release() {
 	}
 	b.kernels, b.variants = nil, [numShaders][]*kernel{}
 	if b.staging != nil {
-		b.staging.Release()
+		releaseBuffer(b.staging)
 		b.staging = nil
 	}
 	if b.params != nil {
-		b.params.Release()
+		releaseBuffer(b.params)
 	}
 	if b.ts != nil {
 		b.ts.release()
@@ -424,7 +406,7 @@ func (b *Backend) release() {
 	// "Attempt to use a resource with a different device" (an abort, not an
 	// error). Keeping it costs one device's bookkeeping per Open/Close cycle;
 	// TestReopen guards the behaviour.
-	b.dev.Release()
+	releaseDevice(b.dev)
 	b.adapterRef.Release()
 	b.stats.LiveBytes = 0
 	b.closed = true

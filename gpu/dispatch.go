@@ -141,11 +141,7 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 		return nil, fmt.Errorf("gpu: pipeline layout for shader %s: %w", name, err)
 	}
 	defer pll.Release()
-	pl, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-		Label:   key.shader.String(),
-		Layout:  pll,
-		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"},
-	})
+	pl, err := newComputePipeline(b.dev, key.shader.String(), pll, mod)
 	if err != nil {
 		layout.Release()
 		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", name, err)
@@ -211,7 +207,7 @@ func (b *Backend) endPass() {
 	if b.pass == nil {
 		return
 	}
-	if err := b.pass.End(); err != nil {
+	if err := endComputePass(b.pass); err != nil {
 		b.fail(fmt.Errorf("gpu: end compute pass: %w", err))
 	}
 	b.pass.Release()

@@ -177,7 +177,7 @@ func (b *Backend) freeLocked(gt *Tensor) {
 	b.flush()
 	b.dropGroups(gt.buf.id)
 	gt.buf.freed = true
-	gt.buf.buf.Release()
+	releaseBuffer(gt.buf.buf)
 	delete(b.buffers, gt.buf.id)
 	b.stats.LiveBytes -= gt.buf.size
 }
@@ -374,7 +374,7 @@ func (b *Backend) ensureStaging(size uint64) error {
 	}
 	b.flush() // pending work may still copy into the old staging buffer
 	if b.staging != nil {
-		b.staging.Release()
+		releaseBuffer(b.staging)
 		b.staging, b.stagingSize = nil, 0
 	}
 	alloc := max(size, 4096)
