@@ -24,7 +24,12 @@
 // Read methods); dispatch.go recording and dispatch, the per-step path
 // (pipelines, bind groups, the params arena, flush); ops.go one function per
 // operation; cgo.go the calls made around the binding (readback, timed
-// passes, the dispatch itself).
+// passes, the dispatch itself). native.go and web.go are the two sides of
+// the few seams where a browser's WebGPU differs: built with GOOS=js
+// GOARCH=wasm, the package runs on the page's navigator.gpu (web.go says
+// how: readback through mapAsync, errors from the device's events, no
+// timestamps), and everything above it (nn, fit, the conformance suite)
+// is unchanged.
 //
 // # Kernel time
 //
@@ -153,6 +158,10 @@ type Backend struct {
 	staging     *wgpu.Buffer
 	stagingSize uint64
 
+	// spare is a one-word tensor that shaders bind where an optional
+	// writable binding is unused (see spareWord).
+	spare *Tensor
+
 	autotune bool
 	forced   *MatmulConfig // Options.Matmul
 	tuned    map[tuneKey]MatmulConfig
@@ -274,6 +283,22 @@ func (b *Backend) startTimestamps() {
 		return
 	}
 	b.stats = Stats{}
+}
+
+// spareWord returns the backend's spare one-word tensor, allocating it on
+// first use: a dispatch binds it in place of an optional output that it
+// leaves alone, since binding another written tensor there would alias
+// two writable bindings. It returns nil after recording an allocation
+// error.
+func (b *Backend) spareWord() *Tensor {
+	if b.spare == nil {
+		t, err := b.newLocked(1, 1)
+		if err != nil {
+			return nil
+		}
+		b.spare = t
+	}
+	return b.spare
 }
 
 // Adapter describes the adapter the backend runs on.

@@ -71,9 +71,10 @@ type kernel struct {
 	writable uint8
 }
 
-// binding is one storage buffer of a bind group: a tensor's buffer and the
-// byte offset at which the tensor starts in it (non-zero for slices).
-type binding struct{ id, off uint64 }
+// binding is one storage buffer of a bind group: a tensor's buffer, the
+// byte offset at which the tensor starts in it (non-zero for slices) and
+// the bytes bound from there (see Tensor.bindSize).
+type binding struct{ id, off, size uint64 }
 
 type groupKey struct {
 	kernel int
@@ -295,7 +296,7 @@ func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy, gz uint32, ts .
 		if t.buf.freed {
 			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", key.shader, t.rows, t.cols))
 		}
-		gk.bind[i] = binding{t.buf.id, t.off}
+		gk.bind[i] = binding{t.buf.id, t.off, t.bindSize()}
 	}
 	g, ok := b.groups[gk]
 	if !ok {
@@ -342,6 +343,12 @@ func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup
 				panic(fmt.Sprintf("gpu: %s: tensor %dx%d (binding %d) is written and shares its buffer with tensor %dx%d (binding %d), which is read",
 					k.name, t.rows, t.cols, i+1, u.rows, u.cols, j+1))
 			}
+			// Two writable bindings of overlapping ranges of one buffer:
+			// WebGPU forbids the aliasing, and Dawn enforces it.
+			if j > i && k.writable&(1<<j) != 0 && u.buf == t.buf && t.off < u.off+u.bindSize() && u.off < t.off+t.bindSize() {
+				panic(fmt.Sprintf("gpu: %s: tensors %dx%d (binding %d) and %dx%d (binding %d) are both written and overlap in one buffer",
+					k.name, t.rows, t.cols, i+1, u.rows, u.cols, j+1))
+			}
 		}
 	}
 	if len(b.groups) >= maxBindGroups {
@@ -354,7 +361,7 @@ func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup
 	entries := make([]wgpu.BindGroupEntry, 0, len(ts)+1)
 	entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: 0, Size: paramSlot})
 	for i, t := range ts {
-		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Offset: t.off, Size: wgpu.WholeSize})
+		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Offset: t.off, Size: t.bindSize()})
 	}
 	g, err := b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.layout, Entries: entries})
 	if err != nil {
