@@ -343,12 +343,6 @@ func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup
 				panic(fmt.Sprintf("gpu: %s: tensor %dx%d (binding %d) is written and shares its buffer with tensor %dx%d (binding %d), which is read",
 					k.name, t.rows, t.cols, i+1, u.rows, u.cols, j+1))
 			}
-			// Two writable bindings of overlapping ranges of one buffer:
-			// WebGPU forbids the aliasing, and Dawn enforces it.
-			if j > i && k.writable&(1<<j) != 0 && u.buf == t.buf && t.off < u.off+u.bindSize() && u.off < t.off+t.bindSize() {
-				panic(fmt.Sprintf("gpu: %s: tensors %dx%d (binding %d) and %dx%d (binding %d) are both written and overlap in one buffer",
-					k.name, t.rows, t.cols, i+1, u.rows, u.cols, j+1))
-			}
 		}
 	}
 	if len(b.groups) >= maxBindGroups {
