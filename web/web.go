@@ -118,17 +118,24 @@ func Build(ctx context.Context, dir string) (Assets, error) {
 	if err != nil {
 		return Assets{}, err
 	}
-	rootCmd := exec.CommandContext(ctx, goTool(), "env", "GOROOT")
-	rootCmd.Dir = dir
-	root, err := rootCmd.Output()
+	root, err := goEnvGOROOT()
 	if err != nil {
-		return Assets{}, fmt.Errorf("go env GOROOT: %w", err)
+		return Assets{}, err
 	}
-	loader, err := readLoader(strings.TrimSpace(string(root)))
+	loader, err := readLoader(root)
 	if err != nil {
 		return Assets{}, err
 	}
 	return Assets{Wasm: w, Loader: loader, Source: fmt.Sprintf("built in %.1f s", time.Since(start).Seconds())}, nil
+}
+
+// goEnvGOROOT is the GOROOT of the go command Build runs.
+func goEnvGOROOT() (string, error) {
+	out, err := exec.Command(goTool(), "env", "GOROOT").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOROOT: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // readLoader reads wasm_exec.js from a Go installation (lib/wasm since Go
