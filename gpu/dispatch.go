@@ -229,6 +229,7 @@ func (b *Backend) flush() {
 // submit finishes the open command encoder, whose pass has ended, uploads
 // the params arena and submits the command buffer.
 func (b *Backend) submit() {
+	defer scopeSubmit(b.dev)()
 	b.resolveTimestamps()
 	submitted := false
 	if b.ts != nil {

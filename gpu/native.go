@@ -57,6 +57,11 @@ func newComputePipeline(dev *wgpu.Device, label string, pll *wgpu.PipelineLayout
 	})
 }
 
+// scopeSubmit opens what the browser needs around the finish and submit
+// of a command buffer, and returns what closes it (web.go: an error scope);
+// nothing here, where the binding's calls return their errors.
+func scopeSubmit(*wgpu.Device) func() { return func() {} }
+
 // endComputePass ends a compute pass.
 func endComputePass(p *wgpu.ComputePassEncoder) error { return p.End() }
 

@@ -155,6 +155,31 @@ type errSink struct {
 	errs []string
 	lost string
 	fns  []js.Func
+	// pending are the popErrorScope promises of submits not yet awaited
+	// (see scopeSubmit); fns[2] records what they report.
+	pending []any
+}
+
+func (s *errSink) add(msg string) {
+	s.mu.Lock()
+	if len(s.errs) < 100 {
+		s.errs = append(s.errs, msg)
+	}
+	s.mu.Unlock()
+}
+
+// settle waits for the error scopes of the submits so far, so that the
+// errors of work already submitted are in the sink before it is read:
+// uncaptured errors arrive as events, at no set time, and would be blamed
+// on later work.
+func (s *errSink) settle() {
+	s.mu.Lock()
+	p := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(p) > 0 {
+		jsx.Await(js.Global().Get("Promise").Call("all", p))
+	}
 }
 
 func (s *errSink) take() (errs []string, lost string) {
@@ -177,7 +202,9 @@ func sinkOf(d *wgpu.Device) *errSink {
 // deviceErr returns the errors the browser reported on d since the last
 // call (nil if none), as one error; a lost device wraps ErrDeviceLost.
 func deviceErr(d *wgpu.Device) error {
-	errs, lost := sinkOf(d).take()
+	s := sinkOf(d)
+	s.settle()
+	errs, lost := s.take()
 	if lost != "" {
 		return fmt.Errorf("%w: %s", ErrDeviceLost, lost)
 	}
@@ -216,11 +243,13 @@ func requestDevice(ad *wgpu.Adapter, desc *wgpu.DeviceDescriptor) (*wgpu.Device,
 		if len(args) > 0 {
 			msg = jsMessage(args[0].Get("error"))
 		}
-		s.mu.Lock()
-		if len(s.errs) < 100 {
-			s.errs = append(s.errs, msg)
+		s.add(msg)
+		return nil
+	})
+	onScope := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 && args[0].Truthy() {
+			s.add(jsMessage(args[0]))
 		}
-		s.mu.Unlock()
 		return nil
 	})
 	onLost := js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -233,7 +262,7 @@ func requestDevice(ad *wgpu.Adapter, desc *wgpu.DeviceDescriptor) (*wgpu.Device,
 		s.mu.Unlock()
 		return nil
 	})
-	s.fns = []js.Func{onErr, onLost}
+	s.fns = []js.Func{onErr, onLost, onScope}
 	v.Call("addEventListener", "uncapturederror", onErr)
 	v.Get("lost").Call("then", onLost)
 	sinks.Store(dev, s)
@@ -309,6 +338,28 @@ func compileErrors(mod *wgpu.ShaderModule) string {
 		out = append(out, fmt.Sprintf("line %d: %s", m.Get("lineNum").Int(), m.Get("message").String()))
 	}
 	return strings.Join(out, "; ")
+}
+
+// scopeSubmit pushes a validation error scope before a command buffer is
+// finished and submitted, and returns what pops it: the pop's promise is
+// kept, not awaited, and deviceErr waits for it before it reads the sink.
+// The scope takes in the errors of recording (which WebGPU reports at
+// finish) and of the submit, so that each is reported by the next wait or
+// readback, rather than whenever its event arrives.
+func scopeSubmit(dev *wgpu.Device) func() {
+	s, ok := sinks.Load(dev)
+	if !ok {
+		return func() {}
+	}
+	d := jsValueOf(dev)
+	d.Call("pushErrorScope", "validation")
+	return func() {
+		sink := s.(*errSink)
+		p := d.Call("popErrorScope").Call("then", sink.fns[2])
+		sink.mu.Lock()
+		sink.pending = append(sink.pending, p)
+		sink.mu.Unlock()
+	}
 }
 
 // endComputePass ends a compute pass (the js backend's End reports nothing;

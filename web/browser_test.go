@@ -1,3 +1,5 @@
+//go:build unix
+
 package web
 
 import (
@@ -276,16 +278,18 @@ func TestQuickConformanceInChromium(t *testing.T) {
 }
 
 // TestTrainInChromium presses Train on the page with the built-in digits
-// for a few epochs, takes the checkpoint the page offers for download, and
-// loads it with the CPU reference: its test accuracy there must be the one
-// the page reported, and high enough to show that the page trained.
+// and the page's defaults (those of gputrain train: hidden 128,64 sigmoid,
+// Adam, lr 0.01, batch 32, 20 epochs; about half a minute on SwiftShader),
+// takes the checkpoint the page offers for download, and loads it with the
+// CPU reference as gputrain eval does: its test accuracy there must be the
+// one the page reported, at least 0.95.
 func TestTrainInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the browser test takes a minute")
 	}
 	a := testAssets(t)
-	const epochs = 3
-	rep := runPage(t, a, fmt.Sprintf("auto=train&epochs=%d", epochs), "train", 6*time.Minute)
+	const epochs = 20
+	rep := runPage(t, a, fmt.Sprintf("auto=train&epochs=%d", epochs), "train", 8*time.Minute)
 	var res struct {
 		Adapter  string   `json:"adapter"`
 		Rows     int      `json:"rows"`
@@ -310,7 +314,7 @@ func TestTrainInChromium(t *testing.T) {
 	require.Len(t, res.Epochs, epochs)
 	assert.Less(t, res.Epochs[epochs-1].Loss, res.Epochs[0].Loss, "the loss did not fall")
 	require.NotNil(t, res.TestAcc)
-	assert.GreaterOrEqual(t, *res.TestAcc, 0.9, "test accuracy after %d epochs", epochs)
+	assert.GreaterOrEqual(t, *res.TestAcc, 0.95, "test accuracy after %d epochs", epochs)
 
 	ck, err := base64.StdEncoding.DecodeString(rep.Checkpoint)
 	require.NoError(t, err)
