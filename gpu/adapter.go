@@ -112,6 +112,8 @@ func apiName(b wgpu.BackendType) string {
 		return "dx11"
 	case wgpu.BackendTypeOpenGL, wgpu.BackendTypeOpenGLES:
 		return "gl"
+	case wgpu.BackendTypeWebGPU:
+		return "webgpu" // a browser's WebGPU (see web.go), which hides the API beneath
 	}
 	return "unknown"
 }
@@ -129,7 +131,7 @@ func typeName(t wgpu.AdapterType) string {
 }
 
 func describe(i int, a *wgpu.Adapter) Adapter {
-	info := a.GetInfo()
+	info := adapterInfo(a)
 	l := a.GetLimits().Limits
 	name := strings.TrimSpace(info.DriverDescription)
 	if name == "" || !printable(name) {
@@ -172,7 +174,11 @@ func printable(s string) bool {
 
 // enumerate lists the adapters with their handles, in the instance's order.
 func enumerate() ([]Adapter, []*wgpu.Adapter) {
-	raw := instance().EnumerateAdapters(nil)
+	in := instance()
+	if in == nil {
+		return nil, nil // a browser without WebGPU (navigator.gpu undefined)
+	}
+	raw := in.EnumerateAdapters(nil)
 	out := make([]Adapter, len(raw))
 	for i, a := range raw {
 		out[i] = describe(i, a)

@@ -24,7 +24,12 @@
 // Read methods); dispatch.go recording and dispatch, the per-step path
 // (pipelines, bind groups, the params arena, flush); ops.go one function per
 // operation; cgo.go the calls made around the binding (readback, timed
-// passes, the dispatch itself).
+// passes, the dispatch itself). native.go and web.go are the two sides of
+// the few seams where a browser's WebGPU differs: built with GOOS=js
+// GOARCH=wasm, the package runs on the page's navigator.gpu (web.go says
+// how: readback through mapAsync, errors from the device's events, no
+// timestamps), and everything above it (nn, fit, the conformance suite)
+// is unchanged.
 //
 // # Kernel time
 //
@@ -59,7 +64,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/gputrain/gputrain/backend"
@@ -154,6 +158,10 @@ type Backend struct {
 	staging     *wgpu.Buffer
 	stagingSize uint64
 
+	// spare is a one-word tensor that shaders bind where an optional
+	// writable binding is unused (see spareWord).
+	spare *Tensor
+
 	autotune bool
 	forced   *MatmulConfig // Options.Matmul
 	tuned    map[tuneKey]MatmulConfig
@@ -204,11 +212,11 @@ func Open(opts Options) (*Backend, error) {
 	if timing {
 		desc.RequiredFeatures = []wgpu.FeatureName{wgpu.FeatureNameTimestampQuery}
 	}
-	dev, err := ad.RequestDevice(desc)
+	dev, err := requestDevice(ad, desc)
 	if err != nil && timing {
 		// Timing is optional: open the device without it.
 		timing, desc.RequiredFeatures = false, nil
-		dev, err = ad.RequestDevice(desc)
+		dev, err = requestDevice(ad, desc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gpu: open %s (%s): %w", pick.Name, pick.API, err)
@@ -275,6 +283,22 @@ func (b *Backend) startTimestamps() {
 		return
 	}
 	b.stats = Stats{}
+}
+
+// spareWord returns the backend's spare one-word tensor, allocating it on
+// first use: a dispatch binds it in place of an optional output that it
+// leaves alone, since binding another written tensor there would alias
+// two writable bindings. It returns nil after recording an allocation
+// error.
+func (b *Backend) spareWord() *Tensor {
+	if b.spare == nil {
+		t, err := b.newLocked(1, 1)
+		if err != nil {
+			return nil
+		}
+		b.spare = t
+	}
+	return b.spare
 }
 
 // Adapter describes the adapter the backend runs on.
@@ -360,23 +384,6 @@ func (b *Backend) Sync() error {
 	return b.takeErr()
 }
 
-// wait blocks until the queue is empty. It polls without blocking and sleeps
-// with a backoff (20 µs up to 1 ms): wgpu's blocking poll gives up after
-// about 5 s of queued work, and on lavapipe the process then segfaulted
-// (gfx-rs/wgpu#4589; TestLongQueueThenSync guards this).
-func (b *Backend) wait() {
-	sleep := 20 * time.Microsecond
-	deadline := time.Now().Add(20 * time.Minute)
-	for !b.dev.Poll(false, nil) {
-		if time.Now().After(deadline) {
-			b.fail(fmt.Errorf("%w: queue still busy after 20 minutes", ErrDeviceLost))
-			return
-		}
-		time.Sleep(sleep)
-		sleep = min(sleep*3/2, time.Millisecond)
-	}
-}
-
 // Close releases every buffer, pipeline and bind group, and the device.
 func (b *Backend) Close() error {
 	b.mu.Lock()
@@ -400,7 +407,7 @@ func (b *Backend) release() {
 	}
 	for id, buf := range b.buffers {
 		buf.freed = true
-		buf.buf.Release()
+		releaseBuffer(buf.buf)
 		delete(b.buffers, id)
 	}
 	for _, k := range b.kernels {
@@ -409,11 +416,11 @@ func (b *Backend) release() {
 	}
 	b.kernels, b.variants = nil, [numShaders][]*kernel{}
 	if b.staging != nil {
-		b.staging.Release()
+		releaseBuffer(b.staging)
 		b.staging = nil
 	}
 	if b.params != nil {
-		b.params.Release()
+		releaseBuffer(b.params)
 	}
 	if b.ts != nil {
 		b.ts.release()
@@ -424,7 +431,7 @@ func (b *Backend) release() {
 	// "Attempt to use a resource with a different device" (an abort, not an
 	// error). Keeping it costs one device's bookkeeping per Open/Close cycle;
 	// TestReopen guards the behaviour.
-	b.dev.Release()
+	releaseDevice(b.dev)
 	b.adapterRef.Release()
 	b.stats.LiveBytes = 0
 	b.closed = true

@@ -71,9 +71,10 @@ type kernel struct {
 	writable uint8
 }
 
-// binding is one storage buffer of a bind group: a tensor's buffer and the
-// byte offset at which the tensor starts in it (non-zero for slices).
-type binding struct{ id, off uint64 }
+// binding is one storage buffer of a bind group: a tensor's buffer, the
+// byte offset at which the tensor starts in it (non-zero for slices) and
+// the bytes bound from there (see Tensor.bindSize).
+type binding struct{ id, off, size uint64 }
 
 type groupKey struct {
 	kernel int
@@ -141,11 +142,7 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 		return nil, fmt.Errorf("gpu: pipeline layout for shader %s: %w", name, err)
 	}
 	defer pll.Release()
-	pl, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-		Label:   key.shader.String(),
-		Layout:  pll,
-		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"},
-	})
+	pl, err := newComputePipeline(b.dev, key.shader.String(), pll, mod)
 	if err != nil {
 		layout.Release()
 		return nil, fmt.Errorf("gpu: build pipeline for shader %s: %w", name, err)
@@ -211,7 +208,7 @@ func (b *Backend) endPass() {
 	if b.pass == nil {
 		return
 	}
-	if err := b.pass.End(); err != nil {
+	if err := endComputePass(b.pass); err != nil {
 		b.fail(fmt.Errorf("gpu: end compute pass: %w", err))
 	}
 	b.pass.Release()
@@ -232,6 +229,7 @@ func (b *Backend) flush() {
 // submit finishes the open command encoder, whose pass has ended, uploads
 // the params arena and submits the command buffer.
 func (b *Backend) submit() {
+	defer scopeSubmit(b.dev)()
 	b.resolveTimestamps()
 	submitted := false
 	if b.ts != nil {
@@ -299,7 +297,7 @@ func (b *Backend) dispatch(key kernelKey, params []byte, gx, gy, gz uint32, ts .
 		if t.buf.freed {
 			panic(fmt.Sprintf("gpu: %s: use of freed tensor %dx%d", key.shader, t.rows, t.cols))
 		}
-		gk.bind[i] = binding{t.buf.id, t.off}
+		gk.bind[i] = binding{t.buf.id, t.off, t.bindSize()}
 	}
 	g, ok := b.groups[gk]
 	if !ok {
@@ -358,7 +356,7 @@ func (b *Backend) newGroup(k *kernel, gk groupKey, ts []*Tensor) *wgpu.BindGroup
 	entries := make([]wgpu.BindGroupEntry, 0, len(ts)+1)
 	entries = append(entries, wgpu.BindGroupEntry{Binding: 0, Buffer: b.params, Offset: 0, Size: paramSlot})
 	for i, t := range ts {
-		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Offset: t.off, Size: wgpu.WholeSize})
+		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: t.buf.buf, Offset: t.off, Size: t.bindSize()})
 	}
 	g, err := b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.layout, Entries: entries})
 	if err != nil {

@@ -267,8 +267,10 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 }
 
 // loss dispatches the loss shader of kind (see _loss_io.wgsl). Without
-// count or idx the shader leaves those bindings alone, and loss and target
-// are bound there instead.
+// count or idx the shader leaves those bindings alone, and target is bound
+// there instead of idx and the backend's spare word instead of count
+// (count is written, and WebGPU forbids two writable bindings of one
+// buffer in a dispatch: Dawn rejects it, wgpu-native let it pass).
 func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
 	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols),
 		strideLoss: modelStride(loss), strideGrad: modelStride(grad), strideOut: modelStride(out), strideLabels: modelStride(target)}
@@ -279,8 +281,8 @@ func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *T
 	}
 	if count != nil {
 		p.count, p.strideCount = 1, modelStride(count)
-	} else {
-		count = loss
+	} else if count = b.spareWord(); count == nil {
+		return // b.fail has the error
 	}
 	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count)
 }

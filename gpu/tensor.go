@@ -59,6 +59,25 @@ func modelStride(t *Tensor) uint32 {
 	return uint32(t.stride)
 }
 
+// bindSize is the number of bytes a dispatch binds t with, from its
+// offset: up to the end of its last model's elements, rounded up to 16
+// bytes (for the shaders' vec4 loads) and within the buffer. A slice is
+// bound to its own extent, not to the buffer's end, because WebGPU forbids
+// two writable bindings of overlapping ranges of one buffer in a dispatch
+// (Dawn rejects them; wgpu-native did not check), and slices of one buffer
+// are written together (the gradients of a layer's weights and bias).
+// Slices start on 256-byte boundaries, so the rounding never reaches the
+// next one.
+func (t *Tensor) bindSize() uint64 {
+	n := uint64((t.models-1)*t.stride + t.rows*t.cols)
+	size := 4 * n
+	if t.dtype == backend.Byte {
+		size = (n + 3) / 4 * 4
+	}
+	size = (size + 15) / 16 * 16
+	return min(size, t.buf.size-t.off)
+}
+
 func (b *Backend) tensor(t backend.Tensor, op string) *Tensor {
 	if b.closed {
 		panic("gpu: backend used after Close")
@@ -177,7 +196,7 @@ func (b *Backend) freeLocked(gt *Tensor) {
 	b.flush()
 	b.dropGroups(gt.buf.id)
 	gt.buf.freed = true
-	gt.buf.buf.Release()
+	releaseBuffer(gt.buf.buf)
 	delete(b.buffers, gt.buf.id)
 	b.stats.LiveBytes -= gt.buf.size
 }
@@ -374,7 +393,7 @@ func (b *Backend) ensureStaging(size uint64) error {
 	}
 	b.flush() // pending work may still copy into the old staging buffer
 	if b.staging != nil {
-		b.staging.Release()
+		releaseBuffer(b.staging)
 		b.staging, b.stagingSize = nil, 0
 	}
 	alloc := max(size, 4096)

@@ -59,14 +59,14 @@ var knownPeriods = []float64{1, 10, 40, 1e3 / 19.2, 1e3 / 12}
 
 // hasTimestampQuery reports whether an adapter has timestamp queries; tests
 // replace it to take the path of adapters that do not.
-var hasTimestampQuery = func(a *wgpu.Adapter) bool { return a.HasFeature(wgpu.FeatureNameTimestampQuery) }
+var hasTimestampQuery = adapterHasTimestamps
 
 // calibrateSleep is the host time between the two calibration passes.
 var calibrateSleep = 20 * time.Millisecond
 
 // timer is the timestamp state of a Backend with Options.Timestamps.
 type timer struct {
-	set     *wgpu.QuerySet
+	set     *querySet
 	resolve *wgpu.Buffer // QueryResolve | CopySrc
 	read    *wgpu.Buffer // MapRead | CopyDst
 	host    []byte
@@ -89,7 +89,7 @@ type timer struct {
 func newTimer(dev *wgpu.Device) (*timer, error) {
 	t := &timer{host: make([]byte, 8*tsQueries)}
 	var err error
-	t.set, err = dev.CreateQuerySet(&wgpu.QuerySetDescriptor{Label: "timestamps", Type: wgpu.QueryTypeTimestamp, Count: tsQueries})
+	t.set, err = createQuerySet(dev, "timestamps", tsQueries)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (b *Backend) resolveTimestamps() {
 		return
 	}
 	lo, n := t.encLo, t.next-t.encLo
-	if err := b.enc.ResolveQuerySet(t.set, lo, n, t.resolve, 8*uint64(lo)); err != nil {
+	if err := resolveQuerySet(b.enc, t.set, lo, n, t.resolve, 8*uint64(lo)); err != nil {
 		b.fail(fmt.Errorf("gpu: resolve timestamps: %w", err))
 	}
 	if err := b.enc.CopyBufferToBuffer(t.resolve, 8*uint64(lo), t.read, 8*uint64(lo), 8*uint64(n)); err != nil {

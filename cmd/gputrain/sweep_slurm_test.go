@@ -161,20 +161,3 @@ func freePort(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
 }
-
-// tableBlock is sweep's table: the lines up to the first blank one.
-func tableBlock(out string) string {
-	block, _, _ := strings.Cut(out, "\n\n")
-	return block + "\n"
-}
-
-// resultsWithoutRuns is a sweep's JSON without the fields that say how
-// and where it ran (runs) or the retrained best (a single run's only).
-func resultsWithoutRuns(t *testing.T, s string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(s), &m), s)
-	delete(m, "runs")
-	delete(m, "best")
-	return m
-}
