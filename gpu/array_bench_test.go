@@ -2,17 +2,21 @@ package gpu_test
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/gpu"
 )
 
 // BenchmarkArrayStepOps times each of the ten dispatches of a training step
 // of 64-128-64-10 (sigmoid, softmax, SGD) at batch 32 on model arrays of
 // N = 1, 4 and 16 members (the workload of issue 20), one operation at a
 // time: kernel-us/op is the GPU time of one dispatch (timestamp queries),
-// kernel-us/model that divided by N. An operation whose kernel-us/model
+// kernel-us/model that divided by N, and cpu-us/model the process's CPU
+// time (user and system, every thread: on a software adapter the
+// adapter's own threads) per dispatch divided by N, which other work on a
+// shared machine inflates less than it does the kernel's wall time. An operation whose kernel-us/model
 // grows with N is where an array's step loses its scaling.
 //
 //	go test -run '^$' -bench ArrayStepOps -benchtime 20x ./gpu
@@ -98,12 +102,14 @@ func benchArrayStepOps(b *testing.B, n int) {
 				b.Fatal(err)
 			}
 			be.ResetKernelTime()
+			cpu0 := cpuTime()
 			for range b.N {
 				op.f()
 			}
 			if err := be.Sync(); err != nil {
 				b.Fatal(err)
 			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*n), "cpu-us/model")
 			if d, ok := be.KernelTime(); ok {
 				us := float64(d.Microseconds()) / float64(b.N)
 				b.ReportMetric(us, "kernel-us/op")
@@ -113,4 +119,11 @@ func benchArrayStepOps(b *testing.B, n int) {
 	}
 }
 
-var _ = gpu.DefaultMatmul
+// cpuTime is the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
