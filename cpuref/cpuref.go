@@ -34,6 +34,12 @@ const maxElements = 1 << 31
 type Backend struct {
 	closed  bool
 	tensors []*Tensor // live root tensors; Tensor.slot indexes this
+
+	// args are the operands of the operation in progress and done the
+	// channel its chunks report on, for model arrays spread over the
+	// cores (models.go).
+	args opArgs
+	done chan any
 }
 
 // New returns an empty reference backend.
