@@ -119,6 +119,11 @@ def main():
         "dtype": "float32", "device": "cpu", "form": "stacked ensemble, torch.baddbmm",
         "workload": "-".join(str(s) for s in sizes) + " sigmoid softmax-ce " + args.optimizer + " lr=%g" % args.lr,
     }
+    show = torch.__config__.show()
+    for key in ("BLAS_INFO", "LAPACK_INFO"):
+        for part in show.replace(",", "\n").splitlines():
+            if part.strip().startswith(key + "="):
+                config[key.lower()] = part.strip().split("=", 1)[1]
     results = []
     for n in [int(s) for s in args.models.split(",") if s]:
         results.append(run(n, args, sizes, data, labels, gen))
