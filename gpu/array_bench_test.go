@@ -94,6 +94,9 @@ func benchArrayStepOps(b *testing.B, n int) {
 		{"7-matmul-act-grad-64x128", func() { be.MatMulActivationGrad(ds[0], ds[1], w[1], ys[0], true, backend.Sigmoid) }},
 		{"8-matmul-column-sum-64x128", func() { be.MatMulColumnSum(gw[0], gb[0], x, ds[0]) }},
 		{"9-sgd", func() { be.SGD(params, grads, hp) }},
+		// Not a step's: one workgroup that stores one float a model, the
+		// fixed cost of a dispatch.
+		{"ref-fill-1x1", func() { be.Fill(loss, 0) }},
 	}
 	for _, op := range ops {
 		b.Run(op.name, func(b *testing.B) {

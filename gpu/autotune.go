@@ -55,18 +55,19 @@ func directConfig(m, n int) MatmulConfig {
 
 // defaultConfig is the configuration of an m×k×n product without
 // autotuning: the direct kernel fitted to small products, DefaultMatmul
-// for the others. A product with a transposed operand takes the direct
-// kernel only with vec4 loads and 8×8 outputs an invocation: on lavapipe
-// the direct kernel's transposed loads with scalar loads or 4-wide blocks
-// ran 10 to 70 times slower than the 8×8 vec4 ones (a 64×32×64 xᵀ·dy: 2 to
-// 22 ms against 0.3 ms, BenchmarkArrayStepOps and the notes in
-// docs/bench-model-arrays.md), slower than the tiles.
+// for the others. Products with a transposed a (the weight gradient xᵀ·dy)
+// keep the tiles: on lavapipe the direct kernel's loads of a stored k×m
+// were no faster than the tiles with vec4 loads and 8×8 blocks, and 10 to
+// 70 times slower with scalar loads or 4-wide blocks (a 64×32×64 xᵀ·dy: 2
+// to 22 ms against 0.3 ms; docs/bench-model-arrays.md). A transposed b
+// (dy·wᵀ) takes the direct kernel only with vec4 loads and 8×8 blocks, the
+// form measured there.
 func defaultConfig(m, k, n int, transA, transB bool) MatmulConfig {
-	if int64(m)*int64(k)*int64(n) > directMACs {
+	if transA || int64(m)*int64(k)*int64(n) > directMACs {
 		return DefaultMatmul
 	}
 	c := directConfig(m, n)
-	if (transA || transB) && (c.TM != 8 || c.TN != 8 || !vec4Fits(m, k, n, transA, transB)) {
+	if transB && (c.TM != 8 || c.TN != 8 || !vec4Fits(m, k, n, transA, transB)) {
 		return DefaultMatmul
 	}
 	return c
