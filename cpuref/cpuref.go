@@ -35,11 +35,10 @@ type Backend struct {
 	closed  bool
 	tensors []*Tensor // live root tensors; Tensor.slot indexes this
 
-	// args are the operands of the operation in progress and done the
-	// channel its chunks report on, for model arrays spread over the
-	// cores (models.go).
-	args opArgs
-	done chan any
+	// args are the operands of the operation in progress and spread its
+	// chunks, for model arrays spread over the cores (models.go).
+	args   opArgs
+	spread spread
 }
 
 // New returns an empty reference backend.

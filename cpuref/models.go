@@ -3,6 +3,7 @@ package cpuref
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/internal/gemm"
@@ -24,11 +25,13 @@ import (
 //
 // Nothing is allocated per call: an operation keeps its operands in the
 // Backend's args (a Backend is not safe for concurrent use, so one
-// operation runs at a time), hands the workers a plain function and a
-// range of models over a channel, and waits for them on the Backend's done
-// channel. A panic in a chunk (an index outside a tensor, a class label
-// that is not an integer) is caught and panics again on the caller, after
-// every chunk has finished.
+// operation runs at a time) and hands the workers a token (a plain
+// function, the operation's generation and its chunking) over a buffered
+// channel; the workers and the caller claim chunks from one atomic word
+// (see spread), and the last to finish wakes the caller. A panic in a
+// chunk (an index outside a tensor, a class label that is not an integer)
+// is caught and panics again on the caller, after every chunk has
+// finished.
 
 // opArgs are the operands of the operation in progress.
 type opArgs struct {
@@ -43,40 +46,86 @@ type opArgs struct {
 	op             string
 }
 
-// chunk is models lo … hi−1 of the operation f runs on b.
-type chunk struct {
-	f      func(b *Backend, lo, hi int)
-	b      *Backend
-	lo, hi int
+// spread is the chunking of the operation in progress. state holds the
+// operation's generation in its high 32 bits and the next chunk to claim
+// in its low 32: a goroutine claims chunk i by moving state from gen|i to
+// gen|i+1, so every chunk runs exactly once, on whichever goroutine claims
+// it first, and a token for an operation that has finished (another
+// generation) claims nothing. left counts the chunks not yet finished; the
+// goroutine that finishes the last sends on done.
+type spread struct {
+	gen   uint32
+	state atomic.Uint64
+	left  atomic.Int32
+	fault atomic.Pointer[fault] // the first panic of a chunk
+	done  chan struct{}
+}
+
+type fault struct{ v any }
+
+// token asks a worker to help with generation gen of b's operation f,
+// whose n models are cut into g chunks.
+type token struct {
+	b    *Backend
+	f    func(b *Backend, lo, hi int)
+	gen  uint32
+	n, g int
 }
 
 var workers struct {
 	once sync.Once
 	n    int
-	work chan chunk
+	work chan token
 }
 
 func startWorkers() {
 	workers.n = max(runtime.GOMAXPROCS(0)-1, 1)
-	workers.work = make(chan chunk)
+	workers.work = make(chan token, 64*workers.n)
 	for range workers.n {
 		go func() {
-			for c := range workers.work {
-				c.b.done <- runChunk(c)
+			for t := range workers.work {
+				t.help()
 			}
 		}()
 	}
 }
 
-// runChunk runs c and returns what it panicked with, or nil.
-func runChunk(c chunk) (p any) {
+// help claims and runs chunks of t's operation until none is left.
+func (t token) help() {
+	sp := &t.b.spread
+	for {
+		s := sp.state.Load()
+		i := int(uint32(s))
+		if uint32(s>>32) != t.gen || i >= t.g {
+			return
+		}
+		if !sp.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		if p := runChunk(t.f, t.b, t.n*i/t.g, t.n*(i+1)/t.g); p != nil {
+			sp.fault.CompareAndSwap(nil, &fault{p})
+		}
+		if sp.left.Add(-1) == 0 {
+			sp.done <- struct{}{}
+		}
+	}
+}
+
+// runChunk runs f on models lo … hi−1 and returns what it panicked with,
+// or nil.
+func runChunk(f func(b *Backend, lo, hi int), b *Backend, lo, hi int) (p any) {
 	defer func() { p = recover() }()
-	c.f(c.b, c.lo, c.hi)
+	f(b, lo, hi)
 	return nil
 }
 
-// forModels runs f on models 0 … n−1 with b.args set by the caller: on
-// chunks of models over the cores when n ≥ GOMAXPROCS ≥ 2, else in one call.
+// forModels runs f on models 0 … n−1 with b.args set by the caller: in
+// GOMAXPROCS chunks of models when n ≥ GOMAXPROCS ≥ 2, else in one call.
+// The calling goroutine claims chunks too, so a worker that the scheduler
+// has not woken yet delays nothing: the caller runs its chunk instead
+// (on a machine whose cores are busy with other work the operation then
+// runs at the serial speed, not slower). It returns when every chunk has
+// finished.
 func (b *Backend) forModels(n int, f func(b *Backend, lo, hi int)) {
 	procs := runtime.GOMAXPROCS(0)
 	if n < 2 || procs < 2 || n < procs {
@@ -85,22 +134,26 @@ func (b *Backend) forModels(n int, f func(b *Backend, lo, hi int)) {
 		return
 	}
 	workers.once.Do(startWorkers)
-	g := min(procs, workers.n+1)
-	if b.done == nil {
-		b.done = make(chan any, 64)
+	sp := &b.spread
+	if sp.done == nil {
+		sp.done = make(chan struct{}, 1)
 	}
-	for i := 1; i < g; i++ {
-		workers.work <- chunk{f: f, b: b, lo: n * i / g, hi: n * (i + 1) / g}
-	}
-	first := runChunk(chunk{f: f, b: b, lo: 0, hi: n / g})
-	for i := 1; i < g; i++ {
-		if p := <-b.done; p != nil && first == nil {
-			first = p
+	g := procs
+	sp.gen++
+	sp.left.Store(int32(g))
+	sp.state.Store(uint64(sp.gen) << 32) // publishes b.args and left
+	t := token{b: b, f: f, gen: sp.gen, n: n, g: g}
+	for range min(g-1, workers.n) {
+		select {
+		case workers.work <- t:
+		default: // the workers are behind: the caller runs the chunk
 		}
 	}
+	t.help()
+	<-sp.done
 	b.args = opArgs{} // hold no tensor past the operation
-	if first != nil {
-		panic(first)
+	if p := sp.fault.Swap(nil); p != nil {
+		panic(p.v)
 	}
 }
 

@@ -102,14 +102,16 @@ func TestArraySpreadOverCores(t *testing.T) {
 	}
 	want := serial.state(t)
 
-	runtime.GOMAXPROCS(2)
-	s := newArrayStep(t, n, 1)
-	for range steps {
-		s.run()
+	for _, procs := range []int{2, 3, 5} {
+		runtime.GOMAXPROCS(procs)
+		s := newArrayStep(t, n, 1)
+		for range steps {
+			s.run()
+		}
+		assert.Equal(t, want, s.state(t), "spread over %d goroutines against one after another", procs)
+		allocs := testing.AllocsPerRun(10, s.run)
+		assert.Zero(t, allocs, "allocations per array step, GOMAXPROCS %d", procs)
 	}
-	assert.Equal(t, want, s.state(t), "spread over 2 goroutines against one after another")
-	allocs := testing.AllocsPerRun(10, s.run)
-	assert.Zero(t, allocs, "allocations per array step")
 }
 
 // TestArraySpreadPanics: a panic in a chunk of models run by a worker (an
