@@ -12,12 +12,13 @@ import (
 // Model arrays over the cores
 //
 // An operation on a model array of N ≥ GOMAXPROCS models (and at least 2)
-// splits the models into GOMAXPROCS contiguous chunks and runs each on its
-// own goroutine: the calling one, and long-lived workers started on first
-// use. A chunk runs the operation's one-model code on each of its models
-// in turn, so model k's bits are those of the same operation on model k
-// alone (the array-versus-solo tests check this bit for bit); only the
-// order in which models finish changes. At batch sizes like 32 each model's
+// runs its models on several goroutines: the calling one and long-lived
+// workers started on first use (GOMAXPROCS − 1 of them), each claiming the
+// next model not yet taken until none is left, so a worker that wakes late
+// takes fewer models instead of holding the others up. Each model runs the
+// operation's one-model code, so model k's bits are those of the same
+// operation on model k alone (the array-versus-solo tests check this bit
+// for bit); only the order in which models finish changes. At batch sizes like 32 each model's
 // products are single-threaded in package gemm (below its parallelMACs),
 // so the cores are not asked for twice. Fewer models than cores run one
 // after another on the calling goroutine, each product free to use the
@@ -119,13 +120,12 @@ func runChunk(f func(b *Backend, lo, hi int), b *Backend, lo, hi int) (p any) {
 	return nil
 }
 
-// forModels runs f on models 0 … n−1 with b.args set by the caller: in
-// GOMAXPROCS chunks of models when n ≥ GOMAXPROCS ≥ 2, else in one call.
-// The calling goroutine claims chunks too, so a worker that the scheduler
-// has not woken yet delays nothing: the caller runs its chunk instead
-// (on a machine whose cores are busy with other work the operation then
-// runs at the serial speed, not slower). It returns when every chunk has
-// finished.
+// forModels runs f on models 0 … n−1 with b.args set by the caller: one
+// model a chunk, claimed by the caller and the workers, when n ≥
+// GOMAXPROCS ≥ 2, else in one call. A worker that the scheduler has not
+// woken yet delays nothing: the caller runs the models it would have (on
+// a machine whose cores are busy with other work the operation then runs
+// at about the serial speed). It returns when every model has finished.
 func (b *Backend) forModels(n int, f func(b *Backend, lo, hi int)) {
 	procs := runtime.GOMAXPROCS(0)
 	if n < 2 || procs < 2 || n < procs {
@@ -138,7 +138,7 @@ func (b *Backend) forModels(n int, f func(b *Backend, lo, hi int)) {
 	if sp.done == nil {
 		sp.done = make(chan struct{}, 1)
 	}
-	g := procs
+	g := n
 	sp.gen++
 	sp.left.Store(int32(g))
 	sp.state.Store(uint64(sp.gen) << 32) // publishes b.args and left
