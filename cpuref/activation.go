@@ -70,9 +70,8 @@ func Derivative(act backend.Activation, y float64) float64 {
 func (b *Backend) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	backend.CheckBiasActivate(y, bias, act)
 	ty, tb := b.tensor(y, "BiasActivate"), b.tensor(bias, "BiasActivate")
-	for k := range ty.models {
-		biasActivate(ty.fm(k), tb.fm(k), act)
-	}
+	b.args = opArgs{t: [6]*Tensor{ty, tb}, act: act}
+	b.forModels(ty.models, biasActivateModels)
 }
 
 // biasActivate is BiasActivate of one model.
@@ -124,9 +123,8 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	backend.CheckActivationGrad(d, y, act)
 	td, ty := b.tensor(d, "ActivationGrad"), b.tensor(y, "ActivationGrad")
-	for k := range td.models {
-		activationGrad(td.fm(k), ty.fm(k), act)
-	}
+	b.args = opArgs{t: [6]*Tensor{td, ty}, act: act}
+	b.forModels(td.models, activationGradModels)
 }
 
 // activationGrad is ActivationGrad of one model.
@@ -154,9 +152,11 @@ func activationGrad(df, yf []float64, act backend.Activation) {
 // panics on a shape mismatch, a non-Float tensor, y aliasing x or w, or an
 // unknown act.
 func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
-	backend.CheckMatMulBiasActivate(y, x, w, bias, act)
-	b.MatMul(y, x, w, false, false)
-	b.BiasActivate(y, bias, act)
+	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act)
+	const op = "MatMulBiasActivate"
+	ty, tx, tw, tb := b.tensor(y, op), b.tensor(x, op), b.tensor(w, op), b.tensor(bias, op)
+	b.args = opArgs{t: [6]*Tensor{ty, tx, tw, tb}, act: act, m: m, n: n, k: k}
+	b.forModels(ty.models, matMulBiasActivateModels)
 }
 
 // MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z), with the derivative
@@ -165,16 +165,21 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 // their arithmetic, and panics on a shape mismatch, a non-Float tensor, dz
 // aliasing g, w or y, or an unknown act.
 func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
-	backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
-	b.MatMul(dz, g, w, false, transW)
-	b.ActivationGrad(dz, y, act)
+	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
+	const op = "MatMulActivationGrad"
+	tz, tg, tw, ty := b.tensor(dz, op), b.tensor(g, op), b.tensor(w, op), b.tensor(y, op)
+	b.args = opArgs{t: [6]*Tensor{tz, tg, tw, ty}, transB: transW, act: act, m: m, n: n, k: k}
+	b.forModels(tz.models, matMulActivationGradModels)
 }
 
 // GatherMatMulBiasActivate is Gather(x, src, idx, offset, scale) then
 // MatMulBiasActivate(y, x, w, bias, act), with exactly their arithmetic. It
 // panics as they do, and if x aliases src or y aliases src.
 func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
-	backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
-	b.Gather(x, src, idx, offset, scale)
-	b.MatMulBiasActivate(y, x, w, bias, act)
+	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
+	const op = "GatherMatMulBiasActivate"
+	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
+	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
+	b.args = opArgs{t: [6]*Tensor{tx, ts, ti, ty, tw, tb}, act: act, m: m, n: n, k: k, offset: offset, scale: scale}
+	b.forModels(ty.models, gatherMatMulBiasActivateModels)
 }

@@ -34,6 +34,11 @@ const maxElements = 1 << 31
 type Backend struct {
 	closed  bool
 	tensors []*Tensor // live root tensors; Tensor.slot indexes this
+
+	// args are the operands of the operation in progress and spread its
+	// chunks, for model arrays spread over the cores (models.go).
+	args   opArgs
+	spread spread
 }
 
 // New returns an empty reference backend.

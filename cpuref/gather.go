@@ -13,9 +13,8 @@ import (
 func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {
 	backend.CheckGather(dst, src, idx, offset)
 	td, ts, ti := b.tensor(dst, "Gather"), b.tensor(src, "Gather"), b.tensor(idx, "Gather")
-	for k := range td.models {
-		gatherModel(td.fm(k), ts, k, ti.im(k)[offset:offset+td.rows], offset, scale)
-	}
+	b.args = opArgs{t: [6]*Tensor{td, ts, ti}, offset: offset, scale: scale}
+	b.forModels(td.models, gatherModels)
 }
 
 // gatherModel is Gather of model k into df.

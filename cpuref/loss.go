@@ -44,9 +44,8 @@ func LogSumExp(z []float64) float64 {
 func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.Loss) {
 	backend.CheckLossGrad(loss, grad, out, target, kind)
 	tl, tgr, to := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad"), b.tensor(out, "LossGrad")
-	for k := range tgr.models {
-		b.lossGrad("LossGrad", tl.fm(k), tgr.fm(k), to.fm(k), to.rows, to.cols, b.targets(target, nil, 0, k, "LossGrad"), kind)
-	}
+	b.args = opArgs{t: [6]*Tensor{tl, tgr, to}, target: target, kind: kind, op: "LossGrad"}
+	b.forModels(tgr.models, lossGradModels)
 }
 
 // CountCorrect adds to the 1×1 count the number of rows of out predicted
@@ -75,13 +74,8 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 	if count != nil {
 		tc = b.tensor(count, op)
 	}
-	for k := range tgr.models {
-		tg := b.targets(target, idx, offset, k, op)
-		b.lossGrad(op, tl.fm(k), tgr.fm(k), to.fm(k), to.rows, to.cols, tg, kind)
-		if tc != nil {
-			b.countCorrect(op, tc.fm(k), to.fm(k), to.rows, to.cols, tg, kind)
-		}
-	}
+	b.args = opArgs{t: [6]*Tensor{tl, tgr, to, tc}, target: target, idx: idx, offset: offset, kind: kind, op: op}
+	b.forModels(tgr.models, lossGradModels)
 }
 
 // targetRows reads the rows of a target tensor, directly or through an

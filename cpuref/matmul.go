@@ -2,7 +2,6 @@ package cpuref
 
 import (
 	"github.com/gputrain/gputrain/backend"
-	"github.com/gputrain/gputrain/internal/gemm"
 )
 
 // MatMul sets c = op(a)·op(b), where op(a) is m×k, op(b) is k×n and c is
@@ -18,9 +17,8 @@ import (
 func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
 	ta, tb, tc := b.tensor(a, "MatMul"), b.tensor(bt, "MatMul"), b.tensor(c, "MatMul")
-	for i := range tc.models {
-		gemm.Dgemm(transA, transB, m, n, k, ta.fm(i), ta.cols, tb.fm(i), tb.cols, tc.fm(i), n)
-	}
+	b.args = opArgs{t: [6]*Tensor{tc, ta, tb}, transA: transA, transB: transB, m: m, n: n, k: k}
+	b.forModels(tc.models, matMulModels)
 }
 
 // ColumnSum sets the 1×n dst to the sum of the rows of the m×n src (the bias
@@ -29,16 +27,8 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 	backend.CheckColumnSum(dst, src)
 	td, ts := b.tensor(dst, "ColumnSum"), b.tensor(src, "ColumnSum")
-	for k := range td.models {
-		d, s := td.fm(k), ts.fm(k)
-		n := len(d)
-		copy(d, s[:n])
-		for off := n; off < len(s); off += n {
-			for j, v := range s[off : off+n] {
-				d[j] += v
-			}
-		}
-	}
+	b.args = opArgs{t: [6]*Tensor{td, ts}}
+	b.forModels(td.models, columnSumModels)
 }
 
 // MatMulColumnSum sets dw = xᵀ·dy and db to the column sums of dy (x m×k,
@@ -46,7 +36,10 @@ func (b *Backend) ColumnSum(dst, src backend.Tensor) {
 // their arithmetic. It panics on a shape mismatch, a non-Float tensor, or an
 // output aliasing an input or the other output.
 func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
-	backend.CheckMatMulColumnSum(dw, db, x, dy)
-	b.MatMul(dw, x, dy, true, false)
-	b.ColumnSum(db, dy)
+	m, k, n := backend.CheckMatMulColumnSum(dw, db, x, dy)
+	const op = "MatMulColumnSum"
+	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
+	// The product is k×m·m×n with x stored m×k (transA).
+	b.args = opArgs{t: [6]*Tensor{tw, tb, tx, ty}, m: k, n: n, k: m}
+	b.forModels(tw.models, matMulColumnSumModels)
 }

@@ -7,14 +7,22 @@ import (
 )
 
 // The optimizers read each model's hyperparameters from its row of hp (see
-// backend.Backend's SGD) and update model after model.
+// backend.Backend's SGD) and update each model on its own (spread over the
+// cores for large arrays, see models.go).
 
 // SGD sets w -= lr·g, lr = hp[backend.HPLR] of each model. w and g are
 // Float tensors of one shape, hp 1×backend.SGDHPCols; it panics otherwise.
 func (b *Backend) SGD(w, g, hp backend.Tensor) {
 	backend.CheckOptimizer("SGD", backend.SGDHPCols, w, g, hp)
 	tw, tg, th := b.tensor(w, "SGD"), b.tensor(g, "SGD"), b.tensor(hp, "SGD")
-	for k := range tw.models {
+	b.args = opArgs{t: [6]*Tensor{tw, tg, th}}
+	b.forModels(tw.models, sgdModels)
+}
+
+// t: w, g, hp.
+func sgdModels(b *Backend, lo, hi int) {
+	tw, tg, th := b.args.t[0], b.args.t[1], b.args.t[2]
+	for k := lo; k < hi; k++ {
 		wf, lr := tw.fm(k), th.fm(k)[backend.HPLR]
 		for i, gi := range tg.fm(k) {
 			wf[i] -= lr * gi
@@ -49,7 +57,14 @@ func (b *Backend) SGDCompensated(w, g, c, hp backend.Tensor) {
 func (b *Backend) Momentum(w, g, v, hp backend.Tensor) {
 	backend.CheckOptimizer("Momentum", backend.MomentumHPCols, w, g, hp, v)
 	tw, tg, tv, th := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum"), b.tensor(hp, "Momentum")
-	for k := range tw.models {
+	b.args = opArgs{t: [6]*Tensor{tw, tg, tv, th}}
+	b.forModels(tw.models, momentumModels)
+}
+
+// t: w, g, v, hp.
+func momentumModels(b *Backend, lo, hi int) {
+	tw, tg, tv, th := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3]
+	for k := lo; k < hi; k++ {
 		wf, vf, h := tw.fm(k), tv.fm(k), th.fm(k)
 		lr, mu := h[backend.HPLR], h[backend.HPMomentum]
 		for i, gi := range tg.fm(k) {
@@ -69,7 +84,15 @@ func (b *Backend) Adam(w, g, m, v, hp backend.Tensor, step int) {
 	backend.CheckAdam(w, g, m, v, hp, step)
 	tw, tg, th := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(hp, "Adam")
 	tm, tv := b.tensor(m, "Adam"), b.tensor(v, "Adam")
-	for k := range tw.models {
+	b.args = opArgs{t: [6]*Tensor{tw, tg, tm, tv, th}, step: step}
+	b.forModels(tw.models, adamModels)
+}
+
+// t: w, g, m, v, hp.
+func adamModels(b *Backend, lo, hi int) {
+	tw, tg, tm, tv, th := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3], b.args.t[4]
+	step := b.args.step
+	for k := lo; k < hi; k++ {
 		h := th.fm(k)
 		lr, beta1, beta2, eps := h[backend.HPLR], h[backend.HPBeta1], h[backend.HPBeta2], h[backend.HPEps]
 		wf, mf, vf := tw.fm(k), tm.fm(k), tv.fm(k)

@@ -21,6 +21,56 @@ var MatmulCandidates = []MatmulConfig{
 	{BM: 16, BN: 16, BK: 16, TM: 1, TN: 1},
 	{BM: 128, BN: 64, BK: 8, TM: 8, TN: 4, Vec4: true},
 	{BM: 128, BN: 128, BK: 8, TM: 8, TN: 8, Vec4: true},
+	{BM: 32, BN: 64, BK: 4, TM: 8, TN: 8, Vec4: true, Direct: true},
+	{BM: 64, BN: 64, BK: 4, TM: 8, TN: 8, Direct: true},
+}
+
+// directMACs is the most multiply-adds of one model's product that the
+// default choice (without autotuning) gives the direct kernel, with a
+// tile fitted to the shape (directConfig); larger products take
+// DefaultMatmul. A training step at batch 32 of 64-128-64-10 has products
+// of at most 32·128·64 = 2¹⁸: on 64×64 tiles they are half to nine tenths
+// padding (a 32-row batch, a 10-wide layer), and on a software adapter
+// their barriers and workgroup-memory traffic cost more than the
+// arithmetic (docs/bench-model-arrays.md).
+const directMACs = 1 << 20
+
+// directConfig is the direct kernel's tile for an m×n product: TM×TN
+// outputs an invocation (8×8 where the product has that many rows and
+// columns, else 4), and as many invocations as cover the product up to
+// 8×8 of them. Vec4 is on; forShape and forStrides turn it off where the
+// operands do not allow it.
+func directConfig(m, n int) MatmulConfig {
+	tm, tn := 8, 8
+	if m < 8 {
+		tm = 4
+	}
+	if n < 32 {
+		tn = 4
+	}
+	ty := min(max((m+tm-1)/tm, 1), 8)
+	tx := min(max((n+tn-1)/tn, 1), 8)
+	return MatmulConfig{BM: ty * tm, BN: tx * tn, BK: 4, TM: tm, TN: tn, Vec4: true, Direct: true}
+}
+
+// defaultConfig is the configuration of an m×k×n product without
+// autotuning: the direct kernel fitted to small products, DefaultMatmul
+// for the others. Products with a transposed a (the weight gradient xᵀ·dy)
+// keep the tiles: on lavapipe the direct kernel's loads of a stored k×m
+// were no faster than the tiles with vec4 loads and 8×8 blocks, and 10 to
+// 70 times slower with scalar loads or 4-wide blocks (a 64×32×64 xᵀ·dy: 2
+// to 22 ms against 0.3 ms; docs/bench-model-arrays.md). A transposed b
+// (dy·wᵀ) takes the direct kernel only with vec4 loads and 8×8 blocks, the
+// form measured there.
+func defaultConfig(m, k, n int, transA, transB bool) MatmulConfig {
+	if transA || int64(m)*int64(k)*int64(n) > directMACs {
+		return DefaultMatmul
+	}
+	c := directConfig(m, n)
+	if transB && (c.TM != 8 || c.TN != 8 || !vec4Fits(m, k, n, transA, transB)) {
+		return DefaultMatmul
+	}
+	return c
 }
 
 // tuneKey buckets matmul shapes so that one measurement serves similar
@@ -49,7 +99,7 @@ func (b *Backend) matmulConfig(m, k, n int, transA, transB bool) MatmulConfig {
 		return *b.forced
 	}
 	if !b.autotune {
-		return DefaultMatmul
+		return defaultConfig(m, k, n, transA, transB)
 	}
 	key := bucket(m, k, n, transA, transB)
 	if c, ok := b.tuned[key]; ok {

@@ -20,6 +20,12 @@ type MatmulConfig struct {
 	// It applies only to products whose stored operand rows are multiples
 	// of 4 elements; others run the same tiles with scalar loads.
 	Vec4 bool `json:",omitempty"`
+	// Direct computes the BM×BN tile without workgroup memory
+	// (_matmul_direct.wgsl): each of the (BM/TM)·(BN/TN) invocations reads
+	// its operands straight into registers, four steps of k at a time, and
+	// BK is not used. With no barriers the tile can fit a small product's
+	// shape (see directConfig).
+	Direct bool `json:",omitempty"`
 }
 
 // DefaultMatmul is the tile configuration used unless another is chosen:
@@ -30,6 +36,9 @@ var DefaultMatmul = MatmulConfig{BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, Vec4: tru
 
 func (c MatmulConfig) String() string {
 	s := fmt.Sprintf("%dx%dx%d/%dx%d", c.BM, c.BN, c.BK, c.TM, c.TN)
+	if c.Direct {
+		s = fmt.Sprintf("direct %dx%d/%dx%d", c.BM, c.BN, c.TM, c.TN)
+	}
 	if c.Vec4 {
 		s += "/vec4"
 	}
@@ -73,12 +82,18 @@ func (c MatmulConfig) valid(l Limits) error {
 	if c.BM%c.TM != 0 || c.BN%c.TN != 0 || c.BM <= 0 || c.BN <= 0 || c.BK <= 0 {
 		return fmt.Errorf("matmul config %v: tile not divisible by outputs per thread", c)
 	}
-	if c.Vec4 && (c.BM%4 != 0 || c.BN%4 != 0 || c.BK%4 != 0) {
+	if c.Direct && c.Vec4 && (c.TM%4 != 0 || c.TN%4 != 0) {
+		return fmt.Errorf("matmul config %v: direct vec4 loads need TM and TN multiples of 4", c)
+	}
+	if !c.Direct && c.Vec4 && (c.BM%4 != 0 || c.BN%4 != 0 || c.BK%4 != 0) {
 		return fmt.Errorf("matmul config %v: vec4 loads need tile sides that are multiples of 4", c)
 	}
 	threads := (c.BM / c.TM) * (c.BN / c.TN)
 	if uint32(threads) > l.MaxComputeInvocationsPerWorkgroup {
 		return fmt.Errorf("matmul config %v: %d invocations exceed the adapter's %d", c, threads, l.MaxComputeInvocationsPerWorkgroup)
+	}
+	if c.Direct {
+		return nil // no workgroup memory
 	}
 	// Workgroup memory is not validated by the driver here, so check it.
 	if mem := 4 * c.BK * (c.BM + c.BN); uint32(mem) > l.MaxComputeWorkgroupStorageSize {
@@ -88,12 +103,16 @@ func (c MatmulConfig) valid(l Limits) error {
 }
 
 func (c MatmulConfig) consts(transA, transB bool) map[string]string {
-	load, ab, aw := "f32", "f32", "1"
+	load, ab, aw, core := "f32", "f32", "1", "core"
 	if c.Vec4 {
 		load, ab, aw = "vec4", "vec4<f32>", "4"
 	}
+	if c.Direct {
+		load, core = "direct_"+load, "direct"
+	}
 	return map[string]string{
-		"LOAD": load, "AB": ab, "AW": aw,
+		"LOAD": load, "AB": ab, "AW": aw, "CORE": core,
+		"TM4": fmt.Sprint(4 * c.TM), "TN4": fmt.Sprint(4 * c.TN),
 		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
 		"TM": fmt.Sprint(c.TM), "TN": fmt.Sprint(c.TN),
 		"TRANS_A": fmt.Sprint(transA), "TRANS_B": fmt.Sprint(transB),

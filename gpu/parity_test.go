@@ -61,3 +61,25 @@ func TestParityTrainingRun(t *testing.T)     { conformancetest.TrainingRun(t, gp
 // TestParityArrays runs every check on model arrays of 3 and 5 models
 // (per-model and shared inputs, per-model index lists).
 func TestParityArrays(t *testing.T) { conformancetest.Arrays(t, gputest.Open(t)) }
+
+// The direct kernel (_matmul_direct.wgsl, no workgroup memory), which the
+// default choice gives small products: the same checks on every product,
+// with vec4 loads where they fit and with scalar loads on tiles that are
+// not powers of two.
+var (
+	directTiles       = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 32, BN: 64, BK: 4, TM: 8, TN: 8, Vec4: true, Direct: true}}
+	directScalarTiles = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 16, BN: 12, BK: 4, TM: 4, TN: 4, Direct: true}}
+)
+
+func TestParityDirect(t *testing.T) {
+	for name, opts := range map[string]gpu.Options{"vec4": directTiles, "scalar": directScalarTiles} {
+		t.Run(name, func(t *testing.T) {
+			t.Run("MatMul", func(t *testing.T) { conformancetest.MatMul(t, gputest.OpenWith(t, opts)) })
+			t.Run("MatMulBiasActivate", func(t *testing.T) { conformancetest.MatMulBiasActivate(t, gputest.OpenWith(t, opts)) })
+			t.Run("MatMulActivationGrad", func(t *testing.T) { conformancetest.MatMulActivationGrad(t, gputest.OpenWith(t, opts)) })
+			t.Run("GatherMatMulBiasActivate", func(t *testing.T) { conformancetest.GatherMatMulBiasActivate(t, gputest.OpenWith(t, opts)) })
+			t.Run("MatMulColumnSum", func(t *testing.T) { conformancetest.MatMulColumnSum(t, gputest.OpenWith(t, opts)) })
+			t.Run("Arrays", func(t *testing.T) { conformancetest.Arrays(t, gputest.OpenWith(t, opts)) })
+		})
+	}
+}

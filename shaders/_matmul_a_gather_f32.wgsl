@@ -6,20 +6,7 @@
 // column of tiles (col0 = 0) store it in x as well: every element of x is
 // written once, by the one workgroup that stages it there.
 
-// Element (row, col) of x, or 0 outside the m×k bounds.
-fn loadGathered(row: u32, col: u32) -> f32 {
-  if (row >= p.m || col >= p.k) {
-    return 0.0;
-  }
-  let e = zModel * p.strideA + min(idx[zModel * p.strideIdx + p.offset + row], p.srcRows - 1u) * p.k + col;
-  var v: f32;
-  if (p.isByte == 1u) {
-    v = f32((src[e / 4u] >> ((e % 4u) * 8u)) & 0xffu);
-  } else {
-    v = bitcast<f32>(src[e]);
-  }
-  return v * p.scale;
-}
+//!include _matmul_a_gather_load_f32
 
 fn stageA(tid: u32, row0: u32, col0: u32, k0: u32) {
   for (var e = tid; e < BM * BK; e += THREADS) {

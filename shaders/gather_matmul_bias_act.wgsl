@@ -48,4 +48,4 @@ fn store(row: u32, col: u32, v: f32) {
 //!include _matmul_a_gather_{{LOAD}}
 //!include _matmul_b_{{LOAD}}
 //!include _matmul_no_sum
-//!include _matmul_core
+//!include _matmul_{{CORE}}

@@ -34,4 +34,4 @@ fn storeColumnSum(col: u32, v: f32) {
 }
 
 //!include _matmul_load_{{LOAD}}
-//!include _matmul_core
+//!include _matmul_{{CORE}}

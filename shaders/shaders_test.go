@@ -19,7 +19,7 @@ func TestSourceIncludesSnippets(t *testing.T) {
 
 func TestSourceFillsPlaceholders(t *testing.T) {
 	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "f32", "AB": "f32", "AW": "1",
-		"TRANS_A": "false", "TRANS_B": "true", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false"}
+		"TRANS_A": "false", "TRANS_B": "true", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false", "CORE": "core"}
 	src, err := Source("matmul", consts)
 	require.NoError(t, err)
 	assert.Contains(t, src, "const TRANS_B: bool = true;")
@@ -34,7 +34,7 @@ func TestSourceFillsPlaceholders(t *testing.T) {
 // "//!include _matmul_load_{{LOAD}}".
 func TestIncludeNamedByPlaceholder(t *testing.T) {
 	consts := map[string]string{"BM": "64", "BN": "64", "BK": "16", "TM": "4", "TN": "4", "LOAD": "vec4", "AB": "vec4<f32>", "AW": "4",
-		"TRANS_A": "false", "TRANS_B": "false", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false"}
+		"TRANS_A": "false", "TRANS_B": "false", "TX": "16", "TY": "16", "BK_BM": "1024", "BK_BN": "1024", "TM_TN": "16", "SUM_B": "false", "CORE": "core"}
 	src, err := Source("matmul", consts)
 	require.NoError(t, err)
 	assert.Contains(t, src, "var<storage, read> a: array<vec4<f32>>;")
@@ -44,6 +44,22 @@ func TestIncludeNamedByPlaceholder(t *testing.T) {
 	consts["LOAD"] = "f64"
 	_, err = Source("matmul", consts)
 	assert.ErrorContains(t, err, `includes "_matmul_load_f64"`)
+}
+
+// TestDirectCore: CORE picks the tiled core or the direct one, whose
+// loaders LOAD names (direct_f32 or direct_vec4).
+func TestDirectCore(t *testing.T) {
+	for _, shader := range []string{"matmul", "matmul_bias_act", "matmul_act_grad", "matmul_column_sum", "gather_matmul_bias_act"} {
+		consts := map[string]string{"BM": "32", "BN": "64", "BK": "4", "TM": "8", "TN": "8", "LOAD": "direct_vec4", "AB": "vec4<f32>", "AW": "4",
+			"TRANS_A": "false", "TRANS_B": "false", "TX": "8", "TY": "4", "TM4": "32", "TN4": "32", "TM_TN": "64", "SUM_B": "false", "CORE": "direct"}
+		src, err := Source(shader, consts)
+		require.NoError(t, err, shader)
+		assert.Contains(t, src, "fn loadA(", shader)
+		assert.Contains(t, src, "var<private> ra: array<f32, 32>;", shader)
+		assert.NotContains(t, src, "var<workgroup>", shader) // no staging, no barriers
+		assert.NotContains(t, src, "workgroupBarrier", shader)
+		assert.NotContains(t, src, "{{", shader)
+	}
 }
 
 func TestSourceUnknownShader(t *testing.T) {
