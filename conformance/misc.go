@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -116,7 +117,9 @@ func readAll(r reporter, b backend.Backend) {
 }
 
 // optimizers checks SGD, momentum and Adam over 20 steps with a new
-// gradient each step.
+// gradient each step, without weight decay and with it (L2 folded into the
+// gradient for each, and Adam's decoupled decay, AdamW), through a decay
+// mask of 0s and 1s (weights and biases) or none.
 //
 // Tolerance: each step rounds w once (u·|w|), and the update's error is at
 // most κ·u·lr·G, where G bounds the update's magnitude per unit lr and κ
@@ -129,12 +132,26 @@ func readAll(r reporter, b backend.Backend) {
 // are not amplified (each step is a translation of w):
 // S·(2u·(|w|+1) + κ·u·lr·G), with 2u·(|w|+1) covering the rounding of w
 // and of the initial and final values.
+//
+// With weight decay wd the gradient is g' = g + wd·d·w: |w| stays below
+// W = 1 + S·lr·G, so G becomes G·(1 + wd·W), and the decay term adds three
+// roundings (wd, the product, the sum: κ + 3 counted on G's scale). A step
+// is then no longer a translation: an error e in w moves the next update
+// by at most lr·wd·A·e, A the step's gain on its gradient (1 for SGD and
+// for the decoupled decay, 1/(1−μ) for momentum's velocity, 4 for Adam's
+// normalised step as G), so the bound is multiplied by (1 + lr·wd·A)^S.
 func optimizers(r reporter, b backend.Backend) {
-	const steps, n, lr = 20, 517, 0.05
+	const steps, n, lr, wd = 20, 517, 0.05, 0.1
 	for oi, opt := range []struct {
 		name     string
 		kappa, g float64
-	}{{"sgd", 2, 1}, {"momentum", 40, 10}, {"adam", 64, 4}, {"sgd-compensated", 2, 1}} {
+		decay    int // 0: no decay; 1: L2 through a mask; 2: decoupled (AdamW) through a mask; 3: L2 without a mask
+		gain     float64
+	}{
+		{"sgd", 2, 1, 0, 1}, {"momentum", 40, 10, 0, 10}, {"adam", 64, 4, 0, 4}, {"sgd-compensated", 2, 1, 0, 1},
+		{"sgd-l2", 2, 1, 1, 1}, {"momentum-l2", 40, 10, 1, 10}, {"adam-l2", 64, 4, 1, 4}, {"adamw", 64, 4, 2, 1},
+		{"adamw-unmasked", 64, 4, 2 + 2, 1}, {"sgd-compensated-l2", 2, 1, 3, 1},
+	} {
 		r.run(opt.name, func(r reporter) {
 			p := newPair(r, b)
 			rng := newRNG(uint64(800 + oi))
@@ -143,24 +160,43 @@ func optimizers(r reporter, b backend.Backend) {
 			gc, gr := p.tensor(n, 1, nil)
 			mc, mr := p.tensor(n, 1, nil)
 			vc, vr := p.tensor(n, 1, nil)
-			sgdC, sgdR := p.hp(backend.SGDHP(lr))
-			momC, momR := p.hp(backend.MomentumHP(lr, 0.9))
-			adamC, adamR := p.hp(backend.AdamHP(lr, 0.9, 0.999, 1e-8))
+			var dc, dr backend.Tensor // nil: every element decays
+			l2, dw := 0.0, 0.0
+			switch opt.decay {
+			case 1, 2:
+				mask := uniform(rng, n, 0, 1)
+				for i := range mask {
+					mask[i] = math.Round(mask[i])
+				}
+				dc, dr = p.tensor(n, 1, mask)
+			}
+			switch opt.decay {
+			case 1, 3:
+				l2 = wd
+			case 2, 4:
+				dw = wd
+			}
+			sgdC, sgdR := p.hp(backend.WithWeightDecay(backend.SGDHP(lr), l2))
+			momC, momR := p.hp(backend.WithWeightDecay(backend.MomentumHP(lr, 0.9), l2))
+			adamC, adamR := p.hp(backend.WithWeightDecay(backend.AdamWHP(lr, 0.9, 0.999, 1e-8, dw), l2))
+			kind := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(opt.name, "-l2"), "w"), "w-unmasked")
 			for s := 1; s <= steps; s++ {
 				p.write(gc, gr, uniform(rng, n, -1, 1))
-				switch opt.name {
+				switch kind {
 				case "sgd":
-					p.cand.SGD(wc, gc, sgdC)
-					p.ref.SGD(wr, gr, sgdR)
+					p.cand.SGD(wc, gc, sgdC, dc)
+					p.ref.SGD(wr, gr, sgdR, dr)
 				case "momentum":
-					p.cand.Momentum(wc, gc, mc, momC)
-					p.ref.Momentum(wr, gr, mr, momR)
+					p.cand.Momentum(wc, gc, mc, momC, dc)
+					p.ref.Momentum(wr, gr, mr, momR, dr)
 				case "adam":
-					p.cand.Adam(wc, gc, mc, vc, adamC, s)
-					p.ref.Adam(wr, gr, mr, vr, adamR, s)
+					p.cand.Adam(wc, gc, mc, vc, adamC, dc, s)
+					p.ref.Adam(wr, gr, mr, vr, adamR, dr, s)
 				case "sgd-compensated":
 					p.cand.SGDCompensated(wc, gc, mc, sgdC)
 					p.ref.SGDCompensated(wr, gr, mr, sgdR)
+				default:
+					panic("conformance: optimizer case " + opt.name)
 				}
 			}
 			got, want := p.read(wc, wr)
@@ -179,8 +215,14 @@ func optimizers(r reporter, b backend.Backend) {
 				}, opt.name)
 				return
 			}
+			kappa, g, amp := opt.kappa, opt.g, 1.0
+			if opt.decay != 0 {
+				g *= 1 + wd*(1+steps*lr*opt.g)
+				kappa += 3
+				amp = math.Pow(1+lr*wd*opt.gain, steps)
+			}
 			assertClose(r, got, want, func(i int) float64 {
-				return steps * (2*u*(math.Abs(want[i])+1) + opt.kappa*u*lr*opt.g)
+				return amp * steps * (2*u*(math.Abs(want[i])+1) + kappa*u*lr*g)
 			}, opt.name)
 		})
 	}
@@ -329,8 +371,8 @@ func slicesCheck(r reporter, b backend.Backend) {
 	assertClose(r, gradGot, gradWant, func(i int) float64 { return gradBound[i] }, "gradients in slices of one tensor")
 
 	hc, hr := p.hp(backend.SGDHP(lr))
-	p.cand.SGD(pc, gc, hc)
-	p.ref.SGD(pr, gr, hr)
+	p.cand.SGD(pc, gc, hc, nil)
+	p.ref.SGD(pr, gr, hr, nil)
 	got, want = p.read(pc, pr)
 	old := make([]float64, total)
 	copy(old, wv)

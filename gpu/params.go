@@ -189,9 +189,11 @@ type fillParams struct {
 	_       uint32
 }
 
-// sgdParams: sgd.wgsl.
+// sgdParams: sgd.wgsl; hasDecay is 1 when a decay tensor is bound.
 type sgdParams struct {
 	n, strideW, strideG, strideHP uint32
+	strideD, hasDecay             uint32
+	_                             [2]uint32
 }
 
 // sgdCompensatedParams: sgd_compensated.wgsl; one is 1.
@@ -205,14 +207,16 @@ type sgdCompensatedParams struct {
 // momentumParams: momentum.wgsl.
 type momentumParams struct {
 	n, strideW, strideG, strideV, strideHP uint32
-	_                                      [3]uint32
+	strideD, hasDecay                      uint32
+	_                                      uint32
 }
 
 // adamParams: adam.wgsl; step is Adam's step number.
 type adamParams struct {
 	n, step                                      uint32
 	strideW, strideG, strideM, strideV, strideHP uint32
-	_                                            uint32
+	strideD, hasDecay                            uint32
+	_                                            [3]uint32
 }
 
 // paramBytes views p as the bytes of a uniform block. Go lays these structs

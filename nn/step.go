@@ -230,11 +230,11 @@ func (o *optimizer) update() {
 	o.step++
 	switch o.kind {
 	case SGD:
-		o.b.SGD(o.params, o.grads, o.hp)
+		o.b.SGD(o.params, o.grads, o.hp, nil)
 	case Momentum:
-		o.b.Momentum(o.params, o.grads, o.s1, o.hp)
+		o.b.Momentum(o.params, o.grads, o.s1, o.hp, nil)
 	case Adam:
-		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.hp, o.step)
+		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.hp, nil, o.step)
 	default:
 		panic(fmt.Sprintf("nn: unknown optimizer %v", o.kind))
 	}

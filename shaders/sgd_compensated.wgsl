@@ -1,9 +1,10 @@
 // sgd_compensated: w -= lr·g with Kahan-compensated summation over n
 // elements. c carries the low-order part of w that rounding dropped, so that
 // many updates far below w's float32 precision still add up:
-// y = −lr·g − c; t = w + y; c = (t − w) − y; w = t.
+// y = −lr·g' − c; t = w + y; c = (t − w) − y; w = t, with g' = g + wd·w (L2
+// weight decay on every element).
 // Bindings: 1 w (read-write), 2 g (read), 3 c (read-write), 4 hp (read:
-// [lr] per model).
+// [lr, wd] per model).
 // Model arrays: workgroup_id.z is the model; each binding's model k starts
 // at k times its stride in p (0 for a binding shared by every model).
 struct Params {
@@ -32,9 +33,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let og = gid.z * p.strideG;
   let oc = gid.z * p.strideC;
   let lr = hp[gid.z * p.strideHP];
+  let wd = hp[gid.z * p.strideHP + 1u];
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
     let wi = w[ow + i];
-    let y = -lr * g[og + i] - c[oc + i];
+    var gi = g[og + i];
+    if (wd != 0.0) {
+      gi = gi + wd * wi;
+    }
+    let y = -lr * gi - c[oc + i];
     let t = wi + y;
     c[oc + i] = (t - wi * p.one) - y;
     w[ow + i] = t;
