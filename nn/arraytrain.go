@@ -20,6 +20,9 @@ type MemberConfig struct {
 	// LR, Momentum, Beta1, Beta2 and Eps are the member's update rule's
 	// hyperparameters; 0 means Config's.
 	LR, Momentum, Beta1, Beta2, Eps float64
+	// WeightDecay is the member's weight decay (Config.WeightDecay's
+	// role): 0 means Config's, a negative value none.
+	WeightDecay float64
 	// Rows: the rows of the training set this member trains on; nil = every
 	// row. Every member must list the same number of rows (an error
 	// otherwise).
@@ -151,6 +154,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 		in.Step = m.Info.Step
 		in.Optimizer = cfg.Optimizer.String()
 		in.LR = at.state[k].lr
+		in.WeightDecay = at.state[k].wd
 		in.ShuffleSeed = at.state[k].seed
 		in.Data = train.Name
 		in.Validation = at.state[k].vi
@@ -160,7 +164,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 
 // memberState is what TrainArray keeps of one member.
 type memberState struct {
-	lr     float64
+	lr, wd float64
 	seed   uint64
 	div    *divergence
 	active bool            // neither stopped nor diverged
@@ -199,7 +203,20 @@ func (at *arrayTraining) setup(train, val *Set) error {
 		if !(st.lr > 0) || math.IsInf(st.lr, 0) {
 			return fmt.Errorf("nn: member %d: learning rate %v, want a positive finite number", k, st.lr)
 		}
-		at.tr.opt.setHP(k, at.tr.opt.hpRow(st.lr, pick(mc.Momentum, cfg.Momentum), pick(mc.Beta1, cfg.Beta1),
+		wd := pick(mc.WeightDecay, cfg.WeightDecay)
+		if wd < 0 {
+			wd = 0
+		}
+		if math.IsInf(wd, 0) || math.IsNaN(wd) {
+			return fmt.Errorf("nn: member %d: weight decay %v, want a finite number", k, wd)
+		}
+		if wd != 0 {
+			if err := at.tr.opt.useDecay(at.tr.a, m); err != nil {
+				return err
+			}
+		}
+		st.wd = wd
+		at.tr.opt.setHP(k, at.tr.opt.hpRow(st.lr, wd, pick(mc.Momentum, cfg.Momentum), pick(mc.Beta1, cfg.Beta1),
 			pick(mc.Beta2, cfg.Beta2), pick(mc.Eps, cfg.Eps)))
 		sub := train
 		if mc.Rows != nil {

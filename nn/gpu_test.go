@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -36,6 +37,10 @@ func TestTrainGPUMatchesReference(t *testing.T) {
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, Seed: 7, Standardize: true}, 0.97},
 		{"pixels sigmoid sgd full batch", pixelSpec, pixelSet(100, 1),
 			nn.Config{Epochs: 50, LR: 2, Optimizer: nn.SGD, Seed: 7}, 1},
+		{"blobs relu adamw weight decay", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.AdamW, WeightDecay: 0.1, Seed: 7, Standardize: true}, 0.97},
+		{"xor tanh momentum l2", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Momentum, WeightDecay: 1e-3, Seed: 7}, 0.95},
 		{"line regression", lineSpec, lineSet(100, 1),
 			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
 	}
@@ -102,17 +107,22 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 // TestTrainStepDispatches counts what nn.Train records on the GPU for a
 // 784-128-64-10 MLP with each optimizer: per epoch two Fills (the loss and
 // the count accumulators) and 10 dispatches a step (see Model.trainStep),
-// one update of every parameter included.
+// one update of every parameter included: weight decay (L2 or AdamW's) is
+// read by that same update and adds none.
 func TestTrainStepDispatches(t *testing.T) {
 	g := gputest.Open(t)
 	set := data.Synthetic(256, 1, 3).Train
 	spec := nn.Spec{Inputs: set.Cols, Hidden: []int{128, 64}, Outputs: 10, Activation: backend.Sigmoid, Head: nn.SoftmaxHead}
-	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam} {
-		t.Run(opt.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		opt nn.Optimizer
+		wd  float64
+	}{{nn.SGD, 0}, {nn.Momentum, 0}, {nn.Adam, 0}, {nn.SGD, 1e-3}, {nn.Momentum, 1e-3}, {nn.Adam, 1e-3}, {nn.AdamW, 0.01}} {
+		opt := tc.opt
+		t.Run(fmt.Sprintf("%v/wd=%g", opt, tc.wd), func(t *testing.T) {
 			m, err := nn.NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
-			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt}
+			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt, WeightDecay: tc.wd}
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
 			require.NoError(t, err)
 			before, reads := g.Stats().Dispatches, g.Stats().Readbacks

@@ -25,6 +25,13 @@ type Config struct {
 	Momentum float64
 	// Beta1, Beta2 and Eps are Adam's constants; 0 means 0.9, 0.999 and 1e-8.
 	Beta1, Beta2, Eps float64
+	// WeightDecay (0 or more; 0 is none) decays the weights, not the
+	// biases: for SGD, Momentum and Adam an L2 penalty wd·w folded into
+	// the gradient (PyTorch's weight_decay of those optimizers), for
+	// AdamW the decoupled decay w -= lr·wd·w (PyTorch's AdamW, whose
+	// default is 0.01). It is applied in the optimizer's own update, at no
+	// extra cost per step.
+	WeightDecay float64
 	// Seed seeds the shuffling: epoch e is shuffled by a PCG source seeded
 	// with (Seed, e), so the same seed gives the same run, and a run resumed
 	// from a checkpoint shuffles as the uninterrupted one would have.
@@ -99,6 +106,9 @@ func (cfg Config) stepDefaults() (Config, error) {
 	}
 	if int(cfg.Optimizer) >= len(optimizerNames) {
 		return cfg, fmt.Errorf("nn: unknown optimizer %v", cfg.Optimizer)
+	}
+	if !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0) {
+		return cfg, fmt.Errorf("nn: weight decay %v, want 0 (none) or a positive finite number", cfg.WeightDecay)
 	}
 	if cfg.Momentum == 0 {
 		cfg.Momentum = 0.9
@@ -267,6 +277,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	}
 	m.Info.Optimizer = cfg.Optimizer.String()
 	m.Info.LR = cfg.LR
+	m.Info.WeightDecay = cfg.WeightDecay
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 	err = l.run()

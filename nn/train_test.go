@@ -346,6 +346,8 @@ func TestTrainRejects(t *testing.T) {
 		{"bad lr", nn.Config{Epochs: 1, LR: -1}, xorSet(10, 1), "learning rate"},
 		{"nan lr", nn.Config{Epochs: 1, LR: math.NaN()}, xorSet(10, 1), "learning rate"},
 		{"negative batch", nn.Config{Epochs: 1, LR: 0.1, Batch: -2}, xorSet(10, 1), "batch"},
+		{"negative weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: -1}, xorSet(10, 1), "weight decay -1"},
+		{"nan weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: math.NaN()}, xorSet(10, 1), "weight decay NaN"},
 		{"wrong width", good, pixelSet(9, 1), "pixels has 4 features per row, model 2-8-1 tanh binary wants 2"},
 		{"bad label", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}, Labels: []float64{2}}, "label 0 is 2"},
 		{"missing labels", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}}, "0 labels"},
@@ -420,4 +422,54 @@ func TestInitParams(t *testing.T) {
 	got, err := m.Params()
 	require.NoError(t, err)
 	assert.Equal(t, nn.InitParams(xorSpec, 9), got)
+}
+
+// TestWeightDecayShrinksWeights: a model trained with a large decay ends
+// with smaller weights than without, by each optimizer, and the decay is
+// recorded in Info. (TestDecayMask checks that biases are left out.)
+func TestWeightDecayShrinksWeights(t *testing.T) {
+	norm := func(ps []nn.Params) (w, b float64) {
+		for _, p := range ps {
+			for _, v := range p.W {
+				w += v * v
+			}
+			for _, v := range p.B {
+				b += v * v
+			}
+		}
+		return math.Sqrt(w), math.Sqrt(b)
+	}
+	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam, nn.AdamW} {
+		t.Run(opt.String(), func(t *testing.T) {
+			var ws [2]float64
+			for i, wd := range []float64{0, 0.5} {
+				b := cpuref.New()
+				m := newModel(t, b, blobSpec, 3)
+				cfg := nn.Config{Epochs: 5, Batch: 16, LR: 0.05, Optimizer: opt, WeightDecay: wd, Seed: 1}
+				_, err := nn.Train(context.Background(), b, m, blobSet(90, 1), cfg, nn.Hooks{})
+				require.NoError(t, err)
+				ps, err := m.Params()
+				require.NoError(t, err)
+				ws[i], _ = norm(ps)
+				assert.Equal(t, wd, m.Info.WeightDecay)
+			}
+			assert.Less(t, ws[1], 0.9*ws[0], "weight norm with decay 0.5 against none")
+		})
+	}
+}
+
+// TestWeightDecayZeroIsNone: a zero decay trains bit for bit as before the
+// decay existed (the optimizers skip the term), and AdamW with decay 0 is
+// Adam.
+func TestWeightDecayZeroIsNone(t *testing.T) {
+	run := func(opt nn.Optimizer) []nn.Params {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		_, err := nn.Train(context.Background(), b, m, xorSet(60, 1), nn.Config{Epochs: 3, Batch: 8, LR: 0.05, Optimizer: opt, Seed: 1}, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		return ps
+	}
+	assert.Equal(t, run(nn.Adam), run(nn.AdamW))
 }
