@@ -54,6 +54,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"negative lr", []string{"--lr", "-1"}, "--lr -1"},
 		{"NaN lr", []string{"--lr", "NaN"}, "--lr NaN"},
 		{"Inf lr", []string{"--lr", "Inf"}, "--lr +Inf"},
+		{"negative weight decay", []string{"--weight-decay", "-0.1"}, "--weight-decay -0.1 must be"},
+		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
 		{"unknown device", []string{"--device", "tpu"}, `unknown --device "tpu"`},
 		{"unknown activation", []string{"--activation", "swish"}, `--activation "swish"`},
 		{"unknown optimizer", []string{"--optimizer", "lbfgs"}, "--optimizer"},
@@ -512,5 +514,34 @@ func TestPlotWritesPNG(t *testing.T) {
 		f.Close()
 		require.NoError(t, err, "a PNG file")
 		assert.Greater(t, img.Bounds().Dx(), img.Bounds().Dy(), "loss and accuracy side by side")
+	}
+}
+
+// TestTrainWeightDecay: --weight-decay reaches the banner and the JSON,
+// as L2 for adam and decoupled for adamw, whose default is 0.01.
+func TestTrainWeightDecay(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		banner string
+		wd     float64
+	}{
+		{"adam l2", []string{"--weight-decay", "0.001"}, "adam lr 0.01, L2 weight decay 0.001 (biases not decayed)", 0.001},
+		{"adamw default", []string{"--optimizer", "adamw"}, "adamw lr 0.01, decoupled weight decay 0.01 (biases not decayed)", 0.01},
+		{"adamw given", []string{"--optimizer", "adamw", "--weight-decay", "0.1"}, "adamw lr 0.01, decoupled weight decay 0.1", 0.1},
+		{"none", nil, "adam lr 0.01, batch 32", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "1", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, tt.banner)
+			var res struct {
+				WeightDecay float64 `json:"weight_decay"`
+				Optimizer   string  `json:"optimizer"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			assert.Equal(t, tt.wd, res.WeightDecay)
+		})
 	}
 }

@@ -28,7 +28,7 @@ func init() {
 
 type trainFlags struct {
 	device, data, digits, hidden, activation, optimizer string
-	lr, val                                             float64
+	lr, val, weightDecay                                float64
 	batch, epochs, earlyStop, logEvery                  int
 	seed                                                uint64
 	save, resume, plot, preset                          string
@@ -44,6 +44,8 @@ type trainResult struct {
 	Synthetic        bool           `json:"synthetic"`
 	Model            string         `json:"model"`
 	Epochs           int            `json:"epochs"`
+	Optimizer        string         `json:"optimizer,omitempty"`
+	WeightDecay      float64        `json:"weight_decay,omitempty"`
 	TestLoss         float64        `json:"test_loss"`
 	TestAccuracy     float64        `json:"test_accuracy"`
 	TestRMSE         *float64       `json:"test_rmse,omitempty"` // regression, in the target's units
@@ -189,8 +191,9 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	d := fit.DefaultsFor(fit.Images) // the library's defaults are train's
 	fs.StringVar(&f.hidden, "hidden", intList(d.Hidden), "hidden layer widths")
 	fs.StringVar(&f.activation, "activation", d.Activation.String(), "hidden activation: sigmoid, relu or tanh")
-	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum or adam")
+	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum, adam or adamw (Adam with decoupled weight decay)")
 	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
+	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
 	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "seed for the initial weights, the shuffling and the --val split")
@@ -239,6 +242,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if p.opt, err = nn.ParseOptimizer(f.optimizer); err != nil {
 		return nil, usagef("--optimizer: %v", err)
 	}
+	if p.opt == nn.AdamW && !p.explicit["weight-decay"] {
+		f.weightDecay = adamWDecay
+	}
 	if err := f.checkNumbers(); err != nil {
 		return nil, err
 	}
@@ -256,6 +262,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 // checkNumbers checks train's numeric flags.
 func (f *trainFlags) checkNumbers() error {
 	if err := checkLR(f.lr); err != nil {
+		return err
+	}
+	if err := checkWeightDecay(f.weightDecay); err != nil {
 		return err
 	}
 	switch {
@@ -301,7 +310,7 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// A table's number inputs (and regression target) are standardised
 	// with the training rows less the validation rows; a resumed model
 	// keeps its scaling.
-	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
@@ -331,10 +340,21 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
 		}
 	}
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, batchName(p.f.batch), p.f.epochs, valNote)
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, decayNote(p.opt, cfg.WeightDecay), batchName(p.f.batch), p.f.epochs, valNote)
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
+}
+
+// decayNote is the banner's words for a weight decay: none for 0.
+func decayNote(opt nn.Optimizer, wd float64) string {
+	switch {
+	case wd == 0:
+		return ""
+	case opt == nn.AdamW:
+		return fmt.Sprintf(", decoupled weight decay %g (biases not decayed)", wd)
+	}
+	return fmt.Sprintf(", L2 weight decay %g (biases not decayed)", wd)
 }
 
 // trainRun is one training run: the model on its device, the progress
@@ -363,7 +383,8 @@ type trainRun struct {
 func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *data.Split, cfg nn.Config) *trainRun {
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
 		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, ck: newCheckpointer(e, p.f.save),
-		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save}}
+		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save,
+			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
 	return r
