@@ -165,6 +165,8 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 // memberState is what TrainArray keeps of one member.
 type memberState struct {
 	lr, wd float64
+	sched  *scheduler
+	cur    float64 // the learning rate in the table
 	seed   uint64
 	div    *divergence
 	active bool            // neither stopped nor diverged
@@ -216,6 +218,7 @@ func (at *arrayTraining) setup(train, val *Set) error {
 			}
 		}
 		st.wd = wd
+		st.sched, st.cur = newScheduler(cfg.Schedule, st.lr, cfg.Epochs), st.lr
 		at.tr.opt.setHP(k, at.tr.opt.hpRow(st.lr, wd, pick(mc.Momentum, cfg.Momentum), pick(mc.Beta1, cfg.Beta1),
 			pick(mc.Beta2, cfg.Beta2), pick(mc.Eps, cfg.Eps)))
 		sub := train
@@ -316,6 +319,9 @@ func (at *arrayTraining) run() error {
 	for e := 0; e < at.cfg.Epochs; e++ {
 		epoch := at.arr.infos[0].Epoch + e + 1
 		epochStart := time.Now()
+		if err := at.setLRs(e, epoch); err != nil {
+			return err
+		}
 		at.order(orders, perm, epoch)
 		if err := tr.SetOrder(orders); err != nil {
 			return fmt.Errorf("nn: writing the orders of epoch %d: %w", epoch, err)
@@ -349,6 +355,30 @@ func (at *arrayTraining) run() error {
 		}
 	}
 	return at.finish()
+}
+
+// setLRs writes the active members' learning rates of the call's epoch e
+// into the optimizer's table, when the schedule changes one (see
+// loop.setLR); stopped members stay at 0.
+func (at *arrayTraining) setLRs(e, epoch int) error {
+	changed := false
+	for k := range at.state {
+		st := &at.state[k]
+		if !st.active {
+			continue
+		}
+		if lr := st.sched.lr(e); lr != st.cur {
+			st.cur, changed = lr, true
+			at.tr.opt.setLR(k, lr)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := at.tr.opt.writeHP(); err != nil {
+		return fmt.Errorf("nn: writing the learning rates of epoch %d: %w", epoch, err)
+	}
+	return nil
 }
 
 func (at *arrayTraining) anyActive() bool {
@@ -411,7 +441,7 @@ func (at *arrayTraining) endEpoch(e, epoch, first, samples int, epochStart, star
 		}
 		es := EpochStats{Epoch: epoch, Steps: m.Info.Step - first + 1, Samples: samples, Loss: l / float64(samples),
 			Accuracy: math.NaN(), Duration: now.Sub(epochStart), Elapsed: now.Sub(start),
-			ValLoss: noValidation, ValAccuracy: noValidation}
+			ValLoss: noValidation, ValAccuracy: noValidation, LR: st.cur}
 		if count != nil {
 			es.Accuracy = count[k] / float64(samples)
 		}
@@ -444,6 +474,11 @@ func (at *arrayTraining) endEpoch(e, epoch, first, samples int, epochStart, star
 				vi.SinceBest++
 			}
 			at.res[k].History.BestEpoch = vi.BestEpoch
+		}
+		if at.ev != nil {
+			st.sched.observe(e, es.ValLoss)
+		} else {
+			st.sched.observe(e, es.Loss)
 		}
 		h := &at.res[k].History
 		h.Epochs = append(h.Epochs, es)

@@ -41,6 +41,9 @@ func TestTrainGPUMatchesReference(t *testing.T) {
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.AdamW, WeightDecay: 0.1, Seed: 7, Standardize: true}, 0.97},
 		{"xor tanh momentum l2", xorSpec, xorSet(200, 1),
 			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Momentum, WeightDecay: 1e-3, Seed: 7}, 0.95},
+		{"xor tanh adam cosine with warm-up", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Adam, Seed: 7,
+				Schedule: nn.Schedule{Kind: nn.CosineLR, Warmup: 3, MinLR: 1e-3}}, 0.95},
 		{"line regression", lineSpec, lineSet(100, 1),
 			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
 	}
@@ -108,7 +111,8 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 // 784-128-64-10 MLP with each optimizer: per epoch two Fills (the loss and
 // the count accumulators) and 10 dispatches a step (see Model.trainStep),
 // one update of every parameter included: weight decay (L2 or AdamW's) is
-// read by that same update and adds none.
+// read by that same update and adds none, nor does a learning-rate
+// schedule (a write of the optimizer's table between epochs).
 func TestTrainStepDispatches(t *testing.T) {
 	g := gputest.Open(t)
 	set := data.Synthetic(256, 1, 3).Train
@@ -116,13 +120,16 @@ func TestTrainStepDispatches(t *testing.T) {
 	for _, tc := range []struct {
 		opt nn.Optimizer
 		wd  float64
-	}{{nn.SGD, 0}, {nn.Momentum, 0}, {nn.Adam, 0}, {nn.SGD, 1e-3}, {nn.Momentum, 1e-3}, {nn.Adam, 1e-3}, {nn.AdamW, 0.01}} {
+		sch nn.ScheduleKind
+	}{{nn.SGD, 0, 0}, {nn.Momentum, 0, 0}, {nn.Adam, 0, 0}, {nn.SGD, 1e-3, 0}, {nn.Momentum, 1e-3, 0}, {nn.Adam, 1e-3, 0}, {nn.AdamW, 0.01, 0},
+		{nn.AdamW, 0.01, nn.CosineLR}, {nn.SGD, 0, nn.StepLR}} {
 		opt := tc.opt
-		t.Run(fmt.Sprintf("%v/wd=%g", opt, tc.wd), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/wd=%g/%v", opt, tc.wd, tc.sch), func(t *testing.T) {
 			m, err := nn.NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
-			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt, WeightDecay: tc.wd}
+			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt, WeightDecay: tc.wd,
+				Schedule: nn.Schedule{Kind: tc.sch, StepEvery: 1}}
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
 			require.NoError(t, err)
 			before, reads := g.Stats().Dispatches, g.Stats().Readbacks

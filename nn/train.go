@@ -32,6 +32,9 @@ type Config struct {
 	// default is 0.01). It is applied in the optimizer's own update, at no
 	// extra cost per step.
 	WeightDecay float64
+	// Schedule varies the learning rate from epoch to epoch (warm-up,
+	// cosine, step or plateau); the zero Schedule keeps LR throughout.
+	Schedule Schedule
 	// Seed seeds the shuffling: epoch e is shuffled by a PCG source seeded
 	// with (Seed, e), so the same seed gives the same run, and a run resumed
 	// from a checkpoint shuffles as the uninterrupted one would have.
@@ -107,6 +110,10 @@ func (cfg Config) stepDefaults() (Config, error) {
 	if int(cfg.Optimizer) >= len(optimizerNames) {
 		return cfg, fmt.Errorf("nn: unknown optimizer %v", cfg.Optimizer)
 	}
+	var err error
+	if cfg.Schedule, err = cfg.Schedule.withDefaults(); err != nil {
+		return cfg, err
+	}
 	if !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0) {
 		return cfg, fmt.Errorf("nn: weight decay %v, want 0 (none) or a positive finite number", cfg.WeightDecay)
 	}
@@ -167,6 +174,8 @@ type EpochStats struct {
 	Duration, Elapsed time.Duration
 	// Partial is true for an epoch cut short by cancellation.
 	Partial bool
+	// LR is the learning rate the epoch's steps ran at (Config.Schedule).
+	LR float64
 	// ValLoss and ValAccuracy are the mean loss and the accuracy on the
 	// validation set after the epoch's last step; NaN without validation
 	// (and ValAccuracy NaN for a RegressionHead, both NaN for a Partial

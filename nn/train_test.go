@@ -473,3 +473,38 @@ func TestWeightDecayZeroIsNone(t *testing.T) {
 	}
 	assert.Equal(t, run(nn.Adam), run(nn.AdamW))
 }
+
+// TestTrainScheduleHistory: the history records each epoch's learning
+// rate, and the optimizer reads it: a step schedule that drops the rate to
+// almost 0 after 2 epochs ends where 2 epochs at the constant rate end,
+// not where 4 do.
+func TestTrainScheduleHistory(t *testing.T) {
+	run := func(epochs int, s nn.Schedule) ([]nn.Params, nn.History) {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		cfg := nn.Config{Epochs: epochs, Batch: 16, LR: 0.5, Seed: 1, Schedule: s}
+		h, err := nn.Train(context.Background(), b, m, xorSet(90, 1), cfg, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		return ps, h
+	}
+	dist := func(a, b []nn.Params) (d float64) {
+		for i := range a {
+			for j := range a[i].W {
+				d += math.Abs(a[i].W[j] - b[i].W[j])
+			}
+		}
+		return d
+	}
+	got, h := run(4, nn.Schedule{Kind: nn.StepLR, StepEvery: 2, StepGamma: 1e-12})
+	var lrs []float64
+	for _, e := range h.Epochs {
+		lrs = append(lrs, e.LR)
+	}
+	assert.InDeltaSlice(t, []float64{0.5, 0.5, 5e-13, 5e-13}, lrs, 1e-15)
+	two, _ := run(2, nn.Schedule{})
+	four, _ := run(4, nn.Schedule{})
+	assert.Less(t, dist(got, two), 1e-9, "4 epochs with the rate dropped after 2 against 2 epochs")
+	assert.Greater(t, dist(got, four), 1e-3, "against 4 epochs at the constant rate")
+}
