@@ -56,6 +56,16 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"Inf lr", []string{"--lr", "Inf"}, "--lr +Inf"},
 		{"negative weight decay", []string{"--weight-decay", "-0.1"}, "--weight-decay -0.1 must be"},
 		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
+		{"unknown schedule", []string{"--schedule", "linear"}, `--schedule: unknown schedule "linear"`},
+		{"step flag without step", []string{"--schedule", "cosine", "--step-every", "3"}, "--step-every applies to --schedule step, not cosine"},
+		{"plateau flag without plateau", []string{"--plateau-factor", "0.5"}, "--plateau-factor applies to --schedule plateau, not constant"},
+		{"lr-min without cosine", []string{"--lr-min", "0.001"}, "--lr-min applies to --schedule cosine or plateau"},
+		{"lr-min above lr", []string{"--schedule", "cosine", "--lr", "0.01", "--lr-min", "0.1"}, "--lr-min 0.1 must be at least 0 and below --lr 0.01"},
+		{"negative warmup", []string{"--warmup", "-1"}, "--warmup -1"},
+		{"zero step-every", []string{"--schedule", "step", "--step-every", "0"}, "--step-every 0 must be at least 1"},
+		{"step-gamma above 1", []string{"--schedule", "step", "--step-gamma", "2"}, "--step-gamma 2 must be in (0, 1]"},
+		{"plateau-factor 1", []string{"--schedule", "plateau", "--plateau-factor", "1"}, "--plateau-factor 1 must be in (0, 1)"},
+		{"zero plateau-patience", []string{"--schedule", "plateau", "--plateau-patience", "0"}, "--plateau-patience 0 must be at least 1"},
 		{"unknown device", []string{"--device", "tpu"}, `unknown --device "tpu"`},
 		{"unknown activation", []string{"--activation", "swish"}, `--activation "swish"`},
 		{"unknown optimizer", []string{"--optimizer", "lbfgs"}, "--optimizer"},
@@ -542,6 +552,39 @@ func TestTrainWeightDecay(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 			assert.Equal(t, tt.wd, res.WeightDecay)
+		})
+	}
+}
+
+// TestTrainScheduleJSON: the banner names the schedule and --json's
+// history has each epoch's learning rate.
+func TestTrainScheduleJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		banner string
+		lrs    []float64
+	}{
+		{"constant", nil, "adam lr 0.01, batch 32", []float64{0.01, 0.01, 0.01, 0.01}},
+		{"step", []string{"--schedule", "step", "--step-every", "2", "--step-gamma", "0.5"}, "adam lr 0.01 times 0.5 every 2 epochs, batch", []float64{0.01, 0.01, 0.005, 0.005}},
+		{"warm-up", []string{"--warmup", "1"}, "adam lr 0.01 after 1 warm-up epochs, batch", []float64{0.005, 0.01, 0.01, 0.01}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "4", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, tt.banner)
+			var res struct {
+				History []struct {
+					LR float64 `json:"lr"`
+				} `json:"history"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			var lrs []float64
+			for _, h := range res.History {
+				lrs = append(lrs, h.LR)
+			}
+			assert.InDeltaSlice(t, tt.lrs, lrs, 1e-12)
 		})
 	}
 }

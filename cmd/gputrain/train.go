@@ -28,6 +28,9 @@ func init() {
 
 type trainFlags struct {
 	device, data, digits, hidden, activation, optimizer string
+	schedule                                            string
+	warmup, stepEvery, plateauPatience                  int
+	lrMin, stepGamma, plateauFactor                     float64
 	lr, val, weightDecay                                float64
 	batch, epochs, earlyStop, logEvery                  int
 	seed                                                uint64
@@ -68,6 +71,7 @@ type trainResult struct {
 // (accuracy of a regression, validation without --val) are null.
 type historyEntry struct {
 	Epoch            int      `json:"epoch"`
+	LR               float64  `json:"lr"`
 	Steps            int      `json:"steps"`
 	Samples          int      `json:"samples"`
 	Loss             float64  `json:"loss"`
@@ -81,7 +85,7 @@ type historyEntry struct {
 }
 
 func newHistoryEntry(s nn.EpochStats) historyEntry {
-	return historyEntry{Epoch: s.Epoch, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
+	return historyEntry{Epoch: s.Epoch, LR: s.LR, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
 		Accuracy: nullable(s.Accuracy), ValLoss: nullable(s.ValLoss), ValAccuracy: nullable(s.ValAccuracy), Best: s.Best,
 		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
 }
@@ -130,6 +134,7 @@ type trainPlan struct {
 	hidden, digits []int
 	act            backend.Activation
 	opt            nn.Optimizer
+	sched          nn.Schedule
 	saveOut        output
 	plotOut        output
 }
@@ -194,6 +199,7 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum, adam or adamw (Adam with decoupled weight decay)")
 	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
 	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
+	addScheduleFlags(fs, f)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
 	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "seed for the initial weights, the shuffling and the --val split")
@@ -246,6 +252,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 		f.weightDecay = adamWDecay
 	}
 	if err := f.checkNumbers(); err != nil {
+		return nil, err
+	}
+	if p.sched, err = f.scheduleOf(p.explicit); err != nil {
 		return nil, err
 	}
 	if err := checkDevice(f.device); err != nil {
@@ -310,7 +319,7 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// A table's number inputs (and regression target) are standardised
 	// with the training rows less the validation rows; a resumed model
 	// keeps its scaling.
-	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
@@ -340,7 +349,8 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
 		}
 	}
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, decayNote(p.opt, cfg.WeightDecay), batchName(p.f.batch), p.f.epochs, valNote)
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
+		decayNote(p.opt, cfg.WeightDecay), batchName(p.f.batch), p.f.epochs, valNote)
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
@@ -355,6 +365,68 @@ func decayNote(opt nn.Optimizer, wd float64) string {
 		return fmt.Sprintf(", decoupled weight decay %g (biases not decayed)", wd)
 	}
 	return fmt.Sprintf(", L2 weight decay %g (biases not decayed)", wd)
+}
+
+// addScheduleFlags declares the learning-rate schedule's flags.
+func addScheduleFlags(fs *flag.FlagSet, f *trainFlags) {
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule, per epoch: constant, cosine (from --lr to --lr-min over the epochs after the warm-up: PyTorch's CosineAnnealingLR), step (times --step-gamma every --step-every epochs: StepLR) or plateau (times --plateau-factor after more than --plateau-patience epochs without a lower loss, the validation loss with --val: ReduceLROnPlateau)")
+	fs.IntVar(&f.warmup, "warmup", 0, "linear warm-up over the first `EPOCHS` epochs (epoch e at lr·e/(EPOCHS+1)), then the --schedule")
+	fs.Float64Var(&f.lrMin, "lr-min", 0, "the learning rate's floor for --schedule cosine and plateau (eta_min, min_lr)")
+	fs.IntVar(&f.stepEvery, "step-every", 10, "--schedule step: epochs between drops (step_size)")
+	fs.Float64Var(&f.stepGamma, "step-gamma", 0.1, "--schedule step: the factor of each drop (gamma)")
+	fs.IntVar(&f.plateauPatience, "plateau-patience", 10, "--schedule plateau: epochs without improvement before a drop (patience)")
+	fs.Float64Var(&f.plateauFactor, "plateau-factor", 0.1, "--schedule plateau: the factor of each drop (factor)")
+}
+
+// scheduleOf checks the schedule's flags and returns the schedule; a flag
+// of another schedule than --schedule's is an error.
+func (f *trainFlags) scheduleOf(explicit map[string]bool) (nn.Schedule, error) {
+	kind, err := nn.ParseSchedule(f.schedule)
+	if err != nil {
+		return nn.Schedule{}, usagef("--schedule: %v", err)
+	}
+	for name, k := range map[string]nn.ScheduleKind{"step-every": nn.StepLR, "step-gamma": nn.StepLR, "plateau-patience": nn.PlateauLR, "plateau-factor": nn.PlateauLR} {
+		if explicit[name] && kind != k {
+			return nn.Schedule{}, usagef("--%s applies to --schedule %v, not %v", name, k, kind)
+		}
+	}
+	if explicit["lr-min"] && kind != nn.CosineLR && kind != nn.PlateauLR {
+		return nn.Schedule{}, usagef("--lr-min applies to --schedule cosine or plateau, not %v", kind)
+	}
+	switch {
+	case f.warmup < 0:
+		return nn.Schedule{}, usagef("--warmup %d must be 0 (none) or a number of epochs", f.warmup)
+	case math.IsNaN(f.lrMin) || math.IsInf(f.lrMin, 0) || f.lrMin < 0 || f.lrMin >= f.lr:
+		return nn.Schedule{}, usagef("--lr-min %v must be at least 0 and below --lr %v", f.lrMin, f.lr)
+	case f.stepEvery < 1:
+		return nn.Schedule{}, usagef("--step-every %d must be at least 1", f.stepEvery)
+	case !(f.stepGamma > 0 && f.stepGamma <= 1):
+		return nn.Schedule{}, usagef("--step-gamma %v must be in (0, 1]", f.stepGamma)
+	case f.plateauPatience < 1:
+		return nn.Schedule{}, usagef("--plateau-patience %d must be at least 1", f.plateauPatience)
+	case !(f.plateauFactor > 0 && f.plateauFactor < 1):
+		return nn.Schedule{}, usagef("--plateau-factor %v must be in (0, 1)", f.plateauFactor)
+	}
+	return nn.Schedule{Kind: kind, Warmup: f.warmup, MinLR: f.lrMin, StepEvery: f.stepEvery, StepGamma: f.stepGamma,
+		PlateauPatience: f.plateauPatience, PlateauFactor: f.plateauFactor}, nil
+}
+
+// scheduleNote is the banner's words for a schedule: none for a constant
+// rate.
+func scheduleNote(s nn.Schedule) string {
+	note := ""
+	switch s.Kind {
+	case nn.CosineLR:
+		note = fmt.Sprintf(" cosine to %g", s.MinLR)
+	case nn.StepLR:
+		note = fmt.Sprintf(" times %g every %d epochs", s.StepGamma, s.StepEvery)
+	case nn.PlateauLR:
+		note = fmt.Sprintf(" times %g after %d epochs on a plateau (floor %g)", s.PlateauFactor, s.PlateauPatience, s.MinLR)
+	}
+	if s.Warmup > 0 {
+		note += fmt.Sprintf(" after %d warm-up epochs", s.Warmup)
+	}
+	return note
 }
 
 // trainRun is one training run: the model on its device, the progress
