@@ -299,6 +299,12 @@ type Backend interface {
 	// padding: see nn's parameter layout); a nil decay decays every
 	// element (d = 1). decay has w's shape and its models or 1. With wd 0
 	// the update is bit for bit the one without decay.
+	//
+	// Gradient clipping: with c = hp[HPClipNorm] > 0, every optimizer
+	// first scales g by min(1, c/(sqrt(hp[HPGradNormSq]) + 1e-6)), as
+	// PyTorch's clip_grad_norm_ does; GradNormSq sets hp[HPGradNormSq] to
+	// the squared norm of the gradient before the update. With c = 0 g is
+	// used as it is.
 
 	// SGD sets w -= lr·g', lr = hp[HPLR] (hp 1×SGDHPCols).
 	SGD(w, g, hp, decay Tensor)
@@ -322,6 +328,12 @@ type Backend interface {
 	// m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
 	// w -= lr · ((m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps) + dw·d·w).
 	Adam(w, g, m, v, hp, decay Tensor, step int)
+	// GradNormSq sets hp[HPGradNormSq] of each model to Σ g², the squared
+	// 2-norm of every element of model k of g (a model's whole gradient,
+	// laid out in one tensor): the reduction that gradient clipping reads
+	// (see the optimizers). hp is any optimizer's table (1×cols, cols at
+	// least 4) of g's models; g has hp's models or 1.
+	GradNormSq(hp, g Tensor)
 
 	// Sync runs all recorded work and waits for it, returning the first
 	// device error since the last Sync.
@@ -333,43 +345,52 @@ type Backend interface {
 
 // The layout of an optimizer's hyperparameter row (see Backend.SGD): the
 // column of each hyperparameter, and the columns of each optimizer's table.
-// Every table starts [lr, wd].
+// Every table starts [lr, wd, clip, |g|²].
 const (
 	// HPLR is the learning rate's column, for every optimizer.
 	HPLR = 0
 	// HPWeightDecay is the L2 weight decay's column, for every optimizer:
 	// wd·w is added to the gradient of each decayed element.
 	HPWeightDecay = 1
+	// HPClipNorm is the gradient-clipping threshold's column (0: no
+	// clipping), for every optimizer.
+	HPClipNorm = 2
+	// HPGradNormSq is the column GradNormSq writes: the squared norm of
+	// the gradient that clipping scales.
+	HPGradNormSq = 3
 	// HPMomentum is Momentum's mu.
-	HPMomentum = 2
+	HPMomentum = 4
 	// HPBeta1, HPBeta2 and HPEps are Adam's β1, β2 and eps.
-	HPBeta1, HPBeta2, HPEps = 2, 3, 4
+	HPBeta1, HPBeta2, HPEps = 4, 5, 6
 	// HPDecoupledDecay is Adam's decoupled weight decay (AdamW's): w -=
 	// lr·dw·w beside the Adam step, not through the moments.
-	HPDecoupledDecay = 5
+	HPDecoupledDecay = 7
 
-	// SGDHPCols is the width of SGD's and SGDCompensated's table: [lr, wd].
-	SGDHPCols = 2
-	// MomentumHPCols is the width of Momentum's table: [lr, wd, mu].
-	MomentumHPCols = 3
-	// AdamHPCols is the width of Adam's table: [lr, wd, β1, β2, eps, dw].
-	AdamHPCols = 6
+	// SGDHPCols is the width of SGD's and SGDCompensated's table: [lr,
+	// wd, clip, |g|²].
+	SGDHPCols = 4
+	// MomentumHPCols is the width of Momentum's table: [lr, wd, clip,
+	// |g|², mu].
+	MomentumHPCols = 5
+	// AdamHPCols is the width of Adam's table: [lr, wd, clip, |g|², β1,
+	// β2, eps, dw].
+	AdamHPCols = 8
 )
 
 // SGDHP returns a row of SGD's (and SGDCompensated's) hyperparameter
 // table, without weight decay (see WithWeightDecay).
-func SGDHP(lr float64) []float64 { return []float64{HPLR: lr, HPWeightDecay: 0} }
+func SGDHP(lr float64) []float64 { return []float64{HPLR: lr, HPGradNormSq: 0} }
 
 // MomentumHP returns a row of Momentum's hyperparameter table, without
 // weight decay.
 func MomentumHP(lr, mu float64) []float64 {
-	return []float64{HPLR: lr, HPWeightDecay: 0, HPMomentum: mu}
+	return []float64{HPLR: lr, HPMomentum: mu}
 }
 
 // AdamHP returns a row of Adam's hyperparameter table, without weight
 // decay.
 func AdamHP(lr, beta1, beta2, eps float64) []float64 {
-	return []float64{HPLR: lr, HPWeightDecay: 0, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps, HPDecoupledDecay: 0}
+	return []float64{HPLR: lr, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps, HPDecoupledDecay: 0}
 }
 
 // AdamWHP returns a row of Adam's hyperparameter table for AdamW: decoupled
@@ -384,6 +405,13 @@ func AdamWHP(lr, beta1, beta2, eps, dw float64) []float64 {
 // returns the row.
 func WithWeightDecay(row []float64, wd float64) []float64 {
 	row[HPWeightDecay] = wd
+	return row
+}
+
+// WithClipNorm sets the gradient-clipping threshold of an optimizer's row
+// to c (0: none) and returns the row.
+func WithClipNorm(row []float64, c float64) []float64 {
+	row[HPClipNorm] = c
 	return row
 }
 

@@ -71,10 +71,10 @@ func TestCheckAdam(t *testing.T) {
 		{"step -2", f, f, f, f, hp, -2, "Adam: step -2 must be at least 1", nil},
 		{"moment of another shape", f, f, f, shapeOnly{3, 2, backend.Float}, hp, 1, "Adam: tensors 2x3 float and 3x2 float differ in shape", nil},
 		{"byte gradient", f, shapeOnly{2, 3, backend.Byte}, f, f, hp, 1, "Adam: tensor 2x3 byte is not of type float", nil},
-		{"narrow table", f, f, f, f, shapeOnly{1, 2, backend.Float}, 1, "Adam: hyperparameter table 1x2 float, want 1x6 per model", nil},
+		{"narrow table", f, f, f, f, shapeOnly{1, 2, backend.Float}, 1, "Adam: hyperparameter table 1x2 float, want 1x8 per model", nil},
 		{"moment of other models", f3, f3, f3, arrayOf{f, 2}, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float (2 models) differ in models", nil},
 		{"shared moment", f3, f3, f, f3, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float differ in models", nil},
-		{"table of other models", f3, f3, f3, f3, arrayOf{hp, 2}, 1, "Adam: input 1x6 float (2 models) has 2 models for outputs of 3 (want 3 or 1)", nil},
+		{"table of other models", f3, f3, f3, f3, arrayOf{hp, 2}, 1, "Adam: input 1x8 float (2 models) has 2 models for outputs of 3 (want 3 or 1)", nil},
 	}
 	for _, tt := range tests {
 		check := func() { backend.CheckAdam(tt.w, tt.g, tt.m, tt.v, tt.hp, tt.decay, tt.step) }

@@ -345,6 +345,16 @@ func CheckOptimizer(op string, cols int, w, g, hp, decay Tensor, state ...Tensor
 	checkModels(op, 1, w, g, hp)
 }
 
+// CheckGradNormSq checks the arguments of GradNormSq: hp is a Float 1×cols
+// table with cols at least SGDHPCols, g a Float tensor of hp's models or 1.
+func CheckGradNormSq(hp, g Tensor) {
+	wantFloat("GradNormSq", hp, g)
+	if hp.Rows() != 1 || hp.Cols() < SGDHPCols {
+		panic(fmt.Sprintf("GradNormSq: hyperparameter table %s, want 1xN per model with N at least %d", shape(hp), SGDHPCols))
+	}
+	checkModels("GradNormSq", 1, hp, g)
+}
+
 // CheckAdam checks the arguments of Adam: w, g, m and v are Float tensors of
 // one shape (see CheckOptimizer), hp is 1×AdamHPCols, and step (counted
 // from 1) is at least 1.

@@ -347,6 +347,11 @@ func (a *arrayed) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
 	a.b.Adam(a.out(w), gi, a.out(m), a.out(v), h, d, step)
 }
 
+func (a *arrayed) GradNormSq(hp, g backend.Tensor) {
+	gi := a.in(g)
+	a.b.GradNormSq(a.out(hp), gi)
+}
+
 func (a *arrayed) Sync() error { return a.b.Sync() }
 
 // Close frees the arrays' tensors; the candidate stays open (its owner

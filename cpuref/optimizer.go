@@ -12,6 +12,38 @@ import (
 // element, g' = g + wd·d·w, with d the element of decay (1 everywhere
 // when decay is nil); with wd 0 the gradient is used as it is.
 
+// clipScale is the factor clipping applies to the gradient of the model
+// whose row is h: min(1, c/(sqrt(|g|²) + 1e-6)), 1 without clipping.
+func clipScale(h []float64) float64 {
+	c := h[backend.HPClipNorm]
+	if c == 0 {
+		return 1
+	}
+	return min(1, c/(math.Sqrt(h[backend.HPGradNormSq])+1e-6))
+}
+
+// clipped returns gi scaled by s (gi itself for s = 1, bit for bit).
+func clipped(gi, s float64) float64 {
+	if s == 1 {
+		return gi
+	}
+	return gi * s
+}
+
+// GradNormSq sets hp[backend.HPGradNormSq] of each model to Σ g² over
+// model k of g.
+func (b *Backend) GradNormSq(hp, g backend.Tensor) {
+	backend.CheckGradNormSq(hp, g)
+	th, tg := b.tensor(hp, "GradNormSq"), b.tensor(g, "GradNormSq")
+	for k := range th.models {
+		s := 0.0
+		for _, v := range tg.fm(k) {
+			s += v * v
+		}
+		th.fm(k)[backend.HPGradNormSq] = s
+	}
+}
+
 // decayed returns g' for element i of model k's w (wf) and g (gi): the
 // gradient with the L2 decay folded in.
 func decayed(gi, wi, wd float64, d []float64, i int) float64 {
@@ -40,9 +72,9 @@ func (b *Backend) SGD(w, g, hp, decay backend.Tensor) {
 	tw, tg, th := b.tensor(w, "SGD"), b.tensor(g, "SGD"), b.tensor(hp, "SGD")
 	for k := range tw.models {
 		wf, h, d := tw.fm(k), th.fm(k), b.decayOf(decay, k, "SGD")
-		lr, wd := h[backend.HPLR], h[backend.HPWeightDecay]
+		lr, wd, cs := h[backend.HPLR], h[backend.HPWeightDecay], clipScale(h)
 		for i, gi := range tg.fm(k) {
-			wf[i] -= lr * decayed(gi, wf[i], wd, d, i)
+			wf[i] -= lr * decayed(clipped(gi, cs), wf[i], wd, d, i)
 		}
 	}
 }
@@ -59,9 +91,9 @@ func (b *Backend) SGDCompensated(w, g, c, hp backend.Tensor) {
 	tw, tg, tc, th := b.tensor(w, op), b.tensor(g, op), b.tensor(c, op), b.tensor(hp, op)
 	for k := range tw.models {
 		wf, cf, h := tw.fm(k), tc.fm(k), th.fm(k)
-		lr, wd := h[backend.HPLR], h[backend.HPWeightDecay]
+		lr, wd, cs := h[backend.HPLR], h[backend.HPWeightDecay], clipScale(h)
 		for i, gi := range tg.fm(k) {
-			y := -lr*decayed(gi, wf[i], wd, nil, i) - cf[i]
+			y := -lr*decayed(clipped(gi, cs), wf[i], wd, nil, i) - cf[i]
 			t := wf[i] + y
 			cf[i] = (t - wf[i]) - y
 			wf[i] = t
@@ -78,9 +110,9 @@ func (b *Backend) Momentum(w, g, v, hp, decay backend.Tensor) {
 	tw, tg, tv, th := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum"), b.tensor(hp, "Momentum")
 	for k := range tw.models {
 		wf, vf, h, d := tw.fm(k), tv.fm(k), th.fm(k), b.decayOf(decay, k, "Momentum")
-		lr, wd, mu := h[backend.HPLR], h[backend.HPWeightDecay], h[backend.HPMomentum]
+		lr, wd, mu, cs := h[backend.HPLR], h[backend.HPWeightDecay], h[backend.HPMomentum], clipScale(h)
 		for i, gi := range tg.fm(k) {
-			vf[i] = mu*vf[i] + decayed(gi, wf[i], wd, d, i)
+			vf[i] = mu*vf[i] + decayed(clipped(gi, cs), wf[i], wd, d, i)
 			wf[i] -= lr * vf[i]
 		}
 	}
@@ -100,12 +132,12 @@ func (b *Backend) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
 	for k := range tw.models {
 		h, d := th.fm(k), b.decayOf(decay, k, "Adam")
 		lr, beta1, beta2, eps := h[backend.HPLR], h[backend.HPBeta1], h[backend.HPBeta2], h[backend.HPEps]
-		wd, dw := h[backend.HPWeightDecay], h[backend.HPDecoupledDecay]
+		wd, dw, cs := h[backend.HPWeightDecay], h[backend.HPDecoupledDecay], clipScale(h)
 		wf, mf, vf := tw.fm(k), tm.fm(k), tv.fm(k)
 		c1 := 1 - math.Pow(beta1, float64(step))
 		c2 := 1 - math.Pow(beta2, float64(step))
 		for i, gi := range tg.fm(k) {
-			gi = decayed(gi, wf[i], wd, d, i)
+			gi = decayed(clipped(gi, cs), wf[i], wd, d, i)
 			mf[i] = beta1*mf[i] + (1-beta1)*gi
 			vf[i] = beta2*vf[i] + (1-beta2)*gi*gi
 			u := (mf[i] / c1) / (math.Sqrt(vf[i]/c2) + eps)

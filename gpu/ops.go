@@ -329,6 +329,17 @@ func (b *Backend) Fill(t backend.Tensor, v float64) {
 	run(b, kFill, &p, groups1D(tt.len()), 1, uint32(tt.models), tt)
 }
 
+// GradNormSq sets hp[HPGradNormSq] of each model to Σ g²: one dispatch,
+// one workgroup per model.
+func (b *Backend) GradNormSq(hp, g backend.Tensor) {
+	backend.CheckGradNormSq(hp, g)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	th, tg := b.tensor(hp, "GradNormSq"), b.tensor(g, "GradNormSq")
+	p := gradNormSqParams{n: uint32(tg.len()), strideHP: modelStride(th), strideG: modelStride(tg), col: backend.HPGradNormSq}
+	run(b, kGradNormSq, &p, 1, 1, uint32(th.models), th, tg)
+}
+
 // decayBinding returns the tensor bound as an optimizer's decay, its
 // stride and the shader's hasDecay: decay itself, or g (which the dispatch
 // reads anyway) with hasDecay 0 when decay is nil.

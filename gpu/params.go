@@ -31,6 +31,7 @@ const (
 	shFill
 	shGather
 	shGatherMatmulBiasAct
+	shGradNormSq
 	shMatmul
 	shMatmulActGrad
 	shMatmulBiasAct
@@ -55,6 +56,7 @@ var shaderNames = [numShaders]string{
 	shFill:                "fill",
 	shGather:              "gather",
 	shGatherMatmulBiasAct: "gather_matmul_bias_act",
+	shGradNormSq:          "grad_norm_sq",
 	shMatmul:              "matmul",
 	shMatmulActGrad:       "matmul_act_grad",
 	shMatmulBiasAct:       "matmul_bias_act",
@@ -91,6 +93,7 @@ var (
 	kFill                = opKernel[fillParams]{shFill}
 	kGather              = opKernel[gatherParams]{shGather}
 	kGatherMatmulBiasAct = opKernel[gatherMatmulParams]{shGatherMatmulBiasAct}
+	kGradNormSq          = opKernel[gradNormSqParams]{shGradNormSq}
 	kMatmul              = opKernel[matmulParams]{shMatmul}
 	kMatmulActGrad       = opKernel[matmulActParams]{shMatmulActGrad}
 	kMatmulBiasAct       = opKernel[matmulActParams]{shMatmulBiasAct}
@@ -187,6 +190,11 @@ type fillParams struct {
 	value   float32
 	strideT uint32
 	_       uint32
+}
+
+// gradNormSqParams: grad_norm_sq.wgsl; col is the table's column.
+type gradNormSqParams struct {
+	n, strideHP, strideG, col uint32
 }
 
 // sgdParams: sgd.wgsl; hasDecay is 1 when a decay tensor is bound.

@@ -191,6 +191,9 @@ type optimizer struct {
 	// padding between them (biases are not decayed, as in PyTorch's common
 	// recipes). nil until a model's weight decay is set (useDecay).
 	decay backend.Tensor
+	// clip is the gradient-clipping threshold (0: none); with one, each
+	// update is preceded by GradNormSq.
+	clip float64
 }
 
 // newOptimizer allocates the state of cfg's update rule for params (of
@@ -198,7 +201,7 @@ type optimizer struct {
 // cfg's; setHP changes a model's and writeHP writes the table.
 func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor) *optimizer {
 	n := params.Models()
-	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads}
+	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads, clip: cfg.ClipNorm}
 	if o.kind != SGD {
 		o.s1 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
@@ -214,17 +217,20 @@ func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads ba
 }
 
 // hpRow is one model's row of the optimizer's hyperparameter table: wd is
-// the L2 decay, or AdamW's decoupled one.
+// the L2 decay, or AdamW's decoupled one; the clipping threshold is o's.
 func (o *optimizer) hpRow(lr, wd, mu, b1, b2, eps float64) []float64 {
+	var row []float64
 	switch o.kind {
 	case Momentum:
-		return backend.WithWeightDecay(backend.MomentumHP(lr, mu), wd)
+		row = backend.WithWeightDecay(backend.MomentumHP(lr, mu), wd)
 	case Adam:
-		return backend.WithWeightDecay(backend.AdamHP(lr, b1, b2, eps), wd)
+		row = backend.WithWeightDecay(backend.AdamHP(lr, b1, b2, eps), wd)
 	case AdamW:
-		return backend.AdamWHP(lr, b1, b2, eps, wd)
+		row = backend.AdamWHP(lr, b1, b2, eps, wd)
+	default:
+		row = backend.WithWeightDecay(backend.SGDHP(lr), wd)
 	}
-	return backend.WithWeightDecay(backend.SGDHP(lr), wd)
+	return backend.WithClipNorm(row, o.clip)
 }
 
 // useDecay allocates (with a) and writes the weight-decay mask of m's
@@ -263,9 +269,14 @@ func (o *optimizer) setLR(k int, lr float64) {
 // writeHP uploads the hyperparameter table.
 func (o *optimizer) writeHP() error { return o.b.WriteFloats(o.hp, o.rows) }
 
-// update records one update of every parameter: one operation.
+// update records one update of every parameter: one operation, and with
+// gradient clipping one more before it (GradNormSq, which writes the
+// gradient's squared norm into the table the update reads).
 func (o *optimizer) update() {
 	o.step++
+	if o.clip != 0 {
+		o.b.GradNormSq(o.hp, o.grads)
+	}
 	switch o.kind {
 	case SGD:
 		o.b.SGD(o.params, o.grads, o.hp, o.decay)

@@ -21,14 +21,15 @@ func TestTrainStepAllocs(t *testing.T) {
 	set := data.Synthetic(64, 1, 3).Train
 	spec := Spec{Inputs: set.Cols, Hidden: []int{128, 64}, Outputs: 10, Activation: backend.Sigmoid, Head: SoftmaxHead}
 	for _, tc := range []struct {
-		opt Optimizer
-		wd  float64
-	}{{SGD, 0}, {Momentum, 0}, {Adam, 0}, {Momentum, 1e-3}, {AdamW, 0.01}} {
-		t.Run(fmt.Sprintf("%v/wd=%g", tc.opt, tc.wd), func(t *testing.T) {
+		opt  Optimizer
+		wd   float64
+		clip float64
+	}{{SGD, 0, 0}, {Momentum, 0, 0}, {Adam, 0, 0}, {Momentum, 1e-3, 0}, {AdamW, 0.01, 0}, {AdamW, 0.01, 1}} {
+		t.Run(fmt.Sprintf("%v/wd=%g/clip=%g", tc.opt, tc.wd, tc.clip), func(t *testing.T) {
 			m, err := NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
-			cfg, err := Config{Epochs: 1, Batch: 8, LR: 0.01, Optimizer: tc.opt, WeightDecay: tc.wd}.withDefaults()
+			cfg, err := Config{Epochs: 1, Batch: 8, LR: 0.01, Optimizer: tc.opt, WeightDecay: tc.wd, ClipNorm: tc.clip}.withDefaults()
 			require.NoError(t, err)
 			a := newAllocator(g)
 			defer a.free()

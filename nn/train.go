@@ -32,6 +32,14 @@ type Config struct {
 	// default is 0.01). It is applied in the optimizer's own update, at no
 	// extra cost per step.
 	WeightDecay float64
+	// ClipNorm, if positive, clips each step's gradient to that global
+	// 2-norm over all of a model's parameters, as PyTorch's
+	// clip_grad_norm_(max_norm) before the update: g·min(1,
+	// ClipNorm/(‖g‖ + 1e-6)), the weight decay added after. The norm is
+	// reduced on the device into the optimizer's table and read by the
+	// update: one more dispatch per step, no readback. A model array
+	// clips every member at this threshold, each by its own norm.
+	ClipNorm float64
 	// Schedule varies the learning rate from epoch to epoch (warm-up,
 	// cosine, step or plateau); the zero Schedule keeps LR throughout.
 	Schedule Schedule
@@ -113,6 +121,9 @@ func (cfg Config) stepDefaults() (Config, error) {
 	var err error
 	if cfg.Schedule, err = cfg.Schedule.withDefaults(); err != nil {
 		return cfg, err
+	}
+	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
+		return cfg, fmt.Errorf("nn: gradient clipping norm %v, want 0 (none) or a positive finite number", cfg.ClipNorm)
 	}
 	if !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0) {
 		return cfg, fmt.Errorf("nn: weight decay %v, want 0 (none) or a positive finite number", cfg.WeightDecay)

@@ -348,6 +348,7 @@ func TestTrainRejects(t *testing.T) {
 		{"negative batch", nn.Config{Epochs: 1, LR: 0.1, Batch: -2}, xorSet(10, 1), "batch"},
 		{"negative weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: -1}, xorSet(10, 1), "weight decay -1"},
 		{"nan weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: math.NaN()}, xorSet(10, 1), "weight decay NaN"},
+		{"negative clip", nn.Config{Epochs: 1, LR: 0.1, ClipNorm: -1}, xorSet(10, 1), "gradient clipping norm -1"},
 		{"wrong width", good, pixelSet(9, 1), "pixels has 4 features per row, model 2-8-1 tanh binary wants 2"},
 		{"bad label", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}, Labels: []float64{2}}, "label 0 is 2"},
 		{"missing labels", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}}, "0 labels"},
@@ -507,4 +508,36 @@ func TestTrainScheduleHistory(t *testing.T) {
 	four, _ := run(4, nn.Schedule{})
 	assert.Less(t, dist(got, two), 1e-9, "4 epochs with the rate dropped after 2 against 2 epochs")
 	assert.Greater(t, dist(got, four), 1e-3, "against 4 epochs at the constant rate")
+}
+
+// TestClipNormBoundsTheStep: with SGD the update is lr·g, so clipping at c
+// bounds each step's move of the parameters to lr·c in norm: a large
+// learning rate that moves them far in one unclipped step moves them at
+// most lr·c clipped.
+func TestClipNormBoundsTheStep(t *testing.T) {
+	move := func(clip float64) float64 {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		before, err := m.Params()
+		require.NoError(t, err)
+		cfg := nn.Config{Epochs: 1, LR: 1, Seed: 1, ClipNorm: clip} // full batch: one step
+		_, err = nn.Train(context.Background(), b, m, xorSet(40, 1), cfg, nn.Hooks{})
+		require.NoError(t, err)
+		after, err := m.Params()
+		require.NoError(t, err)
+		d := 0.0
+		for i := range after {
+			for j := range after[i].W {
+				d += (after[i].W[j] - before[i].W[j]) * (after[i].W[j] - before[i].W[j])
+			}
+			for j := range after[i].B {
+				d += (after[i].B[j] - before[i].B[j]) * (after[i].B[j] - before[i].B[j])
+			}
+		}
+		return math.Sqrt(d)
+	}
+	free := move(0)
+	require.Greater(t, free, 0.02, "the unclipped step")
+	assert.InDelta(t, 0.01, move(0.01), 1e-6, "clipped at 0.01, lr 1 (short by the 1e-6 in the norm's denominator)")
+	assert.InDelta(t, free, move(100), 1e-12, "a threshold above the norm changes nothing")
 }

@@ -4,8 +4,11 @@
 // (L2 weight decay folded into the gradient: PyTorch's Adam weight_decay)
 // and dw the decoupled decay (AdamW's weight_decay); d = decay[i], or 1 when
 // hasDecay is 0.
+// Clipping: with clip = hp[2] non-zero, g is first scaled by
+// cs = min(1, clip/(sqrt(hp[3]) + 1e-6)), hp[3] the gradient's squared norm
+// (grad_norm_sq.wgsl).
 // Bindings: 1 w (read-write), 2 g (read), 3 m (read-write), 4 v (read-write),
-// 5 hp (read: [lr, wd, β1, β2, eps, dw] per model), 6 decay (read:
+// 5 hp (read: [lr, wd, clip, |g|², β1, β2, eps, dw] per model), 6 decay (read:
 // per-element decay multipliers; g again when hasDecay is 0).
 // Model arrays: workgroup_id.z is the model; each binding's model k starts
 // at k times its stride in p (0 for a binding shared by every model).
@@ -65,10 +68,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let oh = gid.z * p.strideHP;
   let lr = hp[oh];
   let wd = hp[oh + 1u];
-  let beta1 = hp[oh + 2u];
-  let beta2 = hp[oh + 3u];
-  let eps = hp[oh + 4u];
-  let dw = hp[oh + 5u];
+  let beta1 = hp[oh + 4u];
+  let beta2 = hp[oh + 5u];
+  let eps = hp[oh + 6u];
+  let dw = hp[oh + 7u];
+  let clip = hp[oh + 2u];
+  var cs = 1.0;
+  if (clip != 0.0) {
+    cs = min(1.0, clip / (sqrt(hp[oh + 3u]) + 1e-6));
+  }
   let c1 = correction(1.0 - beta1, p.step);
   let c2 = correction(1.0 - beta2, p.step);
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
@@ -78,6 +86,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       d = decay[od + i];
     }
     var gi = g[og + i];
+    if (cs != 1.0) {
+      gi = gi * cs;
+    }
     if (wd != 0.0) {
       gi = gi + wd * d * wi;
     }

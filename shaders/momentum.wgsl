@@ -1,8 +1,11 @@
 // momentum: v = mu·v + g', then w -= lr·v, over n elements, g' = g +
 // wd·d·w (L2 weight decay folded into the gradient; d = decay[i], or 1 when
 // hasDecay is 0).
+// Clipping: with clip = hp[2] non-zero, g is first scaled by
+// cs = min(1, clip/(sqrt(hp[3]) + 1e-6)), hp[3] the gradient's squared norm
+// (grad_norm_sq.wgsl).
 // Bindings: 1 w (read-write), 2 g (read), 3 v (read-write), 4 hp (read:
-// [lr, wd, mu] per model), 5 decay (read: per-element decay multipliers; g
+// [lr, wd, clip, |g|², mu] per model), 5 decay (read: per-element decay multipliers; g
 // again when hasDecay is 0).
 // Model arrays: workgroup_id.z is the model; each binding's model k starts
 // at k times its stride in p (0 for a binding shared by every model).
@@ -33,10 +36,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let oh = gid.z * p.strideHP;
   let lr = hp[oh];
   let wd = hp[oh + 1u];
-  let mu = hp[oh + 2u];
+  let mu = hp[oh + 4u];
+  let clip = hp[oh + 2u];
+  var cs = 1.0;
+  if (clip != 0.0) {
+    cs = min(1.0, clip / (sqrt(hp[oh + 3u]) + 1e-6));
+  }
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
     let wi = w[ow + i];
     var gi = g[og + i];
+    if (cs != 1.0) {
+      gi = gi * cs;
+    }
     if (wd != 0.0) {
       var d = 1.0;
       if (p.hasDecay != 0u) {

@@ -57,6 +57,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"negative weight decay", []string{"--weight-decay", "-0.1"}, "--weight-decay -0.1 must be"},
 		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
 		{"unknown schedule", []string{"--schedule", "linear"}, `--schedule: unknown schedule "linear"`},
+		{"negative clip-norm", []string{"--clip-norm", "-1"}, "--clip-norm -1 must be 0 (off) or a positive finite number"},
 		{"step flag without step", []string{"--schedule", "cosine", "--step-every", "3"}, "--step-every applies to --schedule step, not cosine"},
 		{"plateau flag without plateau", []string{"--plateau-factor", "0.5"}, "--plateau-factor applies to --schedule plateau, not constant"},
 		{"lr-min without cosine", []string{"--lr-min", "0.001"}, "--lr-min applies to --schedule cosine or plateau"},
@@ -540,6 +541,7 @@ func TestTrainWeightDecay(t *testing.T) {
 		{"adamw default", []string{"--optimizer", "adamw"}, "adamw lr 0.01, decoupled weight decay 0.01 (biases not decayed)", 0.01},
 		{"adamw given", []string{"--optimizer", "adamw", "--weight-decay", "0.1"}, "adamw lr 0.01, decoupled weight decay 0.1", 0.1},
 		{"none", nil, "adam lr 0.01, batch 32", 0},
+		{"clipped", []string{"--weight-decay", "0.001", "--clip-norm", "2"}, "adam lr 0.01, L2 weight decay 0.001 (biases not decayed), gradients clipped to norm 2, batch 32", 0.001},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"train", "--device", "cpu", "--epochs", "1", "--json"}, tt.args...)

@@ -31,7 +31,7 @@ type trainFlags struct {
 	schedule                                            string
 	warmup, stepEvery, plateauPatience                  int
 	lrMin, stepGamma, plateauFactor                     float64
-	lr, val, weightDecay                                float64
+	lr, val, weightDecay, clipNorm                      float64
 	batch, epochs, earlyStop, logEvery                  int
 	seed                                                uint64
 	save, resume, plot, preset                          string
@@ -49,6 +49,7 @@ type trainResult struct {
 	Epochs           int            `json:"epochs"`
 	Optimizer        string         `json:"optimizer,omitempty"`
 	WeightDecay      float64        `json:"weight_decay,omitempty"`
+	ClipNorm         float64        `json:"clip_norm,omitempty"`
 	TestLoss         float64        `json:"test_loss"`
 	TestAccuracy     float64        `json:"test_accuracy"`
 	TestRMSE         *float64       `json:"test_rmse,omitempty"` // regression, in the target's units
@@ -199,6 +200,7 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum, adam or adamw (Adam with decoupled weight decay)")
 	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
 	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
+	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip each step's gradient to this global 2-norm over all the parameters (PyTorch's clip_grad_norm_ max_norm), reduced on the device: one more dispatch a step, no readback; 0 = off")
 	addScheduleFlags(fs, f)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
 	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
@@ -276,6 +278,9 @@ func (f *trainFlags) checkNumbers() error {
 	if err := checkWeightDecay(f.weightDecay); err != nil {
 		return err
 	}
+	if math.IsNaN(f.clipNorm) || math.IsInf(f.clipNorm, 0) || f.clipNorm < 0 {
+		return usagef("--clip-norm %v must be 0 (off) or a positive finite number", f.clipNorm)
+	}
 	switch {
 	case f.batch < 0:
 		return usagef("--batch %d must be positive, or 0 for full batch", f.batch)
@@ -319,7 +324,7 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// A table's number inputs (and regression target) are standardised
 	// with the training rows less the validation rows; a resumed model
 	// keeps its scaling.
-	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, ClipNorm: f.clipNorm, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
@@ -350,7 +355,7 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 		}
 	}
 	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
-		decayNote(p.opt, cfg.WeightDecay), batchName(p.f.batch), p.f.epochs, valNote)
+		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
@@ -411,6 +416,14 @@ func (f *trainFlags) scheduleOf(explicit map[string]bool) (nn.Schedule, error) {
 		PlateauPatience: f.plateauPatience, PlateauFactor: f.plateauFactor}, nil
 }
 
+// clipNote is the banner's words for gradient clipping: none when off.
+func clipNote(c float64) string {
+	if c == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", gradients clipped to norm %g", c)
+}
+
 // scheduleNote is the banner's words for a schedule: none for a constant
 // rate.
 func scheduleNote(s nn.Schedule) string {
@@ -456,7 +469,7 @@ func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *da
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
 		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, ck: newCheckpointer(e, p.f.save),
 		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save,
-			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay}}
+			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
 	return r
