@@ -17,8 +17,10 @@ import (
 
 	"github.com/gputrain/gputrain/cmd/gputrain/internal/tutorial"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/fit"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // gputrain runs the command line in-process and returns its exit status,
@@ -587,6 +589,38 @@ func TestTrainScheduleJSON(t *testing.T) {
 				lrs = append(lrs, h.LR)
 			}
 			assert.InDeltaSlice(t, tt.lrs, lrs, 1e-12)
+		})
+	}
+}
+
+// TestLargeImageDefaults: 28x28 image sets (mnist, fashion-mnist, an IDX
+// directory) get fit.DefaultsFor(fit.LargeImages) for the flags not given;
+// the built-in digits, synthetic images and tables keep theirs.
+func TestLargeImageDefaults(t *testing.T) {
+	d := fit.DefaultsFor(fit.LargeImages)
+	small := fit.DefaultsFor(fit.Images)
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		large  bool
+		lr     float64
+		sched  nn.ScheduleKind
+		hidden []int
+	}{
+		{"mnist", []string{"--data", "mnist"}, true, d.LR, nn.CosineLR, d.Hidden},
+		{"idx directory", []string{"--data", t.TempDir()}, true, d.LR, nn.CosineLR, d.Hidden},
+		{"flags given win", []string{"--data", "fashion-mnist", "--lr", "0.01", "--schedule", "constant", "--hidden", "64"}, true, 0.01, nn.ConstantLR, []int{64}},
+		{"digits", nil, false, small.LR, nn.ConstantLR, small.Hidden},
+		{"synthetic", []string{"--data", "synthetic"}, false, small.LR, nn.ConstantLR, small.Hidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			p, err := parseTrain(&env{stdout: &out, stderr: &errb}, tt.args)
+			require.NoError(t, err)
+			assert.Equal(t, tt.large, p.largeImages)
+			assert.Equal(t, tt.lr, p.f.lr)
+			assert.Equal(t, tt.sched, p.sched.Kind)
+			assert.Equal(t, tt.hidden, p.hidden)
 		})
 	}
 }

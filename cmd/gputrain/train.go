@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,11 +101,13 @@ func nullable(v float64) *float64 {
 }
 
 // imageSynopsis is train's usage on images (the default).
-const imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
+var imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
 8x8 images scaled by 1/16; the test set is a fixed 20% of each class, 359
 images, the other 1438 train), a 64-128-64-10 sigmoid MLP with a softmax
 head, Adam lr 0.01, batch 32, 20 epochs: about 97% test accuracy in a
-second on a CPU.`
+second on a CPU. 28x28 image sets (--data mnist, fashion-mnist or an IDX
+directory) have their own defaults: ` + largeImageNote() + `
+(docs/regularisation.md has the figures).`
 
 // trainSynopsis is train's usage: the images, then a table (--csv) with
 // its own defaults (tableDefaults, tableEpochs).
@@ -136,8 +139,10 @@ type trainPlan struct {
 	act            backend.Activation
 	opt            nn.Optimizer
 	sched          nn.Schedule
-	saveOut        output
-	plotOut        output
+	// largeImages says that the 28x28 images' defaults applied.
+	largeImages bool
+	saveOut     output
+	plotOut     output
 }
 
 func runTrain(e *env, args []string) error {
@@ -236,6 +241,12 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	}
 	if err := tf.withTableDefaults(fs); err != nil {
 		return nil, err
+	}
+	if tf.csv == "" && largeImageData(f.data) {
+		if err := setUnset(fs, largeImageDefaults); err != nil {
+			return nil, fmt.Errorf("28x28 image default %w", err)
+		}
+		p.largeImages = true
 	}
 	var err error
 	if p.hidden, err = parseInts("hidden", f.hidden, 1); err != nil {
@@ -356,9 +367,40 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 	}
 	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
 		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
+	if p.largeImages {
+		fmt.Fprintf(e.stderr, "        defaults for 28x28 images (--data %s), not the 8x8 digits': %s; flags given win\n", p.f.data, largeImageNote())
+	}
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
+}
+
+// largeImageData reports whether --data names a 28x28 image set: mnist,
+// fashion-mnist or an IDX directory, not the built-in digits or synthetic
+// images.
+func largeImageData(name string) bool { return name != "digits" && name != "synthetic" }
+
+// largeImageDefaults are train's defaults for 28x28 images where they
+// differ from the digits' (fit.DefaultsFor(fit.LargeImages)).
+var largeImageDefaults = func() map[string]string {
+	d := fit.DefaultsFor(fit.LargeImages)
+	return map[string]string{
+		"hidden":     intList(d.Hidden),
+		"activation": d.Activation.String(),
+		"lr":         strconv.FormatFloat(d.LR, 'g', -1, 64),
+		"batch":      strconv.Itoa(d.Batch),
+		"epochs":     strconv.Itoa(d.Epochs),
+		"schedule":   d.Schedule.Kind.String(),
+	}
+}()
+
+// largeImageNote lists largeImageDefaults as flags, in a fixed order.
+func largeImageNote() string {
+	var parts []string
+	for _, name := range []string{"hidden", "activation", "lr", "batch", "epochs", "schedule"} {
+		parts = append(parts, "--"+name+" "+largeImageDefaults[name])
+	}
+	return strings.Join(parts, " ")
 }
 
 // decayNote is the banner's words for a weight decay: none for 0.
