@@ -99,6 +99,9 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fit.Images, fit.KindOf(digits))
 	assert.Equal(t, nn.CosineLR, fit.DefaultsFor(fit.LargeImages).Schedule.Kind)
+	assert.Equal(t, 0.003, fit.DefaultsFor(fit.Classes).WeightDecay, "L2 for table classifiers")
+	assert.Zero(t, fit.DefaultsFor(fit.Values).WeightDecay)
+	assert.Zero(t, fit.DefaultsFor(fit.Images).WeightDecay)
 	assert.Equal(t, nn.ConstantLR, fit.DefaultsFor(fit.Images).Schedule.Kind)
 	large := &data.Set{Rows: 1, Cols: 28 * 28, Pixels: make([]byte, 28*28), Labels: []float64{0}, Classes: 10}
 	assert.Equal(t, fit.LargeImages, fit.KindOf(large))

@@ -121,10 +121,11 @@ deviations, text columns one-hot encoded (at most --max-categories values
 each), missing cells handled as --na says. The test rows are a held-out
 --test-fraction of the table (drawn with --split-seed) or the --test-csv
 table. A table's defaults differ from the images': --hidden %s
---activation %s --batch %s --lr %s, --epochs %d to classify or %d to
-regress; flags given win. The flags that say "with --csv" need --csv.`,
+--activation %s --batch %s --lr %s, --epochs %d to classify (with
+--weight-decay %g, an L2 term) or %d to regress; flags given win. The flags
+that say "with --csv" need --csv.`,
 		table.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
-		tableEpochs[table.TaskClassify], tableEpochs[table.TaskRegress])
+		tableEpochs[table.TaskClassify], fit.DefaultsFor(fit.Classes).WeightDecay, tableEpochs[table.TaskRegress])
 }
 
 // trainPlan is train's command line, checked: the flags, the values parsed
