@@ -624,3 +624,44 @@ func TestLargeImageDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalConfusion: eval prints the confusion matrix with each class's
+// recall and the balanced accuracy, and --json has them: the matrix counts
+// every test row once, its diagonal the accuracy's, and the balanced
+// accuracy is the mean recall.
+func TestEvalConfusion(t *testing.T) {
+	ck := filepath.Join(t.TempDir(), "m.safetensors")
+	code, _, stderr := gputrain(t, "train", "--device", "cpu", "--epochs", "2", "--save", ck)
+	require.Equal(t, 0, code, stderr)
+	code, stdout, stderr := gputrain(t, "eval", "--device", "cpu", "--model", ck)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "balanced accuracy")
+	assert.Contains(t, stdout, `true\predicted`)
+	assert.Contains(t, stdout, "recall")
+	code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res struct {
+		TestAccuracy     float64   `json:"test_accuracy"`
+		BalancedAccuracy float64   `json:"balanced_accuracy"`
+		Recall           []float64 `json:"recall"`
+		Confusion        [][]int   `json:"confusion"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Len(t, res.Confusion, 10)
+	require.Len(t, res.Recall, 10)
+	total, right, mean := 0, 0, 0.0
+	for i, row := range res.Confusion {
+		require.Len(t, row, 10)
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		total += n
+		right += row[i]
+		assert.InDelta(t, float64(row[i])/float64(n), res.Recall[i], 1e-12, "class %d's recall", i)
+		mean += res.Recall[i] / 10
+	}
+	assert.Equal(t, 359, total)
+	assert.InDelta(t, float64(right)/359, res.TestAccuracy, 1e-6)
+	assert.InDelta(t, mean, res.BalancedAccuracy, 1e-12)
+}

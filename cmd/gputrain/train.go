@@ -41,26 +41,32 @@ type trainFlags struct {
 
 // trainResult is the --json output of train and eval.
 type trainResult struct {
-	Device           string         `json:"device"`
-	Backend          string         `json:"backend"`
-	Adapter          string         `json:"adapter"`
-	Data             string         `json:"data"`
-	Synthetic        bool           `json:"synthetic"`
-	Model            string         `json:"model"`
-	Epochs           int            `json:"epochs"`
-	Optimizer        string         `json:"optimizer,omitempty"`
-	WeightDecay      float64        `json:"weight_decay,omitempty"`
-	ClipNorm         float64        `json:"clip_norm,omitempty"`
-	TestLoss         float64        `json:"test_loss"`
-	TestAccuracy     float64        `json:"test_accuracy"`
-	TestRMSE         *float64       `json:"test_rmse,omitempty"` // regression, in the target's units
-	TestMAE          *float64       `json:"test_mae,omitempty"`
-	TestR2           *float64       `json:"test_r2,omitempty"`
-	TrainLoss        float64        `json:"train_loss,omitempty"`
-	TrainAccuracy    float64        `json:"train_accuracy,omitempty"`
-	SamplesPerSecond float64        `json:"samples_per_second,omitempty"`
-	Seconds          float64        `json:"seconds"`
-	History          []historyEntry `json:"history,omitempty"`
+	Device       string  `json:"device"`
+	Backend      string  `json:"backend"`
+	Adapter      string  `json:"adapter"`
+	Data         string  `json:"data"`
+	Synthetic    bool    `json:"synthetic"`
+	Model        string  `json:"model"`
+	Epochs       int     `json:"epochs"`
+	Optimizer    string  `json:"optimizer,omitempty"`
+	WeightDecay  float64 `json:"weight_decay,omitempty"`
+	ClipNorm     float64 `json:"clip_norm,omitempty"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	// BalancedAccuracy, Recall (per class; null for a class without test
+	// rows) and Confusion (rows: true class, columns: predicted) are eval's
+	// figures for a classifier.
+	BalancedAccuracy *float64           `json:"balanced_accuracy,omitempty"`
+	Recall           []*float64         `json:"recall,omitempty"`
+	Confusion        nn.ConfusionMatrix `json:"confusion,omitempty"`
+	TestRMSE         *float64           `json:"test_rmse,omitempty"` // regression, in the target's units
+	TestMAE          *float64           `json:"test_mae,omitempty"`
+	TestR2           *float64           `json:"test_r2,omitempty"`
+	TrainLoss        float64            `json:"train_loss,omitempty"`
+	TrainAccuracy    float64            `json:"train_accuracy,omitempty"`
+	SamplesPerSecond float64            `json:"samples_per_second,omitempty"`
+	Seconds          float64            `json:"seconds"`
+	History          []historyEntry     `json:"history,omitempty"`
 	// BestEpoch and StoppedEarly are train's (nil and false without
 	// --val); omitted by eval.
 	BestEpoch    *int   `json:"best_epoch,omitempty"`
