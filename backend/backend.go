@@ -287,28 +287,53 @@ type Backend interface {
 	// The optimizers read their hyperparameters from hp, a small Float
 	// table on the device with one row per model (1×SGDHPCols,
 	// 1×MomentumHPCols or 1×AdamHPCols, laid out as the HP constants say;
-	// SGDHP, MomentumHP and AdamHP build a row), so that the models of an
-	// array may each have their own, and a model whose lr is 0 is frozen.
-	// hp has the models of w, or 1 (shared).
+	// SGDHP, MomentumHP, AdamHP and AdamWHP build a row), so that the
+	// models of an array may each have their own, and a model whose lr is
+	// 0 is frozen. hp has the models of w, or 1 (shared). The host may
+	// rewrite hp between steps (a learning-rate schedule): a write is
+	// ordered after the operations recorded before it.
+	//
+	// Weight decay: wd = hp[HPWeightDecay] is an L2 penalty folded into
+	// the gradient, g' = g + wd·d·w, where d is element i of decay, the
+	// per-element multiplier of the decay (1 for weights, 0 for biases and
+	// padding: see nn's parameter layout); a nil decay decays every
+	// element (d = 1). decay has w's shape and its models or 1. With wd 0
+	// the update is bit for bit the one without decay.
+	//
+	// Gradient clipping: with c = hp[HPClipNorm] > 0, every optimizer
+	// first scales g by min(1, c/(sqrt(hp[HPGradNormSq]) + 1e-6)), as
+	// PyTorch's clip_grad_norm_ does; GradNormSq sets hp[HPGradNormSq] to
+	// the squared norm of the gradient before the update. With c = 0 g is
+	// used as it is.
 
-	// SGD sets w -= lr·g, lr = hp[HPLR] (hp 1×SGDHPCols).
-	SGD(w, g, hp Tensor)
-	// SGDCompensated sets w -= lr·g with Kahan-compensated summation, lr
-	// = hp[HPLR] (hp 1×SGDHPCols): c (same shape as w, zero at the start)
+	// SGD sets w -= lr·g', lr = hp[HPLR] (hp 1×SGDHPCols).
+	SGD(w, g, hp, decay Tensor)
+	// SGDCompensated sets w -= lr·g' with Kahan-compensated summation, lr
+	// = hp[HPLR] (hp 1×SGDHPCols), every element decayed (no decay mask):
+	// c (same shape as w, zero at the start)
 	// carries the low-order part that rounding dropped from w, so that
 	// w − c tracks the exact sum of the updates even when each update is
-	// far below w's precision: y = −lr·g − c; t = w + y; c = (t − w) − y;
+	// far below w's precision: y = −lr·g' − c; t = w + y; c = (t − w) − y;
 	// w = t.
 	SGDCompensated(w, g, c, hp Tensor)
-	// Momentum sets v = mu·v + g, then w -= lr·v, with lr = hp[HPLR] and
-	// mu = hp[HPMomentum] (hp 1×MomentumHPCols).
-	Momentum(w, g, v, hp Tensor)
+	// Momentum sets v = mu·v + g', then w -= lr·v, with lr = hp[HPLR] and
+	// mu = hp[HPMomentum] (hp 1×MomentumHPCols): PyTorch's SGD with
+	// momentum, dampening 0 and weight_decay wd.
+	Momentum(w, g, v, hp, decay Tensor)
 	// Adam applies one Adam update with step number step (counted from 1;
 	// it panics for step < 1), with lr, β1, β2 and eps = hp[HPLR],
-	// hp[HPBeta1], hp[HPBeta2], hp[HPEps] (hp 1×AdamHPCols):
-	// m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
-	// w -= lr · (m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps).
-	Adam(w, g, m, v, hp Tensor, step int)
+	// hp[HPBeta1], hp[HPBeta2], hp[HPEps] (hp 1×AdamHPCols), the L2 decay
+	// wd folded into g' and the decoupled decay dw = hp[HPDecoupledDecay]
+	// (AdamW's weight_decay) applied to w beside the step:
+	// m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+	// w -= lr · ((m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps) + dw·d·w).
+	Adam(w, g, m, v, hp, decay Tensor, step int)
+	// GradNormSq sets hp[HPGradNormSq] of each model to Σ g², the squared
+	// 2-norm of every element of model k of g (a model's whole gradient,
+	// laid out in one tensor): the reduction that gradient clipping reads
+	// (see the optimizers). hp is any optimizer's table (1×cols, cols at
+	// least 4) of g's models; g has hp's models or 1.
+	GradNormSq(hp, g Tensor)
 
 	// Sync runs all recorded work and waits for it, returning the first
 	// device error since the last Sync.
@@ -320,31 +345,74 @@ type Backend interface {
 
 // The layout of an optimizer's hyperparameter row (see Backend.SGD): the
 // column of each hyperparameter, and the columns of each optimizer's table.
+// Every table starts [lr, wd, clip, |g|²].
 const (
 	// HPLR is the learning rate's column, for every optimizer.
 	HPLR = 0
+	// HPWeightDecay is the L2 weight decay's column, for every optimizer:
+	// wd·w is added to the gradient of each decayed element.
+	HPWeightDecay = 1
+	// HPClipNorm is the gradient-clipping threshold's column (0: no
+	// clipping), for every optimizer.
+	HPClipNorm = 2
+	// HPGradNormSq is the column GradNormSq writes: the squared norm of
+	// the gradient that clipping scales.
+	HPGradNormSq = 3
 	// HPMomentum is Momentum's mu.
-	HPMomentum = 1
+	HPMomentum = 4
 	// HPBeta1, HPBeta2 and HPEps are Adam's β1, β2 and eps.
-	HPBeta1, HPBeta2, HPEps = 1, 2, 3
+	HPBeta1, HPBeta2, HPEps = 4, 5, 6
+	// HPDecoupledDecay is Adam's decoupled weight decay (AdamW's): w -=
+	// lr·dw·w beside the Adam step, not through the moments.
+	HPDecoupledDecay = 7
 
-	// SGDHPCols is the width of SGD's and SGDCompensated's table: [lr].
-	SGDHPCols = 1
-	// MomentumHPCols is the width of Momentum's table: [lr, mu].
-	MomentumHPCols = 2
-	// AdamHPCols is the width of Adam's table: [lr, β1, β2, eps].
-	AdamHPCols = 4
+	// SGDHPCols is the width of SGD's and SGDCompensated's table: [lr,
+	// wd, clip, |g|²].
+	SGDHPCols = 4
+	// MomentumHPCols is the width of Momentum's table: [lr, wd, clip,
+	// |g|², mu].
+	MomentumHPCols = 5
+	// AdamHPCols is the width of Adam's table: [lr, wd, clip, |g|², β1,
+	// β2, eps, dw].
+	AdamHPCols = 8
 )
 
-// SGDHP returns a row of SGD's (and SGDCompensated's) hyperparameter table.
-func SGDHP(lr float64) []float64 { return []float64{HPLR: lr} }
+// SGDHP returns a row of SGD's (and SGDCompensated's) hyperparameter
+// table, without weight decay (see WithWeightDecay).
+func SGDHP(lr float64) []float64 { return []float64{HPLR: lr, HPGradNormSq: 0} }
 
-// MomentumHP returns a row of Momentum's hyperparameter table.
-func MomentumHP(lr, mu float64) []float64 { return []float64{HPLR: lr, HPMomentum: mu} }
+// MomentumHP returns a row of Momentum's hyperparameter table, without
+// weight decay.
+func MomentumHP(lr, mu float64) []float64 {
+	return []float64{HPLR: lr, HPMomentum: mu}
+}
 
-// AdamHP returns a row of Adam's hyperparameter table.
+// AdamHP returns a row of Adam's hyperparameter table, without weight
+// decay.
 func AdamHP(lr, beta1, beta2, eps float64) []float64 {
-	return []float64{HPLR: lr, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps}
+	return []float64{HPLR: lr, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps, HPDecoupledDecay: 0}
+}
+
+// AdamWHP returns a row of Adam's hyperparameter table for AdamW: decoupled
+// weight decay dw (PyTorch's AdamW weight_decay), no L2 term.
+func AdamWHP(lr, beta1, beta2, eps, dw float64) []float64 {
+	row := AdamHP(lr, beta1, beta2, eps)
+	row[HPDecoupledDecay] = dw
+	return row
+}
+
+// WithWeightDecay sets the L2 weight decay of an optimizer's row to wd and
+// returns the row.
+func WithWeightDecay(row []float64, wd float64) []float64 {
+	row[HPWeightDecay] = wd
+	return row
+}
+
+// WithClipNorm sets the gradient-clipping threshold of an optimizer's row
+// to c (0: none) and returns the row.
+func WithClipNorm(row []float64, c float64) []float64 {
+	row[HPClipNorm] = c
+	return row
 }
 
 // NewHP allocates a Float table of models rows hp (hp repeated, one

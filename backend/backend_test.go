@@ -57,21 +57,27 @@ func TestCheckAdam(t *testing.T) {
 		w, g, m, v, hp backend.Tensor
 		step           int
 		panic          string
+		decay          backend.Tensor
 	}{
-		{"fine", f, f, f, f, hp, 1, ""},
-		{"array", f3, f3, f3, f3, hp3, 1, ""},
-		{"array, shared gradient and table", f3, f, f3, f3, hp, 1, ""},
-		{"step 0", f, f, f, f, hp, 0, "Adam: step 0 must be at least 1"},
-		{"step -2", f, f, f, f, hp, -2, "Adam: step -2 must be at least 1"},
-		{"moment of another shape", f, f, f, shapeOnly{3, 2, backend.Float}, hp, 1, "Adam: tensors 2x3 float and 3x2 float differ in shape"},
-		{"byte gradient", f, shapeOnly{2, 3, backend.Byte}, f, f, hp, 1, "Adam: tensor 2x3 byte is not of type float"},
-		{"narrow table", f, f, f, f, shapeOnly{1, 2, backend.Float}, 1, "Adam: hyperparameter table 1x2 float, want 1x4 per model"},
-		{"moment of other models", f3, f3, f3, arrayOf{f, 2}, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float (2 models) differ in models"},
-		{"shared moment", f3, f3, f, f3, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float differ in models"},
-		{"table of other models", f3, f3, f3, f3, arrayOf{hp, 2}, 1, "Adam: input 1x4 float (2 models) has 2 models for outputs of 3 (want 3 or 1)"},
+		{"fine", f, f, f, f, hp, 1, "", nil},
+		{"decay", f, f, f, f, hp, 1, "", f},
+		{"shared decay", f3, f3, f3, f3, hp3, 1, "", f},
+		{"decay of another shape", f, f, f, f, hp, 1, "Adam: decay 3x2 float and 2x3 float differ in shape", shapeOnly{3, 2, backend.Float}},
+		{"byte decay", f, f, f, f, hp, 1, "Adam: tensor 2x3 byte is not of type float", shapeOnly{2, 3, backend.Byte}},
+		{"decay of other models", f3, f3, f3, f3, hp3, 1, "Adam: input 2x3 float (2 models) has 2 models for outputs of 3 (want 3 or 1)", arrayOf{f, 2}},
+		{"array", f3, f3, f3, f3, hp3, 1, "", nil},
+		{"array, shared gradient and table", f3, f, f3, f3, hp, 1, "", nil},
+		{"step 0", f, f, f, f, hp, 0, "Adam: step 0 must be at least 1", nil},
+		{"step -2", f, f, f, f, hp, -2, "Adam: step -2 must be at least 1", nil},
+		{"moment of another shape", f, f, f, shapeOnly{3, 2, backend.Float}, hp, 1, "Adam: tensors 2x3 float and 3x2 float differ in shape", nil},
+		{"byte gradient", f, shapeOnly{2, 3, backend.Byte}, f, f, hp, 1, "Adam: tensor 2x3 byte is not of type float", nil},
+		{"narrow table", f, f, f, f, shapeOnly{1, 2, backend.Float}, 1, "Adam: hyperparameter table 1x2 float, want 1x8 per model", nil},
+		{"moment of other models", f3, f3, f3, arrayOf{f, 2}, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float (2 models) differ in models", nil},
+		{"shared moment", f3, f3, f, f3, hp3, 1, "Adam: outputs 2x3 float (3 models) and 2x3 float differ in models", nil},
+		{"table of other models", f3, f3, f3, f3, arrayOf{hp, 2}, 1, "Adam: input 1x8 float (2 models) has 2 models for outputs of 3 (want 3 or 1)", nil},
 	}
 	for _, tt := range tests {
-		check := func() { backend.CheckAdam(tt.w, tt.g, tt.m, tt.v, tt.hp, tt.step) }
+		check := func() { backend.CheckAdam(tt.w, tt.g, tt.m, tt.v, tt.hp, tt.decay, tt.step) }
 		if tt.panic == "" {
 			assert.NotPanics(t, check, tt.name)
 		} else {

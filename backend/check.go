@@ -312,10 +312,18 @@ func CheckSame(op string, ts ...Tensor) {
 
 // CheckOptimizer checks the arguments of an optimizer (SGD,
 // SGDCompensated, Momentum): w and its state (the tensors after w) are
-// Float tensors of one shape and models, g has their shape and their models
-// or 1, and hp is a Float 1×cols table of their models or 1.
-func CheckOptimizer(op string, cols int, w, g, hp Tensor, state ...Tensor) {
+// Float tensors of one shape and models, g and decay (unless nil) have
+// their shape and their models or 1, and hp is a Float 1×cols table of
+// their models or 1.
+func CheckOptimizer(op string, cols int, w, g, hp, decay Tensor, state ...Tensor) {
 	wantFloat(op, w, g, hp)
+	if decay != nil {
+		wantFloat(op, decay)
+		if decay.Rows() != w.Rows() || decay.Cols() != w.Cols() {
+			panic(fmt.Sprintf("%s: decay %s and %s differ in shape", op, shape(decay), shape(w)))
+		}
+		checkModels(op, 1, w, decay)
+	}
 	wantFloat(op, state...)
 	if g.Rows() != w.Rows() || g.Cols() != w.Cols() {
 		panic(fmt.Sprintf("%s: tensors %s and %s differ in shape", op, shape(w), shape(g)))
@@ -337,11 +345,21 @@ func CheckOptimizer(op string, cols int, w, g, hp Tensor, state ...Tensor) {
 	checkModels(op, 1, w, g, hp)
 }
 
+// CheckGradNormSq checks the arguments of GradNormSq: hp is a Float 1×cols
+// table with cols at least SGDHPCols, g a Float tensor of hp's models or 1.
+func CheckGradNormSq(hp, g Tensor) {
+	wantFloat("GradNormSq", hp, g)
+	if hp.Rows() != 1 || hp.Cols() < SGDHPCols {
+		panic(fmt.Sprintf("GradNormSq: hyperparameter table %s, want 1xN per model with N at least %d", shape(hp), SGDHPCols))
+	}
+	checkModels("GradNormSq", 1, hp, g)
+}
+
 // CheckAdam checks the arguments of Adam: w, g, m and v are Float tensors of
 // one shape (see CheckOptimizer), hp is 1×AdamHPCols, and step (counted
 // from 1) is at least 1.
-func CheckAdam(w, g, m, v, hp Tensor, step int) {
-	CheckOptimizer("Adam", AdamHPCols, w, g, hp, m, v)
+func CheckAdam(w, g, m, v, hp, decay Tensor, step int) {
+	CheckOptimizer("Adam", AdamHPCols, w, g, hp, decay, m, v)
 	if step < 1 {
 		panic(fmt.Sprintf("Adam: step %d must be at least 1", step))
 	}

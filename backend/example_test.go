@@ -22,7 +22,7 @@ func ExamplePack() {
 	gBias := b.Slice(grads, offsets[1], 1, 128)
 	b.Fill(gBias, 1)
 	lr, _ := backend.NewHP(b, 1, backend.SGDHP(0.5)) // [lr], on the device
-	b.SGD(params, grads, lr)                         // every parameter at once
+	b.SGD(params, grads, lr, nil)                    // every parameter at once
 	v, _ := b.ReadFloats(bias)
 	fmt.Println(w1.Rows(), w1.Cols(), v[0], v[127])
 	// Output:

@@ -327,9 +327,9 @@ func (a *arrayed) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 
 func (a *arrayed) Fill(t backend.Tensor, v float64) { a.b.Fill(a.out(t), v) }
 
-func (a *arrayed) SGD(w, g, hp backend.Tensor) {
-	gi, h := a.in(g), a.in(hp)
-	a.b.SGD(a.out(w), gi, h)
+func (a *arrayed) SGD(w, g, hp, decay backend.Tensor) {
+	gi, h, d := a.in(g), a.in(hp), a.in(decay)
+	a.b.SGD(a.out(w), gi, h, d)
 }
 
 func (a *arrayed) SGDCompensated(w, g, c, hp backend.Tensor) {
@@ -337,14 +337,19 @@ func (a *arrayed) SGDCompensated(w, g, c, hp backend.Tensor) {
 	a.b.SGDCompensated(a.out(w), gi, a.out(c), h)
 }
 
-func (a *arrayed) Momentum(w, g, v, hp backend.Tensor) {
-	gi, h := a.in(g), a.in(hp)
-	a.b.Momentum(a.out(w), gi, a.out(v), h)
+func (a *arrayed) Momentum(w, g, v, hp, decay backend.Tensor) {
+	gi, h, d := a.in(g), a.in(hp), a.in(decay)
+	a.b.Momentum(a.out(w), gi, a.out(v), h, d)
 }
 
-func (a *arrayed) Adam(w, g, m, v, hp backend.Tensor, step int) {
-	gi, h := a.in(g), a.in(hp)
-	a.b.Adam(a.out(w), gi, a.out(m), a.out(v), h, step)
+func (a *arrayed) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
+	gi, h, d := a.in(g), a.in(hp), a.in(decay)
+	a.b.Adam(a.out(w), gi, a.out(m), a.out(v), h, d, step)
+}
+
+func (a *arrayed) GradNormSq(hp, g backend.Tensor) {
+	gi := a.in(g)
+	a.b.GradNormSq(a.out(hp), gi)
 }
 
 func (a *arrayed) Sync() error { return a.b.Sync() }

@@ -3,6 +3,8 @@ package conformance
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -116,7 +118,9 @@ func readAll(r reporter, b backend.Backend) {
 }
 
 // optimizers checks SGD, momentum and Adam over 20 steps with a new
-// gradient each step.
+// gradient each step, without weight decay and with it (L2 folded into the
+// gradient for each, and Adam's decoupled decay, AdamW), through a decay
+// mask of 0s and 1s (weights and biases) or none.
 //
 // Tolerance: each step rounds w once (u·|w|), and the update's error is at
 // most κ·u·lr·G, where G bounds the update's magnitude per unit lr and κ
@@ -129,12 +133,38 @@ func readAll(r reporter, b backend.Backend) {
 // are not amplified (each step is a translation of w):
 // S·(2u·(|w|+1) + κ·u·lr·G), with 2u·(|w|+1) covering the rounding of w
 // and of the initial and final values.
+//
+// With weight decay wd the gradient is g' = g + wd·d·w: |w| stays below
+// W = 1 + S·lr·G, so G becomes G·(1 + wd·W), and the decay term adds three
+// roundings (wd, the product, the sum: κ + 3 counted on G's scale). A step
+// is then no longer a translation: an error e in w moves the next update
+// by at most lr·wd·A·e, A the step's gain on its gradient (1 for SGD and
+// for the decoupled decay, 1/(1−μ) for momentum's velocity, 4 for Adam's
+// normalised step as G), so the bound is multiplied by (1 + lr·wd·A)^S.
+//
+// With clipping (threshold 1 against gradients of norm about 13, so every
+// step clips), GradNormSq's sum of n squares has a relative error of at
+// most (n/256 + 9)·u (each of 256 lanes adds n/256 squares in order, a
+// rounding each, then an 8-level tree; all terms positive), the square
+// root halves it, and the factor min(1, c/(√s + 1e-6)) adds a rounding of
+// the root, the sum and the division: the factor's relative error is at
+// most (n/256 + 9)·u/2 + 3u, counted into κ on G's scale, with G the
+// clipped gradient's bound (the threshold, 1, over the elements: G is
+// kept, a generous bound on each element).
 func optimizers(r reporter, b backend.Backend) {
-	const steps, n, lr = 20, 517, 0.05
+	const steps, n, lr, wd, clip = 20, 517, 0.05, 0.1, 1.0
 	for oi, opt := range []struct {
 		name     string
 		kappa, g float64
-	}{{"sgd", 2, 1}, {"momentum", 40, 10}, {"adam", 64, 4}, {"sgd-compensated", 2, 1}} {
+		decay    int // 0: no decay; 1: L2 through a mask; 2: decoupled (AdamW) through a mask; 3: L2 without a mask
+		gain     float64
+	}{
+		{"sgd", 2, 1, 0, 1}, {"momentum", 40, 10, 0, 10}, {"adam", 64, 4, 0, 4}, {"sgd-compensated", 2, 1, 0, 1},
+		{"sgd-l2", 2, 1, 1, 1}, {"momentum-l2", 40, 10, 1, 10}, {"adam-l2", 64, 4, 1, 4}, {"adamw", 64, 4, 2, 1},
+		{"adamw-unmasked", 64, 4, 2 + 2, 1}, {"sgd-compensated-l2", 2, 1, 3, 1},
+		{"sgd-clip", 2, 1, 0, 1}, {"momentum-l2-clip", 40, 10, 1, 10}, {"adamw-clip", 64, 4, 2, 1},
+	} {
+		clipped := strings.HasSuffix(opt.name, "-clip")
 		r.run(opt.name, func(r reporter) {
 			p := newPair(r, b)
 			rng := newRNG(uint64(800 + oi))
@@ -143,24 +173,59 @@ func optimizers(r reporter, b backend.Backend) {
 			gc, gr := p.tensor(n, 1, nil)
 			mc, mr := p.tensor(n, 1, nil)
 			vc, vr := p.tensor(n, 1, nil)
-			sgdC, sgdR := p.hp(backend.SGDHP(lr))
-			momC, momR := p.hp(backend.MomentumHP(lr, 0.9))
-			adamC, adamR := p.hp(backend.AdamHP(lr, 0.9, 0.999, 1e-8))
+			var dc, dr backend.Tensor // nil: every element decays
+			l2, dw := 0.0, 0.0
+			switch opt.decay {
+			case 1, 2:
+				mask := uniform(rng, n, 0, 1)
+				for i := range mask {
+					mask[i] = math.Round(mask[i])
+				}
+				dc, dr = p.tensor(n, 1, mask)
+			}
+			switch opt.decay {
+			case 1, 3:
+				l2 = wd
+			case 2, 4:
+				dw = wd
+			}
+			c := 0.0
+			if clipped {
+				c = clip
+			}
+			sgdC, sgdR := p.hp(backend.WithClipNorm(backend.WithWeightDecay(backend.SGDHP(lr), l2), c))
+			momC, momR := p.hp(backend.WithClipNorm(backend.WithWeightDecay(backend.MomentumHP(lr, 0.9), l2), c))
+			adamC, adamR := p.hp(backend.WithClipNorm(backend.WithWeightDecay(backend.AdamWHP(lr, 0.9, 0.999, 1e-8, dw), l2), c))
+			kind := strings.TrimSuffix(opt.name, "-clip")
+			kind = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(kind, "-l2"), "w"), "w-unmasked")
 			for s := 1; s <= steps; s++ {
 				p.write(gc, gr, uniform(rng, n, -1, 1))
-				switch opt.name {
+				if clipped {
+					hc, hr := sgdC, sgdR
+					switch kind {
+					case "momentum":
+						hc, hr = momC, momR
+					case "adam":
+						hc, hr = adamC, adamR
+					}
+					p.cand.GradNormSq(hc, gc)
+					p.ref.GradNormSq(hr, gr)
+				}
+				switch kind {
 				case "sgd":
-					p.cand.SGD(wc, gc, sgdC)
-					p.ref.SGD(wr, gr, sgdR)
+					p.cand.SGD(wc, gc, sgdC, dc)
+					p.ref.SGD(wr, gr, sgdR, dr)
 				case "momentum":
-					p.cand.Momentum(wc, gc, mc, momC)
-					p.ref.Momentum(wr, gr, mr, momR)
+					p.cand.Momentum(wc, gc, mc, momC, dc)
+					p.ref.Momentum(wr, gr, mr, momR, dr)
 				case "adam":
-					p.cand.Adam(wc, gc, mc, vc, adamC, s)
-					p.ref.Adam(wr, gr, mr, vr, adamR, s)
+					p.cand.Adam(wc, gc, mc, vc, adamC, dc, s)
+					p.ref.Adam(wr, gr, mr, vr, adamR, dr, s)
 				case "sgd-compensated":
 					p.cand.SGDCompensated(wc, gc, mc, sgdC)
 					p.ref.SGDCompensated(wr, gr, mr, sgdR)
+				default:
+					panic("conformance: optimizer case " + opt.name)
 				}
 			}
 			got, want := p.read(wc, wr)
@@ -179,9 +244,52 @@ func optimizers(r reporter, b backend.Backend) {
 				}, opt.name)
 				return
 			}
+			kappa, g, amp := opt.kappa, opt.g, 1.0
+			if clipped {
+				kappa += (n/256.0+9)/2 + 3
+			}
+			if opt.decay != 0 {
+				g *= 1 + wd*(1+steps*lr*opt.g)
+				kappa += 3
+				amp = math.Pow(1+lr*wd*opt.gain, steps)
+			}
 			assertClose(r, got, want, func(i int) float64 {
-				return steps * (2*u*(math.Abs(want[i])+1) + opt.kappa*u*lr*opt.g)
+				return amp * steps * (2*u*(math.Abs(want[i])+1) + kappa*u*lr*g)
 			}, opt.name)
+		})
+	}
+}
+
+// gradNormSq checks GradNormSq, the reduction gradient clipping reads, on
+// gradients of 1, 517 and 70,001 elements (one lane, a partial last
+// round, many rounds), in every optimizer's table, and that it writes its
+// column alone.
+//
+// Tolerance: a sum of n positive squares, each lane adding n/256 of them
+// in order (a rounding for each square and each sum) and an 8-level tree
+// over the lanes: relative error at most (2·⌈n/256⌉ + 8)·u, plus the
+// rounding of the inputs to float32 (2u relative per square).
+func gradNormSq(r reporter, b backend.Backend) {
+	for ti, tc := range []struct {
+		n   int
+		row []float64
+	}{{1, backend.SGDHP(0.1)}, {517, backend.MomentumHP(0.1, 0.9)}, {70001, backend.AdamWHP(0.1, 0.9, 0.999, 1e-8, 0.01)}} {
+		r.run(fmt.Sprintf("n=%d/cols=%d", tc.n, len(tc.row)), func(r reporter) {
+			p := newPair(r, b)
+			rng := newRNG(uint64(950 + ti))
+			gc, gr := p.tensor(tc.n, 1, uniform(rng, tc.n, -2, 2))
+			row := backend.WithClipNorm(slices.Clone(tc.row), 0.5)
+			hc, hr := p.tensor(1, len(row), row)
+			p.cand.GradNormSq(hc, gc)
+			p.ref.GradNormSq(hr, gr)
+			got, want := p.read(hc, hr)
+			rounds := float64((tc.n + 255) / 256)
+			assertClose(r, got, want, func(i int) float64 {
+				if i != backend.HPGradNormSq {
+					return 2 * u * math.Abs(want[i]) // the host's values, rounded once
+				}
+				return (2*rounds + 8 + 2) * u * want[i]
+			}, "GradNormSq")
 		})
 	}
 }
@@ -329,8 +437,8 @@ func slicesCheck(r reporter, b backend.Backend) {
 	assertClose(r, gradGot, gradWant, func(i int) float64 { return gradBound[i] }, "gradients in slices of one tensor")
 
 	hc, hr := p.hp(backend.SGDHP(lr))
-	p.cand.SGD(pc, gc, hc)
-	p.ref.SGD(pr, gr, hr)
+	p.cand.SGD(pc, gc, hc, nil)
+	p.ref.SGD(pr, gr, hr, nil)
 	got, want = p.read(pc, pr)
 	old := make([]float64, total)
 	copy(old, wv)

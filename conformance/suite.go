@@ -24,7 +24,7 @@ var checks = []check{
 	{"MatMulBiasActivate", matMulBiasActivate}, {"MatMulActivationGrad", matMulActivationGrad},
 	{"GatherMatMulBiasActivate", gatherMatMulBiasActivate}, {"MatMulColumnSum", matMulColumnSum},
 	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect}, {"LossGradCount", lossGradCount},
-	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"Views", views},
+	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"GradNormSq", gradNormSq}, {"Views", views},
 	{"Slices", slicesCheck}, {"TrainingRun", trainingRun},
 }
 

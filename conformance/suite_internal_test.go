@@ -92,16 +92,16 @@ func (h hooked) Gather(dst, src, idx backend.Tensor, offset int, scale float64) 
 	h.Backend.Gather(dst, src, idx, offset, scale)
 	h.hook("Gather", dst)
 }
-func (h hooked) SGD(w, g, hp backend.Tensor) {
-	h.Backend.SGD(w, g, hp)
+func (h hooked) SGD(w, g, hp, decay backend.Tensor) {
+	h.Backend.SGD(w, g, hp, decay)
 	h.hook("SGD", w)
 }
-func (h hooked) Momentum(w, g, v, hp backend.Tensor) {
-	h.Backend.Momentum(w, g, v, hp)
+func (h hooked) Momentum(w, g, v, hp, decay backend.Tensor) {
+	h.Backend.Momentum(w, g, v, hp, decay)
 	h.hook("Momentum", w, v)
 }
-func (h hooked) Adam(w, g, m, v, hp backend.Tensor, step int) {
-	h.Backend.Adam(w, g, m, v, hp, step)
+func (h hooked) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
+	h.Backend.Adam(w, g, m, v, hp, decay, step)
 	h.hook("Adam", w, m, v)
 }
 
@@ -280,8 +280,8 @@ func (m modelZeroIndex) Gather(dst, src, idx backend.Tensor, offset int, scale f
 
 type offByOneAdam struct{ *cpuref.Backend }
 
-func (o offByOneAdam) Adam(w, g, m, v, hp backend.Tensor, step int) {
-	o.Backend.Adam(w, g, m, v, hp, step+1)
+func (o offByOneAdam) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
+	o.Backend.Adam(w, g, m, v, hp, decay, step+1)
 }
 
 // lastTie counts a softmax row right when the last of its largest logits

@@ -95,8 +95,8 @@ func (m *mlp) step(offset int) {
 		}
 	}
 	for i := 0; i < L; i++ {
-		b.SGD(m.w[i], m.dw[i], m.hp)
-		b.SGD(m.bs[i], m.db[i], m.hp)
+		b.SGD(m.w[i], m.dw[i], m.hp, nil)
+		b.SGD(m.bs[i], m.db[i], m.hp, nil)
 	}
 }
 

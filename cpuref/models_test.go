@@ -74,10 +74,10 @@ func (s *arrayStep) run() {
 	b.MatMulColumnSum(s.gw1, s.gb1, s.y0, s.d1)
 	b.MatMulActivationGrad(s.d0, s.d1, s.w1, s.y0, true, backend.Sigmoid)
 	b.MatMulColumnSum(s.gw0, s.gb0, s.x, s.d0)
-	b.Momentum(s.w0, s.gw0, s.vw0, s.hp)
-	b.SGD(s.w1, s.gw1, s.sgd)
-	b.Adam(s.b0, s.gb0, s.m0, s.v0, s.adam, 2)
-	b.SGD(s.b1, s.gb1, s.sgd)
+	b.Momentum(s.w0, s.gw0, s.vw0, s.hp, nil)
+	b.SGD(s.w1, s.gw1, s.sgd, nil)
+	b.Adam(s.b0, s.gb0, s.m0, s.v0, s.adam, nil, 2)
+	b.SGD(s.b1, s.gb1, s.sgd, nil)
 }
 
 // state reads every tensor the step writes.

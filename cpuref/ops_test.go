@@ -214,32 +214,85 @@ func TestOptimizers(t *testing.T) {
 	t.Run("sgd", func(t *testing.T) {
 		b := cpuref.New()
 		w := mat(t, b, 1, 2, 1, 2)
-		b.SGD(w, mat(t, b, 1, 2, 0.5, -1), mat(t, b, 1, 1, 0.1))
+		b.SGD(w, mat(t, b, 1, 2, 0.5, -1), mat(t, b, 1, backend.SGDHPCols, backend.SGDHP(0.1)...), nil)
 		assert.InDeltaSlice(t, []float64{0.95, 2.1}, read(t, b, w), tol)
 	})
 	t.Run("momentum", func(t *testing.T) {
 		b := cpuref.New()
 		w, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 1)
-		b.Momentum(w, mat(t, b, 1, 1, 2), v, mat(t, b, 1, 2, 0.1, 0.9)) // v = 0.9 + 2, w = 1 − 0.29
+		b.Momentum(w, mat(t, b, 1, 1, 2), v, mat(t, b, 1, backend.MomentumHPCols, backend.MomentumHP(0.1, 0.9)...), nil) // v = 0.9 + 2, w = 1 − 0.29
 		assert.InDelta(t, 2.9, read(t, b, v)[0], tol)
 		assert.InDelta(t, 0.71, read(t, b, w)[0], tol)
 	})
 	t.Run("adam", func(t *testing.T) {
 		b := cpuref.New()
 		w, g, m, v := mat(t, b, 1, 1, 1), mat(t, b, 1, 1, 0.5), mat(t, b, 1, 1), mat(t, b, 1, 1)
-		hp := mat(t, b, 1, 4, backend.AdamHP(0.1, 0.9, 0.999, 1e-8)...)
+		hp := mat(t, b, 1, backend.AdamHPCols, backend.AdamHP(0.1, 0.9, 0.999, 1e-8)...)
 		// Step 1: m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25:
 		// w = 1 − 0.1·0.5/(0.5+1e-8).
-		b.Adam(w, g, m, v, hp, 1)
+		b.Adam(w, g, m, v, hp, nil, 1)
 		assert.InDelta(t, 0.05, read(t, b, m)[0], tol)
 		assert.InDelta(t, 0.00025, read(t, b, v)[0], tol)
 		assert.InDelta(t, 1-0.1*0.5/(0.5+1e-8), read(t, b, w)[0], tol)
 		// Step 2 with g = −0.5: m = −0.005, v = 0.00049975, m̂ = −0.005/0.19,
 		// v̂ = 0.00049975/0.001999 = 0.25.
 		require.NoError(t, b.WriteFloats(g, []float64{-0.5}))
-		b.Adam(w, g, m, v, hp, 2)
+		b.Adam(w, g, m, v, hp, nil, 2)
 		assert.InDelta(t, 0.9052631597894736, read(t, b, w)[0], tol)
-		assert.PanicsWithValue(t, "Adam: step 0 must be at least 1", func() { b.Adam(w, g, m, v, hp, 0) })
+		assert.PanicsWithValue(t, "Adam: step 0 must be at least 1", func() { b.Adam(w, g, m, v, hp, nil, 0) })
+	})
+}
+
+// TestWeightDecay checks the decay terms of each optimizer by hand on two
+// elements, a weight (decay 1) and a bias (decay 0), and that a nil decay
+// decays both.
+func TestWeightDecay(t *testing.T) {
+	const lr, wd = 0.1, 0.5
+	tests := []struct {
+		name  string
+		row   []float64
+		nilD  bool
+		want  []float64 // w after one step from w = [2, 2], g = [1, 1]
+		state []float64 // momentum's v or Adam's m, where checked
+	}{
+		// g' = 1 + 0.5·2 = 2 for the weight, 1 for the bias.
+		{"sgd", backend.WithWeightDecay(backend.SGDHP(lr), wd), false, []float64{2 - 0.2, 2 - 0.1}, nil},
+		{"sgd, nil decay", backend.WithWeightDecay(backend.SGDHP(lr), wd), true, []float64{2 - 0.2, 2 - 0.2}, nil},
+		{"momentum", backend.WithWeightDecay(backend.MomentumHP(lr, 0.9), wd), false, []float64{2 - 0.2, 2 - 0.1}, []float64{2, 1}},
+		// Adam's first step moves by lr·sign(g') whatever its size (m̂/√v̂ = 1).
+		{"adam l2", backend.WithWeightDecay(backend.AdamHP(lr, 0.9, 0.999, 0), wd), false, []float64{2 - 0.1, 2 - 0.1}, []float64{0.2, 0.1}},
+		// AdamW: the moments see g alone; w -= lr·(1 + 0.5·2·d).
+		{"adamw", backend.AdamWHP(lr, 0.9, 0.999, 0, wd), false, []float64{2 - 0.2, 2 - 0.1}, []float64{0.1, 0.1}},
+		{"adamw, nil decay", backend.AdamWHP(lr, 0.9, 0.999, 0, wd), true, []float64{2 - 0.2, 2 - 0.2}, []float64{0.1, 0.1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := cpuref.New()
+			w, g, s1, s2 := mat(t, b, 1, 2, 2, 2), mat(t, b, 1, 2, 1, 1), mat(t, b, 1, 2), mat(t, b, 1, 2)
+			hp := mat(t, b, 1, len(tt.row), tt.row...)
+			var d backend.Tensor
+			if !tt.nilD {
+				d = mat(t, b, 1, 2, 1, 0)
+			}
+			switch len(tt.row) {
+			case backend.SGDHPCols:
+				b.SGD(w, g, hp, d)
+			case backend.MomentumHPCols:
+				b.Momentum(w, g, s1, hp, d)
+			default:
+				b.Adam(w, g, s1, s2, hp, d, 1)
+			}
+			assert.InDeltaSlice(t, tt.want, read(t, b, w), tol)
+			if tt.state != nil {
+				assert.InDeltaSlice(t, tt.state, read(t, b, s1), tol)
+			}
+		})
+	}
+	t.Run("compensated", func(t *testing.T) {
+		b := cpuref.New()
+		w, g, c := mat(t, b, 1, 2, 2, -2), mat(t, b, 1, 2, 1, 1), mat(t, b, 1, 2)
+		b.SGDCompensated(w, g, c, mat(t, b, 1, backend.SGDHPCols, backend.WithWeightDecay(backend.SGDHP(lr), wd)...))
+		assert.InDeltaSlice(t, []float64{2 - 0.2, -2 - 0}, read(t, b, w), tol)
 	})
 }
 
@@ -249,6 +302,7 @@ func TestShapePanics(t *testing.T) {
 	b := cpuref.New()
 	m23, m32, m22 := mat(t, b, 2, 3), mat(t, b, 3, 2), mat(t, b, 2, 2)
 	r13, r12, s11 := mat(t, b, 1, 3), mat(t, b, 1, 2), mat(t, b, 1, 1)
+	r14, r15 := mat(t, b, 1, 4), mat(t, b, 1, 5)
 	c21 := mat(t, b, 2, 1)
 	idx := indices(t, b, 0, 1)
 	bt, err := b.New(2, 3, backend.Byte)
@@ -276,10 +330,12 @@ func TestShapePanics(t *testing.T) {
 		{"count mse", func() { b.CountCorrect(s11, m22, m22, backend.MeanSquaredError) }, "CountCorrect: accuracy is not defined for mse"},
 		{"gather cols", func() { b.Gather(m22, m23, idx, 0, 1) }, "Gather: dst 2x2 float and src 2x3 float differ in columns"},
 		{"gather idx type", func() { b.Gather(m23, m23, m22, 0, 1) }, "Gather: idx 2x2 float must be of type index"},
-		{"sgd", func() { b.SGD(m23, m32, s11) }, "SGD: tensors 2x3 float and 3x2 float differ in shape"},
-		{"sgd hp", func() { b.SGD(m23, m23, r12) }, "SGD: hyperparameter table 1x2 float, want 1x1 per model"},
-		{"momentum", func() { b.Momentum(m23, m23, m32, r12) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
-		{"adam", func() { b.Adam(m23, m23, m23, m22, mat(t, b, 1, 4), 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
+		{"sgd", func() { b.SGD(m23, m32, s11, nil) }, "SGD: tensors 2x3 float and 3x2 float differ in shape"},
+		{"sgd hp", func() { b.SGD(m23, m23, r13, nil) }, "SGD: hyperparameter table 1x3 float, want 1x4 per model"},
+		{"sgd decay", func() { b.SGD(m23, m23, r14, m32) }, "SGD: decay 3x2 float and 2x3 float differ in shape"},
+		{"grad norm table", func() { b.GradNormSq(r13, m23) }, "GradNormSq: hyperparameter table 1x3 float, want 1xN per model with N at least 4"},
+		{"momentum", func() { b.Momentum(m23, m23, m32, r15, nil) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
+		{"adam", func() { b.Adam(m23, m23, m23, m22, mat(t, b, 1, backend.AdamHPCols), nil, 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
 		{"fill byte", func() { b.Fill(bt, 1) }, "Fill: tensor 2x3 byte is not of type float"},
 		{"gather product alias", func() { b.GatherMatMulBiasActivate(m23, m23, idx, 0, 1, m22, m32, r12, backend.ReLU) },
 			"GatherMatMulBiasActivate: x aliases src"},
@@ -325,6 +381,33 @@ func TestShapePanics(t *testing.T) {
 				return
 			}
 			assert.PanicsWithValue(t, tc.want, tc.f)
+		})
+	}
+}
+
+// TestClipping: GradNormSq writes the squared norm into the table, and the
+// optimizers scale the gradient by min(1, c/(norm + 1e-6)) before the
+// rest of the update (the weight decay after it, as in PyTorch).
+func TestClipping(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		clip float64
+		wd   float64
+		want []float64 // w after one SGD step at lr 1 from w = [1, 0], g = [3, 4] (norm 5)
+	}{
+		{"clipped", 1, 0, []float64{1 - 3/(5+1e-6), -4 / (5 + 1e-6)}},
+		{"below the threshold", 10, 0, []float64{1 - 3, -4}},
+		{"off", 0, 0, []float64{1 - 3, -4}},
+		{"clipped, then decayed", 1, 0.5, []float64{1 - 3/(5+1e-6) - 0.5, -4 / (5 + 1e-6)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := cpuref.New()
+			w, g := mat(t, b, 1, 2, 1, 0), mat(t, b, 1, 2, 3, 4)
+			hp := mat(t, b, 1, backend.SGDHPCols, backend.WithClipNorm(backend.WithWeightDecay(backend.SGDHP(1), tt.wd), tt.clip)...)
+			b.GradNormSq(hp, g)
+			assert.InDelta(t, 25, read(t, b, hp)[backend.HPGradNormSq], tol)
+			b.SGD(w, g, hp, nil)
+			assert.InDeltaSlice(t, tt.want, read(t, b, w), tol)
 		})
 	}
 }

@@ -81,6 +81,7 @@ func TestDefaults(t *testing.T) {
 		{fit.Images, []int{128, 64}, backend.Sigmoid, 0.01, 32, 20, false},
 		{fit.Classes, []int{64, 32}, backend.ReLU, 0.001, 16, 50, true},
 		{fit.Values, []int{64, 32}, backend.ReLU, 0.001, 16, 150, true},
+		{fit.LargeImages, []int{256, 128}, backend.ReLU, 0.002, 64, 10, false},
 	} {
 		o := fit.DefaultsFor(tt.kind)
 		assert.Equal(t, tt.hidden, o.Hidden)
@@ -97,6 +98,13 @@ func TestDefaults(t *testing.T) {
 	digits, err := data.DigitsSet()
 	require.NoError(t, err)
 	assert.Equal(t, fit.Images, fit.KindOf(digits))
+	assert.Equal(t, nn.CosineLR, fit.DefaultsFor(fit.LargeImages).Schedule.Kind)
+	assert.Equal(t, 0.003, fit.DefaultsFor(fit.Classes).WeightDecay, "L2 for table classifiers")
+	assert.Zero(t, fit.DefaultsFor(fit.Values).WeightDecay)
+	assert.Zero(t, fit.DefaultsFor(fit.Images).WeightDecay)
+	assert.Equal(t, nn.ConstantLR, fit.DefaultsFor(fit.Images).Schedule.Kind)
+	large := &data.Set{Rows: 1, Cols: 28 * 28, Pixels: make([]byte, 28*28), Labels: []float64{0}, Classes: 10}
+	assert.Equal(t, fit.LargeImages, fit.KindOf(large))
 }
 
 // blobs is a two-class problem a default classifier learns in its 50

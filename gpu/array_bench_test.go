@@ -93,7 +93,7 @@ func benchArrayStepOps(b *testing.B, n int) {
 		{"6-matmul-column-sum-128x64", func() { be.MatMulColumnSum(gw[1], gb[1], ys[0], ds[1]) }},
 		{"7-matmul-act-grad-64x128", func() { be.MatMulActivationGrad(ds[0], ds[1], w[1], ys[0], true, backend.Sigmoid) }},
 		{"8-matmul-column-sum-64x128", func() { be.MatMulColumnSum(gw[0], gb[0], x, ds[0]) }},
-		{"9-sgd", func() { be.SGD(params, grads, hp) }},
+		{"9-sgd", func() { be.SGD(params, grads, hp, nil) }},
 		// Not a step's: one workgroup that stores one float a model, the
 		// fixed cost of a dispatch.
 		{"ref-fill-1x1", func() { be.Fill(loss, 0) }},

@@ -138,7 +138,7 @@ func TestMisuseIsRefused(t *testing.T) {
 	// here it panics with a message before anything is recorded.
 	lr, err := backend.NewHP(b, 1, backend.SGDHP(0.1))
 	require.NoError(t, err)
-	assert.PanicsWithValue(t, "gpu: SGD: use of freed tensor 2x2", func() { b.SGD(x, y, lr) })
+	assert.PanicsWithValue(t, "gpu: SGD: use of freed tensor 2x2", func() { b.SGD(x, y, lr, nil) })
 	assert.PanicsWithValue(t, "gpu: ReadFloats: use of freed tensor 2x2", func() { _, _ = b.ReadFloats(x) })
 	assert.Panics(t, func() { _ = b.WriteFloats(x, make([]float64, 4)) })
 	// A view of a freed tensor is refused too.
@@ -148,7 +148,7 @@ func TestMisuseIsRefused(t *testing.T) {
 	other := gputest.Open(t)
 	z, err := other.New(2, 2, backend.Float)
 	require.NoError(t, err)
-	assert.PanicsWithValue(t, "gpu: SGD: tensor 2x2 does not belong to this backend", func() { b.SGD(y, z, lr) })
+	assert.PanicsWithValue(t, "gpu: SGD: tensor 2x2 does not belong to this backend", func() { b.SGD(y, z, lr, nil) })
 
 	// The backend still works afterwards.
 	b.Fill(y, 2)
@@ -193,7 +193,7 @@ func TestNoGrowthOverManySteps(t *testing.T) {
 		b.MatMul(y, x, w, false, false)
 		b.BiasActivate(y, bias, backend.Sigmoid)
 		b.MatMul(g, x, y, true, false)
-		b.SGD(w, g, lr)
+		b.SGD(w, g, lr, nil)
 	}
 	for i := 0; i < 10; i++ {
 		step()

@@ -124,7 +124,7 @@ func TestTimestampSlotsOverflow(t *testing.T) {
 			require.NoError(t, b.Sync())
 			before := b.Stats()
 			for i := 0; i < tt.n; i++ {
-				b.SGD(x, one, minusOne) // x += 1
+				b.SGD(x, one, minusOne, nil) // x += 1
 				tt.split()
 			}
 			require.NoError(t, b.Sync())
@@ -221,7 +221,7 @@ func TestParamsArenaOverflowFlushes(t *testing.T) {
 	// and keep the order.
 	n := paramSlots*2 + 7
 	for i := 0; i < n; i++ {
-		b.SGD(x, one, minusOne) // x += 1
+		b.SGD(x, one, minusOne, nil) // x += 1
 	}
 	got, err := b.ReadFloats(x)
 	require.NoError(t, err)

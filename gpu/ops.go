@@ -350,21 +350,45 @@ func (b *Backend) Fill(t backend.Tensor, v float64) {
 	run(b, kFill, &p, groups1D(tt.len()), 1, uint32(tt.models), tt)
 }
 
-// SGD sets w -= lr·g, lr from hp.
-func (b *Backend) SGD(w, g, hp backend.Tensor) {
-	backend.CheckOptimizer("SGD", backend.SGDHPCols, w, g, hp)
+// GradNormSq sets hp[HPGradNormSq] of each model to Σ g²: one dispatch,
+// one workgroup per model.
+func (b *Backend) GradNormSq(hp, g backend.Tensor) {
+	backend.CheckGradNormSq(hp, g)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	th, tg := b.tensor(hp, "GradNormSq"), b.tensor(g, "GradNormSq")
+	p := gradNormSqParams{n: uint32(tg.len()), strideHP: modelStride(th), strideG: modelStride(tg), col: backend.HPGradNormSq}
+	run(b, kGradNormSq, &p, 1, 1, uint32(th.models), th, tg)
+}
+
+// decayBinding returns the tensor bound as an optimizer's decay, its
+// stride and the shader's hasDecay: decay itself, or g (which the dispatch
+// reads anyway) with hasDecay 0 when decay is nil.
+func (b *Backend) decayBinding(decay backend.Tensor, g *Tensor, op string) (*Tensor, uint32, uint32) {
+	if decay == nil {
+		return g, 0, 0
+	}
+	td := b.tensor(decay, op)
+	return td, modelStride(td), 1
+}
+
+// SGD sets w -= lr·g', lr and the L2 decay from hp.
+func (b *Backend) SGD(w, g, hp, decay backend.Tensor) {
+	backend.CheckOptimizer("SGD", backend.SGDHPCols, w, g, hp, decay)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, th := b.tensor(w, "SGD"), b.tensor(g, "SGD"), b.tensor(hp, "SGD")
-	p := sgdParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideHP: modelStride(th)}
-	run(b, kSGD, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, th)
+	td, sd, has := b.decayBinding(decay, tg, "SGD")
+	p := sgdParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideHP: modelStride(th),
+		strideD: sd, hasDecay: has}
+	run(b, kSGD, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, th, td)
 }
 
-// SGDCompensated sets w -= lr·g with Kahan compensation carried in c, lr
-// from hp.
+// SGDCompensated sets w -= lr·g' with Kahan compensation carried in c, lr
+// and the L2 decay from hp.
 func (b *Backend) SGDCompensated(w, g, c, hp backend.Tensor) {
 	const op = "SGDCompensated"
-	backend.CheckOptimizer(op, backend.SGDHPCols, w, g, hp, c)
+	backend.CheckOptimizer(op, backend.SGDHPCols, w, g, hp, nil, c)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tc, th := b.tensor(w, op), b.tensor(g, op), b.tensor(c, op), b.tensor(hp, op)
@@ -373,25 +397,30 @@ func (b *Backend) SGDCompensated(w, g, c, hp backend.Tensor) {
 	run(b, kSGDCompensated, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tc, th)
 }
 
-// Momentum sets v = mu·v + g, then w -= lr·v, lr and mu from hp.
-func (b *Backend) Momentum(w, g, v, hp backend.Tensor) {
-	backend.CheckOptimizer("Momentum", backend.MomentumHPCols, w, g, hp, v)
+// Momentum sets v = mu·v + g', then w -= lr·v, lr, mu and the L2 decay
+// from hp.
+func (b *Backend) Momentum(w, g, v, hp, decay backend.Tensor) {
+	backend.CheckOptimizer("Momentum", backend.MomentumHPCols, w, g, hp, decay, v)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tv, th := b.tensor(w, "Momentum"), b.tensor(g, "Momentum"), b.tensor(v, "Momentum"), b.tensor(hp, "Momentum")
-	p := momentumParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideV: modelStride(tv), strideHP: modelStride(th)}
-	run(b, kMomentum, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tv, th)
+	td, sd, has := b.decayBinding(decay, tg, "Momentum")
+	p := momentumParams{n: uint32(tw.len()), strideW: modelStride(tw), strideG: modelStride(tg), strideV: modelStride(tv), strideHP: modelStride(th),
+		strideD: sd, hasDecay: has}
+	run(b, kMomentum, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tv, th, td)
 }
 
-// Adam applies one Adam update with the hyperparameters of hp; the shader
-// computes each model's bias corrections from its β1 and β2 (see
-// adam.wgsl's correction).
-func (b *Backend) Adam(w, g, m, v, hp backend.Tensor, step int) {
-	backend.CheckAdam(w, g, m, v, hp, step)
+// Adam applies one Adam update with the hyperparameters of hp (the L2 and
+// decoupled decays among them); the shader computes each model's bias
+// corrections from its β1 and β2 (see adam.wgsl's correction).
+func (b *Backend) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
+	backend.CheckAdam(w, g, m, v, hp, decay, step)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tw, tg, tm, tv, th := b.tensor(w, "Adam"), b.tensor(g, "Adam"), b.tensor(m, "Adam"), b.tensor(v, "Adam"), b.tensor(hp, "Adam")
+	td, sd, has := b.decayBinding(decay, tg, "Adam")
 	p := adamParams{n: uint32(tw.len()), step: uint32(step),
-		strideW: modelStride(tw), strideG: modelStride(tg), strideM: modelStride(tm), strideV: modelStride(tv), strideHP: modelStride(th)}
-	run(b, kAdam, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tm, tv, th)
+		strideW: modelStride(tw), strideG: modelStride(tg), strideM: modelStride(tm), strideV: modelStride(tv), strideHP: modelStride(th),
+		strideD: sd, hasDecay: has}
+	run(b, kAdam, &p, groups1D(tw.len()), 1, uint32(tw.models), tw, tg, tm, tv, th, td)
 }

@@ -31,6 +31,7 @@ const (
 	shFill
 	shGather
 	shGatherMatmulBiasAct
+	shGradNormSq
 	shMatmul
 	shMatmulActGrad
 	shMatmulBiasAct
@@ -55,6 +56,7 @@ var shaderNames = [numShaders]string{
 	shFill:                "fill",
 	shGather:              "gather",
 	shGatherMatmulBiasAct: "gather_matmul_bias_act",
+	shGradNormSq:          "grad_norm_sq",
 	shMatmul:              "matmul",
 	shMatmulActGrad:       "matmul_act_grad",
 	shMatmulBiasAct:       "matmul_bias_act",
@@ -91,6 +93,7 @@ var (
 	kFill                = opKernel[fillParams]{shFill}
 	kGather              = opKernel[gatherParams]{shGather}
 	kGatherMatmulBiasAct = opKernel[gatherMatmulParams]{shGatherMatmulBiasAct}
+	kGradNormSq          = opKernel[gradNormSqParams]{shGradNormSq}
 	kMatmul              = opKernel[matmulParams]{shMatmul}
 	kMatmulActGrad       = opKernel[matmulActParams]{shMatmulActGrad}
 	kMatmulBiasAct       = opKernel[matmulActParams]{shMatmulBiasAct}
@@ -189,9 +192,16 @@ type fillParams struct {
 	_       uint32
 }
 
-// sgdParams: sgd.wgsl.
+// gradNormSqParams: grad_norm_sq.wgsl; col is the table's column.
+type gradNormSqParams struct {
+	n, strideHP, strideG, col uint32
+}
+
+// sgdParams: sgd.wgsl; hasDecay is 1 when a decay tensor is bound.
 type sgdParams struct {
 	n, strideW, strideG, strideHP uint32
+	strideD, hasDecay             uint32
+	_                             [2]uint32
 }
 
 // sgdCompensatedParams: sgd_compensated.wgsl; one is 1.
@@ -205,14 +215,16 @@ type sgdCompensatedParams struct {
 // momentumParams: momentum.wgsl.
 type momentumParams struct {
 	n, strideW, strideG, strideV, strideHP uint32
-	_                                      [3]uint32
+	strideD, hasDecay                      uint32
+	_                                      uint32
 }
 
 // adamParams: adam.wgsl; step is Adam's step number.
 type adamParams struct {
 	n, step                                      uint32
 	strideW, strideG, strideM, strideV, strideHP uint32
-	_                                            uint32
+	strideD, hasDecay                            uint32
+	_                                            [3]uint32
 }
 
 // paramBytes views p as the bytes of a uniform block. Go lays these structs

@@ -24,7 +24,7 @@ func (k opKernel[P]) layout() (shader, reflect.Type) { return k.shader, reflect.
 // allKernels are the operations' kernels (params.go); TestParamsMatchShaders
 // checks that they cover every shader.
 var allKernels = []kernelLayout{
-	kActGrad, kAdam, kBiasAct, kColumnSum, kCountCorrect, kFill, kGather,
+	kActGrad, kAdam, kBiasAct, kColumnSum, kCountCorrect, kFill, kGather, kGradNormSq,
 	kGatherMatmulBiasAct, kMatmul, kMatmulActGrad, kMatmulBiasAct,
 	kMatmulColumnSum, kMomentum, kSGD, kSGDCompensated,
 	kLoss[0], kLoss[1], kLoss[2],

@@ -55,6 +55,7 @@ func TestParityGather(t *testing.T)          { conformancetest.Gather(t, gputest
 func TestParityFill(t *testing.T)            { conformancetest.Fill(t, gputest.Open(t)) }
 func TestParityReadAll(t *testing.T)         { conformancetest.ReadAll(t, gputest.Open(t)) }
 func TestParityOptimizers(t *testing.T)      { conformancetest.Optimizers(t, gputest.Open(t)) }
+func TestParityGradNormSq(t *testing.T)      { conformancetest.GradNormSq(t, gputest.Open(t)) }
 func TestParityViews(t *testing.T)           { conformancetest.Views(t, gputest.Open(t)) }
 func TestParityTrainingRun(t *testing.T)     { conformancetest.TrainingRun(t, gputest.Open(t)) }
 

@@ -60,6 +60,17 @@ func arrayCases() []arrayCase {
 			[]nn.MemberConfig{{Rows: seq(0, 60)}, {Rows: seq(30, 90), Momentum: 0.5}, {Rows: seq(15, 75), LR: 0.1}}},
 		{"k-fold with early stopping, sgd", blobSpec, blobSet(150, 3),
 			nn.Config{Epochs: 8, Batch: 32, LR: 0.05, Optimizer: nn.SGD, Seed: 7, Patience: 2}, []uint64{8, 8, 8}, fold},
+		{"weight decay per member, adamw", blobSpec, blobSet(90, 3),
+			nn.Config{Epochs: 3, Batch: 16, LR: 0.05, Optimizer: nn.AdamW, Seed: 7, WeightDecay: 0.05}, []uint64{1, 1, 1},
+			[]nn.MemberConfig{{}, {WeightDecay: 0.5}, {WeightDecay: -1}}},
+		{"weight decay on some members, sgd", xorSpec, xorSet(60, 3),
+			nn.Config{Epochs: 3, Batch: 16, LR: 0.2, Seed: 7}, []uint64{1, 2}, []nn.MemberConfig{{}, {WeightDecay: 0.1}}},
+		{"cosine schedule with warm-up, per-member rates", blobSpec, blobSet(90, 4),
+			nn.Config{Epochs: 5, Batch: 16, LR: 0.05, Optimizer: nn.Momentum, Seed: 7,
+				Schedule: nn.Schedule{Kind: nn.CosineLR, Warmup: 1, MinLR: 0.001}}, []uint64{1, 2}, []nn.MemberConfig{{}, {LR: 0.1}}},
+		{"plateau schedule per member, k-fold", blobSpec, blobSet(150, 3),
+			nn.Config{Epochs: 8, Batch: 32, LR: 0.2, Optimizer: nn.SGD, Seed: 7,
+				Schedule: nn.Schedule{Kind: nn.PlateauLR, PlateauPatience: 1, PlateauFactor: 0.5}}, []uint64{8, 8, 8}, folds(150, 3)},
 		{"full batch, shared validation", xorSpec, xorSet(60, 2),
 			nn.Config{Epochs: 5, LR: 0.5, Seed: 7, ValFraction: 0.25, ValSeed: 3}, []uint64{1, 2}, []nn.MemberConfig{{}, {LR: 0.3}}},
 	}
@@ -94,6 +105,12 @@ func solo(t *testing.T, b backend.Backend, c arrayCase, k int) ([]nn.Params, nn.
 	}
 	if mc.Eps != 0 {
 		cfg.Eps = mc.Eps
+	}
+	switch {
+	case mc.WeightDecay < 0:
+		cfg.WeightDecay = 0
+	case mc.WeightDecay > 0:
+		cfg.WeightDecay = mc.WeightDecay
 	}
 	set := c.set
 	if cfg.ValFraction > 0 {

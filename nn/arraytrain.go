@@ -20,6 +20,9 @@ type MemberConfig struct {
 	// LR, Momentum, Beta1, Beta2 and Eps are the member's update rule's
 	// hyperparameters; 0 means Config's.
 	LR, Momentum, Beta1, Beta2, Eps float64
+	// WeightDecay is the member's weight decay (Config.WeightDecay's
+	// role): 0 means Config's, a negative value none.
+	WeightDecay float64
 	// Rows: the rows of the training set this member trains on; nil = every
 	// row. Every member must list the same number of rows (an error
 	// otherwise).
@@ -151,6 +154,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 		in.Step = m.Info.Step
 		in.Optimizer = cfg.Optimizer.String()
 		in.LR = at.state[k].lr
+		in.WeightDecay = at.state[k].wd
 		in.ShuffleSeed = at.state[k].seed
 		in.Data = train.Name
 		in.Validation = at.state[k].vi
@@ -160,7 +164,9 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 
 // memberState is what TrainArray keeps of one member.
 type memberState struct {
-	lr     float64
+	lr, wd float64
+	sched  *scheduler
+	cur    float64 // the learning rate in the table
 	seed   uint64
 	div    *divergence
 	active bool            // neither stopped nor diverged
@@ -199,7 +205,21 @@ func (at *arrayTraining) setup(train, val *Set) error {
 		if !(st.lr > 0) || math.IsInf(st.lr, 0) {
 			return fmt.Errorf("nn: member %d: learning rate %v, want a positive finite number", k, st.lr)
 		}
-		at.tr.opt.setHP(k, at.tr.opt.hpRow(st.lr, pick(mc.Momentum, cfg.Momentum), pick(mc.Beta1, cfg.Beta1),
+		wd := pick(mc.WeightDecay, cfg.WeightDecay)
+		if wd < 0 {
+			wd = 0
+		}
+		if math.IsInf(wd, 0) || math.IsNaN(wd) {
+			return fmt.Errorf("nn: member %d: weight decay %v, want a finite number", k, wd)
+		}
+		if wd != 0 {
+			if err := at.tr.opt.useDecay(at.tr.a, m); err != nil {
+				return err
+			}
+		}
+		st.wd = wd
+		st.sched, st.cur = newScheduler(cfg.Schedule, st.lr, cfg.Epochs), st.lr
+		at.tr.opt.setHP(k, at.tr.opt.hpRow(st.lr, wd, pick(mc.Momentum, cfg.Momentum), pick(mc.Beta1, cfg.Beta1),
 			pick(mc.Beta2, cfg.Beta2), pick(mc.Eps, cfg.Eps)))
 		sub := train
 		if mc.Rows != nil {
@@ -299,6 +319,9 @@ func (at *arrayTraining) run() error {
 	for e := 0; e < at.cfg.Epochs; e++ {
 		epoch := at.arr.infos[0].Epoch + e + 1
 		epochStart := time.Now()
+		if err := at.setLRs(e, epoch); err != nil {
+			return err
+		}
 		at.order(orders, perm, epoch)
 		if err := tr.SetOrder(orders); err != nil {
 			return fmt.Errorf("nn: writing the orders of epoch %d: %w", epoch, err)
@@ -332,6 +355,30 @@ func (at *arrayTraining) run() error {
 		}
 	}
 	return at.finish()
+}
+
+// setLRs writes the active members' learning rates of the call's epoch e
+// into the optimizer's table, when the schedule changes one (see
+// loop.setLR); stopped members stay at 0.
+func (at *arrayTraining) setLRs(e, epoch int) error {
+	changed := false
+	for k := range at.state {
+		st := &at.state[k]
+		if !st.active {
+			continue
+		}
+		if lr := st.sched.lr(e); lr != st.cur {
+			st.cur, changed = lr, true
+			at.tr.opt.setLR(k, lr)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := at.tr.opt.writeHP(); err != nil {
+		return fmt.Errorf("nn: writing the learning rates of epoch %d: %w", epoch, err)
+	}
+	return nil
 }
 
 func (at *arrayTraining) anyActive() bool {
@@ -394,7 +441,7 @@ func (at *arrayTraining) endEpoch(e, epoch, first, samples int, epochStart, star
 		}
 		es := EpochStats{Epoch: epoch, Steps: m.Info.Step - first + 1, Samples: samples, Loss: l / float64(samples),
 			Accuracy: math.NaN(), Duration: now.Sub(epochStart), Elapsed: now.Sub(start),
-			ValLoss: noValidation, ValAccuracy: noValidation}
+			ValLoss: noValidation, ValAccuracy: noValidation, LR: st.cur}
 		if count != nil {
 			es.Accuracy = count[k] / float64(samples)
 		}
@@ -427,6 +474,11 @@ func (at *arrayTraining) endEpoch(e, epoch, first, samples int, epochStart, star
 				vi.SinceBest++
 			}
 			at.res[k].History.BestEpoch = vi.BestEpoch
+		}
+		if at.ev != nil {
+			st.sched.observe(e, es.ValLoss)
+		} else {
+			st.sched.observe(e, es.Loss)
 		}
 		h := &at.res[k].History
 		h.Epochs = append(h.Epochs, es)

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -36,6 +37,15 @@ func TestTrainGPUMatchesReference(t *testing.T) {
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, Seed: 7, Standardize: true}, 0.97},
 		{"pixels sigmoid sgd full batch", pixelSpec, pixelSet(100, 1),
 			nn.Config{Epochs: 50, LR: 2, Optimizer: nn.SGD, Seed: 7}, 1},
+		{"blobs relu adamw weight decay", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.AdamW, WeightDecay: 0.1, Seed: 7, Standardize: true}, 0.97},
+		{"xor tanh momentum l2", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Momentum, WeightDecay: 1e-3, Seed: 7}, 0.95},
+		{"xor tanh adam cosine with warm-up", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Adam, Seed: 7,
+				Schedule: nn.Schedule{Kind: nn.CosineLR, Warmup: 3, MinLR: 1e-3}}, 0.95},
+		{"blobs relu momentum clipped", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, ClipNorm: 0.5, Seed: 7, Standardize: true}, 0.97},
 		{"line regression", lineSpec, lineSet(100, 1),
 			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
 	}
@@ -102,24 +112,39 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 // TestTrainStepDispatches counts what nn.Train records on the GPU for a
 // 784-128-64-10 MLP with each optimizer: per epoch two Fills (the loss and
 // the count accumulators) and 10 dispatches a step (see Model.trainStep),
-// one update of every parameter included.
+// one update of every parameter included: weight decay (L2 or AdamW's) is
+// read by that same update and adds none, nor does a learning-rate
+// schedule (a write of the optimizer's table between epochs); gradient
+// clipping adds one, GradNormSq, and no readback.
 func TestTrainStepDispatches(t *testing.T) {
 	g := gputest.Open(t)
 	set := data.Synthetic(256, 1, 3).Train
 	spec := nn.Spec{Inputs: set.Cols, Hidden: []int{128, 64}, Outputs: 10, Activation: backend.Sigmoid, Head: nn.SoftmaxHead}
-	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam} {
-		t.Run(opt.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		opt  nn.Optimizer
+		wd   float64
+		sch  nn.ScheduleKind
+		clip float64
+	}{{nn.SGD, 0, 0, 0}, {nn.Momentum, 0, 0, 0}, {nn.Adam, 0, 0, 0}, {nn.SGD, 1e-3, 0, 0}, {nn.Momentum, 1e-3, 0, 0}, {nn.Adam, 1e-3, 0, 0}, {nn.AdamW, 0.01, 0, 0},
+		{nn.AdamW, 0.01, nn.CosineLR, 0}, {nn.SGD, 0, nn.StepLR, 0}, {nn.Adam, 0, 0, 1}, {nn.AdamW, 0.01, nn.CosineLR, 1}} {
+		opt := tc.opt
+		t.Run(fmt.Sprintf("%v/wd=%g/%v/clip=%g", opt, tc.wd, tc.sch, tc.clip), func(t *testing.T) {
 			m, err := nn.NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
-			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt}
+			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt, WeightDecay: tc.wd,
+				Schedule: nn.Schedule{Kind: tc.sch, StepEvery: 1}, ClipNorm: tc.clip}
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
 			require.NoError(t, err)
 			before, reads := g.Stats().Dispatches, g.Stats().Readbacks
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{})
 			require.NoError(t, err)
 			steps := cfg.Epochs * set.Rows / cfg.Batch
-			assert.Equal(t, uint64(2*cfg.Epochs+10*steps), g.Stats().Dispatches-before, "%d epochs of %d steps", cfg.Epochs, steps/cfg.Epochs)
+			perStep := 10
+			if tc.clip != 0 {
+				perStep++ // GradNormSq
+			}
+			assert.Equal(t, uint64(2*cfg.Epochs+perStep*steps), g.Stats().Dispatches-before, "%d epochs of %d steps", cfg.Epochs, steps/cfg.Epochs)
 			// One readback an epoch (the divergence rule's reference rides
 			// on the first), then the weights and biases, a tensor each,
 			// checked finite at the end.

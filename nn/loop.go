@@ -25,6 +25,9 @@ type loop struct {
 	// changes (full batch: written once, in order).
 	perm  []uint32
 	start time.Time
+	// sched is the learning-rate schedule; lr the rate in the table.
+	sched *scheduler
+	lr    float64
 }
 
 // newLoop prepares the epochs of a Train call of tr's model on train, the
@@ -33,7 +36,8 @@ func newLoop(ctx context.Context, tr *Trainer, train *Set, cfg *Config, hooks Ho
 	m := tr.m
 	div := newDivergence(m, train, cfg.LR)
 	l := &loop{ctx: ctx, m: m, tr: tr, cfg: cfg, hooks: hooks, hist: hist, es: es, div: div,
-		meters: newMeters(tr, div, m.Info.Step), perm: make([]uint32, tr.rows)}
+		meters: newMeters(tr, div, m.Info.Step), perm: make([]uint32, tr.rows),
+		sched: newScheduler(cfg.Schedule, cfg.LR, cfg.Epochs), lr: cfg.LR}
 	for i := range l.perm {
 		l.perm[i] = uint32(i)
 	}
@@ -68,6 +72,9 @@ func (l *loop) epoch(e int) (stop bool, err error) {
 	if err := l.shuffle(epoch); err != nil {
 		return true, err
 	}
+	if err := l.setLR(e); err != nil {
+		return true, err
+	}
 	tr.ResetSums()
 	l.meters.startEpoch(e, m.Info.Step+1)
 	cancelled, err := l.steps(e, epoch)
@@ -95,7 +102,7 @@ func (l *loop) epoch(e int) (stop bool, err error) {
 	st := EpochStats{Epoch: epoch, Steps: m.Info.Step - l.meters.epochFirst + 1, Samples: samples,
 		Loss: loss / float64(samples), Accuracy: l.meters.accuracy(count, samples),
 		Duration: now.Sub(epochStart), Elapsed: now.Sub(l.start), Partial: cancelled,
-		ValLoss: noValidation, ValAccuracy: noValidation}
+		ValLoss: noValidation, ValAccuracy: noValidation, LR: l.lr}
 	if secs := st.Duration.Seconds(); secs > 0 {
 		st.SamplesPerSec = float64(samples) / secs
 	}
@@ -105,6 +112,11 @@ func (l *loop) epoch(e int) (stop bool, err error) {
 		}
 	}
 	l.hist.Epochs = append(l.hist.Epochs, st)
+	if validate {
+		l.sched.observe(e, st.ValLoss)
+	} else {
+		l.sched.observe(e, st.Loss)
+	}
 	if !cancelled {
 		m.Info.Epoch = epoch
 	}
@@ -116,6 +128,25 @@ func (l *loop) epoch(e int) (stop bool, err error) {
 		return true, l.stopped(epoch)
 	}
 	return false, nil
+}
+
+// setLR writes the learning rate of the call's epoch e into the
+// optimizer's table when the schedule changes it: one small write, which
+// the GPU orders after the steps recorded before it (WriteFloats submits
+// them first) and before the epoch's.
+func (l *loop) setLR(e int) error {
+	lr := l.sched.lr(e)
+	if lr == l.lr {
+		return nil
+	}
+	l.lr = lr
+	for k := range l.m.models() {
+		l.tr.opt.setLR(k, lr)
+	}
+	if err := l.tr.opt.writeHP(); err != nil {
+		return fmt.Errorf("nn: writing the learning rate of epoch %d: %w", l.m.Info.Epoch+1, err)
+	}
+	return nil
 }
 
 // shuffle writes epoch's row order: a shuffle by a PCG source seeded with

@@ -216,6 +216,9 @@ type TrainInfo struct {
 	Optimizer string `json:"optimizer,omitempty"`
 	// LR is the learning rate of the last Train call.
 	LR float64 `json:"lr,omitempty"`
+	// WeightDecay is the weight decay of the last Train call (see
+	// Config.WeightDecay).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
 	// Seed is the seed the weights were initialised from.
 	Seed uint64 `json:"seed"`
 	// ShuffleSeed is the seed of the last Train call's shuffling.

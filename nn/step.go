@@ -149,17 +149,23 @@ const (
 	SGD Optimizer = iota
 	// Momentum is v = mu·v + g; w -= lr·v (mu 0.9 unless Config.Momentum says).
 	Momentum
-	// Adam is Adam with β1 0.9, β2 0.999 and eps 1e-8 unless Config says.
+	// Adam is Adam with β1 0.9, β2 0.999 and eps 1e-8 unless Config says;
+	// Config.WeightDecay is an L2 term folded into the gradient (PyTorch's
+	// Adam weight_decay).
 	Adam
+	// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter;
+	// PyTorch's AdamW): Config.WeightDecay shrinks the weights by
+	// lr·wd·w each step beside the Adam step, not through the moments.
+	AdamW
 )
 
-var optimizerNames = enum.Names[Optimizer]{SGD: "sgd", Momentum: "momentum", Adam: "adam"}
+var optimizerNames = enum.Names[Optimizer]{SGD: "sgd", Momentum: "momentum", Adam: "adam", AdamW: "adamw"}
 
 // String returns the optimizer's name, as ParseOptimizer accepts it.
 func (o Optimizer) String() string { return optimizerNames.String(o, "Optimizer") }
 
-// ParseOptimizer returns the optimizer named s ("sgd", "momentum" or
-// "adam", in any case).
+// ParseOptimizer returns the optimizer named s ("sgd", "momentum", "adam"
+// or "adamw", in any case).
 func ParseOptimizer(s string) (Optimizer, error) {
 	if o, ok := optimizerNames.Parse(s); ok {
 		return o, nil
@@ -180,6 +186,14 @@ type optimizer struct {
 	// rows holds it on the host.
 	hp   backend.Tensor
 	rows []float64
+	// decay is the weight-decay mask, laid out as the parameters and
+	// shared by every model: 1 on the weights, 0 on the biases and the
+	// padding between them (biases are not decayed, as in PyTorch's common
+	// recipes). nil until a model's weight decay is set (useDecay).
+	decay backend.Tensor
+	// clip is the gradient-clipping threshold (0: none); with one, each
+	// update is preceded by GradNormSq.
+	clip float64
 }
 
 // newOptimizer allocates the state of cfg's update rule for params (of
@@ -187,14 +201,14 @@ type optimizer struct {
 // cfg's; setHP changes a model's and writeHP writes the table.
 func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor) *optimizer {
 	n := params.Models()
-	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads}
-	if o.kind == Momentum || o.kind == Adam {
+	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads, clip: cfg.ClipNorm}
+	if o.kind != SGD {
 		o.s1 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
-	if o.kind == Adam {
+	if o.kind == Adam || o.kind == AdamW {
 		o.s2 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
-	row := o.hpRow(cfg.LR, cfg.Momentum, cfg.Beta1, cfg.Beta2, cfg.Eps)
+	row := o.hpRow(cfg.LR, cfg.WeightDecay, cfg.Momentum, cfg.Beta1, cfg.Beta2, cfg.Eps)
 	o.hp = a.newArray(n, 1, len(row), backend.Float)
 	for range n {
 		o.rows = append(o.rows, row...)
@@ -202,15 +216,45 @@ func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads ba
 	return o
 }
 
-// hpRow is one model's row of the optimizer's hyperparameter table.
-func (o *optimizer) hpRow(lr, mu, b1, b2, eps float64) []float64 {
+// hpRow is one model's row of the optimizer's hyperparameter table: wd is
+// the L2 decay, or AdamW's decoupled one; the clipping threshold is o's.
+func (o *optimizer) hpRow(lr, wd, mu, b1, b2, eps float64) []float64 {
+	var row []float64
 	switch o.kind {
 	case Momentum:
-		return backend.MomentumHP(lr, mu)
+		row = backend.WithWeightDecay(backend.MomentumHP(lr, mu), wd)
 	case Adam:
-		return backend.AdamHP(lr, b1, b2, eps)
+		row = backend.WithWeightDecay(backend.AdamHP(lr, b1, b2, eps), wd)
+	case AdamW:
+		row = backend.AdamWHP(lr, b1, b2, eps, wd)
+	default:
+		row = backend.WithWeightDecay(backend.SGDHP(lr), wd)
 	}
-	return backend.SGDHP(lr)
+	return backend.WithClipNorm(row, o.clip)
+}
+
+// useDecay allocates (with a) and writes the weight-decay mask of m's
+// parameter layout, once: see optimizer.decay.
+func (o *optimizer) useDecay(a *allocator, m *Model) error {
+	if o.decay != nil {
+		return nil
+	}
+	offsets, total := m.paramLayout()
+	t := a.new(total, 1, backend.Float)
+	if a.err != nil {
+		return fmt.Errorf("nn: allocating the weight-decay mask: %w", a.err)
+	}
+	mask := make([]float64, total)
+	for i, l := range m.layers {
+		for j := offsets[2*i]; j < offsets[2*i]+l.in*l.out; j++ {
+			mask[j] = 1
+		}
+	}
+	if err := o.b.WriteFloats(t, mask); err != nil {
+		return fmt.Errorf("nn: writing the weight-decay mask: %w", err)
+	}
+	o.decay = t
+	return nil
 }
 
 // setHP sets model k's row of the table on the host (writeHP uploads it).
@@ -225,16 +269,21 @@ func (o *optimizer) setLR(k int, lr float64) {
 // writeHP uploads the hyperparameter table.
 func (o *optimizer) writeHP() error { return o.b.WriteFloats(o.hp, o.rows) }
 
-// update records one update of every parameter: one operation.
+// update records one update of every parameter: one operation, and with
+// gradient clipping one more before it (GradNormSq, which writes the
+// gradient's squared norm into the table the update reads).
 func (o *optimizer) update() {
 	o.step++
+	if o.clip != 0 {
+		o.b.GradNormSq(o.hp, o.grads)
+	}
 	switch o.kind {
 	case SGD:
-		o.b.SGD(o.params, o.grads, o.hp)
+		o.b.SGD(o.params, o.grads, o.hp, o.decay)
 	case Momentum:
-		o.b.Momentum(o.params, o.grads, o.s1, o.hp)
-	case Adam:
-		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.hp, o.step)
+		o.b.Momentum(o.params, o.grads, o.s1, o.hp, o.decay)
+	case Adam, AdamW:
+		o.b.Adam(o.params, o.grads, o.s1, o.s2, o.hp, o.decay, o.step)
 	default:
 		panic(fmt.Sprintf("nn: unknown optimizer %v", o.kind))
 	}

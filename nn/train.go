@@ -25,6 +25,24 @@ type Config struct {
 	Momentum float64
 	// Beta1, Beta2 and Eps are Adam's constants; 0 means 0.9, 0.999 and 1e-8.
 	Beta1, Beta2, Eps float64
+	// WeightDecay (0 or more; 0 is none) decays the weights, not the
+	// biases: for SGD, Momentum and Adam an L2 penalty wd·w folded into
+	// the gradient (PyTorch's weight_decay of those optimizers), for
+	// AdamW the decoupled decay w -= lr·wd·w (PyTorch's AdamW, whose
+	// default is 0.01). It is applied in the optimizer's own update, at no
+	// extra cost per step.
+	WeightDecay float64
+	// ClipNorm, if positive, clips each step's gradient to that global
+	// 2-norm over all of a model's parameters, as PyTorch's
+	// clip_grad_norm_(max_norm) before the update: g·min(1,
+	// ClipNorm/(‖g‖ + 1e-6)), the weight decay added after. The norm is
+	// reduced on the device into the optimizer's table and read by the
+	// update: one more dispatch per step, no readback. A model array
+	// clips every member at this threshold, each by its own norm.
+	ClipNorm float64
+	// Schedule varies the learning rate from epoch to epoch (warm-up,
+	// cosine, step or plateau); the zero Schedule keeps LR throughout.
+	Schedule Schedule
 	// Seed seeds the shuffling: epoch e is shuffled by a PCG source seeded
 	// with (Seed, e), so the same seed gives the same run, and a run resumed
 	// from a checkpoint shuffles as the uninterrupted one would have.
@@ -100,6 +118,16 @@ func (cfg Config) stepDefaults() (Config, error) {
 	if int(cfg.Optimizer) >= len(optimizerNames) {
 		return cfg, fmt.Errorf("nn: unknown optimizer %v", cfg.Optimizer)
 	}
+	var err error
+	if cfg.Schedule, err = cfg.Schedule.withDefaults(); err != nil {
+		return cfg, err
+	}
+	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
+		return cfg, fmt.Errorf("nn: gradient clipping norm %v, want 0 (none) or a positive finite number", cfg.ClipNorm)
+	}
+	if !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0) {
+		return cfg, fmt.Errorf("nn: weight decay %v, want 0 (none) or a positive finite number", cfg.WeightDecay)
+	}
 	if cfg.Momentum == 0 {
 		cfg.Momentum = 0.9
 	}
@@ -157,6 +185,8 @@ type EpochStats struct {
 	Duration, Elapsed time.Duration
 	// Partial is true for an epoch cut short by cancellation.
 	Partial bool
+	// LR is the learning rate the epoch's steps ran at (Config.Schedule).
+	LR float64
 	// ValLoss and ValAccuracy are the mean loss and the accuracy on the
 	// validation set after the epoch's last step; NaN without validation
 	// (and ValAccuracy NaN for a RegressionHead, both NaN for a Partial
@@ -267,6 +297,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	}
 	m.Info.Optimizer = cfg.Optimizer.String()
 	m.Info.LR = cfg.LR
+	m.Info.WeightDecay = cfg.WeightDecay
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 	err = l.run()

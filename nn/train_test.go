@@ -346,6 +346,9 @@ func TestTrainRejects(t *testing.T) {
 		{"bad lr", nn.Config{Epochs: 1, LR: -1}, xorSet(10, 1), "learning rate"},
 		{"nan lr", nn.Config{Epochs: 1, LR: math.NaN()}, xorSet(10, 1), "learning rate"},
 		{"negative batch", nn.Config{Epochs: 1, LR: 0.1, Batch: -2}, xorSet(10, 1), "batch"},
+		{"negative weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: -1}, xorSet(10, 1), "weight decay -1"},
+		{"nan weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: math.NaN()}, xorSet(10, 1), "weight decay NaN"},
+		{"negative clip", nn.Config{Epochs: 1, LR: 0.1, ClipNorm: -1}, xorSet(10, 1), "gradient clipping norm -1"},
 		{"wrong width", good, pixelSet(9, 1), "pixels has 4 features per row, model 2-8-1 tanh binary wants 2"},
 		{"bad label", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}, Labels: []float64{2}}, "label 0 is 2"},
 		{"missing labels", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}}, "0 labels"},
@@ -420,4 +423,121 @@ func TestInitParams(t *testing.T) {
 	got, err := m.Params()
 	require.NoError(t, err)
 	assert.Equal(t, nn.InitParams(xorSpec, 9), got)
+}
+
+// TestWeightDecayShrinksWeights: a model trained with a large decay ends
+// with smaller weights than without, by each optimizer, and the decay is
+// recorded in Info. (TestDecayMask checks that biases are left out.)
+func TestWeightDecayShrinksWeights(t *testing.T) {
+	norm := func(ps []nn.Params) (w, b float64) {
+		for _, p := range ps {
+			for _, v := range p.W {
+				w += v * v
+			}
+			for _, v := range p.B {
+				b += v * v
+			}
+		}
+		return math.Sqrt(w), math.Sqrt(b)
+	}
+	for _, opt := range []nn.Optimizer{nn.SGD, nn.Momentum, nn.Adam, nn.AdamW} {
+		t.Run(opt.String(), func(t *testing.T) {
+			var ws [2]float64
+			for i, wd := range []float64{0, 0.5} {
+				b := cpuref.New()
+				m := newModel(t, b, blobSpec, 3)
+				cfg := nn.Config{Epochs: 5, Batch: 16, LR: 0.05, Optimizer: opt, WeightDecay: wd, Seed: 1}
+				_, err := nn.Train(context.Background(), b, m, blobSet(90, 1), cfg, nn.Hooks{})
+				require.NoError(t, err)
+				ps, err := m.Params()
+				require.NoError(t, err)
+				ws[i], _ = norm(ps)
+				assert.Equal(t, wd, m.Info.WeightDecay)
+			}
+			assert.Less(t, ws[1], 0.9*ws[0], "weight norm with decay 0.5 against none")
+		})
+	}
+}
+
+// TestWeightDecayZeroIsNone: a zero decay trains bit for bit as before the
+// decay existed (the optimizers skip the term), and AdamW with decay 0 is
+// Adam.
+func TestWeightDecayZeroIsNone(t *testing.T) {
+	run := func(opt nn.Optimizer) []nn.Params {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		_, err := nn.Train(context.Background(), b, m, xorSet(60, 1), nn.Config{Epochs: 3, Batch: 8, LR: 0.05, Optimizer: opt, Seed: 1}, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		return ps
+	}
+	assert.Equal(t, run(nn.Adam), run(nn.AdamW))
+}
+
+// TestTrainScheduleHistory: the history records each epoch's learning
+// rate, and the optimizer reads it: a step schedule that drops the rate to
+// almost 0 after 2 epochs ends where 2 epochs at the constant rate end,
+// not where 4 do.
+func TestTrainScheduleHistory(t *testing.T) {
+	run := func(epochs int, s nn.Schedule) ([]nn.Params, nn.History) {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		cfg := nn.Config{Epochs: epochs, Batch: 16, LR: 0.5, Seed: 1, Schedule: s}
+		h, err := nn.Train(context.Background(), b, m, xorSet(90, 1), cfg, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		return ps, h
+	}
+	dist := func(a, b []nn.Params) (d float64) {
+		for i := range a {
+			for j := range a[i].W {
+				d += math.Abs(a[i].W[j] - b[i].W[j])
+			}
+		}
+		return d
+	}
+	got, h := run(4, nn.Schedule{Kind: nn.StepLR, StepEvery: 2, StepGamma: 1e-12})
+	var lrs []float64
+	for _, e := range h.Epochs {
+		lrs = append(lrs, e.LR)
+	}
+	assert.InDeltaSlice(t, []float64{0.5, 0.5, 5e-13, 5e-13}, lrs, 1e-15)
+	two, _ := run(2, nn.Schedule{})
+	four, _ := run(4, nn.Schedule{})
+	assert.Less(t, dist(got, two), 1e-9, "4 epochs with the rate dropped after 2 against 2 epochs")
+	assert.Greater(t, dist(got, four), 1e-3, "against 4 epochs at the constant rate")
+}
+
+// TestClipNormBoundsTheStep: with SGD the update is lr·g, so clipping at c
+// bounds each step's move of the parameters to lr·c in norm: a large
+// learning rate that moves them far in one unclipped step moves them at
+// most lr·c clipped.
+func TestClipNormBoundsTheStep(t *testing.T) {
+	move := func(clip float64) float64 {
+		b := cpuref.New()
+		m := newModel(t, b, xorSpec, 3)
+		before, err := m.Params()
+		require.NoError(t, err)
+		cfg := nn.Config{Epochs: 1, LR: 1, Seed: 1, ClipNorm: clip} // full batch: one step
+		_, err = nn.Train(context.Background(), b, m, xorSet(40, 1), cfg, nn.Hooks{})
+		require.NoError(t, err)
+		after, err := m.Params()
+		require.NoError(t, err)
+		d := 0.0
+		for i := range after {
+			for j := range after[i].W {
+				d += (after[i].W[j] - before[i].W[j]) * (after[i].W[j] - before[i].W[j])
+			}
+			for j := range after[i].B {
+				d += (after[i].B[j] - before[i].B[j]) * (after[i].B[j] - before[i].B[j])
+			}
+		}
+		return math.Sqrt(d)
+	}
+	free := move(0)
+	require.Greater(t, free, 0.02, "the unclipped step")
+	assert.InDelta(t, 0.01, move(0.01), 1e-6, "clipped at 0.01, lr 1 (short by the 1e-6 in the norm's denominator)")
+	assert.InDelta(t, free, move(100), 1e-12, "a threshold above the norm changes nothing")
 }

@@ -39,7 +39,7 @@ type Trainer struct {
 
 // NewTrainer uploads set (the training rows; labels required) and
 // allocates the buffers of a training step of m with cfg's Batch and
-// update rule (Optimizer, LR, Momentum, Beta1, Beta2, Eps, with Config's
+// update rule (Optimizer, LR, WeightDecay, Momentum, Beta1, Beta2, Eps, with Config's
 // defaults; the other fields are not used), and an order of orderRows row
 // indices (0 means set.Rows), to be written with SetOrder before the first
 // step. A Batch of 0 or more than set.Rows trains on set.Rows rows a step.
@@ -104,6 +104,11 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	}
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
+	}
+	if cfg.WeightDecay != 0 {
+		if err := tr.opt.useDecay(a, m); err != nil {
+			return nil, err
+		}
 	}
 	if err := tr.opt.writeHP(); err != nil {
 		return nil, fmt.Errorf("nn: writing the optimizer's hyperparameters: %w", err)

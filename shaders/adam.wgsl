@@ -1,8 +1,15 @@
-// adam: m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
-// w -= lr · (m/c1) / (sqrt(v/c2) + eps), with the bias corrections
-// c1 = 1-β1^t and c2 = 1-β2^t, t = p.step.
+// adam: m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+// w -= lr · ((m/c1) / (sqrt(v/c2) + eps) + dw·d·w), with the bias
+// corrections c1 = 1-β1^t and c2 = 1-β2^t, t = p.step, g' = g + wd·d·w
+// (L2 weight decay folded into the gradient: PyTorch's Adam weight_decay)
+// and dw the decoupled decay (AdamW's weight_decay); d = decay[i], or 1 when
+// hasDecay is 0.
+// Clipping: with clip = hp[2] non-zero, g is first scaled by
+// cs = min(1, clip/(sqrt(hp[3]) + 1e-6)), hp[3] the gradient's squared norm
+// (grad_norm_sq.wgsl).
 // Bindings: 1 w (read-write), 2 g (read), 3 m (read-write), 4 v (read-write),
-// 5 hp (read: [lr, β1, β2, eps] per model).
+// 5 hp (read: [lr, wd, clip, |g|², β1, β2, eps, dw] per model), 6 decay (read:
+// per-element decay multipliers; g again when hasDecay is 0).
 // Model arrays: workgroup_id.z is the model; each binding's model k starts
 // at k times its stride in p (0 for a binding shared by every model).
 struct Params {
@@ -13,7 +20,11 @@ struct Params {
   strideM: u32,
   strideV: u32,
   strideHP: u32,
-  _pad: u32,
+  strideD: u32,
+  hasDecay: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,6 +33,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<storage, read> hp: array<f32>;
+@group(0) @binding(6) var<storage, read> decay: array<f32>;
 
 // correction returns 1 − β^t for β = 1 − d without cancellation: with
 // c(a) = 1 − β^a, c(a+b) = c(a) + c(b) − c(a)·c(b), so c(t) is built by
@@ -52,19 +64,42 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let og = gid.z * p.strideG;
   let om = gid.z * p.strideM;
   let ov = gid.z * p.strideV;
+  let od = gid.z * p.strideD;
   let oh = gid.z * p.strideHP;
   let lr = hp[oh];
-  let beta1 = hp[oh + 1u];
-  let beta2 = hp[oh + 2u];
-  let eps = hp[oh + 3u];
+  let wd = hp[oh + 1u];
+  let beta1 = hp[oh + 4u];
+  let beta2 = hp[oh + 5u];
+  let eps = hp[oh + 6u];
+  let dw = hp[oh + 7u];
+  let clip = hp[oh + 2u];
+  var cs = 1.0;
+  if (clip != 0.0) {
+    cs = min(1.0, clip / (sqrt(hp[oh + 3u]) + 1e-6));
+  }
   let c1 = correction(1.0 - beta1, p.step);
   let c2 = correction(1.0 - beta2, p.step);
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
-    let gi = g[og + i];
+    let wi = w[ow + i];
+    var d = 1.0;
+    if (p.hasDecay != 0u) {
+      d = decay[od + i];
+    }
+    var gi = g[og + i];
+    if (cs != 1.0) {
+      gi = gi * cs;
+    }
+    if (wd != 0.0) {
+      gi = gi + wd * d * wi;
+    }
     let mi = beta1 * m[om + i] + (1.0 - beta1) * gi;
     let vi = beta2 * v[ov + i] + (1.0 - beta2) * gi * gi;
     m[om + i] = mi;
     v[ov + i] = vi;
-    w[ow + i] = w[ow + i] - lr * (mi / c1) / (sqrt(vi / c2) + eps);
+    var u = (mi / c1) / (sqrt(vi / c2) + eps);
+    if (dw != 0.0) {
+      u = u + dw * d * wi;
+    }
+    w[ow + i] = wi - lr * u;
   }
 }

@@ -1,9 +1,13 @@
 // sgd_compensated: w -= lr·g with Kahan-compensated summation over n
 // elements. c carries the low-order part of w that rounding dropped, so that
 // many updates far below w's float32 precision still add up:
-// y = −lr·g − c; t = w + y; c = (t − w) − y; w = t.
+// y = −lr·g' − c; t = w + y; c = (t − w) − y; w = t, with g' = g + wd·w (L2
+// weight decay on every element).
+// Clipping: with clip = hp[2] non-zero, g is first scaled by
+// cs = min(1, clip/(sqrt(hp[3]) + 1e-6)), hp[3] the gradient's squared norm
+// (grad_norm_sq.wgsl).
 // Bindings: 1 w (read-write), 2 g (read), 3 c (read-write), 4 hp (read:
-// [lr] per model).
+// [lr, wd, clip, |g|²] per model).
 // Model arrays: workgroup_id.z is the model; each binding's model k starts
 // at k times its stride in p (0 for a binding shared by every model).
 struct Params {
@@ -31,10 +35,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let ow = gid.z * p.strideW;
   let og = gid.z * p.strideG;
   let oc = gid.z * p.strideC;
-  let lr = hp[gid.z * p.strideHP];
+  let oh = gid.z * p.strideHP;
+  let lr = hp[oh];
+  let wd = hp[oh + 1u];
+  let clip = hp[oh + 2u];
+  var cs = 1.0;
+  if (clip != 0.0) {
+    cs = min(1.0, clip / (sqrt(hp[oh + 3u]) + 1e-6));
+  }
   for (var i = gid.x; i < p.n; i += nwg.x * 256u) {
     let wi = w[ow + i];
-    let y = -lr * g[og + i] - c[oc + i];
+    var gi = g[og + i];
+    if (cs != 1.0) {
+      gi = gi * cs;
+    }
+    if (wd != 0.0) {
+      gi = gi + wd * wi;
+    }
+    let y = -lr * gi - c[oc + i];
     let t = wi + y;
     c[oc + i] = (t - wi * p.one) - y;
     w[ow + i] = t;

@@ -26,6 +26,10 @@ type Grid struct {
 	Batch []int
 	// LR lists the learning rates.
 	LR []float64
+	// WeightDecay lists the weight decays (nn.Config.WeightDecay; 0 is
+	// none); nil means {0}. Like the learning rate, it varies within a
+	// model array.
+	WeightDecay []float64
 	// Seeds lists the seeds: a trial's seed draws its initial weights and
 	// shuffles its rows.
 	Seeds []uint64
@@ -79,6 +83,14 @@ func (g Grid) Validate() error {
 	}, formatFloat); err != nil {
 		return err
 	}
+	if err := checkList("weight_decay", g.decays(), func(wd float64) error {
+		if !(wd >= 0) || math.IsInf(wd, 0) {
+			return fmt.Errorf("weight decay %v, want 0 (none) or a positive finite number", wd)
+		}
+		return nil
+	}, formatFloat); err != nil {
+		return err
+	}
 	return checkList("seeds", g.Seeds, func(s uint64) error {
 		if s == 0 {
 			return fmt.Errorf("seed 0: seeds start at 1 (0 means \"the default\" to nn.MemberConfig)")
@@ -107,9 +119,17 @@ func checkList[T any](field string, list []T, check func(T) error, name func(T) 
 	return nil
 }
 
+// decays is g.WeightDecay, {0} when it is nil.
+func (g Grid) decays() []float64 {
+	if g.WeightDecay == nil {
+		return []float64{0}
+	}
+	return g.WeightDecay
+}
+
 // Size returns the number of trials of g: configurations times seeds.
 func (g Grid) Size() int {
-	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.LR) * len(g.Seeds)
+	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.LR) * len(g.decays()) * len(g.Seeds)
 }
 
 // Config is one configuration of a grid: one value of each list but the
@@ -120,25 +140,33 @@ type Config struct {
 	Optimizer  nn.Optimizer
 	Batch      int
 	LR         float64
+	// WeightDecay is the weight decay, 0 for none.
+	WeightDecay float64
 }
 
-// String describes c, e.g. "hidden 128x64, sigmoid, adam, batch 32, lr 0.01".
+// String describes c, e.g. "hidden 128x64, sigmoid, adam, batch 32, lr
+// 0.01", with ", weight decay 0.0001" when it has one.
 func (c Config) String() string {
-	return fmt.Sprintf("hidden %s, %v, %v, batch %s, lr %s", HiddenString(c.Hidden), c.Activation, c.Optimizer, batchString(c.Batch), formatFloat(c.LR))
+	s := fmt.Sprintf("hidden %s, %v, %v, batch %s, lr %s", HiddenString(c.Hidden), c.Activation, c.Optimizer, batchString(c.Batch), formatFloat(c.LR))
+	if c.WeightDecay != 0 {
+		s += ", weight decay " + formatFloat(c.WeightDecay)
+	}
+	return s
 }
 
 // configJSON is Config as JSON: names instead of enum numbers.
 type configJSON struct {
-	Hidden     []int   `json:"hidden"`
-	Activation string  `json:"activation"`
-	Optimizer  string  `json:"optimizer"`
-	Batch      int     `json:"batch"`
-	LR         float64 `json:"lr"`
+	Hidden      []int   `json:"hidden"`
+	Activation  string  `json:"activation"`
+	Optimizer   string  `json:"optimizer"`
+	Batch       int     `json:"batch"`
+	LR          float64 `json:"lr"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
 }
 
 // MarshalJSON writes c with its activation and optimizer by name.
 func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR})
+	return json.Marshal(configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR, c.WeightDecay})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -155,20 +183,22 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("sweep: config field optimizer: %w", err)
 	}
-	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR}
+	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay}
 	return nil
 }
 
 // arrayKey is what the members of one model array share: everything but
-// the learning rate (and the seed and fold, which are not in Config).
+// the learning rate and the weight decay (and the seed and fold, which are
+// not in Config).
 func (c Config) arrayKey() string {
 	return fmt.Sprintf("%s/%v/%v/%d", HiddenString(c.Hidden), c.Activation, c.Optimizer, c.Batch)
 }
 
 // Configs returns the configurations of g in their fixed order: the
-// architectures outermost, then activations, optimizers, batch sizes and
-// learning rates, each list in the order given. Configurations that can
-// share a model array (all but the learning rate equal) are neighbours.
+// architectures outermost, then activations, optimizers, batch sizes,
+// learning rates and weight decays, each list in the order given.
+// Configurations that can share a model array (all but the learning rate
+// and the weight decay equal) are neighbours.
 func (g Grid) Configs() []Config {
 	var out []Config
 	for _, h := range g.Hidden {
@@ -176,7 +206,9 @@ func (g Grid) Configs() []Config {
 			for _, o := range g.Optimizer {
 				for _, b := range g.Batch {
 					for _, lr := range g.LR {
-						out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr})
+						for _, wd := range g.decays() {
+							out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr, WeightDecay: wd})
+						}
 					}
 				}
 			}

@@ -138,6 +138,7 @@ type planJSON struct {
 	Optimizer   []string  `json:"optimizer"`
 	Batch       []int     `json:"batch"`
 	LR          []float64 `json:"lr"`
+	WeightDecay []float64 `json:"weight_decay,omitempty"`
 	Seeds       []uint64  `json:"seeds"`
 	Epochs      int       `json:"epochs"`
 	Folds       int       `json:"folds"`
@@ -150,7 +151,7 @@ type planJSON struct {
 // MarshalJSON writes p with names for activations, optimizers and the
 // metric.
 func (p Plan) MarshalJSON() ([]byte, error) {
-	j := planJSON{Hidden: p.Grid.Hidden, Batch: p.Grid.Batch, LR: p.Grid.LR, Seeds: p.Grid.Seeds,
+	j := planJSON{Hidden: p.Grid.Hidden, Batch: p.Grid.Batch, LR: p.Grid.LR, WeightDecay: p.Grid.WeightDecay, Seeds: p.Grid.Seeds,
 		Epochs: p.Epochs, Folds: p.Folds, ValFraction: p.ValFraction, SplitSeed: p.SplitSeed, Patience: p.Patience, Metric: p.Metric.String()}
 	for _, a := range p.Grid.Activation {
 		j.Activation = append(j.Activation, a.String())
@@ -167,7 +168,7 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, Seeds: j.Seeds},
+	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, Seeds: j.Seeds},
 		Epochs: j.Epochs, Folds: j.Folds, ValFraction: j.ValFraction, SplitSeed: j.SplitSeed, Patience: j.Patience}
 	for _, s := range j.Activation {
 		a, err := backend.ParseActivation(s)

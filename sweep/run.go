@@ -124,7 +124,9 @@ func (s *Sweep) train(ctx context.Context, b backend.Backend, scaling nn.Scaling
 	for k, m := range c.Members {
 		f := s.Folds[m.Fold]
 		seeds[k] = m.Trial.Seed
-		members[k] = nn.MemberConfig{ShuffleSeed: m.Trial.Seed, LR: configs[m.Trial.Config].LR, Rows: f.Train, ValRows: f.Val}
+		cc := configs[m.Trial.Config]
+		// WeightDecay 0 is Config's, which is 0: none.
+		members[k] = nn.MemberConfig{ShuffleSeed: m.Trial.Seed, LR: cc.LR, WeightDecay: cc.WeightDecay, Rows: f.Train, ValRows: f.Val}
 	}
 	arr, err := nn.NewArray(b, c.Spec, seeds)
 	if err != nil {
@@ -132,7 +134,8 @@ func (s *Sweep) train(ctx context.Context, b backend.Backend, scaling nn.Scaling
 	}
 	defer arr.Free()
 	arr.Scaling = scaling
-	// Seed 0 and the first member's LR: every member overrides both.
+	// Seed 0 and the first member's LR: every member overrides both; no
+	// weight decay but the members'.
 	cfg := nn.Config{Epochs: s.Plan.Epochs, Batch: c.Batch, LR: members[0].LR, Optimizer: c.Optimizer, Patience: s.Plan.Patience}
 	ah := nn.ArrayHooks{Step: hooks.Step}
 	if hooks.Epoch != nil {
@@ -207,7 +210,7 @@ func Retrain(ctx context.Context, b backend.Backend, train *data.Set, scaling nn
 		return nil, nn.History{}, fmt.Errorf("sweep: retraining %v: %w", c, err)
 	}
 	m.Scaling = scaling
-	cfg := nn.Config{Epochs: epochs, Batch: c.Batch, LR: c.LR, Optimizer: c.Optimizer, Seed: seed}
+	cfg := nn.Config{Epochs: epochs, Batch: c.Batch, LR: c.LR, WeightDecay: c.WeightDecay, Optimizer: c.Optimizer, Seed: seed}
 	hist, err := nn.Train(ctx, b, m, train, cfg, hooks)
 	if err != nil {
 		m.Free()

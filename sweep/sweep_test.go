@@ -81,6 +81,38 @@ func TestGridTrialsOrder(t *testing.T) {
 	}
 }
 
+// TestGridWeightDecay: weight decays vary innermost, after the learning
+// rate, and every configuration of one architecture shares a model array.
+func TestGridWeightDecay(t *testing.T) {
+	g := testGrid()
+	g.Hidden = g.Hidden[:1]
+	g.WeightDecay = []float64{0, 1e-3}
+	var got []string
+	for _, c := range g.Configs() {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"hidden 8, tanh, adam, batch 16, lr 0.01",
+		"hidden 8, tanh, adam, batch 16, lr 0.01, weight decay 0.001",
+		"hidden 8, tanh, adam, batch 16, lr 0.05",
+		"hidden 8, tanh, adam, batch 16, lr 0.05, weight decay 0.001",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("configs %q, want %q", got, want)
+	}
+	if g.Size() != 4*len(g.Seeds) {
+		t.Errorf("Size %d, want %d", g.Size(), 4*len(g.Seeds))
+	}
+	b, err := json.Marshal(g.Configs()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c sweep.Config
+	if err := json.Unmarshal(b, &c); err != nil || c.WeightDecay != 1e-3 {
+		t.Errorf("JSON %s read back as %+v, %v", b, c, err)
+	}
+}
+
 func TestGridValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -96,6 +128,9 @@ func TestGridValidate(t *testing.T) {
 		{"batch", func(g *sweep.Grid) { g.Batch = []int{-2} }, "grid field batch: batch -2"},
 		{"width", func(g *sweep.Grid) { g.Hidden = [][]int{{0}} }, "grid field hidden: width 0"},
 		{"same arch", func(g *sweep.Grid) { g.Hidden = [][]int{{8}, {8}} }, "grid field hidden: 8 given twice"},
+		{"weight decays", func(g *sweep.Grid) { g.WeightDecay = []float64{0, 1e-4} }, ""},
+		{"no weight decay", func(g *sweep.Grid) { g.WeightDecay = []float64{} }, "grid field weight_decay: no values"},
+		{"negative weight decay", func(g *sweep.Grid) { g.WeightDecay = []float64{-1} }, "grid field weight_decay: weight decay -1"},
 	} {
 		g := testGrid()
 		tc.edit(&g)

@@ -155,9 +155,9 @@ type fakeRecorder struct {
 
 func (f *fakeRecorder) Flush() error       { f.flushes++; return nil }
 func (f *fakeRecorder) Dispatches() uint64 { return uint64(f.sgd) }
-func (f *fakeRecorder) SGD(w, g, hp backend.Tensor) {
+func (f *fakeRecorder) SGD(w, g, hp, decay backend.Tensor) {
 	f.sgd++
-	f.Backend.SGD(w, g, hp)
+	f.Backend.SGD(w, g, hp, decay)
 }
 
 // TestMeasureHostTime checks that Measure host-times the first HostSteps

@@ -3,8 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
+	"text/tabwriter"
 
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
@@ -137,11 +140,60 @@ func runEval(e *env, args []string) error {
 	}
 	res := trainResult{Data: ds.name, Synthetic: ds.split.Synthetic, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
 	fillDevice(&res, m.Backend().Info())
+	cm, err := confusionOf(m, ds.split.Test)
+	if err != nil {
+		return err
+	}
+	res.setConfusion(cm)
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%% on %d rows of %s\n", ev.Loss, 100*ev.Accuracy, ev.Rows, ds.name)
+	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%%, balanced accuracy %.2f%% on %d rows of %s\n", ev.Loss, 100*ev.Accuracy, 100*cm.BalancedAccuracy(), ev.Rows, ds.name)
+	printConfusion(e.stdout, cm)
 	return nil
+}
+
+// confusionOf predicts every row of test and counts the predictions by
+// true class.
+func confusionOf(m *nn.Model, test *data.Set) (nn.ConfusionMatrix, error) {
+	pred, err := m.Predict(test, 1024)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Confusion(m.Spec.Classes(), test.Labels, pred.Classes)
+}
+
+// setConfusion fills the result's classification figures from cm.
+func (r *trainResult) setConfusion(cm nn.ConfusionMatrix) {
+	r.BalancedAccuracy = nullable(cm.BalancedAccuracy())
+	for _, v := range cm.Recall() {
+		r.Recall = append(r.Recall, nullable(v))
+	}
+	r.Confusion = cm
+}
+
+// printConfusion prints cm with a row per true class, a column per
+// predicted class and each class's recall.
+func printConfusion(w io.Writer, cm nn.ConfusionMatrix) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	head := "true\\predicted\t"
+	for j := range cm {
+		head += strconv.Itoa(j) + "\t"
+	}
+	fmt.Fprintln(tw, head+"recall\t")
+	recall := cm.Recall()
+	for i, row := range cm {
+		line := strconv.Itoa(i) + "\t"
+		for _, v := range row {
+			line += strconv.Itoa(v) + "\t"
+		}
+		rec := "-"
+		if !math.IsNaN(recall[i]) {
+			rec = fmt.Sprintf("%.2f%%", 100*recall[i])
+		}
+		fmt.Fprintln(tw, line+rec+"\t")
+	}
+	tw.Flush()
 }
 
 func runPredict(e *env, args []string) error {

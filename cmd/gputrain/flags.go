@@ -49,6 +49,21 @@ func checkLR(lr float64) error {
 	return nil
 }
 
+// adamWDecay is --weight-decay's value for --optimizer adamw when it is not
+// given: PyTorch's AdamW default.
+const adamWDecay = 0.01
+
+// weightDecayHelp is --weight-decay's help, train's and sweep's.
+const weightDecayHelp = "weight decay of the weights (not the biases): an L2 term wd·w added to the gradient for sgd, momentum and adam (PyTorch's weight_decay), the decoupled decay w -= lr·wd·w for adamw (default 0.01 there, PyTorch's AdamW); fused into the optimizer's update. 0 = none"
+
+// checkWeightDecay checks a --weight-decay value.
+func checkWeightDecay(wd float64) error {
+	if math.IsNaN(wd) || math.IsInf(wd, 0) || wd < 0 {
+		return usagef("--weight-decay %v must be 0 (none) or a positive finite number", wd)
+	}
+	return nil
+}
+
 // setFlags returns the names of the flags set so far: given on the command
 // line, or set by a preset or a default (fs.Set).
 func setFlags(fs *flag.FlagSet) map[string]bool {

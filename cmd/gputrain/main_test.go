@@ -17,8 +17,10 @@ import (
 
 	"github.com/gputrain/gputrain/cmd/gputrain/internal/tutorial"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/fit"
 	"github.com/gputrain/gputrain/gpu/gputest"
 	"github.com/gputrain/gputrain/internal/shareddata"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // gputrain runs the command line in-process and returns its exit status,
@@ -54,6 +56,19 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"negative lr", []string{"--lr", "-1"}, "--lr -1"},
 		{"NaN lr", []string{"--lr", "NaN"}, "--lr NaN"},
 		{"Inf lr", []string{"--lr", "Inf"}, "--lr +Inf"},
+		{"negative weight decay", []string{"--weight-decay", "-0.1"}, "--weight-decay -0.1 must be"},
+		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
+		{"unknown schedule", []string{"--schedule", "linear"}, `--schedule: unknown schedule "linear"`},
+		{"negative clip-norm", []string{"--clip-norm", "-1"}, "--clip-norm -1 must be 0 (off) or a positive finite number"},
+		{"step flag without step", []string{"--schedule", "cosine", "--step-every", "3"}, "--step-every applies to --schedule step, not cosine"},
+		{"plateau flag without plateau", []string{"--plateau-factor", "0.5"}, "--plateau-factor applies to --schedule plateau, not constant"},
+		{"lr-min without cosine", []string{"--lr-min", "0.001"}, "--lr-min applies to --schedule cosine or plateau"},
+		{"lr-min above lr", []string{"--schedule", "cosine", "--lr", "0.01", "--lr-min", "0.1"}, "--lr-min 0.1 must be at least 0 and below --lr 0.01"},
+		{"negative warmup", []string{"--warmup", "-1"}, "--warmup -1"},
+		{"zero step-every", []string{"--schedule", "step", "--step-every", "0"}, "--step-every 0 must be at least 1"},
+		{"step-gamma above 1", []string{"--schedule", "step", "--step-gamma", "2"}, "--step-gamma 2 must be in (0, 1]"},
+		{"plateau-factor 1", []string{"--schedule", "plateau", "--plateau-factor", "1"}, "--plateau-factor 1 must be in (0, 1)"},
+		{"zero plateau-patience", []string{"--schedule", "plateau", "--plateau-patience", "0"}, "--plateau-patience 0 must be at least 1"},
 		{"unknown device", []string{"--device", "tpu"}, `unknown --device "tpu"`},
 		{"unknown activation", []string{"--activation", "swish"}, `--activation "swish"`},
 		{"unknown optimizer", []string{"--optimizer", "lbfgs"}, "--optimizer"},
@@ -513,4 +528,140 @@ func TestPlotWritesPNG(t *testing.T) {
 		require.NoError(t, err, "a PNG file")
 		assert.Greater(t, img.Bounds().Dx(), img.Bounds().Dy(), "loss and accuracy side by side")
 	}
+}
+
+// TestTrainWeightDecay: --weight-decay reaches the banner and the JSON,
+// as L2 for adam and decoupled for adamw, whose default is 0.01.
+func TestTrainWeightDecay(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		banner string
+		wd     float64
+	}{
+		{"adam l2", []string{"--weight-decay", "0.001"}, "adam lr 0.01, L2 weight decay 0.001 (biases not decayed)", 0.001},
+		{"adamw default", []string{"--optimizer", "adamw"}, "adamw lr 0.01, decoupled weight decay 0.01 (biases not decayed)", 0.01},
+		{"adamw given", []string{"--optimizer", "adamw", "--weight-decay", "0.1"}, "adamw lr 0.01, decoupled weight decay 0.1", 0.1},
+		{"none", nil, "adam lr 0.01, batch 32", 0},
+		{"clipped", []string{"--weight-decay", "0.001", "--clip-norm", "2"}, "adam lr 0.01, L2 weight decay 0.001 (biases not decayed), gradients clipped to norm 2, batch 32", 0.001},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "1", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, tt.banner)
+			var res struct {
+				WeightDecay float64 `json:"weight_decay"`
+				Optimizer   string  `json:"optimizer"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			assert.Equal(t, tt.wd, res.WeightDecay)
+		})
+	}
+}
+
+// TestTrainScheduleJSON: the banner names the schedule and --json's
+// history has each epoch's learning rate.
+func TestTrainScheduleJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		banner string
+		lrs    []float64
+	}{
+		{"constant", nil, "adam lr 0.01, batch 32", []float64{0.01, 0.01, 0.01, 0.01}},
+		{"step", []string{"--schedule", "step", "--step-every", "2", "--step-gamma", "0.5"}, "adam lr 0.01 times 0.5 every 2 epochs, batch", []float64{0.01, 0.01, 0.005, 0.005}},
+		{"warm-up", []string{"--warmup", "1"}, "adam lr 0.01 after 1 warm-up epochs, batch", []float64{0.005, 0.01, 0.01, 0.01}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "4", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, tt.banner)
+			var res struct {
+				History []struct {
+					LR float64 `json:"lr"`
+				} `json:"history"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			var lrs []float64
+			for _, h := range res.History {
+				lrs = append(lrs, h.LR)
+			}
+			assert.InDeltaSlice(t, tt.lrs, lrs, 1e-12)
+		})
+	}
+}
+
+// TestLargeImageDefaults: 28x28 image sets (mnist, fashion-mnist, an IDX
+// directory) get fit.DefaultsFor(fit.LargeImages) for the flags not given;
+// the built-in digits, synthetic images and tables keep theirs.
+func TestLargeImageDefaults(t *testing.T) {
+	d := fit.DefaultsFor(fit.LargeImages)
+	small := fit.DefaultsFor(fit.Images)
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		large  bool
+		lr     float64
+		sched  nn.ScheduleKind
+		hidden []int
+	}{
+		{"mnist", []string{"--data", "mnist"}, true, d.LR, nn.CosineLR, d.Hidden},
+		{"idx directory", []string{"--data", t.TempDir()}, true, d.LR, nn.CosineLR, d.Hidden},
+		{"flags given win", []string{"--data", "fashion-mnist", "--lr", "0.01", "--schedule", "constant", "--hidden", "64"}, true, 0.01, nn.ConstantLR, []int{64}},
+		{"digits", nil, false, small.LR, nn.ConstantLR, small.Hidden},
+		{"synthetic", []string{"--data", "synthetic"}, false, small.LR, nn.ConstantLR, small.Hidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			p, err := parseTrain(&env{stdout: &out, stderr: &errb}, tt.args)
+			require.NoError(t, err)
+			assert.Equal(t, tt.large, p.largeImages)
+			assert.Equal(t, tt.lr, p.f.lr)
+			assert.Equal(t, tt.sched, p.sched.Kind)
+			assert.Equal(t, tt.hidden, p.hidden)
+		})
+	}
+}
+
+// TestEvalConfusion: eval prints the confusion matrix with each class's
+// recall and the balanced accuracy, and --json has them: the matrix counts
+// every test row once, its diagonal the accuracy's, and the balanced
+// accuracy is the mean recall.
+func TestEvalConfusion(t *testing.T) {
+	ck := filepath.Join(t.TempDir(), "m.safetensors")
+	code, _, stderr := gputrain(t, "train", "--device", "cpu", "--epochs", "2", "--save", ck)
+	require.Equal(t, 0, code, stderr)
+	code, stdout, stderr := gputrain(t, "eval", "--device", "cpu", "--model", ck)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "balanced accuracy")
+	assert.Contains(t, stdout, `true\predicted`)
+	assert.Contains(t, stdout, "recall")
+	code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res struct {
+		TestAccuracy     float64   `json:"test_accuracy"`
+		BalancedAccuracy float64   `json:"balanced_accuracy"`
+		Recall           []float64 `json:"recall"`
+		Confusion        [][]int   `json:"confusion"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Len(t, res.Confusion, 10)
+	require.Len(t, res.Recall, 10)
+	total, right, mean := 0, 0, 0.0
+	for i, row := range res.Confusion {
+		require.Len(t, row, 10)
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		total += n
+		right += row[i]
+		assert.InDelta(t, float64(row[i])/float64(n), res.Recall[i], 1e-12, "class %d's recall", i)
+		mean += res.Recall[i] / 10
+	}
+	assert.Equal(t, 359, total)
+	assert.InDelta(t, float64(right)/359, res.TestAccuracy, 1e-6)
+	assert.InDelta(t, mean, res.BalancedAccuracy, 1e-12)
 }

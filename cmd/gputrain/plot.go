@@ -26,13 +26,18 @@ const markerEpochs = 60
 // line. The loss axis is logarithmic when the loss spans more than two
 // decades (e.g. the tutorial's 10001 full-batch epochs).
 func plotHistory(path string, hist nn.History, title string) error {
-	var loss, vloss, acc, vacc plotter.XYs
+	var loss, vloss, acc, vacc, lrs plotter.XYs
+	varies := false
 	for _, s := range hist.Epochs {
 		if s.Partial {
 			continue
 		}
 		x := float64(s.Epoch)
 		loss = append(loss, plotter.XY{X: x, Y: s.Loss})
+		if s.LR > 0 {
+			varies = varies || len(lrs) > 0 && s.LR != lrs[0].Y
+			lrs = append(lrs, plotter.XY{X: x, Y: s.LR})
+		}
 		if !math.IsNaN(s.ValLoss) {
 			vloss = append(vloss, plotter.XY{X: x, Y: s.ValLoss})
 		}
@@ -88,6 +93,16 @@ func plotHistory(path string, hist nn.History, title string) error {
 			return err
 		}
 		plots = append(plots, pa)
+	}
+	if varies { // a schedule: the learning rate of each epoch
+		pr := newPanel("learning rate", "epoch", "learning rate")
+		if lo, hi := yRange(lrs); lo > 0 && hi/lo > 100 {
+			pr.Y.Scale, pr.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		}
+		if _, err := addSeries(pr, lrs, "learning rate", 2, markers); err != nil {
+			return err
+		}
+		plots = append(plots, pr)
 	}
 	return savePlots(path, title, legend, plots)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -71,6 +72,7 @@ COLUMN and the table flags). A table's defaults differ as train's do:
 type sweepFlags struct {
 	device, data, digits                     string
 	hidden, activation, optimizer, lr, batch string
+	weightDecay                              string
 	seed, metric, shard, out, plot, saveBest string
 	maxMemory                                string
 	seeds, folds, epochs, earlyStop, shards  int
@@ -96,8 +98,9 @@ func newSweepFlags(e *env) (*flag.FlagSet, *sweepFlags, *tableFlags) {
 	fs.StringVar(&f.digits, "digits", "", "keep only these classes, e.g. 0,1 (two classes = the binary task)")
 	fs.StringVar(&f.hidden, "hidden", "128x64", "`ARCHS`: architectures separated by commas, layers of one by x, e.g. 64,128,128x64")
 	fs.StringVar(&f.activation, "activation", "sigmoid", "hidden activations: `LIST` of sigmoid, relu, tanh")
-	fs.StringVar(&f.optimizer, "optimizer", "adam", "optimizers: `LIST` of sgd, momentum, adam")
+	fs.StringVar(&f.optimizer, "optimizer", "adam", "optimizers: `LIST` of sgd, momentum, adam, adamw")
 	fs.StringVar(&f.lr, "lr", "0.01", "learning rates, e.g. 0.001,0.003,0.01")
+	fs.StringVar(&f.weightDecay, "weight-decay", "0", "weight decays, e.g. 0,1e-4,1e-3 (each varies within a model array, as --lr does): an L2 term for sgd, momentum and adam, the decoupled decay for adamw (0 means none there too: give e.g. 0.01, PyTorch's AdamW default), biases not decayed")
 	fs.StringVar(&f.batch, "batch", "32", "minibatch sizes, e.g. 16,32; 0 is full batch")
 	fs.IntVar(&f.seeds, "seeds", 0, "train every configuration with the seeds 1..`N` (default 1; or --seed)")
 	fs.StringVar(&f.seed, "seed", "", "train every configuration with each of these seeds, e.g. 1,2,3 (or --seeds N)")
@@ -206,6 +209,14 @@ func (f *sweepFlags) grid(explicit map[string]bool) (sweep.Grid, error) {
 			return g, err
 		}
 	}
+	if g.WeightDecay, err = parseFloats("weight-decay", f.weightDecay); err != nil {
+		return g, err
+	}
+	for _, wd := range g.WeightDecay {
+		if err := checkWeightDecay(wd); err != nil {
+			return g, err
+		}
+	}
 	if g.Batch, err = parseInts("batch", f.batch, 0); err != nil {
 		return g, err
 	}
@@ -243,7 +254,7 @@ func flagNames(err error) string {
 		if name == "seeds" {
 			name = "seed"
 		}
-		return "--" + name + ":" + tail
+		return "--" + strings.ReplaceAll(name, "_", "-") + ":" + tail
 	}
 	return msg
 }
@@ -567,7 +578,12 @@ func (p *sweepPlan) report(e *env, doc sweepDoc, classes bool) error {
 // deviation over seeds and folds). classes adds the accuracy.
 func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "rank\thidden\tactivation\toptimizer\tbatch\tlr\tmodels\tval loss\t"
+	decays := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.WeightDecay != 0 })
+	head := "rank\thidden\tactivation\toptimizer\tbatch\tlr\t"
+	if decays {
+		head += "weight decay\t"
+	}
+	head += "models\tval loss\t"
 	if classes {
 		head += "val accuracy\t"
 	}
@@ -577,8 +593,12 @@ func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 		if c.Diverged > 0 {
 			models = fmt.Sprintf("%d (%d diverged)", c.Models, c.Diverged)
 		}
-		row := fmt.Sprintf("%d\t%s\t%v\t%v\t%s\t%s\t%s\t%s\t", c.Rank, sweep.HiddenString(c.Params.Hidden), c.Params.Activation, c.Params.Optimizer,
-			batchName(c.Params.Batch), strconv.FormatFloat(c.Params.LR, 'g', -1, 64), models, plusMinus(c.ValLoss, c.ValLossStd, 1, "%.4f"))
+		row := fmt.Sprintf("%d\t%s\t%v\t%v\t%s\t%s\t", c.Rank, sweep.HiddenString(c.Params.Hidden), c.Params.Activation, c.Params.Optimizer,
+			batchName(c.Params.Batch), strconv.FormatFloat(c.Params.LR, 'g', -1, 64))
+		if decays {
+			row += strconv.FormatFloat(c.Params.WeightDecay, 'g', -1, 64) + "\t"
+		}
+		row += fmt.Sprintf("%s\t%s\t", models, plusMinus(c.ValLoss, c.ValLossStd, 1, "%.4f"))
 		if classes {
 			row += plusMinus(c.ValAccuracy, c.ValAccuracyStd, 100, "%.2f%%") + "\t"
 		}
@@ -749,7 +769,11 @@ run the 'gputrain train' command it prints.`)
 // trainCommand is the 'gputrain train' command line that retrains
 // configuration c as a whole sweep would (data flags not included).
 func trainCommand(r *sweep.Results, c sweep.ConfigResult) string {
-	return fmt.Sprintf("gputrain train --hidden %s --activation %v --optimizer %v --batch %d --lr %s --epochs %d --seed %d --save best.safetensors (with the sweep's data flags)",
+	decay := ""
+	if c.Params.WeightDecay != 0 || c.Params.Optimizer == nn.AdamW { // adamw's default is not 0
+		decay = " --weight-decay " + strconv.FormatFloat(c.Params.WeightDecay, 'g', -1, 64)
+	}
+	return fmt.Sprintf("gputrain train --hidden %s --activation %v --optimizer %v --batch %d --lr %s%s --epochs %d --seed %d --save best.safetensors (with the sweep's data flags)",
 		strings.ReplaceAll(sweep.HiddenString(c.Params.Hidden), "x", ","), c.Params.Activation, c.Params.Optimizer, c.Params.Batch,
-		strconv.FormatFloat(c.Params.LR, 'g', -1, 64), r.Plan.RetrainEpochs(c), r.Plan.Grid.Seeds[0])
+		strconv.FormatFloat(c.Params.LR, 'g', -1, 64), decay, r.Plan.RetrainEpochs(c), r.Plan.Grid.Seeds[0])
 }

@@ -146,6 +146,15 @@ func loadTrainData(e *env, fs *flag.FlagSet, t *tableFlags, dataName string, dig
 			return nil, nil, err
 		}
 	}
+	// train's L2 for a classifier (fit.DefaultsFor(fit.Classes).WeightDecay),
+	// unless given or adamw's own default applies; sweep's grid lists its
+	// weight decays itself.
+	if wd := fit.DefaultsFor(fit.Classes).WeightDecay; fs.Name() == "train" && !set["weight-decay"] && enc.Task == table.TaskClassify &&
+		fs.Lookup("optimizer").Value.String() != nn.AdamW.String() {
+		if err := fs.Set("weight-decay", strconv.FormatFloat(wd, 'g', -1, 64)); err != nil {
+			return nil, nil, err
+		}
+	}
 	t.note(e, train, test, enc, rep)
 	return split, enc, nil
 }

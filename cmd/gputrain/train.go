@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,10 @@ func init() {
 
 type trainFlags struct {
 	device, data, digits, hidden, activation, optimizer string
-	lr, val                                             float64
+	schedule                                            string
+	warmup, stepEvery, plateauPatience                  int
+	lrMin, stepGamma, plateauFactor                     float64
+	lr, val, weightDecay, clipNorm                      float64
 	batch, epochs, earlyStop, logEvery                  int
 	seed                                                uint64
 	save, resume, plot, preset                          string
@@ -37,23 +41,32 @@ type trainFlags struct {
 
 // trainResult is the --json output of train and eval.
 type trainResult struct {
-	Device           string         `json:"device"`
-	Backend          string         `json:"backend"`
-	Adapter          string         `json:"adapter"`
-	Data             string         `json:"data"`
-	Synthetic        bool           `json:"synthetic"`
-	Model            string         `json:"model"`
-	Epochs           int            `json:"epochs"`
-	TestLoss         float64        `json:"test_loss"`
-	TestAccuracy     float64        `json:"test_accuracy"`
-	TestRMSE         *float64       `json:"test_rmse,omitempty"` // regression, in the target's units
-	TestMAE          *float64       `json:"test_mae,omitempty"`
-	TestR2           *float64       `json:"test_r2,omitempty"`
-	TrainLoss        float64        `json:"train_loss,omitempty"`
-	TrainAccuracy    float64        `json:"train_accuracy,omitempty"`
-	SamplesPerSecond float64        `json:"samples_per_second,omitempty"`
-	Seconds          float64        `json:"seconds"`
-	History          []historyEntry `json:"history,omitempty"`
+	Device       string  `json:"device"`
+	Backend      string  `json:"backend"`
+	Adapter      string  `json:"adapter"`
+	Data         string  `json:"data"`
+	Synthetic    bool    `json:"synthetic"`
+	Model        string  `json:"model"`
+	Epochs       int     `json:"epochs"`
+	Optimizer    string  `json:"optimizer,omitempty"`
+	WeightDecay  float64 `json:"weight_decay,omitempty"`
+	ClipNorm     float64 `json:"clip_norm,omitempty"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	// BalancedAccuracy, Recall (per class; null for a class without test
+	// rows) and Confusion (rows: true class, columns: predicted) are eval's
+	// figures for a classifier.
+	BalancedAccuracy *float64           `json:"balanced_accuracy,omitempty"`
+	Recall           []*float64         `json:"recall,omitempty"`
+	Confusion        nn.ConfusionMatrix `json:"confusion,omitempty"`
+	TestRMSE         *float64           `json:"test_rmse,omitempty"` // regression, in the target's units
+	TestMAE          *float64           `json:"test_mae,omitempty"`
+	TestR2           *float64           `json:"test_r2,omitempty"`
+	TrainLoss        float64            `json:"train_loss,omitempty"`
+	TrainAccuracy    float64            `json:"train_accuracy,omitempty"`
+	SamplesPerSecond float64            `json:"samples_per_second,omitempty"`
+	Seconds          float64            `json:"seconds"`
+	History          []historyEntry     `json:"history,omitempty"`
 	// BestEpoch and StoppedEarly are train's (nil and false without
 	// --val); omitted by eval.
 	BestEpoch    *int   `json:"best_epoch,omitempty"`
@@ -66,6 +79,7 @@ type trainResult struct {
 // (accuracy of a regression, validation without --val) are null.
 type historyEntry struct {
 	Epoch            int      `json:"epoch"`
+	LR               float64  `json:"lr"`
 	Steps            int      `json:"steps"`
 	Samples          int      `json:"samples"`
 	Loss             float64  `json:"loss"`
@@ -79,7 +93,7 @@ type historyEntry struct {
 }
 
 func newHistoryEntry(s nn.EpochStats) historyEntry {
-	return historyEntry{Epoch: s.Epoch, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
+	return historyEntry{Epoch: s.Epoch, LR: s.LR, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
 		Accuracy: nullable(s.Accuracy), ValLoss: nullable(s.ValLoss), ValAccuracy: nullable(s.ValAccuracy), Best: s.Best,
 		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
 }
@@ -94,11 +108,13 @@ func nullable(v float64) *float64 {
 }
 
 // imageSynopsis is train's usage on images (the default).
-const imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
+var imageSynopsis = `Trains an MLP classifier. With no flags: the built-in real digits (UCI,
 8x8 images scaled by 1/16; the test set is a fixed 20% of each class, 359
 images, the other 1438 train), a 64-128-64-10 sigmoid MLP with a softmax
 head, Adam lr 0.01, batch 32, 20 epochs: about 97% test accuracy in a
-second on a CPU.`
+second on a CPU. 28x28 image sets (--data mnist, fashion-mnist or an IDX
+directory) have their own defaults: ` + largeImageNote() + `
+(docs/regularisation.md has the figures).`
 
 // trainSynopsis is train's usage: the images, then a table (--csv) with
 // its own defaults (tableDefaults, tableEpochs).
@@ -112,10 +128,11 @@ deviations, text columns one-hot encoded (at most --max-categories values
 each), missing cells handled as --na says. The test rows are a held-out
 --test-fraction of the table (drawn with --split-seed) or the --test-csv
 table. A table's defaults differ from the images': --hidden %s
---activation %s --batch %s --lr %s, --epochs %d to classify or %d to
-regress; flags given win. The flags that say "with --csv" need --csv.`,
+--activation %s --batch %s --lr %s, --epochs %d to classify (with
+--weight-decay %g, an L2 term) or %d to regress; flags given win. The flags
+that say "with --csv" need --csv.`,
 		table.MaxAutoClasses, tableDefaults["hidden"], tableDefaults["activation"], tableDefaults["batch"], tableDefaults["lr"],
-		tableEpochs[table.TaskClassify], tableEpochs[table.TaskRegress])
+		tableEpochs[table.TaskClassify], fit.DefaultsFor(fit.Classes).WeightDecay, tableEpochs[table.TaskRegress])
 }
 
 // trainPlan is train's command line, checked: the flags, the values parsed
@@ -129,8 +146,11 @@ type trainPlan struct {
 	hidden, digits []int
 	act            backend.Activation
 	opt            nn.Optimizer
-	saveOut        output
-	plotOut        output
+	sched          nn.Schedule
+	// largeImages says that the 28x28 images' defaults applied.
+	largeImages bool
+	saveOut     output
+	plotOut     output
 }
 
 func runTrain(e *env, args []string) error {
@@ -200,8 +220,11 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	d := fit.DefaultsFor(fit.Images) // the library's defaults are train's
 	fs.StringVar(&f.hidden, "hidden", intList(d.Hidden), "hidden layer widths")
 	fs.StringVar(&f.activation, "activation", d.Activation.String(), "hidden activation: sigmoid, relu or tanh")
-	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum or adam")
+	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum, adam or adamw (Adam with decoupled weight decay)")
 	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
+	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
+	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip each step's gradient to this global 2-norm over all the parameters (PyTorch's clip_grad_norm_ max_norm), reduced on the device: one more dispatch a step, no readback; 0 = off")
+	addScheduleFlags(fs, f)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
 	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "seed for the initial weights, the shuffling and the --val split")
@@ -237,6 +260,12 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if err := tf.withTableDefaults(fs); err != nil {
 		return nil, err
 	}
+	if tf.csv == "" && largeImageData(f.data) {
+		if err := setUnset(fs, largeImageDefaults); err != nil {
+			return nil, fmt.Errorf("28x28 image default %w", err)
+		}
+		p.largeImages = true
+	}
 	var err error
 	if p.hidden, err = parseInts("hidden", f.hidden, 1); err != nil {
 		return nil, err
@@ -253,10 +282,16 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if p.opt, err = nn.ParseOptimizer(f.optimizer); err != nil {
 		return nil, usagef("--optimizer: %v", err)
 	}
+	if p.opt == nn.AdamW && !p.explicit["weight-decay"] {
+		f.weightDecay = adamWDecay
+	}
 	if err := f.checkNumbers(); err != nil {
 		return nil, err
 	}
 	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch, strings.EqualFold(f.device, "cpu")); err != nil {
+		return nil, err
+	}
+	if p.sched, err = f.scheduleOf(p.explicit); err != nil {
 		return nil, err
 	}
 	if err := checkDevice(f.device); err != nil {
@@ -274,6 +309,12 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 func (f *trainFlags) checkNumbers() error {
 	if err := checkLR(f.lr); err != nil {
 		return err
+	}
+	if err := checkWeightDecay(f.weightDecay); err != nil {
+		return err
+	}
+	if math.IsNaN(f.clipNorm) || math.IsInf(f.clipNorm, 0) || f.clipNorm < 0 {
+		return usagef("--clip-norm %v must be 0 (off) or a positive finite number", f.clipNorm)
 	}
 	switch {
 	case f.batch < 0:
@@ -361,7 +402,7 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// A table's number inputs (and regression target) are standardised
 	// with the training rows less the validation rows; a resumed model
 	// keeps its scaling.
-	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, ClipNorm: f.clipNorm, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
@@ -391,10 +432,123 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
 		}
 	}
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, batchName(p.f.batch), p.f.epochs, valNote)
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
+		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
+	if p.largeImages {
+		fmt.Fprintf(e.stderr, "        defaults for 28x28 images (--data %s), not the 8x8 digits': %s; flags given win\n", p.f.data, largeImageNote())
+	}
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
+}
+
+// largeImageData reports whether --data names a 28x28 image set: mnist,
+// fashion-mnist or an IDX directory, not the built-in digits or synthetic
+// images.
+func largeImageData(name string) bool { return name != "digits" && name != "synthetic" }
+
+// largeImageDefaults are train's defaults for 28x28 images where they
+// differ from the digits' (fit.DefaultsFor(fit.LargeImages)).
+var largeImageDefaults = func() map[string]string {
+	d := fit.DefaultsFor(fit.LargeImages)
+	return map[string]string{
+		"hidden":     intList(d.Hidden),
+		"activation": d.Activation.String(),
+		"lr":         strconv.FormatFloat(d.LR, 'g', -1, 64),
+		"batch":      strconv.Itoa(d.Batch),
+		"epochs":     strconv.Itoa(d.Epochs),
+		"schedule":   d.Schedule.Kind.String(),
+	}
+}()
+
+// largeImageNote lists largeImageDefaults as flags, in a fixed order.
+func largeImageNote() string {
+	var parts []string
+	for _, name := range []string{"hidden", "activation", "lr", "batch", "epochs", "schedule"} {
+		parts = append(parts, "--"+name+" "+largeImageDefaults[name])
+	}
+	return strings.Join(parts, " ")
+}
+
+// decayNote is the banner's words for a weight decay: none for 0.
+func decayNote(opt nn.Optimizer, wd float64) string {
+	switch {
+	case wd == 0:
+		return ""
+	case opt == nn.AdamW:
+		return fmt.Sprintf(", decoupled weight decay %g (biases not decayed)", wd)
+	}
+	return fmt.Sprintf(", L2 weight decay %g (biases not decayed)", wd)
+}
+
+// addScheduleFlags declares the learning-rate schedule's flags.
+func addScheduleFlags(fs *flag.FlagSet, f *trainFlags) {
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule, per epoch: constant, cosine (from --lr to --lr-min over the epochs after the warm-up: PyTorch's CosineAnnealingLR), step (times --step-gamma every --step-every epochs: StepLR) or plateau (times --plateau-factor after more than --plateau-patience epochs without a lower loss, the validation loss with --val: ReduceLROnPlateau)")
+	fs.IntVar(&f.warmup, "warmup", 0, "linear warm-up over the first `EPOCHS` epochs (epoch e at lr·e/(EPOCHS+1)), then the --schedule")
+	fs.Float64Var(&f.lrMin, "lr-min", 0, "the learning rate's floor for --schedule cosine and plateau (eta_min, min_lr)")
+	fs.IntVar(&f.stepEvery, "step-every", 10, "--schedule step: epochs between drops (step_size)")
+	fs.Float64Var(&f.stepGamma, "step-gamma", 0.1, "--schedule step: the factor of each drop (gamma)")
+	fs.IntVar(&f.plateauPatience, "plateau-patience", 10, "--schedule plateau: epochs without improvement before a drop (patience)")
+	fs.Float64Var(&f.plateauFactor, "plateau-factor", 0.1, "--schedule plateau: the factor of each drop (factor)")
+}
+
+// scheduleOf checks the schedule's flags and returns the schedule; a flag
+// of another schedule than --schedule's is an error.
+func (f *trainFlags) scheduleOf(explicit map[string]bool) (nn.Schedule, error) {
+	kind, err := nn.ParseSchedule(f.schedule)
+	if err != nil {
+		return nn.Schedule{}, usagef("--schedule: %v", err)
+	}
+	for name, k := range map[string]nn.ScheduleKind{"step-every": nn.StepLR, "step-gamma": nn.StepLR, "plateau-patience": nn.PlateauLR, "plateau-factor": nn.PlateauLR} {
+		if explicit[name] && kind != k {
+			return nn.Schedule{}, usagef("--%s applies to --schedule %v, not %v", name, k, kind)
+		}
+	}
+	if explicit["lr-min"] && kind != nn.CosineLR && kind != nn.PlateauLR {
+		return nn.Schedule{}, usagef("--lr-min applies to --schedule cosine or plateau, not %v", kind)
+	}
+	switch {
+	case f.warmup < 0:
+		return nn.Schedule{}, usagef("--warmup %d must be 0 (none) or a number of epochs", f.warmup)
+	case math.IsNaN(f.lrMin) || math.IsInf(f.lrMin, 0) || f.lrMin < 0 || f.lrMin >= f.lr:
+		return nn.Schedule{}, usagef("--lr-min %v must be at least 0 and below --lr %v", f.lrMin, f.lr)
+	case f.stepEvery < 1:
+		return nn.Schedule{}, usagef("--step-every %d must be at least 1", f.stepEvery)
+	case !(f.stepGamma > 0 && f.stepGamma <= 1):
+		return nn.Schedule{}, usagef("--step-gamma %v must be in (0, 1]", f.stepGamma)
+	case f.plateauPatience < 1:
+		return nn.Schedule{}, usagef("--plateau-patience %d must be at least 1", f.plateauPatience)
+	case !(f.plateauFactor > 0 && f.plateauFactor < 1):
+		return nn.Schedule{}, usagef("--plateau-factor %v must be in (0, 1)", f.plateauFactor)
+	}
+	return nn.Schedule{Kind: kind, Warmup: f.warmup, MinLR: f.lrMin, StepEvery: f.stepEvery, StepGamma: f.stepGamma,
+		PlateauPatience: f.plateauPatience, PlateauFactor: f.plateauFactor}, nil
+}
+
+// clipNote is the banner's words for gradient clipping: none when off.
+func clipNote(c float64) string {
+	if c == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", gradients clipped to norm %g", c)
+}
+
+// scheduleNote is the banner's words for a schedule: none for a constant
+// rate.
+func scheduleNote(s nn.Schedule) string {
+	note := ""
+	switch s.Kind {
+	case nn.CosineLR:
+		note = fmt.Sprintf(" cosine to %g", s.MinLR)
+	case nn.StepLR:
+		note = fmt.Sprintf(" times %g every %d epochs", s.StepGamma, s.StepEvery)
+	case nn.PlateauLR:
+		note = fmt.Sprintf(" times %g after %d epochs on a plateau (floor %g)", s.PlateauFactor, s.PlateauPatience, s.MinLR)
+	}
+	if s.Warmup > 0 {
+		note += fmt.Sprintf(" after %d warm-up epochs", s.Warmup)
+	}
+	return note
 }
 
 // trainRun is one training run: the model on its device, the progress
@@ -425,7 +579,8 @@ type trainRun struct {
 func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *data.Split, cfg nn.Config) *trainRun {
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
 		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, startStep: m.Info.Step, ck: newCheckpointer(e, p.f.save),
-		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save}}
+		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save,
+			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
 	return r

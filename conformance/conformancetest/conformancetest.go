@@ -82,6 +82,9 @@ func ReadAll(t *testing.T, b backend.Backend) { run(t, "ReadAll", b) }
 // Optimizers checks SGD, momentum and Adam over 20 steps.
 func Optimizers(t *testing.T, b backend.Backend) { run(t, "Optimizers", b) }
 
+// GradNormSq checks the squared gradient norm that clipping reads.
+func GradNormSq(t *testing.T, b backend.Backend) { run(t, "GradNormSq", b) }
+
 // Views checks that operations on a View see the parent's first rows.
 func Views(t *testing.T, b backend.Backend) { run(t, "Views", b) }
 

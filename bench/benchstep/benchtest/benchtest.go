@@ -222,7 +222,7 @@ func BenchElementwise(b *testing.B, be backend.Backend) {
 	b.Run("sgd_784x128", func(b *testing.B) {
 		w, g := newFilled(b, be, 784, 128, 1, -1, 1), newFilled(b, be, 784, 128, 2, -1e-3, 1e-3)
 		hp := newHP(b, be, backend.SGDHP(1e-3))
-		run(b, be, func() { be.SGD(w, g, hp) })
+		run(b, be, func() { be.SGD(w, g, hp, nil) })
 		b.ReportMetric(perSecond(b, 3*784*128*elemBytes(be))/1e9, "GB/s")
 	})
 	b.Run("adam_784x128", func(b *testing.B) {
@@ -230,7 +230,7 @@ func BenchElementwise(b *testing.B, be backend.Backend) {
 		m, v := newFilled(b, be, 784, 128, 3, 0, 0), newFilled(b, be, 784, 128, 4, 0, 0)
 		hp := newHP(b, be, backend.AdamHP(1e-3, 0.9, 0.999, 1e-8))
 		step := 0
-		run(b, be, func() { step++; be.Adam(w, g, m, v, hp, step) })
+		run(b, be, func() { step++; be.Adam(w, g, m, v, hp, nil, step) })
 		b.ReportMetric(perSecond(b, 7*784*128*elemBytes(be))/1e9, "GB/s")
 	})
 	b.Run("column_sum_8192x128", func(b *testing.B) {
@@ -384,7 +384,7 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 		hp := newHP(b, be, backend.SGDHP(1e-3))
 		run(b, be, func() {
 			for i := range ws {
-				be.SGD(ws[i], gs[i], hp)
+				be.SGD(ws[i], gs[i], hp, nil)
 			}
 		})
 	})
@@ -392,6 +392,6 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 		_, total := backend.Pack(counts...)
 		w, g := f(b, total, 1), f(b, total, 1)
 		hp := newHP(b, be, backend.SGDHP(1e-3))
-		run(b, be, func() { be.SGD(w, g, hp) })
+		run(b, be, func() { be.SGD(w, g, hp, nil) })
 	})
 }
