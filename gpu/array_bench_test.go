@@ -2,9 +2,7 @@ package gpu_test
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gputrain/gputrain/backend"
 )
@@ -120,13 +118,4 @@ func benchArrayStepOps(b *testing.B, n int) {
 			}
 		})
 	}
-}
-
-// cpuTime is the CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
