@@ -32,7 +32,7 @@ func TestWriteJSONNonFinite(t *testing.T) {
 		{"infinite loss", trainResult{Model: "m", TestLoss: inf, TestAccuracy: nan, TestRMSE: &inf, TestMAE: &one, Seconds: 1},
 			`{"device":"","backend":"","adapter":"","data":"","synthetic":false,"model":"m","epochs":0,"test_loss":null,"test_rmse":null,"test_mae":1,"seconds":1}`},
 		{"history", trainResult{TestLoss: 1, History: []historyEntry{newHistoryEntry(epochStats(-inf))}},
-			`"history":[{"epoch":1,"steps":0,"samples":0,"loss":null,"accuracy":null,"val_loss":null,"val_accuracy":null,"samples_per_second":0,"seconds":0}]`},
+			`"history":[{"epoch":1,"lr":0,"steps":0,"samples":0,"loss":null,"accuracy":null,"val_loss":null,"val_accuracy":null,"samples_per_second":0,"seconds":0}]`},
 		{"solve", solveResult{X: []float64{1, inf}, Losses: [][2]float64{{0, nan}}},
 			`"x":[1,null],"ax":null,"y":null,"losses":[[0,null]]`},
 		{"predictions", map[string]any{"model": "m", "predictions": []tablePrediction{{Row: 1, Predicted: inf, Probabilities: map[string]float64{"a": nan, "b": 1}}}},
