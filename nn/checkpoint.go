@@ -229,38 +229,55 @@ func checkTable(enc *table.Encoder, spec Spec) error {
 // already checked that each tensor's data matches its shape, so a spec that
 // passes describes no more parameters than the file holds.
 func checkTensors(f *safetensors.File, spec Spec) error {
+	return checkMembers(f, spec, []string{""})
+}
+
+// checkMembers is checkTensors for the members of a checkpoint whose
+// tensors are named with prefixes (one per member, "" for a single
+// model): every member's layers in spec's shapes, no other tensor, and
+// every value finite. Errors name the tensor in full.
+func checkMembers(f *safetensors.File, spec Spec, prefixes []string) error {
 	sz := spec.Sizes()
 	layers := len(sz) - 1
-	for i := range layers {
-		in, out := sz[i], sz[i+1]
-		w := f.Tensor(WeightName(i))
-		if w == nil {
-			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", WeightName(i), spec)
-		}
-		if len(w.Shape) != 2 || w.Shape[0] != out || w.Shape[1] != in {
-			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s (out×in)",
-				WeightName(i), shapeString(w.Shape), spec, shapeString([]int{out, in}))
-		}
-		bias := f.Tensor(BiasName(i))
-		if bias == nil {
-			return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", BiasName(i), spec)
-		}
-		if len(bias.Shape) != 1 || bias.Shape[0] != out {
-			return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s",
-				BiasName(i), shapeString(bias.Shape), spec, shapeString([]int{out}))
+	for _, pre := range prefixes {
+		for i := range layers {
+			in, out := sz[i], sz[i+1]
+			wn, bn := pre+WeightName(i), pre+BiasName(i)
+			w := f.Tensor(wn)
+			if w == nil {
+				return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", wn, spec)
+			}
+			if len(w.Shape) != 2 || w.Shape[0] != out || w.Shape[1] != in {
+				return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s (out×in)",
+					wn, shapeString(w.Shape), spec, shapeString([]int{out, in}))
+			}
+			bias := f.Tensor(bn)
+			if bias == nil {
+				return fmt.Errorf("nn: checkpoint has no tensor %s (model %v)", bn, spec)
+			}
+			if len(bias.Shape) != 1 || bias.Shape[0] != out {
+				return fmt.Errorf("nn: checkpoint tensor %s has shape %s, model %v wants %s",
+					bn, shapeString(bias.Shape), spec, shapeString([]int{out}))
+			}
 		}
 	}
 	// Every tensor must belong to a layer of the model: a stray one means
 	// the file is of another model (or was edited), and is not ignored.
-	if len(f.Tensors) != 2*layers {
+	if len(f.Tensors) != 2*layers*len(prefixes) {
 		known := map[string]bool{}
-		for i := range layers {
-			known[WeightName(i)], known[BiasName(i)] = true, true
+		for _, pre := range prefixes {
+			for i := range layers {
+				known[pre+WeightName(i)], known[pre+BiasName(i)] = true, true
+			}
 		}
 		for _, t := range f.Tensors {
 			if !known[t.Name] {
-				return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is not a parameter of the %d layers of model %v",
-					t.Name, shapeString(t.Shape), layers, spec)
+				what := fmt.Sprintf("the %d layers of model %v", layers, spec)
+				if len(prefixes) > 1 || prefixes[0] != "" {
+					what = fmt.Sprintf("the %d members of %d layers of model %v", len(prefixes), layers, spec)
+				}
+				return fmt.Errorf("nn: checkpoint tensor %s (shape %s) is not a parameter of %s",
+					t.Name, shapeString(t.Shape), what)
 			}
 		}
 	}
@@ -295,9 +312,15 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 	if err := checkTensors(f, m.Spec); err != nil {
 		return err
 	}
+	return m.SetParams(m.paramsFrom(f, ""))
+}
+
+// paramsFrom converts the checked tensors of f named with prefix (see
+// checkMembers) to m's parameters.
+func (m *Model) paramsFrom(f *safetensors.File, prefix string) []Params {
 	ps := make([]Params, len(m.layers))
 	for i, l := range m.layers {
-		w, bias := f.Tensor(WeightName(i)), f.Tensor(BiasName(i))
+		w, bias := f.Tensor(prefix+WeightName(i)), f.Tensor(prefix+BiasName(i))
 		p := Params{In: l.in, Out: l.out, W: make([]float64, l.in*l.out), B: bias.Data}
 		for r := range l.out {
 			for c := range l.in {
@@ -306,7 +329,7 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 		}
 		ps[i] = p
 	}
-	return m.SetParams(ps)
+	return ps
 }
 
 // Save writes m to path as a safetensors file, atomically: tensors
@@ -364,6 +387,9 @@ func Load(path string, b backend.Backend) (*Model, error) {
 	f, m, err := readModel(path)
 	if err != nil {
 		return nil, err
+	}
+	if m.ens != nil {
+		return nil, fmt.Errorf("nn: %s holds an ensemble of %d models (%v): load it with LoadEnsemble", path, m.ens.Members, m.Spec)
 	}
 	m.b = b
 	if err := m.alloc(); err != nil {
@@ -450,14 +476,22 @@ func readModel(path string) (*safetensors.File, *Model, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
+	ens, err := ensembleFromMeta(f.Metadata, f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	prefixes := []string{""}
+	if ens != nil {
+		prefixes = memberPrefixes(ens.Members)
+	}
 	// The spec sizes what Load allocates: it is checked against the tensors
 	// the file holds first, so that metadata claiming huge layers is refused
 	// before any memory is asked for.
-	if err := checkTensors(f, spec); err != nil {
-		if n, ok := spec.ParamCount(); !ok || n != heldValues(f) {
+	if err := checkMembers(f, spec, prefixes); err != nil {
+		if n, ok := spec.ParamCount(); !ok || n*len(prefixes) != heldValues(f) {
 			claim := "more than can be counted"
 			if ok {
-				claim = fmt.Sprintf("%d", n)
+				claim = fmt.Sprintf("%d", n*len(prefixes))
 			}
 			return nil, nil, fmt.Errorf("%w; the metadata's model %v claims %s parameters, the file holds %d values (in %s)",
 				err, spec, claim, heldValues(f), path)
@@ -468,7 +502,7 @@ func readModel(path string) (*safetensors.File, *Model, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
-	return f, &Model{Spec: spec, Scaling: sc, Info: info, Table: table}, nil
+	return f, &Model{Spec: spec, Scaling: sc, Info: info, Table: table, ens: ens}, nil
 }
 
 // validate rejects training info no run can have written: negative counts.

@@ -262,6 +262,9 @@ type Model struct {
 	// best, during a Train call with early stopping, holds the best epoch's
 	// parameters (w0, b0, w1, b1, …): what Save writes then.
 	best []backend.Tensor
+	// ens is the ensemble metadata of a checkpoint being read (readModel),
+	// nil for a single model's.
+	ens *ensembleJSON
 }
 
 type layer struct {

@@ -47,7 +47,7 @@ func sqrt(x float64) float64 { return math.Sqrt(x) }
 // that they fit each other.
 // --digits left out takes the classes the checkpoint says the model was
 // trained on; given, it must name them.
-func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Model, func(), *dataSplit, error) {
+func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Ensemble, func(), *dataSplit, error) {
 	digits, err := parseInts("digits", digitsFlag, 0)
 	if err != nil {
 		return nil, nil, nil, err
@@ -86,7 +86,7 @@ func loadForData(e *env, modelPath, dataName, digitsFlag, device string) (*nn.Mo
 		return nil, nil, nil, err
 	}
 	announce(e, b, why, false)
-	m, err := nn.Load(modelPath, b)
+	m, err := nn.LoadEnsemble(modelPath, b)
 	if err != nil {
 		b.Close()
 		return nil, nil, nil, err
@@ -111,8 +111,9 @@ func addModelFlags(fs *flag.FlagSet) modelFlags {
 	}
 }
 
-// load checks the flags and loads the model and the data.
-func (f modelFlags) load(e *env) (*nn.Model, func(), *dataSplit, error) {
+// load checks the flags and loads the model (an ensemble of one or more
+// models) and the data.
+func (f modelFlags) load(e *env) (*nn.Ensemble, func(), *dataSplit, error) {
 	if *f.model == "" {
 		return nil, nil, nil, usagef("--model is required")
 	}
@@ -129,38 +130,79 @@ func runEval(e *env, args []string) error {
 	if *mf.csv != "" {
 		return evalTable(e, fs, mf)
 	}
-	m, done, ds, err := mf.load(e)
+	ens, done, ds, err := mf.load(e)
 	if err != nil {
 		return err
 	}
 	defer done()
-	ev, err := m.Evaluate(ds.split.Test, 1024)
+	m := ens.Members[0]
+	ev, err := ens.Evaluate(ds.split.Test, 1024)
 	if err != nil {
 		return err
 	}
 	res := trainResult{Data: ds.name, Synthetic: ds.split.Synthetic, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
 	fillDevice(&res, m.Backend().Info())
-	cm, err := confusionOf(m, ds.split.Test)
+	cm, err := confusionOf(ens, ds.split.Test)
 	if err != nil {
 		return err
 	}
 	res.setConfusion(cm)
+	mean, err := res.setMembers(ens, ds.split.Test)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "test: loss %.4f, accuracy %.2f%%, balanced accuracy %.2f%% on %d rows of %s\n", ev.Loss, 100*ev.Accuracy, 100*cm.BalancedAccuracy(), ev.Rows, ds.name)
+	what := "test"
+	if ens.Len() > 1 {
+		what = fmt.Sprintf("test, ensemble of %d", ens.Len())
+	}
+	fmt.Fprintf(e.stdout, "%s: loss %.4f, accuracy %.2f%%, balanced accuracy %.2f%% on %d rows of %s\n", what, ev.Loss, 100*ev.Accuracy, 100*cm.BalancedAccuracy(), ev.Rows, ds.name)
+	printMembers(e.stdout, ens, mean)
 	printConfusion(e.stdout, cm)
 	return nil
 }
 
+// setMembers, for an ensemble of more than one model, scores each member
+// alone on s and records their mean beside the ensemble's figures; it
+// returns that mean (nil for a single model).
+func (r *trainResult) setMembers(ens *nn.Ensemble, s *data.Set) (*nn.Score, error) {
+	if ens.Len() < 2 {
+		return nil, nil
+	}
+	mean, err := ens.MembersScore(s, 1024)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate the members on %s: %w", s.Name, err)
+	}
+	r.Ensemble = ens.Len()
+	r.MembersTestLoss = &mean.Loss
+	if !math.IsNaN(mean.Accuracy) {
+		r.MembersTestAccuracy = &mean.Accuracy
+	}
+	if rm := mean.Regression; rm != nil {
+		r.MembersTestRMSE, r.MembersTestMAE = &rm.RMSE, &rm.MAE
+		r.MembersTestR2 = nullable(rm.R2)
+	}
+	return &mean, nil
+}
+
+// printMembers prints the members' mean figures under an ensemble's.
+func printMembers(w io.Writer, ens *nn.Ensemble, mean *nn.Score) {
+	if mean == nil {
+		return
+	}
+	fmt.Fprintf(w, "test, members' mean (%d models alone): %v\n", ens.Len(), *mean)
+}
+
 // confusionOf predicts every row of test and counts the predictions by
 // true class.
-func confusionOf(m *nn.Model, test *data.Set) (nn.ConfusionMatrix, error) {
+func confusionOf(m *nn.Ensemble, test *data.Set) (nn.ConfusionMatrix, error) {
 	pred, err := m.Predict(test, 1024)
 	if err != nil {
 		return nil, err
 	}
-	return nn.Confusion(m.Spec.Classes(), test.Labels, pred.Classes)
+	return nn.Confusion(m.Spec().Classes(), test.Labels, pred.Classes)
 }
 
 // setConfusion fills the result's classification figures from cm.
@@ -246,7 +288,11 @@ func runPredict(e *env, args []string) error {
 		rows[i] = r
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, map[string]any{"model": m.Spec.String(), "data": ds.name, "predictions": rows})
+		out := map[string]any{"model": m.Spec().String(), "data": ds.name, "predictions": rows}
+		if m.Len() > 1 {
+			out["ensemble"] = m.Len()
+		}
+		return writeJSON(e.stdout, out)
 	}
 	for _, r := range rows {
 		mark := ""

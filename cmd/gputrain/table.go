@@ -283,7 +283,7 @@ func evaluate(m *nn.Model, s *data.Set, batch int) (nn.Score, error) {
 // loadTableModel reads the table of --csv, opens the device and loads the
 // model, which must have been trained on a table. --data and --digits do
 // not go with --csv.
-func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), *table.Table, error) {
+func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Ensemble, func(), *table.Table, error) {
 	if *f.model == "" {
 		return nil, nil, nil, usagef("--model is required")
 	}
@@ -303,12 +303,12 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 		return nil, nil, nil, err
 	}
 	announce(e, b, why, false)
-	m, err := nn.Load(*f.model, b)
+	m, err := nn.LoadEnsemble(*f.model, b)
 	if err != nil {
 		b.Close()
 		return nil, nil, nil, err
 	}
-	if m.Table == nil {
+	if m.Members[0].Table == nil {
 		m.Free()
 		b.Close()
 		return nil, nil, nil, fmt.Errorf("%s: this model was not trained on a table (its checkpoint has no table encoding): use --data as in its training", *f.model)
@@ -319,29 +319,39 @@ func loadTableModel(e *env, fs *flag.FlagSet, f modelFlags) (*nn.Model, func(), 
 // evalTable is eval --csv: the model's loss and accuracy, or loss, RMSE,
 // MAE and R², on every row of the table (its target column needed).
 func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
-	m, done, tbl, err := loadTableModel(e, fs, f)
+	ens, done, tbl, err := loadTableModel(e, fs, f)
 	if err != nil {
 		return err
 	}
 	defer done()
+	m := ens.Members[0]
 	s, rep, err := m.Table.Encode(tbl, true)
 	if err != nil {
 		return err
 	}
 	noteRows(e, tbl.Path, rep)
-	sc, err := evaluate(m, s, 1024)
+	sc, err := ens.Score(s, 1024)
 	if err != nil {
-		return err
+		return fmt.Errorf("evaluate on %s: %w", s.Name, err)
 	}
 	res := trainResult{Data: tbl.Path, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy}
 	if sc.Regression != nil {
 		res.setRegression(*sc.Regression)
 	}
 	fillDevice(&res, m.Backend().Info())
+	mean, err := res.setMembers(ens, s)
+	if err != nil {
+		return err
+	}
 	if *f.json {
 		return writeJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "test: %s\n", testSummary(sc, tbl.Path))
+	what := "test"
+	if ens.Len() > 1 {
+		what = fmt.Sprintf("test, ensemble of %d", ens.Len())
+	}
+	fmt.Fprintf(e.stdout, "%s: %s\n", what, testSummary(sc, tbl.Path))
+	printMembers(e.stdout, ens, mean)
 	return nil
 }
 
@@ -364,7 +374,7 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 		return err
 	}
 	defer done()
-	enc := m.Table
+	enc := m.Members[0].Table
 	s, rep, err := enc.Encode(tbl, false)
 	if err != nil {
 		return err
@@ -376,7 +386,11 @@ func predictTable(e *env, fs *flag.FlagSet, f modelFlags, out output) error {
 	}
 	tp := newTablePredictions(enc, pred, tbl.Rows(), rep.Kept)
 	if *f.json {
-		return writeJSON(e.stdout, map[string]any{"model": m.Spec.String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()})
+		out := map[string]any{"model": m.Spec().String(), "data": tbl.Path, "target": enc.Target, "predictions": tp.rows()}
+		if m.Len() > 1 {
+			out["ensemble"] = m.Len()
+		}
+		return writeJSON(e.stdout, out)
 	}
 	if out.path == "" {
 		return tp.writeCSV(e.stdout)

@@ -33,7 +33,7 @@ type trainFlags struct {
 	warmup, stepEvery, plateauPatience                  int
 	lrMin, stepGamma, plateauFactor                     float64
 	lr, val, weightDecay, clipNorm                      float64
-	batch, epochs, earlyStop, logEvery                  int
+	batch, epochs, earlyStop, logEvery, ensemble        int
 	seed                                                uint64
 	save, resume, plot, preset                          string
 	json, autotune, verify                              bool
@@ -73,6 +73,16 @@ type trainResult struct {
 	StoppedEarly *bool  `json:"stopped_early,omitempty"`
 	Interrupted  bool   `json:"interrupted,omitempty"`
 	Checkpoint   string `json:"checkpoint,omitempty"`
+	// Ensemble is the number of models of an ensemble (train --ensemble,
+	// eval of its checkpoint), whose test figures above are the averaged
+	// predictions'; the Members* figures are the members' mean, each
+	// scored alone. Omitted for a single model.
+	Ensemble            int      `json:"ensemble,omitempty"`
+	MembersTestLoss     *float64 `json:"members_test_loss,omitempty"`
+	MembersTestAccuracy *float64 `json:"members_test_accuracy,omitempty"`
+	MembersTestRMSE     *float64 `json:"members_test_rmse,omitempty"`
+	MembersTestMAE      *float64 `json:"members_test_mae,omitempty"`
+	MembersTestR2       *float64 `json:"members_test_r2,omitempty"`
 }
 
 // historyEntry is one epoch of --json's history. Figures that do not exist
@@ -192,6 +202,9 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "data:   %s\n", describeData(split))
+	if p.f.ensemble > 1 {
+		return trainEnsemble(e, p, b, split, table, cfg)
+	}
 	m, err := p.model(b, split, table)
 	if err != nil {
 		return err
@@ -234,6 +247,7 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.StringVar(&f.preset, "preset", "", presetHelp())
 	fs.StringVar(&f.save, "save", "", "write a checkpoint (safetensors) to `FILE` after every epoch, one behind (an epoch's state is written once the next epoch's loss shows it sound), and at the end (with --early-stop: the best epoch's weights)")
 	fs.StringVar(&f.resume, "resume", "", "continue training the checkpoint in `FILE`: its --hidden, --activation, --digits (and table encoding) are used; flags given that contradict them are errors")
+	fs.IntVar(&f.ensemble, "ensemble", 1, "train `N` models of seeds --seed, --seed+1, … as one model array and save them in one checkpoint, whose eval and predict average their probabilities (or outputs); test figures of the ensemble beside the members' mean")
 	fs.StringVar(&f.plot, "plot", "", "write a PNG of training (and validation) loss and accuracy per epoch to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout at the end")
 	fs.BoolVar(&f.verify, "verify", true, verifyHelp)
@@ -288,6 +302,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 	if err := f.checkNumbers(); err != nil {
 		return nil, err
 	}
+	if err := p.checkEnsemble(); err != nil {
+		return nil, err
+	}
 	if err := checkHiddenMemory(f.hidden, p.hidden, f.batch, strings.EqualFold(f.device, "cpu")); err != nil {
 		return nil, err
 	}
@@ -337,10 +354,9 @@ func (p *trainPlan) model(b backend.Backend, split *data.Split, table *table.Enc
 	if p.f.resume != "" {
 		return nn.Load(p.f.resume, b)
 	}
-	spec := nn.Spec{Inputs: split.Train.Cols, Hidden: p.hidden, Activation: p.act}
-	spec.Head, spec.Outputs = nn.HeadFor(split.Train)
-	if spec.Head == nn.RegressionHead && table == nil {
-		return nil, fmt.Errorf("%s: train needs a classification data set (found %d classes)", split.Train.Name, split.Train.Classes)
+	spec, err := p.spec(split, table)
+	if err != nil {
+		return nil, err
 	}
 	m, err := nn.NewModel(b, spec, p.f.seed)
 	if err != nil {
