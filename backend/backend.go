@@ -274,7 +274,14 @@ type Backend interface {
 	// count must be nil for MeanSquaredError. An index outside target's
 	// rows is a programmer error that the reference panics on and the GPU
 	// clamps.
-	LossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss)
+	//
+	// weights, unless nil, is a Float 1×C table of class weights (C =
+	// out's columns for SoftmaxCrossEntropy, 2 for BinaryCrossEntropy),
+	// of grad's models or 1: row i's loss and gradient are multiplied by
+	// the weight of its class (class 1 for a binary target above 0.5),
+	// still divided by the rows (Keras's class_weight: the batch mean of
+	// the weighted losses). It must be nil for MeanSquaredError.
+	LossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss, weights Tensor)
 	// Gather sets row i of dst (m×n) to scale·src[idx[offset+i]], for the
 	// Index tensor idx (any shape, read as a flat list) and a Float or Byte
 	// src with n columns. It panics if offset+m exceeds the number of

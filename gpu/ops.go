@@ -244,14 +244,14 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 	defer b.mu.Unlock()
 	tl, tg := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad")
 	to, tt := b.tensor(out, "LossGrad"), b.tensor(target, "LossGrad")
-	b.loss(kind, tl, nil, tg, to, tt, nil, 0)
+	b.loss(kind, tl, nil, tg, to, tt, nil, 0, nil)
 }
 
 // LossGradCount evaluates the loss, its gradient and the correct count in
 // one workgroup a model, with the targets read through idx.
-func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
+func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss, weights backend.Tensor) {
 	const op = "LossGradCount"
-	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
+	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind, weights)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tl, tg := b.tensor(loss, op), b.tensor(grad, op)
@@ -263,13 +263,17 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 	if idx != nil {
 		ti = b.tensor(idx, op)
 	}
-	b.loss(kind, tl, tc, tg, to, tt, ti, offset)
+	var tw *Tensor
+	if weights != nil {
+		tw = b.tensor(weights, op)
+	}
+	b.loss(kind, tl, tc, tg, to, tt, ti, offset, tw)
 }
 
 // loss dispatches the loss shader of kind (see _loss_io.wgsl). Without
-// count or idx the shader leaves those bindings alone, and loss and target
-// are bound there instead.
-func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
+// count, idx or weights the shader leaves those bindings alone, and loss,
+// target and out are bound there instead.
+func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int, weights *Tensor) {
 	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols),
 		strideLoss: modelStride(loss), strideGrad: modelStride(grad), strideOut: modelStride(out), strideLabels: modelStride(target)}
 	if idx != nil {
@@ -282,7 +286,12 @@ func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *T
 	} else {
 		count = loss
 	}
-	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count)
+	if weights != nil {
+		p.weighted, p.strideWeights = 1, modelStride(weights)
+	} else {
+		weights = out
+	}
+	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count, weights)
 }
 
 // CountCorrect adds the number of correctly predicted rows to count.

@@ -136,7 +136,7 @@ func (m *Model) backward(w *workspace, g *grads) {
 // 784-128-64-10), whatever the optimizer, and nothing allocated.
 func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT backend.Tensor) {
 	m.forwardGather(w, x, idx, off, scale)
-	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss())
+	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss(), nil)
 	m.backward(w, g)
 	opt.update()
 }
