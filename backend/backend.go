@@ -274,7 +274,14 @@ type Backend interface {
 	// count must be nil for MeanSquaredError. An index outside target's
 	// rows is a programmer error that the reference panics on and the GPU
 	// clamps.
-	LossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss)
+	//
+	// weights, unless nil, is a Float 1×C table of class weights (C =
+	// out's columns for SoftmaxCrossEntropy, 2 for BinaryCrossEntropy),
+	// of grad's models or 1: row i's loss and gradient are multiplied by
+	// the weight of its class (class 1 for a binary target above 0.5),
+	// still divided by the rows (Keras's class_weight: the batch mean of
+	// the weighted losses). It must be nil for MeanSquaredError.
+	LossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss, weights Tensor)
 	// Gather sets row i of dst (m×n) to scale·src[idx[offset+i]], for the
 	// Index tensor idx (any shape, read as a flat list) and a Float or Byte
 	// src with n columns. It panics if offset+m exceeds the number of
@@ -300,7 +307,7 @@ type Backend interface {
 	// element (d = 1). decay has w's shape and its models or 1. With wd 0
 	// the update is bit for bit the one without decay.
 	//
-	// Gradient clipping: with c = hp[HPClipNorm] > 0, every optimizer
+	// Gradient clipping: with c = hp[HPClipNorm] non-zero, every optimizer
 	// first scales g by min(1, c/(sqrt(hp[HPGradNormSq]) + 1e-6)), as
 	// PyTorch's clip_grad_norm_ does; GradNormSq sets hp[HPGradNormSq] to
 	// the squared norm of the gradient before the update. With c = 0 g is
@@ -332,7 +339,7 @@ type Backend interface {
 	// 2-norm of every element of model k of g (a model's whole gradient,
 	// laid out in one tensor): the reduction that gradient clipping reads
 	// (see the optimizers). hp is any optimizer's table (1×cols, cols at
-	// least 4) of g's models; g has hp's models or 1.
+	// least SGDHPCols) of g's models; g has hp's models or 1.
 	GradNormSq(hp, g Tensor)
 
 	// Sync runs all recorded work and waits for it, returning the first
@@ -378,17 +385,18 @@ const (
 )
 
 // SGDHP returns a row of SGD's (and SGDCompensated's) hyperparameter
-// table, without weight decay (see WithWeightDecay).
+// table, without weight decay or clipping (see WithWeightDecay and
+// WithClipNorm).
 func SGDHP(lr float64) []float64 { return []float64{HPLR: lr, HPGradNormSq: 0} }
 
 // MomentumHP returns a row of Momentum's hyperparameter table, without
-// weight decay.
+// weight decay or clipping.
 func MomentumHP(lr, mu float64) []float64 {
 	return []float64{HPLR: lr, HPMomentum: mu}
 }
 
 // AdamHP returns a row of Adam's hyperparameter table, without weight
-// decay.
+// decay or clipping.
 func AdamHP(lr, beta1, beta2, eps float64) []float64 {
 	return []float64{HPLR: lr, HPBeta1: beta1, HPBeta2: beta2, HPEps: eps, HPDecoupledDecay: 0}
 }

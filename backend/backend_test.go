@@ -114,7 +114,7 @@ func TestCheckModels(t *testing.T) {
 			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh)
 		}, "GatherMatMulBiasActivate: outputs 4x2 float (5 models) and 4x3 float (3 models) differ in models"},
 		{"loss of other models", func() {
-			backend.CheckLossGradCount(arrayOf{shapeOnly{1, 1, backend.Float}, 3}, nil, &y5, &y5b, shapeOnly{10, 2, backend.Float}, idx, 0, backend.MeanSquaredError)
+			backend.CheckLossGradCount(arrayOf{shapeOnly{1, 1, backend.Float}, 3}, nil, &y5, &y5b, shapeOnly{10, 2, backend.Float}, idx, 0, backend.MeanSquaredError, nil)
 		}, "LossGradCount: outputs 4x2 float (5 models) and 1x1 float (3 models) differ in models"},
 		{"column sums", func() { backend.CheckMatMulColumnSum(arrayOf{w, 5}, arrayOf{bias, 5}, x5, y3) },
 			"MatMulColumnSum: input 4x2 float (3 models) has 3 models for outputs of 5 (want 5 or 1)"},

@@ -228,8 +228,22 @@ func CheckCountCorrect(count, out, target Tensor, kind Loss) {
 }
 
 // CheckLossGradCount checks the shapes of LossGradCount.
-func CheckLossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss) {
+func CheckLossGradCount(loss, count, grad, out, target, idx Tensor, offset int, kind Loss, weights Tensor) {
 	const op = "LossGradCount"
+	if weights != nil {
+		wantFloat(op, weights)
+		want := out.Cols()
+		switch kind {
+		case BinaryCrossEntropy:
+			want = 2
+		case MeanSquaredError:
+			panic(fmt.Sprintf("%s: class weights %s for mse", op, shape(weights)))
+		}
+		if weights.Rows() != 1 || weights.Cols() != want {
+			panic(fmt.Sprintf("%s(%v): class weights %s, want 1x%d", op, kind, shape(weights), want))
+		}
+		checkModels(op, 1, grad, weights)
+	}
 	if idx == nil {
 		if offset != 0 {
 			panic(fmt.Sprintf("%s: offset %d without an index list", op, offset))

@@ -315,9 +315,9 @@ func (a *arrayed) CountCorrect(count, out, target backend.Tensor, kind backend.L
 	a.b.CountCorrect(a.out(count), o, t, kind)
 }
 
-func (a *arrayed) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
-	o, t, i := a.in(out), a.in(target), a.in(idx)
-	a.b.LossGradCount(a.out(loss), a.out(count), a.out(grad), o, t, i, offset, kind)
+func (a *arrayed) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss, weights backend.Tensor) {
+	o, t, i, w := a.in(out), a.in(target), a.in(idx), a.in(weights)
+	a.b.LossGradCount(a.out(loss), a.out(count), a.out(grad), o, t, i, offset, kind, w)
 }
 
 func (a *arrayed) Gather(dst, src, idx backend.Tensor, offset int, scale float64) {

@@ -185,16 +185,25 @@ func countCorrect(r reporter, b backend.Backend) {
 //
 // Tolerance: the gradient and the loss sum as LossGrad's, of the rows'
 // gathered targets; the count exactly, as CountCorrect's.
+//
+// With class weights (multiples of 1/4 in [0.5, 3], exact in float32)
+// each row's loss and gradient are multiplied by its class's weight w: the
+// unweighted bounds scale by the largest weight, and the product adds a
+// rounding, u relative to each weighted value (the loss sum: u per row).
 func lossGradCount(r reporter, b backend.Backend) {
 	p := newPair(r, b)
 	const offset, extra = 5, 17 // extra target rows that no index picks
 	for ci, c := range lossCases {
 		for _, gathered := range []bool{false, true} {
-			for _, counted := range []bool{false, true} {
-				if counted && c.kind == backend.MeanSquaredError {
+			for _, variant := range []struct{ counted, weighted bool }{{false, false}, {true, false}, {true, true}} {
+				counted, weighted := variant.counted, variant.weighted
+				if (counted || weighted) && c.kind == backend.MeanSquaredError {
 					continue
 				}
 				name := fmt.Sprintf("%v/%dx%d/gather=%v/count=%v", c.kind, c.rows, c.cols, gathered, counted)
+				if weighted {
+					name += "/weighted"
+				}
 				r.run(name, func(r reporter) {
 					p := p.sub(r)
 					seed := uint64(1500 + 4*ci)
@@ -243,15 +252,33 @@ func lossGradCount(r reporter, b backend.Backend) {
 					} else {
 						tc, tr = p.tensor(c.rows, tcols, tv)
 					}
+					var wc, wr backend.Tensor
+					wmax := 1.0
+					if weighted {
+						classes := c.cols
+						if c.kind == backend.BinaryCrossEntropy {
+							classes = 2
+						}
+						wv := uniform(newRNG(seed+2), classes, 0.5, 3)
+						for i := range wv {
+							wv[i] = math.Round(4*wv[i]) / 4
+							wmax = max(wmax, wv[i])
+						}
+						wc, wr = p.tensor(1, classes, wv)
+					}
 					for range 2 {
-						p.cand.LossGradCount(lc, cc, gc, oc, tc, ic, off, c.kind)
-						p.ref.LossGradCount(lr, cr, gr, or, tr, ir, off, c.kind)
+						p.cand.LossGradCount(lc, cc, gc, oc, tc, ic, off, c.kind, wc)
+						p.ref.LossGradCount(lr, cr, gr, or, tr, ir, off, c.kind, wr)
 					}
 					got, want := p.read(gc, gr)
 					gb, sb := lossBounds(c, ov, tv)
-					assertClose(r, got, want, func(i int) float64 { return gb[i] }, "loss gradient")
+					assertClose(r, got, want, func(i int) float64 { return wmax*gb[i] + u*math.Abs(want[i]) }, "loss gradient")
 					lg, lw := p.read(lc, lr)
-					assertClose(r, lg, lw, func(int) float64 { return 2*sb + float64(c.rows+2)*u*lw[0] + tiny }, "loss sum")
+					extra := 0.0
+					if weighted {
+						extra = float64(c.rows) * u * math.Abs(lw[0])
+					}
+					assertClose(r, lg, lw, func(int) float64 { return wmax*2*sb + float64(c.rows+2)*u*lw[0] + extra + tiny }, "loss sum")
 					if counted {
 						got, want := p.read(cc, cr)
 						assertClose(r, got, want, exact, "count")

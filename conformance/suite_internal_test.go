@@ -72,8 +72,8 @@ func (h hooked) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	h.Backend.MatMulColumnSum(dw, db, x, dy)
 	h.hook("MatMulColumnSum", dw, db)
 }
-func (h hooked) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
-	h.Backend.LossGradCount(loss, count, grad, out, target, idx, offset, kind)
+func (h hooked) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss, weights backend.Tensor) {
+	h.Backend.LossGradCount(loss, count, grad, out, target, idx, offset, kind, weights)
 	if count == nil {
 		h.hook("LossGradCount", loss, grad)
 		return

@@ -65,16 +65,21 @@ func (b *Backend) CountCorrect(count, out, target backend.Tensor, kind backend.L
 // LossGradCount is LossGrad and, with count not nil, CountCorrect, with the
 // target of row i read from row idx[offset+i] of target (row i when idx is
 // nil), with exactly their arithmetic. It panics as they do, and on an index
-// outside target's rows.
-func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
-	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
+// outside target's rows. With weights, each row's loss and gradient are
+// multiplied by its class's weight.
+func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss, weights backend.Tensor) {
+	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind, weights)
 	const op = "LossGradCount"
 	tl, tgr, to := b.tensor(loss, op), b.tensor(grad, op), b.tensor(out, op)
 	var tc *Tensor
 	if count != nil {
 		tc = b.tensor(count, op)
 	}
-	b.args = opArgs{t: [6]*Tensor{tl, tgr, to, tc}, target: target, idx: idx, offset: offset, kind: kind, op: op}
+	var tw *Tensor
+	if weights != nil {
+		tw = b.tensor(weights, op)
+	}
+	b.args = opArgs{t: [6]*Tensor{tl, tgr, to, tc, tw}, target: target, idx: idx, offset: offset, kind: kind, op: op}
 	b.forModels(tgr.models, lossGradModels)
 }
 
@@ -85,6 +90,16 @@ type targetRows struct {
 	cols int
 	idx  []uint32 // nil: row i is row i
 	rows int      // rows of f
+	// weights are the class weights; nil: every class weighs 1.
+	weights []float64
+}
+
+// weight returns the weight of class c (1 without class weights).
+func (t targetRows) weight(c int) float64 {
+	if t.weights == nil {
+		return 1
+	}
+	return t.weights[c]
 }
 
 // targets returns the target rows of an operation's model k.
@@ -116,19 +131,37 @@ func (b *Backend) lossGrad(op string, lf, gf, of []float64, rows, cols int, tg t
 	case backend.BinaryCrossEntropy:
 		for i, z := range of {
 			t := tg.row(op, i)[0]
-			sum += BCE(z, t)
-			gf[i] = (Sigmoid(z) - t) * inv
+			if tg.weights == nil {
+				sum += BCE(z, t)
+				gf[i] = (Sigmoid(z) - t) * inv
+				continue
+			}
+			w := tg.weight(0)
+			if t > 0.5 {
+				w = tg.weight(1)
+			}
+			sum += w * BCE(z, t)
+			gf[i] = w * (Sigmoid(z) - t) * inv
 		}
 	case backend.SoftmaxCrossEntropy:
 		for i := range rows {
 			z, g := of[i*cols:(i+1)*cols], gf[i*cols:(i+1)*cols]
 			c := classOf(op, tg.row(op, i)[0], cols)
 			lse := LogSumExp(z)
-			sum += lse - z[c]
-			for j, v := range z {
-				g[j] = math.Exp(v-lse) * inv
+			if tg.weights == nil {
+				sum += lse - z[c]
+				for j, v := range z {
+					g[j] = math.Exp(v-lse) * inv
+				}
+				g[c] -= inv
+				continue
 			}
-			g[c] -= inv
+			w := tg.weight(c)
+			sum += w * (lse - z[c])
+			for j, v := range z {
+				g[j] = w * math.Exp(v-lse) * inv
+			}
+			g[c] -= w * inv
 		}
 	case backend.MeanSquaredError:
 		scale := 2 / float64(rows*cols)

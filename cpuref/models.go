@@ -255,9 +255,12 @@ func matMulColumnSumModels(b *Backend, lo, hi int) {
 // t: loss, grad, out, count (nil for LossGrad); target, idx, offset, kind.
 func lossGradModels(b *Backend, lo, hi int) {
 	a := &b.args
-	tl, tgr, to, tc := a.t[0], a.t[1], a.t[2], a.t[3]
+	tl, tgr, to, tc, tw := a.t[0], a.t[1], a.t[2], a.t[3], a.t[4]
 	for k := lo; k < hi; k++ {
 		tg := b.targets(a.target, a.idx, a.offset, k, a.op)
+		if tw != nil {
+			tg.weights = tw.fm(k)
+		}
 		b.lossGrad(a.op, tl.fm(k), tgr.fm(k), to.fm(k), to.rows, to.cols, tg, a.kind)
 		if tc != nil {
 			b.countCorrect(a.op, tc.fm(k), to.fm(k), to.rows, to.cols, tg, a.kind)

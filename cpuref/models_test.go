@@ -70,7 +70,7 @@ func (s *arrayStep) run() {
 	b := s.b
 	b.GatherMatMulBiasActivate(s.x, s.src, s.idx, 4, 0.5, s.y0, s.w0, s.b0, backend.Sigmoid)
 	b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity)
-	b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 4, backend.SoftmaxCrossEntropy)
+	b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 4, backend.SoftmaxCrossEntropy, nil)
 	b.MatMulColumnSum(s.gw1, s.gb1, s.y0, s.d1)
 	b.MatMulActivationGrad(s.d0, s.d1, s.w1, s.y0, true, backend.Sigmoid)
 	b.MatMulColumnSum(s.gw0, s.gb0, s.x, s.d0)
@@ -126,6 +126,6 @@ func TestArraySpreadPanics(t *testing.T) {
 	require.NoError(t, s.b.WriteIndices(s.idx, order))
 	s.b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity)
 	assert.PanicsWithValue(t, "cpuref: LossGradCount: index 99 outside the 20 rows of the target", func() {
-		s.b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 12, backend.SoftmaxCrossEntropy)
+		s.b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 12, backend.SoftmaxCrossEntropy, nil)
 	})
 }

@@ -349,25 +349,25 @@ func TestShapePanics(t *testing.T) {
 			"MatMulColumnSum: db 1x3 float does not match dy 2x2 float (want 1x2)"},
 		{"weight grads alias", func() { b.MatMulColumnSum(m32, r12, m23, m23) }, ""},
 		{"loss count mse", func() {
-			b.LossGradCount(s11, mat(t, b, 1, 1), mat(t, b, 2, 3), m23, mat(t, b, 2, 3), nil, 0, backend.MeanSquaredError)
+			b.LossGradCount(s11, mat(t, b, 1, 1), mat(t, b, 2, 3), m23, mat(t, b, 2, 3), nil, 0, backend.MeanSquaredError, nil)
 		},
 			"LossGradCount: accuracy is not defined for mse"},
 		{"loss count offset", func() {
-			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 1, backend.BinaryCrossEntropy)
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 1, backend.BinaryCrossEntropy, nil)
 		},
 			"LossGradCount: offset 1 without an index list"},
 		{"loss count indices", func() {
-			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 5, 1), idx, 1, backend.BinaryCrossEntropy)
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 5, 1), idx, 1, backend.BinaryCrossEntropy, nil)
 		},
 			"LossGradCount: rows [1, 3) outside the 2 indices of idx"},
-		{"loss count target cols", func() { b.LossGradCount(s11, nil, mat(t, b, 2, 3), m23, m22, idx, 0, backend.MeanSquaredError) },
+		{"loss count target cols", func() { b.LossGradCount(s11, nil, mat(t, b, 2, 3), m23, m22, idx, 0, backend.MeanSquaredError, nil) },
 			"LossGradCount(mse): target 2x2 float, want 3 columns for out 2x3 float"},
 		{"loss count alias", func() {
-			b.LossGradCount(s11, s11, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 0, backend.BinaryCrossEntropy)
+			b.LossGradCount(s11, s11, mat(t, b, 2, 1), c21, mat(t, b, 2, 1), nil, 0, backend.BinaryCrossEntropy, nil)
 		},
 			"LossGradCount: count aliases the loss or the gradient"},
 		{"loss count index range", func() {
-			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 1, 1), idx, 0, backend.BinaryCrossEntropy)
+			b.LossGradCount(s11, nil, mat(t, b, 2, 1), c21, mat(t, b, 1, 1), idx, 0, backend.BinaryCrossEntropy, nil)
 		},
 			"cpuref: LossGradCount: index 1 outside the 1 rows of the target"},
 		{"slice offset", func() { b.Slice(mat(t, b, 200, 1), 3, 1, 1) }, "Slice: offset 3 is not a multiple of 64 (SliceAlign)"},
@@ -410,4 +410,28 @@ func TestClipping(t *testing.T) {
 			assert.InDeltaSlice(t, tt.want, read(t, b, w), tol)
 		})
 	}
+}
+
+// TestClassWeights: LossGradCount multiplies each row's loss and gradient
+// by its class's weight, worked by hand for one binary row of each class
+// and a softmax row.
+func TestClassWeights(t *testing.T) {
+	b := cpuref.New()
+	// Binary: logits 0 (loss log 2, gradient 0.5 − t, over 2 rows).
+	loss, grad := mat(t, b, 1, 1), mat(t, b, 2, 1)
+	b.LossGradCount(loss, nil, grad, mat(t, b, 2, 1, 0, 0), mat(t, b, 2, 1, 0, 1), nil, 0, backend.BinaryCrossEntropy, mat(t, b, 1, 2, 1, 3))
+	assert.InDelta(t, (1+3)*math.Ln2, read(t, b, loss)[0], tol)
+	assert.InDeltaSlice(t, []float64{1 * 0.5 / 2, 3 * -0.5 / 2}, read(t, b, grad), tol)
+	// Softmax: equal logits over 2 classes, class 1 of weight 4: loss 4·log 2,
+	// gradient 4·([0.5, 0.5] − [0, 1]).
+	loss, grad = mat(t, b, 1, 1), mat(t, b, 1, 2)
+	b.LossGradCount(loss, nil, grad, mat(t, b, 1, 2, 0, 0), mat(t, b, 1, 1, 1), nil, 0, backend.SoftmaxCrossEntropy, mat(t, b, 1, 2, 1, 4))
+	assert.InDelta(t, 4*math.Ln2, read(t, b, loss)[0], tol)
+	assert.InDeltaSlice(t, []float64{2, -2}, read(t, b, grad), tol)
+	assert.PanicsWithValue(t, "LossGradCount(softmax-ce): class weights 1x3 float, want 1x2", func() {
+		b.LossGradCount(loss, nil, grad, mat(t, b, 1, 2), mat(t, b, 1, 1, 1), nil, 0, backend.SoftmaxCrossEntropy, mat(t, b, 1, 3))
+	})
+	assert.PanicsWithValue(t, "LossGradCount: class weights 1x2 float for mse", func() {
+		b.LossGradCount(loss, nil, grad, mat(t, b, 1, 2), mat(t, b, 1, 2), nil, 0, backend.MeanSquaredError, mat(t, b, 1, 2))
+	})
 }

@@ -84,7 +84,7 @@ func benchArrayStepOps(b *testing.B, n int) {
 		{"1-matmul-bias-act-128x64", func() { be.MatMulBiasActivate(ys[1], ys[0], w[1], bias[1], backend.Sigmoid) }},
 		{"2-matmul-bias-act-64x10", func() { be.MatMulBiasActivate(ys[2], ys[1], w[2], bias[2], backend.Identity) }},
 		{"3-loss-grad-count", func() {
-			be.LossGradCount(loss, count, ds[2], ys[2], labels, idx, 64, backend.SoftmaxCrossEntropy)
+			be.LossGradCount(loss, count, ds[2], ys[2], labels, idx, 64, backend.SoftmaxCrossEntropy, nil)
 		}},
 		{"4-matmul-column-sum-64x10", func() { be.MatMulColumnSum(gw[2], gb[2], ys[1], ds[2]) }},
 		{"5-matmul-act-grad-10x64", func() { be.MatMulActivationGrad(ds[1], ds[2], w[2], ys[1], true, backend.Sigmoid) }},

@@ -30,7 +30,7 @@ const (
 	// maxBindGroups caps the bind-group cache; past it the cache is emptied.
 	maxBindGroups = 8192
 	// maxBindings is the most storage buffers a shader binds (bindings 1…).
-	maxBindings = 6
+	maxBindings = 7
 	// elementwiseGroups caps the workgroups of grid-stride kernels, which
 	// bounds the size of a dispatch (driver watchdogs kill very long ones
 	// less often when work is spread over several smaller dispatches).

@@ -263,14 +263,14 @@ func (b *Backend) LossGrad(loss, grad, out, target backend.Tensor, kind backend.
 	defer b.mu.Unlock()
 	tl, tg := b.tensor(loss, "LossGrad"), b.tensor(grad, "LossGrad")
 	to, tt := b.tensor(out, "LossGrad"), b.tensor(target, "LossGrad")
-	b.loss(kind, tl, nil, tg, to, tt, nil, 0)
+	b.loss(kind, tl, nil, tg, to, tt, nil, 0, nil)
 }
 
 // LossGradCount evaluates the loss, its gradient and the correct count in
 // one workgroup a model, with the targets read through idx.
-func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss) {
+func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tensor, offset int, kind backend.Loss, weights backend.Tensor) {
 	const op = "LossGradCount"
-	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind)
+	backend.CheckLossGradCount(loss, count, grad, out, target, idx, offset, kind, weights)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tl, tg := b.tensor(loss, op), b.tensor(grad, op)
@@ -282,15 +282,20 @@ func (b *Backend) LossGradCount(loss, count, grad, out, target, idx backend.Tens
 	if idx != nil {
 		ti = b.tensor(idx, op)
 	}
-	b.loss(kind, tl, tc, tg, to, tt, ti, offset)
+	var tw *Tensor
+	if weights != nil {
+		tw = b.tensor(weights, op)
+	}
+	b.loss(kind, tl, tc, tg, to, tt, ti, offset, tw)
 }
 
 // loss dispatches the loss shader of kind (see _loss_io.wgsl). Without
-// count or idx the shader leaves those bindings alone, and target is bound
-// there instead of idx and the backend's spare word instead of count
-// (count is written, and WebGPU forbids two writable bindings of one
-// buffer in a dispatch: Dawn rejects it, wgpu-native let it pass).
-func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int) {
+// count, idx or weights the shader leaves those bindings alone: target is
+// bound there instead of idx, out instead of weights, and the backend's
+// spare word instead of count (count is written, and WebGPU forbids two
+// writable bindings of one buffer in a dispatch: Dawn rejects it,
+// wgpu-native let it pass).
+func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *Tensor, offset int, weights *Tensor) {
 	p := lossParams{rows: uint32(out.rows), cols: uint32(out.cols),
 		strideLoss: modelStride(loss), strideGrad: modelStride(grad), strideOut: modelStride(out), strideLabels: modelStride(target)}
 	if idx != nil {
@@ -303,7 +308,12 @@ func (b *Backend) loss(kind backend.Loss, loss, count, grad, out, target, idx *T
 	} else if count = b.spareWord(); count == nil {
 		return // b.fail has the error
 	}
-	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count)
+	if weights != nil {
+		p.weighted, p.strideWeights = 1, modelStride(weights)
+	} else {
+		weights = out
+	}
+	run(b, kLoss[kind], &p, 1, 1, uint32(grad.models), loss, grad, out, target, idx, count, weights)
 }
 
 // CountCorrect adds the number of correctly predicted rows to count.

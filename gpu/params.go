@@ -167,6 +167,8 @@ type columnSumParams struct {
 type lossParams struct {
 	rows, cols, gather, offset, srcRows, count                              uint32
 	strideLoss, strideGrad, strideOut, strideLabels, strideIdx, strideCount uint32
+	weighted, strideWeights                                                 uint32
+	_                                                                       [2]uint32
 }
 
 // countCorrectParams: count_correct.wgsl; kind 0 binary, 1 softmax.

@@ -64,3 +64,40 @@ func (c ConfusionMatrix) BalancedAccuracy() float64 {
 	}
 	return s / float64(n)
 }
+
+// BalancedClassWeights returns scikit-learn's "balanced" class weights for
+// the labels of s, a classification set of classes classes: rows/(classes·
+// rows of class c), so that every class weighs as much in the loss; 1 for
+// a class without rows.
+func BalancedClassWeights(s *Set, classes int) []float64 {
+	counts := make([]int, classes)
+	for _, l := range s.Labels {
+		if c := int(l); c >= 0 && c < classes {
+			counts[c]++
+		}
+	}
+	w := make([]float64, classes)
+	for c, n := range counts {
+		w[c] = 1
+		if n > 0 {
+			w[c] = float64(len(s.Labels)) / float64(classes*n)
+		}
+	}
+	return w
+}
+
+// checkClassWeights checks Config.ClassWeights against spec.
+func checkClassWeights(w []float64, spec Spec) error {
+	if !spec.Head.Classifies() {
+		return fmt.Errorf("nn: class weights need a classifier, not a %v", spec.Head)
+	}
+	if len(w) != spec.Classes() {
+		return fmt.Errorf("nn: %d class weights for a model of %d classes", len(w), spec.Classes())
+	}
+	for c, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("nn: class %d's weight %v, want 0 or a positive finite number", c, v)
+		}
+	}
+	return nil
+}

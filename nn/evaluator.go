@@ -100,6 +100,6 @@ func (e *evaluator) record() {
 			w = e.last
 		}
 		m.forwardGather(w, e.x, e.order, off, e.scale)
-		b.LossGradCount(e.loss, e.count, w.ds[len(w.ds)-1], m.out(w), e.t, e.order, off, kind)
+		b.LossGradCount(e.loss, e.count, w.ds[len(w.ds)-1], m.out(w), e.t, e.order, off, kind, nil)
 	}
 }

@@ -46,6 +46,8 @@ func TestTrainGPUMatchesReference(t *testing.T) {
 				Schedule: nn.Schedule{Kind: nn.CosineLR, Warmup: 3, MinLR: 1e-3}}, 0.95},
 		{"blobs relu momentum clipped", blobSpec, blobSet(150, 1),
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, ClipNorm: 0.5, Seed: 7, Standardize: true}, 0.97},
+		{"blobs relu adam class weights", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.Adam, ClassWeights: []float64{0.5, 2, 1}, Seed: 7, Standardize: true}, 0.95},
 		{"line regression", lineSpec, lineSet(100, 1),
 			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
 	}

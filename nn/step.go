@@ -131,12 +131,13 @@ func (m *Model) backward(w *workspace, g *grads) {
 // (targets t) that idx lists from offset off, w.rows of them: the forward
 // pass with the gather in the first layer's product, the loss, its
 // gradient and (unless countT is nil) the correct count in one operation,
-// accumulated into lossT and countT, the backward pass and one update of
-// every parameter. On the GPU that is 3L+1 dispatches for L layers (10 for
-// 784-128-64-10), whatever the optimizer, and nothing allocated.
-func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT backend.Tensor) {
+// accumulated into lossT and countT (the loss weighted by classWeights
+// unless nil), the backward pass and one update of every parameter. On the
+// GPU that is 3L+1 dispatches for L layers (10 for 784-128-64-10), whatever
+// the optimizer, and nothing allocated.
+func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT, classWeights backend.Tensor) {
 	m.forwardGather(w, x, idx, off, scale)
-	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss())
+	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss(), classWeights)
 	m.backward(w, g)
 	opt.update()
 }

@@ -52,7 +52,7 @@ func TestTrainStepAllocs(t *testing.T) {
 			require.NoError(t, g.WriteIndices(idx, order))
 			off := 0
 			step := func() {
-				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT)
+				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT, nil)
 				off = (off + cfg.Batch) % set.Rows
 			}
 			for range set.Rows / cfg.Batch {

@@ -32,6 +32,13 @@ type Config struct {
 	// default is 0.01). It is applied in the optimizer's own update, at no
 	// extra cost per step.
 	WeightDecay float64
+	// ClassWeights, if not nil, weighs each training row's loss and
+	// gradient by its class's weight, one per class of the model
+	// (Spec.Classes: 2 for a BinaryHead), as Keras's class_weight (the
+	// batch mean of the weighted losses); BalancedClassWeights gives
+	// scikit-learn's "balanced" weights. Validation and Evaluate stay
+	// unweighted. It needs a classifier.
+	ClassWeights []float64
 	// ClipNorm, if positive, clips each step's gradient to that global
 	// 2-norm over all of a model's parameters, as PyTorch's
 	// clip_grad_norm_(max_norm) before the update: g·min(1,

@@ -541,3 +541,47 @@ func TestClipNormBoundsTheStep(t *testing.T) {
 	assert.InDelta(t, 0.01, move(0.01), 1e-6, "clipped at 0.01, lr 1 (short by the 1e-6 in the norm's denominator)")
 	assert.InDelta(t, free, move(100), 1e-12, "a threshold above the norm changes nothing")
 }
+
+// TestClassWeights: with SGD, weighing every class by 2 doubles every
+// gradient, so it trains as the learning rate doubled; the weights are
+// checked against the model; BalancedClassWeights is scikit-learn's rule.
+func TestClassWeights(t *testing.T) {
+	run := func(cfg nn.Config) []nn.Params {
+		b := cpuref.New()
+		m := newModel(t, b, blobSpec, 3)
+		_, err := nn.Train(context.Background(), b, m, blobSet(60, 1), cfg, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		return ps
+	}
+	weighted := run(nn.Config{Epochs: 2, Batch: 8, LR: 0.05, Seed: 1, ClassWeights: []float64{2, 2, 2}})
+	doubled := run(nn.Config{Epochs: 2, Batch: 8, LR: 0.1, Seed: 1})
+	for i := range weighted {
+		assert.InDeltaSlice(t, doubled[i].W, weighted[i].W, 1e-12, "layer %d", i)
+	}
+	for _, tt := range []struct {
+		spec nn.Spec
+		w    []float64
+		want string
+	}{
+		{blobSpec, []float64{1, 1}, "2 class weights for a model of 3 classes"},
+		{blobSpec, []float64{1, -1, 1}, "class 1's weight -1"},
+		{xorSpec, []float64{1, 1, 1}, "3 class weights for a model of 2 classes"},
+		{lineSpec, []float64{1}, "class weights need a classifier"},
+	} {
+		b := cpuref.New()
+		m := newModel(t, b, tt.spec, 1)
+		set := blobSet(30, 1)
+		switch tt.spec.Head {
+		case nn.BinaryHead:
+			set = xorSet(30, 1)
+		case nn.RegressionHead:
+			set = lineSet(30, 1)
+		}
+		_, err := nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 1, LR: 0.1, ClassWeights: tt.w}, nn.Hooks{})
+		assert.ErrorContains(t, err, tt.want)
+	}
+	s := &nn.Set{Rows: 4, Cols: 1, Features: []float64{0, 0, 0, 0}, Labels: []float64{0, 0, 0, 1}, Classes: 3}
+	assert.Equal(t, []float64{4.0 / 9, 4.0 / 3, 1}, nn.BalancedClassWeights(s, 3))
+}

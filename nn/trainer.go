@@ -32,6 +32,7 @@ type Trainer struct {
 	pos      int            // where the next step's minibatch starts in order
 	loss     backend.Tensor // the loss sum
 	count    backend.Tensor // the correct count; nil for a RegressionHead
+	weights  backend.Tensor // the class weights (Config.ClassWeights); nil for none
 	// first, when Train asks for it, takes the loss of the trainer's first
 	// step instead of loss (see meters).
 	first backend.Tensor
@@ -77,6 +78,11 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	if orderRows < batch {
 		return nil, fmt.Errorf("nn: an order of %d rows for minibatches of %d", orderRows, batch)
 	}
+	if cfg.ClassWeights != nil {
+		if err := checkClassWeights(cfg.ClassWeights, m.Spec); err != nil {
+			return nil, err
+		}
+	}
 	b := m.b
 	tr = &Trainer{m: m, a: newAllocator(b), rows: orderRows}
 	defer func() {
@@ -105,9 +111,19 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	if a.err != nil {
 		return nil, fmt.Errorf("nn: allocating training buffers for %v, batch %d: %w", m.Spec, batch, a.err)
 	}
+	// (tr, not nil, goes back with an error: the deferred Free frees it.)
 	if cfg.WeightDecay != 0 {
-		if err := tr.opt.useDecay(a, m); err != nil {
-			return nil, err
+		if err = tr.opt.useDecay(a, m); err != nil {
+			return tr, err
+		}
+	}
+	if cfg.ClassWeights != nil {
+		tr.weights = a.new(1, len(cfg.ClassWeights), backend.Float)
+		if a.err != nil {
+			return tr, fmt.Errorf("nn: allocating the class weights: %w", a.err)
+		}
+		if err = b.WriteFloats(tr.weights, cfg.ClassWeights); err != nil {
+			return tr, fmt.Errorf("nn: writing the class weights: %w", err)
 		}
 	}
 	if err := tr.opt.writeHP(); err != nil {
@@ -171,7 +187,7 @@ func (tr *Trainer) step(lossT backend.Tensor) int {
 	if tr.pos+w.rows > tr.rows {
 		w = tr.last
 	}
-	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count)
+	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count, tr.weights)
 	tr.pos += w.rows
 	if tr.pos >= tr.rows {
 		tr.pos = 0

@@ -6,6 +6,9 @@
 // count[0] also accumulates the number of rows predicted right, by
 // count_correct.wgsl's rule. Where the host has no idx or count, it binds
 // labels as idx and loss as count, which the shader then leaves alone.
+// With weighted = 1 (bce and softmax_ce), row i's loss and gradient are
+// multiplied by weights[class of row i] (the class weights); else the host
+// binds out as weights, which the shader leaves alone.
 // Model arrays: workgroup_id.z is the model (one workgroup each); each
 // binding's model k starts at k times its stride in p (0 for a binding
 // shared by every model), at the offsets o* that main sets with setModel
@@ -23,6 +26,10 @@ struct Params {
   strideLabels: u32,
   strideIdx: u32,
   strideCount: u32,
+  weighted: u32,
+  strideWeights: u32,
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -32,6 +39,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> labels: array<f32>;
 @group(0) @binding(5) var<storage, read> idx: array<u32>;
 @group(0) @binding(6) var<storage, read_write> count: array<f32>;
+@group(0) @binding(7) var<storage, read> weights: array<f32>;
 
 var<private> oLoss: u32;
 var<private> oGrad: u32;
@@ -39,6 +47,7 @@ var<private> oOut: u32;
 var<private> oLabels: u32;
 var<private> oIdx: u32;
 var<private> oCount: u32;
+var<private> oWeights: u32;
 
 // setModel sets the offsets of model z's elements in every binding.
 fn setModel(z: u32) {
@@ -48,6 +57,15 @@ fn setModel(z: u32) {
   oLabels = z * p.strideLabels;
   oIdx = z * p.strideIdx;
   oCount = z * p.strideCount;
+  oWeights = z * p.strideWeights;
+}
+
+// classWeight is the weight of class c: 1 without class weights.
+fn classWeight(c: u32) -> f32 {
+  if (p.weighted == 1u) {
+    return weights[oWeights + c];
+  }
+  return 1.0;
 }
 
 // labelRow is the row of labels that holds the targets of out's row i.

@@ -4,8 +4,10 @@
 // With count = 1, a row is right when (z > 0) == (t > 0.5). Labels are read
 // through idx with gather = 1 (see _loss_io). One workgroup of 256
 // invocations strides over the rows.
+// With class weights (weighted = 1) l and grad are multiplied by the
+// weight of the row's class, 1 for t > 0.5, else 0.
 // Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels,
-// 5 idx, 6 count (read-write, 1 element).
+// 5 idx, 6 count (read-write, 1 element), 7 weights (2 elements).
 //!include _loss_io
 
 //!include _sigmoid
@@ -29,8 +31,9 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   for (var i = lane; i < p.rows; i += 256u) {
     let z = out[oOut + i];
     let t = labels[oLabels + labelRow(i)];
-    s += max(z, 0.0) - z * t + log1p(exp(-abs(z)));
-    grad[oGrad + i] = (sigmoid(z) - t) * inv;
+    let w = classWeight(select(0u, 1u, t > 0.5));
+    s += w * (max(z, 0.0) - z * t + log1p(exp(-abs(z))));
+    grad[oGrad + i] = w * (sigmoid(z) - t) * inv;
     n += select(0.0, 1.0, (z > 0.0) == (t > 0.5));
   }
   addSums(s, n, lane);

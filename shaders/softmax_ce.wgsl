@@ -4,8 +4,10 @@
 // loss[0] += Σ l. With count = 1, a row is right when its first largest
 // logit is at the class. Labels are read through idx with gather = 1 (see
 // _loss_io). One workgroup of 256 invocations, one row per invocation.
+// With class weights (weighted = 1) l and grad are multiplied by the
+// weight of the row's class.
 // Bindings: 1 loss (read-write, 1 element), 2 grad (write), 3 out, 4 labels,
-// 5 idx, 6 count (read-write, 1 element).
+// 5 idx, 6 count (read-write, 1 element), 7 weights (C elements).
 //!include _loss_io
 
 //!include _sum256
@@ -35,10 +37,11 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
     let lse = mx + log(se);
     let cls = u32(labels[oLabels + labelRow(i)]);
     n += select(0.0, 1.0, best == cls);
-    s += lse - out[base + min(cls, c - 1u)];
+    let w = classWeight(min(cls, c - 1u));
+    s += w * (lse - out[base + min(cls, c - 1u)]);
     for (var j = 0u; j < c; j++) {
       let onehot = select(0.0, 1.0, j == cls);
-      grad[oGrad + i * c + j] = (exp(out[base + j] - lse) - onehot) * inv;
+      grad[oGrad + i * c + j] = w * (exp(out[base + j] - lse) - onehot) * inv;
     }
   }
   addSums(s, n, lane);

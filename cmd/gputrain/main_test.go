@@ -60,6 +60,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
 		{"unknown schedule", []string{"--schedule", "linear"}, `--schedule: unknown schedule "linear"`},
 		{"negative clip-norm", []string{"--clip-norm", "-1"}, "--clip-norm -1 must be 0 (off) or a positive finite number"},
+		{"bad class weight", []string{"--class-weight", "0:x"}, `--class-weight "0:x": want balanced or CLASS:WEIGHT pairs`},
+		{"negative class weight", []string{"--class-weight", "0:-1"}, "--class-weight: class 0's weight -1 must be"},
+		{"class weight twice", []string{"--class-weight", "0:1,0:2"}, "--class-weight: class 0 given twice"},
+		{"class weight outside the classes", []string{"--device", "cpu", "--digits", "0,1", "--class-weight", "2:3"}, "--class-weight: class 2, but the model has classes 0..1"},
 		{"step flag without step", []string{"--schedule", "cosine", "--step-every", "3"}, "--step-every applies to --schedule step, not cosine"},
 		{"plateau flag without plateau", []string{"--plateau-factor", "0.5"}, "--plateau-factor applies to --schedule plateau, not constant"},
 		{"lr-min without cosine", []string{"--lr-min", "0.001"}, "--lr-min applies to --schedule cosine or plateau"},
@@ -664,4 +668,36 @@ func TestEvalConfusion(t *testing.T) {
 	assert.Equal(t, 359, total)
 	assert.InDelta(t, float64(right)/359, res.TestAccuracy, 1e-6)
 	assert.InDelta(t, mean, res.BalancedAccuracy, 1e-12)
+}
+
+// TestTrainClassWeights: --class-weight reaches the banner and the JSON,
+// balanced from the training rows' classes or given by class.
+func TestTrainClassWeights(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		banner string
+		want   []float64
+	}{
+		{"given", []string{"--digits", "0,1", "--class-weight", "1:5"}, "class weights [1 5] (given by --class-weight", []float64{1, 5}},
+		{"balanced", []string{"--digits", "0,1", "--class-weight", "balanced"}, "(balanced: rows/(classes·rows of the class))", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "1", "--json"}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stderr, tt.banner)
+			var res struct {
+				ClassWeights []float64 `json:"class_weights"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			require.Len(t, res.ClassWeights, 2)
+			if tt.want != nil {
+				assert.Equal(t, tt.want, res.ClassWeights)
+			} else {
+				// Balanced weights n/(2·n_c) average to 1 over the rows.
+				assert.InDelta(t, 2, 1/res.ClassWeights[0]+1/res.ClassWeights[1], 1e-9)
+			}
+		})
+	}
 }

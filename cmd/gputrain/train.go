@@ -29,7 +29,7 @@ func init() {
 
 type trainFlags struct {
 	device, data, digits, hidden, activation, optimizer string
-	schedule                                            string
+	schedule, classWeight                               string
 	warmup, stepEvery, plateauPatience                  int
 	lrMin, stepGamma, plateauFactor                     float64
 	lr, val, weightDecay, clipNorm                      float64
@@ -41,18 +41,19 @@ type trainFlags struct {
 
 // trainResult is the --json output of train and eval.
 type trainResult struct {
-	Device       string  `json:"device"`
-	Backend      string  `json:"backend"`
-	Adapter      string  `json:"adapter"`
-	Data         string  `json:"data"`
-	Synthetic    bool    `json:"synthetic"`
-	Model        string  `json:"model"`
-	Epochs       int     `json:"epochs"`
-	Optimizer    string  `json:"optimizer,omitempty"`
-	WeightDecay  float64 `json:"weight_decay,omitempty"`
-	ClipNorm     float64 `json:"clip_norm,omitempty"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
+	Device       string    `json:"device"`
+	Backend      string    `json:"backend"`
+	Adapter      string    `json:"adapter"`
+	Data         string    `json:"data"`
+	Synthetic    bool      `json:"synthetic"`
+	Model        string    `json:"model"`
+	Epochs       int       `json:"epochs"`
+	Optimizer    string    `json:"optimizer,omitempty"`
+	WeightDecay  float64   `json:"weight_decay,omitempty"`
+	ClipNorm     float64   `json:"clip_norm,omitempty"`
+	ClassWeights []float64 `json:"class_weights,omitempty"`
+	TestLoss     float64   `json:"test_loss"`
+	TestAccuracy float64   `json:"test_accuracy"`
 	// BalancedAccuracy, Recall (per class; null for a class without test
 	// rows) and Confusion (rows: true class, columns: predicted) are eval's
 	// figures for a classifier.
@@ -159,6 +160,9 @@ type trainPlan struct {
 	sched          nn.Schedule
 	// largeImages says that the 28x28 images' defaults applied.
 	largeImages bool
+	// classWeight is --class-weight parsed: nil for none, balanced, or
+	// the weights given by class.
+	classWeight *classWeightFlag
 	saveOut     output
 	plotOut     output
 }
@@ -217,6 +221,9 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("--save %s: this model's checkpoint cannot be written: %w", p.f.save, err)
 		}
 	}
+	if cfg.ClassWeights, err = p.classWeight.weights(split.Train, m.Spec); err != nil {
+		return err
+	}
 	p.banner(e, m, cfg, rc)
 	r := newTrainRun(e, p, b, m, split, cfg)
 	hist, trainErr := r.train()
@@ -236,6 +243,7 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer.String(), "sgd, momentum, adam or adamw (Adam with decoupled weight decay)")
 	fs.Float64Var(&f.lr, "lr", d.LR, "learning rate")
 	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
+	fs.StringVar(&f.classWeight, "class-weight", "", "weigh each class's rows in the loss and its gradient: balanced (scikit-learn's: rows/(classes·rows of the class), from the training rows) or CLASS:WEIGHT pairs, e.g. 0:1,1:5 (classes not named weigh 1); Keras's class_weight semantics (the batch mean of the weighted losses). Classifiers only")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip each step's gradient to this global 2-norm over all the parameters (PyTorch's clip_grad_norm_ max_norm), reduced on the device: one more dispatch a step, no readback; 0 = off")
 	addScheduleFlags(fs, f)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
@@ -309,6 +317,9 @@ func parseTrain(e *env, args []string) (*trainPlan, error) {
 		return nil, err
 	}
 	if p.sched, err = f.scheduleOf(p.explicit); err != nil {
+		return nil, err
+	}
+	if p.classWeight, err = parseClassWeight(f.classWeight); err != nil {
 		return nil, err
 	}
 	if err := checkDevice(f.device); err != nil {
@@ -450,12 +461,92 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 	}
 	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
 		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
+	if cfg.ClassWeights != nil {
+		fmt.Fprintf(e.stderr, "        class weights %s (%s)\n", floatList(cfg.ClassWeights), p.classWeight)
+	}
 	if p.largeImages {
 		fmt.Fprintf(e.stderr, "        defaults for 28x28 images (--data %s), not the 8x8 digits': %s; flags given win\n", p.f.data, largeImageNote())
 	}
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
 	}
+}
+
+// classWeightFlag is --class-weight: balanced, or weights by class.
+type classWeightFlag struct {
+	balanced bool
+	byClass  map[int]float64
+}
+
+func (c *classWeightFlag) String() string {
+	if c.balanced {
+		return "balanced: rows/(classes·rows of the class)"
+	}
+	return "given by --class-weight; classes not named weigh 1"
+}
+
+// parseClassWeight parses --class-weight: "" (none), "balanced" or
+// CLASS:WEIGHT pairs.
+func parseClassWeight(s string) (*classWeightFlag, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "":
+		return nil, nil
+	case "balanced":
+		return &classWeightFlag{balanced: true}, nil
+	}
+	c := &classWeightFlag{byClass: map[int]float64{}}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		cls, err1 := strconv.Atoi(strings.TrimSpace(k))
+		w, err2 := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err1 != nil || err2 != nil || cls < 0 {
+			return nil, usagef("--class-weight %q: want balanced or CLASS:WEIGHT pairs such as 0:1,1:5", s)
+		}
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return nil, usagef("--class-weight: class %d's weight %v must be 0 or a positive finite number", cls, w)
+		}
+		if _, dup := c.byClass[cls]; dup {
+			return nil, usagef("--class-weight: class %d given twice", cls)
+		}
+		c.byClass[cls] = w
+	}
+	return c, nil
+}
+
+// weights returns the class weights for a model of spec trained on train:
+// nil without --class-weight.
+func (c *classWeightFlag) weights(train *data.Set, spec nn.Spec) ([]float64, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if !spec.Head.Classifies() {
+		return nil, usagef("--class-weight needs a classifier; %s is a regression", train.Name)
+	}
+	k := spec.Classes()
+	if c.balanced {
+		return nn.BalancedClassWeights(train, k), nil
+	}
+	w := make([]float64, k)
+	for i := range w {
+		w[i] = 1
+	}
+	for cls, v := range c.byClass {
+		if cls >= k {
+			return nil, usagef("--class-weight: class %d, but the model has classes 0..%d", cls, k-1)
+		}
+		w[cls] = v
+	}
+	return w, nil
+}
+
+// floatList formats v as "[a b c]" with at most 4 significant digits.
+func floatList(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'g', 4, 64)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // largeImageData reports whether --data names a 28x28 image set: mnist,
@@ -596,7 +687,7 @@ func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *da
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
 		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, startStep: m.Info.Step, ck: newCheckpointer(e, p.f.save),
 		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save,
-			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}}
+			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm, ClassWeights: cfg.ClassWeights}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
 	return r

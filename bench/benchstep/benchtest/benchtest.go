@@ -370,7 +370,7 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 	b.Run("loss/loss_grad_count", func(b *testing.B) {
 		_, idx := data(b)
 		all, out, grad, loss, count := labels(b), f(b, batch, 10), f(b, batch, 10), f(b, 1, 1), f(b, 1, 1)
-		run(b, be, func() { be.LossGradCount(loss, count, grad, out, all, idx, 0, backend.SoftmaxCrossEntropy) })
+		run(b, be, func() { be.LossGradCount(loss, count, grad, out, all, idx, 0, backend.SoftmaxCrossEntropy, nil) })
 	})
 	var counts []int
 	for i := 0; i+1 < len(sizes); i++ {
