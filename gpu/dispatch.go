@@ -247,7 +247,7 @@ func (b *Backend) submit() {
 	}
 	defer cmd.Release()
 	if used > 0 {
-		if err := b.queue.WriteBuffer(b.params, 0, b.paramsHost[:used*paramSlot]); err != nil {
+		if err := writeBuffer(b.queue, b.params, 0, b.paramsHost[:used*paramSlot]); err != nil {
 			b.fail(fmt.Errorf("gpu: upload params: %w", err))
 			return
 		}

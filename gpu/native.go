@@ -31,6 +31,11 @@ func requestDevice(ad *wgpu.Adapter, desc *wgpu.DeviceDescriptor) (*wgpu.Device,
 // releaseDevice releases the device when its backend closes.
 func releaseDevice(d *wgpu.Device) { d.Release() }
 
+// writeBuffer queues a write of data into buf at off.
+func writeBuffer(q *wgpu.Queue, buf *wgpu.Buffer, off uint64, data []byte) error {
+	return q.WriteBuffer(buf, off, data)
+}
+
 // releaseBuffer releases a buffer the backend no longer uses; recorded work
 // that uses it has been submitted (see freeLocked).
 func releaseBuffer(b *wgpu.Buffer) { b.Release() }

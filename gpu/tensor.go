@@ -236,7 +236,7 @@ func (b *Backend) write(t *Tensor, data []byte) error {
 }
 
 func (b *Backend) writeAt(t *Tensor, off uint64, data []byte) error {
-	if err := b.queue.WriteBuffer(t.buf.buf, off, data); err != nil {
+	if err := writeBuffer(b.queue, t.buf.buf, off, data); err != nil {
 		err = fmt.Errorf("gpu: write tensor %dx%d: %w", t.rows, t.cols, err)
 		b.fail(err)
 		return err

@@ -415,3 +415,19 @@ func readMapped(d *wgpu.Device, buf *wgpu.Buffer, dst []byte) error {
 	}
 	return nil
 }
+
+// writeBuffer queues a write of data into buf at off. It copies data into
+// a Uint8Array of its own first: the binding's WriteBuffer hands the
+// browser a view of the Go program's memory, which a growth of that memory
+// before the call detaches ("Number of bytes to write is too large").
+func writeBuffer(q *wgpu.Queue, buf *wgpu.Buffer, off uint64, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writeBuffer: %v", r)
+		}
+	}()
+	u8 := js.Global().Get("Uint8Array").New(len(data))
+	js.CopyBytesToJS(u8, data)
+	jsValueOf(q).Call("writeBuffer", jsValueOf(buf), off, u8)
+	return nil
+}
