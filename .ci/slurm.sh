@@ -2,8 +2,7 @@
 # slurm-single-node.sh - throwaway single-node Slurm cluster for tests/CI, no systemd.
 # Tested: Debian 12 (bookworm), Slurm 22.05.8, munge 0.5.15, run as root.
 #
-# From the shared note slurm-single-node.md (the gputrain sweep Slurm test
-# and .ci/run use it; see docs/sweep.md).
+# The gputrain sweep Slurm test and .ci/run use it; see docs/sweep.md.
 #
 #   apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge
 #   ./slurm-single-node.sh start [DIR]   # start munged+slurmctld+slurmd, wait for node idle
@@ -152,7 +151,7 @@ EOF
   local -a marker=(env "SLURM_SINGLE_NODE_DIR=$dir" "SLURM_CONF=$SLURM_CONF")
 
   # -F/-D: stay in the foreground; we background them and keep $! as the PID.
-  # setsid + </dev/null: detach from the caller's terminal/session so a CI
+  # setsid + </dev/null: detach from the caller's terminal so that a CI
   # step that ends does not SIGHUP them, and they don't hold its stdin.
   setsid "${marker[@]}" /usr/sbin/munged -F --force \
       --socket="$sock" --key-file="$dir/munge/munge.key" \
@@ -162,8 +161,8 @@ EOF
   local i deadline
   for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
   [ -S "$sock" ] || { slurm_log "munged did not start:"; cat "$dir/log/munged.out" "$dir/log/munged.log" >&2 2>/dev/null; return 1; }
-  # sanity: a credential round trip through our socket
-  munge -S "$sock" -n | unmunge -S "$sock" >/dev/null || { slurm_log "munge round trip failed"; return 1; }
+  # sanity: a credential encoded and decoded through our socket
+  munge -S "$sock" -n | unmunge -S "$sock" >/dev/null || { slurm_log "munge could not encode and decode a credential"; return 1; }
 
   setsid "${marker[@]}" /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" \
       </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
