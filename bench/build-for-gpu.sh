@@ -27,7 +27,7 @@ export CGO_ENABLED=1
 # stacks) to keep the folder small enough to copy to a GPU machine.
 go build -trimpath -ldflags='-s -w' -o "$out/gputrain" ./cmd/gputrain
 go test -c -trimpath -ldflags='-s -w' -o "$out/gpu.test" ./gpu
-cp bench/on-gpu.sh bench/torch_mlp.py bench/splitmix.py "$out/"
+cp bench/on-gpu.sh bench/torch_mlp.py bench/torch_ensemble.py bench/splitmix.py "$out/"
 
 if [ $loader = 1 ]; then
   debs=$(mktemp -d)

@@ -3,7 +3,7 @@
 
 N MLPs of 64-128-64-10 (sigmoid hidden layers, last layer linear), softmax
 cross-entropy (mean over each model's batch), plain SGD (lr 0.01) or Adam,
-batch 32, float32 on the CPU: the workload of `gputrain bench --models N
+batch 32, float32 on the CPU (or --device cuda): the workload of `gputrain bench --models N
 --batch 32 --hidden 128,64 --data digits`. The weights of layer l are one
 (N, in, out) tensor and the forward pass is torch.baddbmm over the stack,
 the idiomatic ensemble before torch.func.vmap (PyTorch 2.0); Debian's
@@ -31,25 +31,31 @@ import torch
 import torch.nn.functional as F
 
 
-def build(n, sizes, gen):
+def build(n, sizes, gen, dev):
     ws, bs = [], []
     for fi, fo in zip(sizes[:-1], sizes[1:]):
         lim = (6.0 / (fi + fo)) ** 0.5  # Xavier uniform, as gputrain
-        w = (torch.rand(n, fi, fo, generator=gen) * 2 - 1) * lim
+        w = ((torch.rand(n, fi, fo, generator=gen) * 2 - 1) * lim).to(dev)
         ws.append(w.requires_grad_())
-        bs.append(torch.zeros(n, 1, fo, requires_grad=True))
+        bs.append(torch.zeros(n, 1, fo, device=dev, requires_grad=True))
     return ws, bs
 
 
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def run(n, args, sizes, data, labels, gen):
-    ws, bs = build(n, sizes, gen)
+    dev = data.device
+    ws, bs = build(n, sizes, gen, dev)
     params = ws + bs
     if args.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=args.lr)
     else:
         opt = torch.optim.SGD(params, lr=args.lr)
     rows = data.shape[0]
-    perm = torch.stack([torch.randperm(rows, generator=gen) for _ in range(n)])  # (n, rows)
+    perm = torch.stack([torch.randperm(rows, generator=gen) for _ in range(n)]).to(dev)  # (n, rows)
     batch = args.batch
     offsets = list(range(0, rows - batch + 1, batch))
 
@@ -71,8 +77,10 @@ def run(n, args, sizes, data, labels, gen):
 
     for i in range(5):
         step(i)
+    sync(dev)
     t0 = time.perf_counter()
     step(5)
+    sync(dev)
     one = max(time.perf_counter() - t0, 1e-6)
     steps = max(3, min(args.max_steps, int(args.rep_seconds / one)))
     times = []
@@ -82,6 +90,7 @@ def run(n, args, sizes, data, labels, gen):
         for _ in range(steps):
             step(i)
             i += 1
+        sync(dev)
         times.append((time.perf_counter() - t0) / steps)
     times.sort()
     med = times[len(times) // 2]
@@ -103,22 +112,26 @@ def main():
     p.add_argument("--rep-seconds", type=float, default=0.3)
     p.add_argument("--max-steps", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(args.seed)
     sizes = [64] + [int(h) for h in args.hidden.split(",") if h] + [10]
-    data = torch.rand(1438, 64, generator=gen)
-    labels = torch.randint(0, 10, (1438,), generator=gen)
+    dev = torch.device(args.device)
+    data = torch.rand(1438, 64, generator=gen).to(dev)
+    labels = torch.randint(0, 10, (1438,), generator=gen).to(dev)
     config = {
         "torch": torch.__version__, "python": platform.python_version(),
         "machine": platform.machine(), "intra_op_threads": torch.get_num_threads(),
         "inter_op_threads": torch.get_num_interop_threads(),
         "mkl": torch.backends.mkl.is_available(), "mkldnn": torch.backends.mkldnn.is_available(),
-        "dtype": "float32", "device": "cpu", "form": "stacked ensemble, torch.baddbmm",
+        "dtype": "float32", "device": str(dev), "form": "stacked ensemble, torch.baddbmm",
         "workload": "-".join(str(s) for s in sizes) + " sigmoid softmax-ce " + args.optimizer + " lr=%g" % args.lr,
     }
+    if dev.type == "cuda":
+        config["gpu"] = torch.cuda.get_device_name(dev)
     show = torch.__config__.show()
     for key in ("BLAS_INFO", "LAPACK_INFO"):
         for part in show.replace(",", "\n").splitlines():
