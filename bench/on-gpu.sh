@@ -10,15 +10,18 @@
 #
 #   devices.json   gputrain devices --json: adapters, API, driver, limits
 #   check.json     gputrain check --json: the full conformance suite
-#   sweep.json     gputrain bench, batch 1…8192, --autotune (and sweep.csv,
-#   sweep.csv      sweep.png: samples/s against batch size)
-#   sweep.png
+#   sweep.json     gputrain bench, batch 1…8192, --autotune (and
+#   sweep.png      samples/s against batch size)
+#   models.jsonl   gputrain bench --models N, N = 1…1024 (one JSON object a
+#                  line), then bench/torch_ensemble.py's when python3 has
+#                  PyTorch (on CUDA where it has CUDA)
 #   seed.json      gputrain bench --preset seed on the GPU and the CPU
-#   kernels.csv    the gpu package's kernel benchmarks (4096³ matmul included)
+#   kernels.csv    the gpu package's kernel benchmarks (4096³ matmul, and
+#                  every product of a step under each kernel configuration)
 #   torch.json     bench/torch_mlp.py, when python3 has PyTorch
 #
 # Each step has a time limit and the whole run stops within BUDGET seconds
-# (default 480); a step that fails or runs out of time is reported and the
+# (default 540); a step that fails or runs out of time is reported and the
 # rest still run. Exit status 1 when any step failed, 2 on usage errors.
 #
 # --reduced is the CI mode: the same steps on a software adapter with tiny
@@ -46,7 +49,7 @@ for f in gputrain gpu.test; do
   if [ ! -x "$bin/$f" ]; then echo "on-gpu: $bin/$f is missing (bench/build-for-gpu.sh builds it)" >&2; exit 2; fi
 done
 device=${DEVICE:-gpu}
-budget=${BUDGET:-480}
+budget=${BUDGET:-540}
 python=${PYTHON:-}
 if [ -z "$python" ]; then
   python=python3
@@ -119,12 +122,18 @@ g="$bin/gputrain"
 if [ $reduced = 1 ]; then
   check=(--quick)
   sweep=(--batch 8 --hidden 16 --steps 2 --reps 1)
+  models=(1 4)
+  modelsrun=(--steps 2 --reps 1)
+  ensemble=(--models 1,4 --reps 1 --rep-seconds 0.01)
   seed=(--steps 5)
   kernels=(-test.bench 'MatMul/square_256$' -test.benchtime 1x)
   torch=(--device cpu --steps 2 --reps 1 --seed-steps 20 --batches 8 --matmul 256 --no-compile)
 else
   check=()
   sweep=(--batch 1,8,32,64,128,512,2048,4096,8192)
+  models=(1 16 64 256 1024)
+  modelsrun=(--reps 5)
+  ensemble=(--models 1,16,64,256,1024)
   seed=()
   kernels=(-test.bench . -test.benchtime 20x)
   torch=()
@@ -134,11 +143,16 @@ step devices 30 devices.json "$g" devices --json
 step check 120 check.json "$g" check --device "$device" --json "${check[@]}"
 # The check above is the verification: the benchmarks run whatever it said.
 step sweep 150 sweep.json "$g" bench --device "$device" --data random --autotune --verify=false \
-  --json --csv "$out/sweep.csv" --plot "$out/sweep.png" "${sweep[@]}"
+  --json --plot "$out/sweep.png" "${sweep[@]}"
+# Model arrays: the digits workload of bench/torch_ensemble.py, one JSON
+# object a line.
+step models 120 models.jsonl bash -c 'g=$1; d=$2; shift 2; for n in '"${models[*]}"'; do
+  "$g" bench --device "$d" --data digits --models "$n" --batch 32 --hidden 128,64 --verify=false --json "$@" || exit; done' \
+  models "$g" "$device" "${modelsrun[@]}"
 step seed 90 seed.json "$g" bench --preset seed --device "$device,cpu" --verify=false --json "${seed[@]}"
 # Kernel benchmarks: the test binary's text output (kept in the log)
 # becomes one CSV row per metric: benchmark, iterations, value, unit.
-step kernels 120 "$scratch/kernels.txt" env GPUTRAIN_BENCH_LARGE=1 "$bin/gpu.test" -test.run '^$' "${kernels[@]}"
+step kernels 240 "$scratch/kernels.txt" env GPUTRAIN_BENCH_LARGE=1 "$bin/gpu.test" -test.run '^$' "${kernels[@]}"
 cat "$scratch/kernels.txt" >&2
 awk 'BEGIN { print "benchmark,iterations,value,unit" }
      /^Benchmark/ { for (i = 3; i + 1 <= NF; i += 2) printf "%s,%s,%s,%s\n", $1, $2, $i, $(i + 1) }' \
@@ -150,6 +164,11 @@ if "$python" -c 'import torch' 2>/dev/null; then
   if ! step torch 150 torch.json "$python" "$peer" "${torch[@]}"; then
     step torch-eager 90 torch.json "$python" "$peer" --no-compile "${torch[@]}" && unset 'failed[-1]'
   fi
+  ens=$here/torch_ensemble.py
+  [ -f "$ens" ] || ens=$bin/torch_ensemble.py
+  cuda=$("$python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null)
+  step torch-ensemble 60 "$scratch/ensemble.json" "$python" "$ens" --device "${cuda:-cpu}" --json "${ensemble[@]}" &&
+    cat "$scratch/ensemble.json" >>"$out/models.jsonl"
 else
   echo "on-gpu: torch: skipped, $python has no PyTorch" >&2
 fi

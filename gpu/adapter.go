@@ -33,6 +33,7 @@ type Limits struct {
 	MaxComputeWorkgroupStorageSize    uint32 `json:"max_compute_workgroup_storage_size"`
 	MaxComputeInvocationsPerWorkgroup uint32 `json:"max_compute_invocations_per_workgroup"`
 	MaxComputeWorkgroupsPerDimension  uint32 `json:"max_compute_workgroups_per_dimension"`
+	MaxComputeWorkgroupSizeZ          uint32 `json:"max_compute_workgroup_size_z"`
 	MaxStorageBuffersPerShaderStage   uint32 `json:"max_storage_buffers_per_shader_stage"`
 }
 
@@ -155,6 +156,7 @@ func describe(i int, a *wgpu.Adapter) Adapter {
 			MaxComputeWorkgroupStorageSize:    l.MaxComputeWorkgroupStorageSize,
 			MaxComputeInvocationsPerWorkgroup: l.MaxComputeInvocationsPerWorkgroup,
 			MaxComputeWorkgroupsPerDimension:  l.MaxComputeWorkgroupsPerDimension,
+			MaxComputeWorkgroupSizeZ:          l.MaxComputeWorkgroupSizeZ,
 			MaxStorageBuffersPerShaderStage:   l.MaxStorageBuffersPerShaderStage,
 		},
 	}

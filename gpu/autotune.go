@@ -53,22 +53,61 @@ func directConfig(m, n int) MatmulConfig {
 	return MatmulConfig{BM: ty * tm, BN: tx * tn, BK: 4, TM: tm, TN: tn, Vec4: true, Direct: true}
 }
 
-// defaultConfig is the configuration of an m×k×n product without
-// autotuning: the direct kernel fitted to small products, DefaultMatmul
-// for the others. Products with a transposed a (the weight gradient xᵀ·dy)
-// keep the tiles: on lavapipe the direct kernel's loads of a stored k×m
-// were no faster than the tiles with vec4 loads and 8×8 blocks, and 10 to
-// 70 times slower with scalar loads or 4-wide blocks (a 64×32×64 xᵀ·dy: 2
-// to 22 ms against 0.3 ms; docs/bench-model-arrays.md). A transposed b
-// (dy·wᵀ) takes the direct kernel only with vec4 loads and 8×8 blocks, the
-// form measured there.
-func defaultConfig(m, k, n int, transA, transB bool) MatmulConfig {
+// defaultConfig is the configuration of an m×k×n product of models
+// models without autotuning. On a software adapter: the direct kernel
+// fitted to small products, DefaultMatmul for the others. Products with a
+// transposed a (the weight gradient xᵀ·dy) keep the tiles: on lavapipe the
+// direct kernel's loads of a stored k×m were no faster than the tiles with
+// vec4 loads and 8×8 blocks, and 10 to 70 times slower with scalar loads
+// or 4-wide blocks (a 64×32×64 xᵀ·dy: 2 to 22 ms against 0.3 ms;
+// docs/bench-model-arrays.md). A transposed b (dy·wᵀ) takes the direct
+// kernel only with vec4 loads and 8×8 blocks, the form measured there. On a
+// hardware GPU: hardwareConfig.
+func defaultConfig(m, k, n int, transA, transB, hardware bool, models int) MatmulConfig {
+	if hardware {
+		return hardwareConfig(m, k, n, models)
+	}
 	if transA || int64(m)*int64(k)*int64(n) > directMACs {
 		return DefaultMatmul
 	}
 	c := directConfig(m, n)
 	if transB && (c.TM != 8 || c.TN != 8 || !vec4Fits(m, k, n, transA, transB)) {
 		return DefaultMatmul
+	}
+	return c
+}
+
+// hardwareWorkgroups is the number of 64×64 tiles (counted over every
+// model) from which a hardware GPU's product takes DefaultMatmul: enough
+// workgroups to occupy a GPU's multiprocessors (an H200 has 132) with the
+// tiles' reuse of workgroup memory. Below it the product is too small to
+// fill the GPU, and the time of the tiles is k/BK barriers each waiting on
+// global memory, so hardwareConfig splits k instead.
+const hardwareWorkgroups = 128
+
+// hardwareConfig is the configuration of an m×k×n product of models
+// models on a hardware GPU: DefaultMatmul for products of at least
+// hardwareWorkgroups tiles, else the direct kernel with k split
+// (_matmul_splitk.wgsl) on 16×16 blocks of 4×4 outputs an invocation
+// (8×8 blocks when even those leave the GPU mostly idle and k is long),
+// with as many slices of k as keep each slice at least four steps of four
+// k, up to 256 invocations and 16 KiB of workgroup memory.
+func hardwareConfig(m, k, n, models int) MatmulConfig {
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	if ceil(m, 64)*ceil(n, 64)*models >= hardwareWorkgroups {
+		return DefaultMatmul
+	}
+	c := MatmulConfig{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true}
+	if ceil(m, 16)*ceil(n, 16)*models < hardwareWorkgroups/2 && k >= 256 {
+		c.BM, c.BN = 8, 8
+	}
+	perSlice := (c.BM / c.TM) * (c.BN / c.TN)
+	s := 1
+	for 2*s*16 <= k && 2*s*perSlice <= 256 && 4*2*s*(c.BM*c.BN+c.BN) <= 16384 {
+		s *= 2
+	}
+	if s > 1 {
+		c.SplitK = s
 	}
 	return c
 }
@@ -94,12 +133,12 @@ func bucket(m, k, n int, transA, transB bool) tuneKey {
 // matmulConfig returns the configuration for a matmul of this shape: the
 // tuned one when autotuning is on and the shape's bucket has been measured,
 // else DefaultMatmul.
-func (b *Backend) matmulConfig(m, k, n int, transA, transB bool) MatmulConfig {
+func (b *Backend) matmulConfig(m, k, n int, transA, transB bool, models int) MatmulConfig {
 	if b.forced != nil {
 		return *b.forced
 	}
 	if !b.autotune {
-		return defaultConfig(m, k, n, transA, transB)
+		return defaultConfig(m, k, n, transA, transB, !b.adapter.Software(), models)
 	}
 	key := bucket(m, k, n, transA, transB)
 	if c, ok := b.tuned[key]; ok {

@@ -31,7 +31,40 @@ func TestDefaultConfigByShape(t *testing.T) {
 		{128, 64, 128, false, false, direct(64, 64, 8, 8)}, // 2^20: 2×2 workgroups
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, defaultConfig(tt.m, tt.k, tt.n, tt.transA, tt.transB), "%dx%dx%d transA=%v transB=%v", tt.m, tt.k, tt.n, tt.transA, tt.transB)
-		assert.NoError(t, tt.want.valid(Limits{MaxComputeInvocationsPerWorkgroup: 256, MaxComputeWorkgroupStorageSize: 16384}))
+		assert.Equal(t, tt.want, defaultConfig(tt.m, tt.k, tt.n, tt.transA, tt.transB, false, 1), "%dx%dx%d transA=%v transB=%v", tt.m, tt.k, tt.n, tt.transA, tt.transB)
+		assert.NoError(t, tt.want.valid(webgpuDefaults))
+	}
+}
+
+// webgpuDefaults are WebGPU's default limits, which every adapter meets.
+var webgpuDefaults = Limits{MaxComputeInvocationsPerWorkgroup: 256, MaxComputeWorkgroupStorageSize: 16384, MaxComputeWorkgroupSizeZ: 64}
+
+// TestHardwareConfigByShape: on a hardware GPU, products of fewer than
+// hardwareWorkgroups 64×64 tiles split k on 16×16 blocks (8×8 when even
+// those are few and k is long), with slices of at least 16 k; larger ones
+// keep the tiles. Every choice fits WebGPU's default limits.
+func TestHardwareConfigByShape(t *testing.T) {
+	split := func(bm, s int) MatmulConfig {
+		return MatmulConfig{BM: bm, BN: bm, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: s}
+	}
+	tests := []struct {
+		m, k, n, models int
+		want            MatmulConfig
+	}{
+		{32, 64, 128, 1, split(16, 4)},       // x·w0 at batch 32: 64 k, four slices of 16
+		{32, 10, 64, 1, split(16, 0)},        // d2·w2ᵀ: k = 10, no split
+		{1, 784, 128, 1, split(8, 32)},       // batch 1, first layer: 8×8 blocks, 32 slices of 24 or 28 k
+		{784, 64, 128, 1, split(16, 4)},      // the first layer's weight gradient at batch 64
+		{784, 4096, 128, 1, split(16, 8)},    // … at batch 4096: 26 tiles, 8 slices (16 KiB)
+		{4096, 784, 128, 1, DefaultMatmul},   // 128 tiles
+		{32, 64, 128, 64, DefaultMatmul},     // an array of 64 models: 128 tiles
+		{32, 64, 128, 16, split(16, 4)},      // 32 tiles
+		{1024, 1024, 1024, 1, DefaultMatmul}, // square
+	}
+	for _, tt := range tests {
+		got := hardwareConfig(tt.m, tt.k, tt.n, tt.models)
+		assert.Equal(t, tt.want, got, "%dx%dx%d models=%d", tt.m, tt.k, tt.n, tt.models)
+		assert.NoError(t, got.valid(webgpuDefaults), "%v", got)
+		assert.Equal(t, got, defaultConfig(tt.m, tt.k, tt.n, false, false, true, tt.models))
 	}
 }

@@ -200,7 +200,7 @@ func shaderNamed(name string) (shader, bool) {
 // TestMatmulConfigValidation checks the host's own workgroup-memory and
 // invocation checks (the driver does not validate workgroup memory).
 func TestMatmulConfigValidation(t *testing.T) {
-	l := Limits{MaxComputeInvocationsPerWorkgroup: 256, MaxComputeWorkgroupStorageSize: 16384}
+	l := Limits{MaxComputeInvocationsPerWorkgroup: 256, MaxComputeWorkgroupStorageSize: 16384, MaxComputeWorkgroupSizeZ: 64}
 	assert.NoError(t, DefaultMatmul.valid(l))
 	assert.ErrorContains(t, MatmulConfig{BM: 128, BN: 128, BK: 32, TM: 8, TN: 8}.valid(l), "workgroup memory")
 	assert.ErrorContains(t, MatmulConfig{BM: 64, BN: 64, BK: 8, TM: 2, TN: 2}.valid(l), "invocations")
@@ -251,7 +251,7 @@ func TestReopen(t *testing.T) {
 func TestEveryMatmulCandidate(t *testing.T) {
 	b := openInternal(t)
 	m, k, n := 37, 45, 29
-	for _, cfg := range MatmulCandidates {
+	for _, cfg := range append(append([]MatmulConfig{}, MatmulCandidates...), splitCandidates...) {
 		if cfg.valid(b.adapter.Limits) != nil {
 			t.Logf("%v does not fit this adapter; skipped", cfg)
 			continue

@@ -26,6 +26,13 @@ type MatmulConfig struct {
 	// BK is not used. With no barriers the tile can fit a small product's
 	// shape (see directConfig).
 	Direct bool `json:",omitempty"`
+	// SplitK, with Direct, splits k over SplitK invocations per output
+	// block (_matmul_splitk.wgsl): each sums every SplitK-th step of four k
+	// and the partial sums meet in workgroup memory. A hardware GPU's
+	// small products are bound by the latency of k dependent loads, not by
+	// arithmetic; this shortens the chain and multiplies the invocations.
+	// 0 and 1 mean no split.
+	SplitK int `json:",omitempty"`
 }
 
 // DefaultMatmul is the tile configuration used unless another is chosen:
@@ -39,11 +46,17 @@ func (c MatmulConfig) String() string {
 	if c.Direct {
 		s = fmt.Sprintf("direct %dx%d/%dx%d", c.BM, c.BN, c.TM, c.TN)
 	}
+	if c.split() {
+		s += fmt.Sprintf("/k÷%d", c.SplitK)
+	}
 	if c.Vec4 {
 		s += "/vec4"
 	}
 	return s
 }
+
+// split reports whether the configuration splits k (see SplitK).
+func (c MatmulConfig) split() bool { return c.Direct && c.SplitK > 1 }
 
 // vec4Fits reports whether an m×k·k×n product with these transposes can
 // use vec4 loads: the stored rows of both operands (a is m×k, or k×m if
@@ -88,9 +101,21 @@ func (c MatmulConfig) valid(l Limits) error {
 	if !c.Direct && c.Vec4 && (c.BM%4 != 0 || c.BN%4 != 0 || c.BK%4 != 0) {
 		return fmt.Errorf("matmul config %v: vec4 loads need tile sides that are multiples of 4", c)
 	}
-	threads := (c.BM / c.TM) * (c.BN / c.TN)
+	if c.SplitK < 0 || (c.SplitK > 1 && !c.Direct) {
+		return fmt.Errorf("matmul config %v: SplitK needs the direct kernel", c)
+	}
+	threads := (c.BM / c.TM) * (c.BN / c.TN) * max(c.SplitK, 1)
+	if c.split() && uint32(c.SplitK) > l.MaxComputeWorkgroupSizeZ {
+		return fmt.Errorf("matmul config %v: %d slices of k exceed the adapter's workgroup depth %d", c, c.SplitK, l.MaxComputeWorkgroupSizeZ)
+	}
 	if uint32(threads) > l.MaxComputeInvocationsPerWorkgroup {
 		return fmt.Errorf("matmul config %v: %d invocations exceed the adapter's %d", c, threads, l.MaxComputeInvocationsPerWorkgroup)
+	}
+	if c.split() {
+		if mem := 4 * c.SplitK * (c.BM*c.BN + c.BN); uint32(mem) > l.MaxComputeWorkgroupStorageSize {
+			return fmt.Errorf("matmul config %v: %d bytes of workgroup memory exceed the adapter's %d", c, mem, l.MaxComputeWorkgroupStorageSize)
+		}
+		return nil
 	}
 	if c.Direct {
 		return nil // no workgroup memory
@@ -110,7 +135,11 @@ func (c MatmulConfig) consts(transA, transB bool) map[string]string {
 	if c.Direct {
 		load, core = "direct_"+load, "direct"
 	}
+	if c.split() {
+		core = "splitk"
+	}
 	return map[string]string{
+		"S": fmt.Sprint(max(c.SplitK, 1)), "PART": fmt.Sprint(max(c.SplitK, 1) * c.BM * c.BN), "CPART": fmt.Sprint(max(c.SplitK, 1) * c.BN),
 		"LOAD": load, "AB": ab, "AW": aw, "CORE": core,
 		"TM4": fmt.Sprint(4 * c.TM), "TN4": fmt.Sprint(4 * c.TN),
 		"BM": fmt.Sprint(c.BM), "BN": fmt.Sprint(c.BN), "BK": fmt.Sprint(c.BK),
@@ -128,7 +157,7 @@ func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tc, ta, tb := b.tensor(c, "MatMul"), b.tensor(a, "MatMul"), b.tensor(bt, "MatMul")
-	b.matmul(b.matmulConfig(m, k, n, transA, transB), tc, ta, tb, m, k, n, transA, transB)
+	b.matmul(b.matmulConfig(m, k, n, transA, transB, tc.models), tc, ta, tb, m, k, n, transA, transB)
 }
 
 // maxDispatchMACs bounds the multiply-adds of one matmul dispatch. A
@@ -173,7 +202,7 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
-	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false).forStrides(tx, tw)
+	cfg := b.matmulConfig(m, k, n, false, false, ty.models).forShape(m, k, n, false, false).forStrides(tx, tw)
 	p := matmulActParams{productHead: productHead{strideA: modelStride(tx), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)}, act: uint32(act)}
 	product(b, kMatmulBiasAct, cfg, m, k, n, false, false, ty.models, &p, tx, tw, ty, tb)
 }
@@ -190,7 +219,7 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	defer b.mu.Unlock()
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
-	cfg := b.matmulConfig(m, k, n, false, false).forShape(m, k, n, false, false).forStrides(ts, tw)
+	cfg := b.matmulConfig(m, k, n, false, false, ty.models).forShape(m, k, n, false, false).forStrides(ts, tw)
 	p := gatherMatmulParams{
 		productHead: productHead{strideA: modelStride(ts), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)},
 		act:         uint32(act), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale),
@@ -206,7 +235,7 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
-	cfg := b.matmulConfig(m, k, n, false, transW).forShape(m, k, n, false, transW).forStrides(tg, tw)
+	cfg := b.matmulConfig(m, k, n, false, transW, tz.models).forShape(m, k, n, false, transW).forStrides(tg, tw)
 	p := matmulActParams{productHead: productHead{strideA: modelStride(tg), strideB: modelStride(tw), strideC: modelStride(tz), strideD: modelStride(ty)}, act: uint32(act)}
 	product(b, kMatmulActGrad, cfg, m, k, n, false, transW, tz.models, &p, tg, tw, tz, ty)
 }
@@ -221,7 +250,7 @@ func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	defer b.mu.Unlock()
 	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
 	// The product is k×m·m×n with xᵀ stored m×k (transA).
-	cfg := b.matmulConfig(k, m, n, true, false).forShape(k, m, n, true, false).forStrides(tx, ty)
+	cfg := b.matmulConfig(k, m, n, true, false, tw.models).forShape(k, m, n, true, false).forStrides(tx, ty)
 	p := matmulParams{productHead{strideA: modelStride(tx), strideB: modelStride(ty), strideC: modelStride(tw), strideD: modelStride(tb)}}
 	product(b, kMatmulColumnSum, cfg, k, m, n, true, false, tw.models, &p, tx, ty, tw, tb)
 }

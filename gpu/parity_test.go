@@ -70,10 +70,16 @@ func TestParityArrays(t *testing.T) { conformancetest.Arrays(t, gputest.Open(t))
 var (
 	directTiles       = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 32, BN: 64, BK: 4, TM: 8, TN: 8, Vec4: true, Direct: true}}
 	directScalarTiles = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 16, BN: 12, BK: 4, TM: 4, TN: 4, Direct: true}}
+	// The direct kernel with k split over the workgroup (the hardware
+	// GPUs' choice for small products): four slices with vec4 loads, and
+	// three slices of 2×2 blocks with scalar loads on tiles that are not
+	// powers of two.
+	splitTiles       = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 4}}
+	splitScalarTiles = gpu.Options{Device: gputest.Device(), Matmul: &gpu.MatmulConfig{BM: 12, BN: 6, BK: 4, TM: 2, TN: 2, Direct: true, SplitK: 3}}
 )
 
 func TestParityDirect(t *testing.T) {
-	for name, opts := range map[string]gpu.Options{"vec4": directTiles, "scalar": directScalarTiles} {
+	for name, opts := range map[string]gpu.Options{"vec4": directTiles, "scalar": directScalarTiles, "split": splitTiles, "split-scalar": splitScalarTiles} {
 		t.Run(name, func(t *testing.T) {
 			t.Run("MatMul", func(t *testing.T) { conformancetest.MatMul(t, gputest.OpenWith(t, opts)) })
 			t.Run("MatMulBiasActivate", func(t *testing.T) { conformancetest.MatMulBiasActivate(t, gputest.OpenWith(t, opts)) })
