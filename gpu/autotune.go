@@ -25,6 +25,50 @@ var MatmulCandidates = []MatmulConfig{
 	{BM: 64, BN: 64, BK: 4, TM: 8, TN: 8, Direct: true},
 }
 
+// SplitCandidates are the split-k configurations (see MatmulConfig.SplitK)
+// the autotuner also measures on hardware GPUs, beside MatmulCandidates and
+// the shape's default choice.
+var SplitCandidates = []MatmulConfig{
+	{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 4},
+	{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 8},
+	{BM: 8, BN: 8, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 16},
+	{BM: 8, BN: 8, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 32},
+	{BM: 16, BN: 16, BK: 4, TM: 2, TN: 2, Direct: true, SplitK: 4},
+	{BM: 32, BN: 32, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 2},
+	{BM: 4, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 32},
+}
+
+// candidates are the configurations the autotuner measures for a shape
+// bucket: the bucket's default choice first (so that tuning picks it
+// unless another is measurably faster), then MatmulCandidates, and on a
+// hardware GPU SplitCandidates; each once, with Vec4 dropped where the
+// shape does not allow it.
+func (b *Backend) candidates(key tuneKey) []MatmulConfig {
+	hw := !b.adapter.Software()
+	all := []MatmulConfig{defaultConfig(key.m, key.k, key.n, key.transA, key.transB, hw, 1)}
+	all = append(all, MatmulCandidates...)
+	if hw {
+		all = append(all, SplitCandidates...)
+	}
+	var out []MatmulConfig
+	seen := map[MatmulConfig]bool{}
+	for _, c := range all {
+		c = c.forShape(key.m, key.k, key.n, key.transA, key.transB)
+		if seen[c] || c.valid(b.adapter.Limits) != nil {
+			continue
+		}
+		seen[c] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// tuneRepSeconds is the least wall time of one timed repetition of a
+// candidate: a repetition records as many products (up to 64) into one
+// submission as take that long, so that a product of a few microseconds is
+// not timed by the cost of a submission and a wait.
+const tuneRepSeconds = 500e-6
+
 // directMACs is the most multiply-adds of one model's product that the
 // default choice (without autotuning) gives the direct kernel, with a
 // tile fitted to the shape (directConfig); larger products take
@@ -160,7 +204,7 @@ type TuneResult struct {
 	GFLOPS  float64
 }
 
-// tune measures every valid candidate on the bucket's shape, in scratch
+// tune measures every valid candidate (see candidates) on the bucket's shape, in scratch
 // tensors, and returns the fastest. It runs once per bucket per Backend, and
 // once per bucket per device with Options.TuneCache, the way Burn's
 // autotune caches its choice.
@@ -223,21 +267,27 @@ func (b *Backend) measure(key tuneKey, reps int) ([]TuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []TuneResult
-	for _, cfg := range MatmulCandidates {
-		if cfg.valid(b.adapter.Limits) != nil || cfg.Vec4 && !vec4Fits(m, k, n, key.transA, key.transB) {
-			continue
+	// run times count products of cfg recorded into one submission and
+	// returns the seconds per product.
+	run := func(cfg MatmulConfig, count int) float64 {
+		start := time.Now()
+		for range count {
+			b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB)
 		}
-		b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB) // warm-up, compiles
 		b.flush()
 		b.wait()
+		return time.Since(start).Seconds() / float64(count)
+	}
+	var out []TuneResult
+	for _, cfg := range b.candidates(key) {
+		run(cfg, 1) // warm-up, compiles
+		count := 1
+		if one := run(cfg, 1); one < tuneRepSeconds {
+			count = min(64, int(tuneRepSeconds/max(one, 1e-7))+1)
+		}
 		times := make([]float64, reps)
 		for r := range times {
-			start := time.Now()
-			b.matmul(cfg, c, a, bt, m, k, n, key.transA, key.transB)
-			b.flush()
-			b.wait()
-			times[r] = time.Since(start).Seconds()
+			times[r] = run(cfg, count)
 		}
 		if b.err != nil {
 			return nil, b.takeErr()

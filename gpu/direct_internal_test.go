@@ -68,3 +68,31 @@ func TestHardwareConfigByShape(t *testing.T) {
 		assert.Equal(t, got, defaultConfig(tt.m, tt.k, tt.n, false, false, true, tt.models))
 	}
 }
+
+// TestTuneCandidates: the autotuner measures the shape's default choice
+// first, each configuration once and only those that fit, and the split-k
+// kernels on hardware GPUs only.
+func TestTuneCandidates(t *testing.T) {
+	for _, typ := range []string{"cpu", "discrete"} {
+		b := &Backend{adapter: Adapter{Type: typ, Limits: webgpuDefaults}}
+		key := bucket(32, 64, 128, false, false)
+		got := b.candidates(key)
+		hw := typ != "cpu"
+		assert.Equal(t, defaultConfig(32, 64, 128, false, false, hw, 1), got[0], typ)
+		seen := map[MatmulConfig]bool{}
+		splits := 0
+		for _, c := range got {
+			assert.False(t, seen[c], "%s: %v twice", typ, c)
+			seen[c] = true
+			assert.NoError(t, c.valid(webgpuDefaults))
+			if c.split() {
+				splits++
+			}
+		}
+		if hw {
+			assert.GreaterOrEqual(t, splits, len(SplitCandidates), typ)
+		} else {
+			assert.Zero(t, splits, typ)
+		}
+	}
+}

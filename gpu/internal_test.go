@@ -251,7 +251,7 @@ func TestReopen(t *testing.T) {
 func TestEveryMatmulCandidate(t *testing.T) {
 	b := openInternal(t)
 	m, k, n := 37, 45, 29
-	for _, cfg := range append(append([]MatmulConfig{}, MatmulCandidates...), splitCandidates...) {
+	for _, cfg := range append(append([]MatmulConfig{}, MatmulCandidates...), SplitCandidates...) {
 		if cfg.valid(b.adapter.Limits) != nil {
 			t.Logf("%v does not fit this adapter; skipped", cfg)
 			continue

@@ -39,25 +39,12 @@ func stepProducts(batch int, sizes ...int) []productShape {
 	return out
 }
 
-// splitCandidates are the split-k configurations BenchmarkProductConfigs
-// measures beside the 64×64 tiles and the direct kernel fitted to the
-// shape.
-var splitCandidates = []MatmulConfig{
-	{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 4},
-	{BM: 16, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 8},
-	{BM: 8, BN: 8, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 16},
-	{BM: 8, BN: 8, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 32},
-	{BM: 16, BN: 16, BK: 4, TM: 2, TN: 2, Direct: true, SplitK: 4},
-	{BM: 32, BN: 32, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 2},
-	{BM: 4, BN: 16, BK: 4, TM: 4, TN: 4, Vec4: true, Direct: true, SplitK: 32},
-}
-
 // BenchmarkProductConfigs times every product of training steps of
 // 784-128-64-10 (batches 1 to 4096) and 64-128-64-10 (batch 32) under each
 // configuration the default choice could give it: the 64×64 tiles
 // (DefaultMatmul), the direct kernel fitted to the shape (directConfig),
 // the current default (defaultConfig) and the split-k kernels of
-// splitCandidates. kernel-us/op is the GPU time of one dispatch (timestamp
+// SplitCandidates. kernel-us/op is the GPU time of one dispatch (timestamp
 // queries; the benchmark is skipped on adapters without them).
 //
 //	go test -run '^$' -bench ProductConfigs -benchtime 50x ./gpu
@@ -81,7 +68,7 @@ func BenchmarkProductConfigs(b *testing.B) {
 			name string
 			cfg  MatmulConfig
 		}{{"tiles", DefaultMatmul}, {"direct", directConfig(s.m, s.n)}, {"default", be.matmulConfig(s.m, s.k, s.n, s.transA, s.transB, 1)}}
-		for _, c := range splitCandidates {
+		for _, c := range SplitCandidates {
 			named = append(named, struct {
 				name string
 				cfg  MatmulConfig

@@ -60,14 +60,17 @@ func (e tuneCacheEntry) key() tuneKey {
 	return tuneKey{m: e.M, k: e.K, n: e.N, transA: e.TransA, transB: e.TransB}
 }
 
-// matmulShaderID fingerprints the matmul shader with both of its load
-// variants (and the snippets they include) so that cached choices die with
-// the code they were measured on.
+// matmulShaderID fingerprints the matmul shader under each of its kernels
+// (the tiles with either load width, the direct and the split-k kernel, and
+// the snippets they include) so that cached choices die with the code they
+// were measured on.
 func matmulShaderID() string {
 	h := sha256.New()
-	for _, vec4 := range []bool{false, true} {
-		c := DefaultMatmul
-		c.Vec4 = vec4
+	scalar := DefaultMatmul
+	scalar.Vec4 = false
+	// One configuration of each kernel: the tiles with either load width,
+	// the direct kernel and the split-k one.
+	for _, c := range []MatmulConfig{scalar, DefaultMatmul, directConfig(32, 64), SplitCandidates[0]} {
 		src, err := shaders.Source("matmul", c.consts(false, false))
 		if err != nil {
 			return "unknown"
