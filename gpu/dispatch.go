@@ -54,7 +54,7 @@ func (k kernelKey) consts() map[string]string {
 		return nil
 	}
 	c := k.cfg.consts(k.transA, k.transB)
-	if k.shader == shMatmulColumnSum {
+	if k.shader == shMatmulColumnSum || k.shader == shMatmulColumnSumShared {
 		c["SUM_B"] = "true"
 	}
 	return c

@@ -251,7 +251,18 @@ func (b *Backend) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
 	tw, tb, tx, ty := b.tensor(dw, op), b.tensor(db, op), b.tensor(x, op), b.tensor(dy, op)
 	// The product is k×m·m×n with xᵀ stored m×k (transA).
 	cfg := b.matmulConfig(k, m, n, true, false, tw.models).forShape(k, m, n, true, false).forStrides(tx, ty)
-	p := matmulParams{productHead{strideA: modelStride(tx), strideB: modelStride(ty), strideC: modelStride(tw), strideD: modelStride(tb)}}
+	head := productHead{strideA: modelStride(tx), strideB: modelStride(ty), strideC: modelStride(tw), strideD: modelStride(tb)}
+	if tw.buf == tb.buf {
+		// Slices of one buffer (a model array's gradients): one binding
+		// over both (matmul_column_sum_shared.wgsl).
+		base := min(tw.off, tb.off)
+		end := max(tw.off+tw.bindSize(), tb.off+tb.bindSize())
+		both := &Tensor{b: b, buf: tw.buf, off: base, rows: 1, cols: int((end - base) / 4), models: 1, dtype: backend.Float, view: true}
+		p := columnSumSharedParams{productHead: head, baseC: uint32((tw.off - base) / 4), baseD: uint32((tb.off - base) / 4)}
+		product(b, kMatmulColumnSumShared, cfg, k, m, n, true, false, tw.models, &p, tx, ty, both)
+		return
+	}
+	p := matmulParams{head}
 	product(b, kMatmulColumnSum, cfg, k, m, n, true, false, tw.models, &p, tx, ty, tw, tb)
 }
 

@@ -36,6 +36,7 @@ const (
 	shMatmulActGrad
 	shMatmulBiasAct
 	shMatmulColumnSum
+	shMatmulColumnSumShared
 	shMomentum
 	shMSE
 	shSGD
@@ -47,25 +48,26 @@ const (
 // shaderNames are the shaders' file names in package shaders, without
 // ".wgsl".
 var shaderNames = [numShaders]string{
-	shActGrad:             "act_grad",
-	shAdam:                "adam",
-	shBCE:                 "bce",
-	shBiasAct:             "bias_act",
-	shColumnSum:           "column_sum",
-	shCountCorrect:        "count_correct",
-	shFill:                "fill",
-	shGather:              "gather",
-	shGatherMatmulBiasAct: "gather_matmul_bias_act",
-	shGradNormSq:          "grad_norm_sq",
-	shMatmul:              "matmul",
-	shMatmulActGrad:       "matmul_act_grad",
-	shMatmulBiasAct:       "matmul_bias_act",
-	shMatmulColumnSum:     "matmul_column_sum",
-	shMomentum:            "momentum",
-	shMSE:                 "mse",
-	shSGD:                 "sgd",
-	shSGDCompensated:      "sgd_compensated",
-	shSoftmaxCE:           "softmax_ce",
+	shActGrad:               "act_grad",
+	shAdam:                  "adam",
+	shBCE:                   "bce",
+	shBiasAct:               "bias_act",
+	shColumnSum:             "column_sum",
+	shCountCorrect:          "count_correct",
+	shFill:                  "fill",
+	shGather:                "gather",
+	shGatherMatmulBiasAct:   "gather_matmul_bias_act",
+	shGradNormSq:            "grad_norm_sq",
+	shMatmul:                "matmul",
+	shMatmulActGrad:         "matmul_act_grad",
+	shMatmulBiasAct:         "matmul_bias_act",
+	shMatmulColumnSum:       "matmul_column_sum",
+	shMatmulColumnSumShared: "matmul_column_sum_shared",
+	shMomentum:              "momentum",
+	shMSE:                   "mse",
+	shSGD:                   "sgd",
+	shSGDCompensated:        "sgd_compensated",
+	shSoftmaxCE:             "softmax_ce",
 }
 
 func (s shader) String() string { return shaderNames[s] }
@@ -74,7 +76,7 @@ func (s shader) String() string { return shaderNames[s] }
 // on _matmul_core and specialised by a MatmulConfig.
 func (s shader) product() bool {
 	switch s {
-	case shMatmul, shMatmulBiasAct, shMatmulActGrad, shGatherMatmulBiasAct, shMatmulColumnSum:
+	case shMatmul, shMatmulBiasAct, shMatmulActGrad, shGatherMatmulBiasAct, shMatmulColumnSum, shMatmulColumnSumShared:
 		return true
 	}
 	return false
@@ -85,22 +87,23 @@ type opKernel[P any] struct{ shader shader }
 
 // The operations' kernels.
 var (
-	kActGrad             = opKernel[actGradParams]{shActGrad}
-	kAdam                = opKernel[adamParams]{shAdam}
-	kBiasAct             = opKernel[biasActParams]{shBiasAct}
-	kColumnSum           = opKernel[columnSumParams]{shColumnSum}
-	kCountCorrect        = opKernel[countCorrectParams]{shCountCorrect}
-	kFill                = opKernel[fillParams]{shFill}
-	kGather              = opKernel[gatherParams]{shGather}
-	kGatherMatmulBiasAct = opKernel[gatherMatmulParams]{shGatherMatmulBiasAct}
-	kGradNormSq          = opKernel[gradNormSqParams]{shGradNormSq}
-	kMatmul              = opKernel[matmulParams]{shMatmul}
-	kMatmulActGrad       = opKernel[matmulActParams]{shMatmulActGrad}
-	kMatmulBiasAct       = opKernel[matmulActParams]{shMatmulBiasAct}
-	kMatmulColumnSum     = opKernel[matmulParams]{shMatmulColumnSum}
-	kMomentum            = opKernel[momentumParams]{shMomentum}
-	kSGD                 = opKernel[sgdParams]{shSGD}
-	kSGDCompensated      = opKernel[sgdCompensatedParams]{shSGDCompensated}
+	kActGrad               = opKernel[actGradParams]{shActGrad}
+	kAdam                  = opKernel[adamParams]{shAdam}
+	kBiasAct               = opKernel[biasActParams]{shBiasAct}
+	kColumnSum             = opKernel[columnSumParams]{shColumnSum}
+	kCountCorrect          = opKernel[countCorrectParams]{shCountCorrect}
+	kFill                  = opKernel[fillParams]{shFill}
+	kGather                = opKernel[gatherParams]{shGather}
+	kGatherMatmulBiasAct   = opKernel[gatherMatmulParams]{shGatherMatmulBiasAct}
+	kGradNormSq            = opKernel[gradNormSqParams]{shGradNormSq}
+	kMatmul                = opKernel[matmulParams]{shMatmul}
+	kMatmulActGrad         = opKernel[matmulActParams]{shMatmulActGrad}
+	kMatmulBiasAct         = opKernel[matmulActParams]{shMatmulBiasAct}
+	kMatmulColumnSum       = opKernel[matmulParams]{shMatmulColumnSum}
+	kMatmulColumnSumShared = opKernel[columnSumSharedParams]{shMatmulColumnSumShared}
+	kMomentum              = opKernel[momentumParams]{shMomentum}
+	kSGD                   = opKernel[sgdParams]{shSGD}
+	kSGDCompensated        = opKernel[sgdCompensatedParams]{shSGDCompensated}
 	// kLoss is the loss shader of each loss (all read _loss_io's Params).
 	kLoss = [...]opKernel[lossParams]{
 		backend.BinaryCrossEntropy:  {shBCE},
@@ -121,6 +124,13 @@ type productHead struct {
 // matmulParams: matmul.wgsl, matmul_column_sum.wgsl.
 type matmulParams struct{ productHead }
 
+// columnSumSharedParams: matmul_column_sum_shared.wgsl.
+type columnSumSharedParams struct {
+	productHead
+	baseC, baseD uint32
+	_            [2]uint32
+}
+
 // matmulActParams: _matmul_act_io.wgsl (matmul_bias_act, matmul_act_grad).
 type matmulActParams struct {
 	productHead
@@ -140,7 +150,7 @@ type gatherMatmulParams struct {
 // productParams are the params of the tiled products, each starting with
 // productHead (see product).
 type productParams interface {
-	matmulParams | matmulActParams | gatherMatmulParams
+	matmulParams | columnSumSharedParams | matmulActParams | gatherMatmulParams
 }
 
 // biasActParams: bias_act.wgsl.

@@ -26,7 +26,7 @@ func (k opKernel[P]) layout() (shader, reflect.Type) { return k.shader, reflect.
 var allKernels = []kernelLayout{
 	kActGrad, kAdam, kBiasAct, kColumnSum, kCountCorrect, kFill, kGather, kGradNormSq,
 	kGatherMatmulBiasAct, kMatmul, kMatmulActGrad, kMatmulBiasAct,
-	kMatmulColumnSum, kMomentum, kSGD, kSGDCompensated,
+	kMatmulColumnSum, kMatmulColumnSumShared, kMomentum, kSGD, kSGDCompensated,
 	kLoss[0], kLoss[1], kLoss[2],
 }
 

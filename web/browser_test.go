@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -197,17 +196,7 @@ func writeArtifact(t *testing.T, name string, b []byte) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 }
 
-// knownOnDawn matches the cases that fail on Dawn for a reason outside the
-// shaders, which the test tolerates when the failure says so ("aliasing"):
-// a model array's parameters (and gradients) are one buffer laid out model
-// by model (model k's weights, then its bias, …), so MatMulColumnSum binds
-// the weight and the bias gradients as two writable ranges that overlap
-// (each runs from model 0's slice to model N−1's). WebGPU forbids writable
-// bindings that alias, Dawn rejects the dispatch, and wgpu-native does not
-// check. Single-model slices are bound to their own extent and pass.
-var knownOnDawn = regexp.MustCompile(`^Arrays N=\d+/model=\d+(/shared-inputs)?/Slices$`)
-
-func summarise(t *testing.T, res checkResult) (known int) {
+func summarise(t *testing.T, res checkResult) {
 	type tally struct {
 		pass, fail int
 		secs       float64
@@ -222,24 +211,17 @@ func summarise(t *testing.T, res checkResult) (known int) {
 			order = append(order, c.Op)
 		}
 		n.secs += c.Seconds
-		why := strings.Join(c.Failures, "; ")
-		switch {
-		case c.Pass:
+		if c.Pass {
 			n.pass++
-		case knownOnDawn.MatchString(c.Op+" "+c.Case) && strings.Contains(why, "aliasing"):
+		} else {
 			n.fail++
-			known++
-			t.Logf("known failure on Dawn: %s %s: %.300s", c.Op, c.Case, why)
-		default:
-			n.fail++
-			t.Errorf("%s %s failed on Dawn: %s", c.Op, c.Case, why)
+			t.Errorf("%s %s failed on Dawn: %s", c.Op, c.Case, strings.Join(c.Failures, "; "))
 		}
 	}
 	for _, op := range order {
 		n := byOp[op]
 		t.Logf("  %-24s %3d passed %3d failed %6.1f s", op, n.pass, n.fail, n.secs)
 	}
-	return known
 }
 
 // TestQuickConformanceInChromium runs the quick conformance suite in the
@@ -256,10 +238,9 @@ func TestQuickConformanceInChromium(t *testing.T) {
 	var res checkResult
 	require.NoError(t, json.Unmarshal(rep.Result, &res))
 	t.Logf("%s: %s check, %d passed, %d failed in %.1f s (%s)", res.Adapter, res.Size, res.Passed, res.Failed, res.Seconds, res.UserAgent)
-	known := summarise(t, res)
+	summarise(t, res)
 	assert.Equal(t, "quick", res.Size)
-	assert.Equal(t, known, res.Failed, "cases failed on Dawn")
-	assert.LessOrEqual(t, known, 2, "more known failures than the two model-array slice cases")
+	assert.Zero(t, res.Failed, "cases failed on Dawn")
 	assert.Equal(t, len(res.Checks), res.Passed+res.Failed)
 	assert.Greater(t, res.Passed, 300, "the quick suite has 346 cases")
 	compared := 0
