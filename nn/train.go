@@ -336,6 +336,7 @@ func (m *Model) keepOptState(cfg *Config, err error) {
 		m.Info.OptimizerState = ""
 	}
 }
+
 // trainingSets validates cfg and train, splits off the validation set cfg
 // asks for, and fits the model's scaling first if cfg.Standardize asks for
 // it: what Train does before it allocates anything.
