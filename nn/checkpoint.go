@@ -334,11 +334,14 @@ func checkMembers(f *safetensors.File, spec Spec, prefixes []string) error {
 	return nil
 }
 
-// heldValues counts the values of f's tensors.
+// heldValues counts the values of f's parameter tensors (not the
+// optimizer's state).
 func heldValues(f *safetensors.File) int {
 	n := 0
 	for _, t := range f.Tensors {
-		n += len(t.Data)
+		if !strings.HasPrefix(t.Name, "optimizer.") {
+			n += len(t.Data)
+		}
 	}
 	return n
 }
