@@ -137,7 +137,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 	at := &arrayTraining{ctx: ctx, arr: arr, cfg: &cfg, members: members, hooks: hooks, rows: rows,
 		res: make([]MemberResult, n), state: make([]memberState, n)}
 	m.Info.Step = arr.infos[0].Step
-	at.tr, err = newTrainer(m, train, &cfg, rows, true)
+	at.tr, err = newTrainer(m, train, &cfg, rows, true, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -72,8 +72,9 @@ func shapeString(s []int) string {
 }
 
 // checkpoint reads m's parameters (the best epoch's during a Train call
-// with early stopping) and describes them for a file, stored as dt.
-func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[string]string, error) {
+// with early stopping) and describes them for a file, stored as dt; with
+// withOpt, beside its optimizer state (see currentOptState).
+func (m *Model) checkpoint(dt safetensors.DType, withOpt bool) ([]safetensors.Tensor, map[string]string, error) {
 	ps, err := m.savedParams()
 	if err != nil {
 		return nil, nil, err
@@ -104,7 +105,22 @@ func (m *Model) checkpoint(dt safetensors.DType) ([]safetensors.Tensor, map[stri
 	if err != nil {
 		return nil, nil, fmt.Errorf("nn: encoding the scaling: %w", err)
 	}
-	tj, err := json.Marshal(m.Info)
+	var st *optState
+	if withOpt {
+		if st, err = m.currentOptState(); err != nil {
+			return nil, nil, err
+		}
+	}
+	info := m.Info
+	info.OptimizerState = ""
+	if st != nil {
+		if err := checkFiniteState(st); err != nil {
+			return nil, nil, fmt.Errorf("nn: refusing to save a model whose optimizer state holds a %w", err)
+		}
+		info.OptimizerState = st.kind.String()
+		ts = append(ts, m.optTensors(st, dt)...)
+	}
+	tj, err := json.Marshal(info)
 	if err != nil {
 		return nil, nil, fmt.Errorf("nn: encoding the training info: %w", err)
 	}
@@ -232,11 +248,32 @@ func checkTensors(f *safetensors.File, spec Spec) error {
 	return checkMembers(f, spec, []string{""})
 }
 
+// optimizerPrefixes are the tensor prefixes of the optimizer state f's
+// metadata says it holds (see OptimizerTensorName), none if it holds none.
+func optimizerPrefixes(f *safetensors.File) ([]string, error) {
+	o, ok, err := metaOptimizer(f.Metadata)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var pre []string
+	for _, n := range OptimizerStateNames(o) {
+		pre = append(pre, OptimizerTensorName(n, ""))
+	}
+	return pre, nil
+}
+
 // checkMembers is checkTensors for the members of a checkpoint whose
 // tensors are named with prefixes (one per member, "" for a single
 // model): every member's layers in spec's shapes, no other tensor, and
 // every value finite. Errors name the tensor in full.
 func checkMembers(f *safetensors.File, spec Spec, prefixes []string) error {
+	if len(prefixes) == 1 && prefixes[0] == "" {
+		opt, err := optimizerPrefixes(f)
+		if err != nil {
+			return err
+		}
+		prefixes = append(prefixes, opt...)
+	}
 	sz := spec.Sizes()
 	layers := len(sz) - 1
 	for _, pre := range prefixes {
@@ -297,11 +334,14 @@ func checkMembers(f *safetensors.File, spec Spec, prefixes []string) error {
 	return nil
 }
 
-// heldValues counts the values of f's tensors.
+// heldValues counts the values of f's parameter tensors (not the
+// optimizer's state).
 func heldValues(f *safetensors.File) int {
 	n := 0
 	for _, t := range f.Tensors {
-		n += len(t.Data)
+		if !strings.HasPrefix(t.Name, "optimizer.") {
+			n += len(t.Data)
+		}
 	}
 	return n
 }
@@ -312,7 +352,14 @@ func (m *Model) setFromCheckpoint(f *safetensors.File) error {
 	if err := checkTensors(f, m.Spec); err != nil {
 		return err
 	}
-	return m.SetParams(m.paramsFrom(f, ""))
+	if err := m.SetParams(m.paramsFrom(f, "")); err != nil {
+		return err
+	}
+	m.dropOptState()
+	if o, ok, _ := metaOptimizer(f.Metadata); ok {
+		m.optState = m.optStateFrom(f, o)
+	}
+	return nil
 }
 
 // paramsFrom converts the checked tensors of f named with prefix (see
@@ -337,8 +384,10 @@ func (m *Model) paramsFrom(f *safetensors.File, prefix string) []Params {
 // and "layers.{i}.bias" ([out]), which PyTorch loads with
 // load_state_dict into a module holding a ModuleList (or a Sequential of
 // only Linear layers) named "layers", applying the activation between them
-// in forward; and metadata (see MetaSpec, MetaScaling, MetaTraining,
-// MetaTable). Values
+// in forward (keeping the "layers." tensors: the file also holds the
+// optimizer's state, "optimizer.{name}.layers.{i}.weight" and ".bias" as
+// OptimizerStateNames names it, when the model keeps one); and metadata
+// (see MetaSpec, MetaScaling, MetaTraining, MetaTable). Values
 // are stored as F32, or F64 when the backend computes in float64. It refuses
 // to save non-finite parameters, and returns device and file errors; the file
 // is written to a temporary file in the same folder and renamed over path
@@ -366,7 +415,7 @@ func (m *Model) Checkpoint() ([]byte, error) {
 	if m.b.Info().Precision == "float64" {
 		dt = safetensors.F64
 	}
-	ts, meta, err := m.checkpoint(dt)
+	ts, meta, err := m.checkpoint(dt, true)
 	if err != nil {
 		return nil, err
 	}
@@ -515,6 +564,11 @@ func (info TrainInfo) validate() error {
 		return bad("epoch", info.Epoch)
 	case info.Step < 0:
 		return bad("step", info.Step)
+	}
+	if info.Schedule != nil {
+		if err := info.Schedule.validate(); err != nil {
+			return err
+		}
 	}
 	if v := info.Validation; v != nil {
 		switch {

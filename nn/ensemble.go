@@ -147,7 +147,7 @@ func (e *Ensemble) Checkpoint() ([]byte, error) {
 	)
 	for k, m := range e.Members {
 		m.live()
-		ts, mm, err := m.checkpoint(dt)
+		ts, mm, err := m.checkpoint(dt, false)
 		if err != nil {
 			return nil, fmt.Errorf("nn: ensemble member %d: %w", k, err)
 		}

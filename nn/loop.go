@@ -37,7 +37,7 @@ func newLoop(ctx context.Context, tr *Trainer, train *Set, cfg *Config, hooks Ho
 	div := newDivergence(m, train, cfg.LR)
 	l := &loop{ctx: ctx, m: m, tr: tr, cfg: cfg, hooks: hooks, hist: hist, es: es, div: div,
 		meters: newMeters(tr, div, m.Info.Step), perm: make([]uint32, tr.rows),
-		sched: newScheduler(cfg.Schedule, cfg.LR, cfg.Epochs), lr: cfg.LR}
+		sched: resumeScheduler(m.Info.Schedule, cfg.Schedule, cfg.LR, cfg.Epochs), lr: cfg.LR}
 	for i := range l.perm {
 		l.perm[i] = uint32(i)
 	}
@@ -119,6 +119,10 @@ func (l *loop) epoch(e int) (stop bool, err error) {
 	}
 	if !cancelled {
 		m.Info.Epoch = epoch
+		m.Info.Schedule = nil
+		if !l.cfg.Schedule.constant() {
+			m.Info.Schedule = l.sched.info(e + 1)
+		}
 	}
 	if l.hooks.Epoch != nil {
 		l.hooks.Epoch(st)

@@ -235,6 +235,14 @@ type TrainInfo struct {
 	// Validation is the validation state of the last Train call, nil if it
 	// had no validation set.
 	Validation *ValidationInfo `json:"validation,omitempty"`
+	// Schedule is where the learning-rate schedule of the last Train call
+	// stands (see ScheduleInfo); nil for a constant rate.
+	Schedule *ScheduleInfo `json:"schedule,omitempty"`
+	// OptimizerState names the optimizer whose state (see
+	// OptimizerStateNames) the model keeps, and a checkpoint holds beside
+	// the parameters; empty when none. Train and Save set it (see
+	// Model.OptimizerState); Train does not read it.
+	OptimizerState string `json:"optimizer_state,omitempty"`
 }
 
 // Model is a sequential MLP whose parameters live on one backend. Like the
@@ -265,6 +273,14 @@ type Model struct {
 	// ens is the ensemble metadata of a checkpoint being read (readModel),
 	// nil for a single model's.
 	ens *ensembleJSON
+	// trainOpt is the running Train call's optimizer (nil outside one),
+	// whose state Save writes. optDev is the optimizer's state on the
+	// device, which Train calls share (the next call continues it when its
+	// optimizer is the same); optState is one read from a checkpoint, which
+	// the next Train call uploads.
+	trainOpt *optimizer
+	optDev   *optTensors
+	optState *optState
 }
 
 type layer struct {
@@ -331,6 +347,7 @@ func (m *Model) Backend() backend.Backend { return m.b }
 // Free releases m's parameter tensors. m is unusable afterwards; Free may be
 // called more than once.
 func (m *Model) Free() {
+	m.dropOptState()
 	if m.params != nil {
 		m.b.Free(m.params)
 	}

@@ -106,7 +106,11 @@ func (s Schedule) withDefaults() (Schedule, error) {
 type scheduler struct {
 	s      Schedule
 	base   float64 // the model's learning rate
-	epochs int     // the call's epochs
+	epochs int     // the schedule's epochs (its horizon)
+	// offset is the schedule's epochs run before the call (a schedule
+	// continued from a checkpoint's ScheduleInfo); the call's epoch t is
+	// the schedule's epoch offset+t.
+	offset int
 	// PlateauLR's state: the factor reached, the best loss and the epochs
 	// since it.
 	scale float64
@@ -121,6 +125,7 @@ func newScheduler(s Schedule, base float64, epochs int) *scheduler {
 // lr is the learning rate of the call's epoch t (from 0).
 func (c *scheduler) lr(t int) float64 {
 	s := c.s
+	t += c.offset
 	if t < s.Warmup {
 		return c.base * float64(t+1) / float64(s.Warmup+1)
 	}
@@ -140,7 +145,7 @@ func (c *scheduler) lr(t int) float64 {
 // lowers its factor after more than PlateauPatience epochs without a
 // relative improvement of 1e-4 (the warm-up epochs are not judged).
 func (c *scheduler) observe(t int, loss float64) {
-	if c.s.Kind != PlateauLR || t < c.s.Warmup || math.IsNaN(loss) {
+	if c.s.Kind != PlateauLR || t+c.offset < c.s.Warmup || math.IsNaN(loss) {
 		return
 	}
 	if loss < c.best*(1-1e-4) {
@@ -152,4 +157,117 @@ func (c *scheduler) observe(t int, loss float64) {
 		c.scale *= c.s.PlateauFactor
 		c.bad = 0
 	}
+}
+
+// ScheduleInfo is where a model's learning-rate schedule stands: the
+// schedule (with its defaults filled), the learning rate it scales, its
+// length in epochs and the epochs of it run, and PlateauLR's state. Train
+// keeps it in Model.Info.Schedule after every epoch (so checkpoints hold
+// it), for a schedule that changes the rate. A later Train call with the
+// same Schedule and LR continues it while it is unfinished (Done <
+// Epochs): its epoch Done+1 comes next, and a call that runs past its end
+// stretches it to the call's last epoch. Otherwise the call starts a
+// schedule of its own epochs.
+type ScheduleInfo struct {
+	Kind            string  `json:"kind"`
+	Warmup          int     `json:"warmup,omitempty"`
+	MinLR           float64 `json:"min_lr,omitempty"`
+	StepEvery       int     `json:"step_every,omitempty"`
+	StepGamma       float64 `json:"step_gamma,omitempty"`
+	PlateauPatience int     `json:"plateau_patience,omitempty"`
+	PlateauFactor   float64 `json:"plateau_factor,omitempty"`
+	// LR is the learning rate the schedule scales (Config.LR).
+	LR float64 `json:"lr"`
+	// Epochs is the schedule's length and Done the epochs of it run.
+	Epochs int `json:"epochs"`
+	Done   int `json:"done"`
+	// Scale is PlateauLR's factor reached (1 before any drop), Best the
+	// lowest monitored loss (nil before the first judged epoch) and Bad
+	// the epochs since it.
+	Scale float64  `json:"scale,omitempty"`
+	Best  *float64 `json:"best,omitempty"`
+	Bad   int      `json:"bad,omitempty"`
+}
+
+// Schedule returns the schedule si describes; an error for an unknown kind.
+func (si *ScheduleInfo) Schedule() (Schedule, error) {
+	k, err := ParseSchedule(si.Kind)
+	if err != nil {
+		return Schedule{}, err
+	}
+	return Schedule{Kind: k, Warmup: si.Warmup, MinLR: si.MinLR, StepEvery: si.StepEvery, StepGamma: si.StepGamma,
+		PlateauPatience: si.PlateauPatience, PlateauFactor: si.PlateauFactor}, nil
+}
+
+// Continues reports whether a Train call with schedule s (as Config.Schedule
+// gives it) and learning rate lr continues si: si is unfinished and was made
+// by the same schedule and rate.
+func (si *ScheduleInfo) Continues(s Schedule, lr float64) bool {
+	if si == nil || si.Done >= si.Epochs || si.LR != lr {
+		return false
+	}
+	s, err := s.withDefaults()
+	if err != nil || s.constant() {
+		return false
+	}
+	t, err := si.Schedule()
+	if err != nil {
+		return false
+	}
+	t, err = t.withDefaults()
+	return err == nil && t == s
+}
+
+// validate rejects a ScheduleInfo no run can have written.
+func (si *ScheduleInfo) validate() error {
+	s, err := si.Schedule()
+	if err != nil {
+		return err
+	}
+	if _, err := s.withDefaults(); err != nil {
+		return err
+	}
+	switch {
+	case si.Epochs < 1 || si.Done < 0 || si.Done > si.Epochs:
+		return fmt.Errorf("schedule: %d of %d epochs done", si.Done, si.Epochs)
+	case !(si.LR > 0) || math.IsInf(si.LR, 0):
+		return fmt.Errorf("schedule: learning rate %v", si.LR)
+	case !(si.Scale >= 0 && si.Scale <= 1) || si.Bad < 0:
+		return fmt.Errorf("schedule: plateau scale %v, %d epochs since the best", si.Scale, si.Bad)
+	case si.Best != nil && (math.IsNaN(*si.Best) || math.IsInf(*si.Best, 0)):
+		return fmt.Errorf("schedule: best loss %v", *si.Best)
+	}
+	return nil
+}
+
+// resumeScheduler returns the scheduler of a Train call of epochs epochs
+// with schedule s (defaults filled) and rate lr on a model whose schedule
+// stands at si (nil: none): si continued when it Continues, else a new one.
+func resumeScheduler(si *ScheduleInfo, s Schedule, lr float64, epochs int) *scheduler {
+	c := newScheduler(s, lr, epochs)
+	if !si.Continues(s, lr) {
+		return c
+	}
+	c.offset, c.epochs = si.Done, max(si.Epochs, si.Done+epochs)
+	if si.Scale > 0 {
+		c.scale = si.Scale
+	}
+	if si.Best != nil {
+		c.best = *si.Best
+	}
+	c.bad = si.Bad
+	return c
+}
+
+// info is where c stands after the call's epochs done.
+func (c *scheduler) info(done int) *ScheduleInfo {
+	s := c.s
+	si := &ScheduleInfo{Kind: s.Kind.String(), Warmup: s.Warmup, MinLR: s.MinLR, StepEvery: s.StepEvery, StepGamma: s.StepGamma,
+		PlateauPatience: s.PlateauPatience, PlateauFactor: s.PlateauFactor, LR: c.base, Epochs: c.epochs, Done: c.offset + done,
+		Scale: c.scale, Bad: c.bad}
+	if !math.IsInf(c.best, 1) {
+		b := c.best
+		si.Best = &b
+	}
+	return si
 }

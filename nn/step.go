@@ -198,15 +198,18 @@ type optimizer struct {
 }
 
 // newOptimizer allocates the state of cfg's update rule for params (of
-// params.Models() models) and its hyperparameter table, every model's row
+// params.Models() models; or takes state's, a model's own) and its
+// hyperparameter table, every model's row
 // cfg's; setHP changes a model's and writeHP writes the table.
-func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor) *optimizer {
+func newOptimizer(a *allocator, b backend.Backend, cfg *Config, params, grads backend.Tensor, state *optTensors) *optimizer {
 	n := params.Models()
 	o := &optimizer{b: b, kind: cfg.Optimizer, params: params, grads: grads, clip: cfg.ClipNorm}
-	if o.kind != SGD {
+	if state != nil {
+		o.s1, o.s2 = state.s1, state.s2
+	} else if o.kind != SGD {
 		o.s1 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
-	if o.kind == Adam || o.kind == AdamW {
+	if state == nil && (o.kind == Adam || o.kind == AdamW) {
 		o.s2 = a.newArray(n, params.Rows(), params.Cols(), backend.Float)
 	}
 	row := o.hpRow(cfg.LR, cfg.WeightDecay, cfg.Momentum, cfg.Beta1, cfg.Beta2, cfg.Eps)

@@ -37,7 +37,7 @@ func TestTrainStepAllocs(t *testing.T) {
 			require.NoError(t, err)
 			ws := m.newWorkspace(a, cfg.Batch, true)
 			gr := m.newGrads(a)
-			o := newOptimizer(a, g, &cfg, m.params, gr.all)
+			o := newOptimizer(a, g, &cfg, m.params, gr.all, nil)
 			if tc.wd != 0 {
 				require.NoError(t, o.useDecay(a, m))
 			}

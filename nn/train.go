@@ -269,8 +269,14 @@ type Hooks struct {
 // stopping keeps the best epoch's weights: see Config.
 //
 // m.Info is updated: Epoch and Step count on over calls, and Optimizer, LR,
-// ShuffleSeed, Data and Validation describe this call. Optimizer state
-// (momentum, Adam's moments) lives only for the call.
+// ShuffleSeed, Data, Validation and Schedule describe this call. The
+// optimizer's state (momentum velocity, Adam's moments) is kept with the
+// model at the end (Save writes it, with the schedule's position) and
+// continued by the next call with the same Optimizer, as the schedule is by
+// one with the same Schedule and LR (see ScheduleInfo): a run cut after E1
+// of E epochs and continued for E−E1 more, in memory or from its checkpoint,
+// trains as the uninterrupted run does. A call with another optimizer starts
+// its state from zero.
 func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Config, hooks Hooks) (History, error) {
 	m.live()
 	if b != m.b {
@@ -281,11 +287,17 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	if err != nil {
 		return hist, err
 	}
-	tr, err := newTrainer(m, train, &cfg, 0, true)
+	state, err := m.stateTensors(cfg.Optimizer)
+	if err != nil {
+		return hist, err
+	}
+	tr, err := newTrainer(m, train, &cfg, 0, true, state)
 	if err != nil {
 		return hist, err
 	}
 	defer tr.Free()
+	m.trainOpt = tr.opt
+	defer func() { m.trainOpt = nil }()
 	hist.TrainRows = train.Rows
 	va := newAllocator(b)
 	defer va.free()
@@ -308,7 +320,21 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 	err = l.run()
+	m.keepOptState(&cfg, err)
 	return hist, err
+}
+
+// keepOptState decides, at the end of a Train call that ended with err,
+// whether m keeps its optimizer's state for Save and the next call: not
+// after a divergence, nor when early stopping left the model holding an
+// earlier epoch's weights than the state's.
+func (m *Model) keepOptState(cfg *Config, err error) {
+	v := m.Info.Validation
+	m.Info.OptimizerState = cfg.Optimizer.String()
+	if errors.Is(err, ErrDiverged) || cfg.Patience > 0 && v != nil && v.BestEpoch != m.Info.Epoch {
+		m.dropOptState()
+		m.Info.OptimizerState = ""
+	}
 }
 
 // trainingSets validates cfg and train, splits off the validation set cfg

@@ -62,12 +62,14 @@ func NewTrainer(m *Model, set *Set, cfg Config, orderRows int) (*Trainer, error)
 	if orderRows < 0 {
 		return nil, fmt.Errorf("nn: an order of %d rows", orderRows)
 	}
-	return newTrainer(m, set, &cfg, orderRows, false)
+	return newTrainer(m, set, &cfg, orderRows, false, nil)
 }
 
 // newTrainer is NewTrainer on a checked set and configuration; withFirst
-// allocates the first step's own loss tensor (Trainer.first).
-func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) (tr *Trainer, err error) {
+// allocates the first step's own loss tensor (Trainer.first); state, if not
+// nil, is the optimizer's state the model keeps (Train's), else the trainer
+// allocates one.
+func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool, state *optTensors) (tr *Trainer, err error) {
 	batch := cfg.Batch
 	if batch == 0 || batch > set.Rows {
 		batch = set.Rows
@@ -97,7 +99,7 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool) 
 	}
 	tr.ws = m.newWorkspace(a, batch, true)
 	tr.g = m.newGrads(a)
-	tr.opt = newOptimizer(a, b, cfg, m.params, tr.g.all)
+	tr.opt = newOptimizer(a, b, cfg, m.params, tr.g.all, state)
 	n := m.models()
 	tr.order = a.newArray(n, orderRows, 1, backend.Index)
 	tr.loss = a.newArray(n, 1, 1, backend.Float)

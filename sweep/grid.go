@@ -30,6 +30,13 @@ type Grid struct {
 	// none); nil means {0}. Like the learning rate, it varies within a
 	// model array.
 	WeightDecay []float64
+	// Schedule lists the learning-rate schedules (nn.Schedule.Kind; the
+	// warm-up and the other constants are Plan.LRSchedule's); nil means
+	// {nn.ConstantLR}. Each schedule trains in model arrays of its own.
+	Schedule []nn.ScheduleKind
+	// ClipNorm lists the gradient-clipping norms (nn.Config.ClipNorm; 0 is
+	// none); nil means {0}. Each norm trains in model arrays of its own.
+	ClipNorm []float64
 	// Seeds lists the seeds: a trial's seed draws its initial weights and
 	// shuffles its rows.
 	Seeds []uint64
@@ -91,6 +98,20 @@ func (g Grid) Validate() error {
 	}, formatFloat); err != nil {
 		return err
 	}
+	if err := checkList("schedule", g.schedules(), func(k nn.ScheduleKind) error {
+		_, err := nn.ParseSchedule(k.String())
+		return err
+	}, nn.ScheduleKind.String); err != nil {
+		return err
+	}
+	if err := checkList("clip_norm", g.clips(), func(c float64) error {
+		if !(c >= 0) || math.IsInf(c, 0) {
+			return fmt.Errorf("clipping norm %v, want 0 (none) or a positive finite number", c)
+		}
+		return nil
+	}, formatFloat); err != nil {
+		return err
+	}
 	return checkList("seeds", g.Seeds, func(s uint64) error {
 		if s == 0 {
 			return fmt.Errorf("seed 0: seeds start at 1 (0 means \"the default\" to nn.MemberConfig)")
@@ -127,9 +148,26 @@ func (g Grid) decays() []float64 {
 	return g.WeightDecay
 }
 
+// schedules is g.Schedule, {nn.ConstantLR} when it is nil.
+func (g Grid) schedules() []nn.ScheduleKind {
+	if g.Schedule == nil {
+		return []nn.ScheduleKind{nn.ConstantLR}
+	}
+	return g.Schedule
+}
+
+// clips is g.ClipNorm, {0} when it is nil.
+func (g Grid) clips() []float64 {
+	if g.ClipNorm == nil {
+		return []float64{0}
+	}
+	return g.ClipNorm
+}
+
 // Size returns the number of trials of g: configurations times seeds.
 func (g Grid) Size() int {
-	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.LR) * len(g.decays()) * len(g.Seeds)
+	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.schedules()) * len(g.clips()) *
+		len(g.LR) * len(g.decays()) * len(g.Seeds)
 }
 
 // Config is one configuration of a grid: one value of each list but the
@@ -142,6 +180,11 @@ type Config struct {
 	LR         float64
 	// WeightDecay is the weight decay, 0 for none.
 	WeightDecay float64
+	// Schedule is the learning-rate schedule's kind (its constants are
+	// Plan.LRSchedule's).
+	Schedule nn.ScheduleKind
+	// ClipNorm is the gradient-clipping norm, 0 for none.
+	ClipNorm float64
 }
 
 // String describes c, e.g. "hidden 128x64, sigmoid, adam, batch 32, lr
@@ -150,6 +193,12 @@ func (c Config) String() string {
 	s := fmt.Sprintf("hidden %s, %v, %v, batch %s, lr %s", HiddenString(c.Hidden), c.Activation, c.Optimizer, batchString(c.Batch), formatFloat(c.LR))
 	if c.WeightDecay != 0 {
 		s += ", weight decay " + formatFloat(c.WeightDecay)
+	}
+	if c.Schedule != nn.ConstantLR {
+		s += ", " + c.Schedule.String() + " schedule"
+	}
+	if c.ClipNorm != 0 {
+		s += ", clip norm " + formatFloat(c.ClipNorm)
 	}
 	return s
 }
@@ -162,11 +211,18 @@ type configJSON struct {
 	Batch       int     `json:"batch"`
 	LR          float64 `json:"lr"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Schedule    string  `json:"schedule,omitempty"`
+	ClipNorm    float64 `json:"clip_norm,omitempty"`
 }
 
-// MarshalJSON writes c with its activation and optimizer by name.
+// MarshalJSON writes c with its activation, optimizer and schedule by name
+// (no schedule for a constant rate).
 func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR, c.WeightDecay})
+	j := configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR, c.WeightDecay, "", c.ClipNorm}
+	if c.Schedule != nn.ConstantLR {
+		j.Schedule = c.Schedule.String()
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -183,7 +239,13 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("sweep: config field optimizer: %w", err)
 	}
-	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay}
+	sch := nn.ConstantLR
+	if j.Schedule != "" {
+		if sch, err = nn.ParseSchedule(j.Schedule); err != nil {
+			return fmt.Errorf("sweep: config field schedule: %w", err)
+		}
+	}
+	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, Schedule: sch, ClipNorm: j.ClipNorm}
 	return nil
 }
 
@@ -191,12 +253,13 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 // the learning rate and the weight decay (and the seed and fold, which are
 // not in Config).
 func (c Config) arrayKey() string {
-	return fmt.Sprintf("%s/%v/%v/%d", HiddenString(c.Hidden), c.Activation, c.Optimizer, c.Batch)
+	return fmt.Sprintf("%s/%v/%v/%d/%v/%s", HiddenString(c.Hidden), c.Activation, c.Optimizer, c.Batch, c.Schedule, formatFloat(c.ClipNorm))
 }
 
 // Configs returns the configurations of g in their fixed order: the
 // architectures outermost, then activations, optimizers, batch sizes,
-// learning rates and weight decays, each list in the order given.
+// schedules, clipping norms, learning rates and weight decays, each list
+// in the order given.
 // Configurations that can share a model array (all but the learning rate
 // and the weight decay equal) are neighbours.
 func (g Grid) Configs() []Config {
@@ -205,9 +268,14 @@ func (g Grid) Configs() []Config {
 		for _, a := range g.Activation {
 			for _, o := range g.Optimizer {
 				for _, b := range g.Batch {
-					for _, lr := range g.LR {
-						for _, wd := range g.decays() {
-							out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr, WeightDecay: wd})
+					for _, sch := range g.schedules() {
+						for _, clip := range g.clips() {
+							for _, lr := range g.LR {
+								for _, wd := range g.decays() {
+									out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr, WeightDecay: wd,
+										Schedule: sch, ClipNorm: clip})
+								}
+							}
 						}
 					}
 				}

@@ -78,6 +78,23 @@ type Plan struct {
 	Patience int
 	// Metric ranks the configurations.
 	Metric Metric
+	// LRSchedule holds the constants of the grid's learning-rate schedules
+	// (warm-up, MinLR, the step and plateau constants; its Kind is not
+	// used: each configuration's is Config.Schedule).
+	LRSchedule nn.Schedule
+	// ClassWeights, if not nil, weighs each class's training rows (see
+	// nn.Config.ClassWeights), for every model and the retrained one.
+	ClassWeights []float64
+}
+
+// ConfigFor returns the training configuration of configuration c's
+// models, but for the rows and seeds: its batch, rate, optimizer, weight
+// decay, schedule, clipping and p's class weights, for epochs epochs.
+func (p Plan) ConfigFor(c Config, epochs int) nn.Config {
+	sch := p.LRSchedule
+	sch.Kind = c.Schedule
+	return nn.Config{Epochs: epochs, Batch: c.Batch, LR: c.LR, WeightDecay: c.WeightDecay, Optimizer: c.Optimizer,
+		Schedule: sch, ClipNorm: c.ClipNorm, ClassWeights: p.ClassWeights}
 }
 
 // Validate checks p.
@@ -139,6 +156,8 @@ type planJSON struct {
 	Batch       []int     `json:"batch"`
 	LR          []float64 `json:"lr"`
 	WeightDecay []float64 `json:"weight_decay,omitempty"`
+	Schedule    []string  `json:"schedule,omitempty"`
+	ClipNorm    []float64 `json:"clip_norm,omitempty"`
 	Seeds       []uint64  `json:"seeds"`
 	Epochs      int       `json:"epochs"`
 	Folds       int       `json:"folds"`
@@ -146,6 +165,19 @@ type planJSON struct {
 	SplitSeed   uint64    `json:"split_seed"`
 	Patience    int       `json:"patience"`
 	Metric      string    `json:"metric"`
+	// ScheduleParams are Plan.LRSchedule's constants, when a schedule is
+	// swept.
+	ScheduleParams *scheduleParamsJSON `json:"schedule_params,omitempty"`
+	ClassWeights   []float64           `json:"class_weights,omitempty"`
+}
+
+type scheduleParamsJSON struct {
+	Warmup          int     `json:"warmup,omitempty"`
+	MinLR           float64 `json:"lr_min,omitempty"`
+	StepEvery       int     `json:"step_every,omitempty"`
+	StepGamma       float64 `json:"step_gamma,omitempty"`
+	PlateauPatience int     `json:"plateau_patience,omitempty"`
+	PlateauFactor   float64 `json:"plateau_factor,omitempty"`
 }
 
 // MarshalJSON writes p with names for activations, optimizers and the
@@ -155,6 +187,13 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		Epochs: p.Epochs, Folds: p.Folds, ValFraction: p.ValFraction, SplitSeed: p.SplitSeed, Patience: p.Patience, Metric: p.Metric.String()}
 	for _, a := range p.Grid.Activation {
 		j.Activation = append(j.Activation, a.String())
+	}
+	for _, k := range p.Grid.Schedule {
+		j.Schedule = append(j.Schedule, k.String())
+	}
+	j.ClipNorm, j.ClassWeights = p.Grid.ClipNorm, p.ClassWeights
+	if s := p.LRSchedule; s != (nn.Schedule{Kind: s.Kind}) {
+		j.ScheduleParams = &scheduleParamsJSON{s.Warmup, s.MinLR, s.StepEvery, s.StepGamma, s.PlateauPatience, s.PlateauFactor}
 	}
 	for _, o := range p.Grid.Optimizer {
 		j.Optimizer = append(j.Optimizer, o.String())
@@ -168,8 +207,19 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, Seeds: j.Seeds},
-		Epochs: j.Epochs, Folds: j.Folds, ValFraction: j.ValFraction, SplitSeed: j.SplitSeed, Patience: j.Patience}
+	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, ClipNorm: j.ClipNorm, Seeds: j.Seeds},
+		Epochs: j.Epochs, Folds: j.Folds, ValFraction: j.ValFraction, SplitSeed: j.SplitSeed, Patience: j.Patience, ClassWeights: j.ClassWeights}
+	for _, s := range j.Schedule {
+		k, err := nn.ParseSchedule(s)
+		if err != nil {
+			return fmt.Errorf("sweep: plan field schedule: %w", err)
+		}
+		q.Grid.Schedule = append(q.Grid.Schedule, k)
+	}
+	if sp := j.ScheduleParams; sp != nil {
+		q.LRSchedule = nn.Schedule{Warmup: sp.Warmup, MinLR: sp.MinLR, StepEvery: sp.StepEvery, StepGamma: sp.StepGamma,
+			PlateauPatience: sp.PlateauPatience, PlateauFactor: sp.PlateauFactor}
+	}
 	for _, s := range j.Activation {
 		a, err := backend.ParseActivation(s)
 		if err != nil {

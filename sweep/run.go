@@ -136,7 +136,8 @@ func (s *Sweep) train(ctx context.Context, b backend.Backend, scaling nn.Scaling
 	arr.Scaling = scaling
 	// Seed 0 and the first member's LR: every member overrides both; no
 	// weight decay but the members'.
-	cfg := nn.Config{Epochs: s.Plan.Epochs, Batch: c.Batch, LR: members[0].LR, Optimizer: c.Optimizer, Patience: s.Plan.Patience}
+	cfg := s.Plan.ConfigFor(configs[c.Members[0].Trial.Config], s.Plan.Epochs)
+	cfg.LR, cfg.WeightDecay, cfg.Patience = members[0].LR, 0, s.Plan.Patience
 	ah := nn.ArrayHooks{Step: hooks.Step}
 	if hooks.Epoch != nil {
 		ah.Epoch = func(k int, st nn.EpochStats) { hooks.Epoch(c.Members[k], st) }
@@ -210,7 +211,8 @@ func Retrain(ctx context.Context, b backend.Backend, train *data.Set, scaling nn
 		return nil, nn.History{}, fmt.Errorf("sweep: retraining %v: %w", c, err)
 	}
 	m.Scaling = scaling
-	cfg := nn.Config{Epochs: epochs, Batch: c.Batch, LR: c.LR, WeightDecay: c.WeightDecay, Optimizer: c.Optimizer, Seed: seed}
+	cfg := p.ConfigFor(c, epochs)
+	cfg.Seed = seed
 	hist, err := nn.Train(ctx, b, m, train, cfg, hooks)
 	if err != nil {
 		m.Free()

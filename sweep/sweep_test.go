@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/cpuref"
 	"github.com/gputrain/gputrain/data"
@@ -110,6 +113,67 @@ func TestGridWeightDecay(t *testing.T) {
 	var c sweep.Config
 	if err := json.Unmarshal(b, &c); err != nil || c.WeightDecay != 1e-3 {
 		t.Errorf("JSON %s read back as %+v, %v", b, c, err)
+	}
+}
+
+// TestGridScheduleAndClip: schedules and clipping norms are grid lists
+// between the batch and the learning rate (each its own model arrays), in
+// the configurations' text and JSON, and in the plan's JSON with the
+// schedules' constants and the class weights.
+func TestGridScheduleAndClip(t *testing.T) {
+	g := testGrid()
+	g.Hidden, g.LR = g.Hidden[:1], g.LR[:1]
+	g.Schedule = []nn.ScheduleKind{nn.ConstantLR, nn.CosineLR}
+	g.ClipNorm = []float64{0, 1}
+	var got []string
+	for _, c := range g.Configs() {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"hidden 8, tanh, adam, batch 16, lr 0.01",
+		"hidden 8, tanh, adam, batch 16, lr 0.01, clip norm 1",
+		"hidden 8, tanh, adam, batch 16, lr 0.01, cosine schedule",
+		"hidden 8, tanh, adam, batch 16, lr 0.01, cosine schedule, clip norm 1",
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, 4*len(g.Seeds), g.Size())
+	for _, c := range g.Configs() {
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		var back sweep.Config
+		require.NoError(t, json.Unmarshal(b, &back), string(b))
+		assert.Equal(t, c, back, string(b))
+	}
+	p := sweep.Plan{Grid: g, Epochs: 3, ValFraction: 0.2, SplitSeed: 1,
+		LRSchedule: nn.Schedule{Warmup: 2, MinLR: 0.001}, ClassWeights: []float64{1, 3}}
+	require.NoError(t, p.Validate())
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	for _, w := range []string{`"schedule":["constant","cosine"]`, `"clip_norm":[0,1]`, `"schedule_params":{"warmup":2,"lr_min":0.001}`, `"class_weights":[1,3]`} {
+		assert.Contains(t, string(b), w)
+	}
+	var q sweep.Plan
+	require.NoError(t, json.Unmarshal(b, &q))
+	assert.Equal(t, p, q)
+	cfg := p.ConfigFor(g.Configs()[3], 3)
+	assert.Equal(t, nn.Schedule{Kind: nn.CosineLR, Warmup: 2, MinLR: 0.001}, cfg.Schedule)
+	assert.Equal(t, 1.0, cfg.ClipNorm)
+	assert.Equal(t, []float64{1, 3}, cfg.ClassWeights)
+
+	bad := []struct {
+		name string
+		g    func(*sweep.Grid)
+	}{
+		{"repeated schedule", func(g *sweep.Grid) { g.Schedule = []nn.ScheduleKind{nn.CosineLR, nn.CosineLR} }},
+		{"negative clip", func(g *sweep.Grid) { g.ClipNorm = []float64{-1} }},
+		{"empty clip list", func(g *sweep.Grid) { g.ClipNorm = []float64{} }},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			h := g
+			tt.g(&h)
+			assert.Error(t, h.Validate())
+		})
 	}
 }
 

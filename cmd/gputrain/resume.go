@@ -128,6 +128,40 @@ func (r *resumed) note() string {
 	return fmt.Sprintf("resumed from %s after epoch %d; from the checkpoint: %s", r.path, r.info.Epoch, strings.Join(r.took, ", "))
 }
 
+// stateNotes are the banner's account of the optimizer's state and the
+// schedule's position a run with cfg takes from the checkpoint.
+func (r *resumed) stateNotes(cfg nn.Config) []string {
+	var notes []string
+	switch st := r.info.OptimizerState; {
+	case st == cfg.Optimizer.String():
+		if cfg.Optimizer != nn.SGD {
+			notes = append(notes, fmt.Sprintf("the optimizer's state continues: %s's %s at step %d",
+				st, strings.Join(nn.OptimizerStateNames(cfg.Optimizer), " and "), r.info.Step))
+		}
+	case cfg.Optimizer == nn.SGD:
+	case st == "":
+		notes = append(notes, fmt.Sprintf("the checkpoint keeps no optimizer state: %s's starts from zero", cfg.Optimizer))
+	default:
+		notes = append(notes, fmt.Sprintf("the checkpoint keeps %s's state, not %s's: %s's starts from zero", st, cfg.Optimizer, cfg.Optimizer))
+	}
+	if cfg.Schedule.Kind == nn.ConstantLR && cfg.Schedule.Warmup == 0 {
+		return notes
+	}
+	si := r.info.Schedule
+	switch {
+	case si.Continues(cfg.Schedule, cfg.LR):
+		notes = append(notes, fmt.Sprintf("the %v schedule continues at its epoch %d of %d", cfg.Schedule.Kind, si.Done+1, max(si.Epochs, si.Done+cfg.Epochs)))
+	case si == nil:
+		notes = append(notes, fmt.Sprintf("the checkpoint keeps no schedule position: the %v schedule starts over these %d epochs", cfg.Schedule.Kind, cfg.Epochs))
+	case si.Done >= si.Epochs:
+		notes = append(notes, fmt.Sprintf("the checkpoint's %s schedule had ended: a new %v schedule over these %d epochs", si.Kind, cfg.Schedule.Kind, cfg.Epochs))
+	default:
+		notes = append(notes, fmt.Sprintf("the checkpoint's schedule (%s from lr %g, epoch %d of %d) is not this run's: a new %v schedule over these %d epochs",
+			si.Kind, si.LR, si.Done, si.Epochs, cfg.Schedule.Kind, cfg.Epochs))
+	}
+	return notes
+}
+
 func hiddenName(h []int) string {
 	if len(h) == 0 {
 		return "none"

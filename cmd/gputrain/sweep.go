@@ -79,6 +79,10 @@ type sweepFlags struct {
 	val                                      float64
 	foldSeed                                 uint64
 	json, verify                             bool
+	// sch holds --schedule (a list here), its companions and
+	// --class-weight, declared as train declares them.
+	sch      trainFlags
+	clipNorm string
 }
 
 // sweepTableDefaults are train's table defaults (tableDefaults) in the
@@ -118,6 +122,10 @@ func newSweepFlags(e *env) (*flag.FlagSet, *sweepFlags, *tableFlags) {
 	fs.StringVar(&f.saveBest, "save-best", "", "retrain the best configuration on every training row and write it as a checkpoint (safetensors) to `FILE`, atomically")
 	fs.StringVar(&f.maxMemory, "max-memory", "", "the most device memory one model array may use, e.g. 2GiB or 500MB (default: only the device's tensor limit)")
 	fs.BoolVar(&f.verify, "verify", true, verifyHelp)
+	addScheduleFlags(fs, &f.sch)
+	fs.Lookup("schedule").Usage = "learning-rate schedules, per epoch: `LIST` of constant, cosine, step, plateau (as train's --schedule, with its --warmup, --lr-min, --step-* and --plateau-* for every model); each trains in model arrays of its own"
+	fs.StringVar(&f.clipNorm, "clip-norm", "0", "gradient-clipping norms, e.g. 0,1 (as train's --clip-norm; 0 = off); each trains in model arrays of its own")
+	fs.StringVar(&f.sch.classWeight, "class-weight", "", "weigh each class's rows in the loss for every model: balanced or CLASS:WEIGHT pairs, as train's --class-weight (from the training rows). Classifiers only")
 	return fs, f, addTableFlags(fs)
 }
 
@@ -129,6 +137,8 @@ type sweepPlan struct {
 	explicit map[string]bool
 	digits   []int
 	grid     sweep.Grid
+	lrSched  nn.Schedule
+	classWt  *classWeightFlag
 	metric   sweep.Metric
 	shard    sweep.Shard
 	maxBytes uint64
@@ -150,6 +160,18 @@ func parseSweep(e *env, args []string) (*sweepPlan, error) {
 	}
 	var err error
 	if p.grid, err = f.grid(p.explicit); err != nil {
+		return nil, err
+	}
+	if p.grid.Schedule, p.lrSched, err = f.schedules(p.explicit, p.grid.LR); err != nil {
+		return nil, err
+	}
+	if p.grid.ClipNorm, err = parseFloats("clip-norm", f.clipNorm); err != nil {
+		return nil, err
+	}
+	if err := p.grid.Validate(); err != nil {
+		return nil, usagef("%s", flagNames(err))
+	}
+	if p.classWt, err = parseClassWeight(f.sch.classWeight); err != nil {
 		return nil, err
 	}
 	if p.digits, err = parseInts("digits", f.digits, 0); err != nil {
@@ -338,7 +360,43 @@ func parseBytes(s string) (uint64, error) {
 // table's default epochs.
 func (p *sweepPlan) plan() sweep.Plan {
 	return sweep.Plan{Grid: p.grid, Epochs: p.f.epochs, Folds: p.f.folds, ValFraction: p.f.val,
-		SplitSeed: p.f.foldSeed, Patience: p.f.earlyStop, Metric: p.metric}
+		SplitSeed: p.f.foldSeed, Patience: p.f.earlyStop, Metric: p.metric, LRSchedule: p.lrSched}
+}
+
+// schedules parses --schedule's list and checks its companions as train
+// does: each must apply to one of the listed schedules, and --lr-min must
+// be below every learning rate. It returns the kinds and the constants.
+func (f *sweepFlags) schedules(explicit map[string]bool, lrs []float64) ([]nn.ScheduleKind, nn.Schedule, error) {
+	var kinds []nn.ScheduleKind
+	listed := map[nn.ScheduleKind]bool{}
+	for _, name := range strings.Split(f.sch.schedule, ",") {
+		k, err := nn.ParseSchedule(strings.TrimSpace(name))
+		if err != nil {
+			return nil, nn.Schedule{}, usagef("--schedule: %v", err)
+		}
+		kinds = append(kinds, k)
+		listed[k] = true
+	}
+	applies := map[string][]nn.ScheduleKind{"step-every": {nn.StepLR}, "step-gamma": {nn.StepLR}, "plateau-patience": {nn.PlateauLR},
+		"plateau-factor": {nn.PlateauLR}, "lr-min": {nn.CosineLR, nn.PlateauLR}}
+	for _, name := range scheduleFlags {
+		ks, ok := applies[name]
+		if !ok || !explicit[name] || slices.ContainsFunc(ks, func(k nn.ScheduleKind) bool { return listed[k] }) {
+			continue
+		}
+		return nil, nn.Schedule{}, usagef("--%s applies to --schedule %v, which --schedule %s does not list", name, ks[0], f.sch.schedule)
+	}
+	t := f.sch
+	t.schedule, t.lr = "constant", slices.Min(lrs)
+	s, err := t.scheduleOf(map[string]bool{}) // the numbers' checks
+	if err != nil {
+		return nil, nn.Schedule{}, err
+	}
+	s.Kind = 0
+	if len(kinds) == 1 && kinds[0] == nn.ConstantLR && !explicit["warmup"] {
+		return nil, nn.Schedule{}, nil // the plan without a schedule
+	}
+	return kinds, s, nil
 }
 
 // sweepDoc is the JSON sweep prints (--json) and writes (--out): the
@@ -381,6 +439,9 @@ func runSweep(e *env, args []string) error {
 		return usagef("--metric accuracy: %s is a regression, which has no accuracy; rank by loss", split.Train.Name)
 	}
 	plan := p.plan() // after loadTrainData set a table's --epochs
+	if plan.ClassWeights, err = p.classWt.weights(split.Train, sweep.SpecFor(plan.Grid.Configs()[0], split.Train)); err != nil {
+		return err
+	}
 	var scaling nn.Scaling
 	if table != nil {
 		if scaling, err = nn.FitTableScaling(split.Train, sweep.SpecFor(plan.Grid.Configs()[0], split.Train), table); err != nil {
@@ -579,9 +640,17 @@ func (p *sweepPlan) report(e *env, doc sweepDoc, classes bool) error {
 func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	decays := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.WeightDecay != 0 })
+	scheds := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.Schedule != nn.ConstantLR })
+	clips := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.ClipNorm != 0 })
 	head := "rank\thidden\tactivation\toptimizer\tbatch\tlr\t"
 	if decays {
 		head += "weight decay\t"
+	}
+	if scheds {
+		head += "schedule\t"
+	}
+	if clips {
+		head += "clip norm\t"
 	}
 	head += "models\tval loss\t"
 	if classes {
@@ -597,6 +666,12 @@ func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 			batchName(c.Params.Batch), strconv.FormatFloat(c.Params.LR, 'g', -1, 64))
 		if decays {
 			row += strconv.FormatFloat(c.Params.WeightDecay, 'g', -1, 64) + "\t"
+		}
+		if scheds {
+			row += c.Params.Schedule.String() + "\t"
+		}
+		if clips {
+			row += strconv.FormatFloat(c.Params.ClipNorm, 'g', -1, 64) + "\t"
 		}
 		row += fmt.Sprintf("%s\t%s\t", models, plusMinus(c.ValLoss, c.ValLossStd, 1, "%.4f"))
 		if classes {
@@ -772,6 +847,31 @@ func trainCommand(r *sweep.Results, c sweep.ConfigResult) string {
 	decay := ""
 	if c.Params.WeightDecay != 0 || c.Params.Optimizer == nn.AdamW { // adamw's default is not 0
 		decay = " --weight-decay " + strconv.FormatFloat(c.Params.WeightDecay, 'g', -1, 64)
+	}
+	if s := r.Plan.LRSchedule; c.Params.Schedule != nn.ConstantLR || s.Warmup > 0 {
+		decay += " --schedule " + c.Params.Schedule.String()
+		if s.Warmup > 0 {
+			decay += fmt.Sprintf(" --warmup %d", s.Warmup)
+		}
+		switch c.Params.Schedule {
+		case nn.CosineLR:
+			decay += " --lr-min " + strconv.FormatFloat(s.MinLR, 'g', -1, 64)
+		case nn.StepLR:
+			decay += fmt.Sprintf(" --step-every %d --step-gamma %s", s.StepEvery, strconv.FormatFloat(s.StepGamma, 'g', -1, 64))
+		case nn.PlateauLR:
+			decay += fmt.Sprintf(" --plateau-patience %d --plateau-factor %s --lr-min %s", s.PlateauPatience,
+				strconv.FormatFloat(s.PlateauFactor, 'g', -1, 64), strconv.FormatFloat(s.MinLR, 'g', -1, 64))
+		}
+	}
+	if c.Params.ClipNorm != 0 {
+		decay += " --clip-norm " + strconv.FormatFloat(c.Params.ClipNorm, 'g', -1, 64)
+	}
+	if r.Plan.ClassWeights != nil {
+		var pairs []string
+		for k, w := range r.Plan.ClassWeights {
+			pairs = append(pairs, fmt.Sprintf("%d:%s", k, strconv.FormatFloat(w, 'g', -1, 64)))
+		}
+		decay += " --class-weight " + strings.Join(pairs, ",")
 	}
 	return fmt.Sprintf("gputrain train --hidden %s --activation %v --optimizer %v --batch %d --lr %s%s --epochs %d --seed %d --save best.safetensors (with the sweep's data flags)",
 		strings.ReplaceAll(sweep.HiddenString(c.Params.Hidden), "x", ","), c.Params.Activation, c.Params.Optimizer, c.Params.Batch,

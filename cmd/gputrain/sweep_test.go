@@ -31,6 +31,14 @@ func TestSweepUsageErrorsExit2(t *testing.T) {
 		{"negative weight decay", []string{"--weight-decay", "0,-1e-4"}, "--weight-decay -0.0001 must be"},
 		{"repeated weight decay", []string{"--weight-decay", "1e-4,0.0001"}, "--weight-decay: 0.0001 given twice"},
 		{"bad weight decay", []string{"--weight-decay", "x"}, `--weight-decay: "x" is not a finite number`},
+		{"bad schedule", []string{"--schedule", "cosine,linear"}, `--schedule: unknown schedule "linear"`},
+		{"repeated schedule", []string{"--schedule", "cosine,cosine"}, "--schedule: cosine given twice"},
+		{"companion of no listed schedule", []string{"--schedule", "constant,cosine", "--step-every", "3"}, "--step-every applies to --schedule step"},
+		{"lr-min above an lr", []string{"--schedule", "cosine", "--lr", "0.01,0.001", "--lr-min", "0.005"}, "--lr-min 0.005 must be at least 0 and below --lr 0.001"},
+		{"negative warmup", []string{"--schedule", "cosine", "--warmup", "-1"}, "--warmup -1"},
+		{"negative clip", []string{"--clip-norm", "0,-1"}, "--clip-norm: clipping norm -1"},
+		{"bad clip", []string{"--clip-norm", "x"}, `--clip-norm: "x" is not a finite number`},
+		{"bad class weight", []string{"--class-weight", "0:x"}, "--class-weight"},
 		{"activation", []string{"--activation", "relu,swish"}, `--activation "swish"`},
 		{"optimizer", []string{"--optimizer", "adam,lbfgs"}, "--optimizer"},
 		{"negative batch", []string{"--batch", "32,-1"}, "--batch: -1 must be at least 0"},
@@ -269,6 +277,41 @@ func TestSweepOnTableWithEarlyStop(t *testing.T) {
 	assert.Contains(t, stdout, "2-fold cross-validation")
 	assert.Contains(t, stdout, "test: loss")
 	assert.Contains(t, stderr, "early stopping after 2 epochs")
+}
+
+// TestSweepScheduleClipClassWeight: --schedule and --clip-norm are grid
+// lists and --class-weight weighs every model; the plan in the JSON says
+// so, and the retrain command line carries them.
+func TestSweepScheduleClipClassWeight(t *testing.T) {
+	code, stdout, stderr := gputrain(t, "sweep", "--device", "cpu", "--hidden", "8", "--epochs", "3", "--digits", "0,1,2",
+		"--schedule", "constant,step", "--step-every", "1", "--step-gamma", "0.5", "--warmup", "1", "--clip-norm", "0,0.01",
+		"--class-weight", "0:2", "--json")
+	require.Equal(t, 0, code, stderr)
+	var doc struct {
+		Plan    map[string]any
+		Configs []struct {
+			Params  map[string]any
+			ValLoss float64 `json:"val_loss"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	assert.Equal(t, []any{"constant", "step"}, doc.Plan["schedule"])
+	assert.Equal(t, []any{0.0, 0.01}, doc.Plan["clip_norm"])
+	assert.Equal(t, map[string]any{"warmup": 1.0, "step_every": 1.0, "step_gamma": 0.5, "plateau_patience": 10.0, "plateau_factor": 0.1}, doc.Plan["schedule_params"])
+	assert.Equal(t, []any{2.0, 1.0, 1.0}, doc.Plan["class_weights"])
+	require.Len(t, doc.Configs, 4)
+	losses := map[float64]bool{}
+	for _, c := range doc.Configs {
+		losses[c.ValLoss] = true
+	}
+	assert.Len(t, losses, 4, "each schedule and clipping norm trains differently")
+
+	code, stdout, stderr = gputrain(t, "sweep", "--device", "cpu", "--hidden", "8", "--epochs", "2", "--digits", "0,1,2",
+		"--schedule", "cosine", "--clip-norm", "0.5")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "schedule")
+	assert.Contains(t, stdout, "clip norm")
+	assert.Contains(t, stdout, "cosine")
 }
 
 func TestSweepInterruptExits130(t *testing.T) {

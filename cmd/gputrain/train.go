@@ -431,6 +431,16 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// keeps its scaling.
 	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, ClipNorm: f.clipNorm, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
+	// A resumed model's unfinished schedule continues where it stands
+	// unless schedule flags are given (and its rate unless --lr is).
+	if si := info.Schedule; f.resume != "" && si != nil && si.Done < si.Epochs && !p.anyExplicit(scheduleFlags...) {
+		if s, err := si.Schedule(); err == nil {
+			cfg.Schedule = s
+			if !p.explicit["lr"] {
+				cfg.LR = si.LR
+			}
+		}
+	}
 	if vi := info.Validation; vi != nil && vi.Fraction > 0 {
 		if !p.explicit["val"] {
 			cfg.ValFraction, cfg.ValSeed = vi.Fraction, vi.Seed
@@ -459,7 +469,7 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 			valNote += fmt.Sprintf(", early stopping after %d epochs without a better validation loss", cfg.Patience)
 		}
 	}
-	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, p.f.lr, scheduleNote(cfg.Schedule),
+	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, cfg.LR, scheduleNote(cfg.Schedule),
 		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
 	if cfg.ClassWeights != nil {
 		fmt.Fprintf(e.stderr, "        class weights %s (%s)\n", floatList(cfg.ClassWeights), p.classWeight)
@@ -469,7 +479,23 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 	}
 	if rc != nil {
 		fmt.Fprintf(e.stderr, "        %s\n", rc.note())
+		for _, n := range rc.stateNotes(cfg) {
+			fmt.Fprintf(e.stderr, "        %s\n", n)
+		}
 	}
+}
+
+// scheduleFlags are the flags that make the learning-rate schedule.
+var scheduleFlags = []string{"schedule", "warmup", "lr-min", "step-every", "step-gamma", "plateau-patience", "plateau-factor"}
+
+// anyExplicit reports whether any of the flags was given.
+func (p *trainPlan) anyExplicit(flags ...string) bool {
+	for _, f := range flags {
+		if p.explicit[f] {
+			return true
+		}
+	}
+	return false
 }
 
 // classWeightFlag is --class-weight: balanced, or weights by class.
