@@ -2,21 +2,17 @@ package nn
 
 import (
 	"encoding/json"
-	"math"
+
+	"github.com/gputrain/gputrain/internal/jsonnum"
 )
 
 // MarshalJSON writes the stats with Go's field names, and every figure that
-// does not exist or is not finite as null: an Accuracy of NaN (a regression
-// model has none), ValLoss and ValAccuracy of NaN (no validation set), a
-// Loss or a rate that overflowed. JSON has no NaN or infinity.
+// does not exist or is not finite as null (jsonnum): an Accuracy of NaN (a
+// regression model has none), ValLoss and ValAccuracy of NaN (no
+// validation set), a Loss or a rate that overflowed.
 func (s EpochStats) MarshalJSON() ([]byte, error) {
 	type plain EpochStats // the same fields, without this method
-	null := func(v float64) *float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
+	null := jsonnum.Ptr
 	return json.Marshal(struct {
 		plain
 		Loss          *float64

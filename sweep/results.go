@@ -11,34 +11,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gputrain/gputrain/internal/jsonnum"
+
 	"gonum.org/v1/gonum/stat"
 )
 
-// Num is a figure that may be missing (NaN): JSON null.
-type Num float64
-
-// MarshalJSON writes n, or null for NaN and infinities.
-func (n Num) MarshalJSON() ([]byte, error) {
-	v := float64(n)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
-
-// UnmarshalJSON reads a number, or null as NaN.
-func (n *Num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Num(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*n = Num(v)
-	return nil
-}
+// Num is a figure that may be missing (NaN): JSON null (see jsonnum).
+type Num = jsonnum.Num
 
 // Results are what a sweep (or one shard of it) found. Merge makes the
 // results of a whole sweep from its shards' files; they equal those of a

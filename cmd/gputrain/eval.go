@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/gputrain/gputrain/internal/jsonnum"
+
 	"github.com/gputrain/gputrain/data"
 	"github.com/gputrain/gputrain/nn"
 )
@@ -182,7 +184,7 @@ func (r *trainResult) setMembers(ens *nn.Ensemble, s *data.Set) (*nn.Score, erro
 	}
 	if rm := mean.Regression; rm != nil {
 		r.MembersTestRMSE, r.MembersTestMAE = &rm.RMSE, &rm.MAE
-		r.MembersTestR2 = nullable(rm.R2)
+		r.MembersTestR2 = jsonnum.Ptr(rm.R2)
 	}
 	return &mean, nil
 }
@@ -207,9 +209,9 @@ func confusionOf(m *nn.Ensemble, test *data.Set) (nn.ConfusionMatrix, error) {
 
 // setConfusion fills the result's classification figures from cm.
 func (r *trainResult) setConfusion(cm nn.ConfusionMatrix) {
-	r.BalancedAccuracy = nullable(cm.BalancedAccuracy())
+	r.BalancedAccuracy = jsonnum.Ptr(cm.BalancedAccuracy())
 	for _, v := range cm.Recall() {
-		r.Recall = append(r.Recall, nullable(v))
+		r.Recall = append(r.Recall, jsonnum.Ptr(v))
 	}
 	r.Confusion = cm
 }

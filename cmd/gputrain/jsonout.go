@@ -13,9 +13,11 @@ import (
 // writeJSON writes v as one line of JSON to w, as json.Encoder.Encode
 // does, except that every number that is NaN or infinite (a metric of a
 // diverged or degenerate run, a loss that overflowed) is written as null,
-// the rule the history has always followed: JSON has no NaN, and the output
-// is valid JSON on every command and exit path. It is the one place that
-// maps non-finite numbers to JSON; every command's --json goes through it.
+// the rule of package jsonnum: JSON has no NaN, and the output is valid
+// JSON on every command and exit path. Types that carry figures that may
+// be missing (nn.EpochStats, sweep.Num, the commands' own results) write
+// them through jsonnum; writeJSON is the net under every other value, and
+// every command's --json goes through it.
 func writeJSON(w io.Writer, v any) error {
 	b, err := marshalFinite(v)
 	if err != nil {

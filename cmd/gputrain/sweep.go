@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gputrain/gputrain/internal/jsonnum"
+
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -553,9 +555,9 @@ func (p *sweepPlan) retrainBest(e *env, b backend.Backend, res *sweep.Results, s
 	}
 	rm := ev.Regression
 	doc.TestLoss, doc.TestRows = ev.Loss, ev.Rows
-	doc.TestAccuracy = nullable(ev.Accuracy)
+	doc.TestAccuracy = jsonnum.Ptr(ev.Accuracy)
 	if rm != nil {
-		doc.TestRMSE, doc.TestMAE, doc.TestR2 = &rm.RMSE, &rm.MAE, nullable(rm.R2)
+		doc.TestRMSE, doc.TestMAE, doc.TestR2 = &rm.RMSE, &rm.MAE, jsonnum.Ptr(rm.R2)
 	}
 	if p.f.saveBest != "" {
 		ck, err := m.Checkpoint()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gputrain/gputrain/internal/jsonnum"
+
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -105,17 +107,8 @@ type historyEntry struct {
 
 func newHistoryEntry(s nn.EpochStats) historyEntry {
 	return historyEntry{Epoch: s.Epoch, LR: s.LR, Steps: s.Steps, Samples: s.Samples, Loss: s.Loss,
-		Accuracy: nullable(s.Accuracy), ValLoss: nullable(s.ValLoss), ValAccuracy: nullable(s.ValAccuracy), Best: s.Best,
+		Accuracy: jsonnum.Ptr(s.Accuracy), ValLoss: jsonnum.Ptr(s.ValLoss), ValAccuracy: jsonnum.Ptr(s.ValAccuracy), Best: s.Best,
 		SamplesPerSecond: s.SamplesPerSec, Seconds: s.Duration.Seconds(), Partial: s.Partial}
-}
-
-// nullable is nil for NaN or an infinity (JSON has neither: writeJSON's
-// rule), else a pointer to v.
-func nullable(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
 }
 
 // imageSynopsis is train's usage on images (the default).
