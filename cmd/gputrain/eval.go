@@ -144,7 +144,7 @@ func runEval(e *env, args []string) error {
 	}
 	res := trainResult{Data: ds.name, Synthetic: ds.split.Synthetic, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: ev.Loss, TestAccuracy: ev.Accuracy}
 	fillDevice(&res, m.Backend().Info())
-	cm, err := confusionOf(ens, ds.split.Test)
+	cm, err := confusionOf(ens, ens.Spec().Classes(), ds.split.Test)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func runEval(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: loss %.4f, accuracy %.2f%%, balanced accuracy %.2f%% on %d rows of %s\n", what, ev.Loss, 100*ev.Accuracy, 100*cm.BalancedAccuracy(), ev.Rows, ds.name)
 	printMembers(e.stdout, ens, mean)
-	printConfusion(e.stdout, cm)
+	printConfusion(e.stdout, cm, nil)
 	return nil
 }
 
@@ -197,14 +197,19 @@ func printMembers(w io.Writer, ens *nn.Ensemble, mean *nn.Score) {
 	fmt.Fprintf(w, "test, members' mean (%d models alone): %v\n", ens.Len(), *mean)
 }
 
-// confusionOf predicts every row of test and counts the predictions by
-// true class.
-func confusionOf(m *nn.Ensemble, test *data.Set) (nn.ConfusionMatrix, error) {
+// predictor is a model or an ensemble of them.
+type predictor interface {
+	Predict(s *data.Set, batch int) (nn.Predictions, error)
+}
+
+// confusionOf predicts every row of test with a classifier of classes
+// classes and counts the predictions by true class.
+func confusionOf(m predictor, classes int, test *data.Set) (nn.ConfusionMatrix, error) {
 	pred, err := m.Predict(test, 1024)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("predict %s: %w", test.Name, err)
 	}
-	return nn.Confusion(m.Spec().Classes(), test.Labels, pred.Classes)
+	return nn.Confusion(classes, test.Labels, pred.Classes)
 }
 
 // setConfusion fills the result's classification figures from cm.
@@ -217,17 +222,24 @@ func (r *trainResult) setConfusion(cm nn.ConfusionMatrix) {
 }
 
 // printConfusion prints cm with a row per true class, a column per
-// predicted class and each class's recall.
-func printConfusion(w io.Writer, cm nn.ConfusionMatrix) {
+// predicted class and each class's recall. The classes are named by names
+// (a table's class values) or, for nil, by their indices.
+func printConfusion(w io.Writer, cm nn.ConfusionMatrix, names []string) {
+	name := func(i int) string {
+		if i < len(names) {
+			return names[i]
+		}
+		return strconv.Itoa(i)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	head := "true\\predicted\t"
 	for j := range cm {
-		head += strconv.Itoa(j) + "\t"
+		head += name(j) + "\t"
 	}
 	fmt.Fprintln(tw, head+"recall\t")
 	recall := cm.Recall()
 	for i, row := range cm {
-		line := strconv.Itoa(i) + "\t"
+		line := name(i) + "\t"
 		for _, v := range row {
 			line += strconv.Itoa(v) + "\t"
 		}

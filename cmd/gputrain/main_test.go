@@ -630,32 +630,42 @@ func TestLargeImageDefaults(t *testing.T) {
 }
 
 // TestEvalConfusion: eval prints the confusion matrix with each class's
-// recall and the balanced accuracy, and --json has them: the matrix counts
-// every test row once, its diagonal the accuracy's, and the balanced
-// accuracy is the mean recall.
+// recall and the balanced accuracy, and --json has them, as train's --json
+// does for its test rows.
 func TestEvalConfusion(t *testing.T) {
 	ck := filepath.Join(t.TempDir(), "m.safetensors")
-	code, _, stderr := gputrain(t, "train", "--device", "cpu", "--epochs", "2", "--save", ck)
+	code, stdout, stderr := gputrain(t, "train", "--device", "cpu", "--epochs", "2", "--save", ck, "--json")
 	require.Equal(t, 0, code, stderr)
-	code, stdout, stderr := gputrain(t, "eval", "--device", "cpu", "--model", ck)
+	trained := checkConfusion(t, stdout, 10, 359)
+	code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "balanced accuracy")
 	assert.Contains(t, stdout, `true\predicted`)
 	assert.Contains(t, stdout, "recall")
 	code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--json")
 	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, trained, checkConfusion(t, stdout, 10, 359), "eval counts what train counted")
+}
+
+// checkConfusion decodes a result's classification figures and checks that
+// they agree: the matrix (classes × classes) counts every one of rows test
+// rows once, its diagonal the accuracy's, each recall is its row's share on
+// the diagonal and the balanced accuracy is the mean recall. It returns the
+// matrix.
+func checkConfusion(t *testing.T, stdout string, classes, rows int) [][]int {
+	t.Helper()
 	var res struct {
 		TestAccuracy     float64   `json:"test_accuracy"`
 		BalancedAccuracy float64   `json:"balanced_accuracy"`
 		Recall           []float64 `json:"recall"`
 		Confusion        [][]int   `json:"confusion"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
-	require.Len(t, res.Confusion, 10)
-	require.Len(t, res.Recall, 10)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res), stdout)
+	require.Len(t, res.Confusion, classes)
+	require.Len(t, res.Recall, classes)
 	total, right, mean := 0, 0, 0.0
 	for i, row := range res.Confusion {
-		require.Len(t, row, 10)
+		require.Len(t, row, classes)
 		n := 0
 		for _, v := range row {
 			n += v
@@ -663,11 +673,12 @@ func TestEvalConfusion(t *testing.T) {
 		total += n
 		right += row[i]
 		assert.InDelta(t, float64(row[i])/float64(n), res.Recall[i], 1e-12, "class %d's recall", i)
-		mean += res.Recall[i] / 10
+		mean += res.Recall[i] / float64(classes)
 	}
-	assert.Equal(t, 359, total)
-	assert.InDelta(t, float64(right)/359, res.TestAccuracy, 1e-6)
+	assert.Equal(t, rows, total)
+	assert.InDelta(t, float64(right)/float64(rows), res.TestAccuracy, 1e-6)
 	assert.InDelta(t, mean, res.BalancedAccuracy, 1e-12)
+	return res.Confusion
 }
 
 // TestTrainClassWeights: --class-weight reaches the banner and the JSON,

@@ -335,8 +335,14 @@ func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
 		return fmt.Errorf("evaluate on %s: %w", s.Name, err)
 	}
 	res := trainResult{Data: tbl.Path, Model: m.Spec.String(), Epochs: m.Info.Epoch, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy}
+	var cm nn.ConfusionMatrix
 	if sc.Regression != nil {
 		res.setRegression(*sc.Regression)
+	} else {
+		if cm, err = confusionOf(ens, ens.Spec().Classes(), s); err != nil {
+			return err
+		}
+		res.setConfusion(cm)
 	}
 	fillDevice(&res, m.Backend().Info())
 	mean, err := res.setMembers(ens, s)
@@ -352,6 +358,10 @@ func evalTable(e *env, fs *flag.FlagSet, f modelFlags) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %s\n", what, testSummary(sc, tbl.Path))
 	printMembers(e.stdout, ens, mean)
+	if cm != nil {
+		fmt.Fprintf(e.stdout, "balanced accuracy %.2f%%\n", 100*cm.BalancedAccuracy())
+		printConfusion(e.stdout, cm, m.Table.Classes)
+	}
 	return nil
 }
 

@@ -128,6 +128,17 @@ func TestTrainCSV(t *testing.T) {
 		assert.Contains(t, res["model"], "-1 relu binary", "two classes: a BCE head")
 		assert.Greater(t, res["test_accuracy"].(float64), 0.85)
 		assert.NotContains(t, res, "test_r2")
+		checkConfusion(t, stdout, 2, 32)
+
+		// eval on a table: the same counts, the matrix by class name.
+		code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--csv", train, "--json")
+		require.Equal(t, 0, code, stderr)
+		checkConfusion(t, stdout, 2, 160)
+		code, stdout, stderr = gputrain(t, "eval", "--device", "cpu", "--model", ck, "--csv", test)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stdout, "balanced accuracy")
+		assert.Regexp(t, `true\\predicted +large +small +recall`, stdout)
+		assert.Regexp(t, `(?m)^ +large +\d+ +\d+ +`, stdout)
 
 		code, stdout, stderr = gputrain(t, "predict", "--device", "cpu", "--model", ck, "--csv", noTarget)
 		require.Equal(t, 0, code, stderr)

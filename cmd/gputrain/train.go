@@ -57,8 +57,8 @@ type trainResult struct {
 	TestLoss     float64   `json:"test_loss"`
 	TestAccuracy float64   `json:"test_accuracy"`
 	// BalancedAccuracy, Recall (per class; null for a class without test
-	// rows) and Confusion (rows: true class, columns: predicted) are eval's
-	// figures for a classifier.
+	// rows) and Confusion (rows: true class, columns: predicted) are a
+	// classifier's test figures.
 	BalancedAccuracy *float64           `json:"balanced_accuracy,omitempty"`
 	Recall           []*float64         `json:"recall,omitempty"`
 	Confusion        nn.ConfusionMatrix `json:"confusion,omitempty"`
@@ -864,6 +864,12 @@ func (r *trainRun) finish(hist nn.History, trainErr error) error {
 	r.res.TestLoss, r.res.TestAccuracy = sc.Loss, sc.Accuracy
 	if sc.Regression != nil {
 		r.res.setRegression(*sc.Regression)
+	} else {
+		cm, err := confusionOf(r.m, r.m.Spec.Classes(), r.split.Test)
+		if err != nil {
+			return err
+		}
+		r.res.setConfusion(cm)
 	}
 	plotPath, plotErr := "", error(nil)
 	if r.p.f.plot != "" {
