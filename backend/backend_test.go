@@ -100,18 +100,18 @@ func TestCheckModels(t *testing.T) {
 		check func()
 		panic string
 	}{
-		{"one model", func() { backend.CheckMatMulBiasActivate(y, x, w, bias, backend.ReLU) }, ""},
-		{"array", func() { backend.CheckMatMulBiasActivate(y5, x5, w5, arrayOf{bias, 5}, backend.ReLU) }, ""},
-		{"shared input", func() { backend.CheckMatMulBiasActivate(y5, x, w5, bias, backend.ReLU) }, ""},
-		{"input of other models", func() { backend.CheckMatMulBiasActivate(y5, x5, arrayOf{w, 3}, bias, backend.ReLU) },
+		{"one model", func() { backend.CheckMatMulBiasActivate(y, x, w, bias, backend.ReLU, backend.Dropout{}) }, ""},
+		{"array", func() { backend.CheckMatMulBiasActivate(y5, x5, w5, arrayOf{bias, 5}, backend.ReLU, backend.Dropout{}) }, ""},
+		{"shared input", func() { backend.CheckMatMulBiasActivate(y5, x, w5, bias, backend.ReLU, backend.Dropout{}) }, ""},
+		{"input of other models", func() { backend.CheckMatMulBiasActivate(y5, x5, arrayOf{w, 3}, bias, backend.ReLU, backend.Dropout{}) },
 			"MatMulBiasActivate: input 3x2 float (3 models) has 3 models for outputs of 5 (want 5 or 1)"},
 		{"array into one model", func() { backend.CheckMatMul(y, x5, w, false, false) },
 			"MatMul: input 4x3 float (5 models) has 5 models for outputs of 1 (want 1 or 1)"},
 		{"per-model index list", func() {
-			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 5}, arrayOf{shapeOnly{10, 3, backend.Float}, 1}, arrayOf{idx, 5}, 4, y5, w5, bias, backend.Tanh)
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 5}, arrayOf{shapeOnly{10, 3, backend.Float}, 1}, arrayOf{idx, 5}, 4, y5, w5, bias, backend.Tanh, backend.Dropout{})
 		}, ""},
 		{"gather outputs disagree", func() {
-			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh)
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh, backend.Dropout{})
 		}, "GatherMatMulBiasActivate: outputs 4x2 float (5 models) and 4x3 float (3 models) differ in models"},
 		{"loss of other models", func() {
 			backend.CheckLossGradCount(arrayOf{shapeOnly{1, 1, backend.Float}, 3}, nil, &y5, &y5b, shapeOnly{10, 2, backend.Float}, idx, 0, backend.MeanSquaredError, nil)

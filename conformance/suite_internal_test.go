@@ -56,16 +56,16 @@ func (h hooked) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	h.Backend.ActivationGrad(d, y, act)
 	h.hook("ActivationGrad", d)
 }
-func (h hooked) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
-	h.Backend.MatMulBiasActivate(y, x, w, bias, act)
+func (h hooked) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	h.Backend.MatMulBiasActivate(y, x, w, bias, act, drop)
 	h.hook("MatMulBiasActivate", y)
 }
-func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
-	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act)
+func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation, drop backend.Dropout) {
+	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act, drop)
 	h.hook("MatMulActivationGrad", dz)
 }
-func (h hooked) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
-	h.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act)
+func (h hooked) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	h.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act, drop)
 	h.hook("GatherMatMulBiasActivate", x, y)
 }
 func (h hooked) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
@@ -261,11 +261,11 @@ func firstModel(b *cpuref.Backend, t backend.Tensor) backend.Tensor {
 // modelZero reads model 0's weights for every model of MatMulBiasActivate.
 type modelZero struct{ *cpuref.Backend }
 
-func (m modelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+func (m modelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
 	if w.Models() > 1 {
 		w = firstModel(m.Backend, w)
 	}
-	m.Backend.MatMulBiasActivate(y, x, w, bias, act)
+	m.Backend.MatMulBiasActivate(y, x, w, bias, act, drop)
 }
 
 // modelZeroIndex gathers every model's rows through model 0's index list.
