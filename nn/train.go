@@ -331,6 +331,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.Optimizer = cfg.Optimizer.String()
 	m.Info.LR = cfg.LR
 	m.Info.WeightDecay = cfg.WeightDecay
+	m.Info.Dropout = cfg.Dropout
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 	err = l.run()
