@@ -1,6 +1,7 @@
 package backend_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
@@ -131,4 +132,40 @@ func TestCheckModels(t *testing.T) {
 	assert.NotPanics(t, func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 6) })
 	assert.PanicsWithValue(t, "WriteFloats: 2 values for tensor 1x2 float (3 models) (want 6)",
 		func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 2) })
+}
+
+// TestCheckDropout: a probability outside [0, 1) or a negative layer panics
+// with a message naming the operation; the zero Dropout is off.
+func TestCheckDropout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    backend.Dropout
+		want string
+	}{
+		{"off", backend.Dropout{}, ""},
+		{"on", backend.Dropout{P: 0.5, Seed: 1, Step: 1 << 40, Layer: 2, Model: 3}, ""},
+		{"negative", backend.Dropout{P: -0.1}, "MatMulBiasActivate: dropout probability -0.1 outside [0, 1)"},
+		{"one", backend.Dropout{P: 1}, "MatMulBiasActivate: dropout probability 1 outside [0, 1)"},
+		{"NaN", backend.Dropout{P: math.NaN()}, "MatMulBiasActivate: dropout probability NaN outside [0, 1)"},
+		{"negative layer", backend.Dropout{P: 0.5, Layer: -1}, "MatMulBiasActivate: dropout layer -1 outside [0, 2³²)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := func() { backend.CheckDropout("MatMulBiasActivate", tc.d) }
+			if tc.want == "" {
+				assert.NotPanics(t, f)
+				return
+			}
+			assert.PanicsWithValue(t, tc.want, f)
+		})
+	}
+	assert.False(t, backend.Dropout{Seed: 5}.On())
+	d := backend.Dropout{P: 0.25}
+	assert.Equal(t, uint32(1<<30), d.Threshold())
+	assert.Equal(t, 4.0/3, d.Scale())
+	// Model k of an array draws the mask of a lone model with Model+k.
+	arr, lone := backend.Dropout{P: 0.5, Seed: 9, Model: 1}, backend.Dropout{P: 0.5, Seed: 9, Model: 3}
+	th := arr.Threshold()
+	for e := range 64 {
+		assert.Equal(t, lone.Keep(th, 0, e), arr.Keep(th, 2, e), "element %d", e)
+	}
 }
