@@ -227,21 +227,29 @@ type Backend interface {
 	// MatMulBiasActivate sets y = act(x·w + bias): a dense layer's forward
 	// pass in one operation (one dispatch on the GPU, where MatMul and
 	// BiasActivate take two). x is m×k, w k×n, bias 1×n and y m×n; y must
-	// not be x or w.
-	MatMulBiasActivate(y, x, w, bias Tensor, act Activation)
+	// not be x or w. With drop on (see Dropout), y is the dropped output
+	// mask ⊙ act(x·w + bias) · 1/(1−P), the mask applied as y is stored.
+	MatMulBiasActivate(y, x, w, bias Tensor, act Activation, drop Dropout)
 	// GatherMatMulBiasActivate is Gather(x, src, idx, offset, scale)
 	// followed by MatMulBiasActivate(y, x, w, bias, act), in one operation
 	// (one dispatch on the GPU): the first layer of a minibatch step reads
 	// its rows straight from the resident data set, and x keeps them for
 	// the backward pass. x is m×k, src has k columns, w is k×n, bias 1×n
-	// and y m×n; y must not be x, w or src, and x not src.
-	GatherMatMulBiasActivate(x, src, idx Tensor, offset int, scale float64, y, w, bias Tensor, act Activation)
+	// and y m×n; y must not be x, w or src, and x not src. drop is
+	// MatMulBiasActivate's.
+	GatherMatMulBiasActivate(x, src, idx Tensor, offset int, scale float64, y, w, bias Tensor, act Activation, drop Dropout)
 	// MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z), where y = act(z)
 	// is the m×n output whose derivative is taken (see ActivationGrad): the
 	// gradient passed back through a dense layer and the activation before
 	// it, in one operation (MatMul and ActivationGrad fused). g is m×k,
 	// op(w) k×n (w is n×k if transW, k×n otherwise); dz must not be g, w or y.
-	MatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation)
+	//
+	// With drop on, y is the output of a forward operation that applied
+	// drop, and dz is the gradient through the dropout too: dz = (g·op(w))
+	// ⊙ mask · 1/(1−P) · act'(z), the same mask drawn again, and act'(z)
+	// computed from the undropped output y·(1−P) where the mask keeps an
+	// element (elsewhere dz is 0).
+	MatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation, drop Dropout)
 	// ActivationGrad sets d = d ⊙ act'(z) in place, where y = act(z) is the
 	// m×n output of the forward pass: the derivative is computed from y
 	// (sigmoid: y(1-y); tanh: 1-y²; relu: 1 where y > 0, else 0).

@@ -1,6 +1,7 @@
 package backend_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
@@ -100,18 +101,18 @@ func TestCheckModels(t *testing.T) {
 		check func()
 		panic string
 	}{
-		{"one model", func() { backend.CheckMatMulBiasActivate(y, x, w, bias, backend.ReLU) }, ""},
-		{"array", func() { backend.CheckMatMulBiasActivate(y5, x5, w5, arrayOf{bias, 5}, backend.ReLU) }, ""},
-		{"shared input", func() { backend.CheckMatMulBiasActivate(y5, x, w5, bias, backend.ReLU) }, ""},
-		{"input of other models", func() { backend.CheckMatMulBiasActivate(y5, x5, arrayOf{w, 3}, bias, backend.ReLU) },
+		{"one model", func() { backend.CheckMatMulBiasActivate(y, x, w, bias, backend.ReLU, backend.Dropout{}) }, ""},
+		{"array", func() { backend.CheckMatMulBiasActivate(y5, x5, w5, arrayOf{bias, 5}, backend.ReLU, backend.Dropout{}) }, ""},
+		{"shared input", func() { backend.CheckMatMulBiasActivate(y5, x, w5, bias, backend.ReLU, backend.Dropout{}) }, ""},
+		{"input of other models", func() { backend.CheckMatMulBiasActivate(y5, x5, arrayOf{w, 3}, bias, backend.ReLU, backend.Dropout{}) },
 			"MatMulBiasActivate: input 3x2 float (3 models) has 3 models for outputs of 5 (want 5 or 1)"},
 		{"array into one model", func() { backend.CheckMatMul(y, x5, w, false, false) },
 			"MatMul: input 4x3 float (5 models) has 5 models for outputs of 1 (want 1 or 1)"},
 		{"per-model index list", func() {
-			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 5}, arrayOf{shapeOnly{10, 3, backend.Float}, 1}, arrayOf{idx, 5}, 4, y5, w5, bias, backend.Tanh)
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 5}, arrayOf{shapeOnly{10, 3, backend.Float}, 1}, arrayOf{idx, 5}, 4, y5, w5, bias, backend.Tanh, backend.Dropout{})
 		}, ""},
 		{"gather outputs disagree", func() {
-			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh)
+			backend.CheckGatherMatMulBiasActivate(arrayOf{x, 3}, src, idx, 0, y5, w5, bias, backend.Tanh, backend.Dropout{})
 		}, "GatherMatMulBiasActivate: outputs 4x2 float (5 models) and 4x3 float (3 models) differ in models"},
 		{"loss of other models", func() {
 			backend.CheckLossGradCount(arrayOf{shapeOnly{1, 1, backend.Float}, 3}, nil, &y5, &y5b, shapeOnly{10, 2, backend.Float}, idx, 0, backend.MeanSquaredError, nil)
@@ -131,4 +132,40 @@ func TestCheckModels(t *testing.T) {
 	assert.NotPanics(t, func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 6) })
 	assert.PanicsWithValue(t, "WriteFloats: 2 values for tensor 1x2 float (3 models) (want 6)",
 		func() { backend.CheckWrite("WriteFloats", arrayOf{bias, 3}, backend.Float, 2) })
+}
+
+// TestCheckDropout: a probability outside [0, 1) or a negative layer panics
+// with a message naming the operation; the zero Dropout is off.
+func TestCheckDropout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    backend.Dropout
+		want string
+	}{
+		{"off", backend.Dropout{}, ""},
+		{"on", backend.Dropout{P: 0.5, Seed: 1, Step: 1 << 40, Layer: 2, Model: 3}, ""},
+		{"negative", backend.Dropout{P: -0.1}, "MatMulBiasActivate: dropout probability -0.1 outside [0, 1)"},
+		{"one", backend.Dropout{P: 1}, "MatMulBiasActivate: dropout probability 1 outside [0, 1)"},
+		{"NaN", backend.Dropout{P: math.NaN()}, "MatMulBiasActivate: dropout probability NaN outside [0, 1)"},
+		{"negative layer", backend.Dropout{P: 0.5, Layer: -1}, "MatMulBiasActivate: dropout layer -1 outside [0, 2³²)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := func() { backend.CheckDropout("MatMulBiasActivate", tc.d) }
+			if tc.want == "" {
+				assert.NotPanics(t, f)
+				return
+			}
+			assert.PanicsWithValue(t, tc.want, f)
+		})
+	}
+	assert.False(t, backend.Dropout{Seed: 5}.On())
+	d := backend.Dropout{P: 0.25}
+	assert.Equal(t, uint32(1<<30), d.Threshold())
+	assert.Equal(t, 4.0/3, d.Scale())
+	// Model k of an array draws the mask of a lone model with Model+k.
+	arr, lone := backend.Dropout{P: 0.5, Seed: 9, Model: 1}, backend.Dropout{P: 0.5, Seed: 9, Model: 3}
+	th := arr.Threshold()
+	for e := range 64 {
+		assert.Equal(t, lone.Keep(th, 0, e), arr.Keep(th, 2, e), "element %d", e)
+	}
 }

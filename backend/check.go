@@ -69,10 +69,12 @@ func CheckMatMul(c, a, b Tensor, transA, transB bool) (m, k, n int) {
 	return m, k, n
 }
 
-// CheckMatMulBiasActivate checks the shapes of MatMulBiasActivate and
+// CheckMatMulBiasActivate checks the shapes and the dropout of
+// MatMulBiasActivate and
 // returns m, k and n.
-func CheckMatMulBiasActivate(y, x, w, bias Tensor, act Activation) (m, k, n int) {
+func CheckMatMulBiasActivate(y, x, w, bias Tensor, act Activation, drop Dropout) (m, k, n int) {
 	wantFloat("MatMulBiasActivate", y, x, w, bias)
+	CheckDropout("MatMulBiasActivate", drop)
 	if y == x || y == w {
 		panic("MatMulBiasActivate: output aliases an input")
 	}
@@ -88,10 +90,12 @@ func CheckMatMulBiasActivate(y, x, w, bias Tensor, act Activation) (m, k, n int)
 	return m, k, n
 }
 
-// CheckMatMulActivationGrad checks the shapes of MatMulActivationGrad and
+// CheckMatMulActivationGrad checks the shapes and the dropout of
+// MatMulActivationGrad and
 // returns m, k and n.
-func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation) (m, k, n int) {
+func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation, drop Dropout) (m, k, n int) {
 	wantFloat("MatMulActivationGrad", dz, g, w, y)
+	CheckDropout("MatMulActivationGrad", drop)
 	if dz == g || dz == w || dz == y {
 		panic("MatMulActivationGrad: output aliases an input")
 	}
@@ -113,7 +117,7 @@ func CheckMatMulActivationGrad(dz, g, w, y Tensor, transW bool, act Activation) 
 
 // CheckGatherMatMulBiasActivate checks the shapes of GatherMatMulBiasActivate
 // and returns m, k and n.
-func CheckGatherMatMulBiasActivate(x, src, idx Tensor, offset int, y, w, bias Tensor, act Activation) (m, k, n int) {
+func CheckGatherMatMulBiasActivate(x, src, idx Tensor, offset int, y, w, bias Tensor, act Activation, drop Dropout) (m, k, n int) {
 	CheckGather(x, src, idx, offset)
 	if x == src {
 		panic("GatherMatMulBiasActivate: x aliases src")
@@ -122,7 +126,7 @@ func CheckGatherMatMulBiasActivate(x, src, idx Tensor, offset int, y, w, bias Te
 		panic("GatherMatMulBiasActivate: output aliases an input")
 	}
 	checkModels("GatherMatMulBiasActivate", 2, y, x, src, idx, w, bias)
-	return CheckMatMulBiasActivate(y, x, w, bias, act)
+	return CheckMatMulBiasActivate(y, x, w, bias, act, drop)
 }
 
 // CheckMatMulColumnSum checks the shapes of MatMulColumnSum and returns m, k

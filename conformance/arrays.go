@@ -275,19 +275,29 @@ func (a *arrayed) BiasActivate(y, bias backend.Tensor, act backend.Activation) {
 	a.b.BiasActivate(a.out(y), bi, act)
 }
 
-func (a *arrayed) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+// drop returns d for the candidate's array: its model word moved back by
+// k, so that model k draws the mask the check's one model draws (see
+// backend.Dropout.Model).
+func (a *arrayed) drop(d backend.Dropout) backend.Dropout {
+	if d.On() {
+		d.Model -= a.model
+	}
+	return d
+}
+
+func (a *arrayed) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
 	xi, wi, bi := a.in(x), a.in(w), a.in(bias)
-	a.b.MatMulBiasActivate(a.out(y), xi, wi, bi, act)
+	a.b.MatMulBiasActivate(a.out(y), xi, wi, bi, act, a.drop(drop))
 }
 
-func (a *arrayed) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
+func (a *arrayed) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
 	s, i, wi, bi := a.in(src), a.in(idx), a.in(w), a.in(bias)
-	a.b.GatherMatMulBiasActivate(a.out(x), s, i, offset, scale, a.out(y), wi, bi, act)
+	a.b.GatherMatMulBiasActivate(a.out(x), s, i, offset, scale, a.out(y), wi, bi, act, a.drop(drop))
 }
 
-func (a *arrayed) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
+func (a *arrayed) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation, drop backend.Dropout) {
 	gi, wi, yi := a.in(g), a.in(w), a.in(y)
-	a.b.MatMulActivationGrad(a.out(dz), gi, wi, yi, transW, act)
+	a.b.MatMulActivationGrad(a.out(dz), gi, wi, yi, transW, act, a.drop(drop))
 }
 
 func (a *arrayed) ActivationGrad(d, y backend.Tensor, act backend.Activation) {

@@ -76,8 +76,8 @@ func matMulBiasActivate(r reporter, b backend.Backend) {
 				bc, br := p.tensor(1, s.N, bv)
 				yc, yr := p.tensor(s.M, s.N, nil)
 				p.cand.Fill(yc, 7)
-				p.cand.MatMulBiasActivate(yc, xc, wc, bc, act)
-				p.ref.MatMulBiasActivate(yr, xr, wr, br, act)
+				p.cand.MatMulBiasActivate(yc, xc, wc, bc, act, backend.Dropout{})
+				p.ref.MatMulBiasActivate(yr, xr, wr, br, act, backend.Dropout{})
 				got, want := p.read(yc, yr)
 				prod, pe := p.productBound(xv, wv, s.M, s.K, s.K, s.N, s.M, s.K, s.N, false, false)
 				assertClose(r, got, want, func(i int) float64 {
@@ -123,8 +123,8 @@ func matMulActivationGrad(r reporter, b backend.Backend) {
 					yc, yr := p.tensor(s.M, s.N, yv)
 					dc, dr := p.tensor(s.M, s.N, nil)
 					p.cand.Fill(dc, 7)
-					p.cand.MatMulActivationGrad(dc, gc, wc, yc, transW, act)
-					p.ref.MatMulActivationGrad(dr, gr, wr, yr, transW, act)
+					p.cand.MatMulActivationGrad(dc, gc, wc, yc, transW, act, backend.Dropout{})
+					p.ref.MatMulActivationGrad(dr, gr, wr, yr, transW, act, backend.Dropout{})
 					got, want := p.read(dc, dr)
 					prod, pe := p.productBound(gv, wv, s.M, s.K, wr0, wc0, s.M, s.K, s.N, false, transW)
 					assertClose(r, got, want, func(i int) float64 {
@@ -206,8 +206,8 @@ func gatherMatMulBiasActivate(r reporter, b backend.Backend) {
 					yc, yr := p.tensor(s.M, s.N, nil)
 					p.cand.Fill(xc, 7)
 					p.cand.Fill(yc, 7)
-					p.cand.GatherMatMulBiasActivate(xc, sc, ic, offset, scale, yc, wc, bc, act)
-					p.ref.GatherMatMulBiasActivate(xr, sr, ir, offset, scale, yr, wr, br, act)
+					p.cand.GatherMatMulBiasActivate(xc, sc, ic, offset, scale, yc, wc, bc, act, backend.Dropout{})
+					p.ref.GatherMatMulBiasActivate(xr, sr, ir, offset, scale, yr, wr, br, act, backend.Dropout{})
 					got, want := p.read(xc, xr)
 					assertClose(r, got, want, func(i int) float64 { return 2*u*math.Abs(want[i]) + tiny }, "gathered x")
 					xv := want

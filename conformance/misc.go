@@ -413,8 +413,8 @@ func slicesCheck(r reporter, b backend.Backend) {
 	xc, xr := p.tensor(m, k, xv)
 	dc, dr := p.tensor(m, n, dv)
 	yc, yr := p.tensor(m, n, nil)
-	p.cand.MatMulBiasActivate(yc, xc, sc.w, sc.bias, backend.Identity)
-	p.ref.MatMulBiasActivate(yr, xr, sr.w, sr.bias, backend.Identity)
+	p.cand.MatMulBiasActivate(yc, xc, sc.w, sc.bias, backend.Identity, backend.Dropout{})
+	p.ref.MatMulBiasActivate(yr, xr, sr.w, sr.bias, backend.Identity, backend.Dropout{})
 	got, want = p.read(yc, yr)
 	prod, pe := p.productBound(xv, wv, m, k, k, n, m, k, n, false, false)
 	assertClose(r, got, want, func(i int) float64 {

@@ -25,7 +25,7 @@ var checks = []check{
 	{"GatherMatMulBiasActivate", gatherMatMulBiasActivate}, {"MatMulColumnSum", matMulColumnSum},
 	{"ColumnSum", columnSum}, {"LossGrad", lossGrad}, {"CountCorrect", countCorrect}, {"LossGradCount", lossGradCount},
 	{"Gather", gather}, {"Fill", fill}, {"ReadAll", readAll}, {"Optimizers", optimizers}, {"GradNormSq", gradNormSq}, {"Views", views},
-	{"Slices", slicesCheck}, {"TrainingRun", trainingRun},
+	{"Slices", slicesCheck}, {"Dropout", dropout}, {"TrainingRun", trainingRun},
 }
 
 // Arrays, which runs the checks above on model arrays, comes last (it is

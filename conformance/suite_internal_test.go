@@ -56,16 +56,16 @@ func (h hooked) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 	h.Backend.ActivationGrad(d, y, act)
 	h.hook("ActivationGrad", d)
 }
-func (h hooked) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
-	h.Backend.MatMulBiasActivate(y, x, w, bias, act)
+func (h hooked) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	h.Backend.MatMulBiasActivate(y, x, w, bias, act, drop)
 	h.hook("MatMulBiasActivate", y)
 }
-func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
-	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act)
+func (h hooked) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation, drop backend.Dropout) {
+	h.Backend.MatMulActivationGrad(dz, g, w, y, transW, act, drop)
 	h.hook("MatMulActivationGrad", dz)
 }
-func (h hooked) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
-	h.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act)
+func (h hooked) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	h.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act, drop)
 	h.hook("GatherMatMulBiasActivate", x, y)
 }
 func (h hooked) MatMulColumnSum(dw, db, x, dy backend.Tensor) {
@@ -173,14 +173,14 @@ func TestBrokenBackendsFail(t *testing.T) {
 				}
 			}}
 		}},
-		{"fused forward off by 1e-5", []string{"MatMulBiasActivate"}, func() backend.Backend {
+		{"fused forward off by 1e-5", []string{"MatMulBiasActivate", "Dropout"}, func() backend.Backend {
 			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
 				if op == "MatMulBiasActivate" {
 					apply(scale(1+1e-5), out...)
 				}
 			}}
 		}},
-		{"fused backward off by 1e-4", []string{"MatMulActivationGrad"}, func() backend.Backend {
+		{"fused backward off by 1e-4", []string{"MatMulActivationGrad", "Dropout"}, func() backend.Backend {
 			return hooked{cpuref.New(), func(op string, out ...backend.Tensor) {
 				if op == "MatMulActivationGrad" {
 					apply(scale(1+1e-4), out...)
@@ -203,7 +203,7 @@ func TestBrokenBackendsFail(t *testing.T) {
 		}},
 		{"adam step off by one", []string{"Optimizers"}, func() backend.Backend { return offByOneAdam{cpuref.New()} }},
 		{"gathered x off by 1e-5", []string{"GatherMatMulBiasActivate"}, hook("GatherMatMulBiasActivate", 0, scale(1+1e-5))},
-		{"fused gather and forward off by 1e-5", []string{"GatherMatMulBiasActivate"}, hook("GatherMatMulBiasActivate", 1, scale(1+1e-5))},
+		{"fused gather and forward off by 1e-5", []string{"GatherMatMulBiasActivate", "Dropout"}, hook("GatherMatMulBiasActivate", 1, scale(1+1e-5))},
 		{"fused weight gradient off by 1e-4", []string{"MatMulColumnSum"}, hook("MatMulColumnSum", 0, scale(1+1e-4))},
 		{"fused bias gradient off by 1e-4", []string{"MatMulColumnSum", "Slices"}, hook("MatMulColumnSum", 1, scale(1+1e-4))},
 		{"fused loss gradient off by 1e-4", []string{"LossGradCount"}, hook("LossGradCount", 1, scale(1+1e-4))},
@@ -211,6 +211,9 @@ func TestBrokenBackendsFail(t *testing.T) {
 		{"fused count off by one", []string{"LossGradCount"}, hook("LossGradCount", 2, func(x float64) float64 { return x + 1 })},
 		{"slices all at offset 0", []string{"Slices"}, func() backend.Backend { return sliceAtZero{cpuref.New()} }},
 		{"last largest logit wins", []string{"CountCorrect"}, func() backend.Backend { return lastTie{cpuref.New()} }},
+		{"dropout mask of the next step", []string{"Dropout"}, func() backend.Backend { return nextStepMask{cpuref.New()} }},
+		{"dropout mask left out of the backward", []string{"Dropout"}, func() backend.Backend { return unmaskedGrad{cpuref.New()} }},
+		{"dropout mask of model 0 for every model", []string{"Arrays"}, func() backend.Backend { return maskOfModelZero{cpuref.New()} }},
 		{"model 0's weights for every model", []string{"Arrays"}, func() backend.Backend { return modelZero{cpuref.New()} }},
 		{"model 0's index list for every model", []string{"Arrays"}, func() backend.Backend { return modelZeroIndex{cpuref.New()} }},
 	}
@@ -261,11 +264,11 @@ func firstModel(b *cpuref.Backend, t backend.Tensor) backend.Tensor {
 // modelZero reads model 0's weights for every model of MatMulBiasActivate.
 type modelZero struct{ *cpuref.Backend }
 
-func (m modelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
+func (m modelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
 	if w.Models() > 1 {
 		w = firstModel(m.Backend, w)
 	}
-	m.Backend.MatMulBiasActivate(y, x, w, bias, act)
+	m.Backend.MatMulBiasActivate(y, x, w, bias, act, drop)
 }
 
 // modelZeroIndex gathers every model's rows through model 0's index list.
@@ -276,6 +279,44 @@ func (m modelZeroIndex) Gather(dst, src, idx backend.Tensor, offset int, scale f
 		idx = firstModel(m.Backend, idx)
 	}
 	m.Backend.Gather(dst, src, idx, offset, scale)
+}
+
+// nextStepMask draws the forward's dropout masks with the next step's
+// number.
+type nextStepMask struct{ *cpuref.Backend }
+
+func (n nextStepMask) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	drop.Step++
+	n.Backend.MatMulBiasActivate(y, x, w, bias, act, drop)
+}
+
+func (n nextStepMask) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	drop.Step++
+	n.Backend.GatherMatMulBiasActivate(x, src, idx, offset, scale, y, w, bias, act, drop)
+}
+
+// unmaskedGrad passes the gradient back through the activation without the
+// dropout's mask and scale.
+type unmaskedGrad struct{ *cpuref.Backend }
+
+func (g unmaskedGrad) MatMulActivationGrad(dz, gr, w, y backend.Tensor, transW bool, act backend.Activation, _ backend.Dropout) {
+	g.Backend.MatMulActivationGrad(dz, gr, w, y, transW, act, backend.Dropout{})
+}
+
+// maskOfModelZero gives every model of an array the dropout mask of its
+// model 0 (the model left out of the generator's counter).
+type maskOfModelZero struct{ *cpuref.Backend }
+
+func (m maskOfModelZero) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	m.Backend.MatMulBiasActivate(y, x, w, bias, act, backend.Dropout{})
+	if !drop.On() {
+		return
+	}
+	v := y.(*cpuref.Tensor).Data()
+	n := y.Rows() * y.Cols()
+	for k := range y.Models() {
+		cpuref.DropoutForward(v[k*n:(k+1)*n], drop, 0)
+	}
 }
 
 type offByOneAdam struct{ *cpuref.Backend }

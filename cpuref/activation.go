@@ -150,12 +150,13 @@ func activationGrad(df, yf []float64, act backend.Activation) {
 // MatMulBiasActivate sets y = act(x·w + bias), with x m×k, w k×n, bias 1×n
 // and y m×n: MatMul then BiasActivate, with exactly their arithmetic. It
 // panics on a shape mismatch, a non-Float tensor, y aliasing x or w, or an
-// unknown act.
-func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
-	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act)
+// unknown act. With drop on, the dropout is applied after the activation
+// (see Dropout): the kept elements multiplied by the float64 1/(1−P).
+func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act, drop)
 	const op = "MatMulBiasActivate"
 	ty, tx, tw, tb := b.tensor(y, op), b.tensor(x, op), b.tensor(w, op), b.tensor(bias, op)
-	b.args = opArgs{t: [6]*Tensor{ty, tx, tw, tb}, act: act, m: m, n: n, k: k}
+	b.args = opArgs{t: [6]*Tensor{ty, tx, tw, tb}, act: act, m: m, n: n, k: k, drop: drop}
 	b.forModels(ty.models, matMulBiasActivateModels)
 }
 
@@ -163,23 +164,62 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 // taken from y = act(z) (see Derivative): g is m×k, op(w) k×n (w is n×k if
 // transW), dz and y m×n. It is MatMul then ActivationGrad, with exactly
 // their arithmetic, and panics on a shape mismatch, a non-Float tensor, dz
-// aliasing g, w or y, or an unknown act.
-func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
-	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
+// aliasing g, w or y, or an unknown act. With drop on, the gradient goes
+// through the dropout too (see DropoutGrad).
+func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation, drop backend.Dropout) {
+	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act, drop)
 	const op = "MatMulActivationGrad"
 	tz, tg, tw, ty := b.tensor(dz, op), b.tensor(g, op), b.tensor(w, op), b.tensor(y, op)
-	b.args = opArgs{t: [6]*Tensor{tz, tg, tw, ty}, transB: transW, act: act, m: m, n: n, k: k}
+	b.args = opArgs{t: [6]*Tensor{tz, tg, tw, ty}, transB: transW, act: act, m: m, n: n, k: k, drop: drop}
 	b.forModels(tz.models, matMulActivationGradModels)
 }
 
 // GatherMatMulBiasActivate is Gather(x, src, idx, offset, scale) then
 // MatMulBiasActivate(y, x, w, bias, act), with exactly their arithmetic. It
-// panics as they do, and if x aliases src or y aliases src.
-func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
-	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
+// panics as they do, and if x aliases src or y aliases src. drop is
+// MatMulBiasActivate's.
+func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act, drop)
 	const op = "GatherMatMulBiasActivate"
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
-	b.args = opArgs{t: [6]*Tensor{tx, ts, ti, ty, tw, tb}, act: act, m: m, n: n, k: k, offset: offset, scale: scale}
+	b.args = opArgs{t: [6]*Tensor{tx, ts, ti, ty, tw, tb}, act: act, m: m, n: n, k: k, offset: offset, scale: scale, drop: drop}
 	b.forModels(ty.models, gatherMatMulBiasActivateModels)
+}
+
+// DropoutForward applies the dropout d to model k's m×n output y in place:
+// an element the mask drops becomes 0, a kept one is multiplied by
+// d.Scale() (in float64). It does nothing when d is off.
+func DropoutForward(y []float64, d backend.Dropout, model int) {
+	if !d.On() {
+		return
+	}
+	t, s := d.Threshold(), d.Scale()
+	for e := range y {
+		if d.Keep(t, model, e) {
+			y[e] *= s
+		} else {
+			y[e] = 0
+		}
+	}
+}
+
+// DropoutGrad sets dz = dz ⊙ mask · 1/(1−P) · act'(z) in place for model
+// k's m×n gradient dz, y being the dropped forward output (see
+// DropoutForward): where the mask keeps an element the derivative is taken
+// from the undropped output y/Scale (see Derivative); where it drops one,
+// dz is 0. With d off it is ActivationGrad's arithmetic.
+func DropoutGrad(dz, y []float64, act backend.Activation, d backend.Dropout, model int) {
+	if !d.On() {
+		activationGrad(dz, y, act)
+		return
+	}
+	t, s := d.Threshold(), d.Scale()
+	for e, v := range y {
+		if d.Keep(t, model, e) {
+			dz[e] *= s * Derivative(act, v/s)
+		} else {
+			dz[e] = 0
+		}
+	}
 }

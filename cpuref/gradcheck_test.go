@@ -27,6 +27,16 @@ type gradNet struct {
 	rng      *rand.Rand
 	preFloor float64 // smallest |pre-activation| seen by the last forward
 	zero     [2]backend.Tensor
+	// drop, when on, is applied to the hidden layers by the fused
+	// operations (MatMulBiasActivate, MatMulActivationGrad), Layer l.
+	drop backend.Dropout
+}
+
+// dropAt is n.drop for hidden layer l.
+func (n *gradNet) dropAt(l int) backend.Dropout {
+	d := n.drop
+	d.Layer = l
+	return d
 }
 
 func newGradNet(t *testing.T, act backend.Activation, kind backend.Loss, seed uint64) *gradNet {
@@ -84,6 +94,10 @@ func (n *gradNet) forward() float64 {
 				n.preFloor = math.Min(n.preFloor, math.Abs(z))
 			}
 			b.BiasActivate(n.h[l], n.zero[l], n.act)
+			if n.drop.On() {
+				// The fused forward with the dropout, over the same values.
+				b.MatMulBiasActivate(n.h[l], in, n.w[l], n.bias[l], n.act, n.dropAt(l))
+			}
 		} else {
 			b.BiasActivate(n.h[l], n.bias[l], backend.Identity)
 		}
@@ -104,7 +118,9 @@ func (n *gradNet) backward() {
 		}
 		b.MatMul(n.dw[l], in, n.g[l], true, false)
 		b.ColumnSum(n.db[l], n.g[l])
-		if l > 0 {
+		if l > 0 && n.drop.On() {
+			b.MatMulActivationGrad(n.g[l-1], n.g[l], n.w[l], n.h[l-1], true, n.act, n.dropAt(l-1))
+		} else if l > 0 {
 			b.MatMul(n.g[l-1], n.g[l], n.w[l], false, true)
 			b.ActivationGrad(n.g[l-1], n.h[l-1], n.act)
 		}
@@ -128,53 +144,86 @@ func (n *gradNet) backward() {
 // ReLU has a kink at 0 where the derivative is undefined: inputs are redrawn
 // (deterministically, by seed) until no hidden pre-activation is within
 // 1e-3 of 0, far beyond the h·|x| ≈ 1e-6 that a perturbation moves it.
+//
+// The dropout cases run the hidden layers through the fused
+// MatMulBiasActivate and MatMulActivationGrad with a dropout of P 0.3 (the
+// mask fixed by its seed, step and layer, so the loss is a smooth function
+// of the parameters): the backward pass's mask, its 1/(1−P) and the
+// derivative it recovers from the dropped output must be the forward's.
 func TestFiniteDifferenceGradients(t *testing.T) {
 	const h, rel, abs = 1e-6, 1e-6, 1e-8
-	for _, act := range []backend.Activation{backend.Sigmoid, backend.ReLU, backend.Tanh} {
-		for _, kind := range []backend.Loss{backend.BinaryCrossEntropy, backend.SoftmaxCrossEntropy, backend.MeanSquaredError} {
-			t.Run(fmt.Sprintf("%v/%v", act, kind), func(t *testing.T) {
-				var n *gradNet
-				for seed := uint64(1); ; seed++ {
-					n = newGradNet(t, act, kind, seed)
-					n.forward()
-					if act != backend.ReLU || n.preFloor > 1e-3 {
-						break
-					}
-					if seed > 1000 {
-						t.Fatal("no draw keeps relu pre-activations away from 0")
-					}
+	for _, p := range []float64{0, 0.3} {
+		for _, act := range []backend.Activation{backend.Sigmoid, backend.ReLU, backend.Tanh, backend.Identity} {
+			for _, kind := range []backend.Loss{backend.BinaryCrossEntropy, backend.SoftmaxCrossEntropy, backend.MeanSquaredError} {
+				if act == backend.Identity && p == 0 {
+					continue
 				}
-				n.backward()
-				worst, checked := 0.0, 0
-				for l := range 3 {
-					for _, p := range []struct {
-						name       string
-						param, grd backend.Tensor
-					}{{fmt.Sprintf("w%d", l+1), n.w[l], n.dw[l]}, {fmt.Sprintf("b%d", l+1), n.bias[l], n.db[l]}} {
-						pf, gf := p.param.(*cpuref.Tensor).Data(), p.grd.(*cpuref.Tensor).Data()
-						analytic := append([]float64(nil), gf...)
-						for i := range pf {
-							orig := pf[i]
-							pf[i] = orig + h
-							lp := n.forward()
-							pf[i] = orig - h
-							lm := n.forward()
-							pf[i] = orig
-							if act == backend.ReLU && n.preFloor <= 1e-3 {
-								t.Fatalf("%s[%d]: perturbation moved a pre-activation to %g", p.name, i, n.preFloor)
-							}
-							num := (lp - lm) / (2 * h)
-							d := math.Abs(analytic[i] - num)
-							if d > rel*math.Abs(analytic[i])+abs {
-								t.Errorf("%s[%d]: analytic %.12g, numeric %.12g, |difference| %.3g", p.name, i, analytic[i], num, d)
-							}
-							worst = math.Max(worst, d)
-							checked++
-						}
-					}
+				name := fmt.Sprintf("%v/%v", act, kind)
+				if p != 0 {
+					name = fmt.Sprintf("dropout=%g/%s", p, name)
 				}
-				t.Logf("%d parameters, max |analytic − numeric| %.3g", checked, worst)
-			})
+				t.Run(name, func(t *testing.T) { checkGradients(t, act, kind, p, h, rel, abs) })
+			}
 		}
 	}
+}
+
+// checkGradients is one case of TestFiniteDifferenceGradients.
+func checkGradients(t *testing.T, act backend.Activation, kind backend.Loss, p, h, rel, abs float64) {
+	var n *gradNet
+	for seed := uint64(1); ; seed++ {
+		n = newGradNet(t, act, kind, seed)
+		n.drop = backend.Dropout{P: p, Seed: 0x5eed + seed, Step: 3}
+		n.forward()
+		if act != backend.ReLU || n.preFloor > 1e-3 {
+			break
+		}
+		if seed > 1000 {
+			t.Fatal("no draw keeps relu pre-activations away from 0")
+		}
+	}
+	n.backward()
+	worst, checked := 0.0, 0
+	for l := range 3 {
+		for _, p := range []struct {
+			name       string
+			param, grd backend.Tensor
+		}{{fmt.Sprintf("w%d", l+1), n.w[l], n.dw[l]}, {fmt.Sprintf("b%d", l+1), n.bias[l], n.db[l]}} {
+			pf, gf := p.param.(*cpuref.Tensor).Data(), p.grd.(*cpuref.Tensor).Data()
+			analytic := append([]float64(nil), gf...)
+			for i := range pf {
+				orig := pf[i]
+				pf[i] = orig + h
+				lp := n.forward()
+				pf[i] = orig - h
+				lm := n.forward()
+				pf[i] = orig
+				if act == backend.ReLU && n.preFloor <= 1e-3 {
+					t.Fatalf("%s[%d]: perturbation moved a pre-activation to %g", p.name, i, n.preFloor)
+				}
+				num := (lp - lm) / (2 * h)
+				d := math.Abs(analytic[i] - num)
+				if d > rel*math.Abs(analytic[i])+abs {
+					t.Errorf("%s[%d]: analytic %.12g, numeric %.12g, |difference| %.3g", p.name, i, analytic[i], num, d)
+				}
+				worst = math.Max(worst, d)
+				checked++
+			}
+		}
+	}
+	if p != 0 {
+		// The mask must drop some hidden outputs and keep others.
+		dropped := 0
+		for l := range 2 {
+			for _, v := range n.h[l].(*cpuref.Tensor).Data() {
+				if v == 0 {
+					dropped++
+				}
+			}
+		}
+		if dropped == 0 || dropped == n.batch*(n.sizes[1]+n.sizes[2]) {
+			t.Fatalf("%d of %d hidden outputs dropped", dropped, n.batch*(n.sizes[1]+n.sizes[2]))
+		}
+	}
+	t.Logf("%d parameters, max |analytic − numeric| %.3g", checked, worst)
 }

@@ -45,6 +45,7 @@ type opArgs struct {
 	scale          float64
 	target, idx    backend.Tensor
 	op             string
+	drop           backend.Dropout
 }
 
 // spread is the chunking of the operation in progress. state holds the
@@ -211,6 +212,7 @@ func matMulBiasActivateModels(b *Backend, lo, hi int) {
 	for k := lo; k < hi; k++ {
 		matMulModel(a, a.t[0], a.t[1], a.t[2], false, false, k)
 		biasActivate(a.t[0].fm(k), a.t[3].fm(k), a.act)
+		DropoutForward(a.t[0].fm(k), a.drop, k)
 	}
 }
 
@@ -219,7 +221,7 @@ func matMulActivationGradModels(b *Backend, lo, hi int) {
 	a := &b.args
 	for k := lo; k < hi; k++ {
 		matMulModel(a, a.t[0], a.t[1], a.t[2], false, a.transB, k)
-		activationGrad(a.t[0].fm(k), a.t[3].fm(k), a.act)
+		DropoutGrad(a.t[0].fm(k), a.t[3].fm(k), a.act, a.drop, k)
 	}
 }
 
@@ -231,6 +233,7 @@ func gatherMatMulBiasActivateModels(b *Backend, lo, hi int) {
 		gatherModel(x.fm(k), src, k, idx.im(k)[a.offset:a.offset+x.rows], a.offset, a.scale)
 		matMulModel(a, a.t[3], x, a.t[4], false, false, k)
 		biasActivate(a.t[3].fm(k), a.t[5].fm(k), a.act)
+		DropoutForward(a.t[3].fm(k), a.drop, k)
 	}
 }
 

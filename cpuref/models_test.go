@@ -68,11 +68,11 @@ func newArrayStep(t *testing.T, n int, seed float64) *arrayStep {
 
 func (s *arrayStep) run() {
 	b := s.b
-	b.GatherMatMulBiasActivate(s.x, s.src, s.idx, 4, 0.5, s.y0, s.w0, s.b0, backend.Sigmoid)
-	b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity)
+	b.GatherMatMulBiasActivate(s.x, s.src, s.idx, 4, 0.5, s.y0, s.w0, s.b0, backend.Sigmoid, backend.Dropout{})
+	b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity, backend.Dropout{})
 	b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 4, backend.SoftmaxCrossEntropy, nil)
 	b.MatMulColumnSum(s.gw1, s.gb1, s.y0, s.d1)
-	b.MatMulActivationGrad(s.d0, s.d1, s.w1, s.y0, true, backend.Sigmoid)
+	b.MatMulActivationGrad(s.d0, s.d1, s.w1, s.y0, true, backend.Sigmoid, backend.Dropout{})
 	b.MatMulColumnSum(s.gw0, s.gb0, s.x, s.d0)
 	b.Momentum(s.w0, s.gw0, s.vw0, s.hp, nil)
 	b.SGD(s.w1, s.gw1, s.sgd, nil)
@@ -124,7 +124,7 @@ func TestArraySpreadPanics(t *testing.T) {
 	order := make([]uint32, 20*n)
 	order[len(order)-1] = 99
 	require.NoError(t, s.b.WriteIndices(s.idx, order))
-	s.b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity)
+	s.b.MatMulBiasActivate(s.y1, s.y0, s.w1, s.b1, backend.Identity, backend.Dropout{})
 	assert.PanicsWithValue(t, "cpuref: LossGradCount: index 99 outside the 20 rows of the target", func() {
 		s.b.LossGradCount(s.loss, s.count, s.d1, s.y1, s.tgt, s.idx, 12, backend.SoftmaxCrossEntropy, nil)
 	})

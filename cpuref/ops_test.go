@@ -337,11 +337,17 @@ func TestShapePanics(t *testing.T) {
 		{"momentum", func() { b.Momentum(m23, m23, m32, r15, nil) }, "Momentum: tensors 2x3 float and 3x2 float differ in shape"},
 		{"adam", func() { b.Adam(m23, m23, m23, m22, mat(t, b, 1, backend.AdamHPCols), nil, 1) }, "Adam: tensors 2x3 float and 2x2 float differ in shape"},
 		{"fill byte", func() { b.Fill(bt, 1) }, "Fill: tensor 2x3 byte is not of type float"},
-		{"gather product alias", func() { b.GatherMatMulBiasActivate(m23, m23, idx, 0, 1, m22, m32, r12, backend.ReLU) },
+		{"gather product alias", func() {
+			b.GatherMatMulBiasActivate(m23, m23, idx, 0, 1, m22, m32, r12, backend.ReLU, backend.Dropout{})
+		},
 			"GatherMatMulBiasActivate: x aliases src"},
-		{"gather product shapes", func() { b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 0, 1, m22, m23, r12, backend.ReLU) },
+		{"gather product shapes", func() {
+			b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 0, 1, m22, m23, r12, backend.ReLU, backend.Dropout{})
+		},
 			"MatMulBiasActivate: shape mismatch: x 2x3 float, w 2x3 float, y 2x2 float"},
-		{"gather product rows", func() { b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 1, 1, m22, m32, r12, backend.ReLU) },
+		{"gather product rows", func() {
+			b.GatherMatMulBiasActivate(m23, mat(t, b, 4, 3), idx, 1, 1, m22, m32, r12, backend.ReLU, backend.Dropout{})
+		},
 			"Gather: rows [1, 3) outside the 2 indices of idx"},
 		{"weight grads shape", func() { b.MatMulColumnSum(m22, r12, m23, mat(t, b, 2, 2)) },
 			"MatMulColumnSum: shape mismatch: x 2x3 float, dy 2x2 float, dw 2x2 float (want 3x2)"},

@@ -79,17 +79,17 @@ func benchArrayStepOps(b *testing.B, n int) {
 		f    func()
 	}{
 		{"0-gather-matmul-bias-act-64x128", func() {
-			be.GatherMatMulBiasActivate(x, src, idx, 64, 1, ys[0], w[0], bias[0], backend.Sigmoid)
+			be.GatherMatMulBiasActivate(x, src, idx, 64, 1, ys[0], w[0], bias[0], backend.Sigmoid, backend.Dropout{})
 		}},
-		{"1-matmul-bias-act-128x64", func() { be.MatMulBiasActivate(ys[1], ys[0], w[1], bias[1], backend.Sigmoid) }},
-		{"2-matmul-bias-act-64x10", func() { be.MatMulBiasActivate(ys[2], ys[1], w[2], bias[2], backend.Identity) }},
+		{"1-matmul-bias-act-128x64", func() { be.MatMulBiasActivate(ys[1], ys[0], w[1], bias[1], backend.Sigmoid, backend.Dropout{}) }},
+		{"2-matmul-bias-act-64x10", func() { be.MatMulBiasActivate(ys[2], ys[1], w[2], bias[2], backend.Identity, backend.Dropout{}) }},
 		{"3-loss-grad-count", func() {
 			be.LossGradCount(loss, count, ds[2], ys[2], labels, idx, 64, backend.SoftmaxCrossEntropy, nil)
 		}},
 		{"4-matmul-column-sum-64x10", func() { be.MatMulColumnSum(gw[2], gb[2], ys[1], ds[2]) }},
-		{"5-matmul-act-grad-10x64", func() { be.MatMulActivationGrad(ds[1], ds[2], w[2], ys[1], true, backend.Sigmoid) }},
+		{"5-matmul-act-grad-10x64", func() { be.MatMulActivationGrad(ds[1], ds[2], w[2], ys[1], true, backend.Sigmoid, backend.Dropout{}) }},
 		{"6-matmul-column-sum-128x64", func() { be.MatMulColumnSum(gw[1], gb[1], ys[0], ds[1]) }},
-		{"7-matmul-act-grad-64x128", func() { be.MatMulActivationGrad(ds[0], ds[1], w[1], ys[0], true, backend.Sigmoid) }},
+		{"7-matmul-act-grad-64x128", func() { be.MatMulActivationGrad(ds[0], ds[1], w[1], ys[0], true, backend.Sigmoid, backend.Dropout{}) }},
 		{"8-matmul-column-sum-64x128", func() { be.MatMulColumnSum(gw[0], gb[0], x, ds[0]) }},
 		{"9-sgd", func() { be.SGD(params, grads, hp, nil) }},
 		// Not a step's: one workgroup that stores one float a model, the

@@ -124,6 +124,12 @@ func (b *Backend) kernelFor(key kernelKey) (*kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	return b.compile(key, name, src)
+}
+
+// compile builds the pipeline of the WGSL src as key's variant, named name
+// in errors, and adds it to the cached variants.
+func (b *Backend) compile(key kernelKey, name, src string) (*kernel, error) {
 	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{
 		Label:          key.shader.String(),
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src},

@@ -196,14 +196,15 @@ func product[P productParams](b *Backend, op opKernel[P], cfg MatmulConfig, m, k
 
 // MatMulBiasActivate sets y = act(x·w + bias) in one dispatch: the matmul
 // shader's tiles with the bias and activation applied as each output is
-// stored (matmul_bias_act.wgsl).
-func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation) {
-	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act)
+// stored (matmul_bias_act.wgsl), and the dropout's mask after the
+// activation (_dropout.wgsl).
+func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
+	m, k, n := backend.CheckMatMulBiasActivate(y, x, w, bias, act, drop)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ty, tx, tw, tb := b.tensor(y, "MatMulBiasActivate"), b.tensor(x, "MatMulBiasActivate"), b.tensor(w, "MatMulBiasActivate"), b.tensor(bias, "MatMulBiasActivate")
 	cfg := b.matmulConfig(m, k, n, false, false, ty.models).forShape(m, k, n, false, false).forStrides(tx, tw)
-	p := matmulActParams{productHead: productHead{strideA: modelStride(tx), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)}, act: uint32(act)}
+	p := matmulActParams{productHead: productHead{strideA: modelStride(tx), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)}, act: uint32(act), dropoutParams: newDropoutParams(drop)}
 	product(b, kMatmulBiasAct, cfg, m, k, n, false, false, ty.models, &p, tx, tw, ty, tb)
 }
 
@@ -212,9 +213,10 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 // src as they are staged, with the gather shader's arithmetic, and the
 // first column of workgroups stores them in x. With vec4 loads (k and n
 // multiples of 4) a row's four consecutive elements are gathered at once.
-func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation) {
+// The dropout is applied as MatMulBiasActivate applies it.
+func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset int, scale float64, y, w, bias backend.Tensor, act backend.Activation, drop backend.Dropout) {
 	const op = "GatherMatMulBiasActivate"
-	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act)
+	m, k, n := backend.CheckGatherMatMulBiasActivate(x, src, idx, offset, y, w, bias, act, drop)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
@@ -223,20 +225,21 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	p := gatherMatmulParams{
 		productHead: productHead{strideA: modelStride(ts), strideB: modelStride(tw), strideC: modelStride(ty), strideD: modelStride(tb)},
 		act:         uint32(act), offset: uint32(offset), srcRows: uint32(ts.rows), isByte: isByte(ts), scale: float32(scale),
-		strideIdx: modelStride(ti), strideX: modelStride(tx),
+		strideIdx: modelStride(ti), strideX: modelStride(tx), dropoutParams: newDropoutParams(drop),
 	}
 	product(b, kGatherMatmulBiasAct, cfg, m, k, n, false, false, ty.models, &p, ts, tw, ty, tb, ti, tx)
 }
 
 // MatMulActivationGrad sets dz = (g·op(w)) ⊙ act'(z) in one dispatch, the
-// derivative taken from y as each output is stored (matmul_act_grad.wgsl).
-func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation) {
-	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act)
+// derivative taken from y as each output is stored (matmul_act_grad.wgsl),
+// through the dropout's mask, drawn again, when drop is on.
+func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, act backend.Activation, drop backend.Dropout) {
+	m, k, n := backend.CheckMatMulActivationGrad(dz, g, w, y, transW, act, drop)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tz, tg, tw, ty := b.tensor(dz, "MatMulActivationGrad"), b.tensor(g, "MatMulActivationGrad"), b.tensor(w, "MatMulActivationGrad"), b.tensor(y, "MatMulActivationGrad")
 	cfg := b.matmulConfig(m, k, n, false, transW, tz.models).forShape(m, k, n, false, transW).forStrides(tg, tw)
-	p := matmulActParams{productHead: productHead{strideA: modelStride(tg), strideB: modelStride(tw), strideC: modelStride(tz), strideD: modelStride(ty)}, act: uint32(act)}
+	p := matmulActParams{productHead: productHead{strideA: modelStride(tg), strideB: modelStride(tw), strideC: modelStride(tz), strideD: modelStride(ty)}, act: uint32(act), dropoutParams: newDropoutParams(drop)}
 	product(b, kMatmulActGrad, cfg, m, k, n, false, transW, tz.models, &p, tg, tw, tz, ty)
 }
 

@@ -131,11 +131,37 @@ type columnSumSharedParams struct {
 	_            [2]uint32
 }
 
+// dropoutParams are the dropout's fields of a fused product's Params
+// (_dropout.wgsl): the threshold of P (0: no dropout), the float32 scale
+// 1/(1−P), the seed's halves, the step, the layer and the model word. A
+// step's values are
+// written into the dispatch's params slot like every other parameter, so a
+// new step needs no new pipeline and allocates nothing.
+type dropoutParams struct {
+	dropThreshold          uint32
+	dropScale              float32
+	dropSeedLo, dropSeedHi uint32
+	dropStep, dropLayer    uint32
+	dropModel              uint32
+}
+
+// newDropoutParams packs d (checked by backend.CheckDropout).
+func newDropoutParams(d backend.Dropout) dropoutParams {
+	if !d.On() {
+		return dropoutParams{dropScale: 1}
+	}
+	return dropoutParams{
+		dropThreshold: d.Threshold(), dropScale: float32(d.Scale()),
+		dropSeedLo: uint32(d.Seed), dropSeedHi: uint32(d.Seed >> 32),
+		dropStep: uint32(d.Step), dropLayer: uint32(d.Layer), dropModel: uint32(d.Model),
+	}
+}
+
 // matmulActParams: _matmul_act_io.wgsl (matmul_bias_act, matmul_act_grad).
 type matmulActParams struct {
 	productHead
 	act uint32
-	_   [3]uint32
+	dropoutParams
 }
 
 // gatherMatmulParams: gather_matmul_bias_act.wgsl.
@@ -144,7 +170,8 @@ type gatherMatmulParams struct {
 	act, offset, srcRows, isByte uint32
 	scale                        float32
 	strideIdx, strideX           uint32
-	_                            uint32
+	dropoutParams
+	_ [2]uint32
 }
 
 // productParams are the params of the tiled products, each starting with

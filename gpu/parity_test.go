@@ -58,6 +58,7 @@ func TestParityOptimizers(t *testing.T)      { conformancetest.Optimizers(t, gpu
 func TestParityGradNormSq(t *testing.T)      { conformancetest.GradNormSq(t, gputest.Open(t)) }
 func TestParityViews(t *testing.T)           { conformancetest.Views(t, gputest.Open(t)) }
 func TestParityTrainingRun(t *testing.T)     { conformancetest.TrainingRun(t, gputest.Open(t)) }
+func TestParityDropout(t *testing.T)         { conformancetest.Dropout(t, gputest.Open(t)) }
 
 // TestParityArrays runs every check on model arrays of 3 and 5 models
 // (per-model and shared inputs, per-model index lists).

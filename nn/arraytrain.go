@@ -66,8 +66,11 @@ type ArrayHooks struct {
 // Train would train NewModel(b, spec, seeds[k]) on train.Take(Rows, …) (the
 // rows of train after ValFraction's hold-out, when that is used) with
 // Config{Seed: ShuffleSeed, LR: …}: bit for bit on the CPU backend, with
-// one difference: Standardize fits the array's shared Scaling to the whole
-// training set.
+// two differences: Standardize fits the array's shared Scaling to the whole
+// training set, and with Config.Dropout the members' masks are keyed by
+// Config.Seed and the member's number (backend.Dropout.Model), so that
+// each member draws its own, where a lone model's are keyed by its Seed
+// alone.
 //
 // The sums are read once an epoch (LogEvery is not used). A member whose
 // epoch loss diverges (see DivergedError), or whose validation loss has not
@@ -155,6 +158,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 		in.Optimizer = cfg.Optimizer.String()
 		in.LR = at.state[k].lr
 		in.WeightDecay = at.state[k].wd
+		in.Dropout = cfg.Dropout
 		in.ShuffleSeed = at.state[k].seed
 		in.Data = train.Name
 		in.Validation = at.state[k].vi

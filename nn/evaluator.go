@@ -99,7 +99,7 @@ func (e *evaluator) record() {
 		if off+e.chunk >= n {
 			w = e.last
 		}
-		m.forwardGather(w, e.x, e.order, off, e.scale)
+		m.forwardGather(w, e.x, e.order, off, e.scale, dropout{})
 		b.LossGradCount(e.loss, e.count, w.ds[len(w.ds)-1], m.out(w), e.t, e.order, off, kind, nil)
 	}
 }

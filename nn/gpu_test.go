@@ -48,6 +48,10 @@ func TestTrainGPUMatchesReference(t *testing.T) {
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.05, Optimizer: nn.Momentum, ClipNorm: 0.5, Seed: 7, Standardize: true}, 0.97},
 		{"blobs relu adam class weights", blobSpec, blobSet(150, 1),
 			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.Adam, ClassWeights: []float64{0.5, 2, 1}, Seed: 7, Standardize: true}, 0.95},
+		{"blobs relu adam dropout", blobSpec, blobSet(150, 1),
+			nn.Config{Epochs: 10, Batch: 32, LR: 0.02, Optimizer: nn.Adam, Dropout: 0.25, Seed: 7, Standardize: true}, 0.95},
+		{"xor tanh momentum dropout", xorSpec, xorSet(200, 1),
+			nn.Config{Epochs: 30, Batch: 24, LR: 0.05, Optimizer: nn.Momentum, Dropout: 0.1, Seed: 7}, 0.9},
 		{"line regression", lineSpec, lineSet(100, 1),
 			nn.Config{Epochs: 50, Batch: 10, LR: 0.05, Seed: 7, Standardize: true}, math.NaN()},
 	}
@@ -117,7 +121,8 @@ func TestCheckpointAcrossBackends(t *testing.T) {
 // one update of every parameter included: weight decay (L2 or AdamW's) is
 // read by that same update and adds none, nor does a learning-rate
 // schedule (a write of the optimizer's table between epochs); gradient
-// clipping adds one, GradNormSq, and no readback.
+// clipping adds one, GradNormSq, and no readback. Dropout adds none: its
+// mask is drawn in the layers' own products.
 func TestTrainStepDispatches(t *testing.T) {
 	g := gputest.Open(t)
 	set := data.Synthetic(256, 1, 3).Train
@@ -127,15 +132,16 @@ func TestTrainStepDispatches(t *testing.T) {
 		wd   float64
 		sch  nn.ScheduleKind
 		clip float64
-	}{{nn.SGD, 0, 0, 0}, {nn.Momentum, 0, 0, 0}, {nn.Adam, 0, 0, 0}, {nn.SGD, 1e-3, 0, 0}, {nn.Momentum, 1e-3, 0, 0}, {nn.Adam, 1e-3, 0, 0}, {nn.AdamW, 0.01, 0, 0},
-		{nn.AdamW, 0.01, nn.CosineLR, 0}, {nn.SGD, 0, nn.StepLR, 0}, {nn.Adam, 0, 0, 1}, {nn.AdamW, 0.01, nn.CosineLR, 1}} {
+		drop float64
+	}{{nn.SGD, 0, 0, 0, 0}, {nn.Momentum, 0, 0, 0, 0}, {nn.Adam, 0, 0, 0, 0}, {nn.SGD, 1e-3, 0, 0, 0}, {nn.Momentum, 1e-3, 0, 0, 0}, {nn.Adam, 1e-3, 0, 0, 0}, {nn.AdamW, 0.01, 0, 0, 0},
+		{nn.AdamW, 0.01, nn.CosineLR, 0, 0}, {nn.SGD, 0, nn.StepLR, 0, 0}, {nn.Adam, 0, 0, 1, 0}, {nn.AdamW, 0.01, nn.CosineLR, 1, 0}, {nn.Adam, 0, 0, 0, 0.5}} {
 		opt := tc.opt
-		t.Run(fmt.Sprintf("%v/wd=%g/%v/clip=%g", opt, tc.wd, tc.sch, tc.clip), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/wd=%g/%v/clip=%g/dropout=%g", opt, tc.wd, tc.sch, tc.clip, tc.drop), func(t *testing.T) {
 			m, err := nn.NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
 			cfg := nn.Config{Epochs: 2, Batch: 64, LR: 0.01, Optimizer: opt, WeightDecay: tc.wd,
-				Schedule: nn.Schedule{Kind: tc.sch, StepEvery: 1}, ClipNorm: tc.clip}
+				Schedule: nn.Schedule{Kind: tc.sch, StepEvery: 1}, ClipNorm: tc.clip, Dropout: tc.drop}
 			_, err = nn.Train(context.Background(), g, m, set, cfg, nn.Hooks{}) // compiles the pipelines
 			require.NoError(t, err)
 			before, reads := g.Stats().Dispatches, g.Stats().Readbacks

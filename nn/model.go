@@ -219,6 +219,8 @@ type TrainInfo struct {
 	// WeightDecay is the weight decay of the last Train call (see
 	// Config.WeightDecay).
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// Dropout is the dropout of the last Train call (see Config.Dropout).
+	Dropout float64 `json:"dropout,omitempty"`
 	// Seed is the seed the weights were initialised from.
 	Seed uint64 `json:"seed"`
 	// ShuffleSeed is the seed of the last Train call's shuffling.

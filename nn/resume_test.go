@@ -38,6 +38,7 @@ func TestResumeIsExact(t *testing.T) {
 		{"adam, cosine with warm-up", with(nn.Adam, nn.Schedule{Kind: nn.CosineLR, Warmup: 2, MinLR: 0.001}, 0)},
 		{"momentum, step", with(nn.Momentum, nn.Schedule{Kind: nn.StepLR, StepEvery: 2, StepGamma: 0.5}, 0)},
 		{"adam, plateau", with(nn.Adam, nn.Schedule{Kind: nn.PlateauLR, PlateauPatience: 1, PlateauFactor: 0.5}, 0)},
+		{"momentum, dropout", func() nn.Config { c := with(nn.Momentum, nn.Schedule{}, 0); c.Dropout = 0.3; return c }()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +68,7 @@ func TestResumeIsExact(t *testing.T) {
 			if o, ok := resumed.OptimizerState(); assert.True(t, ok, "the checkpoint holds the optimizer's state") {
 				assert.Equal(t, tt.cfg.Optimizer, o)
 			}
+			assert.Equal(t, tt.cfg.Dropout, resumed.Info.Dropout, "the checkpoint keeps the dropout")
 			rest := tt.cfg
 			rest.Epochs = epochs - cut
 			h2, err := nn.Train(context.Background(), b2, resumed, set, rest, nn.Hooks{})

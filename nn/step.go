@@ -55,21 +55,40 @@ func (w *workspace) view(b backend.Backend, rows int) *workspace {
 func (m *Model) forward(w *workspace) {
 	in := w.x
 	for i, l := range m.layers {
-		m.b.MatMulBiasActivate(w.ys[i], in, l.w, l.bias, l.act)
+		m.b.MatMulBiasActivate(w.ys[i], in, l.w, l.bias, l.act, backend.Dropout{})
 		in = w.ys[i]
 	}
 }
 
 // forwardGather is forward on the rows of x that idx lists from offset off,
 // scaled by scale: the first layer gathers them into w.x in its product
-// (GatherMatMulBiasActivate).
-func (m *Model) forwardGather(w *workspace, x, idx backend.Tensor, off int, scale float64) {
+// (GatherMatMulBiasActivate). drop is the training step's dropout (the
+// zero dropout for evaluation), applied to the hidden layers' outputs in
+// their products.
+func (m *Model) forwardGather(w *workspace, x, idx backend.Tensor, off int, scale float64, drop dropout) {
 	l := m.layers[0]
-	m.b.GatherMatMulBiasActivate(w.x, x, idx, off, scale, w.ys[0], l.w, l.bias, l.act)
+	m.b.GatherMatMulBiasActivate(w.x, x, idx, off, scale, w.ys[0], l.w, l.bias, l.act, m.dropAt(drop, 0))
 	for i := 1; i < len(m.layers); i++ {
 		l := m.layers[i]
-		m.b.MatMulBiasActivate(w.ys[i], w.ys[i-1], l.w, l.bias, l.act)
+		m.b.MatMulBiasActivate(w.ys[i], w.ys[i-1], l.w, l.bias, l.act, m.dropAt(drop, i))
 	}
+}
+
+// dropout is a training step's dropout (Config.Dropout): the probability,
+// the generator's seed and the step's number.
+type dropout struct {
+	p    float64
+	seed uint64
+	step int
+}
+
+// dropAt is the dropout of layer i's output: d's with Layer i for a hidden
+// layer, none for the output layer or when d.p is 0.
+func (m *Model) dropAt(d dropout, i int) backend.Dropout {
+	if d.p == 0 || i >= len(m.layers)-1 {
+		return backend.Dropout{}
+	}
+	return backend.Dropout{P: d.p, Seed: d.seed, Step: d.step, Layer: i}
 }
 
 // out returns the logits (or raw outputs) of the last forward pass.
@@ -110,8 +129,9 @@ func (m *Model) newGrads(a *allocator) *grads {
 
 // backward records the backward pass: w.ds[last] must hold dLoss/dLogits;
 // it fills g with the parameter gradients (each layer's weights and bias in
-// one MatMulColumnSum), propagating through w.ds.
-func (m *Model) backward(w *workspace, g *grads) {
+// one MatMulColumnSum), propagating through w.ds and through the dropout
+// drop that the forward pass applied.
+func (m *Model) backward(w *workspace, g *grads, drop dropout) {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		l := m.layers[i]
 		in := w.x
@@ -122,7 +142,7 @@ func (m *Model) backward(w *workspace, g *grads) {
 		m.b.MatMulColumnSum(g.w[i], g.b[i], in, dY)
 		if i > 0 {
 			// dY·Wᵀ through the previous layer's activation, fused.
-			m.b.MatMulActivationGrad(w.ds[i-1], dY, l.w, w.ys[i-1], true, m.layers[i-1].act)
+			m.b.MatMulActivationGrad(w.ds[i-1], dY, l.w, w.ys[i-1], true, m.layers[i-1].act, m.dropAt(drop, i-1))
 		}
 	}
 }
@@ -132,13 +152,16 @@ func (m *Model) backward(w *workspace, g *grads) {
 // pass with the gather in the first layer's product, the loss, its
 // gradient and (unless countT is nil) the correct count in one operation,
 // accumulated into lossT and countT (the loss weighted by classWeights
-// unless nil), the backward pass and one update of every parameter. On the
-// GPU that is 3L+1 dispatches for L layers (10 for 784-128-64-10), whatever
-// the optimizer, and nothing allocated.
-func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT, classWeights backend.Tensor) {
-	m.forwardGather(w, x, idx, off, scale)
+// unless nil), the backward pass and one update of every parameter, with
+// dropout p keyed by seed and the optimizer's step count (the steps before
+// this one) on the hidden layers. On the GPU that is 3L+1 dispatches for L
+// layers (10 for 784-128-64-10), whatever the optimizer and the dropout,
+// and nothing allocated.
+func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT, classWeights backend.Tensor, p float64, seed uint64) {
+	drop := dropout{p: p, seed: seed, step: opt.step}
+	m.forwardGather(w, x, idx, off, scale, drop)
 	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss(), classWeights)
-	m.backward(w, g)
+	m.backward(w, g, drop)
 	opt.update()
 }
 

@@ -15,7 +15,8 @@ import (
 
 // TestTrainStepAllocs: once Train's loop has seen its step (pipelines
 // compiled, bind groups cached), recording a step of a 784-128-64-10 MLP on
-// the GPU allocates nothing on the Go heap, with each optimizer.
+// the GPU allocates nothing on the Go heap, with each optimizer, and with
+// dropout (whose step number changes every step).
 func TestTrainStepAllocs(t *testing.T) {
 	g := gputest.Open(t)
 	set := data.Synthetic(64, 1, 3).Train
@@ -24,12 +25,13 @@ func TestTrainStepAllocs(t *testing.T) {
 		opt  Optimizer
 		wd   float64
 		clip float64
-	}{{SGD, 0, 0}, {Momentum, 0, 0}, {Adam, 0, 0}, {Momentum, 1e-3, 0}, {AdamW, 0.01, 0}, {AdamW, 0.01, 1}} {
-		t.Run(fmt.Sprintf("%v/wd=%g/clip=%g", tc.opt, tc.wd, tc.clip), func(t *testing.T) {
+		drop float64
+	}{{SGD, 0, 0, 0}, {Momentum, 0, 0, 0}, {Adam, 0, 0, 0}, {Momentum, 1e-3, 0, 0}, {AdamW, 0.01, 0, 0}, {AdamW, 0.01, 1, 0}, {Adam, 0, 0, 0.5}} {
+		t.Run(fmt.Sprintf("%v/wd=%g/clip=%g/dropout=%g", tc.opt, tc.wd, tc.clip, tc.drop), func(t *testing.T) {
 			m, err := NewModel(g, spec, 1)
 			require.NoError(t, err)
 			defer m.Free()
-			cfg, err := Config{Epochs: 1, Batch: 8, LR: 0.01, Optimizer: tc.opt, WeightDecay: tc.wd, ClipNorm: tc.clip}.withDefaults()
+			cfg, err := Config{Epochs: 1, Batch: 8, LR: 0.01, Optimizer: tc.opt, WeightDecay: tc.wd, ClipNorm: tc.clip, Dropout: tc.drop, Seed: 7}.withDefaults()
 			require.NoError(t, err)
 			a := newAllocator(g)
 			defer a.free()
@@ -52,7 +54,7 @@ func TestTrainStepAllocs(t *testing.T) {
 			require.NoError(t, g.WriteIndices(idx, order))
 			off := 0
 			step := func() {
-				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT, nil)
+				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT, nil, cfg.Dropout, cfg.Seed)
 				off = (off + cfg.Batch) % set.Rows
 			}
 			for range set.Rows / cfg.Batch {

@@ -47,12 +47,23 @@ type Config struct {
 	// update: one more dispatch per step, no readback. A model array
 	// clips every member at this threshold, each by its own norm.
 	ClipNorm float64
+	// Dropout (0 ≤ Dropout < 1; 0 is none) drops each output of every
+	// hidden layer with this probability during training and scales the
+	// kept ones by 1/(1−Dropout) (inverted dropout), so evaluation and
+	// prediction, which never drop, need no rescaling. The mask is drawn
+	// from a counter-based generator (Philox4x32-10) keyed by Seed, the
+	// step, the layer and the element, identically on every backend: the
+	// GPU and the CPU reference drop the same elements, and a run resumed
+	// from a checkpoint draws the masks the uninterrupted one would have.
+	// It is applied in the layers' own products, at no extra dispatch.
+	Dropout float64
 	// Schedule varies the learning rate from epoch to epoch (warm-up,
 	// cosine, step or plateau); the zero Schedule keeps LR throughout.
 	Schedule Schedule
 	// Seed seeds the shuffling: epoch e is shuffled by a PCG source seeded
 	// with (Seed, e), so the same seed gives the same run, and a run resumed
-	// from a checkpoint shuffles as the uninterrupted one would have.
+	// from a checkpoint shuffles as the uninterrupted one would have. It
+	// also keys Dropout's masks.
 	Seed uint64
 	// LogEvery, if positive, reads the loss (and, for classifiers, the
 	// correct count) back every LogEvery steps, one device flush each, and
@@ -131,6 +142,9 @@ func (cfg Config) stepDefaults() (Config, error) {
 	}
 	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0) {
 		return cfg, fmt.Errorf("nn: gradient clipping norm %v, want 0 (none) or a positive finite number", cfg.ClipNorm)
+	}
+	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
+		return cfg, fmt.Errorf("nn: dropout %v (Config.Dropout), want 0 (none) or a probability below 1", cfg.Dropout)
 	}
 	if !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0) {
 		return cfg, fmt.Errorf("nn: weight decay %v, want 0 (none) or a positive finite number", cfg.WeightDecay)
@@ -317,6 +331,7 @@ func Train(ctx context.Context, b backend.Backend, m *Model, train *Set, cfg Con
 	m.Info.Optimizer = cfg.Optimizer.String()
 	m.Info.LR = cfg.LR
 	m.Info.WeightDecay = cfg.WeightDecay
+	m.Info.Dropout = cfg.Dropout
 	m.Info.ShuffleSeed = cfg.Seed
 	m.Info.Data = train.Name
 	err = l.run()

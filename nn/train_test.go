@@ -349,6 +349,9 @@ func TestTrainRejects(t *testing.T) {
 		{"negative weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: -1}, xorSet(10, 1), "weight decay -1"},
 		{"nan weight decay", nn.Config{Epochs: 1, LR: 0.1, WeightDecay: math.NaN()}, xorSet(10, 1), "weight decay NaN"},
 		{"negative clip", nn.Config{Epochs: 1, LR: 0.1, ClipNorm: -1}, xorSet(10, 1), "gradient clipping norm -1"},
+		{"negative dropout", nn.Config{Epochs: 1, LR: 0.1, Dropout: -0.1}, xorSet(10, 1), "dropout -0.1 (Config.Dropout), want 0 (none) or a probability below 1"},
+		{"dropout of 1", nn.Config{Epochs: 1, LR: 0.1, Dropout: 1}, xorSet(10, 1), "dropout 1 (Config.Dropout)"},
+		{"nan dropout", nn.Config{Epochs: 1, LR: 0.1, Dropout: math.NaN()}, xorSet(10, 1), "dropout NaN (Config.Dropout)"},
 		{"wrong width", good, pixelSet(9, 1), "pixels has 4 features per row, model 2-8-1 tanh binary wants 2"},
 		{"bad label", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}, Labels: []float64{2}}, "label 0 is 2"},
 		{"missing labels", good, &nn.Set{Name: "bad", Rows: 1, Cols: 2, Features: []float64{1, 2}}, "0 labels"},
@@ -584,4 +587,38 @@ func TestClassWeights(t *testing.T) {
 	}
 	s := &nn.Set{Rows: 4, Cols: 1, Features: []float64{0, 0, 0, 0}, Labels: []float64{0, 0, 0, 1}, Classes: 3}
 	assert.Equal(t, []float64{4.0 / 9, 4.0 / 3, 1}, nn.BalancedClassWeights(s, 3))
+}
+
+// TestDropoutTraining: dropout changes what training does, deterministically
+// (the same seed gives the same weights, bit for bit), its masks are keyed by
+// Config.Seed, and it is recorded in Model.Info. Prediction never drops:
+// two predictions of the trained model agree.
+func TestDropoutTraining(t *testing.T) {
+	set := blobSet(90, 2)
+	train := func(drop float64, seed uint64) (*nn.Model, [][]float64) {
+		b := cpuref.New()
+		m := newModel(t, b, blobSpec, 5)
+		_, err := nn.Train(context.Background(), b, m, set, nn.Config{Epochs: 3, Batch: 16, LR: 0.05, Dropout: drop, Seed: seed}, nn.Hooks{})
+		require.NoError(t, err)
+		ps, err := m.Params()
+		require.NoError(t, err)
+		var ws [][]float64
+		for _, p := range ps {
+			ws = append(ws, p.W)
+		}
+		return m, ws
+	}
+	m, with := train(0.3, 1)
+	_, again := train(0.3, 1)
+	_, without := train(0, 1)
+	_, otherSeed := train(0.3, 2)
+	assert.Equal(t, with, again, "the same seed, the same masks")
+	assert.NotEqual(t, with, without, "dropout changes the steps")
+	assert.NotEqual(t, with, otherSeed, "the seed keys the masks")
+	assert.Equal(t, 0.3, m.Info.Dropout)
+	p1, err := m.Predict(set, 0)
+	require.NoError(t, err)
+	p2, err := m.Predict(set, 7)
+	require.NoError(t, err)
+	assert.Equal(t, p1.Outputs, p2.Outputs, "prediction does not drop")
 }

@@ -36,12 +36,17 @@ type Trainer struct {
 	// first, when Train asks for it, takes the loss of the trainer's first
 	// step instead of loss (see meters).
 	first backend.Tensor
+	// dropP and dropSeed are Config.Dropout and Config.Seed, the dropout's
+	// probability and key.
+	dropP    float64
+	dropSeed uint64
 }
 
 // NewTrainer uploads set (the training rows; labels required) and
 // allocates the buffers of a training step of m with cfg's Batch and
 // update rule (Optimizer, LR, WeightDecay, Momentum, Beta1, Beta2, Eps, with Config's
-// defaults; the other fields are not used), and an order of orderRows row
+// defaults), its Dropout keyed by its Seed (the other fields are not
+// used), and an order of orderRows row
 // indices (0 means set.Rows), to be written with SetOrder before the first
 // step. A Batch of 0 or more than set.Rows trains on set.Rows rows a step.
 // The optimizer's state starts at zero and its step count at m.Info.Step
@@ -86,7 +91,7 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool, 
 		}
 	}
 	b := m.b
-	tr = &Trainer{m: m, a: newAllocator(b), rows: orderRows}
+	tr = &Trainer{m: m, a: newAllocator(b), rows: orderRows, dropP: cfg.Dropout, dropSeed: cfg.Seed}
 	defer func() {
 		if err != nil {
 			tr.Free()
@@ -189,7 +194,7 @@ func (tr *Trainer) step(lossT backend.Tensor) int {
 	if tr.pos+w.rows > tr.rows {
 		w = tr.last
 	}
-	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count, tr.weights)
+	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count, tr.weights, tr.dropP, tr.dropSeed)
 	tr.pos += w.rows
 	if tr.pos >= tr.rows {
 		tr.pos = 0

@@ -109,6 +109,7 @@ func TestNewTrainerRejects(t *testing.T) {
 	}{
 		{"no learning rate", set, nn.Config{}, 0, "learning rate"},
 		{"negative batch", set, nn.Config{LR: 0.1, Batch: -1}, 0, "batch size"},
+		{"dropout of 1", set, nn.Config{LR: 0.1, Dropout: 1}, 0, "Config.Dropout"},
 		{"wrong width", xorSet3(20), nn.Config{LR: 0.1}, 0, "features per row"},
 		{"negative order", set, nn.Config{LR: 0.1}, -1, "order of -1 rows"},
 		{"order shorter than a batch", set, nn.Config{LR: 0.1, Batch: 8}, 4, "order of 4 rows for minibatches of 8"},

@@ -1,7 +1,7 @@
 // _matmul_act_io: the uniform and the first three bindings of the fused
 // products (matmul_bias_act, matmul_act_grad): _matmul_core's params plus
-// the activation code, the operands a and b, and the output c. Each
-// shader adds its binding 4 and its store.
+// the activation code, the dropout (_dropout), the operands a and b, and the
+// output c. Each shader adds its binding 4 and its store.
 struct Params {
   m: u32,
   n: u32,
@@ -12,9 +12,13 @@ struct Params {
   strideC: u32,
   strideD: u32,
   act: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
+  dropThreshold: u32,
+  dropScale: f32,
+  dropSeedLo: u32,
+  dropSeedHi: u32,
+  dropStep: u32,
+  dropLayer: u32,
+  dropModel: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

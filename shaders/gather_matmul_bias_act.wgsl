@@ -9,7 +9,8 @@
 // backward pass reads.
 // Bindings: 1 src (read, as u32 words), 2 w (read), 3 y (write), 4 bias
 // (read), 5 idx (read), 6 x (write).
-// act: 0 identity, 1 sigmoid, 2 relu, 3 tanh.
+// act: 0 identity, 1 sigmoid, 2 relu, 3 tanh. The dropout (_dropout) is
+// applied to the activation as y is stored.
 struct Params {
   m: u32,
   n: u32,
@@ -28,7 +29,16 @@ struct Params {
   // to strideD, see _matmul_core).
   strideIdx: u32,
   strideX: u32,
+  // The dropout (_dropout).
+  dropThreshold: u32,
+  dropScale: f32,
+  dropSeedLo: u32,
+  dropSeedHi: u32,
+  dropStep: u32,
+  dropLayer: u32,
+  dropModel: u32,
   _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -40,9 +50,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> x: array<f32>;
 
 //!include _activate
+//!include _dropout
 
 fn store(row: u32, col: u32, v: f32) {
-  c[oC + row * p.n + col] = activate(v + bias[oD + col], p.act);
+  let i = row * p.n + col;
+  c[oC + i] = dropForward(i, activate(v + bias[oD + col], p.act));
 }
 
 //!include _matmul_a_gather_{{LOAD}}

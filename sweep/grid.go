@@ -37,6 +37,10 @@ type Grid struct {
 	// ClipNorm lists the gradient-clipping norms (nn.Config.ClipNorm; 0 is
 	// none); nil means {0}. Each norm trains in model arrays of its own.
 	ClipNorm []float64
+	// Dropout lists the dropout probabilities (nn.Config.Dropout; 0 is
+	// none); nil means {0}. Each probability trains in model arrays of its
+	// own.
+	Dropout []float64
 	// Seeds lists the seeds: a trial's seed draws its initial weights and
 	// shuffles its rows.
 	Seeds []uint64
@@ -112,6 +116,14 @@ func (g Grid) Validate() error {
 	}, formatFloat); err != nil {
 		return err
 	}
+	if err := checkList("dropout", g.drops(), func(p float64) error {
+		if !(p >= 0 && p < 1) {
+			return fmt.Errorf("dropout %v, want 0 (none) or a probability below 1", p)
+		}
+		return nil
+	}, formatFloat); err != nil {
+		return err
+	}
 	return checkList("seeds", g.Seeds, func(s uint64) error {
 		if s == 0 {
 			return fmt.Errorf("seed 0: seeds start at 1 (0 means \"the default\" to nn.MemberConfig)")
@@ -164,9 +176,17 @@ func (g Grid) clips() []float64 {
 	return g.ClipNorm
 }
 
+// drops is g.Dropout, {0} when it is nil.
+func (g Grid) drops() []float64 {
+	if g.Dropout == nil {
+		return []float64{0}
+	}
+	return g.Dropout
+}
+
 // Size returns the number of trials of g: configurations times seeds.
 func (g Grid) Size() int {
-	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.schedules()) * len(g.clips()) *
+	return len(g.Hidden) * len(g.Activation) * len(g.Optimizer) * len(g.Batch) * len(g.schedules()) * len(g.clips()) * len(g.drops()) *
 		len(g.LR) * len(g.decays()) * len(g.Seeds)
 }
 
@@ -185,6 +205,8 @@ type Config struct {
 	Schedule nn.ScheduleKind
 	// ClipNorm is the gradient-clipping norm, 0 for none.
 	ClipNorm float64
+	// Dropout is the dropout probability, 0 for none.
+	Dropout float64
 }
 
 // String describes c, e.g. "hidden 128x64, sigmoid, adam, batch 32, lr
@@ -200,6 +222,9 @@ func (c Config) String() string {
 	if c.ClipNorm != 0 {
 		s += ", clip norm " + formatFloat(c.ClipNorm)
 	}
+	if c.Dropout != 0 {
+		s += ", dropout " + formatFloat(c.Dropout)
+	}
 	return s
 }
 
@@ -213,12 +238,13 @@ type configJSON struct {
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	Schedule    string  `json:"schedule,omitempty"`
 	ClipNorm    float64 `json:"clip_norm,omitempty"`
+	Dropout     float64 `json:"dropout,omitempty"`
 }
 
 // MarshalJSON writes c with its activation, optimizer and schedule by name
 // (no schedule for a constant rate).
 func (c Config) MarshalJSON() ([]byte, error) {
-	j := configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR, c.WeightDecay, "", c.ClipNorm}
+	j := configJSON{c.Hidden, c.Activation.String(), c.Optimizer.String(), c.Batch, c.LR, c.WeightDecay, "", c.ClipNorm, c.Dropout}
 	if c.Schedule != nn.ConstantLR {
 		j.Schedule = c.Schedule.String()
 	}
@@ -245,7 +271,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("sweep: config field schedule: %w", err)
 		}
 	}
-	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, Schedule: sch, ClipNorm: j.ClipNorm}
+	*c = Config{Hidden: j.Hidden, Activation: act, Optimizer: opt, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, Schedule: sch, ClipNorm: j.ClipNorm, Dropout: j.Dropout}
 	return nil
 }
 
@@ -253,12 +279,12 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 // the learning rate and the weight decay (and the seed and fold, which are
 // not in Config).
 func (c Config) arrayKey() string {
-	return fmt.Sprintf("%s/%v/%v/%d/%v/%s", HiddenString(c.Hidden), c.Activation, c.Optimizer, c.Batch, c.Schedule, formatFloat(c.ClipNorm))
+	return fmt.Sprintf("%s/%v/%v/%d/%v/%s/%s", HiddenString(c.Hidden), c.Activation, c.Optimizer, c.Batch, c.Schedule, formatFloat(c.ClipNorm), formatFloat(c.Dropout))
 }
 
 // Configs returns the configurations of g in their fixed order: the
 // architectures outermost, then activations, optimizers, batch sizes,
-// schedules, clipping norms, learning rates and weight decays, each list
+// schedules, clipping norms, dropouts, learning rates and weight decays, each list
 // in the order given.
 // Configurations that can share a model array (all but the learning rate
 // and the weight decay equal) are neighbours.
@@ -270,10 +296,12 @@ func (g Grid) Configs() []Config {
 				for _, b := range g.Batch {
 					for _, sch := range g.schedules() {
 						for _, clip := range g.clips() {
-							for _, lr := range g.LR {
-								for _, wd := range g.decays() {
-									out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr, WeightDecay: wd,
-										Schedule: sch, ClipNorm: clip})
+							for _, drop := range g.drops() {
+								for _, lr := range g.LR {
+									for _, wd := range g.decays() {
+										out = append(out, Config{Hidden: slices.Clone(h), Activation: a, Optimizer: o, Batch: b, LR: lr, WeightDecay: wd,
+											Schedule: sch, ClipNorm: clip, Dropout: drop})
+									}
 								}
 							}
 						}

@@ -89,12 +89,13 @@ type Plan struct {
 
 // ConfigFor returns the training configuration of configuration c's
 // models, but for the rows and seeds: its batch, rate, optimizer, weight
-// decay, schedule, clipping and p's class weights, for epochs epochs.
+// decay, schedule, clipping, dropout and p's class weights, for epochs
+// epochs.
 func (p Plan) ConfigFor(c Config, epochs int) nn.Config {
 	sch := p.LRSchedule
 	sch.Kind = c.Schedule
 	return nn.Config{Epochs: epochs, Batch: c.Batch, LR: c.LR, WeightDecay: c.WeightDecay, Optimizer: c.Optimizer,
-		Schedule: sch, ClipNorm: c.ClipNorm, ClassWeights: p.ClassWeights}
+		Schedule: sch, ClipNorm: c.ClipNorm, Dropout: c.Dropout, ClassWeights: p.ClassWeights}
 }
 
 // Validate checks p.
@@ -158,6 +159,7 @@ type planJSON struct {
 	WeightDecay []float64 `json:"weight_decay,omitempty"`
 	Schedule    []string  `json:"schedule,omitempty"`
 	ClipNorm    []float64 `json:"clip_norm,omitempty"`
+	Dropout     []float64 `json:"dropout,omitempty"`
 	Seeds       []uint64  `json:"seeds"`
 	Epochs      int       `json:"epochs"`
 	Folds       int       `json:"folds"`
@@ -191,7 +193,7 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	for _, k := range p.Grid.Schedule {
 		j.Schedule = append(j.Schedule, k.String())
 	}
-	j.ClipNorm, j.ClassWeights = p.Grid.ClipNorm, p.ClassWeights
+	j.ClipNorm, j.Dropout, j.ClassWeights = p.Grid.ClipNorm, p.Grid.Dropout, p.ClassWeights
 	if s := p.LRSchedule; s != (nn.Schedule{Kind: s.Kind}) {
 		j.ScheduleParams = &scheduleParamsJSON{s.Warmup, s.MinLR, s.StepEvery, s.StepGamma, s.PlateauPatience, s.PlateauFactor}
 	}
@@ -207,7 +209,7 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, ClipNorm: j.ClipNorm, Seeds: j.Seeds},
+	q := Plan{Grid: Grid{Hidden: j.Hidden, Batch: j.Batch, LR: j.LR, WeightDecay: j.WeightDecay, ClipNorm: j.ClipNorm, Dropout: j.Dropout, Seeds: j.Seeds},
 		Epochs: j.Epochs, Folds: j.Folds, ValFraction: j.ValFraction, SplitSeed: j.SplitSeed, Patience: j.Patience, ClassWeights: j.ClassWeights}
 	for _, s := range j.Schedule {
 		k, err := nn.ParseSchedule(s)

@@ -76,10 +76,10 @@ func trainEnsemble(e *env, p *trainPlan, b backend.Backend, split *data.Split, t
 		}
 	}
 	fmt.Fprintf(e.stderr, "model:  ensemble of %d × %v (seeds %d to %d, one model array), %s lr %g%s%s, batch %s, %d epochs\n",
-		n, spec, seeds[0], seeds[n-1], p.opt, p.f.lr, scheduleNote(cfg.Schedule), decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm),
+		n, spec, seeds[0], seeds[n-1], p.opt, p.f.lr, scheduleNote(cfg.Schedule), decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm)+dropoutNote(cfg.Dropout),
 		batchName(p.f.batch), p.f.epochs)
 	res := trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: spec.String(), Checkpoint: p.f.save,
-		Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}
+		Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm, Dropout: cfg.Dropout}
 	fillDevice(&res, b.Info())
 	bar := newBar(e, p.f.json, p.f.epochs)
 	start := time.Now()

@@ -60,6 +60,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"NaN weight decay", []string{"--optimizer", "adamw", "--weight-decay", "NaN"}, "--weight-decay NaN"},
 		{"unknown schedule", []string{"--schedule", "linear"}, `--schedule: unknown schedule "linear"`},
 		{"negative clip-norm", []string{"--clip-norm", "-1"}, "--clip-norm -1 must be 0 (off) or a positive finite number"},
+		{"negative dropout", []string{"--dropout", "-0.1"}, "--dropout -0.1 must be at least 0 (0 = off) and below 1"},
+		{"dropout of 1", []string{"--dropout", "1"}, "--dropout 1 must be at least 0 (0 = off) and below 1"},
+		{"NaN dropout", []string{"--dropout", "NaN"}, "--dropout NaN must be"},
 		{"bad class weight", []string{"--class-weight", "0:x"}, `--class-weight "0:x": want balanced or CLASS:WEIGHT pairs`},
 		{"negative class weight", []string{"--class-weight", "0:-1"}, "--class-weight: class 0's weight -1 must be"},
 		{"class weight twice", []string{"--class-weight", "0:1,0:2"}, "--class-weight: class 0 given twice"},
@@ -709,6 +712,36 @@ func TestTrainClassWeights(t *testing.T) {
 				// Balanced weights n/(2·n_c) average to 1 over the rows.
 				assert.InDelta(t, 2, 1/res.ClassWeights[0]+1/res.ClassWeights[1], 1e-9)
 			}
+		})
+	}
+}
+
+// TestTrainDropout: --dropout is in the banner and the --json result, and a
+// --resume without --dropout keeps the checkpoint's (a given one wins).
+func TestTrainDropout(t *testing.T) {
+	ck := filepath.Join(t.TempDir(), "m.safetensors")
+	code, stdout, stderr := gputrain(t, "train", "--device", "cpu", "--epochs", "1", "--hidden", "16", "--dropout", "0.2", "--json", "--save", ck)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "adam lr 0.01, dropout 0.2 on the hidden layers, batch 32")
+	var res struct {
+		Dropout float64 `json:"dropout"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	assert.Equal(t, 0.2, res.Dropout)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want float64
+	}{{"kept", nil, 0.2}, {"given", []string{"--dropout", "0.5"}, 0.5}, {"turned off", []string{"--dropout", "0"}, 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"train", "--device", "cpu", "--epochs", "1", "--json", "--resume", ck}, tt.args...)
+			code, stdout, stderr := gputrain(t, args...)
+			require.Equal(t, 0, code, stderr)
+			var res struct {
+				Dropout float64 `json:"dropout"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+			assert.Equal(t, tt.want, res.Dropout)
 		})
 	}
 }

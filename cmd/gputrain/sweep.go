@@ -85,6 +85,7 @@ type sweepFlags struct {
 	// --class-weight, declared as train declares them.
 	sch      trainFlags
 	clipNorm string
+	dropout  string
 }
 
 // sweepTableDefaults are train's table defaults (tableDefaults) in the
@@ -127,6 +128,7 @@ func newSweepFlags(e *env) (*flag.FlagSet, *sweepFlags, *tableFlags) {
 	addScheduleFlags(fs, &f.sch)
 	fs.Lookup("schedule").Usage = "learning-rate schedules, per epoch: `LIST` of constant, cosine, step, plateau (as train's --schedule, with its --warmup, --lr-min, --step-* and --plateau-* for every model); each trains in model arrays of its own"
 	fs.StringVar(&f.clipNorm, "clip-norm", "0", "gradient-clipping norms, e.g. 0,1 (as train's --clip-norm; 0 = off); each trains in model arrays of its own")
+	fs.StringVar(&f.dropout, "dropout", "0", "dropout probabilities of the hidden layers, e.g. 0,0.2 (as train's --dropout; 0 = off); each trains in model arrays of its own")
 	fs.StringVar(&f.sch.classWeight, "class-weight", "", "weigh each class's rows in the loss for every model: balanced or CLASS:WEIGHT pairs, as train's --class-weight (from the training rows). Classifiers only")
 	return fs, f, addTableFlags(fs)
 }
@@ -168,6 +170,9 @@ func parseSweep(e *env, args []string) (*sweepPlan, error) {
 		return nil, err
 	}
 	if p.grid.ClipNorm, err = parseFloats("clip-norm", f.clipNorm); err != nil {
+		return nil, err
+	}
+	if p.grid.Dropout, err = parseFloats("dropout", f.dropout); err != nil {
 		return nil, err
 	}
 	if err := p.grid.Validate(); err != nil {
@@ -644,6 +649,7 @@ func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 	decays := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.WeightDecay != 0 })
 	scheds := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.Schedule != nn.ConstantLR })
 	clips := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.ClipNorm != 0 })
+	drops := slices.ContainsFunc(r.Configs, func(c sweep.ConfigResult) bool { return c.Params.Dropout != 0 })
 	head := "rank\thidden\tactivation\toptimizer\tbatch\tlr\t"
 	if decays {
 		head += "weight decay\t"
@@ -653,6 +659,9 @@ func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 	}
 	if clips {
 		head += "clip norm\t"
+	}
+	if drops {
+		head += "dropout\t"
 	}
 	head += "models\tval loss\t"
 	if classes {
@@ -674,6 +683,9 @@ func printSweepTable(w io.Writer, r *sweep.Results, classes bool) {
 		}
 		if clips {
 			row += strconv.FormatFloat(c.Params.ClipNorm, 'g', -1, 64) + "\t"
+		}
+		if drops {
+			row += strconv.FormatFloat(c.Params.Dropout, 'g', -1, 64) + "\t"
 		}
 		row += fmt.Sprintf("%s\t%s\t", models, plusMinus(c.ValLoss, c.ValLossStd, 1, "%.4f"))
 		if classes {
@@ -867,6 +879,9 @@ func trainCommand(r *sweep.Results, c sweep.ConfigResult) string {
 	}
 	if c.Params.ClipNorm != 0 {
 		decay += " --clip-norm " + strconv.FormatFloat(c.Params.ClipNorm, 'g', -1, 64)
+	}
+	if c.Params.Dropout != 0 {
+		decay += " --dropout " + strconv.FormatFloat(c.Params.Dropout, 'g', -1, 64)
 	}
 	if r.Plan.ClassWeights != nil {
 		var pairs []string

@@ -38,6 +38,8 @@ func TestSweepUsageErrorsExit2(t *testing.T) {
 		{"negative warmup", []string{"--schedule", "cosine", "--warmup", "-1"}, "--warmup -1"},
 		{"negative clip", []string{"--clip-norm", "0,-1"}, "--clip-norm: clipping norm -1"},
 		{"bad clip", []string{"--clip-norm", "x"}, `--clip-norm: "x" is not a finite number`},
+		{"dropout of 1", []string{"--dropout", "0,1"}, "--dropout: dropout 1, want 0 (none) or a probability below 1"},
+		{"repeated dropout", []string{"--dropout", "0.2,0.20"}, "--dropout: 0.2 given twice"},
 		{"bad class weight", []string{"--class-weight", "0:x"}, "--class-weight"},
 		{"activation", []string{"--activation", "relu,swish"}, `--activation "swish"`},
 		{"optimizer", []string{"--optimizer", "adam,lbfgs"}, "--optimizer"},
@@ -349,4 +351,28 @@ func resultsWithoutRuns(t *testing.T, s string) map[string]any {
 	delete(m, "runs")
 	delete(m, "best")
 	return m
+}
+
+// TestSweepDropout: --dropout is a grid list whose values train in arrays of
+// their own; the plan, the table and the retrained configuration carry it.
+func TestSweepDropout(t *testing.T) {
+	code, stdout, stderr := gputrain(t, "sweep", "--device", "cpu", "--hidden", "8", "--epochs", "2", "--digits", "0,1,2",
+		"--dropout", "0,0.3", "--json")
+	require.Equal(t, 0, code, stderr)
+	var doc struct {
+		Plan    map[string]any
+		Configs []struct {
+			Params  map[string]any
+			ValLoss float64 `json:"val_loss"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	assert.Equal(t, []any{0.0, 0.3}, doc.Plan["dropout"])
+	require.Len(t, doc.Configs, 2)
+	assert.NotEqual(t, doc.Configs[0].ValLoss, doc.Configs[1].ValLoss, "dropout trains differently")
+
+	code, stdout, stderr = gputrain(t, "sweep", "--device", "cpu", "--hidden", "8", "--epochs", "2", "--digits", "0,1,2", "--dropout", "0.3")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "dropout")
+	assert.Contains(t, stdout, "best: hidden 8, sigmoid, adam, batch 32, lr 0.01, dropout 0.3, retrained")
 }

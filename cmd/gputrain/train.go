@@ -34,7 +34,7 @@ type trainFlags struct {
 	schedule, classWeight                               string
 	warmup, stepEvery, plateauPatience                  int
 	lrMin, stepGamma, plateauFactor                     float64
-	lr, val, weightDecay, clipNorm                      float64
+	lr, val, weightDecay, clipNorm, dropout             float64
 	batch, epochs, earlyStop, logEvery, ensemble        int
 	seed                                                uint64
 	save, resume, plot, preset                          string
@@ -53,6 +53,7 @@ type trainResult struct {
 	Optimizer    string    `json:"optimizer,omitempty"`
 	WeightDecay  float64   `json:"weight_decay,omitempty"`
 	ClipNorm     float64   `json:"clip_norm,omitempty"`
+	Dropout      float64   `json:"dropout,omitempty"`
 	ClassWeights []float64 `json:"class_weights,omitempty"`
 	TestLoss     float64   `json:"test_loss"`
 	TestAccuracy float64   `json:"test_accuracy"`
@@ -238,6 +239,7 @@ func newTrainFlags(e *env) (*flag.FlagSet, *trainFlags, *tableFlags) {
 	fs.Float64Var(&f.weightDecay, "weight-decay", d.WeightDecay, weightDecayHelp)
 	fs.StringVar(&f.classWeight, "class-weight", "", "weigh each class's rows in the loss and its gradient: balanced (scikit-learn's: rows/(classes·rows of the class), from the training rows) or CLASS:WEIGHT pairs, e.g. 0:1,1:5 (classes not named weigh 1); Keras's class_weight semantics (the batch mean of the weighted losses). Classifiers only")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip each step's gradient to this global 2-norm over all the parameters (PyTorch's clip_grad_norm_ max_norm), reduced on the device: one more dispatch a step, no readback; 0 = off")
+	fs.Float64Var(&f.dropout, "dropout", 0, "drop each hidden-layer output with probability `P` while training (inverted dropout: the kept ones are scaled by 1/(1-P), evaluation never drops); the mask comes from a counter-based generator keyed by --seed, the step, the layer and the element, so the GPU and the CPU draw the same one. 0 = off; --resume keeps the checkpoint's unless given")
 	addScheduleFlags(fs, f)
 	fs.IntVar(&f.batch, "batch", d.Batch, "minibatch size; 0 means full batch (classic gradient descent: one step an epoch)")
 	fs.IntVar(&f.epochs, "epochs", d.Epochs, "passes over the training set")
@@ -337,6 +339,9 @@ func (f *trainFlags) checkNumbers() error {
 	if math.IsNaN(f.clipNorm) || math.IsInf(f.clipNorm, 0) || f.clipNorm < 0 {
 		return usagef("--clip-norm %v must be 0 (off) or a positive finite number", f.clipNorm)
 	}
+	if err := checkDropout(f.dropout); err != nil {
+		return err
+	}
 	switch {
 	case f.batch < 0:
 		return usagef("--batch %d must be positive, or 0 for full batch", f.batch)
@@ -422,8 +427,12 @@ func (p *trainPlan) config(info nn.TrainInfo) (nn.Config, error) {
 	// A table's number inputs (and regression target) are standardised
 	// with the training rows less the validation rows; a resumed model
 	// keeps its scaling.
-	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, ClipNorm: f.clipNorm, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
+	cfg := nn.Config{Optimizer: p.opt, LR: f.lr, WeightDecay: f.weightDecay, Schedule: p.sched, ClipNorm: f.clipNorm, Dropout: f.dropout, Batch: f.batch, Epochs: f.epochs, Seed: f.seed,
 		ValFraction: f.val, ValSeed: f.seed, Patience: f.earlyStop, Standardize: p.tf.csv != ""}
+	// A resumed model keeps its dropout unless --dropout is given.
+	if f.resume != "" && !p.explicit["dropout"] {
+		cfg.Dropout = info.Dropout
+	}
 	// A resumed model's unfinished schedule continues where it stands
 	// unless schedule flags are given (and its rate unless --lr is).
 	if si := info.Schedule; f.resume != "" && si != nil && si.Done < si.Epochs && !p.anyExplicit(scheduleFlags...) {
@@ -463,7 +472,7 @@ func (p *trainPlan) banner(e *env, m *nn.Model, cfg nn.Config, rc *resumed) {
 		}
 	}
 	fmt.Fprintf(e.stderr, "model:  %v, %s lr %g%s%s, batch %s, %d epochs%s\n", m.Spec, p.opt, cfg.LR, scheduleNote(cfg.Schedule),
-		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm), batchName(p.f.batch), p.f.epochs, valNote)
+		decayNote(p.opt, cfg.WeightDecay)+clipNote(cfg.ClipNorm)+dropoutNote(cfg.Dropout), batchName(p.f.batch), p.f.epochs, valNote)
 	if cfg.ClassWeights != nil {
 		fmt.Fprintf(e.stderr, "        class weights %s (%s)\n", floatList(cfg.ClassWeights), p.classWeight)
 	}
@@ -652,6 +661,22 @@ func (f *trainFlags) scheduleOf(explicit map[string]bool) (nn.Schedule, error) {
 }
 
 // clipNote is the banner's words for gradient clipping: none when off.
+// dropoutNote is the banner's words for a dropout: none for 0.
+func dropoutNote(p float64) string {
+	if p == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", dropout %g on the hidden layers", p)
+}
+
+// checkDropout checks a --dropout probability: 0 ≤ p < 1.
+func checkDropout(p float64) error {
+	if !(p >= 0 && p < 1) {
+		return usagef("--dropout %v must be at least 0 (0 = off) and below 1", p)
+	}
+	return nil
+}
+
 func clipNote(c float64) string {
 	if c == 0 {
 		return ""
@@ -706,7 +731,7 @@ func newTrainRun(e *env, p *trainPlan, b backend.Backend, m *nn.Model, split *da
 	r := &trainRun{e: e, p: p, b: b, m: m, split: split, cfg: cfg, start: time.Now(),
 		first: m.Info.Epoch + 1, last: m.Info.Epoch + p.f.epochs, startStep: m.Info.Step, ck: newCheckpointer(e, p.f.save),
 		res: trainResult{Data: split.Train.Name, Synthetic: split.Synthetic, Model: m.Spec.String(), Checkpoint: p.f.save,
-			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm, ClassWeights: cfg.ClassWeights}}
+			Optimizer: cfg.Optimizer.String(), WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm, Dropout: cfg.Dropout, ClassWeights: cfg.ClassWeights}}
 	fillDevice(&r.res, b.Info())
 	r.bar = newBar(e, p.f.json, r.last)
 	return r

@@ -52,6 +52,10 @@ func MatMulBiasActivate(t *testing.T, b backend.Backend) { run(t, "MatMulBiasAct
 // MatMulActivationGrad checks the fused backward dz = (g·op(w)) ⊙ act'(z).
 func MatMulActivationGrad(t *testing.T, b backend.Backend) { run(t, "MatMulActivationGrad", b) }
 
+// Dropout checks the dropout fused into the layer products: the mask
+// exactly, the values within derived bounds.
+func Dropout(t *testing.T, b backend.Backend) { run(t, "Dropout", b) }
+
 // GatherMatMulBiasActivate checks the fused gather and forward layer.
 func GatherMatMulBiasActivate(t *testing.T, b backend.Backend) { run(t, "GatherMatMulBiasActivate", b) }
 

@@ -324,13 +324,15 @@ func BenchFusions(b *testing.B, be backend.Backend) {
 		x, y, w, bias := f(b, batch, 784), f(b, batch, 128), f(b, 784, 128), f(b, 1, 128)
 		run(b, be, func() {
 			be.Gather(x, src, idx, 0, 1.0/255)
-			be.MatMulBiasActivate(y, x, w, bias, backend.Sigmoid)
+			be.MatMulBiasActivate(y, x, w, bias, backend.Sigmoid, backend.Dropout{})
 		})
 	})
 	b.Run("first_layer/gather_matmul_bias_act", func(b *testing.B) {
 		src, idx := data(b)
 		x, y, w, bias := f(b, batch, 784), f(b, batch, 128), f(b, 784, 128), f(b, 1, 128)
-		run(b, be, func() { be.GatherMatMulBiasActivate(x, src, idx, 0, 1.0/255, y, w, bias, backend.Sigmoid) })
+		run(b, be, func() {
+			be.GatherMatMulBiasActivate(x, src, idx, 0, 1.0/255, y, w, bias, backend.Sigmoid, backend.Dropout{})
+		})
 	})
 	for i := 0; i+1 < len(sizes); i++ {
 		in, out := sizes[i], sizes[i+1]
