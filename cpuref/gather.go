@@ -19,8 +19,24 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 
 // gatherModel is Gather of model k into df.
 func gatherModel(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64) {
+	if g := splits(len(ix), ts.cols, cheapGrain); g >= 2 {
+		s := newSpan(gatherSpan, len(ix))
+		s.y, s.src, s.model, s.ix, s.offset, s.scale = df, ts, k, ix, offset, scale
+		s.run(g)
+		return
+	}
+	gatherRows(df, ts, k, ix, offset, scale, 0, len(ix))
+}
+
+func gatherSpan(s *span, lo, hi int) {
+	gatherRows(s.y, s.src, s.model, s.ix, s.offset, s.scale, lo, hi)
+}
+
+// gatherRows is gatherModel on rows lo … hi−1 of df.
+func gatherRows(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64, lo, hi int) {
 	n := ts.cols
-	for i, r := range ix {
+	for i := lo; i < hi; i++ {
+		r := ix[i]
 		if int(r) >= ts.rows {
 			panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, offset+i, ts.rows))
 		}
