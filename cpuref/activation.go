@@ -112,7 +112,13 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 			sigmoidRow(row, bf)
 		case backend.ReLU:
 			for j, bj := range bf {
-				row[j] = math.Max(row[j]+bj, 0)
+				// math.Max(v, 0) without its call: NaN stays NaN, −0 and
+				// negatives become +0.
+				if v := row[j] + bj; v > 0 || v != v {
+					row[j] = v
+				} else {
+					row[j] = 0
+				}
 			}
 		case backend.Tanh:
 			for j, bj := range bf {

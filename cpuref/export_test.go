@@ -4,7 +4,7 @@ package cpuref
 // elements and returns a function that restores them, so that tests can
 // split operations far smaller than the measured thresholds.
 func SetGrains(g int) (restore func()) {
-	e, c := expGrain, cheapGrain
-	expGrain, cheapGrain = g, g
-	return func() { expGrain, cheapGrain = e, c }
+	e, c, m := expGrain, cheapGrain, memGrain
+	expGrain, cheapGrain, memGrain = g, g, g
+	return func() { expGrain, cheapGrain, memGrain = e, c, m }
 }

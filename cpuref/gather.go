@@ -19,7 +19,7 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 
 // gatherModel is Gather of model k into df.
 func gatherModel(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64) {
-	if g := splits(len(ix), ts.cols, cheapGrain); g >= 2 {
+	if g := splits(len(ix), ts.cols, memGrain); g >= 2 {
 		s := newSpan(gatherSpan, len(ix))
 		s.y, s.src, s.model, s.ix, s.offset, s.scale = df, ts, k, ix, offset, scale
 		s.run(g)

@@ -93,7 +93,7 @@ func sgdModels(b *Backend, lo, hi int) {
 		if wd == 0 && cs == 1 {
 			// Plain SGD, the common case: the loop below with the
 			// per-element tests hoisted (the same arithmetic, 4–5x faster).
-			if g := splits(len(wf), 1, cheapGrain); g >= 2 {
+			if g := splits(len(wf), 1, memGrain); g >= 2 {
 				s := newSpan(sgdSpan, len(wf))
 				s.y, s.x, s.lr = wf, gf[:len(wf)], lr
 				s.run(g)

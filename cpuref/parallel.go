@@ -18,16 +18,25 @@ import (
 // number of processors (TestProcsInvariance). Nothing is allocated per
 // call: the operands travel in a pooled span.
 //
-// The grains are the elements below which a second goroutine did not pay,
-// measured with BenchmarkSplit (each size on one goroutine and split over
-// two, interleaved) on a 2-core AMD EPYC (Zen 5) shared with other work:
-// see docs/bench-cpu-gemm.md.
+// The grains are the elements a goroutine is given at the least: an
+// operation on fewer than twice its grain runs on the caller alone. They
+// were measured with BenchmarkSplit (each size on one goroutine and split
+// over two, interleaved, -count 4) on the 2-core AMD EPYC (Zen 5) this was
+// written on, shared with other work (load average 3.8–4.6): the split was
+// ahead by the minimum and the median from 32768 elements for the vector
+// sigmoid (0.86–0.88 of the time on one goroutine), from 131072 for the
+// derivative (0.73–0.75) and relu (0.64–0.82), and only from 262144 for
+// SGD and the gather (0.93–0.96), which are bound by memory; below those
+// sizes it was up to 2x slower. See docs/bench-cpu-gemm.md.
 var (
-	// expGrain: an exp per element (sigmoid, tanh), 3–5 ns each.
+	// expGrain: an exp per element (sigmoid, tanh), about 2 ns each.
 	expGrain = 16384
-	// cheapGrain: a few flops or a copy per element (relu, identity, the
-	// derivative, SGD, the gather), bound by memory more than by the core.
+	// cheapGrain: a few flops per element (relu, identity, the
+	// activation's derivative).
 	cheapGrain = 65536
+	// memGrain: a load, a store and at most a multiply-add per element
+	// (SGD, the gather): the cores share the memory bandwidth.
+	memGrain = 131072
 )
 
 // span is one elementwise operation cut into chunks of rows: f(s, lo, hi)
