@@ -112,11 +112,14 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 			sigmoidRow(row, bf)
 		case backend.ReLU:
 			for j, bj := range bf {
-				// math.Max(v, 0) without its call: NaN stays NaN, −0 and
-				// negatives become +0.
-				if v := row[j] + bj; v > 0 || v != v {
+				// math.Max(v, 0) without its call, the same bits: its NaN
+				// for NaN, +0 for −0 and the negatives.
+				switch v := row[j] + bj; {
+				case v > 0:
 					row[j] = v
-				} else {
+				case v != v:
+					row[j] = math.NaN()
+				default:
 					row[j] = 0
 				}
 			}
