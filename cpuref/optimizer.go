@@ -113,6 +113,11 @@ func sgdSpan(s *span, lo, hi int) { sgdPlain(s.y[lo:hi], s.x[lo:hi], s.lr) }
 // sgdPlain sets w -= lr·g element by element (g as long as w).
 func sgdPlain(w, g []float64, lr float64) {
 	i := 0
+	if vectorElem && len(w) >= 4 {
+		i = len(w) &^ 3
+		_ = g[i-1]
+		sgd4(&w[0], &g[0], i, lr)
+	}
 	for ; i+4 <= len(w); i += 4 {
 		w4, g4 := (*[4]float64)(w[i:]), (*[4]float64)(g[i:])
 		w4[0] -= lr * g4[0]

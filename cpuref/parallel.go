@@ -10,33 +10,34 @@ import (
 // Elementwise operations over the cores
 //
 // An elementwise operation on one model (bias and activation, the
-// activation's derivative, the SGD update, the gather of a minibatch) runs
-// on the calling goroutine alone unless it has at least twice its grain of
-// elements; then its rows are cut into chunks that package par's
-// long-lived workers and the caller claim. Each element's arithmetic is
-// the same whichever chunk it falls in, so results do not depend on the
-// number of processors (TestProcsInvariance). Nothing is allocated per
-// call: the operands travel in a pooled span.
+// activation's derivative, the SGD update) runs on the calling goroutine
+// alone unless it has at least twice its grain of elements; then its rows
+// are cut into chunks that package par's long-lived workers and the caller
+// claim. Each element's arithmetic is the same whichever chunk it falls
+// in, so results do not depend on the number of processors
+// (TestProcsInvariance). Nothing is allocated per call: the operands
+// travel in a pooled span.
 //
-// The grains are the elements a goroutine is given at the least: an
-// operation on fewer than twice its grain runs on the caller alone. They
+// The grains are the elements a goroutine is given at the least. They
 // were measured with BenchmarkSplit (each size on one goroutine and split
 // over two, interleaved, -count 4) on the 2-core AMD EPYC (Zen 5) this was
-// written on, shared with other work (load average 3.8–4.6): the split was
+// written on, shared with other work (load average 1.6–4.6): the split was
 // ahead by the minimum and the median from 32768 elements for the vector
 // sigmoid (0.86–0.88 of the time on one goroutine), from 131072 for the
-// derivative (0.73–0.75) and relu (0.64–0.82), and only from 262144 for
-// SGD and the gather (0.93–0.96), which are bound by memory; below those
-// sizes it was up to 2x slower. See docs/bench-cpu-gemm.md.
+// derivative (0.73–0.75) and relu (0.64–0.82), and from 1048576 for the
+// vector SGD (0.81–0.85; at 262144 it was 1.10–1.13), which is bound by
+// memory; below those sizes the split was up to 2x slower. The vector
+// gather was slower split at every size up to 4M elements, so it is never
+// split. See docs/bench-cpu-gemm.md.
 var (
 	// expGrain: an exp per element (sigmoid, tanh), about 2 ns each.
 	expGrain = 16384
 	// cheapGrain: a few flops per element (relu, identity, the
 	// activation's derivative).
 	cheapGrain = 65536
-	// memGrain: a load, a store and at most a multiply-add per element
-	// (SGD, the gather): the cores share the memory bandwidth.
-	memGrain = 131072
+	// memGrain: a load, a store and a multiply-add per element (SGD): the
+	// cores share the memory bandwidth.
+	memGrain = 1 << 19
 )
 
 // span is one elementwise operation cut into chunks of rows: f(s, lo, hi)
@@ -48,11 +49,6 @@ type span struct {
 	lr     float64
 	rows   int
 	chunks int
-	src    *Tensor // gather: source, model, indices, offset and scale
-	model  int
-	ix     []uint32
-	offset int
-	scale  float64
 }
 
 // Chunk runs chunk c of the span's rows.

@@ -30,7 +30,7 @@ func BenchmarkSplit(b *testing.B) {
 		src.u8[i] = byte(i * 7)
 	}
 	for _, op := range ops {
-		for _, rows := range []int{16, 32, 64, 128, 256, 512, 1024, 2048} {
+		for _, rows := range []int{16, 32, 64, 128, 256, 512, 1024, 2048, 8192, 32768} {
 			n := rows * cols
 			y, x := make([]float64, n), make([]float64, n)
 			for i := range x {
