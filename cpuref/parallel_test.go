@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gputrain/gputrain/backend"
+	"github.com/gputrain/gputrain/internal/par"
 )
 
 // BenchmarkSplit times each elementwise operation that splits over the
@@ -23,7 +24,7 @@ func BenchmarkSplit(b *testing.B) {
 		{"relu", func(y, x []float64, _ *Tensor, _ []uint32) { biasActivate(y, x[:cols], backend.ReLU) }},
 		{"dsigmoid", func(y, x []float64, _ *Tensor, _ []uint32) { activationGrad(y, x, backend.Sigmoid) }},
 		{"sgd", func(y, x []float64, _ *Tensor, _ []uint32) { sgdPlainSplit(y, x, 1e-9) }},
-		{"gather", func(y, _ []float64, src *Tensor, ix []uint32) { gatherModel(y, src, 0, ix, 0, 1.0/255) }},
+		{"gather", func(y, _ []float64, src *Tensor, ix []uint32) { gatherSplit(y, src, ix) }},
 	}
 	src := &Tensor{rows: 4096, cols: cols, models: 1, dtype: backend.Byte, u8: make([]byte, 4096*cols)}
 	for i := range src.u8 {
@@ -54,6 +55,29 @@ func BenchmarkSplit(b *testing.B) {
 			}
 		}
 	}
+}
+
+// gatherJob is the byte gather cut into chunks of rows, as a span would
+// cut it (gatherModel itself never splits).
+type gatherJob struct {
+	y      []float64
+	src    *Tensor
+	ix     []uint32
+	chunks int
+}
+
+func (j *gatherJob) Chunk(c int) {
+	n := len(j.ix)
+	gatherRows(j.y, j.src, 0, j.ix, 0, 1.0/255, n*c/j.chunks, n*(c+1)/j.chunks)
+}
+
+// gatherSplit is the gather split like the other operations, with memGrain.
+func gatherSplit(y []float64, src *Tensor, ix []uint32) {
+	if g := splits(len(ix), src.cols, memGrain); g >= 2 {
+		par.Do(&gatherJob{y, src, ix, min(len(ix), chunksPer*g)}, min(len(ix), chunksPer*g))
+		return
+	}
+	gatherRows(y, src, 0, ix, 0, 1.0/255, 0, len(ix))
 }
 
 // sgdPlainSplit is sgdModels' plain path on w and g.
