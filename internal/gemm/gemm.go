@@ -266,8 +266,15 @@ type work struct {
 
 var pool = sync.Pool{New: func() any { return new(work) }}
 
-// parallelMACs is the fewest multiply-adds worth a goroutine.
-const parallelMACs = 256 * 1024
+// parallelMACs is the fewest multiply-adds a goroutine of the packed path
+// is given: a product of fewer than 2·parallelMACs (2²⁵) runs on the
+// calling goroutine alone, as on the wide path. Measured with
+// BenchmarkThreads (-count 6) on the 2-core AMD EPYC (Zen 5) with its other
+// core busy (load average 2.5–2.9), the packed split was slower by the
+// minimum at every size from 2²⁰ to 10⁸ multiply-adds (1.01–1.28x), within
+// 1.01–1.06 from 2²⁵; the threshold is the wide path's, where a split paid
+// from 2²⁵ in every run (wideParallelMACs).
+var parallelMACs = 1 << 24
 
 func newWork(m, macs int) *work {
 	w := pool.Get().(*work)

@@ -473,36 +473,41 @@ func trans(t bool) blas.Transpose {
 }
 
 // BenchmarkThreads times products of growing size on one goroutine and
-// split over GOMAXPROCS, for choosing wideParallelMACs (the wide path
-// only; run with -cpu 2 on an idle machine):
+// split over GOMAXPROCS, interleaved, on the wide path (where the
+// processor has AVX-512F) and on the packed one, for choosing
+// wideParallelMACs and parallelMACs (run with -cpu 2):
 //
-//	go test -run '^$' -bench Threads -count 5 ./internal/gemm
+//	go test -run '^$' -bench Threads -count 8 ./internal/gemm
 func BenchmarkThreads(b *testing.B) {
-	if !useWide {
-		b.Skip("the thread threshold measured here is the wide path's")
-	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range []struct{ m, n, k int }{
 		{16, 128, 64}, {16, 128, 128}, {32, 128, 128}, {64, 128, 128}, {128, 128, 128},
 		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {512, 128, 128}, {512, 256, 128},
-		{1024, 256, 128}, {1024, 128, 784},
+		{1024, 256, 128}, {64, 128, 784}, {128, 128, 784}, {256, 128, 784}, {1024, 128, 784},
 	} {
 		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
-		for _, split := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d_macs=%d/split=%v", s.m, s.n, s.k, s.m*s.n*s.k, split)
-			b.Run(name, func(b *testing.B) {
-				old := wideParallelMACs
-				defer func() { wideParallelMACs = old }()
-				wideParallelMACs = math.MaxInt
-				if split {
-					wideParallelMACs = 1
-				}
-				t0 := cpuSeconds()
-				for b.Loop() {
-					Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
-				}
-				reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
-			})
+		for _, path := range []string{"wide", "packed"} {
+			if path == "wide" && !hasAVX512 {
+				continue
+			}
+			for _, split := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%dx%dx%d_macs=%d/split=%v", path, s.m, s.n, s.k, s.m*s.n*s.k, split)
+				b.Run(name, func(b *testing.B) {
+					oldW, oldP := wideParallelMACs, parallelMACs
+					defer func() { wideParallelMACs, parallelMACs = oldW, oldP }()
+					wideParallelMACs, parallelMACs = math.MaxInt, math.MaxInt
+					if split {
+						wideParallelMACs, parallelMACs = 1, 1
+					}
+					t0 := cpuSeconds()
+					withPath(path == "wide", func() {
+						for b.Loop() {
+							Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
+						}
+					})
+					reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
+				})
+			}
 		}
 	}
 }

@@ -50,17 +50,18 @@ type wideWork struct {
 var widePool = sync.Pool{New: func() any { return new(wideWork) }}
 
 // wideParallelMACs is the fewest multiply-adds a goroutine is given: a
-// product of fewer than 2·wideParallelMACs runs on the calling goroutine
-// alone. Measured with BenchmarkThreads (-count 10, both paths of each size
-// interleaved) on the 2-core AMD EPYC (Zen 5, AVX-512) this was written on,
-// shared with other work (load average 4–8): one goroutine ran at 90–100 %
-// of the FMA peak; split over two, every product up to 512×256×128 (2²⁴
-// multiply-adds) was slower, by the minimum and by the median — the wake-up
-// of the second goroutine, and a second core that is often busy, cost more
-// than half the work — while from 1024×256×128 (2²⁵) on the two were
-// within a few per cent by the minimum and the split was ahead by the
-// median at 2²⁵. See docs/bench-cpu-gemm.md; on an idle machine a lower
-// threshold may pay.
+// product of fewer than 2·wideParallelMACs (2²⁵) runs on the calling
+// goroutine alone. Measured with BenchmarkThreads (-count 8, each size on
+// one goroutine and split over two through package par's workers,
+// interleaved) on the 2-core AMD EPYC (Zen 5, AVX-512) this was written
+// on, shared with other work (load average 2.2–2.8). Whether a split pays
+// below 2²⁵ depends on whether the other core is free: in one run the
+// split was ahead from 2²³ multiply-adds (512×128×128: 0.80 of the time on
+// one goroutine, 512×256×128: 0.68), in two others, with the other core
+// busy, it was up to 1.5x slower at every size up to 2²⁴ (the MLP's
+// 128×784·784×128, 12.8M, 1.01–1.21x). From 2²⁵ (1024×256×128) the split
+// was ahead by the median in every run (0.63–0.84), and 1024×128×784
+// (10⁸) took 0.57–0.59 of the time. See docs/bench-cpu-gemm.md.
 var wideParallelMACs = 1 << 24
 
 func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
