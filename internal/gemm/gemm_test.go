@@ -302,12 +302,18 @@ func TestThinAgree(t *testing.T) {
 }
 
 // TestSplitInvariance checks that splitting a product over goroutines, by
-// rows or by columns, changes no bits: the wide path is run on one
-// goroutine and split over 2, 3 and 4 (a threshold of one multiply-add).
+// rows or by columns, changes no bits: each path (the wide one where the
+// processor has AVX-512F) is run with GOMAXPROCS 1, 2, 3 and 4 and a
+// threshold of one multiply-add.
 func TestSplitInvariance(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	oldMACs, oldProcs := wideParallelMACs, runtime.GOMAXPROCS(0)
-	defer func() { wideParallelMACs = oldMACs; runtime.GOMAXPROCS(oldProcs) }()
+	oldMACs, oldPMACs, oldProcs := wideParallelMACs, parallelMACs, runtime.GOMAXPROCS(0)
+	defer func() { wideParallelMACs, parallelMACs = oldMACs, oldPMACs; runtime.GOMAXPROCS(oldProcs) }()
+	wideParallelMACs, parallelMACs = 1, 1
+	paths := []bool{false}
+	if hasAVX512 {
+		paths = append(paths, true)
+	}
 	for _, s := range []struct{ m, n, k int }{{61, 130, 400}, {5, 200, 50}, {1, 33, 17}, {360, 128, 128}, {17, 16, 800}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			ar, ac := s.m, s.k
@@ -319,19 +325,20 @@ func TestSplitInvariance(t *testing.T) {
 				br, bc = s.n, s.k
 			}
 			a, b := random(r, ar*ac), random(r, br*bc)
-			var want []float64
-			for _, procs := range []int{1, 2, 3, 4} {
-				runtime.GOMAXPROCS(procs)
-				wideParallelMACs = 1
-				c := make([]float64, s.m*s.n)
-				withPath(true, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
-				if want == nil {
-					want = c
-					continue
-				}
-				for i, v := range c {
-					if v != want[i] {
-						t.Fatalf("%dx%dx%d tA=%v tB=%v: %d goroutines: element %d = %v, on one: %v", s.m, s.n, s.k, tr[0], tr[1], procs, i, v, want[i])
+			for _, wide := range paths {
+				var want []float64
+				for _, procs := range []int{1, 2, 3, 4} {
+					runtime.GOMAXPROCS(procs)
+					c := make([]float64, s.m*s.n)
+					withPath(wide, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
+					if want == nil {
+						want = c
+						continue
+					}
+					for i, v := range c {
+						if v != want[i] {
+							t.Fatalf("%dx%dx%d tA=%v tB=%v wide=%v: GOMAXPROCS %d: element %d = %v, with 1: %v", s.m, s.n, s.k, tr[0], tr[1], wide, procs, i, v, want[i])
+						}
 					}
 				}
 			}
