@@ -16,6 +16,9 @@ Runs, round after round in the same order, each peer of the seed preset
   torch-f32    bench/torch_mlp.py --device cpu --no-compile --no-matmul
   torch-f64      --batch '' --seed-steps N --dtype float32 / float64 (torch's
                default threads unless --torch-threads)
+  torch-f64-blas1  the same in float64 with OPENBLAS_NUM_THREADS=1 (PyTorch's
+               float64 products go to OpenBLAS, whose own threads can fight
+               with torch's and with other processes)
 
 and prints, for each peer, the environment variables it ran with that bear on
 threads and allocation, then the wall time of its whole process (imports and
@@ -28,6 +31,14 @@ the load average (/proc/loadavg) before each run.
   go build -o /tmp/gputrain ./cmd/gputrain
   /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain                 # 10001 steps, 3 rounds
   /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain --steps 2000    # shorter: every peer runs 2000 steps
+
+With --batch B1,B2,… the workload is instead the batch sweep's 784-128-64-10
+step on random pixels (`gputrain bench --device cpu --data random --batch B
+--json`, against torch_mlp.py --batch B --steps S --seed-steps 0, S from
+--sweep-steps; numpy is left out): the median step time of each peer at each
+batch, min / median over the rounds, and its ratio to gputrain's.
+
+  /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain --batch 64,1024 --one-core
 
 numpy as shipped can take a minute a run on a machine whose OPENBLAS_*
 settings do not suit it; --steps cuts every peer's run alike (the output says
@@ -58,25 +69,69 @@ def peers(a):
     """(name, argv, environment) of every peer in the order they run."""
     base = dict(os.environ)
     py = a.python
+    sweep = bool(a.batch)
     steps = ["--steps", str(a.steps)] if a.steps else []
-    out = [("gputrain", [a.gputrain, "bench", "--preset", "seed", "--device", "cpu", "--json"] + steps, base)]
+    if sweep:
+        g = [a.gputrain, "bench", "--device", "cpu", "--data", "random", "--batch", a.batch, "--json"]
+    else:
+        g = [a.gputrain, "bench", "--preset", "seed", "--device", "cpu", "--json"] + steps
+    out = [("gputrain", g, base)]
     if a.one_core:
-        out.append(("gputrain-1core", out[0][1], dict(base, GOMAXPROCS="1")))
-    # numpy_mlp.py reads --steps 50 (its default) as "the preset's 10001".
-    nsteps = ["--steps", str(a.steps)] if a.steps and a.steps != 50 else []
-    numpy = [py, os.path.join(HERE, "numpy_mlp.py"), "--preset", "seed"] + nsteps
-    out.append(("numpy", numpy, base))
-    tuned = {k: v for k, v in base.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    tuned.update(TUNED)
-    out.append(("numpy-tuned", numpy, tuned))
-    torch = [py, os.path.join(HERE, "torch_mlp.py"), "--device", "cpu", "--no-compile", "--no-matmul", "--batch", "",
-             "--seed-steps", str(a.steps or 10001)]
+        out.append(("gputrain-1core", g, dict(base, GOMAXPROCS="1")))
+    if not sweep:
+        # numpy_mlp.py reads --steps 50 (its default) as "the preset's 10001".
+        nsteps = ["--steps", str(a.steps)] if a.steps and a.steps != 50 else []
+        numpy = [py, os.path.join(HERE, "numpy_mlp.py"), "--preset", "seed"] + nsteps
+        out.append(("numpy", numpy, base))
+        tuned = {k: v for k, v in base.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        tuned.update(TUNED)
+        out.append(("numpy-tuned", numpy, tuned))
+    torch = [py, os.path.join(HERE, "torch_mlp.py"), "--device", "cpu", "--no-compile", "--no-matmul"]
+    if sweep:
+        torch += ["--batch", a.batch, "--steps", str(a.sweep_steps), "--seed-steps", "0"]
+    else:
+        torch += ["--batch", "", "--seed-steps", str(a.steps or 10001)]
     if a.torch_threads:
         torch += ["--threads", str(a.torch_threads)]
     out.append(("torch-f32", torch + ["--dtype", "float32"], base))
     out.append(("torch-f64", torch + ["--dtype", "float64"], base))
+    out.append(("torch-f64-blas1", torch + ["--dtype", "float64"], dict(base, OPENBLAS_NUM_THREADS="1")))
     skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     return [p for p in out if p[0] not in skip]
+
+
+def run_sweep(name, argv, env):
+    """Runs one peer of the sweep: ({batch: median step s}, load before)."""
+    load = loadavg()
+    p = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{name} failed ({p.returncode}): {' '.join(argv)}\n{p.stderr[-2000:]}")
+    j = json.loads(p.stdout.strip().splitlines()[-1])
+    return {r["batch"]: r["step_seconds_median"] for r in j["results"]}, load
+
+
+def sweep_main(a, ps):
+    got = {name: [] for name, _, _ in ps}
+    for r in range(a.rounds):
+        for name, argv, env in ps:
+            res, load = run_sweep(name, argv, env)
+            got[name].append((res, load))
+            print(f"round {r + 1} {name:15s} load {load:5.2f}  " +
+                  "  ".join(f"{b}: {v * 1e3:.3f} ms" for b, v in sorted(res.items())), flush=True)
+    batches = sorted(got[ps[0][0]][0][0])
+    ref = {b: [x[0][b] for x in got[ps[0][0]]] for b in batches}
+    print(f"\nmedian step time, ms, min / median over the rounds; ÷ gputrain: the peer's time over gputrain's "
+          f"(> 1: gputrain faster), by the minima and by the medians")
+    print(f"{'peer':16s} {'loads':>12s} " + " ".join(f"{'batch ' + str(b):>22s} {'÷ gputrain':>12s}" for b in batches))
+    for name, _, _ in ps:
+        v = got[name]
+        loads = [x[1] for x in v]
+        cells = []
+        for b in batches:
+            t = [x[0][b] for x in v]
+            cells.append(f"{min(t) * 1e3:9.3f} / {statistics.median(t) * 1e3:8.3f} "
+                         f"{min(t) / min(ref[b]):5.2f} / {statistics.median(t) / statistics.median(ref[b]):4.2f}")
+        print(f"{name:16s} {min(loads):5.2f}–{max(loads):5.2f} " + " ".join(cells))
 
 
 def run(name, argv, env):
@@ -115,9 +170,19 @@ def main():
     p.add_argument("--one-core", action="store_true", help="also run gputrain with GOMAXPROCS=1")
     p.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     p.add_argument("--skip", default="", help="comma-separated peers to leave out (numpy, torch-f64, ...)")
+    p.add_argument("--batch", default="", help="the batch sweep's workload at these batch sizes instead of the seed preset")
+    p.add_argument("--sweep-steps", type=int, default=50, help="torch_mlp.py --steps with --batch")
     a = p.parse_args()
 
     ps = peers(a)
+    if a.batch:
+        print(f"784-128-64-10 sigmoid softmax-ce SGD on random pixels, batch {a.batch}, {a.rounds} rounds, "
+              f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs")
+        for name, argv, env in ps:
+            shown = " ".join(f"{k}={env[k]}" for k in SHOWN if k in env) or "(none of the variables set)"
+            print(f"  {name:15s} {shown}\n  {'':15s} $ {' '.join(repr(x) if x == '' else x for x in argv)}")
+        sweep_main(a, ps)
+        return
     print(f"seed workload, {a.steps or 10001} steps a run{' (reduced from 10001 by --steps)' if a.steps else ''}, "
           f"{a.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs")
     for name, argv, env in ps:
