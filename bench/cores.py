@@ -3,14 +3,14 @@
 
 Runs `gputrain bench --device cpu --batch LIST --json` (784-128-64-10 sigmoid,
 softmax cross-entropy, SGD; extra flags after --) with GOMAXPROCS=1 and
-without (all cores), alternating, --rounds times each, and prints for every
-batch the step's median from each run (min / median over the rounds) and the
+without (all cores), alternating, --repeat times each, and prints for every
+batch the step's median from each run (min / median over the repetitions) and the
 ratio all cores ÷ one core by the minima and by the medians (< 1: the cores
 pay; > 1: slower with them), with the load average (/proc/loadavg) before
 each run.
 
   go build -o /tmp/gputrain ./cmd/gputrain
-  /usr/bin/python3 bench/cores.py --gputrain /tmp/gputrain                        # batches 1 … 8192, 3 rounds
+  /usr/bin/python3 bench/cores.py --gputrain /tmp/gputrain                        # batches 1 … 8192, 3 repetitions
   /usr/bin/python3 bench/cores.py --gputrain /tmp/gputrain --batch 64,1024 -- --data random
 """
 import argparse
@@ -35,17 +35,17 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gputrain", default="gputrain", help="the gputrain binary")
     p.add_argument("--batch", default="1,8,32,128,512,2048,8192")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3, help="repetitions of every run")
     p.add_argument("--procs", default="1,0", help="GOMAXPROCS values to alternate (0: as inherited, all cores)")
     p.add_argument("extra", nargs="*", help="more flags for gputrain bench (after --)")
     a = p.parse_args()
     procs = [int(x) for x in a.procs.split(",")]
     argv = [a.gputrain, "bench", "--device", "cpu", "--batch", a.batch, "--json"] + a.extra
-    print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs, {a.rounds} rounds\n"
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs, {a.repeat} repetitions\n"
           f"$ {' '.join(argv)}   with GOMAXPROCS = {', '.join(str(x) if x else 'unset' for x in procs)}, alternately")
     steps = {pr: {} for pr in procs}  # procs -> batch -> [median step s]
     loads = {pr: [] for pr in procs}
-    for r in range(a.rounds):
+    for r in range(a.repeat):
         for pr in procs:
             env = dict(os.environ)
             env.pop("GOMAXPROCS", None)
@@ -58,7 +58,7 @@ def main():
                 sys.exit(f"gputrain bench failed: {out.stderr[-2000:]}")
             for res in json.loads(out.stdout)["results"]:
                 steps[pr].setdefault(res["batch"], []).append(res["step_seconds_median"])
-            print(f"round {r + 1} GOMAXPROCS={pr or 'unset':5} load {load:.2f}", flush=True)
+            print(f"run {r + 1} GOMAXPROCS={pr or 'unset':5} load {load:.2f}", flush=True)
     one, many = procs[0], procs[-1]
     name = lambda pr: f"GOMAXPROCS={pr}" if pr else "all cores"
     print(f"\n{'batch':>6s} {name(one) + ' min / median':>28s} {name(many) + ' min / median':>28s} "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The seed workload on the CPU against its peers, alternately, in one run.
 
-Runs, round after round in the same order, each peer of the seed preset
+Runs, repetition after repetition in the same order, each peer of the seed preset
 (64-128-128-1 sigmoid MLP, 360 rows, full batch, lr 0.01, 10001 steps):
 
   gputrain     gputrain bench --preset seed --device cpu --json (GOMAXPROCS as
@@ -25,18 +25,18 @@ threads and allocation, then the wall time of its whole process (imports and
 start-up included), its own wall time after start-up (each program's
 "wall_seconds"), the CPU time of the process (user + system, all threads),
 the final loss, and the ratios of the in-process wall times to gputrain's
-(> 1: gputrain faster). Every figure is min / median over the rounds, with
+(> 1: gputrain faster). Every figure is min / median over the repetitions, with
 the load average (/proc/loadavg) before each run.
 
   go build -o /tmp/gputrain ./cmd/gputrain
-  /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain                 # 10001 steps, 3 rounds
+  /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain                 # 10001 steps, 3 repetitions
   /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain --steps 2000    # shorter: every peer runs 2000 steps
 
 With --batch B1,B2,… the workload is instead the batch sweep's 784-128-64-10
 step on random pixels (`gputrain bench --device cpu --data random --batch B
 --json`, against torch_mlp.py --batch B --steps S --seed-steps 0, S from
 --sweep-steps; numpy is left out): the median step time of each peer at each
-batch, min / median over the rounds, and its ratio to gputrain's.
+batch, min / median over the repetitions, and its ratio to gputrain's.
 
   /usr/bin/python3 bench/peers.py --gputrain /tmp/gputrain --batch 64,1024 --one-core
 
@@ -112,15 +112,15 @@ def run_sweep(name, argv, env):
 
 def sweep_main(a, ps):
     got = {name: [] for name, _, _ in ps}
-    for r in range(a.rounds):
+    for r in range(a.repeat):
         for name, argv, env in ps:
             res, load = run_sweep(name, argv, env)
             got[name].append((res, load))
-            print(f"round {r + 1} {name:15s} load {load:5.2f}  " +
+            print(f"run {r + 1} {name:15s} load {load:5.2f}  " +
                   "  ".join(f"{b}: {v * 1e3:.3f} ms" for b, v in sorted(res.items())), flush=True)
     batches = sorted(got[ps[0][0]][0][0])
     ref = {b: [x[0][b] for x in got[ps[0][0]]] for b in batches}
-    print(f"\nmedian step time, ms, min / median over the rounds; ÷ gputrain: the peer's time over gputrain's "
+    print(f"\nmedian step time, ms, min / median over the repetitions; ÷ gputrain: the peer's time over gputrain's "
           f"(> 1: gputrain faster), by the minima and by the medians")
     print(f"{'peer':16s} {'loads':>12s} " + " ".join(f"{'batch ' + str(b):>22s} {'÷ gputrain':>12s}" for b in batches))
     for name, _, _ in ps:
@@ -165,7 +165,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gputrain", default="gputrain", help="the gputrain binary")
     p.add_argument("--python", default=sys.executable, help="the Python that runs the numpy and torch peers")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3, help="repetitions of every run")
     p.add_argument("--steps", type=int, default=0, help="steps of every peer's run (0: the preset's 10001)")
     p.add_argument("--one-core", action="store_true", help="also run gputrain with GOMAXPROCS=1")
     p.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
@@ -176,7 +176,7 @@ def main():
 
     ps = peers(a)
     if a.batch:
-        print(f"784-128-64-10 sigmoid softmax-ce SGD on random pixels, batch {a.batch}, {a.rounds} rounds, "
+        print(f"784-128-64-10 sigmoid softmax-ce SGD on random pixels, batch {a.batch}, {a.repeat} repetitions, "
               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs")
         for name, argv, env in ps:
             shown = " ".join(f"{k}={env[k]}" for k in SHOWN if k in env) or "(none of the variables set)"
@@ -184,16 +184,16 @@ def main():
         sweep_main(a, ps)
         return
     print(f"seed workload, {a.steps or 10001} steps a run{' (reduced from 10001 by --steps)' if a.steps else ''}, "
-          f"{a.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs")
+          f"{a.repeat} repetitions, {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs")
     for name, argv, env in ps:
         shown = " ".join(f"{k}={env[k]}" for k in SHOWN if k in env) or "(none of the variables set)"
         print(f"  {name:15s} {shown}\n  {'':15s} $ {' '.join(repr(x) if x == '' else x for x in argv)}")
     got = {name: [] for name, _, _ in ps}
-    for r in range(a.rounds):
+    for r in range(a.repeat):
         for name, argv, env in ps:
             res = run(name, argv, env)
             got[name].append(res)
-            print(f"round {r + 1} {name:15s} load {res[5]:5.2f}  wall {res[0]:7.2f} s  own {res[1]:7.2f} s  "
+            print(f"run {r + 1} {name:15s} load {res[5]:5.2f}  wall {res[0]:7.2f} s  own {res[1]:7.2f} s  "
                   f"CPU {res[2]:7.2f} s  steps {res[4]}  loss {res[3]:.10f}", flush=True)
 
     ref = statistics.median(x[1] for x in got[ps[0][0]])
@@ -207,7 +207,7 @@ def main():
         print(f"{name:15s} {mm([x[0] for x in v]):>17s} {mm(own):>17s} {mm([x[2] for x in v]):>17s} "
               f"{min(loads):5.2f}–{max(loads):5.2f}  {min(own) / ref_min:9.2f} / {statistics.median(own) / ref:5.2f}"
               f"   {v[0][3]:.10f}")
-    print("\nmin / median over the rounds; own wall: each program's time after its start-up (imports excluded); "
+    print("\nmin / median over the repetitions; own wall: each program's time after its start-up (imports excluded); "
           "÷ gputrain: the peer's own wall time over gputrain's (> 1: gputrain faster).")
 
 
