@@ -23,7 +23,13 @@ import (
 // over two, interleaved, -count 4) on the 2-core AMD EPYC (Zen 5) this was
 // written on, shared with other work (load average 1.6–4.6): the split was
 // ahead by the minimum and the median from 32768 elements for the vector
-// sigmoid (0.86–0.88 of the time on one goroutine), from 131072 for the
+// sigmoid (0.86–0.88 of the time on one goroutine) in that loop, but not
+// inside a training step, where the worker has gone to sleep during the
+// product before: the seed preset's sigmoid layers (360×128, 46080
+// elements) split made its step 5–8 % slower than on one core (1115–1127
+// µs against 1030–1069, four alternations, load average 0.8–1.3), and
+// unsplit it ran as fast as on one core; so the sigmoid splits from 65536
+// elements. The split was ahead from 131072 for the
 // derivative (0.73–0.75) and relu (0.64–0.82), and from 1048576 for the
 // vector SGD (0.81–0.85; at 262144 it was 1.10–1.13), which is bound by
 // memory; below those sizes the split was up to 2x slower. The vector
@@ -31,7 +37,7 @@ import (
 // split. See docs/bench-cpu-gemm.md.
 var (
 	// expGrain: an exp per element (sigmoid, tanh), about 2 ns each.
-	expGrain = 16384
+	expGrain = 32768
 	// cheapGrain: a few flops per element (relu, identity, the
 	// activation's derivative).
 	cheapGrain = 65536
