@@ -144,7 +144,7 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 // activationGrad is ActivationGrad of one model.
 func activationGrad(df, yf []float64, act backend.Activation) {
 	yf = yf[:len(df)]
-	if g := splits(len(df), 1, cheapGrain); g >= 2 {
+	if g := splits(len(df), 1, memGrain); g >= 2 {
 		s := newSpan(activationGradSpan, len(df))
 		s.y, s.x, s.act = df, yf, act
 		s.run(g)

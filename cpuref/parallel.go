@@ -21,28 +21,26 @@ import (
 // The grains are the elements a goroutine is given at the least. They
 // were measured with BenchmarkSplit (each size on one goroutine and split
 // over two, interleaved, -count 4) on the 2-core AMD EPYC (Zen 5) this was
-// written on, shared with other work (load average 1.6–4.6): the split was
-// ahead by the minimum and the median from 32768 elements for the vector
-// sigmoid (0.86–0.88 of the time on one goroutine) in that loop, but not
-// inside a training step, where the worker has gone to sleep during the
-// product before: the seed preset's sigmoid layers (360×128, 46080
-// elements) split made its step 5–8 % slower than on one core (1115–1127
-// µs against 1030–1069, four alternations, load average 0.8–1.3), and
-// unsplit it ran as fast as on one core; so the sigmoid splits from 65536
-// elements. The split was ahead from 131072 for the
-// derivative (0.73–0.75) and relu (0.64–0.82), and from 1048576 for the
-// vector SGD (0.81–0.85; at 262144 it was 1.10–1.13), which is bound by
-// memory; below those sizes the split was up to 2x slower. The vector
-// gather was slower split at every size up to 4M elements, so it is never
-// split. See docs/bench-cpu-gemm.md.
+// written on, shared with other work (load average 1.1–1.2). Split, the
+// vector sigmoid took 0.74–0.84 of the time on one goroutine at 131072
+// elements (0.90–0.96 at 65536), relu 0.77–0.79 at 262144 (1.04–1.06 at
+// 131072), and the activation's derivative and the vector SGD, bound by
+// memory, 0.41–0.89 at 1048576 (1.00–1.06 at 262144); below those sizes
+// the split was up to 1.45x slower. The loop of that benchmark keeps the
+// worker awake; inside a training step it has gone to sleep during the
+// product before, which costs more: the seed preset's sigmoid layers
+// (360×128, 46080 elements), split, made its step 5–8 % slower than on one
+// core (1115–1127 µs against 1030–1069, four alternations, load average
+// 0.8–1.3). The vector gather, split, was 1.03–1.12x slower from 32768 to
+// 262144 elements and 0.90–0.94 at 1048576, so it is never split. See
+// docs/bench-cpu-gemm.md.
 var (
 	// expGrain: an exp per element (sigmoid, tanh), about 2 ns each.
-	expGrain = 32768
-	// cheapGrain: a few flops per element (relu, identity, the
-	// activation's derivative).
-	cheapGrain = 65536
-	// memGrain: a load, a store and a multiply-add per element (SGD): the
-	// cores share the memory bandwidth.
+	expGrain = 65536
+	// cheapGrain: a compare or an add per element (relu, identity).
+	cheapGrain = 131072
+	// memGrain: a load, a store and a multiply or two per element (the
+	// activation's derivative, SGD): the cores share the memory bandwidth.
 	memGrain = 1 << 19
 )
 
