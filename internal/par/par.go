@@ -74,7 +74,8 @@ func start() {
 }
 
 // Workers returns how many goroutines a call of Do may run its chunks on:
-// GOMAXPROCS, the caller's included.
+// GOMAXPROCS, the caller's included (at most one more than the workers,
+// GOMAXPROCS − 1 when Do was first called).
 func Workers() int { return runtime.GOMAXPROCS(0) }
 
 // Do runs job.Chunk(i) for i in [0, n) and returns when all have finished:
@@ -94,7 +95,7 @@ func Do(job Job, n int) {
 	t.gen++
 	t.job = job
 	t.left.Store(int64(n))
-	t.state.Store(uint64(t.gen) << 32) // publishes job, n and left
+	t.state.Store(uint64(t.gen) << 32) // publishes job and left
 	tk := token{t: t, gen: t.gen, n: n}
 	for range min(n-1, nworker, procs-1) {
 		select {
@@ -129,9 +130,9 @@ func Do(job Job, n int) {
 }
 
 // help claims and runs chunks of generation gen of t (n of them) until
-// none is left.
-// It reports whether this goroutine finished the last chunk; a worker that
-// does so wakes the caller instead (the caller, owner, never sends).
+// none is left. It reports whether this goroutine finished the last chunk;
+// a worker that does so wakes the caller instead (the caller, owner, never
+// sends).
 func (t *task) help(gen uint32, n int, owner bool) bool {
 	last := false
 	for {
