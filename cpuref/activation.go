@@ -81,16 +81,21 @@ func biasActivate(yf, bf []float64, act backend.Activation) {
 		return
 	}
 	rows := len(yf) / n
-	grain := max(1, elementGrain/n)
+	grain := expGrain
 	if act == backend.Identity || act == backend.ReLU {
-		grain = max(1, 8*elementGrain/n) // cheap per element
+		grain = cheapGrain
 	}
-	if rows < 2*grain {
-		biasActivateRows(yf, bf, act, 0, rows) // no closure: allocates nothing
+	g := splits(rows, n, grain)
+	if g < 2 {
+		biasActivateRows(yf, bf, act, 0, rows)
 		return
 	}
-	parallel(rows, grain, func(lo, hi int) { biasActivateRows(yf, bf, act, lo, hi) })
+	s := newSpan(biasActivateSpan, rows)
+	s.y, s.x, s.act = yf, bf, act
+	s.run(g)
 }
+
+func biasActivateSpan(s *span, lo, hi int) { biasActivateRows(s.y, s.x, s.act, lo, hi) }
 
 // biasActivateRows is BiasActivate on rows lo..hi-1 of yf.
 func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
@@ -107,7 +112,16 @@ func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 			sigmoidRow(row, bf)
 		case backend.ReLU:
 			for j, bj := range bf {
-				row[j] = math.Max(row[j]+bj, 0)
+				// math.Max(v, 0) without its call, the same bits: its NaN
+				// for NaN, +0 for −0 and the negatives.
+				switch v := row[j] + bj; {
+				case v > 0:
+					row[j] = v
+				case v != v:
+					row[j] = math.NaN()
+				default:
+					row[j] = 0
+				}
 			}
 		case backend.Tanh:
 			for j, bj := range bf {
@@ -129,6 +143,20 @@ func (b *Backend) ActivationGrad(d, y backend.Tensor, act backend.Activation) {
 
 // activationGrad is ActivationGrad of one model.
 func activationGrad(df, yf []float64, act backend.Activation) {
+	yf = yf[:len(df)]
+	if g := splits(len(df), 1, memGrain); g >= 2 {
+		s := newSpan(activationGradSpan, len(df))
+		s.y, s.x, s.act = df, yf, act
+		s.run(g)
+		return
+	}
+	activationGradRange(df, yf, act)
+}
+
+func activationGradSpan(s *span, lo, hi int) { activationGradRange(s.y[lo:hi], s.x[lo:hi], s.act) }
+
+// activationGradRange is activationGrad on one range of elements.
+func activationGradRange(df, yf []float64, act backend.Activation) {
 	switch act {
 	case backend.Sigmoid:
 		for i, v := range yf {

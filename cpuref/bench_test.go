@@ -1,10 +1,13 @@
 package cpuref_test
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/gputrain/gputrain/bench/benchstep"
 	"github.com/gputrain/gputrain/bench/benchstep/benchtest"
 	"github.com/gputrain/gputrain/cpuref"
+	"github.com/gputrain/gputrain/nn"
 )
 
 // Kernel benchmarks on the float64 CPU reference (the --device cpu backend),
@@ -25,3 +28,26 @@ func BenchmarkFusions(b *testing.B) { benchtest.BenchFusions(b, cpuref.New()) }
 
 // BenchmarkTrainStep: whole training steps, in GFLOP/s and samples/s.
 func BenchmarkTrainStep(b *testing.B) { benchtest.BenchTrainStep(b, cpuref.New()) }
+
+// BenchmarkStepMLP: whole training steps of 784-128-64-10 (sigmoid,
+// softmax cross-entropy, SGD) at batch 64 and 1024 on random pixels, for
+// profiling the step:
+//
+//	go test -run '^$' -bench StepMLP -cpuprofile cpu.out ./cpuref && go tool pprof -top cpu.out
+func BenchmarkStepMLP(b *testing.B) {
+	spec := benchtest.MLPSpec(nn.SGD)
+	d := benchstep.RandomData(4096, 784, 10, 7)
+	for _, batch := range []int{64, 1024} {
+		b.Run(fmt.Sprintf("batch_%d", batch), func(b *testing.B) {
+			m, err := benchstep.New(cpuref.New(), spec, d, batch, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(m.Free)
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Step()
+			}
+		})
+	}
+}

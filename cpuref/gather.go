@@ -17,20 +17,34 @@ func (b *Backend) Gather(dst, src, idx backend.Tensor, offset int, scale float64
 	b.forModels(td.models, gatherModels)
 }
 
-// gatherModel is Gather of model k into df.
+// gatherModel is Gather of model k into df, on the calling goroutine: with
+// the vector conversion it is bound by memory, and split over two
+// goroutines it was slower at every size measured, up to 4M elements
+// (BenchmarkSplit, docs/bench-cpu-gemm.md).
 func gatherModel(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64) {
+	gatherRows(df, ts, k, ix, offset, scale, 0, len(ix))
+}
+
+// gatherRows is gatherModel on rows lo … hi−1 of df.
+func gatherRows(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64, lo, hi int) {
 	n := ts.cols
-	for i, r := range ix {
+	for i := lo; i < hi; i++ {
+		r := ix[i]
 		if int(r) >= ts.rows {
 			panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, offset+i, ts.rows))
 		}
-		row, lo := df[i*n:(i+1)*n], int(r)*n
+		row, off := df[i*n:(i+1)*n], int(r)*n
 		if ts.dtype == backend.Byte {
-			for j, v := range ts.um(k)[lo : lo+n] {
-				row[j] = float64(v) * scale
+			src, j0 := ts.um(k)[off:off+n], 0
+			if vectorElem && n >= 8 {
+				j0 = n &^ 7
+				bytesToFloats8(&row[0], &src[0], j0, scale)
+			}
+			for j := j0; j < n; j++ {
+				row[j] = float64(src[j]) * scale
 			}
 		} else {
-			for j, v := range ts.fm(k)[lo : lo+n] {
+			for j, v := range ts.fm(k)[off : off+n] {
 				row[j] = v * scale
 			}
 		}

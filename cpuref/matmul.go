@@ -9,11 +9,12 @@ import (
 // the product's packing, nothing else is copied). It panics on a shape
 // mismatch, a non-Float tensor, or c aliasing a or b.
 //
-// The product is package internal/gemm's blocked Dgemm (an AVX2/FMA kernel
-// on amd64, on all GOMAXPROCS threads), checked there against a textbook
-// loop; a row's result never depends on the other rows (batch invariance).
-// It allocates nothing per call once its packing buffers are warm, except
-// for products large enough to be split over goroutines.
+// The product is package internal/gemm's blocked Dgemm (an AVX-512 or
+// AVX2/FMA kernel on amd64; split over the cores by package
+// internal/par's workers above a measured amount of work), checked there
+// against a textbook loop; a row's result never depends on the other rows
+// (batch invariance) nor on the number of processors. It allocates nothing
+// per call once its packing buffers are warm.
 func (b *Backend) MatMul(c, a, bt backend.Tensor, transA, transB bool) {
 	m, k, n := backend.CheckMatMul(c, a, bt, transA, transB)
 	ta, tb, tc := b.tensor(a, "MatMul"), b.tensor(bt, "MatMul"), b.tensor(c, "MatMul")

@@ -40,6 +40,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/gputrain/gputrain/internal/par"
 )
 
 // Block sizes. The micro-kernel's tile is mr×nr; an A block (mc×kc,
@@ -264,8 +266,15 @@ type work struct {
 
 var pool = sync.Pool{New: func() any { return new(work) }}
 
-// parallelMACs is the fewest multiply-adds worth a goroutine.
-const parallelMACs = 256 * 1024
+// parallelMACs is the fewest multiply-adds a goroutine of the packed path
+// is given: a product of fewer than 2·parallelMACs (2²⁵) runs on the
+// calling goroutine alone, as on the wide path. Measured with
+// BenchmarkThreads (-count 6) on the 2-core AMD EPYC (Zen 5) with its other
+// core busy (load average 2.5–2.9), the packed split was slower by the
+// minimum at every size from 2²⁰ to 10⁸ multiply-adds (1.01–1.28x), within
+// 1.01–1.06 from 2²⁵; the threshold is the wide path's, where a split paid
+// from 2²⁵ in every run (wideParallelMACs).
+var parallelMACs = 1 << 24
 
 func newWork(m, macs int) *work {
 	w := pool.Get().(*work)
@@ -296,25 +305,18 @@ func newWork(m, macs int) *work {
 
 func (w *work) release() { pool.Put(w) }
 
-// run does w.job for each row range, concurrently when there are several,
-// each with its own A packing buffer. One range allocates nothing.
+// run does w.job for each row range, concurrently (package par) when
+// there are several, each with its own A packing buffer.
 func (w *work) run() {
-	g := len(w.bounds) - 1
-	if g == 1 {
-		w.job.rows(w.ap[0], w.bounds[0], w.bounds[1])
+	if g := len(w.bounds) - 1; g > 1 {
+		par.Do(w, g)
 		return
 	}
-	var wg sync.WaitGroup
-	for i := 1; i < g; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.job.rows(w.ap[i], w.bounds[i], w.bounds[i+1])
-		}()
-	}
 	w.job.rows(w.ap[0], w.bounds[0], w.bounds[1])
-	wg.Wait()
 }
+
+// Chunk does w.job for row range i.
+func (w *work) Chunk(i int) { w.job.rows(w.ap[i], w.bounds[i], w.bounds[i+1]) }
 
 // packB copies rows pc..pc+kcur and columns jc..jc+ncur of op(B) into bp as
 // panels of nr columns, each stored p-major (nr values per p), the last one

@@ -302,12 +302,18 @@ func TestThinAgree(t *testing.T) {
 }
 
 // TestSplitInvariance checks that splitting a product over goroutines, by
-// rows or by columns, changes no bits: the wide path is run on one
-// goroutine and split over 2, 3 and 4 (a threshold of one multiply-add).
+// rows or by columns, changes no bits: each path (the wide one where the
+// processor has AVX-512F) is run with GOMAXPROCS 1, 2, 3 and 4 and a
+// threshold of one multiply-add.
 func TestSplitInvariance(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	oldMACs, oldProcs := wideParallelMACs, runtime.GOMAXPROCS(0)
-	defer func() { wideParallelMACs = oldMACs; runtime.GOMAXPROCS(oldProcs) }()
+	oldMACs, oldPMACs, oldProcs := wideParallelMACs, parallelMACs, runtime.GOMAXPROCS(0)
+	defer func() { wideParallelMACs, parallelMACs = oldMACs, oldPMACs; runtime.GOMAXPROCS(oldProcs) }()
+	wideParallelMACs, parallelMACs = 1, 1
+	paths := []bool{false}
+	if hasAVX512 {
+		paths = append(paths, true)
+	}
 	for _, s := range []struct{ m, n, k int }{{61, 130, 400}, {5, 200, 50}, {1, 33, 17}, {360, 128, 128}, {17, 16, 800}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			ar, ac := s.m, s.k
@@ -319,19 +325,20 @@ func TestSplitInvariance(t *testing.T) {
 				br, bc = s.n, s.k
 			}
 			a, b := random(r, ar*ac), random(r, br*bc)
-			var want []float64
-			for _, procs := range []int{1, 2, 3, 4} {
-				runtime.GOMAXPROCS(procs)
-				wideParallelMACs = 1
-				c := make([]float64, s.m*s.n)
-				withPath(true, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
-				if want == nil {
-					want = c
-					continue
-				}
-				for i, v := range c {
-					if v != want[i] {
-						t.Fatalf("%dx%dx%d tA=%v tB=%v: %d goroutines: element %d = %v, on one: %v", s.m, s.n, s.k, tr[0], tr[1], procs, i, v, want[i])
+			for _, wide := range paths {
+				var want []float64
+				for _, procs := range []int{1, 2, 3, 4} {
+					runtime.GOMAXPROCS(procs)
+					c := make([]float64, s.m*s.n)
+					withPath(wide, func() { Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, ac, b, bc, c, s.n) })
+					if want == nil {
+						want = c
+						continue
+					}
+					for i, v := range c {
+						if v != want[i] {
+							t.Fatalf("%dx%dx%d tA=%v tB=%v wide=%v: GOMAXPROCS %d: element %d = %v, with 1: %v", s.m, s.n, s.k, tr[0], tr[1], wide, procs, i, v, want[i])
+						}
 					}
 				}
 			}
@@ -473,36 +480,41 @@ func trans(t bool) blas.Transpose {
 }
 
 // BenchmarkThreads times products of growing size on one goroutine and
-// split over GOMAXPROCS, for choosing wideParallelMACs (the wide path
-// only; run with -cpu 2 on an idle machine):
+// split over GOMAXPROCS, interleaved, on the wide path (where the
+// processor has AVX-512F) and on the packed one, for choosing
+// wideParallelMACs and parallelMACs (run with -cpu 2):
 //
-//	go test -run '^$' -bench Threads -count 5 ./internal/gemm
+//	go test -run '^$' -bench Threads -count 8 ./internal/gemm
 func BenchmarkThreads(b *testing.B) {
-	if !useWide {
-		b.Skip("the thread threshold measured here is the wide path's")
-	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range []struct{ m, n, k int }{
 		{16, 128, 64}, {16, 128, 128}, {32, 128, 128}, {64, 128, 128}, {128, 128, 128},
 		{360, 64, 64}, {360, 128, 64}, {360, 128, 128}, {512, 128, 128}, {512, 256, 128},
-		{1024, 256, 128}, {1024, 128, 784},
+		{1024, 256, 128}, {64, 128, 784}, {128, 128, 784}, {256, 128, 784}, {1024, 128, 784},
 	} {
 		a, bb, c := random(r, s.m*s.k), random(r, s.k*s.n), make([]float64, s.m*s.n)
-		for _, split := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d_macs=%d/split=%v", s.m, s.n, s.k, s.m*s.n*s.k, split)
-			b.Run(name, func(b *testing.B) {
-				old := wideParallelMACs
-				defer func() { wideParallelMACs = old }()
-				wideParallelMACs = math.MaxInt
-				if split {
-					wideParallelMACs = 1
-				}
-				t0 := cpuSeconds()
-				for b.Loop() {
-					Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
-				}
-				reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
-			})
+		for _, path := range []string{"wide", "packed"} {
+			if path == "wide" && !hasAVX512 {
+				continue
+			}
+			for _, split := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%dx%dx%d_macs=%d/split=%v", path, s.m, s.n, s.k, s.m*s.n*s.k, split)
+				b.Run(name, func(b *testing.B) {
+					oldW, oldP := wideParallelMACs, parallelMACs
+					defer func() { wideParallelMACs, parallelMACs = oldW, oldP }()
+					wideParallelMACs, parallelMACs = math.MaxInt, math.MaxInt
+					if split {
+						wideParallelMACs, parallelMACs = 1, 1
+					}
+					t0 := cpuSeconds()
+					withPath(path == "wide", func() {
+						for b.Loop() {
+							Dgemm(false, false, s.m, s.n, s.k, a, s.k, bb, s.n, c, s.n)
+						}
+					})
+					reportFlops(b, 2*float64(s.m*s.n*s.k), cpuSeconds()-t0)
+				})
+			}
 		}
 	}
 }

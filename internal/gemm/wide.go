@@ -4,7 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/gputrain/gputrain/internal/par"
 )
 
 // The wide path, for processors with AVX-512F: an 8×16 micro-kernel that
@@ -42,22 +43,25 @@ type wideWork struct {
 	bp     []float64 // op(B) packed: all of it if transB, else its last panel
 	ae     []float64 // op(A)'s last rows, packed k×zr, zero padded
 	byCols bool      // a split is by columns, not rows
+
+	chunks, panels, unit, end int // a split's chunks (see Chunk)
 }
 
 var widePool = sync.Pool{New: func() any { return new(wideWork) }}
 
 // wideParallelMACs is the fewest multiply-adds a goroutine is given: a
-// product of fewer than 2·wideParallelMACs runs on the calling goroutine
-// alone. Measured with BenchmarkThreads (-count 10, both paths of each size
-// interleaved) on the 2-core AMD EPYC (Zen 5, AVX-512) this was written on,
-// shared with other work (load average 4–8): one goroutine ran at 90–100 %
-// of the FMA peak; split over two, every product up to 512×256×128 (2²⁴
-// multiply-adds) was slower, by the minimum and by the median — the wake-up
-// of the second goroutine, and a second core that is often busy, cost more
-// than half the work — while from 1024×256×128 (2²⁵) on the two were
-// within a few per cent by the minimum and the split was ahead by the
-// median at 2²⁵. See docs/bench-cpu-gemm.md; on an idle machine a lower
-// threshold may pay.
+// product of fewer than 2·wideParallelMACs (2²⁵) runs on the calling
+// goroutine alone. Measured with BenchmarkThreads (-count 8, each size on
+// one goroutine and split over two through package par's workers,
+// interleaved) on the 2-core AMD EPYC (Zen 5, AVX-512) this was written
+// on, shared with other work (load average 2.2–2.8). Whether a split pays
+// below 2²⁵ depends on whether the other core is free: in one run the
+// split was ahead from 2²³ multiply-adds (512×128×128: 0.80 of the time on
+// one goroutine, 512×256×128: 0.68), in two others, with the other core
+// busy, it was up to 1.5x slower at every size up to 2²⁴ (the MLP's
+// 128×784·784×128, 12.8M, 1.01–1.21x). From 2²⁵ (1024×256×128) the split
+// was ahead by the median in every run (0.63–0.84), and 1024×128×784
+// (10⁸) took 0.57–0.59 of the time. See docs/bench-cpu-gemm.md.
 var wideParallelMACs = 1 << 24
 
 func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
@@ -114,50 +118,26 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	widePool.Put(w)
 }
 
-// splitJob hands out the chunks of one split product. It is allocated per
-// product, not pooled: a goroutine that starts after the calling one has
-// done every chunk finds none left and returns, touching nothing else, so
-// the caller never waits for a goroutine that has not started.
-type splitJob struct {
-	w                 *wideWork
-	chunks            int // chunk c covers units chunks·c/… (see work)
-	panels, unit, end int
-	next, done        atomic.Int64
-	fin               chan struct{} // receives once, when every chunk is done
-}
-
 // chunksPer is the chunks per goroutine: enough that one that starts late
 // (the other core busy) leaves little to wait for, few enough that
 // claiming them costs nothing.
 const chunksPer = 4
 
+// split hands the chunks of C to g goroutines through package par.
 func (w *wideWork) split(g, panels, unit, end int) {
-	j := &splitJob{w: w, chunks: min(panels, chunksPer*g), panels: panels, unit: unit, end: end, fin: make(chan struct{}, 1)}
-	for range g - 1 {
-		go j.work()
-	}
-	j.work()
-	if j.done.Load() < int64(j.chunks) {
-		<-j.fin
-	}
+	w.chunks, w.panels, w.unit, w.end = min(panels, chunksPer*g), panels, unit, end
+	par.Do(w, w.chunks)
 }
 
-func (j *splitJob) work() {
-	for {
-		c := int(j.next.Add(1)) - 1
-		if c >= j.chunks {
-			return
-		}
-		lo := min(j.end, j.panels*c/j.chunks*j.unit)
-		hi := min(j.end, j.panels*(c+1)/j.chunks*j.unit)
-		if j.w.byCols {
-			j.w.tiles(0, j.w.m, lo, hi)
-		} else {
-			j.w.tiles(lo, hi, 0, j.w.n)
-		}
-		if int(j.done.Add(1)) == j.chunks {
-			j.fin <- struct{}{}
-		}
+// Chunk computes chunk c of a split product: units panels·c/chunks up to
+// panels·(c+1)/chunks of C's rows or columns.
+func (w *wideWork) Chunk(c int) {
+	lo := min(w.end, w.panels*c/w.chunks*w.unit)
+	hi := min(w.end, w.panels*(c+1)/w.chunks*w.unit)
+	if w.byCols {
+		w.tiles(0, w.m, lo, hi)
+	} else {
+		w.tiles(lo, hi, 0, w.n)
 	}
 }
 

@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package cpuref
+
+// vectorElem is false: this build has only the Go loops.
+const vectorElem = false
+
+func sgd4(w, grad *float64, n int, lr float64) { panic("cpuref: no vector SGD in this build") }
+
+func bytesToFloats8(dst *float64, src *byte, n int, scale float64) {
+	panic("cpuref: no vector byte conversion in this build")
+}

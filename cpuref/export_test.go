@@ -1,0 +1,10 @@
+package cpuref
+
+// SetGrains sets the elementwise operations' grains (see parallel.go) to g
+// elements and returns a function that restores them, so that tests can
+// split operations far smaller than the measured thresholds.
+func SetGrains(g int) (restore func()) {
+	e, c, m := expGrain, cheapGrain, memGrain
+	expGrain, cheapGrain, memGrain = g, g, g
+	return func() { expGrain, cheapGrain, memGrain = e, c, m }
+}

@@ -1,0 +1,164 @@
+// Package par runs the chunks of a loop on long-lived worker goroutines, so
+// that a parallel operation costs a channel send and an atomic claim per
+// chunk instead of starting goroutines, and allocates nothing per call.
+//
+// Do(job, n) runs job.Chunk(0) … job.Chunk(n−1), each exactly once, on the
+// calling goroutine and on up to GOMAXPROCS − 1 workers (started on first
+// use, never stopped), and returns when every chunk has finished. The
+// chunks are claimed one at a time from one atomic word, first come first
+// served, so a worker that the scheduler wakes late (its core busy with
+// other work) takes fewer chunks instead of holding the others up, and
+// one that wakes after the caller has claimed every chunk claims nothing
+// and returns: the caller waits only for chunks that have started.
+//
+// Which goroutine runs which chunk is left to chance; callers make a
+// chunk's result independent of that (each chunk writes its own part of
+// the output), so results do not depend on the number of processors.
+package par
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Job is a loop cut into chunks. Chunk may run on any goroutine, several
+// chunks at once; a panic in a chunk is raised again by Do on the calling
+// goroutine after every started chunk has finished.
+type Job interface {
+	Chunk(i int)
+}
+
+// task is one call of Do. state holds the call's generation in its high
+// 32 bits and the next chunk to claim in its low 32: a goroutine claims
+// chunk i by moving state from gen|i to gen|i+1, so a worker holding the
+// token of a finished call (another generation) claims nothing and never
+// reads the fields that the task's next call writes.
+type task struct {
+	gen   uint32
+	job   Job
+	state atomic.Uint64
+	left  atomic.Int64          // chunks not yet finished
+	fault atomic.Pointer[fault] // the first panic of a chunk
+	done  chan struct{}         // receives once, from the worker that finishes the last chunk
+}
+
+type fault struct{ v any }
+
+// token asks a worker to help with generation gen of t, which has n
+// chunks (carried here: t.n may already belong to the next call when a
+// late worker looks).
+type token struct {
+	t   *task
+	gen uint32
+	n   int
+}
+
+var (
+	once    sync.Once
+	nworker int
+	wake    chan token
+	tasks   = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
+)
+
+func start() {
+	nworker = max(runtime.GOMAXPROCS(0)-1, 1)
+	wake = make(chan token, 16*nworker)
+	for range nworker {
+		go func() {
+			for tk := range wake {
+				tk.t.help(tk.gen, tk.n, false)
+			}
+		}()
+	}
+}
+
+// Workers returns how many goroutines a call of Do may run its chunks on:
+// GOMAXPROCS, the caller's included (at most one more than the workers,
+// GOMAXPROCS − 1 when Do was first called).
+func Workers() int { return runtime.GOMAXPROCS(0) }
+
+// Do runs job.Chunk(i) for i in [0, n) and returns when all have finished:
+// on the calling goroutine alone when n < 2 or GOMAXPROCS is 1, else on the
+// caller and the workers. It is safe for concurrent use (a chunk may call
+// Do itself).
+func Do(job Job, n int) {
+	procs := runtime.GOMAXPROCS(0)
+	if n < 2 || procs < 2 {
+		for i := range n {
+			job.Chunk(i)
+		}
+		return
+	}
+	once.Do(start)
+	t := tasks.Get().(*task)
+	t.gen++
+	t.job = job
+	t.left.Store(int64(n))
+	t.state.Store(uint64(t.gen) << 32) // publishes job and left
+	tk := token{t: t, gen: t.gen, n: n}
+	for range min(n-1, nworker, procs-1) {
+		select {
+		case wake <- tk:
+		default: // the workers are behind: the caller runs the chunks
+		}
+	}
+	if !t.help(t.gen, n, true) {
+		// A worker still runs a chunk: spin a little (it is on the other
+		// core, and parking costs more than most chunks), then block.
+		waited := false
+		for range 2000 {
+			select {
+			case <-t.done:
+				waited = true
+			default:
+			}
+			if waited {
+				break
+			}
+		}
+		if !waited {
+			<-t.done
+		}
+	}
+	t.job = nil // hold nothing of the caller's past the call
+	f := t.fault.Swap(nil)
+	tasks.Put(t)
+	if f != nil {
+		panic(f.v)
+	}
+}
+
+// help claims and runs chunks of generation gen of t (n of them) until
+// none is left. It reports whether this goroutine finished the last chunk;
+// a worker that does so wakes the caller instead (the caller, owner, never
+// sends).
+func (t *task) help(gen uint32, n int, owner bool) bool {
+	last := false
+	for {
+		s := t.state.Load()
+		i := int(uint32(s))
+		if uint32(s>>32) != gen || i >= n {
+			return last
+		}
+		if !t.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		if p := run(t.job, i); p != nil {
+			t.fault.CompareAndSwap(nil, &fault{p})
+		}
+		if t.left.Add(-1) == 0 {
+			if !owner {
+				t.done <- struct{}{}
+				return true
+			}
+			last = true
+		}
+	}
+}
+
+func run(job Job, i int) (p any) {
+	defer func() { p = recover() }()
+	job.Chunk(i)
+	return nil
+}

@@ -1,0 +1,92 @@
+package par
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+// counts records how many times each chunk ran.
+type counts []atomic.Int32
+
+func (c counts) Chunk(i int) { c[i].Add(1) }
+
+// nested runs a Do of its own in every chunk.
+type nested struct{ inner []counts }
+
+func (n *nested) Chunk(i int) { Do(n.inner[i], len(n.inner[i])) }
+
+// panics panics in chunk bad.
+type panics struct{ bad int }
+
+func (p panics) Chunk(i int) {
+	if i == p.bad {
+		panic(fmt.Sprint("chunk ", i))
+	}
+}
+
+func withProcs(t *testing.T, procs int) {
+	old := runtime.GOMAXPROCS(procs)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+func TestDoRunsEachChunkOnce(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		for _, n := range []int{0, 1, 2, 3, 17, 1000} {
+			t.Run(fmt.Sprintf("procs=%d/n=%d", procs, n), func(t *testing.T) {
+				withProcs(t, procs)
+				for range 50 { // reuse of pooled tasks across calls
+					c := make(counts, n)
+					Do(c, n)
+					for i := range c {
+						if got := c[i].Load(); got != 1 {
+							t.Fatalf("chunk %d ran %d times, want 1", i, got)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestDoNested(t *testing.T) {
+	withProcs(t, 2)
+	n := &nested{}
+	for i := range 8 {
+		n.inner = append(n.inner, make(counts, i+1))
+	}
+	Do(n, len(n.inner))
+	for i, c := range n.inner {
+		for j := range c {
+			if got := c[j].Load(); got != 1 {
+				t.Fatalf("inner %d, chunk %d ran %d times, want 1", i, j, got)
+			}
+		}
+	}
+}
+
+func TestDoPanicsOnCaller(t *testing.T) {
+	for _, tc := range []struct{ procs, n, bad int }{{1, 4, 2}, {2, 4, 0}, {2, 100, 99}, {4, 9, 5}} {
+		t.Run(fmt.Sprintf("procs=%d/n=%d/bad=%d", tc.procs, tc.n, tc.bad), func(t *testing.T) {
+			withProcs(t, tc.procs)
+			want := fmt.Sprint("chunk ", tc.bad)
+			defer func() {
+				if p := recover(); p != want {
+					t.Fatalf("recovered %v, want %q", p, want)
+				}
+			}()
+			Do(panics{tc.bad}, tc.n)
+		})
+	}
+}
+
+// A call with no work allocates nothing on the caller's side.
+func TestDoAllocatesNothing(t *testing.T) {
+	withProcs(t, 2)
+	var j Job = make(counts, 8) // boxed once, as a caller's pointer would be
+	Do(j, 8)                    // start the workers, fill the pool
+	if a := testing.AllocsPerRun(100, func() { Do(j, 8) }); a != 0 {
+		t.Fatalf("Do allocated %v times a call, want 0", a)
+	}
+}
