@@ -159,7 +159,14 @@ func activationGradSpan(s *span, lo, hi int) { activationGradRange(s.y[lo:hi], s
 func activationGradRange(df, yf []float64, act backend.Activation) {
 	switch act {
 	case backend.Sigmoid:
-		for i, v := range yf {
+		i := 0
+		if vectorElem && len(yf) >= 4 {
+			i = len(yf) &^ 3
+			_ = df[i-1]
+			sigmoidGrad4(&df[0], &yf[0], i)
+		}
+		for ; i < len(yf); i++ {
+			v := yf[i]
 			df[i] *= v * (1 - v)
 		}
 	case backend.ReLU:

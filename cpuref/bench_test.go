@@ -51,3 +51,22 @@ func BenchmarkStepMLP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSeedStep: whole training steps of the seed preset (64-128-128-1
+// sigmoid, binary cross-entropy, full batch of 360 rows, SGD), for
+// profiling the step the numpy peer is measured on:
+//
+//	go test -run '^$' -bench SeedStep -cpu 1 -cpuprofile cpu.out ./cpuref && go tool pprof -top cpu.out
+func BenchmarkSeedStep(b *testing.B) {
+	d := benchstep.SeedData()
+	m, err := benchstep.New(cpuref.New(), benchstep.SeedSpec(), d, d.Rows, benchstep.SeedInitSeed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(m.Free)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Step()
+	}
+	b.ReportMetric(m.FLOPsPerStep()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -4,7 +4,8 @@ package cpuref
 
 import "golang.org/x/sys/cpu"
 
-// vectorElem reports whether sgd4 and bytesToFloats8 can run here.
+// vectorElem reports whether sgd4, bytesToFloats8, colSum4 and
+// sigmoidGrad4 can run here.
 var vectorElem = cpu.X86.HasAVX2
 
 // sgd4 sets w[i] -= lr·grad[i] for n elements, n a multiple of 4, with AVX2
@@ -18,3 +19,16 @@ func sgd4(w, grad *float64, n int, lr float64)
 //
 //go:noescape
 func bytesToFloats8(dst *float64, src *byte, n int, scale float64)
+
+// colSum4 sets d[j] to the sum of column j of the rows×stride matrix s, for
+// j < n, n a multiple of 4 and rows ≥ 1, summed row after row with AVX2
+// (columnSumModel's order, so the same bits).
+//
+//go:noescape
+func colSum4(d, s *float64, n, stride, rows int)
+
+// sigmoidGrad4 sets d[i] *= y[i]·(1 − y[i]) for n elements, n a multiple of
+// 4, with AVX2 (activationGradRange's arithmetic, each step rounded).
+//
+//go:noescape
+func sigmoidGrad4(d, y *float64, n int)

@@ -79,3 +79,116 @@ b8:
 bdone:
 	VZEROUPPER
 	RET
+
+// func colSum4(d, s *float64, n, stride, rows int)
+// d[j] = s[j] + s[stride+j] + … + s[(rows−1)·stride+j] for j < n, n a
+// multiple of 4, rows ≥ 1: each column summed row after row, as
+// columnSumModel's Go loop does, four or sixteen columns at a time.
+TEXT ·colSum4(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ stride+24(FP), DX
+	MOVQ rows+32(FP), R8
+	SHLQ $3, DX
+
+cs16:
+	CMPQ CX, $16
+	JLT  cs4
+	MOVQ SI, R9
+	MOVQ R8, R10
+	VMOVUPD (R9), Y0
+	VMOVUPD 32(R9), Y1
+	VMOVUPD 64(R9), Y2
+	VMOVUPD 96(R9), Y3
+
+cs16row:
+	DECQ R10
+	JZ   cs16store
+	ADDQ DX, R9
+	VADDPD (R9), Y0, Y0
+	VADDPD 32(R9), Y1, Y1
+	VADDPD 64(R9), Y2, Y2
+	VADDPD 96(R9), Y3, Y3
+	JMP  cs16row
+
+cs16store:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $16, CX
+	JMP  cs16
+
+cs4:
+	CMPQ CX, $4
+	JLT  csdone
+	MOVQ SI, R9
+	MOVQ R8, R10
+	VMOVUPD (R9), Y0
+
+cs4row:
+	DECQ R10
+	JZ   cs4store
+	ADDQ DX, R9
+	VADDPD (R9), Y0, Y0
+	JMP  cs4row
+
+cs4store:
+	VMOVUPD Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  cs4
+
+csdone:
+	VZEROUPPER
+	RET
+
+// func sigmoidGrad4(d, y *float64, n int)
+// d[i] *= y[i]·(1 − y[i]) for n elements, n a multiple of 4: a difference,
+// a product and a product, each rounded, as activationGradRange's Go loop.
+TEXT ·sigmoidGrad4(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ $0x3ff0000000000000, AX
+	MOVQ AX, X0
+	VBROADCASTSD X0, Y0
+
+sg8:
+	CMPQ CX, $8
+	JLT  sg4
+	VMOVUPD (SI), Y1
+	VMOVUPD 32(SI), Y2
+	VSUBPD Y1, Y0, Y3
+	VSUBPD Y2, Y0, Y4
+	VMULPD Y3, Y1, Y1
+	VMULPD Y4, Y2, Y2
+	VMULPD (DI), Y1, Y1
+	VMULPD 32(DI), Y2, Y2
+	VMOVUPD Y1, (DI)
+	VMOVUPD Y2, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JMP  sg8
+
+sg4:
+	CMPQ CX, $4
+	JLT  sgdone4
+	VMOVUPD (SI), Y1
+	VSUBPD Y1, Y0, Y3
+	VMULPD Y3, Y1, Y1
+	VMULPD (DI), Y1, Y1
+	VMOVUPD Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  sg4
+
+sgdone4:
+	VZEROUPPER
+	RET

@@ -10,3 +10,7 @@ func sgd4(w, grad *float64, n int, lr float64) { panic("cpuref: no vector SGD in
 func bytesToFloats8(dst *float64, src *byte, n int, scale float64) {
 	panic("cpuref: no vector byte conversion in this build")
 }
+
+func colSum4(d, s *float64, n, stride, rows int) { panic("cpuref: no vector column sum in this build") }
+
+func sigmoidGrad4(d, y *float64, n int) { panic("cpuref: no vector sigmoid derivative in this build") }

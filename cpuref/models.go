@@ -164,12 +164,23 @@ func matMulModel(a *opArgs, c, x, w *Tensor, transA, transB bool, i int) {
 	gemm.Dgemm(transA, transB, a.m, a.n, a.k, x.fm(i), x.cols, w.fm(i), w.cols, c.fm(i), a.n)
 }
 
+// columnSumModel sets d (n values) to the column sums of s (rows of n
+// values), each column summed row after row.
 func columnSumModel(d, s []float64) {
 	n := len(d)
-	copy(d, s[:n])
+	j := 0
+	if vectorElem && n >= 4 && len(s) >= n {
+		j = n &^ 3
+		_ = s[len(s)-1]
+		colSum4(&d[0], &s[0], j, n, len(s)/n)
+	}
+	if j == n {
+		return
+	}
+	copy(d[j:], s[j:n])
 	for off := n; off < len(s); off += n {
-		for j, v := range s[off : off+n] {
-			d[j] += v
+		for c, v := range s[off+j : off+n] {
+			d[j+c] += v
 		}
 	}
 }
