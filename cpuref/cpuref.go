@@ -35,10 +35,10 @@ type Backend struct {
 	closed  bool
 	tensors []*Tensor // live root tensors; Tensor.slot indexes this
 
-	// args are the operands of the operation in progress and spread its
-	// chunks, for model arrays spread over the cores (models.go).
+	// args are the operands of the operation in progress and models its
+	// loop, for model arrays spread over the cores (models.go).
 	args   opArgs
-	spread spread
+	models modelsJob
 }
 
 // New returns an empty reference backend.

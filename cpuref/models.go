@@ -2,36 +2,32 @@ package cpuref
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/internal/gemm"
+	"github.com/gputrain/gputrain/internal/par"
 )
 
 // Model arrays over the cores
 //
 // An operation on a model array of N ≥ GOMAXPROCS models (and at least 2)
-// runs its models on several goroutines: the calling one and long-lived
-// workers started on first use (GOMAXPROCS − 1 of them), each claiming the
-// next model not yet taken until none is left, so a worker that wakes late
-// takes fewer models instead of holding the others up. Each model runs the
+// runs its models as the chunks of one package par loop, one model a
+// chunk: on the calling goroutine and par's long-lived workers, each
+// claiming the next model not yet taken, so a worker that wakes late takes
+// fewer models instead of holding the others up. Each model runs the
 // operation's one-model code, so model k's bits are those of the same
 // operation on model k alone (the array-versus-solo tests check this bit
-// for bit); only the order in which models finish changes. At batch sizes like 32 each model's
-// products are single-threaded in package gemm (below its parallelMACs),
-// so the cores are not asked for twice. Fewer models than cores run one
-// after another on the calling goroutine, each product free to use the
-// cores itself.
+// for bit); only the order in which models finish changes. At batch sizes
+// like 32 each model's products are single-threaded in package gemm (below
+// its parallelMACs), so the cores are not asked for twice. Fewer models
+// than cores run one after another on the calling goroutine, each product
+// free to use the cores itself.
 //
 // Nothing is allocated per call: an operation keeps its operands in the
 // Backend's args (a Backend is not safe for concurrent use, so one
-// operation runs at a time) and hands the workers a token (a plain
-// function, the operation's generation and its chunking) over a buffered
-// channel; the workers and the caller claim chunks from one atomic word
-// (see spread), and the last to finish wakes the caller. A panic in a
-// chunk (an index outside a tensor, a class label that is not an integer)
-// is caught and panics again on the caller, after every chunk has
+// operation runs at a time) and its loop in the Backend's models job. A
+// panic in a chunk (an index outside a tensor, a class label that is not
+// an integer) panics again on the caller, after every started chunk has
 // finished.
 
 // opArgs are the operands of the operation in progress.
@@ -48,114 +44,33 @@ type opArgs struct {
 	drop           backend.Dropout
 }
 
-// spread is the chunking of the operation in progress. state holds the
-// operation's generation in its high 32 bits and the next chunk to claim
-// in its low 32: a goroutine claims chunk i by moving state from gen|i to
-// gen|i+1, so every chunk runs exactly once, on whichever goroutine claims
-// it first, and a token for an operation that has finished (another
-// generation) claims nothing. left counts the chunks not yet finished; the
-// goroutine that finishes the last sends on done.
-type spread struct {
-	gen   uint32
-	state atomic.Uint64
-	left  atomic.Int32
-	fault atomic.Pointer[fault] // the first panic of a chunk
-	done  chan struct{}
+// modelsJob is forModels' loop as a par.Job: chunk i runs the operation
+// on model i.
+type modelsJob struct {
+	b *Backend
+	f func(b *Backend, lo, hi int)
 }
 
-type fault struct{ v any }
-
-// token asks a worker to help with generation gen of b's operation f,
-// whose n models are cut into g chunks.
-type token struct {
-	b    *Backend
-	f    func(b *Backend, lo, hi int)
-	gen  uint32
-	n, g int
-}
-
-var workers struct {
-	once sync.Once
-	n    int
-	work chan token
-}
-
-func startWorkers() {
-	workers.n = max(runtime.GOMAXPROCS(0)-1, 1)
-	workers.work = make(chan token, 64*workers.n)
-	for range workers.n {
-		go func() {
-			for t := range workers.work {
-				t.help()
-			}
-		}()
-	}
-}
-
-// help claims and runs chunks of t's operation until none is left.
-func (t token) help() {
-	sp := &t.b.spread
-	for {
-		s := sp.state.Load()
-		i := int(uint32(s))
-		if uint32(s>>32) != t.gen || i >= t.g {
-			return
-		}
-		if !sp.state.CompareAndSwap(s, s+1) {
-			continue
-		}
-		if p := runChunk(t.f, t.b, t.n*i/t.g, t.n*(i+1)/t.g); p != nil {
-			sp.fault.CompareAndSwap(nil, &fault{p})
-		}
-		if sp.left.Add(-1) == 0 {
-			sp.done <- struct{}{}
-		}
-	}
-}
-
-// runChunk runs f on models lo … hi−1 and returns what it panicked with,
-// or nil.
-func runChunk(f func(b *Backend, lo, hi int), b *Backend, lo, hi int) (p any) {
-	defer func() { p = recover() }()
-	f(b, lo, hi)
-	return nil
-}
+func (j *modelsJob) Chunk(i int) { j.f(j.b, i, i+1) }
 
 // forModels runs f on models 0 … n−1 with b.args set by the caller: one
-// model a chunk, claimed by the caller and the workers, when n ≥
-// GOMAXPROCS ≥ 2, else in one call. A worker that the scheduler has not
-// woken yet delays nothing: the caller runs the models it would have (on
-// a machine whose cores are busy with other work the operation then runs
-// at about the serial speed). It returns when every model has finished.
+// model a chunk of a par loop when n ≥ GOMAXPROCS ≥ 2, else in one call.
+// It returns when every model has finished.
 func (b *Backend) forModels(n int, f func(b *Backend, lo, hi int)) {
-	procs := runtime.GOMAXPROCS(0)
-	if n < 2 || procs < 2 || n < procs {
+	defer b.clearArgs()
+	if n < 2 || n < runtime.GOMAXPROCS(0) {
 		f(b, 0, n)
-		b.args = opArgs{}
 		return
 	}
-	workers.once.Do(startWorkers)
-	sp := &b.spread
-	if sp.done == nil {
-		sp.done = make(chan struct{}, 1)
-	}
-	g := n
-	sp.gen++
-	sp.left.Store(int32(g))
-	sp.state.Store(uint64(sp.gen) << 32) // publishes b.args and left
-	t := token{b: b, f: f, gen: sp.gen, n: n, g: g}
-	for range min(g-1, workers.n) {
-		select {
-		case workers.work <- t:
-		default: // the workers are behind: the caller runs the chunk
-		}
-	}
-	t.help()
-	<-sp.done
-	b.args = opArgs{} // hold no tensor past the operation
-	if p := sp.fault.Swap(nil); p != nil {
-		panic(p.v)
-	}
+	b.models = modelsJob{b: b, f: f}
+	par.Do(&b.models, n)
+}
+
+// clearArgs drops the finished operation's operands, so that the Backend
+// holds no tensor past it.
+func (b *Backend) clearArgs() {
+	b.args = opArgs{}
+	b.models = modelsJob{}
 }
 
 // The one-model bodies of the operations, and their chunk functions.
