@@ -159,6 +159,10 @@ func TestCheckDropout(t *testing.T) {
 		})
 	}
 	assert.False(t, backend.Dropout{Seed: 5}.On())
+	// A P whose threshold is 0 drops nothing and scales nothing: off.
+	assert.False(t, backend.Dropout{P: 0x1p-33}.On())
+	assert.True(t, backend.Dropout{P: 0x1p-32}.On())
+	assert.Equal(t, uint32(1), backend.Dropout{P: 0x1p-32}.Threshold())
 	d := backend.Dropout{P: 0.25}
 	assert.Equal(t, uint32(1<<30), d.Threshold())
 	assert.Equal(t, 4.0/3, d.Scale())

@@ -35,8 +35,10 @@ type Dropout struct {
 	Model int
 }
 
-// On reports whether d drops anything (P is not 0).
-func (d Dropout) On() bool { return d.P != 0 }
+// On reports whether d drops anything: P is not 0 and its threshold is
+// not 0 (a P below 2⁻³² drops nothing, and its values are not scaled
+// either, on every backend).
+func (d Dropout) On() bool { return d.P != 0 && !(d.P > 0 && d.P < 0x1p-32) }
 
 // Threshold is the integer threshold of P (philox.Threshold): an element
 // whose draw is below it is dropped. The GPU receives this integer, so
