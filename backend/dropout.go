@@ -11,15 +11,16 @@ import (
 // (MatMulActivationGrad). The zero value is no dropout.
 //
 // Element e (row·n + col of the m×n output) of model k of the output is
-// kept when philox.Keep(Seed, uint32(Step), uint32(Layer), uint32(Model+k),
-// e, Threshold()) says so, and kept values are multiplied by Scale(): the mask
-// is a pure function of the seed, the step, the layer and the element
+// kept when philox.Keep(Seed+Model+k, uint32(Step), uint32(Layer), 0, e,
+// Threshold()) says so (Model+k taken modulo 2³² and added to the 64-bit
+// seed), and kept values are multiplied by Scale(): the mask is a pure
+// function of the seed, the step, the layer and the element
 // (Philox4x32-10, the same integer arithmetic on every backend), so the
 // GPU and the reference drop exactly the same elements, and the backward
-// operation draws the forward's mask again instead of storing it. The
-// models of an array draw different masks (the model is a word of the
-// counter): model k of an array's output is the output of a lone model
-// whose Dropout has Model+k.
+// operation draws the forward's mask again instead of storing it. Model k
+// of an array draws the mask of a lone model whose Seed is Seed+Model+k:
+// an array whose members' seeds are consecutive draws, member for member,
+// the masks of those members trained alone.
 type Dropout struct {
 	// P is the probability that an element is dropped, 0 ≤ P < 1; 0 is no
 	// dropout.
@@ -30,8 +31,8 @@ type Dropout struct {
 	// layer's index, so that every step and every layer draws its own.
 	// Step is taken modulo 2³²; Layer must be at least 0.
 	Step, Layer int
-	// Model is the counter's model word for model 0 of the output; model k
-	// uses Model+k (modulo 2³²). 0 for a lone model.
+	// Model is added to the seed of model 0 of the output; model k adds
+	// Model+k (modulo 2³²). 0 for a lone model.
 	Model int
 }
 
@@ -53,7 +54,7 @@ func (d Dropout) Scale() float64 { return 1 / (1 - d.P) }
 // Keep reports whether element e of model k of the output is kept. It is
 // philox.Keep with d's words; use it with a Threshold computed once.
 func (d Dropout) Keep(threshold uint32, k, e int) bool {
-	return philox.Keep(d.Seed, uint32(d.Step), uint32(d.Layer), uint32(d.Model+k), uint32(e), threshold)
+	return philox.Keep(d.Seed+uint64(uint32(d.Model+k)), uint32(d.Step), uint32(d.Layer), 0, uint32(e), threshold)
 }
 
 // CheckDropout panics with a message naming op unless d is valid: 0 ≤ P < 1

@@ -18,10 +18,11 @@ var dropoutShapes = []MatShape{{37, 129, 65}, {64, 64, 64}, {7, 300, 13}}
 const dropoutP = 0.4
 
 // dropoutFor is the dropout of a check's case: its own seed (with a high
-// half, which the GPU receives as a second word), a step and a layer that
-// are not 0.
+// half, which the GPU receives as a second word, and a low half one below
+// 2³² to which the model word, 0 or 1, is added, so that some cases carry
+// into the high half), a step and a layer that are not 0.
 func dropoutFor(seed int) backend.Dropout {
-	return backend.Dropout{P: dropoutP, Seed: uint64(seed)<<32 | 0x9e3779b9, Step: 1000 + seed, Layer: 1 + seed%3}
+	return backend.Dropout{P: dropoutP, Seed: uint64(seed)<<32 | 0xffffffff, Step: 1000 + seed, Layer: 1 + seed%3, Model: seed % 2}
 }
 
 // dropout checks the dropout fused into the layer products

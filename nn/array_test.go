@@ -71,6 +71,9 @@ func arrayCases() []arrayCase {
 		{"plateau schedule per member, k-fold", blobSpec, blobSet(150, 3),
 			nn.Config{Epochs: 8, Batch: 32, LR: 0.2, Optimizer: nn.SGD, Seed: 7,
 				Schedule: nn.Schedule{Kind: nn.PlateauLR, PlateauPatience: 1, PlateauFactor: 0.5}}, []uint64{8, 8, 8}, folds(150, 3)},
+		{"dropout, consecutive seeds (an ensemble)", blobSpec, blobSet(90, 5),
+			nn.Config{Epochs: 3, Batch: 16, LR: 0.05, Optimizer: nn.Adam, Seed: 7, Dropout: 0.3}, []uint64{1, 2, 3},
+			[]nn.MemberConfig{{ShuffleSeed: 20}, {ShuffleSeed: 21}, {ShuffleSeed: 22}}},
 		{"full batch, shared validation", xorSpec, xorSet(60, 2),
 			nn.Config{Epochs: 5, LR: 0.5, Seed: 7, ValFraction: 0.25, ValSeed: 3}, []uint64{1, 2}, []nn.MemberConfig{{}, {LR: 0.3}}},
 	}

@@ -67,10 +67,11 @@ type ArrayHooks struct {
 // rows of train after ValFraction's hold-out, when that is used) with
 // Config{Seed: ShuffleSeed, LR: …}: bit for bit on the CPU backend, with
 // two differences: Standardize fits the array's shared Scaling to the whole
-// training set, and with Config.Dropout the members' masks are keyed by
-// Config.Seed and the member's number (backend.Dropout.Model), so that
-// each member draws its own, where a lone model's are keyed by its Seed
-// alone.
+// training set, and with Config.Dropout member k's masks are keyed by
+// seed s+k, where s is the first member's seed when the members' seeds
+// are consecutive (s, s+1, …: an ensemble's, and then each member draws
+// the masks it draws alone), else Config.Seed, so that each member draws
+// its own.
 //
 // The sums are read once an epoch (LogEvery is not used). A member whose
 // epoch loss diverges (see DivergedError), or whose validation loss has not
@@ -150,6 +151,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 	if err := at.setup(train, val); err != nil {
 		return nil, err
 	}
+	at.tr.dropSeed = at.dropSeed()
 	err = at.run()
 	for k := range arr.infos {
 		in := &arr.infos[k]
@@ -193,6 +195,20 @@ type arrayTraining struct {
 	valRows int
 	res     []MemberResult
 	state   []memberState
+}
+
+// dropSeed is the seed of the array's dropout (backend.Dropout: member k
+// draws with seed dropSeed+k): the first member's seed when the members'
+// seeds are consecutive (s, s+1, …), so that each draws the masks it
+// draws trained alone, else Config.Seed.
+func (at *arrayTraining) dropSeed() uint64 {
+	s0 := at.state[0].seed
+	for k := range at.state {
+		if at.state[k].seed != s0+uint64(k) {
+			return at.cfg.Seed
+		}
+	}
+	return s0
 }
 
 // setup writes the members' hyperparameters, prepares their divergence
