@@ -151,7 +151,7 @@ func TrainArray(ctx context.Context, arr *Array, train *Set, cfg Config, members
 	if err := at.setup(train, val); err != nil {
 		return nil, err
 	}
-	at.tr.dropSeed = at.dropSeed()
+	at.tr.drop.seed = at.dropSeed()
 	err = at.run()
 	for k := range arr.infos {
 		in := &arr.infos[k]

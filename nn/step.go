@@ -75,7 +75,7 @@ func (m *Model) forwardGather(w *workspace, x, idx backend.Tensor, off int, scal
 }
 
 // dropout is a training step's dropout (Config.Dropout): the probability,
-// the generator's seed and the step's number.
+// the generator's seed and the step's number (set by trainStep).
 type dropout struct {
 	p    float64
 	seed uint64
@@ -153,12 +153,12 @@ func (m *Model) backward(w *workspace, g *grads, drop dropout) {
 // gradient and (unless countT is nil) the correct count in one operation,
 // accumulated into lossT and countT (the loss weighted by classWeights
 // unless nil), the backward pass and one update of every parameter, with
-// dropout p keyed by seed and the optimizer's step count (the steps before
-// this one) on the hidden layers. On the GPU that is 3L+1 dispatches for L
+// the dropout drop at the optimizer's step count (the steps before this
+// one) on the hidden layers. On the GPU that is 3L+1 dispatches for L
 // layers (10 for 784-128-64-10), whatever the optimizer and the dropout,
 // and nothing allocated.
-func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT, classWeights backend.Tensor, p float64, seed uint64) {
-	drop := dropout{p: p, seed: seed, step: opt.step}
+func (m *Model) trainStep(w *workspace, g *grads, opt *optimizer, x, t, idx backend.Tensor, off int, scale float64, lossT, countT, classWeights backend.Tensor, drop dropout) {
+	drop.step = opt.step
 	m.forwardGather(w, x, idx, off, scale, drop)
 	m.b.LossGradCount(lossT, countT, w.ds[len(w.ds)-1], m.out(w), t, idx, off, m.Spec.Head.Loss(), classWeights)
 	m.backward(w, g, drop)

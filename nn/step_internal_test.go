@@ -54,7 +54,7 @@ func TestTrainStepAllocs(t *testing.T) {
 			require.NoError(t, g.WriteIndices(idx, order))
 			off := 0
 			step := func() {
-				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT, nil, cfg.Dropout, cfg.Seed)
+				m.trainStep(ws, gr, o, x, tg, idx, off, scale, lossT, countT, nil, dropout{p: cfg.Dropout, seed: cfg.Seed})
 				off = (off + cfg.Batch) % set.Rows
 			}
 			for range set.Rows / cfg.Batch {

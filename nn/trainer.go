@@ -36,10 +36,9 @@ type Trainer struct {
 	// first, when Train asks for it, takes the loss of the trainer's first
 	// step instead of loss (see meters).
 	first backend.Tensor
-	// dropP and dropSeed are Config.Dropout and Config.Seed, the dropout's
-	// probability and key.
-	dropP    float64
-	dropSeed uint64
+	// drop is the steps' dropout: Config.Dropout keyed by Config.Seed (its
+	// step is each step's own, see trainStep).
+	drop dropout
 }
 
 // NewTrainer uploads set (the training rows; labels required) and
@@ -91,7 +90,7 @@ func newTrainer(m *Model, set *Set, cfg *Config, orderRows int, withFirst bool, 
 		}
 	}
 	b := m.b
-	tr = &Trainer{m: m, a: newAllocator(b), rows: orderRows, dropP: cfg.Dropout, dropSeed: cfg.Seed}
+	tr = &Trainer{m: m, a: newAllocator(b), rows: orderRows, drop: dropout{p: cfg.Dropout, seed: cfg.Seed}}
 	defer func() {
 		if err != nil {
 			tr.Free()
@@ -194,7 +193,7 @@ func (tr *Trainer) step(lossT backend.Tensor) int {
 	if tr.pos+w.rows > tr.rows {
 		w = tr.last
 	}
-	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count, tr.weights, tr.dropP, tr.dropSeed)
+	tr.m.trainStep(w, tr.g, tr.opt, tr.x, tr.t, tr.order, tr.pos, tr.scale, lossT, tr.count, tr.weights, tr.drop)
 	tr.pos += w.rows
 	if tr.pos >= tr.rows {
 		tr.pos = 0
