@@ -38,17 +38,7 @@ func BenchmarkStepMLP(b *testing.B) {
 	spec := benchtest.MLPSpec(nn.SGD)
 	d := benchstep.RandomData(4096, 784, 10, 7)
 	for _, batch := range []int{64, 1024} {
-		b.Run(fmt.Sprintf("batch_%d", batch), func(b *testing.B) {
-			m, err := benchstep.New(cpuref.New(), spec, d, batch, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(m.Free)
-			b.ReportAllocs()
-			for b.Loop() {
-				m.Step()
-			}
-		})
+		b.Run(fmt.Sprintf("batch_%d", batch), func(b *testing.B) { benchSteps(b, spec, d, batch, 1) })
 	}
 }
 
@@ -59,7 +49,13 @@ func BenchmarkStepMLP(b *testing.B) {
 //	go test -run '^$' -bench SeedStep -cpu 1 -cpuprofile cpu.out ./cpuref && go tool pprof -top cpu.out
 func BenchmarkSeedStep(b *testing.B) {
 	d := benchstep.SeedData()
-	m, err := benchstep.New(cpuref.New(), benchstep.SeedSpec(), d, d.Rows, benchstep.SeedInitSeed)
+	benchSteps(b, benchstep.SeedSpec(), d, d.Rows, benchstep.SeedInitSeed)
+}
+
+// benchSteps times whole training steps of spec on d, batch rows a step,
+// on the reference backend, with its allocations and GFLOP/s.
+func benchSteps(b *testing.B, spec benchstep.Spec, d *nn.Set, batch int, seed uint64) {
+	m, err := benchstep.New(cpuref.New(), spec, d, batch, seed)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -281,6 +281,16 @@ func TestSweepOnTableWithEarlyStop(t *testing.T) {
 	assert.Contains(t, stderr, "early stopping after 2 epochs")
 }
 
+// gridJSON is the part of sweep --json that the grid-list tests read: the
+// plan and each configuration's parameters and validation loss.
+type gridJSON struct {
+	Plan    map[string]any
+	Configs []struct {
+		Params  map[string]any
+		ValLoss float64 `json:"val_loss"`
+	}
+}
+
 // TestSweepScheduleClipClassWeight: --schedule and --clip-norm are grid
 // lists and --class-weight weighs every model; the plan in the JSON says
 // so, and the retrain command line carries them.
@@ -289,13 +299,7 @@ func TestSweepScheduleClipClassWeight(t *testing.T) {
 		"--schedule", "constant,step", "--step-every", "1", "--step-gamma", "0.5", "--warmup", "1", "--clip-norm", "0,0.01",
 		"--class-weight", "0:2", "--json")
 	require.Equal(t, 0, code, stderr)
-	var doc struct {
-		Plan    map[string]any
-		Configs []struct {
-			Params  map[string]any
-			ValLoss float64 `json:"val_loss"`
-		}
-	}
+	var doc gridJSON
 	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
 	assert.Equal(t, []any{"constant", "step"}, doc.Plan["schedule"])
 	assert.Equal(t, []any{0.0, 0.01}, doc.Plan["clip_norm"])
@@ -359,13 +363,7 @@ func TestSweepDropout(t *testing.T) {
 	code, stdout, stderr := gputrain(t, "sweep", "--device", "cpu", "--hidden", "8", "--epochs", "2", "--digits", "0,1,2",
 		"--dropout", "0,0.3", "--json")
 	require.Equal(t, 0, code, stderr)
-	var doc struct {
-		Plan    map[string]any
-		Configs []struct {
-			Params  map[string]any
-			ValLoss float64 `json:"val_loss"`
-		}
-	}
+	var doc gridJSON
 	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
 	assert.Equal(t, []any{0.0, 0.3}, doc.Plan["dropout"])
 	require.Len(t, doc.Configs, 2)
