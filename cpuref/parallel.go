@@ -60,10 +60,6 @@ func (s *span) Chunk(c int) { s.f(s, s.rows*c/s.chunks, s.rows*(c+1)/s.chunks) }
 
 var spans = sync.Pool{New: func() any { return new(span) }}
 
-// chunksPer is the chunks per goroutine: a worker that the scheduler wakes
-// late leaves at most a quarter of its share to the caller.
-const chunksPer = 4
-
 // splits reports how many goroutines an operation on rows rows of cols
 // elements each with the given grain runs on: 1 below twice the grain.
 func splits(rows, cols, grain int) int {
@@ -72,7 +68,7 @@ func splits(rows, cols, grain int) int {
 
 // run does s over its rows on g ≥ 2 goroutines, then puts s back.
 func (s *span) run(g int) {
-	s.chunks = min(s.rows, chunksPer*g)
+	s.chunks = min(s.rows, par.ChunksPerWorker*g)
 	par.Do(s, s.chunks)
 	*s = span{}
 	spans.Put(s)

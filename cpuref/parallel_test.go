@@ -74,7 +74,7 @@ func (j *gatherJob) Chunk(c int) {
 // gatherSplit is the gather split like the other operations, with memGrain.
 func gatherSplit(y []float64, src *Tensor, ix []uint32) {
 	if g := splits(len(ix), src.cols, memGrain); g >= 2 {
-		par.Do(&gatherJob{y, src, ix, min(len(ix), chunksPer*g)}, min(len(ix), chunksPer*g))
+		par.Do(&gatherJob{y, src, ix, min(len(ix), par.ChunksPerWorker*g)}, min(len(ix), par.ChunksPerWorker*g))
 		return
 	}
 	gatherRows(y, src, 0, ix, 0, 1.0/255, 0, len(ix))

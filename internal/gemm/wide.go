@@ -118,14 +118,9 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	widePool.Put(w)
 }
 
-// chunksPer is the chunks per goroutine: enough that one that starts late
-// (the other core busy) leaves little to wait for, few enough that
-// claiming them costs nothing.
-const chunksPer = 4
-
 // split hands the chunks of C to g goroutines through package par.
 func (w *wideWork) split(g, panels, unit, end int) {
-	w.chunks, w.panels, w.unit, w.end = min(panels, chunksPer*g), panels, unit, end
+	w.chunks, w.panels, w.unit, w.end = min(panels, par.ChunksPerWorker*g), panels, unit, end
 	par.Do(w, w.chunks)
 }
 

@@ -73,6 +73,12 @@ func start() {
 	}
 }
 
+// ChunksPerWorker is how many chunks a loop split over g goroutines is cut
+// into per goroutine: enough that one the scheduler wakes late (its core
+// busy with other work) leaves at most a quarter of its share to the
+// others, few enough that claiming them costs nothing.
+const ChunksPerWorker = 4
+
 // Workers returns how many goroutines a call of Do may run its chunks on:
 // GOMAXPROCS, the caller's included (at most one more than the workers,
 // GOMAXPROCS − 1 when Do was first called).
