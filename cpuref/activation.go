@@ -21,30 +21,45 @@ func Sigmoid(z float64) float64 {
 const expLimit = 708
 
 // sigmoidRow sets row[j] = Sigmoid(row[j] + bias[j]). Where the processor
-// has AVX2 and FMA, whole groups of four go through sigmoidBias4 (a
-// polynomial exp, within a few ulp of Sigmoid: TestVectorSigmoid), unless
-// the row has some |z| > expLimit; those rows and the last len%4 elements
-// take Sigmoid. The path depends only on the row itself, never on other
-// rows, so a sample's result does not depend on its batch.
+// has AVX2 and FMA, each group of four (row[0:4], row[4:8], …) goes
+// through sigmoidBias4 (a polynomial exp, within a few ulp of Sigmoid:
+// TestVectorSigmoid) unless one of its |z| exceeds expLimit; such groups
+// and the last len%4 elements take Sigmoid. The path of an element
+// depends only on its group, never on other rows or columns, so a
+// sample's result does not depend on its batch, and a row finished in
+// blocks of columns that start at multiples of four (a product's
+// epilogue) gets the bits of the whole row at once.
 func sigmoidRow(row, bias []float64) {
-	n4 := len(row) &^ 3
-	if vectorSigmoid && n4 > 0 {
-		for j, bj := range bias[:n4] {
-			if math.Abs(row[j]+bj) > expLimit {
-				n4 = 0
-				break
-			}
+	n4, j := 0, 0
+	if vectorSigmoid {
+		n4 = len(row) &^ 3
+	}
+	bias = bias[:len(row)]
+	for j < n4 {
+		// The run of groups from j whose |z| are all in range.
+		e := j
+		for e < n4 && inRange(row[e]+bias[e]) && inRange(row[e+1]+bias[e+1]) &&
+			inRange(row[e+2]+bias[e+2]) && inRange(row[e+3]+bias[e+3]) {
+			e += 4
 		}
-	} else {
-		n4 = 0
+		if e > j {
+			sigmoidBias4(&row[j], &bias[j], e-j)
+			j = e
+			continue
+		}
+		for ; e < j+4; e++ {
+			row[e] = Sigmoid(row[e] + bias[e])
+		}
+		j = e
 	}
-	if n4 > 0 {
-		sigmoidBias4(&row[0], &bias[0], n4)
-	}
-	for j := n4; j < len(row); j++ {
+	for ; j < len(row); j++ {
 		row[j] = Sigmoid(row[j] + bias[j])
 	}
 }
+
+// inRange reports whether sigmoidBias4 takes z: |z| ≤ expLimit, or NaN
+// (which it propagates).
+func inRange(z float64) bool { return !(math.Abs(z) > expLimit) }
 
 // Derivative returns act'(z) computed from the output y = act(z): y(1-y)
 // for sigmoid, 1-y² for tanh, 1 for y > 0 else 0 for relu, and 1 for
@@ -81,11 +96,7 @@ func biasActivate(yf, bf []float64, act backend.Activation) {
 		return
 	}
 	rows := len(yf) / n
-	grain := expGrain
-	if act == backend.Identity || act == backend.ReLU {
-		grain = cheapGrain
-	}
-	g := splits(rows, n, grain)
+	g := splits(rows, n, actGrain(act))
 	if g < 2 {
 		biasActivateRows(yf, bf, act, 0, rows)
 		return
@@ -95,38 +106,51 @@ func biasActivate(yf, bf []float64, act backend.Activation) {
 	s.run(g)
 }
 
+// actGrain is the grain (see splits) of BiasActivate with act.
+func actGrain(act backend.Activation) int {
+	if act == backend.Identity || act == backend.ReLU {
+		return cheapGrain
+	}
+	return expGrain
+}
+
 func biasActivateSpan(s *span, lo, hi int) { biasActivateRows(s.y, s.x, s.act, lo, hi) }
 
 // biasActivateRows is BiasActivate on rows lo..hi-1 of yf.
 func biasActivateRows(yf, bf []float64, act backend.Activation, lo, hi int) {
 	n := len(bf)
-	// One loop per activation keeps the switch out of the element loop.
 	for off := lo * n; off < hi*n; off += n {
-		row := yf[off : off+n]
-		switch act {
-		case backend.Identity:
-			for j, bj := range bf {
-				row[j] += bj
+		biasActivateSeg(yf[off:off+n], bf, act)
+	}
+}
+
+// biasActivateSeg sets row[j] = act(row[j] + bias[j]) for a row, or a
+// block of a row's columns starting at a multiple of four (see sigmoidRow).
+func biasActivateSeg(row, bias []float64, act backend.Activation) {
+	// One loop per activation keeps the switch out of the element loop.
+	switch act {
+	case backend.Identity:
+		for j, bj := range bias[:len(row)] {
+			row[j] += bj
+		}
+	case backend.Sigmoid:
+		sigmoidRow(row, bias)
+	case backend.ReLU:
+		for j, bj := range bias[:len(row)] {
+			// math.Max(v, 0) without its call, the same bits: its NaN
+			// for NaN, +0 for −0 and the negatives.
+			switch v := row[j] + bj; {
+			case v > 0:
+				row[j] = v
+			case v != v:
+				row[j] = math.NaN()
+			default:
+				row[j] = 0
 			}
-		case backend.Sigmoid:
-			sigmoidRow(row, bf)
-		case backend.ReLU:
-			for j, bj := range bf {
-				// math.Max(v, 0) without its call, the same bits: its NaN
-				// for NaN, +0 for −0 and the negatives.
-				switch v := row[j] + bj; {
-				case v > 0:
-					row[j] = v
-				case v != v:
-					row[j] = math.NaN()
-				default:
-					row[j] = 0
-				}
-			}
-		case backend.Tanh:
-			for j, bj := range bf {
-				row[j] = math.Tanh(row[j] + bj)
-			}
+		}
+	case backend.Tanh:
+		for j, bj := range bias[:len(row)] {
+			row[j] = math.Tanh(row[j] + bj)
 		}
 	}
 }
@@ -192,6 +216,7 @@ func (b *Backend) MatMulBiasActivate(y, x, w, bias backend.Tensor, act backend.A
 	const op = "MatMulBiasActivate"
 	ty, tx, tw, tb := b.tensor(y, op), b.tensor(x, op), b.tensor(w, op), b.tensor(bias, op)
 	b.args = opArgs{t: [6]*Tensor{ty, tx, tw, tb}, act: act, m: m, n: n, k: k, drop: drop}
+	b.growEpilogues(ty.models)
 	b.forModels(ty.models, matMulBiasActivateModels)
 }
 
@@ -206,6 +231,7 @@ func (b *Backend) MatMulActivationGrad(dz, g, w, y backend.Tensor, transW bool, 
 	const op = "MatMulActivationGrad"
 	tz, tg, tw, ty := b.tensor(dz, op), b.tensor(g, op), b.tensor(w, op), b.tensor(y, op)
 	b.args = opArgs{t: [6]*Tensor{tz, tg, tw, ty}, transB: transW, act: act, m: m, n: n, k: k, drop: drop}
+	b.growEpilogues(tz.models)
 	b.forModels(tz.models, matMulActivationGradModels)
 }
 
@@ -219,6 +245,7 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 	tx, ts, ti := b.tensor(x, op), b.tensor(src, op), b.tensor(idx, op)
 	ty, tw, tb := b.tensor(y, op), b.tensor(w, op), b.tensor(bias, op)
 	b.args = opArgs{t: [6]*Tensor{tx, ts, ti, ty, tw, tb}, act: act, m: m, n: n, k: k, offset: offset, scale: scale, drop: drop}
+	b.growEpilogues(ty.models)
 	b.forModels(ty.models, gatherMatMulBiasActivateModels)
 }
 
@@ -226,12 +253,17 @@ func (b *Backend) GatherMatMulBiasActivate(x, src, idx backend.Tensor, offset in
 // an element the mask drops becomes 0, a kept one is multiplied by
 // d.Scale() (in float64). It does nothing when d is off.
 func DropoutForward(y []float64, d backend.Dropout, model int) {
-	if !d.On() {
-		return
+	if d.On() {
+		dropoutRange(y, d, model, 0)
 	}
+}
+
+// dropoutRange is DropoutForward (d on) on the elements e0 … of model k's
+// output held in y.
+func dropoutRange(y []float64, d backend.Dropout, model, e0 int) {
 	t, s := d.Threshold(), d.Scale()
 	for e := range y {
-		if d.Keep(t, model, e) {
+		if d.Keep(t, model, e0+e) {
 			y[e] *= s
 		} else {
 			y[e] = 0
@@ -249,9 +281,15 @@ func DropoutGrad(dz, y []float64, act backend.Activation, d backend.Dropout, mod
 		activationGrad(dz, y, act)
 		return
 	}
+	dropoutGradRange(dz, y, act, d, model, 0)
+}
+
+// dropoutGradRange is DropoutGrad (d on) on the elements e0 … of model k's
+// gradient held in dz, y the same elements of the output.
+func dropoutGradRange(dz, y []float64, act backend.Activation, d backend.Dropout, model, e0 int) {
 	t, s := d.Threshold(), d.Scale()
-	for e, v := range y {
-		if d.Keep(t, model, e) {
+	for e, v := range y[:len(dz)] {
+		if d.Keep(t, model, e0+e) {
 			dz[e] *= s * Derivative(act, v/s)
 		} else {
 			dz[e] = 0

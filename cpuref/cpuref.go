@@ -39,6 +39,9 @@ type Backend struct {
 	// loop, for model arrays spread over the cores (models.go).
 	args   opArgs
 	models modelsJob
+	// epis holds the product epilogue of each model of the operation in
+	// progress (fused layers, models.go), grown to the largest array.
+	epis []epilogue
 }
 
 // New returns an empty reference backend.

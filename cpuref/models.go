@@ -136,18 +136,43 @@ func activationGradModels(b *Backend, lo, hi int) {
 func matMulBiasActivateModels(b *Backend, lo, hi int) {
 	a := &b.args
 	for k := lo; k < hi; k++ {
-		matMulModel(a, a.t[0], a.t[1], a.t[2], false, false, k)
-		biasActivate(a.t[0].fm(k), a.t[3].fm(k), a.act)
-		DropoutForward(a.t[0].fm(k), a.drop, k)
+		b.matMulBiasActivateModel(a.t[0], a.t[1], a.t[2], a.t[3], k)
 	}
+}
+
+// matMulBiasActivateModel sets model k of y to act(x·w + bias), dropped
+// out: the bias, activation and dropout are the product's epilogue
+// (finished block by block while in cache) unless the activation alone
+// would be split over the cores, which the product itself may not be.
+func (b *Backend) matMulBiasActivateModel(y, x, w, bias *Tensor, k int) {
+	a := &b.args
+	yf, bf := y.fm(k), bias.fm(k)
+	if splits(a.m, a.n, actGrain(a.act)) < 2 {
+		e := &b.epis[k]
+		*e = epilogue{bias: bf, act: a.act, drop: a.drop, model: k, n: a.n}
+		gemm.DgemmEpilogue(false, false, a.m, a.n, a.k, x.fm(k), x.cols, w.fm(k), w.cols, yf, a.n, e)
+		*e = epilogue{}
+		return
+	}
+	matMulModel(a, y, x, w, false, false, k)
+	biasActivate(yf, bf, a.act)
+	DropoutForward(yf, a.drop, k)
 }
 
 // t: dz, g, w, y.
 func matMulActivationGradModels(b *Backend, lo, hi int) {
 	a := &b.args
 	for k := lo; k < hi; k++ {
-		matMulModel(a, a.t[0], a.t[1], a.t[2], false, a.transB, k)
-		DropoutGrad(a.t[0].fm(k), a.t[3].fm(k), a.act, a.drop, k)
+		dz, g, w, y := a.t[0], a.t[1], a.t[2], a.t[3]
+		if a.drop.On() || splits(a.m*a.n, 1, memGrain) < 2 {
+			e := &b.epis[k]
+			*e = epilogue{y: y.fm(k), act: a.act, drop: a.drop, model: k, n: a.n, grad: true}
+			gemm.DgemmEpilogue(false, a.transB, a.m, a.n, a.k, g.fm(k), g.cols, w.fm(k), w.cols, dz.fm(k), a.n, e)
+			*e = epilogue{}
+			continue
+		}
+		matMulModel(a, dz, g, w, false, a.transB, k)
+		activationGrad(dz.fm(k), y.fm(k), a.act)
 	}
 }
 
@@ -157,9 +182,49 @@ func gatherMatMulBiasActivateModels(b *Backend, lo, hi int) {
 	x, src, idx := a.t[0], a.t[1], a.t[2]
 	for k := lo; k < hi; k++ {
 		gatherModel(x.fm(k), src, k, idx.im(k)[a.offset:a.offset+x.rows], a.offset, a.scale)
-		matMulModel(a, a.t[3], x, a.t[4], false, false, k)
-		biasActivate(a.t[3].fm(k), a.t[5].fm(k), a.act)
-		DropoutForward(a.t[3].fm(k), a.drop, k)
+		b.matMulBiasActivateModel(a.t[3], x, a.t[4], a.t[5], k)
+	}
+}
+
+// epilogue is a layer's elementwise work as the epilogue of its product
+// (gemm.Epilogue), for model k: in the forward pass (grad false) the bias,
+// the activation and the dropout; in the backward pass the activation's
+// derivative from the output y, through the dropout. Its arithmetic is
+// that of BiasActivate, DropoutForward and DropoutGrad on the whole
+// output, element by element (sigmoid's groups of four start at multiples
+// of four in every block), so fusing changes no bit (TestFusedBits).
+type epilogue struct {
+	bias, y  []float64
+	act      backend.Activation
+	drop     backend.Dropout
+	model, n int
+	grad     bool
+}
+
+// growEpilogues makes room for the epilogues of n models.
+func (b *Backend) growEpilogues(n int) {
+	if len(b.epis) < n {
+		b.epis = make([]epilogue, n)
+	}
+}
+
+// Finish applies e to rows i0 … i1−1, columns j0 … j1−1 of c (row stride
+// ldc = n).
+func (e *epilogue) Finish(c []float64, ldc, i0, i1, j0, j1 int) {
+	drop := e.drop.On()
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		switch {
+		case e.grad && drop:
+			dropoutGradRange(row, e.y[i*e.n+j0:], e.act, e.drop, e.model, i*e.n+j0)
+		case e.grad:
+			activationGradRange(row, e.y[i*e.n+j0:i*e.n+j1], e.act)
+		default:
+			biasActivateSeg(row, e.bias[j0:j1], e.act)
+			if drop {
+				dropoutRange(row, e.drop, e.model, i*e.n+j0)
+			}
+		}
 	}
 }
 

@@ -56,20 +56,37 @@ func TestVectorSigmoid(t *testing.T) {
 	}
 }
 
-// TestSigmoidRowOutOfRange: a row with an input beyond expLimit (or
-// infinite) is computed by Sigmoid, exactly.
+// TestSigmoidRowOutOfRange: an input beyond expLimit (or infinite) sends
+// its group of four to Sigmoid, exactly, and changes no bit of the other
+// groups, which a row finished in blocks of columns relies on.
 func TestSigmoidRowOutOfRange(t *testing.T) {
+	const n = 15
+	bias := make([]float64, n)
+	base := make([]float64, n)
+	for j := range base {
+		base[j] = float64(j)*0.7 - 4
+		bias[j] = 0.125
+	}
+	clean := append([]float64(nil), base...)
+	sigmoidRow(clean, bias)
 	for _, big := range []float64{1000, -1000, math.Inf(1), math.Inf(-1), 709} {
-		row := []float64{0.5, -2, big, 3, 1, -7, 0.25}
-		want := make([]float64, len(row))
-		for j, v := range row {
-			want[j] = Sigmoid(v + 0.125)
-		}
-		bias := []float64{0.125, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125}
-		sigmoidRow(row, bias)
-		for j := range row {
-			if row[j] != want[j] {
-				t.Errorf("big=%v: row[%d] = %v, want Sigmoid's %v", big, j, row[j], want[j])
+		for _, at := range []int{0, 2, 5, 11, 13} {
+			row := append([]float64(nil), base...)
+			row[at] = big
+			sigmoidRow(row, bias)
+			g := at &^ 3
+			for j := range row {
+				want := clean[j]
+				if j >= g && j < g+4 {
+					in := base[j]
+					if j == at {
+						in = big
+					}
+					want = Sigmoid(in + bias[j])
+				}
+				if row[j] != want {
+					t.Errorf("big=%v at %d: row[%d] = %v, want %v", big, at, j, row[j], want)
+				}
 			}
 		}
 	}

@@ -17,6 +17,12 @@
 // with AVX2 and FMA its micro-kernel is assembly (6×8 doubles in twelve YMM
 // accumulators); elsewhere (and under the purego build tag) it is Go.
 //
+// DgemmEpilogue hands each block of C to an Epilogue as soon as the block's
+// last multiply-adds are done (a row panel of a column block on the wide
+// path, an A block's rows on the packed one), so a layer's bias,
+// activation and dropout, or its activation's derivative, are applied
+// while the block is still in cache and no second pass over C is made.
+//
 // Products with fewer than nr columns (an output layer, a matrix-vector
 // product) are dot products or sums of rows (thin), in AVX2 loops on amd64.
 // Both paths split C over up to GOMAXPROCS goroutines only above a measured
@@ -68,6 +74,29 @@ const directRows = 4 * mr
 // Dgemm panics if a dimension is negative, a stride is smaller than the
 // row length it strides, or a slice is too short for its shape.
 func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	DgemmEpilogue(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, nil)
+}
+
+// Epilogue finishes C block by block, as soon as a block's last
+// multiply-adds are done and it is still in cache: the bias, activation
+// and dropout of a layer's forward pass, the activation's derivative of
+// its backward pass.
+type Epilogue interface {
+	// Finish is called once for every element of C, a block at a time:
+	// rows i0 … i1−1 and columns j0 … j1−1 of C, element (i, j) at
+	// c[i*ldc+j], holding its final product. j0 is a multiple of 8 and
+	// j1 a multiple of 8 or n; blocks never overlap, and Finish may run
+	// on several goroutines at once for different blocks.
+	Finish(c []float64, ldc, i0, i1, j0, j1 int)
+}
+
+// DgemmEpilogue is Dgemm followed by e.Finish over all of C (e may be
+// nil), with Finish called on each block of C as soon as its product is
+// done rather than in a second pass: the result is the same as calling
+// Finish(c, ldc, 0, m, 0, n) after Dgemm whenever Finish's result for an
+// element depends only on the elements of its row that share its aligned
+// group of eight columns. It allocates nothing and panics as Dgemm does.
+func DgemmEpilogue(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, e Epilogue) {
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -82,21 +111,23 @@ func Dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, 
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 {
+	switch {
+	case k == 0:
 		for i := 0; i < m; i++ {
 			clear(c[i*ldc : i*ldc+n])
 		}
-		return
-	}
-	if n < nr {
+	case n < nr:
 		thin(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	case useWide:
+		wide(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, e)
+		return
+	default:
+		packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, e)
 		return
 	}
-	if useWide {
-		wide(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-		return
+	if e != nil {
+		e.Finish(c, ldc, 0, m, 0, n)
 	}
-	packed(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 // thin computes a product with fewer than nr columns (a network's output
@@ -197,17 +228,20 @@ func checkMatrix(name string, r, c int, s []float64, ld int) {
 }
 
 // packed runs the five loops around the micro-kernel.
-func packed(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func packed(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, e Epilogue) {
 	w := newWork(m, m*n*k)
 	defer w.release()
 	direct := !transB && m <= directRows
 	j := &w.job
-	*j = job{transA: transA, a: a, lda: lda, ldc: ldc}
+	*j = job{transA: transA, a: a, lda: lda, ldc: ldc, c0: c}
 	for jc := 0; jc < n; jc += nc {
-		j.ncur = min(nc, n-jc)
+		j.jc, j.ncur = jc, min(nc, n-jc)
 		j.c = c[jc:]
 		for pc := 0; pc < k; pc += kc {
 			j.pc, j.kcur = pc, min(kc, k-pc)
+			if pc+j.kcur == k {
+				j.epi = e // the last block: C is final tile by tile
+			}
 			if direct {
 				j.blk = bBlock{data: b[pc*ldb+jc:], step: nr, stride: ldb}
 				if e := j.ncur % nr; e != 0 {
@@ -235,6 +269,9 @@ type job struct {
 	blk      bBlock
 	c        []float64 // C from the current column block on
 	ldc      int
+	c0       []float64 // all of C, for the epilogue
+	jc       int       // the current column block's first column
+	epi      Epilogue  // set for the last kc block only
 }
 
 func (j *job) rows(ap []float64, i0, i1 int) {
@@ -242,6 +279,11 @@ func (j *job) rows(ap []float64, i0, i1 int) {
 		mcur := min(mc, i1-ic)
 		packA(ap, j.transA, j.a, j.lda, ic, mcur, j.pc, j.kcur)
 		macro(ap, &j.blk, mcur, j.ncur, j.kcur, j.c[ic*j.ldc:], j.ldc, j.pc > 0)
+		if j.epi != nil {
+			// The mcur×ncur block is final and still in cache (mc·ncur
+			// values at most, one A block's rows).
+			j.epi.Finish(j.c0, j.ldc, ic, ic+mcur, j.jc, j.jc+j.ncur)
+		}
 	}
 }
 

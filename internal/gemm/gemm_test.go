@@ -518,3 +518,93 @@ func BenchmarkThreads(b *testing.B) {
 		}
 	}
 }
+
+// squareEpi is an Epilogue that records which elements it finished and
+// squares them plus their index, a function no two blocks could share.
+type squareEpi struct {
+	n    int
+	seen []int32 // times element (i, j) was finished, at i*n+j
+	bad  string  // the first block that broke Finish's contract
+}
+
+func (e *squareEpi) Finish(c []float64, ldc, i0, i1, j0, j1 int) {
+	if j0%8 != 0 || (j1%8 != 0 && j1 != e.n) || i0 >= i1 || j0 >= j1 {
+		if e.bad == "" {
+			e.bad = fmt.Sprintf("block rows %d..%d columns %d..%d", i0, i1, j0, j1)
+		}
+	}
+	for i := i0; i < i1; i++ {
+		for j := j0; j < j1; j++ {
+			c[i*ldc+j] = square(c[i*ldc+j], i, j)
+			e.seen[i*e.n+j]++
+		}
+	}
+}
+
+func square(v float64, i, j int) float64 { return v*v + float64(i*1000+j) }
+
+// TestEpilogue checks that DgemmEpilogue finishes every element of C
+// exactly once, after its last multiply-add, in blocks aligned as Finish's
+// contract says, on every path and with the product split over
+// goroutines: its result is Dgemm's with the function applied after.
+func TestEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	oldMACs, oldPMACs, oldProcs := wideParallelMACs, parallelMACs, runtime.GOMAXPROCS(0)
+	defer func() { wideParallelMACs, parallelMACs = oldMACs, oldPMACs; runtime.GOMAXPROCS(oldProcs) }()
+	paths := []bool{false}
+	if hasAVX512 {
+		paths = append(paths, true)
+	}
+	shapes := []struct{ m, n, k int }{
+		{1, 1, 1}, {3, 7, 5}, {9, 17, 385}, {61, 130, 400}, {64, 128, 784}, {17, 8, 800}, {5, 4090, 3}, {8, 16, 0},
+	}
+	for _, s := range shapes {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			ar, ac := s.m, s.k
+			if tr[0] {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if tr[1] {
+				br, bc = s.n, s.k
+			}
+			lda, ldb, ldc := ac+1, bc+2, s.n+3
+			a, b := random(r, max(ar*lda, 1)), random(r, max(br*ldb, 1))
+			want := make([]float64, s.m*ldc)
+			Dgemm(tr[0], tr[1], s.m, s.n, s.k, a, lda, b, ldb, want, ldc)
+			for i := range s.m {
+				for j := range s.n {
+					want[i*ldc+j] = square(want[i*ldc+j], i, j)
+				}
+			}
+			for _, wide := range paths {
+				for _, procs := range []int{1, 2, 3} {
+					runtime.GOMAXPROCS(procs)
+					wideParallelMACs, parallelMACs = oldMACs, oldPMACs
+					if procs > 1 {
+						wideParallelMACs, parallelMACs = 1, 1
+					}
+					name := fmt.Sprintf("%dx%dx%d tA=%v tB=%v wide=%v procs=%d", s.m, s.n, s.k, tr[0], tr[1], wide, procs)
+					c := make([]float64, s.m*ldc)
+					e := &squareEpi{n: s.n, seen: make([]int32, s.m*s.n)}
+					withPath(wide, func() { DgemmEpilogue(tr[0], tr[1], s.m, s.n, s.k, a, lda, b, ldb, c, ldc, e) })
+					if e.bad != "" {
+						t.Fatalf("%s: %s breaks Finish's alignment", name, e.bad)
+					}
+					for x, v := range e.seen {
+						if v != 1 {
+							t.Fatalf("%s: element (%d, %d) finished %d times", name, x/s.n, x%s.n, v)
+						}
+					}
+					for i := range s.m {
+						for j := range s.n {
+							if got, w := c[i*ldc+j], want[i*ldc+j]; got != w {
+								t.Fatalf("%s: (%d, %d) = %v, Dgemm then the function: %v", name, i, j, got, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

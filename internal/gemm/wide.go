@@ -43,6 +43,7 @@ type wideWork struct {
 	bp     []float64 // op(B) packed: all of it if transB, else its last panel
 	ae     []float64 // op(A)'s last rows, packed k×zr, zero padded
 	byCols bool      // a split is by columns, not rows
+	epi    Epilogue  // finishes each tile after its last kc block, or nil
 
 	chunks, panels, unit, end int // a split's chunks (see Chunk)
 }
@@ -64,8 +65,9 @@ var widePool = sync.Pool{New: func() any { return new(wideWork) }}
 // (10⁸) took 0.57–0.59 of the time. See docs/bench-cpu-gemm.md.
 var wideParallelMACs = 1 << 24
 
-func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, e Epilogue) {
 	w := widePool.Get().(*wideWork)
+	w.epi = e
 	w.transA, w.transB, w.m, w.n, w.k = transA, transB, m, n, k
 	w.a, w.b, w.ldb, w.c, w.ldc = a, b, ldb, c, ldc
 	w.rsa, w.csa = lda, 1
@@ -114,7 +116,7 @@ func wide(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	} else {
 		w.split(g, panels, unit, size)
 	}
-	w.a, w.b, w.c = nil, nil, nil // drop the references to the caller's slices
+	w.a, w.b, w.c, w.epi = nil, nil, nil, nil // drop the references to the caller's slices and epilogue
 	widePool.Put(w)
 }
 
@@ -165,6 +167,10 @@ func (w *wideWork) tiles(i0, i1, j0, j1 int) {
 		for pc := 0; pc < w.k; pc += kc {
 			kcur := min(kc, w.k-pc)
 			acc := pc > 0
+			var epi Epilogue
+			if pc+kcur == w.k {
+				epi = w.epi // the last block: C is final once written
+			}
 			for i := i0; i < i1; i += zr {
 				var ap []float64
 				rs, cs := w.rsa, w.csa
@@ -193,6 +199,10 @@ func (w *wideWork) tiles(i0, i1, j0, j1 int) {
 							copy(d, s)
 						}
 					}
+				}
+				if epi != nil {
+					// The row panel's zr×zn block is final and in L1.
+					epi.Finish(w.c, ldc, i, min(i+zr, m), jc, jn)
 				}
 			}
 		}
