@@ -608,3 +608,40 @@ func TestEpilogue(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSharedWrite times the batch-64 first-layer product of
+// 784-128-64-10 (64×784 by 784×128) on one goroutine and split over
+// GOMAXPROCS, with B as the product found it last time (clean: every core
+// that read it still holds it) and with B rewritten on the calling
+// goroutine before each product (dirty, as a training step leaves its
+// weights after the update: a core that did not write them must fetch
+// them from the one that did). The rewrite is not timed. Run with -cpu 2:
+//
+//	go test -run '^$' -bench SharedWrite -count 5 ./internal/gemm
+func BenchmarkSharedWrite(b *testing.B) {
+	r := rand.New(rand.NewPCG(19, 20))
+	const m, n, k = 64, 128, 784
+	a, bb, c := random(r, m*k), random(r, k*n), make([]float64, m*n)
+	for _, split := range []bool{false, true} {
+		for _, dirty := range []bool{false, true} {
+			b.Run(fmt.Sprintf("split=%v/dirty=%v", split, dirty), func(b *testing.B) {
+				old := wideParallelMACs
+				defer func() { wideParallelMACs = old }()
+				wideParallelMACs = math.MaxInt
+				if split {
+					wideParallelMACs = 1
+				}
+				for i := 0; i < b.N; i++ {
+					if dirty {
+						b.StopTimer()
+						for x := range bb {
+							bb[x] = -bb[x]
+						}
+						b.StartTimer()
+					}
+					Dgemm(false, false, m, n, k, a, k, bb, n, c, n)
+				}
+			})
+		}
+	}
+}

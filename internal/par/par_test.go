@@ -90,3 +90,32 @@ func TestDoAllocatesNothing(t *testing.T) {
 		t.Fatalf("Do allocated %v times a call, want 0", a)
 	}
 }
+
+// meet is a two-chunk job whose chunks each wait until both have started:
+// a call of Do on it lasts as long as a worker takes to join the caller.
+type meet struct{ started atomic.Int32 }
+
+func (m *meet) Chunk(int) {
+	m.started.Add(1)
+	for m.started.Load() < 2 {
+	}
+}
+
+// BenchmarkWake times how long a worker takes to start on a call of Do
+// after the previous call's chunks: the worker has blocked on its channel
+// in between, and the operating system must wake it. It is the least a
+// split of a product or an elementwise operation over two goroutines
+// costs. Run with -cpu 2 or more:
+//
+//	go test -run '^$' -bench Wake -count 5 ./internal/par
+func BenchmarkWake(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS ≥ 2")
+	}
+	var m meet
+	for b.Loop() {
+		m.started.Store(0)
+		Do(&m, 2)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/wake")
+}
