@@ -1,0 +1,5 @@
+//go:build !race
+
+package cpuref_test
+
+const raceEnabled = false
