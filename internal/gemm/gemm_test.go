@@ -68,14 +68,7 @@ func TestDgemmMatchesNaive(t *testing.T) {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v", s.m, s.n, s.k, tr[0], tr[1])
 			t.Run(name, func(t *testing.T) {
-				ar, ac := s.m, s.k
-				if tr[0] {
-					ar, ac = s.k, s.m
-				}
-				br, bc := s.k, s.n
-				if tr[1] {
-					br, bc = s.n, s.k
-				}
+				ar, ac, br, bc := stored(s.m, s.n, s.k, tr[0], tr[1])
 				// Strides wider than the rows, so a kernel that ignores
 				// them reads the padding.
 				lda, ldb, ldc := ac+3, bc+1, s.n+2
@@ -194,14 +187,7 @@ func TestPathsAgree(t *testing.T) {
 	}
 	for _, s := range append(extra, shapes...) {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			ar, ac := s.m, s.k
-			if tr[0] {
-				ar, ac = s.k, s.m
-			}
-			br, bc := s.k, s.n
-			if tr[1] {
-				br, bc = s.n, s.k
-			}
+			ar, ac, br, bc := stored(s.m, s.n, s.k, tr[0], tr[1])
 			lda, ldb, ldc := ac+1, bc+2, s.n+3
 			a, b := random(r, ar*lda), random(r, br*ldb)
 			var c [2][]float64
@@ -316,14 +302,7 @@ func TestSplitInvariance(t *testing.T) {
 	}
 	for _, s := range []struct{ m, n, k int }{{61, 130, 400}, {5, 200, 50}, {1, 33, 17}, {360, 128, 128}, {17, 16, 800}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			ar, ac := s.m, s.k
-			if tr[0] {
-				ar, ac = s.k, s.m
-			}
-			br, bc := s.k, s.n
-			if tr[1] {
-				br, bc = s.n, s.k
-			}
+			ar, ac, br, bc := stored(s.m, s.n, s.k, tr[0], tr[1])
 			a, b := random(r, ar*ac), random(r, br*bc)
 			for _, wide := range paths {
 				var want []float64
@@ -519,6 +498,19 @@ func BenchmarkThreads(b *testing.B) {
 	}
 }
 
+// stored returns the stored shapes of A (ar×ac) and B (br×bc) of an
+// m×n×k product with the given transposes.
+func stored(m, n, k int, transA, transB bool) (ar, ac, br, bc int) {
+	ar, ac, br, bc = m, k, k, n
+	if transA {
+		ar, ac = k, m
+	}
+	if transB {
+		br, bc = n, k
+	}
+	return ar, ac, br, bc
+}
+
 // squareEpi is an Epilogue that records which elements it finished and
 // squares them plus their index, a function no two blocks could share.
 type squareEpi struct {
@@ -560,14 +552,7 @@ func TestEpilogue(t *testing.T) {
 	}
 	for _, s := range shapes {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			ar, ac := s.m, s.k
-			if tr[0] {
-				ar, ac = s.k, s.m
-			}
-			br, bc := s.k, s.n
-			if tr[1] {
-				br, bc = s.n, s.k
-			}
+			ar, ac, br, bc := stored(s.m, s.n, s.k, tr[0], tr[1])
 			lda, ldb, ldc := ac+1, bc+2, s.n+3
 			a, b := random(r, max(ar*lda, 1)), random(r, max(br*ldb, 1))
 			want := make([]float64, s.m*ldc)
