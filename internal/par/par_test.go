@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // counts records how many times each chunk ran.
@@ -102,20 +103,45 @@ func (m *meet) Chunk(int) {
 }
 
 // BenchmarkWake times how long a worker takes to start on a call of Do
-// after the previous call's chunks: the worker has blocked on its channel
-// in between, and the operating system must wake it. It is the least a
-// split of a product or an elementwise operation over two goroutines
-// costs. Run with -cpu 2 or more:
+// made right after the previous call's chunks: with the workers spinning
+// between calls (spin=200µs, the default) and with them blocking at once
+// (spin=0), when the system must wake one. It is the least a split over
+// two goroutines costs. Run with -cpu 2 or more:
 //
 //	go test -run '^$' -bench Wake -count 5 ./internal/par
 func BenchmarkWake(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS ≥ 2")
 	}
-	var m meet
-	for b.Loop() {
-		m.started.Store(0)
-		Do(&m, 2)
+	def := time.Duration(spin.Load())
+	for _, d := range []time.Duration{def, 0} {
+		b.Run(fmt.Sprintf("spin=%v", d), func(b *testing.B) {
+			defer spin.Store(int64(def))
+			spin.Store(int64(d))
+			time.Sleep(def + time.Millisecond) // the workers take up the setting
+			var m meet
+			for b.Loop() {
+				m.started.Store(0)
+				Do(&m, 2)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/wake")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/wake")
+}
+
+// TestDoAfterSpin: calls of Do made after the workers have stopped
+// spinning and blocked still run every chunk, on the workers too.
+func TestDoAfterSpin(t *testing.T) {
+	withProcs(t, 2)
+	for range 3 {
+		time.Sleep(time.Duration(spin.Load()) + 2*time.Millisecond)
+		var m meet // finishes only if a worker joins the caller
+		done := make(chan struct{})
+		go func() { Do(&m, 2); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no worker joined a call made after the spin")
+		}
+	}
 }
