@@ -16,19 +16,20 @@ import (
 // same chunk from one operation to the next. The calling goroutine claims
 // chunk 0 first, and par's workers, spinning between calls, claim the
 // others, so a model's weights, gradients and activations mostly stay in
-// the cache of the core that last touched them; a worker that is late
-// (its core busy with other work) leaves its chunk to the caller. Handing
-// out one model at a time instead, first come first served, moved models
-// between the cores at every operation: an array of 16 models of
-// 64-128-64-10 at batch 32 took 0.86–1.28 ms a step against 0.57–0.59
-// with fixed chunks (0.97 ms on one core). Each model runs the operation's
-// one-model code, so model k's bits are those of the same operation on
-// model k alone (the array-versus-solo tests check this bit for bit); only
-// the order in which models finish changes. At batch sizes like 32 each
-// model's products are single-threaded in package gemm (below its
-// parallelMACs), so the cores are not asked for twice. Fewer models than
-// cores run one after another on the calling goroutine, each product free
-// to use the cores itself.
+// the cache of the core that last touched them; a chunk that no worker has
+// claimed by the time the caller is done (a worker's core busy with other
+// work) is left to the caller. Handing out one model at a time instead,
+// first come first served, moved models between the cores at every
+// operation: an array of 16 models of 64-128-64-10 at batch 32 took
+// 1.20–1.25 ms a step that way, 0.57–0.58 ms with fixed chunks (0.96–0.97
+// ms on one core; docs/bench-model-arrays.md). Each model runs the
+// operation's one-model code, so model k's bits are those of the same
+// operation on model k alone (the array-versus-solo tests check this bit
+// for bit); only the order in which models finish changes. At batch sizes
+// like 32 each model's products are single-threaded in package gemm (below
+// its parallelMACs), so the cores are not asked for twice. Fewer models
+// than cores run one after another on the calling goroutine, each product
+// free to use the cores itself.
 //
 // Nothing is allocated per call: an operation keeps its operands in the
 // Backend's args (a Backend is not safe for concurrent use, so one

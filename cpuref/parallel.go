@@ -26,9 +26,11 @@ import (
 // elements (0.90–0.96 at 65536), relu 0.77–0.79 at 262144 (1.04–1.06 at
 // 131072), and the activation's derivative and the vector SGD, bound by
 // memory, 0.41–0.89 at 1048576 (1.00–1.06 at 262144); below those sizes
-// the split was up to 1.45x slower. The loop of that benchmark keeps the
-// worker awake; inside a training step it has gone to sleep during the
-// product before, which costs more: the seed preset's sigmoid layers
+// the split was up to 1.45x slower. These were measured with workers that
+// blocked between calls (package par's workers now spin for a while
+// first). Inside a training step a split also
+// moves data written on one core to the other (package gemm's
+// BenchmarkSharedWrite), which costs more: the seed preset's sigmoid layers
 // (360×128, 46080 elements), split, made its step 5–8 % slower than on one
 // core (1115–1127 µs against 1030–1069, four alternations, load average
 // 0.8–1.3). The vector gather, split, was 1.03–1.12x slower from 32768 to
