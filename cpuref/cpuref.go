@@ -42,6 +42,13 @@ type Backend struct {
 	// epis holds the product epilogue of each model of the operation in
 	// progress (fused layers, models.go), grown to the largest array.
 	epis []epilogue
+	// scratch holds the partial products of a layer cut by owner
+	// (owned.go), grown to the largest; owned records, per storage, the
+	// rows of the weight gradient that were cut by owner.
+	scratch []float64
+	owned   []ownedRows
+	// ownedForwards counts the forward products cut by owner (for tests).
+	ownedForwards int
 }
 
 // New returns an empty reference backend.
@@ -60,6 +67,7 @@ type Tensor struct {
 	u8             []byte
 	idx            []uint32
 	root           *Tensor // the tensor that owns the storage; itself unless a view
+	off            int     // the first element of f in root's storage
 	slot           int     // position in b.tensors while live (roots only)
 	freed          bool
 }
@@ -232,7 +240,7 @@ func (b *Backend) NewArray(models, rows, cols int, dt backend.DType) (backend.Te
 func (b *Backend) View(t backend.Tensor, rows int) backend.Tensor {
 	backend.CheckView(t, rows)
 	ct := b.tensor(t, "View")
-	v := &Tensor{b: b, rows: rows, cols: ct.cols, models: ct.models, stride: ct.stride, dtype: ct.dtype, root: ct.root, slot: -1}
+	v := &Tensor{b: b, rows: rows, cols: ct.cols, models: ct.models, stride: ct.stride, dtype: ct.dtype, root: ct.root, off: ct.off, slot: -1}
 	n := v.span()
 	switch ct.dtype {
 	case backend.Float:
@@ -256,6 +264,7 @@ func (b *Backend) Slice(t backend.Tensor, offset, rows, cols int) backend.Tensor
 	s := &Tensor{b: b, rows: rows, cols: cols, models: ct.models, stride: ct.stride, dtype: backend.Float, root: ct.root, slot: -1}
 	end := offset + s.span()
 	s.f = ct.f[offset:end:end]
+	s.off = ct.off + offset
 	return s
 }
 

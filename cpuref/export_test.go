@@ -8,3 +8,9 @@ func SetGrains(g int) (restore func()) {
 	expGrain, cheapGrain, memGrain = g, g, g
 	return func() { expGrain, cheapGrain, memGrain = e, c, m }
 }
+
+// OwnedLayers is how many weight gradients of b were cut by owner.
+func OwnedLayers(b *Backend) int { return len(b.owned) }
+
+// OwnedForwards is how many forward products b has cut by owner.
+func OwnedForwards(b *Backend) int { return b.ownedForwards }

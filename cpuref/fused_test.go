@@ -3,6 +3,7 @@ package cpuref_test
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,7 +23,10 @@ import (
 // the vector sigmoid's range, and arrays of three models are included.
 func TestFusedBits(t *testing.T) {
 	acts := []backend.Activation{backend.Identity, backend.Sigmoid, backend.ReLU, backend.Tanh}
-	shapes := []struct{ m, k, n int }{{1, 1, 1}, {5, 3, 7}, {37, 29, 21}, {64, 100, 130}, {9, 400, 16}, {3, 5, 1000}}
+	// 64×800×24 has inputs enough to be cut by owner (owned.go) when
+	// there are two cores or more, as the test makes sure.
+	shapes := []struct{ m, k, n int }{{1, 1, 1}, {5, 3, 7}, {37, 29, 21}, {64, 100, 130}, {9, 400, 16}, {3, 5, 1000}, {64, 800, 24}}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	for _, s := range shapes {
 		for _, act := range acts {
 			for _, p := range []float64{0, 0.3} {
@@ -91,6 +95,9 @@ func fusedBits(t *testing.T, m, k, n int, act backend.Activation, drop backend.D
 		cpuref.DropoutForward(pf[mk*m*n:(mk+1)*m*n], drop, mk)
 	}
 	sameBits(t, "GatherMatMulBiasActivate", read(t, b, fused), pf)
+	if models == 1 && k >= 800 {
+		require.Equal(t, 2, cpuref.OwnedForwards(b), "MatMulBiasActivate and GatherMatMulBiasActivate, cut by owner")
+	}
 
 	// Backward: dz = (g·wᵀ) ⊙ act'(z) through the dropout, y the output
 	// just computed.

@@ -31,7 +31,7 @@ func gatherRows(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale 
 	for i := lo; i < hi; i++ {
 		r := ix[i]
 		if int(r) >= ts.rows {
-			panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, offset+i, ts.rows))
+			panicIndex(r, offset+i, ts.rows)
 		}
 		row, off := df[i*n:(i+1)*n], int(r)*n
 		if ts.dtype == backend.Byte {
@@ -49,6 +49,11 @@ func gatherRows(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale 
 			}
 		}
 	}
+}
+
+// panicIndex panics for index r, idx[i], outside the rows of src.
+func panicIndex(r uint32, i, rows int) {
+	panic(fmt.Sprintf("cpuref: Gather: index %d (idx[%d]) outside the %d rows of src", r, i, rows))
 }
 
 // Fill sets every element of the Float tensor t to v. It panics if t is not

@@ -156,6 +156,9 @@ func matMulBiasActivateModels(b *Backend, lo, hi int) {
 // would be split over the cores, which the product itself may not be.
 func (b *Backend) matMulBiasActivateModel(y, x, w, bias *Tensor, k int) {
 	a := &b.args
+	if b.forwardOwned(y, x, w, bias, nil, nil) {
+		return
+	}
 	yf, bf := y.fm(k), bias.fm(k)
 	if splits(a.m, a.n, actGrain(a.act)) < 2 {
 		e := &b.epis[k]
@@ -191,7 +194,11 @@ func gatherMatMulBiasActivateModels(b *Backend, lo, hi int) {
 	a := &b.args
 	x, src, idx := a.t[0], a.t[1], a.t[2]
 	for k := lo; k < hi; k++ {
-		gatherModel(x.fm(k), src, k, idx.im(k)[a.offset:a.offset+x.rows], a.offset, a.scale)
+		ix := idx.im(k)[a.offset : a.offset+x.rows]
+		if b.forwardOwned(a.t[3], x, a.t[4], a.t[5], src, ix) {
+			continue
+		}
+		gatherModel(x.fm(k), src, k, ix, a.offset, a.scale)
 		b.matMulBiasActivateModel(a.t[3], x, a.t[4], a.t[5], k)
 	}
 }
@@ -251,7 +258,9 @@ func gatherModels(b *Backend, lo, hi int) {
 func matMulColumnSumModels(b *Backend, lo, hi int) {
 	a := &b.args
 	for k := lo; k < hi; k++ {
-		matMulModel(a, a.t[0], a.t[2], a.t[3], true, false, k)
+		if !b.gradOwned(a.t[0], a.t[2], a.t[3]) {
+			matMulModel(a, a.t[0], a.t[2], a.t[3], true, false, k)
+		}
 		columnSumModel(a.t[1].fm(k), a.t[3].fm(k))
 	}
 }

@@ -85,26 +85,36 @@ func (b *Backend) SGD(w, g, hp, decay backend.Tensor) {
 
 // t: w, g, hp, decay.
 func sgdModels(b *Backend, lo, hi int) {
-	tw, tg, th, td := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3]
+	tw, tg, th := b.args.t[0], b.args.t[1], b.args.t[2]
 	for k := lo; k < hi; k++ {
-		wf, h, d := tw.fm(k), th.fm(k), fmOf(td, k)
-		lr, wd, cs := h[backend.HPLR], h[backend.HPWeightDecay], clipScale(h)
-		gf := tg.fm(k)
-		if wd == 0 && cs == 1 {
-			// Plain SGD, the common case: the loop below with the
-			// per-element tests hoisted (the same arithmetic, 4–5x faster).
-			if g := splits(len(wf), 1, memGrain); g >= 2 {
-				s := newSpan(sgdSpan, len(wf))
-				s.y, s.x, s.lr = wf, gf[:len(wf)], lr
-				s.run(g)
-				continue
-			}
-			sgdPlain(wf, gf[:len(wf)], lr)
+		if b.ownedUpdate(tg, k, sgdRange) {
 			continue
 		}
-		for i, gi := range gf {
-			wf[i] -= lr * decayed(clipped(gi, cs), wf[i], wd, d, i)
+		wf, gf, h := tw.fm(k), tg.fm(k), th.fm(k)
+		if g := splits(len(wf), 1, memGrain); g >= 2 && h[backend.HPWeightDecay] == 0 && clipScale(h) == 1 {
+			// Plain SGD, large: split over the cores.
+			s := newSpan(sgdSpan, len(wf))
+			s.y, s.x, s.lr = wf, gf[:len(wf)], h[backend.HPLR]
+			s.run(g)
+			continue
 		}
+		sgdRange(b, k, 0, len(wf))
+	}
+}
+
+// sgdRange is SGD of model k on elements lo … hi−1.
+func sgdRange(b *Backend, k, lo, hi int) {
+	tw, tg, th, td := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3]
+	wf, gf, h, d := tw.fm(k), tg.fm(k), th.fm(k), fmOf(td, k)
+	lr, wd, cs := h[backend.HPLR], h[backend.HPWeightDecay], clipScale(h)
+	if wd == 0 && cs == 1 {
+		// Plain SGD, the common case: the loop below with the
+		// per-element tests hoisted (the same arithmetic, 4–5x faster).
+		sgdPlain(wf[lo:hi], gf[lo:hi], lr)
+		return
+	}
+	for i := lo; i < hi; i++ {
+		wf[i] -= lr * decayed(clipped(gf[i], cs), wf[i], wd, d, i)
 	}
 }
 
@@ -165,14 +175,19 @@ func (b *Backend) Momentum(w, g, v, hp, decay backend.Tensor) {
 
 // t: w, g, v, hp, decay.
 func momentumModels(b *Backend, lo, hi int) {
-	tw, tg, tv, th, td := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3], b.args.t[4]
 	for k := lo; k < hi; k++ {
-		wf, vf, h, d := tw.fm(k), tv.fm(k), th.fm(k), fmOf(td, k)
-		lr, wd, mu, cs := h[backend.HPLR], h[backend.HPWeightDecay], h[backend.HPMomentum], clipScale(h)
-		for i, gi := range tg.fm(k) {
-			vf[i] = mu*vf[i] + decayed(clipped(gi, cs), wf[i], wd, d, i)
-			wf[i] -= lr * vf[i]
-		}
+		b.update(b.args.t[1], k, momentumRange)
+	}
+}
+
+// momentumRange is Momentum of model k on elements lo … hi−1.
+func momentumRange(b *Backend, k, lo, hi int) {
+	tw, tg, tv, th, td := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3], b.args.t[4]
+	wf, gf, vf, h, d := tw.fm(k), tg.fm(k), tv.fm(k), th.fm(k), fmOf(td, k)
+	lr, wd, mu, cs := h[backend.HPLR], h[backend.HPWeightDecay], h[backend.HPMomentum], clipScale(h)
+	for i := lo; i < hi; i++ {
+		vf[i] = mu*vf[i] + decayed(clipped(gf[i], cs), wf[i], wd, d, i)
+		wf[i] -= lr * vf[i]
 	}
 }
 
@@ -193,24 +208,29 @@ func (b *Backend) Adam(w, g, m, v, hp, decay backend.Tensor, step int) {
 
 // t: w, g, m, v, hp, decay.
 func adamModels(b *Backend, lo, hi int) {
+	for k := lo; k < hi; k++ {
+		b.update(b.args.t[1], k, adamRange)
+	}
+}
+
+// adamRange is Adam of model k on elements lo … hi−1.
+func adamRange(b *Backend, k, lo, hi int) {
 	tw, tg, tm, tv, th, td := b.args.t[0], b.args.t[1], b.args.t[2], b.args.t[3], b.args.t[4], b.args.t[5]
 	step := b.args.step
-	for k := lo; k < hi; k++ {
-		h, d := th.fm(k), fmOf(td, k)
-		lr, beta1, beta2, eps := h[backend.HPLR], h[backend.HPBeta1], h[backend.HPBeta2], h[backend.HPEps]
-		wd, dw, cs := h[backend.HPWeightDecay], h[backend.HPDecoupledDecay], clipScale(h)
-		wf, mf, vf := tw.fm(k), tm.fm(k), tv.fm(k)
-		c1 := 1 - math.Pow(beta1, float64(step))
-		c2 := 1 - math.Pow(beta2, float64(step))
-		for i, gi := range tg.fm(k) {
-			gi = decayed(clipped(gi, cs), wf[i], wd, d, i)
-			mf[i] = beta1*mf[i] + (1-beta1)*gi
-			vf[i] = beta2*vf[i] + (1-beta2)*gi*gi
-			u := (mf[i] / c1) / (math.Sqrt(vf[i]/c2) + eps)
-			if dw != 0 {
-				u += decayed(0, wf[i], dw, d, i)
-			}
-			wf[i] -= lr * u
+	h, d := th.fm(k), fmOf(td, k)
+	lr, beta1, beta2, eps := h[backend.HPLR], h[backend.HPBeta1], h[backend.HPBeta2], h[backend.HPEps]
+	wd, dw, cs := h[backend.HPWeightDecay], h[backend.HPDecoupledDecay], clipScale(h)
+	wf, gf, mf, vf := tw.fm(k), tg.fm(k), tm.fm(k), tv.fm(k)
+	c1 := 1 - math.Pow(beta1, float64(step))
+	c2 := 1 - math.Pow(beta2, float64(step))
+	for i := lo; i < hi; i++ {
+		gi := decayed(clipped(gf[i], cs), wf[i], wd, d, i)
+		mf[i] = beta1*mf[i] + (1-beta1)*gi
+		vf[i] = beta2*vf[i] + (1-beta2)*gi*gi
+		u := (mf[i] / c1) / (math.Sqrt(vf[i]/c2) + eps)
+		if dw != 0 {
+			u += decayed(0, wf[i], dw, d, i)
 		}
+		wf[i] -= lr * u
 	}
 }

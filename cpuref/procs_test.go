@@ -35,6 +35,10 @@ func TestProcsInvariance(t *testing.T) {
 		{"97-33-1_relu_momentum_37", 97, []int{33}, 1, backend.ReLU, nn.Momentum, 37, 1},
 		{"61-17-5-3_tanh_adam_301", 61, []int{17, 5}, 3, backend.Tanh, nn.Adam, 301, 1},
 		{"50-19-7_sigmoid_sgd_131_array3", 50, []int{19}, 7, backend.Sigmoid, nn.SGD, 131, 3},
+		// Wide inputs, cut by owner (owned.go) with two and three cores.
+		{"800-33-10_relu_adam_64", 800, []int{33}, 10, backend.ReLU, nn.Adam, 64, 1},
+		{"1200-17-3_tanh_momentum_64", 1200, []int{17}, 3, backend.Tanh, nn.Momentum, 64, 1},
+		{"784-800-10_sigmoid_sgd_33", 784, []int{800}, 10, backend.Sigmoid, nn.SGD, 33, 1},
 	}
 	for _, tc := range tests {
 		for _, grain := range []int{0, 1} {
@@ -55,9 +59,13 @@ func TestProcsInvariance(t *testing.T) {
 				var want [2]float64
 				for i, procs := range []int{1, 2, 3} {
 					old := runtime.GOMAXPROCS(procs)
-					w, err := benchstep.New(cpuref.New(), spec, d, tc.batch, 1)
+					be := cpuref.New()
+					w, err := benchstep.New(be, spec, d, tc.batch, 1)
 					require.NoError(t, err)
 					require.NoError(t, w.Run(3))
+					if cut := tc.inputs >= 768 && tc.models == 1 && procs > 1; cut != (cpuref.OwnedLayers(be) > 0) {
+						t.Errorf("GOMAXPROCS=%d: %d layers cut by owner", procs, cpuref.OwnedLayers(be))
+					}
 					loss, acc, err := w.Final()
 					w.Free()
 					runtime.GOMAXPROCS(old)

@@ -520,3 +520,16 @@ func kernelGo(kcur int, ap, bp []float64, ldb int, c []float64, ldc int, accumul
 		}
 	}
 }
+
+// BlockK is the depth of the blocks a product's sums are taken in: every
+// element of C is the sum, in order, of the partial products over k
+// indices [0, BlockK), [BlockK, 2·BlockK), …, each a chain of fused
+// multiply-adds from zero, when C has at least MinBlockedCols columns. A
+// product over one block's k indices alone (its A columns and B rows)
+// gives that block's partial product with the same bits, so a product can
+// be cut along k at multiples of BlockK and its parts added in order.
+const BlockK = kc
+
+// MinBlockedCols is the fewest columns of C for which the sums are taken
+// in blocks of BlockK (narrower products are dot products over all of k).
+const MinBlockedCols = nr

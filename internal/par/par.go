@@ -149,7 +149,11 @@ func Do(job Job, n int) {
 	t.gen++
 	t.job = job
 	t.left.Store(int64(n))
-	t.state.Store(uint64(t.gen) << 32) // publishes job and left
+	// Chunk 0 is the caller's, claimed before any worker can look: a job
+	// whose chunks keep their data from one call to the next (a model
+	// array's fixed chunks, a layer cut by owner) finds chunk 0's data in
+	// the caller's cache and, on two cores, chunk 1's in the worker's.
+	t.state.Store(uint64(t.gen)<<32 | 1) // publishes job and left
 	tk := token{t: t, gen: t.gen, n: n}
 	for range min(n-1, nworker, procs-1) {
 		select {
@@ -157,21 +161,12 @@ func Do(job Job, n int) {
 		default: // the workers are behind: the caller runs the chunks
 		}
 	}
-	if !t.help(t.gen, n, true) {
-		// A worker still runs a chunk: spin a little (it is on the other
-		// core, and parking costs more than most chunks), then block.
-		waited := false
-		for range 2000 {
-			select {
-			case <-t.done:
-				waited = true
-			default:
-			}
-			if waited {
-				break
-			}
-		}
-		if !waited {
+	last := t.finish(0, true)
+	if !t.help(t.gen, n, true) && !last {
+		// A worker still runs a chunk: poll for its end for up to spin
+		// (it is on another core, and being woken from a block costs the
+		// caller as much as it costs a worker), then block.
+		if !t.waitSpinning() {
 			<-t.done
 		}
 	}
@@ -180,6 +175,27 @@ func Do(job Job, n int) {
 	tasks.Put(t)
 	if f != nil {
 		panic(f.v)
+	}
+}
+
+// waitSpinning polls t.done for up to spin and reports whether it
+// received.
+func (t *task) waitSpinning() bool {
+	var t0 time.Time
+	d := time.Duration(spin.Load())
+	for i := 0; ; i++ {
+		select {
+		case <-t.done:
+			return true
+		default:
+		}
+		if i%64 == 0 {
+			if i == 0 {
+				t0 = time.Now()
+			} else if time.Since(t0) > d {
+				return false
+			}
+		}
 	}
 }
 
@@ -198,17 +214,29 @@ func (t *task) help(gen uint32, n int, owner bool) bool {
 		if !t.state.CompareAndSwap(s, s+1) {
 			continue
 		}
-		if p := run(t.job, i); p != nil {
-			t.fault.CompareAndSwap(nil, &fault{p})
-		}
-		if t.left.Add(-1) == 0 {
+		if t.finish(i, owner) {
 			if !owner {
-				t.done <- struct{}{}
 				return true
 			}
 			last = true
 		}
 	}
+}
+
+// finish runs chunk i, claimed by this goroutine, and reports whether it
+// was the call's last to finish; a worker that finishes the last chunk
+// wakes the caller.
+func (t *task) finish(i int, owner bool) bool {
+	if p := run(t.job, i); p != nil {
+		t.fault.CompareAndSwap(nil, &fault{p})
+	}
+	if t.left.Add(-1) != 0 {
+		return false
+	}
+	if !owner {
+		t.done <- struct{}{}
+	}
+	return true
 }
 
 func run(job Job, i int) (p any) {
