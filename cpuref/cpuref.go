@@ -284,6 +284,7 @@ func (b *Backend) Free(t backend.Tensor) {
 	b.tensors[ct.slot], last.slot = last, ct.slot
 	b.tensors[len(b.tensors)-1] = nil
 	b.tensors = b.tensors[:len(b.tensors)-1]
+	b.forgetOwned(ct)
 	ct.release()
 }
 
@@ -357,6 +358,7 @@ func (b *Backend) Close() error {
 		t.release()
 	}
 	b.tensors = nil
+	b.owned, b.scratch = nil, nil
 	b.closed = true
 	return nil
 }

@@ -184,6 +184,16 @@ func (b *Backend) noteOwned(r ownedRows) {
 	b.owned = append(b.owned, r)
 }
 
+// forgetOwned drops the record of a freed storage.
+func (b *Backend) forgetOwned(root *Tensor) {
+	for i, o := range b.owned {
+		if o.root == root {
+			b.owned = append(b.owned[:i], b.owned[i+1:]...)
+			return
+		}
+	}
+}
+
 // ownedOf returns the record of g's storage, if the whole storage is g.
 func (b *Backend) ownedOf(g *Tensor) (ownedRows, bool) {
 	if g.models != 1 || g.off != 0 {

@@ -84,3 +84,23 @@ func TestProcsInvariance(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnedForgotten: freeing the storage of a gradient cut by owner drops
+// its record, so a Backend that trains model after model holds none of
+// the freed ones.
+func TestOwnedForgotten(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	be := cpuref.New()
+	defer be.Close()
+	spec := benchstep.Spec{Model: nn.Spec{Inputs: 800, Hidden: []int{16}, Outputs: 10, Activation: backend.Sigmoid,
+		Head: nn.SoftmaxHead}, Optimizer: nn.SGD, LR: 0.05, Models: 1}
+	d := benchstep.RandomData(200, 800, 10, 5)
+	for range 3 {
+		w, err := benchstep.New(be, spec, d, 100, 1)
+		require.NoError(t, err)
+		require.NoError(t, w.Run(2))
+		require.Equal(t, 1, cpuref.OwnedLayers(be), "while the model is alive")
+		w.Free()
+		require.Equal(t, 0, cpuref.OwnedLayers(be), "after it is freed")
+	}
+}
