@@ -1,15 +1,18 @@
 // Package cpuref is gputrain's reference backend: every operation of
 // backend.Backend computed in float64 on the CPU: matrix products through
-// package internal/gemm (a packed GEMM with an AVX2/FMA kernel, checked
-// against a textbook loop and batch-invariant), sigmoid layers
-// four at a time with AVX2 (within 3 ulp of math.Exp's), the rest in plain
-// Go.
+// package internal/gemm (register-blocked, with AVX-512 and AVX2/FMA
+// kernels, checked against a textbook loop and batch-invariant), a layer's
+// bias, activation and dropout as its product's epilogue, sigmoid layers
+// four at a time with AVX2 (within 3 ulp of math.Exp's), the rest in Go.
+// Work is spread over the cores only where that was measured to pay: large
+// products and elementwise operations (parallel.go), the models of an
+// array (models.go) and a lone model's wide input layer (owned.go), always
+// with the bits of one core.
 //
 // It is the oracle that the GPU's float32 results are checked against (see
 // package conformance), and it is also the `--device cpu` backend, so
 // its operations work in place on storage allocated by New and allocate
-// nothing per call (MatMul and BiasActivate excepted for sizes they split
-// over goroutines).
+// nothing per call once their buffers are warm.
 //
 // Operations execute when they are called; Sync has nothing to wait for.
 // Shape mistakes panic with the messages of package backend's Check
