@@ -14,3 +14,7 @@ func OwnedLayers(b *Backend) int { return len(b.owned) }
 
 // OwnedForwards is how many forward products b has cut by owner.
 func OwnedForwards(b *Backend) int { return b.ownedForwards }
+
+// CutByOwner reports whether a lone model's m×n×k layer product is cut by
+// owner with the current GOMAXPROCS.
+func CutByOwner(m, n, k int) bool { return cutByOwner(m, n, k) }

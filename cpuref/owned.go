@@ -40,6 +40,16 @@ import (
 // products were not measured cut.
 var ownedMACs = 1 << 20
 
+// cutByOwner reports whether a lone model's layer product of m×n×k
+// (k inputs) is cut by owner: above ownedMACs, and, where package gemm
+// would spread the product over the cores itself, only if the parts
+// occupy every core (on many cores a large product's own split uses
+// more of them than the inputs have parts).
+func cutByOwner(m, n, k int) bool {
+	parts := ownerParts(k)
+	return parts > 0 && m*n*k >= ownedMACs && (parts == par.Workers() || !gemm.Splits(m, n, k))
+}
+
 // ownerParts returns how many parts a weight matrix with rows inputs is
 // cut into: 0 (not cut) below 2·gemm.BlockK rows or with one processor.
 func ownerParts(rows int) int {
@@ -125,10 +135,10 @@ func (j *ownedJob) run() {
 // owner. It reports false, doing nothing, where the layer is not cut.
 func (b *Backend) forwardOwned(y, x, w, bias *Tensor, src *Tensor, ix []uint32) bool {
 	a := &b.args
-	parts := ownerParts(a.k)
-	if y.models != 1 || parts == 0 || a.n < gemm.MinBlockedCols || a.m*a.n*a.k < ownedMACs {
+	if y.models != 1 || a.n < gemm.MinBlockedCols || !cutByOwner(a.m, a.n, a.k) {
 		return false
 	}
+	parts := ownerParts(a.k)
 	m, n := a.m, a.n
 	blocks := (a.k - ownerBound(a.k, parts, 1) + gemm.BlockK - 1) / gemm.BlockK
 	if need := blocks * m * n; len(b.scratch) < need {
@@ -157,10 +167,10 @@ func (b *Backend) forwardOwned(y, x, w, bias *Tensor, src *Tensor, ix []uint32) 
 // nothing, where the layer is not cut.
 func (b *Backend) gradOwned(dw, x, dy *Tensor) bool {
 	a := &b.args // m: dw's rows, k: the batch
-	parts := ownerParts(a.m)
-	if dw.models != 1 || parts == 0 || a.m*a.n*a.k < ownedMACs {
+	if dw.models != 1 || !cutByOwner(a.k, a.n, a.m) {
 		return false
 	}
+	parts := ownerParts(a.m)
 	j := ownedJobs.Get().(*ownedJob)
 	*j = ownedJob{f: ownedGrad, parts: parts, rows: a.m, x: x.fm(0), dy: dy.fm(0), dw: dw.fm(0), m: a.k, n: a.n}
 	j.run()

@@ -533,3 +533,13 @@ const BlockK = kc
 // MinBlockedCols is the fewest columns of C for which the sums are taken
 // in blocks of BlockK (narrower products are dot products over all of k).
 const MinBlockedCols = nr
+
+// Splits reports whether Dgemm spreads an m×n×k product over more than
+// one goroutine (when GOMAXPROCS allows).
+func Splits(m, n, k int) bool {
+	t := parallelMACs
+	if useWide {
+		t = wideParallelMACs
+	}
+	return m*n*k >= 2*t
+}
