@@ -4,8 +4,8 @@ package cpuref
 
 import "golang.org/x/sys/cpu"
 
-// vectorElem reports whether sgd4, bytesToFloats8, colSum4 and
-// sigmoidGrad4 can run here.
+// vectorElem reports whether sgd4, bytesToFloats8, colSum4, sigmoidGrad4
+// and adam4 can run here.
 var vectorElem = cpu.X86.HasAVX2
 
 // sgd4 sets w[i] -= lr·grad[i] for n elements, n a multiple of 4, with AVX2
@@ -32,3 +32,10 @@ func colSum4(d, s *float64, n, stride, rows int)
 //
 //go:noescape
 func sigmoidGrad4(d, y *float64, n int)
+
+// adam4 is one Adam update of n elements, n a multiple of 4, with AVX2
+// (adamRange's arithmetic without the coupled decay and clipping, each
+// step rounded; k = {β1, 1−β1, β2, 1−β2, c1, c2, eps, lr, dw}).
+//
+//go:noescape
+func adam4(w, grad, m, v *float64, n int, k *[9]float64, decoupled bool)

@@ -192,3 +192,68 @@ sg4:
 sgdone4:
 	VZEROUPPER
 	RET
+
+// func adam4(w, grad, m, v *float64, n int, k *[9]float64, decoupled bool)
+// One Adam update of n elements, n a multiple of 4, with k = {β1, 1−β1,
+// β2, 1−β2, c1, c2, eps, lr, dw}: m = β1·m + (1−β1)·grad; v = β2·v +
+// ((1−β2)·grad)·grad; u = (m/c1) / (sqrt(v/c2) + eps); with decoupled,
+// u = u + (0 + dw·w); w = w − lr·u. Every operation rounded on its own, in
+// adamRange's order, so the bits are its Go loop's.
+TEXT ·adam4(SB), NOSPLIT, $0-49
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R9
+	MOVQ v+24(FP), R10
+	MOVQ n+32(FP), CX
+	MOVQ k+40(FP), R8
+	MOVBLZX decoupled+48(FP), DX
+	VBROADCASTSD 0(R8), Y0
+	VBROADCASTSD 8(R8), Y1
+	VBROADCASTSD 16(R8), Y2
+	VBROADCASTSD 24(R8), Y3
+	VBROADCASTSD 32(R8), Y4
+	VBROADCASTSD 40(R8), Y5
+	VBROADCASTSD 48(R8), Y6
+	VBROADCASTSD 56(R8), Y7
+	VBROADCASTSD 64(R8), Y8
+	VXORPD Y9, Y9, Y9
+
+adamloop:
+	CMPQ CX, $4
+	JLT  adamdone
+	VMOVUPD (SI), Y10
+	VMULPD (R9), Y0, Y11
+	VMULPD Y10, Y1, Y12
+	VADDPD Y12, Y11, Y11
+	VMOVUPD Y11, (R9)
+	VMULPD (R10), Y2, Y13
+	VMULPD Y10, Y3, Y14
+	VMULPD Y10, Y14, Y14
+	VADDPD Y14, Y13, Y13
+	VMOVUPD Y13, (R10)
+	VDIVPD Y4, Y11, Y11
+	VDIVPD Y5, Y13, Y13
+	VSQRTPD Y13, Y13
+	VADDPD Y6, Y13, Y13
+	VDIVPD Y13, Y11, Y11
+	VMOVUPD (DI), Y15
+	TESTQ DX, DX
+	JZ   adamstep
+	VMULPD Y15, Y8, Y14
+	VADDPD Y14, Y9, Y14
+	VADDPD Y14, Y11, Y11
+
+adamstep:
+	VMULPD Y11, Y7, Y11
+	VSUBPD Y11, Y15, Y15
+	VMOVUPD Y15, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $4, CX
+	JMP  adamloop
+
+adamdone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,7 @@ func bytesToFloats8(dst *float64, src *byte, n int, scale float64) {
 func colSum4(d, s *float64, n, stride, rows int) { panic("cpuref: no vector column sum in this build") }
 
 func sigmoidGrad4(d, y *float64, n int) { panic("cpuref: no vector sigmoid derivative in this build") }
+
+func adam4(w, grad, m, v *float64, n int, k *[9]float64, decoupled bool) {
+	panic("cpuref: no vector Adam in this build")
+}
