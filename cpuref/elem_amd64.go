@@ -4,8 +4,8 @@ package cpuref
 
 import "golang.org/x/sys/cpu"
 
-// vectorElem reports whether sgd4, bytesToFloats8, colSum4, sigmoidGrad4
-// and adam4 can run here.
+// vectorElem reports whether sgd4, bytesToFloats8, colSum4, sigmoidGrad4,
+// adam4 and momentum4 can run here.
 var vectorElem = cpu.X86.HasAVX2
 
 // sgd4 sets w[i] -= lr·grad[i] for n elements, n a multiple of 4, with AVX2
@@ -39,3 +39,10 @@ func sigmoidGrad4(d, y *float64, n int)
 //
 //go:noescape
 func adam4(w, grad, m, v *float64, n int, k *[9]float64, decoupled bool)
+
+// momentum4 sets v = mu·v + grad, then w −= lr·v, for n elements, n a
+// multiple of 4, with AVX2 (momentumRange's arithmetic without decay and
+// clipping, each step rounded).
+//
+//go:noescape
+func momentum4(w, grad, v *float64, n int, mu, lr float64)

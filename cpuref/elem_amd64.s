@@ -257,3 +257,35 @@ adamstep:
 adamdone:
 	VZEROUPPER
 	RET
+
+// func momentum4(w, grad, v *float64, n int, mu, lr float64)
+// v = mu·v + grad, then w = w − lr·v, for n elements, n a multiple of 4:
+// each product, sum and difference rounded on its own, as momentumRange's
+// Go loop does.
+TEXT ·momentum4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), R9
+	MOVQ n+24(FP), CX
+	VBROADCASTSD mu+32(FP), Y0
+	VBROADCASTSD lr+40(FP), Y1
+
+momloop:
+	CMPQ CX, $4
+	JLT  momdone
+	VMULPD (R9), Y0, Y2
+	VADDPD (SI), Y2, Y2
+	VMOVUPD Y2, (R9)
+	VMULPD Y2, Y1, Y3
+	VMOVUPD (DI), Y4
+	VSUBPD Y3, Y4, Y4
+	VMOVUPD Y4, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R9
+	SUBQ $4, CX
+	JMP  momloop
+
+momdone:
+	VZEROUPPER
+	RET

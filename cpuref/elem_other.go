@@ -18,3 +18,7 @@ func sigmoidGrad4(d, y *float64, n int) { panic("cpuref: no vector sigmoid deriv
 func adam4(w, grad, m, v *float64, n int, k *[9]float64, decoupled bool) {
 	panic("cpuref: no vector Adam in this build")
 }
+
+func momentum4(w, grad, v *float64, n int, mu, lr float64) {
+	panic("cpuref: no vector momentum in this build")
+}
