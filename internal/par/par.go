@@ -15,7 +15,9 @@
 // blocks, so that the calls of a training step, microseconds apart, find
 // it running instead of waking it through the operating system.
 //
-// Which goroutine runs which chunk is left to chance; callers make a
+// The caller always runs chunk 0, so that a job whose chunks keep their
+// data from one call to the next finds chunk 0's in the caller's cache;
+// which goroutine runs each other chunk is left to chance. Callers make a
 // chunk's result independent of that (each chunk writes its own part of
 // the output), so results do not depend on the number of processors.
 package par
@@ -78,7 +80,7 @@ func start() {
 // for the next one for up to spin before it blocks on the channel.
 func worker() {
 	for {
-		tk, ok := poll()
+		tk, ok := recvSpinning(wake)
 		if !ok {
 			tk = <-wake
 		}
@@ -86,37 +88,38 @@ func worker() {
 	}
 }
 
-// poll returns the next call's token if one arrives within spin.
-func poll() (token, bool) {
+// recvSpinning polls c for up to spin and returns what it received, if
+// anything.
+func recvSpinning[T any](c chan T) (T, bool) {
 	var t0 time.Time
 	d := time.Duration(spin.Load())
-	for i := 0; d > 0; i++ {
+	for i := 0; ; i++ {
 		select {
-		case tk := <-wake:
-			return tk, true
+		case v := <-c:
+			return v, true
 		default:
 		}
 		if i%64 == 0 { // a clock read costs more than a poll
 			if i == 0 {
 				t0 = time.Now()
 			} else if time.Since(t0) > d {
-				break
+				var zero T
+				return zero, false
 			}
 		}
 	}
-	return token{}, false
 }
 
-// spin is how long, in nanoseconds, a worker keeps its core after its last chunk, polling
-// for the next call, before it blocks (as OpenMP's threads spin before
-// they sleep). A blocked worker is woken through the operating system:
-// on the 2-core virtual machine this was measured on that took about
-// 90 µs (BenchmarkWake/spin=0), longer than most operations of a model
-// array at batch 32 take on a core, while a training step's calls come a
-// few microseconds apart. Spinning for 20, 50, 100, 200 and 1000 µs
-// (arrays of 16 and 64 models of 64-128-64-10, batch 32) was best from
-// 100 µs on. The price is the core's time while it waits; GOMAXPROCS=1
-// starts no worker at all.
+// spin is how long, in nanoseconds, a goroutine that waits for a call
+// (a worker) or for a call's last chunk (the caller) polls before it
+// blocks, as OpenMP's threads spin before they sleep. A blocked goroutine
+// is woken through the operating system: on the 2-core virtual machine
+// this was measured on that took about 90 µs (BenchmarkWake/spin=0),
+// longer than most operations of a model array at batch 32 take on a
+// core, while a training step's calls come a few microseconds apart.
+// Spinning for 20, 50, 100, 200 and 1000 µs (arrays of 16 and 64 models
+// of 64-128-64-10, batch 32) was best from 100 µs on. The price is the
+// core's time while it waits; GOMAXPROCS=1 starts no worker at all.
 var spin atomic.Int64
 
 func init() { spin.Store(int64(200 * time.Microsecond)) }
@@ -166,7 +169,7 @@ func Do(job Job, n int) {
 		// A worker still runs a chunk: poll for its end for up to spin
 		// (it is on another core, and being woken from a block costs the
 		// caller as much as it costs a worker), then block.
-		if !t.waitSpinning() {
+		if _, ok := recvSpinning(t.done); !ok {
 			<-t.done
 		}
 	}
@@ -175,27 +178,6 @@ func Do(job Job, n int) {
 	tasks.Put(t)
 	if f != nil {
 		panic(f.v)
-	}
-}
-
-// waitSpinning polls t.done for up to spin and reports whether it
-// received.
-func (t *task) waitSpinning() bool {
-	var t0 time.Time
-	d := time.Duration(spin.Load())
-	for i := 0; ; i++ {
-		select {
-		case <-t.done:
-			return true
-		default:
-		}
-		if i%64 == 0 {
-			if i == 0 {
-				t0 = time.Now()
-			} else if time.Since(t0) > d {
-				return false
-			}
-		}
 	}
 }
 
