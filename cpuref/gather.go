@@ -27,24 +27,30 @@ func gatherModel(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale
 
 // gatherRows is gatherModel on rows lo … hi−1 of df.
 func gatherRows(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64, lo, hi int) {
+	gatherBlock(df, ts, k, ix, offset, scale, lo, hi, 0, ts.cols)
+}
+
+// gatherBlock is gatherModel on rows lo … hi−1 and columns c0 … c1−1 of
+// df: each element's arithmetic is the same whatever block it is in.
+func gatherBlock(df []float64, ts *Tensor, k int, ix []uint32, offset int, scale float64, lo, hi, c0, c1 int) {
 	n := ts.cols
 	for i := lo; i < hi; i++ {
 		r := ix[i]
 		if int(r) >= ts.rows {
 			panicIndex(r, offset+i, ts.rows)
 		}
-		row, off := df[i*n:(i+1)*n], int(r)*n
+		row, off := df[i*n+c0:i*n+c1], int(r)*n
 		if ts.dtype == backend.Byte {
-			src, j0 := ts.um(k)[off:off+n], 0
-			if vectorElem && n >= 8 {
-				j0 = n &^ 7
+			src, j0 := ts.um(k)[off+c0:off+c1], 0
+			if vectorElem && len(row) >= 8 {
+				j0 = len(row) &^ 7
 				bytesToFloats8(&row[0], &src[0], j0, scale)
 			}
-			for j := j0; j < n; j++ {
+			for j := j0; j < len(row); j++ {
 				row[j] = float64(src[j]) * scale
 			}
 		} else {
-			for j, v := range ts.fm(k)[off : off+n] {
+			for j, v := range ts.fm(k)[off+c0 : off+c1] {
 				row[j] = v * scale
 			}
 		}

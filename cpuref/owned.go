@@ -3,7 +3,6 @@ package cpuref
 import (
 	"sync"
 
-	"github.com/gputrain/gputrain/backend"
 	"github.com/gputrain/gputrain/internal/gemm"
 	"github.com/gputrain/gputrain/internal/par"
 )
@@ -104,7 +103,7 @@ var ownedJobs = sync.Pool{New: func() any { return new(ownedJob) }}
 // lo … hi−1 and their blocks of the product.
 func ownedForward(j *ownedJob, lo, hi, c int) {
 	if j.src != nil {
-		gatherCols(j.x, j.src, j.ix, j.offset, j.scale, lo, hi)
+		gatherBlock(j.x, j.src, 0, j.ix, j.offset, j.scale, 0, len(j.ix), lo, hi)
 	}
 	k, n := j.rows, j.n
 	if c == 0 {
@@ -265,30 +264,4 @@ func (b *Backend) ownedUpdate(g *Tensor, k int, body func(b *Backend, k, lo, hi 
 // ownedOptimizer is chunk c of an optimizer's update (see ownedRange).
 func ownedOptimizer(j *ownedJob, _, _, c int) {
 	j.own.ownedRange(c, j.m, func(lo, hi int) { j.body(j.b, 0, lo, hi) })
-}
-
-// gatherCols sets columns lo … hi−1 of every row of x (rows of len/len(ix)
-// values) to scale·src[ix[i]] as gatherRows does.
-func gatherCols(x []float64, ts *Tensor, ix []uint32, offset int, scale float64, lo, hi int) {
-	n := ts.cols
-	for i, r := range ix {
-		if int(r) >= ts.rows {
-			panicIndex(r, offset+i, ts.rows)
-		}
-		row, off := x[i*n+lo:i*n+hi], int(r)*n
-		if ts.dtype == backend.Byte {
-			s, j0 := ts.um(0)[off+lo:off+hi], 0
-			if vectorElem && len(row) >= 8 {
-				j0 = len(row) &^ 7
-				bytesToFloats8(&row[0], &s[0], j0, scale)
-			}
-			for j := j0; j < len(row); j++ {
-				row[j] = float64(s[j]) * scale
-			}
-			continue
-		}
-		for j, v := range ts.fm(0)[off+lo : off+hi] {
-			row[j] = v * scale
-		}
-	}
 }
