@@ -3,6 +3,7 @@
 package cpuref
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -10,69 +11,89 @@ import (
 	"github.com/gputrain/gputrain/backend"
 )
 
+// vectorAgree runs an optimizer update (update, on tensors holding state,
+// w first, and hyperparameters hp) once with the AVX2 loops and once with
+// the Go loops, and fails unless every tensor ends with the same bits.
+func vectorAgree(t *testing.T, what string, state [][]float64, hp []float64, update func(b *Backend, ts []backend.Tensor, hp backend.Tensor)) {
+	t.Helper()
+	var out [2][][]float64
+	for x, vec := range []bool{true, false} {
+		b := New()
+		ts := make([]backend.Tensor, len(state))
+		for q, src := range state {
+			tt, err := b.New(1, len(src), backend.Float)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WriteFloats(tt, src); err != nil {
+				t.Fatal(err)
+			}
+			ts[q] = tt
+		}
+		h, err := backend.NewHP(b, 1, hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func(old bool) { vectorElem = old }(vectorElem)
+			vectorElem = vec
+			update(b, ts, h)
+		}()
+		for _, tt := range ts {
+			v, err := b.ReadFloats(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[x] = append(out[x], v)
+		}
+	}
+	for q := range out[0] {
+		for i, a := range out[0][q] {
+			if e := out[1][q][i]; math.Float64bits(a) != math.Float64bits(e) && !(math.IsNaN(a) && math.IsNaN(e)) {
+				t.Fatalf("%s: tensor %d element %d = %v, Go loop %v", what, q, i, a, e)
+			}
+		}
+	}
+}
+
+// optimizerState returns k random state vectors of n elements, the
+// gradient (vector 1) and vector spec with special values here and there.
+func optimizerState(r *rand.Rand, n, k, spec int) [][]float64 {
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, 1e-300, 1e300}
+	s := make([][]float64, k)
+	for q := range s {
+		s[q] = make([]float64, n)
+		for i := range s[q] {
+			switch {
+			case q == 1 && i%7 == 3, q == spec && i%11 == 5:
+				s[q][i] = special[r.IntN(len(special))]
+			case q == 1:
+				s[q][i] = r.NormFloat64() * math.Exp(20*r.Float64()-10)
+			case q >= 3:
+				s[q][i] = r.Float64() * 0.01 // a second moment is not negative
+			default:
+				s[q][i] = r.NormFloat64()
+			}
+		}
+	}
+	return s
+}
+
 // TestVectorAdamAgree checks Adam's AVX2 loop against its Go loop, bit for
-// bit: the vector path (adamRange with vectorElem) and the scalar one on
-// the same state, for lengths around the vector width, with and without
-// the decoupled decay, at several steps and on special values.
+// bit, for lengths around the vector width, with and without the
+// decoupled decay, at several steps and on special values.
 func TestVectorAdamAgree(t *testing.T) {
 	if !vectorElem {
 		t.Skip("no vector loops on this processor or build")
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, 1e-300, 1e300}
 	for _, n := range []int{1, 3, 4, 5, 8, 13, 64, 1031} {
 		for _, dw := range []float64{0, 0.01} {
 			for _, step := range []int{1, 2, 1000} {
-				w, g, m, v := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-				for i := range w {
-					w[i], g[i] = r.NormFloat64(), r.NormFloat64()*math.Exp(20*r.Float64()-10)
-					m[i], v[i] = r.NormFloat64()*0.1, r.Float64()*0.01
-					if i%7 == 3 {
-						g[i] = special[r.IntN(len(special))]
-					}
-					if i%11 == 5 {
-						w[i] = special[r.IntN(len(special))]
-					}
-				}
-				var got, want [4][]float64
-				for x, vec := range []bool{true, false} {
-					b := New()
-					ts := make([]backend.Tensor, 4)
-					for q, src := range [][]float64{w, g, m, v} {
-						tt, err := b.New(1, n, backend.Float)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if err := b.WriteFloats(tt, src); err != nil {
-							t.Fatal(err)
-						}
-						ts[q] = tt
-					}
-					hp, err := backend.NewHP(b, 1, backend.AdamWHP(1e-3, 0.9, 0.999, 1e-8, dw))
-					if err != nil {
-						t.Fatal(err)
-					}
-					func() {
-						defer func(old bool) { vectorElem = old }(vectorElem)
-						vectorElem = vec
+				vectorAgree(t, fmt.Sprintf("adam n=%d dw=%v step=%d", n, dw, step), optimizerState(r, n, 4, 0),
+					backend.AdamWHP(1e-3, 0.9, 0.999, 1e-8, dw), func(b *Backend, ts []backend.Tensor, hp backend.Tensor) {
 						b.Adam(ts[0], ts[1], ts[2], ts[3], hp, nil, step)
-					}()
-					out := &want
-					if x == 0 {
-						out = &got
-					}
-					for q := range ts {
-						out[q], _ = b.ReadFloats(ts[q])
-					}
-				}
-				for q, name := range []string{"w", "g", "m", "v"} {
-					for i := range got[q] {
-						a, e := got[q][i], want[q][i]
-						if math.Float64bits(a) != math.Float64bits(e) && !(math.IsNaN(a) && math.IsNaN(e)) {
-							t.Fatalf("n=%d dw=%v step=%d: %s[%d] = %v, Go loop %v", n, dw, step, name, i, a, e)
-						}
-					}
-				}
+					})
 			}
 		}
 	}
@@ -85,58 +106,12 @@ func TestVectorMomentumAgree(t *testing.T) {
 		t.Skip("no vector loops on this processor or build")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, 1e300}
 	for _, n := range []int{1, 3, 4, 5, 8, 13, 64, 1031} {
 		for _, mu := range []float64{0, 0.9, 0.99} {
-			w, g, v := make([]float64, n), make([]float64, n), make([]float64, n)
-			for i := range w {
-				w[i], g[i], v[i] = r.NormFloat64(), r.NormFloat64()*math.Exp(20*r.Float64()-10), r.NormFloat64()
-				if i%7 == 3 {
-					g[i] = special[r.IntN(len(special))]
-				}
-				if i%11 == 5 {
-					v[i] = special[r.IntN(len(special))]
-				}
-			}
-			var got, want [3][]float64
-			for x, vec := range []bool{true, false} {
-				b := New()
-				ts := make([]backend.Tensor, 3)
-				for q, src := range [][]float64{w, g, v} {
-					tt, err := b.New(1, n, backend.Float)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := b.WriteFloats(tt, src); err != nil {
-						t.Fatal(err)
-					}
-					ts[q] = tt
-				}
-				hp, err := backend.NewHP(b, 1, backend.MomentumHP(0.01, mu))
-				if err != nil {
-					t.Fatal(err)
-				}
-				func() {
-					defer func(old bool) { vectorElem = old }(vectorElem)
-					vectorElem = vec
+			vectorAgree(t, fmt.Sprintf("momentum n=%d mu=%v", n, mu), optimizerState(r, n, 3, 2),
+				backend.MomentumHP(0.01, mu), func(b *Backend, ts []backend.Tensor, hp backend.Tensor) {
 					b.Momentum(ts[0], ts[1], ts[2], hp, nil)
-				}()
-				out := &want
-				if x == 0 {
-					out = &got
-				}
-				for q := range ts {
-					out[q], _ = b.ReadFloats(ts[q])
-				}
-			}
-			for q, name := range []string{"w", "g", "v"} {
-				for i := range got[q] {
-					a, e := got[q][i], want[q][i]
-					if math.Float64bits(a) != math.Float64bits(e) && !(math.IsNaN(a) && math.IsNaN(e)) {
-						t.Fatalf("n=%d mu=%v: %s[%d] = %v, Go loop %v", n, mu, name, i, a, e)
-					}
-				}
-			}
+				})
 		}
 	}
 }
