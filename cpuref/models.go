@@ -151,8 +151,9 @@ func matMulBiasActivateModels(b *Backend, lo, hi int) {
 }
 
 // matMulBiasActivateModel sets model k of y to act(x·w + bias), dropped
-// out: the bias, activation and dropout are the product's epilogue
-// (finished block by block while in cache) unless the activation alone
+// out: cut by owner for a lone model's wide layer (forwardOwned), else
+// with the bias, activation and dropout as the product's epilogue
+// (finished block by block while in cache), unless the activation alone
 // would be split over the cores, which the product itself may not be.
 func (b *Backend) matMulBiasActivateModel(y, x, w, bias *Tensor, k int) {
 	a := &b.args
